@@ -1,0 +1,34 @@
+// Bundles: extension (node/cjs, vscode external), server + CLI (node/cjs), one browser ESM bundle per
+// webview surface, and the VS Code test suites (cjs, vscode and mocha external).
+//   node esbuild.mjs [--watch] [--production]
+import * as esbuild from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+const common = {
+  bundle: true,
+  sourcemap: true,
+  minify: production,
+  logLevel: 'warning',
+  define: { __ORCHESTRATOR_VERSION__: JSON.stringify(version) },
+};
+const node = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
+
+const configs = [
+  { ...node, entryPoints: { extension: 'extension/src/main.ts' }, outdir: 'dist', external: ['vscode'] },
+  { ...node, entryPoints: { server: 'server/src/main.ts', cli: 'server/src/cli.ts' }, outdir: 'dist', external: ['bufferutil', 'utf-8-validate'] },
+  { ...common, entryPoints: { dashboard: 'webview/src/dashboard/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', target: 'es2022' },
+  ...(production ? [] : [{ ...node, entryPoints: ['test/vscode/index.ts', 'test/vscode/*.test.ts'], outdir: 'dist/test/vscode', external: ['vscode', 'mocha'] }]),
+];
+
+const t0 = Date.now();
+if (watch) {
+  const contexts = await Promise.all(configs.map((c) => esbuild.context(c)));
+  await Promise.all(contexts.map((c) => c.watch()));
+  console.log('esbuild: watching for changes…');
+} else {
+  await Promise.all(configs.map((c) => esbuild.build(c)));
+  console.log(`esbuild: ${configs.length} bundle groups in ${Date.now() - t0} ms${production ? ' (production)' : ''}`);
+}

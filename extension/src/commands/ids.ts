@@ -1,0 +1,12 @@
+/**
+ * The command table: every command id the extension contributes. A VS Code test checks this list
+ * against package.json `contributes.commands`.
+ */
+export const commandIds = {
+  showStatus: 'orchestrator.showStatus',
+  restartServer: 'orchestrator.restartServer',
+  showLogs: 'orchestrator.showLogs',
+  openDashboard: 'orchestrator.openDashboard',
+} as const;
+
+export type CommandId = (typeof commandIds)[keyof typeof commandIds];

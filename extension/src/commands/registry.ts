@@ -1,0 +1,16 @@
+/** Registers every command of the table with its handler factory. */
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import type { DashboardPanels } from '../webviews/dashboardPanel';
+import { commandIds, type CommandId } from './ids';
+import { restartServer, showLogs, showStatus } from './server';
+
+export function registerCommands(ctx: Ctx, dashboard: DashboardPanels): vscode.Disposable[] {
+  const table: Record<CommandId, (...args: unknown[]) => unknown> = {
+    [commandIds.showStatus]: showStatus(ctx),
+    [commandIds.restartServer]: restartServer(ctx),
+    [commandIds.showLogs]: showLogs(ctx),
+    [commandIds.openDashboard]: () => dashboard.open(),
+  };
+  return Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler));
+}

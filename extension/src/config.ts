@@ -1,0 +1,34 @@
+/**
+ * The only caller of `getConfiguration`. Typed getters plus a change event.
+ * How to add a setting: (1) declare it in package.json `contributes.configuration`, (2) add a getter
+ * here, (3) pass it to the server in `client.ts` initializationOptions if the server needs it,
+ * (4) document it in CHANGELOG.md.
+ */
+import * as vscode from 'vscode';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface OrchestratorConfig {
+  logLevel: LogLevel;
+  /** Empty: the extension's global storage folder. */
+  dataDir: string;
+  maxRestarts: number;
+}
+
+const section = 'orchestrator';
+
+export function readConfig(): OrchestratorConfig {
+  const c = vscode.workspace.getConfiguration(section);
+  const level = c.get<string>('server.logLevel', 'info');
+  return {
+    logLevel: (['error', 'warn', 'info', 'debug'] as const).find((l) => l === level) ?? 'info',
+    dataDir: c.get<string>('server.dataDir', '').trim(),
+    maxRestarts: Math.max(0, Math.floor(c.get<number>('server.maxRestarts', 5))),
+  };
+}
+
+export function onDidChangeConfig(listener: (c: OrchestratorConfig) => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration(section)) listener(readConfig());
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * Owns the LanguageClient lifecycle, the latest server status and the output channel. Everything else
+ * in the extension reaches the server through `Ctx.request`.
+ */
+import * as vscode from 'vscode';
+import { State, type LanguageClient } from 'vscode-languageclient/node';
+import type { ParamsOf, RequestDef, ResultOf } from '../../protocol/messages';
+import { serverDidChangeStatus, type ServerStatus } from '../../protocol/server';
+import type { ClientState } from '../../protocol/webview/dashboard';
+import { createClient } from './client';
+import { readConfig } from './config';
+import { RestartPolicy } from './restartPolicy';
+
+export interface StatusSnapshot {
+  clientState: ClientState;
+  status: ServerStatus | null;
+  stoppedReason?: string;
+}
+
+export class Ctx implements vscode.Disposable {
+  readonly log: vscode.LogOutputChannel;
+  private client: LanguageClient | undefined;
+  private readonly policy: RestartPolicy;
+  private snapshot: StatusSnapshot = { clientState: 'starting', status: null };
+  private readonly changed = new vscode.EventEmitter<StatusSnapshot>();
+  readonly onDidChangeStatus = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.log = vscode.window.createOutputChannel('Industrial Orchestrator', { log: true });
+    this.policy = new RestartPolicy(readConfig().maxRestarts || 5);
+    this.disposables.push(this.log, this.changed);
+  }
+
+  get status(): StatusSnapshot {
+    return this.snapshot;
+  }
+
+  async start(): Promise<void> {
+    if (this.client) return;
+    const client = createClient(this.extension, readConfig(), this.log, this.policy, {
+      onCrash: (n) => this.log.warn(`orchestrator server exited unexpectedly (${n} crash(es) in 3 minutes); restarting`),
+      onGiveUp: (n) => this.giveUp(n),
+    });
+    this.client = client;
+    client.onNotification(serverDidChangeStatus.method, (s: ServerStatus) => this.update({ clientState: 'running', status: s }));
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Running) this.update({ ...this.snapshot, clientState: 'running', stoppedReason: undefined });
+      else if (e.newState === State.Starting) this.update({ ...this.snapshot, clientState: 'starting' });
+      else if (e.newState === State.Stopped && this.snapshot.clientState !== 'stopped') this.update({ ...this.snapshot, clientState: 'starting' });
+    });
+    this.update({ clientState: 'starting', status: this.snapshot.status });
+    await client.start();
+  }
+
+  /** Typed request to the server. Rejects when the client is not running. */
+  async request<D extends RequestDef<string, unknown, unknown>>(def: D, params: ParamsOf<D>): Promise<ResultOf<D>> {
+    if (!this.client) throw new Error('The orchestrator server is not running. Run "Orchestrator: Restart Server".');
+    return this.client.sendRequest(def.method, params) as Promise<ResultOf<D>>;
+  }
+
+  async restart(): Promise<void> {
+    this.policy.reset();
+    const old = this.client;
+    this.client = undefined;
+    this.update({ clientState: 'starting', status: null });
+    if (old) await old.dispose(5_000).catch((e: unknown) => this.log.warn(`stopping the old server failed: ${String(e)}`));
+    await this.start();
+  }
+
+  private giveUp(crashes: number): void {
+    const reason = `The orchestrator server crashed ${crashes} times in 3 minutes and will not be restarted automatically.`;
+    this.log.error(reason);
+    this.update({ clientState: 'stopped', status: this.snapshot.status, stoppedReason: reason });
+    void vscode.window.showErrorMessage(reason, 'Show Logs', 'Restart Server').then((pick) => {
+      if (pick === 'Show Logs') this.log.show();
+      if (pick === 'Restart Server') void this.restart();
+    });
+  }
+
+  private update(s: StatusSnapshot): void {
+    this.snapshot = s;
+    this.changed.fire(s);
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+
+  async stop(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    await c?.dispose(5_000);
+  }
+}

@@ -1,0 +1,39 @@
+/** Activation: wires the context, commands, views and webviews. Nothing else. */
+import * as vscode from 'vscode';
+import { serverStatus } from '../../protocol/server';
+import type { OrchestratorApi } from './api';
+import { registerCommands } from './commands/registry';
+import { Ctx } from './ctx';
+import { registerTrees } from './views/trees';
+import { createStatusItem } from './views/statusItem';
+import { DashboardPanels } from './webviews/dashboardPanel';
+
+let ctx: Ctx | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<OrchestratorApi> {
+  const t0 = Date.now();
+  ctx = new Ctx(context);
+  const dashboard = new DashboardPanels(ctx);
+  const trees = registerTrees();
+  context.subscriptions.push(ctx, dashboard, createStatusItem(ctx), ...trees.disposables, ...registerCommands(ctx, dashboard));
+  try {
+    await ctx.start();
+  } catch (e) {
+    const message = `Industrial Orchestrator could not start its server: ${(e as Error).message}`;
+    ctx.log.error(message);
+    void vscode.window.showErrorMessage(message, 'Show Logs').then((p) => p && ctx?.log.show());
+  }
+  const c = ctx;
+  return {
+    status: () => c.request(serverStatus, {}),
+    snapshot: () => c.status,
+    onDidChangeStatus: c.onDidChangeStatus,
+    onDashboardMessage: dashboard.onDidReceive,
+    activationMs: Date.now() - t0,
+    extensionHostPid: process.pid,
+  };
+}
+
+export async function deactivate(): Promise<void> {
+  await ctx?.stop();
+}

@@ -1,0 +1,32 @@
+/**
+ * JSON-RPC error codes. Standard codes keep their JSON-RPC values; ours live in the range
+ * 43000–43999 so they never collide with JSON-RPC (-32768..-32000) or LSP codes.
+ */
+export const errorCodes = {
+  /** Standard JSON-RPC: the params do not match the method's schema. `data.fields` names them. */
+  invalidParams: -32602,
+  /** Standard JSON-RPC: the method is unknown. */
+  methodNotFound: -32601,
+  /** Standard JSON-RPC: an unexpected server fault; the message says what failed. */
+  internalError: -32603,
+  /** The store file could not be read or validated; it was kept and backed up, writes are refused. */
+  storeCorrupt: 43001,
+  /** A write was attempted while the store is read-only (after a corrupt load). */
+  storeReadOnly: 43002,
+  /** The entity named in the params does not exist (in the caller's tenant). */
+  notFound: 43003,
+  /** The request conflicts with the entity's current state (e.g. an invalid transition). */
+  conflict: 43004,
+  /** An agent could not be started or reached. */
+  agentUnavailable: 43005,
+  /** A deadline expired. */
+  timeout: 43006,
+} as const;
+
+export type ErrorCode = (typeof errorCodes)[keyof typeof errorCodes];
+
+/** `data` attached to an InvalidParams error. */
+export interface InvalidParamsData {
+  method: string;
+  fields: string[];
+}

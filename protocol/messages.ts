@@ -1,0 +1,61 @@
+/**
+ * Building blocks of the contract. Every message between processes is declared once with
+ * `defineRequest` or `defineNotification`; no method-name string appears anywhere else.
+ */
+import type { z } from 'zod';
+
+/** Who sends the message. */
+export type Direction = 'clientToServer' | 'serverToClient' | 'hostToWebview' | 'webviewToHost';
+
+/** A JSON-RPC request: literal method, zod schema for the (untrusted) params, result type. */
+export interface RequestDef<M extends string, P, R> {
+  readonly kind: 'request';
+  readonly method: M;
+  readonly direction: Direction;
+  readonly params: z.ZodType<P>;
+  /** Phantom field carrying the result type; never set at run time. */
+  readonly result?: R;
+}
+
+/** A JSON-RPC notification: literal method and zod schema for its params. */
+export interface NotificationDef<M extends string, P> {
+  readonly kind: 'notification';
+  readonly method: M;
+  readonly direction: Direction;
+  readonly params: z.ZodType<P>;
+}
+
+export type AnyRequestDef = RequestDef<string, unknown, unknown>;
+export type AnyNotificationDef = NotificationDef<string, unknown>;
+export type ParamsOf<D> = D extends RequestDef<string, infer P, unknown> ? P : D extends NotificationDef<string, infer P> ? P : never;
+export type ResultOf<D> = D extends RequestDef<string, unknown, infer R> ? R : never;
+
+export function defineRequest<R>() {
+  return <M extends string, P>(method: M, direction: Direction, params: z.ZodType<P>): RequestDef<M, P, R> =>
+    ({ kind: 'request', method, direction, params });
+}
+
+export function defineNotification<M extends string, P>(method: M, direction: Direction, params: z.ZodType<P>): NotificationDef<M, P> {
+  return { kind: 'notification', method, direction, params };
+}
+
+/** One line per zod issue, each naming the offending field path (or `params` for the root). */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const where = i.path.length ? i.path.map(String).join('.') : 'params';
+      const unknown = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
+      return `${where}: ${i.message}${unknown}`;
+    })
+    .join('; ');
+}
+
+/** Names of the fields a zod error points at (unknown keys included), for error `data`. */
+export function issueFields(error: z.ZodError): string[] {
+  const out = new Set<string>();
+  for (const i of error.issues) {
+    if (i.code === 'unrecognized_keys') i.keys.forEach((k) => out.add([...i.path.map(String), k].join('.')));
+    else out.add(i.path.length ? i.path.map(String).join('.') : 'params');
+  }
+  return [...out];
+}

@@ -1,0 +1,50 @@
+/**
+ * `server/*`: health and identity of the orchestrator server process.
+ */
+import { z } from 'zod';
+import { defineNotification, defineRequest } from './messages';
+
+export type Health = 'starting' | 'ok' | 'degraded' | 'error';
+export type ServerMode = 'stdio' | 'cli' | 'listen';
+
+/** State of the embedded store as seen by the server. */
+export interface StoreStatus {
+  kind: 'lowdb';
+  path: string;
+  schemaVersion: number;
+  /** `corrupt`: the file failed to parse or validate; it was kept, a backup was written and writes are refused. */
+  state: 'ok' | 'corrupt';
+  error?: string;
+  backupPath?: string;
+}
+
+export interface ServerStatus {
+  health: Health;
+  /** One human sentence summarising the health. */
+  message: string;
+  version: string;
+  pid: number;
+  node: string;
+  mode: ServerMode;
+  startedAt: string;
+  uptimeMs: number;
+  dataDir: string;
+  store: StoreStatus;
+}
+
+export const serverStatusParams = z.object({
+  /** Include the transcript folder and the schema version history in the message. */
+  verbose: z.boolean().optional(),
+}).strict();
+
+/**
+ * `server/status` (client → server): the current status.
+ * Errors: InvalidParams (naming the field) for malformed params.
+ */
+export const serverStatus = defineRequest<ServerStatus>()('server/status', 'clientToServer', serverStatusParams);
+
+/**
+ * `server/didChangeStatus` (server → client): pushed after `initialized` and whenever the health or
+ * store state changes. Params are the full status snapshot (never a delta).
+ */
+export const serverDidChangeStatus = defineNotification('server/didChangeStatus', 'serverToClient', z.custom<ServerStatus>());

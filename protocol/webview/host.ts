@@ -1,0 +1,19 @@
+/**
+ * Host ⇄ webview handshake shared by every surface. A webview posts `webview/ready` once its
+ * script has loaded; the host answers with a full snapshot (never deltas).
+ */
+import { z } from 'zod';
+
+export type Surface = 'dashboard';
+
+/** Persisted UI state only (navigation, toggles); data always comes from the host. */
+export const uiStateSchema = z.object({ detailsOpen: z.boolean().optional() }).strict();
+export type UiState = z.infer<typeof uiStateSchema>;
+
+/** webview → host: the script is loaded and listening. */
+export const readyMessage = z.object({
+  type: z.literal('webview/ready'),
+  surface: z.enum(['dashboard']),
+  uiState: uiStateSchema.optional(),
+}).strict();
+export type ReadyMessage = z.infer<typeof readyMessage>;

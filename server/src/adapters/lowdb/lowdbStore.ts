@@ -1,0 +1,99 @@
+/**
+ * The embedded default store: lowdb over one JSON file, with our own adapter so that every write is
+ * atomic (temp + fsync + rename) and every read is migrated and validated.
+ */
+import { promises as fs } from 'node:fs';
+import { Low, type Adapter } from 'lowdb';
+import type { StoreStatus } from '../../../../protocol/server';
+import { DomainError } from '../../domain/errors';
+import { currentSchemaVersion, emptyStore, parseStore, type StoreData } from '../../domain/storeSchema';
+import type { Logger } from '../../ports/logger';
+import type { StorePort } from '../../ports/store';
+import { backupFile, writeFileAtomic } from '../fs/atomicFile';
+
+class ValidatingJsonFile implements Adapter<StoreData> {
+  migratedFrom: number | undefined;
+  constructor(private readonly file: string) {}
+
+  async read(): Promise<StoreData | null> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new DomainError('store_corrupt', `${this.file} could not be read (${(e as Error).message})`);
+    }
+    const { data, migratedFrom } = parseStore(text, this.file);
+    this.migratedFrom = migratedFrom;
+    return data;
+  }
+
+  async write(data: StoreData): Promise<void> {
+    await writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`);
+  }
+}
+
+export class LowdbStore implements StorePort {
+  private readonly adapter: ValidatingJsonFile;
+  private readonly db: Low<StoreData>;
+  private current: StoreStatus;
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(private readonly file: string, private readonly logger: Logger, private readonly now: () => Date = () => new Date()) {
+    this.adapter = new ValidatingJsonFile(file);
+    this.db = new Low<StoreData>(this.adapter, emptyStore(this.now().toISOString()));
+    this.current = { kind: 'lowdb', path: file, schemaVersion: currentSchemaVersion, state: 'ok' };
+  }
+
+  async load(): Promise<StoreStatus> {
+    try {
+      await this.db.read();
+      if (this.adapter.migratedFrom !== undefined) {
+        // Keep the pre-migration file before the first write in the new shape.
+        const backup = await backupFile(this.file, `v${this.adapter.migratedFrom}-${this.now().toISOString()}`);
+        this.logger.info(`store migrated from schema version ${this.adapter.migratedFrom} to ${currentSchemaVersion}; the old file is kept at ${backup}`);
+        await this.db.write();
+      } else {
+        // Creates the file on first run; rewrites the same content otherwise.
+        await fs.access(this.file).catch(() => this.db.write());
+      }
+      this.current = { kind: 'lowdb', path: this.file, schemaVersion: currentSchemaVersion, state: 'ok' };
+    } catch (e) {
+      if (!DomainError.is(e, 'store_corrupt')) throw e;
+      let backupPath: string | undefined;
+      try {
+        backupPath = await backupFile(this.file, this.now().toISOString());
+      } catch (b) {
+        this.logger.error(`could not back up the corrupt store ${this.file}: ${(b as Error).message}`);
+      }
+      this.logger.error(`store is corrupt and stays read-only: ${e.message}${backupPath ? `; backup at ${backupPath}` : ''}`);
+      this.current = { kind: 'lowdb', path: this.file, schemaVersion: currentSchemaVersion, state: 'corrupt', error: e.message, backupPath };
+    }
+    return this.current;
+  }
+
+  status(): StoreStatus {
+    return this.current;
+  }
+
+  read(): Readonly<StoreData> {
+    if (this.current.state === 'corrupt') throw new DomainError('store_corrupt', `the store at ${this.file} is corrupt: ${this.current.error}`);
+    return this.db.data;
+  }
+
+  update(mutate: (data: StoreData) => void): Promise<void> {
+    if (this.current.state === 'corrupt') {
+      return Promise.reject(new DomainError('store_read_only', `the store at ${this.file} is read-only because it failed to load: ${this.current.error}`));
+    }
+    // Serialise writes so two updates never interleave their temp files and renames.
+    const next = this.writes.then(async () => {
+      const draft = structuredClone(this.db.data);
+      mutate(draft);
+      // Persist first: memory only changes once the new state is on disk.
+      await this.adapter.write(draft);
+      this.db.data = draft;
+    });
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+}

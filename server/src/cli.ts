@@ -1,0 +1,75 @@
+/**
+ * The headless CLI (`orchestrator`). It builds the same services as the spawned server.
+ *   orchestrator status [--data-dir D] [--json]
+ */
+import { createLogger, stderrSink } from './adapters/lspLogger';
+import { createServices } from './compose';
+import { argValue, defaultDataDir } from './dataDir';
+import type { LogLevel } from './ports/logger';
+import { version } from './version';
+
+const usage = `Industrial Orchestrator ${version}
+
+Usage:
+  orchestrator status [--data-dir DIR] [--json]   show the server's health and store state
+  orchestrator --version
+  orchestrator --help
+
+Options:
+  --data-dir DIR   where the store and transcripts live (default: $ORCHESTRATOR_DATA_DIR or ~/.local/share/industrial-orchestrator)
+  --json           print machine-readable JSON
+  --log-level L    error | warn | info | debug (default: warn)
+`;
+
+export async function runCli(argv: string[]): Promise<number> {
+  const [command] = argv.filter((a, i) => !a.startsWith('-') && !(i > 0 && ['--data-dir', '--log-level'].includes(argv[i - 1])));
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  if (argv.includes('--version')) {
+    process.stdout.write(`${version}\n`);
+    return 0;
+  }
+  const levelArg = argValue(argv, '--log-level') ?? 'warn';
+  if (!['error', 'warn', 'info', 'debug'].includes(levelArg)) {
+    process.stderr.write(`orchestrator: --log-level must be one of error, warn, info, debug (got ${JSON.stringify(levelArg)})\n`);
+    return 2;
+  }
+  const logger = createLogger(stderrSink, () => levelArg as LogLevel);
+  switch (command) {
+    case 'status': {
+      const dataDir = argValue(argv, '--data-dir') ?? defaultDataDir();
+      const services = await createServices({ dataDir, mode: 'cli', logger });
+      const s = services.status.get();
+      if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      else {
+        process.stdout.write(
+          [
+            `health:   ${s.health}`,
+            `message:  ${s.message}`,
+            `version:  ${s.version}`,
+            `data dir: ${s.dataDir}`,
+            `store:    ${s.store.path} (schema ${s.store.schemaVersion}, ${s.store.state})`,
+            ...(s.store.backupPath ? [`backup:   ${s.store.backupPath}`] : []),
+          ].join('\n') + '\n',
+        );
+      }
+      return s.health === 'ok' ? 0 : 1;
+    }
+    case undefined:
+      process.stderr.write(usage);
+      return 2;
+    default:
+      process.stderr.write(`orchestrator: unknown command ${JSON.stringify(command)}\n\n${usage}`);
+      return 2;
+  }
+}
+
+runCli(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`orchestrator: ${(e as Error)?.message ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

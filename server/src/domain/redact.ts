@@ -1,0 +1,38 @@
+/**
+ * Secret redaction applied to everything written to logs and transcripts. Conservative on purpose:
+ * a false positive costs a few characters of a log line, a false negative leaks a key.
+ */
+const patterns: RegExp[] = [
+  /\bsk-[A-Za-z0-9_-]{16,}/g, // OpenAI-style and Anthropic (sk-ant-…) keys
+  /\bgh[pousr]_[A-Za-z0-9]{20,}/g, // GitHub tokens
+  /\bAKIA[0-9A-Z]{16}\b/g, // AWS access key ids
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}/g, // Slack tokens
+  /\bAIza[0-9A-Za-z_-]{35}\b/g, // Google API keys
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+];
+const bearer = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
+const assignment = /\b([A-Za-z0-9_]*(?:password|passwd|secret|token|api[_-]?key|apikey)[A-Za-z0-9_]*)("?\s*[:=]\s*"?)([^\s"',;}]{4,})/gi;
+
+export const redactedMark = '[REDACTED]';
+
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const p of patterns) out = out.replace(p, redactedMark);
+  out = out.replace(bearer, (_m, scheme: string) => `${scheme} ${redactedMark}`);
+  out = out.replace(assignment, (_m, key: string, sep: string) => `${key}${sep}${redactedMark}`);
+  return out;
+}
+
+/** Deep-redact every string inside a JSON-like value (keys named like secrets lose their values). */
+export function redactValue<T>(value: T): T {
+  const secretKey = /password|passwd|secret|token|api[_-]?key|apikey|authorization/i;
+  const walk = (v: unknown, key?: string): unknown => {
+    if (typeof v === 'string') return key && secretKey.test(key) ? redactedMark : redactSecrets(v);
+    if (Array.isArray(v)) return v.map((x) => walk(x));
+    if (v && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, walk(x, k)]));
+    }
+    return v;
+  };
+  return walk(value) as T;
+}

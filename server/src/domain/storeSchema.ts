@@ -1,0 +1,88 @@
+/**
+ * The persisted shape of the embedded store, its schema version and the migrations that bring an
+ * older file up to date. Pure: parsing and migrating never touch the disk.
+ */
+import { z } from 'zod';
+import { describeIssues } from '../../../protocol/messages';
+import { DomainError } from './errors';
+
+export const currentSchemaVersion = 1;
+
+const entity = z.object({ id: z.string().min(1), tenantId: z.string().min(1) }).passthrough();
+
+export const storeDataSchema = z.object({
+  schemaVersion: z.literal(currentSchemaVersion),
+  createdAt: z.string(),
+  tenants: z.array(z.object({ id: z.string().min(1), name: z.string() }).strict()).min(1),
+  sessions: z.array(entity),
+  tasks: z.array(entity),
+  agents: z.array(entity),
+}).strict();
+
+export type StoreData = z.infer<typeof storeDataSchema>;
+
+export const localTenantId = 'local';
+
+export function emptyStore(now: string): StoreData {
+  return { schemaVersion: currentSchemaVersion, createdAt: now, tenants: [{ id: localTenantId, name: 'Local' }], sessions: [], tasks: [], agents: [] };
+}
+
+type Raw = Record<string, unknown>;
+interface Migration { from: number; to: number; migrate(raw: Raw): Raw }
+
+/** Ordered migrations; each takes the raw object of version `from` and returns version `to`. */
+const migrations: Migration[] = [
+  {
+    // Version 0 was the prototype's file: no version field and no tenants.
+    from: 0,
+    to: 1,
+    migrate: (raw) => ({
+      schemaVersion: 1,
+      createdAt: typeof raw.createdAt === 'string' ? raw.createdAt : new Date(0).toISOString(),
+      tenants: [{ id: localTenantId, name: 'Local' }],
+      sessions: withTenant(raw.sessions),
+      tasks: withTenant(raw.tasks),
+      agents: withTenant(raw.agents),
+    }),
+  },
+];
+
+function withTenant(list: unknown): unknown {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) return list; // left for validation to reject with a clear message
+  return list.map((e) => (e && typeof e === 'object' && !('tenantId' in e) ? { ...e, tenantId: localTenantId } : e));
+}
+
+/**
+ * Parse the text of a store file: JSON → migrate → validate. Throws `DomainError('store_corrupt')`
+ * naming what is wrong; returns whether a migration ran (the caller then writes the result).
+ */
+export function parseStore(text: string, source: string): { data: StoreData; migratedFrom?: number } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new DomainError('store_corrupt', `${source} is not valid JSON (${(e as Error).message})`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new DomainError('store_corrupt', `${source} does not hold a JSON object`);
+  }
+  let obj = raw as Raw;
+  const start = obj.schemaVersion === undefined ? 0 : obj.schemaVersion;
+  if (typeof start !== 'number' || !Number.isInteger(start) || start < 0) {
+    throw new DomainError('store_corrupt', `${source}: schemaVersion must be a non-negative integer, got ${JSON.stringify(start)}`);
+  }
+  if (start > currentSchemaVersion) {
+    throw new DomainError('store_corrupt', `${source}: schema version ${start} is newer than this server supports (${currentSchemaVersion}); upgrade the extension`);
+  }
+  for (let v = start; v < currentSchemaVersion; v++) {
+    const m = migrations.find((x) => x.from === v);
+    if (!m) throw new DomainError('store_corrupt', `${source}: no migration from schema version ${v}`);
+    obj = m.migrate(obj);
+  }
+  const parsed = storeDataSchema.safeParse(obj);
+  if (!parsed.success) {
+    throw new DomainError('store_corrupt', `${source} failed validation: ${describeIssues(parsed.error)}`);
+  }
+  return start === currentSchemaVersion ? { data: parsed.data } : { data: parsed.data, migratedFrom: start };
+}

@@ -1,0 +1,104 @@
+// Runs inside the real VS Code extension host (code-server + headless Chromium).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { OrchestratorApi } from '../../extension/src/api';
+import { commandIds } from '../../extension/src/commands/ids';
+import type { DashboardToHost } from '../../protocol/webview/dashboard';
+
+const extensionId = 'industrial-orchestrator.industrial-orchestrator';
+
+async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  const end = Date.now() + ms;
+  let lastError: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}
+
+function nextDashboardMessage(api: OrchestratorApi, type: DashboardToHost['type'], ms: number): Promise<DashboardToHost> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`no ${type} from the dashboard within ${ms} ms`)); }, ms);
+    const sub = api.onDashboardMessage((m) => {
+      if (m.type !== type) return;
+      clearTimeout(timer);
+      sub.dispose();
+      resolve(m);
+    });
+  });
+}
+
+describe('Industrial Orchestrator in the real VS Code extension host', () => {
+  let api: OrchestratorApi;
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension<OrchestratorApi>(extensionId);
+    assert.ok(ext, `extension ${extensionId} is installed`);
+    api = await ext.activate();
+    console.log(`vscode ${vscode.version} (${vscode.env.appName}), activation ${api.activationMs} ms`);
+  });
+
+  it('activates and the separate server process reports healthy status', async () => {
+    const s = await api.status();
+    assert.equal(s.health, 'ok', s.message);
+    assert.equal(s.mode, 'stdio');
+    assert.notEqual(s.pid, api.extensionHostPid, 'the server runs in its own process');
+    assert.ok(fs.existsSync(s.store.path), `store file ${s.store.path} exists`);
+    const pushed = await until('server/didChangeStatus', 10_000, () => api.snapshot().status ?? undefined);
+    assert.equal(pushed.pid, s.pid, 'the pushed status comes from the same server');
+  });
+
+  it('contributes exactly the commands of the command table', async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(vscode.extensions.getExtension(extensionId)!.extensionPath, 'package.json'), 'utf8'));
+    const contributed = (manifest.contributes.commands as { command: string }[]).map((c) => c.command).sort();
+    assert.deepEqual(contributed, Object.values(commandIds).sort());
+    const registered = await vscode.commands.getCommands(true);
+    for (const id of contributed) assert.ok(registered.includes(id), `${id} is registered`);
+  });
+
+  it('Show Server Status returns the status through the command', async () => {
+    const s = await vscode.commands.executeCommand<{ health: string; pid: number }>(commandIds.showStatus);
+    assert.equal(s.health, 'ok');
+  });
+
+  it('opens the dashboard webview, which completes the ready handshake and renders live status', async () => {
+    const rendered = nextDashboardMessage(api, 'dashboard/didRender', 30_000);
+    const ready = nextDashboardMessage(api, 'webview/ready', 30_000);
+    await vscode.commands.executeCommand(commandIds.openDashboard);
+    assert.equal((await ready).type, 'webview/ready');
+    const r = await rendered;
+    assert.ok(r.type === 'dashboard/didRender');
+    assert.equal(r.health, 'ok');
+    assert.equal(r.pid, (await api.status()).pid);
+  });
+
+  it('restarts the server after kill -9 and returns to healthy', async () => {
+    const before = await api.status();
+    process.kill(before.pid, 'SIGKILL');
+    const after = await until('a new healthy server', 30_000, async () => {
+      const s = await api.status();
+      return s.pid !== before.pid && s.health === 'ok' ? s : undefined;
+    });
+    assert.notEqual(after.pid, before.pid);
+    const pushed = await until('the new server to push its status', 10_000, () => (api.snapshot().status?.pid === after.pid ? api.snapshot() : undefined));
+    assert.equal(pushed.clientState, 'running');
+  });
+
+  it('Restart Server starts a fresh server process', async () => {
+    const before = await api.status();
+    await vscode.commands.executeCommand(commandIds.restartServer);
+    const after = await until('restarted server', 30_000, async () => {
+      const s = await api.status();
+      return s.pid !== before.pid ? s : undefined;
+    });
+    assert.equal(after.health, 'ok');
+  });
+});
