@@ -22,7 +22,7 @@ export async function launchBrowser() {
     const { default: sparticuz } = await import('@sparticuz/chromium');
     executablePath = await sparticuz.executablePath();
   } catch (e) {
-    throw new Error(`could not unpack Chromium from @sparticuz/chromium into ${dir}: ${e.message}`);
+    throw new Error(`could not unpack Chromium from @sparticuz/chromium into ${dir}: ${e.message}`, { cause: e });
   } finally {
     if (saved === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = saved;

@@ -62,7 +62,7 @@ export function ensureVscode() {
       log(`installed in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${dest}`);
     }
   } catch (e) {
-    throw new Error(`could not install VS Code (code-server ${codeServerVersion}, Node ${nodeVersion}) from the npm registry into ${dest}: ${e.message}`);
+    throw new Error(`could not install VS Code (code-server ${codeServerVersion}, Node ${nodeVersion}) from the npm registry into ${dest}: ${e.message}`, { cause: e });
   }
   return { node: nodeBin, serverMain: path.join(vscodeDir, 'out', 'server-main.js') };
 }

@@ -13,7 +13,7 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import type { OrchestratorConfig } from './config';
-import { RestartPolicy } from './restartPolicy';
+import { type RestartPolicy } from './restartPolicy';
 
 export interface ClientHooks {
   /** Called when the policy gives up restarting; `crashes` within the window. */

@@ -38,9 +38,9 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Copy `file` to `<file>.corrupt-<stamp>.bak` without touching the original; returns the backup path. */
-export async function backupFile(file: string, stamp: string): Promise<string> {
-  const backup = `${file}.corrupt-${stamp.replace(/[:.]/g, '-')}.bak`;
+/** Copy `file` to `<file>.<label>.bak` without touching the original; returns the backup path. */
+export async function backupFile(file: string, label: string): Promise<string> {
+  const backup = `${file}.${label.replace(/[:.]/g, '-')}.bak`;
   await fs.copyFile(file, backup);
   return backup;
 }

@@ -50,7 +50,7 @@ export class LowdbStore implements StorePort {
       await this.db.read();
       if (this.adapter.migratedFrom !== undefined) {
         // Keep the pre-migration file before the first write in the new shape.
-        const backup = await backupFile(this.file, `v${this.adapter.migratedFrom}-${this.now().toISOString()}`);
+        const backup = await backupFile(this.file, `pre-migration-v${this.adapter.migratedFrom}-${this.now().toISOString()}`);
         this.logger.info(`store migrated from schema version ${this.adapter.migratedFrom} to ${currentSchemaVersion}; the old file is kept at ${backup}`);
         await this.db.write();
       } else {
@@ -62,7 +62,7 @@ export class LowdbStore implements StorePort {
       if (!DomainError.is(e, 'store_corrupt')) throw e;
       let backupPath: string | undefined;
       try {
-        backupPath = await backupFile(this.file, this.now().toISOString());
+        backupPath = await backupFile(this.file, `corrupt-${this.now().toISOString()}`);
       } catch (b) {
         this.logger.error(`could not back up the corrupt store ${this.file}: ${(b as Error).message}`);
       }

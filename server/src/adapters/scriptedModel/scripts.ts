@@ -100,7 +100,7 @@ const editFile: Script = (ctx) => {
 /** `[[script:bash]] command…` → bash, then a final text. */
 const bash: Script = (ctx) => {
   if (ctx.step > 0) return finalText(ctx, 'Ran the command.');
-  return { kind: 'tool', calls: [{ name: 'bash', args: { command: ctx.rest, description: 'Scripted command' } }] };
+  return { kind: 'tool', calls: [{ name: 'bash', args: { command: ctx.rest } }] };
 };
 
 /** `[[script:slow N MS]]` → N text chunks, MS apart (defaults 10 × 500 ms). */

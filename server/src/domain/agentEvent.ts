@@ -1,0 +1,157 @@
+/**
+ * The normalised agent activity stream, modelled on ACP `session/update`: every agent adapter (OpenCode,
+ * ACP agents) turns what its agent reports into these events, so transcripts and the dashboard treat all
+ * agents alike.
+ *
+ * Every event carries `seq` (monotonic per task), `at` (ISO time) and `key`: a stable id derived from the
+ * agent's own ids (part id + text offset, tool call id + status, …). When a stream drops and the adapter
+ * resyncs from the agent's source of truth, the same facts produce the same keys, so nothing is emitted
+ * twice and gaps are filled exactly once. Pure: no I/O, no node:*.
+ */
+
+export type MessageRole = 'assistant' | 'user' | 'thought';
+export type ToolCallStatus = 'pending' | 'in_progress' | 'completed' | 'failed';
+export type StopReason = 'end_turn' | 'cancelled' | 'error';
+export type PermissionDecision = 'allow' | 'deny';
+
+export interface UsageTotals {
+  inputTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  cacheReadTokens: number;
+  /** Money in the provider's currency unit (USD for most); 0 when unknown. */
+  cost: number;
+}
+
+export type AgentEventBody =
+  | { kind: 'message_chunk'; role: MessageRole; text: string }
+  | {
+      kind: 'tool_call';
+      id: string;
+      title: string;
+      toolName: string;
+      status: ToolCallStatus;
+      locations?: { path: string }[];
+      input?: unknown;
+      output?: string;
+    }
+  | { kind: 'permission_request'; id: string; permission: string; patterns?: string[]; toolCallId?: string }
+  /** How a permission request was answered: by the caller's policy, or denied because it timed out / had no policy. */
+  | { kind: 'permission_decision'; id: string; decision: PermissionDecision; by: 'policy' | 'timeout' | 'no_policy' | 'policy_error' }
+  | { kind: 'usage'; inputTokens: number; outputTokens: number; reasoningTokens?: number; cacheReadTokens?: number; cost: number }
+  | { kind: 'retry'; attempt: number; message: string; nextAt?: string }
+  | { kind: 'error'; message: string; reason: string }
+  | { kind: 'finished'; stopReason: StopReason };
+
+export interface AgentEventMeta {
+  /** Monotonic per task, starting at 1. */
+  seq: number;
+  /** ISO 8601 time the adapter observed the event. */
+  at: string;
+  /** Stable source id; equal keys mean the same fact. */
+  key: string;
+}
+
+export type AgentEvent = AgentEventBody & AgentEventMeta;
+export type AgentEventKind = AgentEventBody['kind'];
+
+export const emptyUsage = (): UsageTotals => ({ inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 });
+
+export function addUsage(total: UsageTotals, e: Extract<AgentEventBody, { kind: 'usage' }>): UsageTotals {
+  return {
+    inputTokens: total.inputTokens + e.inputTokens,
+    outputTokens: total.outputTokens + e.outputTokens,
+    reasoningTokens: total.reasoningTokens + (e.reasoningTokens ?? 0),
+    cacheReadTokens: total.cacheReadTokens + (e.cacheReadTokens ?? 0),
+    cost: total.cost + e.cost,
+  };
+}
+
+const toolRank: Record<ToolCallStatus, number> = { pending: 0, in_progress: 1, completed: 2, failed: 2 };
+
+/** Whether `next` moves a tool call forward (statuses never go back; completed and failed are final). */
+export function isToolAdvance(prev: ToolCallStatus | undefined, next: ToolCallStatus): boolean {
+  return prev === undefined || toolRank[next] > toolRank[prev];
+}
+
+/** The part of `full` not yet emitted, given that `emitted` characters of it were. */
+export function textRemainder(emitted: number, full: string): { offset: number; text: string } | undefined {
+  if (full.length <= emitted) return undefined;
+  return { offset: emitted, text: full.slice(emitted) };
+}
+
+/** Key of a text chunk: the source part and the offset of the chunk within it. */
+export const chunkKey = (partId: string, offset: number): string => `text:${partId}@${offset}`;
+export const toolKey = (callId: string, status: ToolCallStatus): string => `tool:${callId}:${status}`;
+
+/**
+ * Union of two event lists by key, ordered by seq (first occurrence of a key wins). For consumers that hold
+ * a transcript and receive a replay that overlaps it.
+ */
+export function mergeEvents(existing: readonly AgentEvent[], incoming: readonly AgentEvent[]): AgentEvent[] {
+  const byKey = new Map<string, AgentEvent>();
+  for (const e of existing) if (!byKey.has(e.key)) byKey.set(e.key, e);
+  for (const e of incoming) if (!byKey.has(e.key)) byKey.set(e.key, e);
+  return [...byKey.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/**
+ * Assigns seq/at/key to events of one task and drops repeats. Adapters feed it both live stream updates and
+ * resync snapshots; the rules (dedupe by key, text by offset, tool status only forward) make the output the
+ * same whichever way a fact arrived.
+ */
+export class AgentEventLog {
+  private seq: number;
+  private readonly seen = new Set<string>();
+  private readonly textLength = new Map<string, number>();
+  private readonly toolStatus = new Map<string, ToolCallStatus>();
+
+  constructor(
+    private readonly now: () => string = () => new Date().toISOString(),
+    startSeq = 0,
+  ) {
+    this.seq = startSeq;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  has(key: string): boolean {
+    return this.seen.has(key);
+  }
+
+  /** Emits `body` under `key` unless that key was already emitted. */
+  push(key: string, body: AgentEventBody): AgentEvent | undefined {
+    if (this.seen.has(key)) return undefined;
+    this.seen.add(key);
+    return { ...body, seq: ++this.seq, at: this.now(), key } as AgentEvent;
+  }
+
+  /** A streamed text delta of part `partId`. */
+  textDelta(partId: string, role: MessageRole, delta: string): AgentEvent | undefined {
+    if (!delta) return undefined;
+    const offset = this.textLength.get(partId) ?? 0;
+    this.textLength.set(partId, offset + delta.length);
+    return this.push(chunkKey(partId, offset), { kind: 'message_chunk', role, text: delta });
+  }
+
+  /** The full text of part `partId` as the source of truth has it now: emits only what is missing. */
+  textSnapshot(partId: string, role: MessageRole, full: string): AgentEvent | undefined {
+    const rest = textRemainder(this.textLength.get(partId) ?? 0, full);
+    if (!rest) return undefined;
+    this.textLength.set(partId, full.length);
+    return this.push(chunkKey(partId, rest.offset), { kind: 'message_chunk', role, text: rest.text });
+  }
+
+  /** A tool call update; emitted only when its status moves forward. */
+  tool(body: Extract<AgentEventBody, { kind: 'tool_call' }>): AgentEvent | undefined {
+    if (!isToolAdvance(this.toolStatus.get(body.id), body.status)) return undefined;
+    this.toolStatus.set(body.id, body.status);
+    return this.push(toolKey(body.id, body.status), body);
+  }
+
+  toolStatusOf(callId: string): ToolCallStatus | undefined {
+    return this.toolStatus.get(callId);
+  }
+}

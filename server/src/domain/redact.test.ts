@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { redactSecrets, redactValue } from './redact';
+
+test('redacts provider keys, tokens, bearer headers and password assignments', () => {
+  const text = 'key sk-abcdefghijklmnopqrstuvwx and ghp_abcdefghijklmnopqrstuvwxyz0123 Authorization: Bearer abc.def.ghi123 password=hunter22 AKIAABCDEFGHIJKLMNOP';
+  const out = redactSecrets(text);
+  for (const secret of ['sk-abcdefghijklmnopqrstuvwx', 'ghp_abcdefghijklmnopqrstuvwxyz0123', 'abc.def.ghi123', 'hunter22', 'AKIAABCDEFGHIJKLMNOP']) {
+    assert.ok(!out.includes(secret), `${secret} is gone: ${out}`);
+  }
+  assert.match(out, /Bearer \[REDACTED\]/);
+  assert.match(out, /password=\[REDACTED\]/);
+});
+
+test('leaves ordinary text alone', () => {
+  const text = 'Wrote src/token.ts with 42 lines; the secretary called.';
+  assert.equal(redactSecrets(text), text);
+});
+
+test('deep-redacts values under secret-looking keys', () => {
+  const v = redactValue({ a: { apiKey: 'plain', list: ['sk-abcdefghijklmnopqrstuvwx'] }, n: 3 });
+  assert.deepEqual(v, { a: { apiKey: '[REDACTED]', list: ['[REDACTED]'] }, n: 3 });
+});

@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { buildStatus, deriveHealth } from './status';
+
+test('health follows the store state', () => {
+  assert.equal(deriveHealth(null).health, 'starting');
+  assert.equal(deriveHealth({ kind: 'lowdb', path: 'p', schemaVersion: 1, state: 'ok' }).health, 'ok');
+  const bad = deriveHealth({ kind: 'lowdb', path: 'p', schemaVersion: 1, state: 'corrupt', error: 'p is not valid JSON', backupPath: 'p.bak' });
+  assert.equal(bad.health, 'degraded');
+  assert.match(bad.message, /p is not valid JSON/);
+  assert.match(bad.message, /p\.bak/);
+});
+
+test('uptime is measured from the start', () => {
+  const s = buildStatus({ version: '1', pid: 1, node: 'v20', mode: 'cli', startedAtMs: 1000, nowMs: 4500, dataDir: '/d', store: null });
+  assert.equal(s.uptimeMs, 3500);
+  assert.equal(s.startedAt, new Date(1000).toISOString());
+});
