@@ -105,6 +105,7 @@ export class AgentEventLog {
   private readonly seen = new Set<string>();
   private readonly textLength = new Map<string, number>();
   private readonly toolStatus = new Map<string, ToolCallStatus>();
+  private readonly frozen = new Set<string>();
 
   constructor(
     private readonly now: () => string = () => new Date().toISOString(),
@@ -128,16 +129,22 @@ export class AgentEventLog {
     return { ...body, seq: ++this.seq, at: this.now(), key } as AgentEvent;
   }
 
-  /** A streamed text delta of part `partId`. */
+  /** A streamed text delta of part `partId` (ignored once the part was frozen by a resync snapshot). */
   textDelta(partId: string, role: MessageRole, delta: string): AgentEvent | undefined {
-    if (!delta) return undefined;
+    if (!delta || this.frozen.has(partId)) return undefined;
     const offset = this.textLength.get(partId) ?? 0;
     this.textLength.set(partId, offset + delta.length);
     return this.push(chunkKey(partId, offset), { kind: 'message_chunk', role, text: delta });
   }
 
-  /** The full text of part `partId` as the source of truth has it now: emits only what is missing. */
-  textSnapshot(partId: string, role: MessageRole, full: string): AgentEvent | undefined {
+  /**
+   * The full text of part `partId` as the source of truth has it now: emits only what is missing.
+   * `freeze` (use it for resync snapshots of parts still streaming): later deltas of the part are ignored,
+   * because a delta carries no offset and may already be inside the snapshot; the part then advances only
+   * through further snapshots (its final `updated` event, or the end-of-turn resync).
+   */
+  textSnapshot(partId: string, role: MessageRole, full: string, freeze = false): AgentEvent | undefined {
+    if (freeze) this.frozen.add(partId);
     const rest = textRemainder(this.textLength.get(partId) ?? 0, full);
     if (!rest) return undefined;
     this.textLength.set(partId, full.length);

@@ -1,0 +1,327 @@
+/**
+ * One running prompt of one task on an OpenCode session: consumes the session's SSE events, normalises
+ * them, answers permission requests through the caller's policy, runs the watchdogs (idle, wall clock,
+ * unreachable model, cancel) and settles exactly once with a TurnResult.
+ *
+ * Completion: `session.idle` after the prompt, confirmed against the messages API. A final assistant
+ * message (finish ≠ tool-calls, or an error) decides the outcome; idle without one means it was aborted.
+ */
+import type { Part, PermissionRequest as OcPermissionRequest } from '@opencode-ai/sdk/v2';
+import { addUsage, emptyUsage, type AgentEvent, type AgentEventBody, type AgentEventLog, type PermissionDecision, type UsageTotals } from '../../domain/agentEvent';
+import type { AgentErrorReason, AgentEventListener, FileChange, PermissionPolicy, TurnError, TurnResult, TurnTimeouts } from '../../ports/agentRuntime';
+import type { OpencodeEvent } from './eventStream';
+import { applyPart, applySnapshot, findTurnUserMessage, looksUnreachable, toFileChanges, turnMessages, turnOutcome, type MessageWithParts } from './normalize';
+
+/** The OpenCode calls a turn needs; implemented by the adapter with deadlines. */
+export interface TurnApi {
+  messages(sessionId: string, directory: string): Promise<MessageWithParts[]>;
+  diff(sessionId: string, directory: string, messageId: string): Promise<Parameters<typeof toFileChanges>[0]>;
+  abort(sessionId: string, directory: string): Promise<void>;
+  replyPermission(requestId: string, directory: string, reply: 'once' | 'reject', message?: string): Promise<void>;
+  pendingPermissions(directory: string): Promise<OcPermissionRequest[]>;
+}
+
+export interface TurnInit {
+  taskId: string;
+  sessionId: string;
+  cwd: string;
+  log: AgentEventLog;
+  onEvent: AgentEventListener;
+  timeouts: TurnTimeouts;
+  policy?: PermissionPolicy;
+  previousUserMessageId?: string;
+  api: TurnApi;
+  debug?: (line: string) => void;
+}
+
+const cancelGraceMs = 5000;
+
+function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} took longer than ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+}
+
+export class Turn {
+  readonly result: Promise<TurnResult>;
+  userMessageId?: string;
+  private resolve!: (r: TurnResult) => void;
+  private settled = false;
+  private finishing = false;
+  private cancelRequested = false;
+  private failure?: TurnError;
+  private sessionError?: { reason: AgentErrorReason | 'aborted'; message: string };
+  private readonly startedAt = Date.now();
+  private readonly roles = new Map<string, { role: 'user' | 'assistant'; parentID?: string }>();
+  private readonly partKinds = new Map<string, string>();
+  private readonly handledPermissions = new Set<string>();
+  private pendingPermissions = 0;
+  private usage: UsageTotals = emptyUsage();
+  private idleTimer?: NodeJS.Timeout;
+  private turnTimer?: NodeJS.Timeout;
+  private unreachableTimer?: NodeJS.Timeout;
+  private cancelTimer?: NodeJS.Timeout;
+  private lastRetryMessage = '';
+  private liveText = '';
+
+  constructor(private readonly init: TurnInit) {
+    this.result = new Promise((r) => (this.resolve = r));
+    this.turnTimer = setTimeout(() => this.fail('timeout', `The turn exceeded its wall-clock limit of ${init.timeouts.turnMs} ms.`), init.timeouts.turnMs);
+    this.touch();
+  }
+
+  get sessionId(): string {
+    return this.init.sessionId;
+  }
+
+  get done(): boolean {
+    return this.settled;
+  }
+
+  private emit(e: AgentEvent | undefined): void {
+    if (!e) return;
+    if (e.kind === 'usage') this.usage = addUsage(this.usage, e);
+    if (e.kind === 'message_chunk' && e.role === 'assistant') this.liveText += e.text;
+    try {
+      this.init.onEvent(e);
+    } catch (err) {
+      this.init.debug?.(`onEvent listener threw: ${String(err)}`);
+    }
+  }
+
+  private push(key: string, body: AgentEventBody): void {
+    this.emit(this.init.log.push(key, body));
+  }
+
+  /** Restarts the idle watchdog (paused while a permission is pending). */
+  private touch(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.settled || this.finishing || this.pendingPermissions > 0) return;
+    const ms = this.init.timeouts.idleMs;
+    this.idleTimer = setTimeout(() => this.fail('timeout', `No activity from the agent for ${ms} ms.`), ms);
+  }
+
+  private ownsMessage(messageID: string): 'user' | 'assistant' | undefined {
+    const r = this.roles.get(messageID);
+    if (!r) return undefined;
+    if (r.role === 'user') return messageID === this.userMessageId ? 'user' : undefined;
+    return !this.userMessageId || r.parentID === this.userMessageId ? 'assistant' : undefined;
+  }
+
+  /** An SSE event whose `sessionID` is this turn's session. */
+  handleEvent(ev: OpencodeEvent): void {
+    if (this.settled) return;
+    const p = (ev.properties ?? {}) as Record<string, unknown>;
+    switch (ev.type) {
+      case 'message.updated': {
+        const info = p.info as { id: string; role: 'user' | 'assistant'; parentID?: string; error?: unknown };
+        this.roles.set(info.id, { role: info.role, parentID: info.parentID });
+        if (info.role === 'user' && !this.userMessageId && (!this.init.previousUserMessageId || info.id > this.init.previousUserMessageId)) this.userMessageId = info.id;
+        this.touch();
+        break;
+      }
+      case 'message.part.updated': {
+        const part = p.part as Part;
+        this.partKinds.set(part.id, part.type);
+        const role = this.ownsMessage(part.messageID);
+        if (role) {
+          for (const e of applyPart(this.init.log, part, role, false)) this.emit(e);
+          if (role === 'assistant') this.clearUnreachable();
+        }
+        this.touch();
+        break;
+      }
+      case 'message.part.delta': {
+        const role = this.ownsMessage(String(p.messageID));
+        const kind = this.partKinds.get(String(p.partID));
+        if (role && p.field === 'text' && (kind === 'text' || kind === 'reasoning')) {
+          this.emit(this.init.log.textDelta(String(p.partID), kind === 'reasoning' ? 'thought' : role, String(p.delta ?? '')));
+          this.clearUnreachable();
+        }
+        this.touch();
+        break;
+      }
+      case 'session.status': {
+        const st = p.status as { type: string; attempt?: number; message?: string; next?: number };
+        if (st.type === 'retry') this.onRetry(st.attempt ?? 0, st.message ?? '', st.next);
+        else if (st.type === 'idle') void this.finish();
+        this.touch();
+        break;
+      }
+      case 'session.idle':
+        void this.finish();
+        break;
+      case 'session.error': {
+        const err = p.error as { name: string; data?: { message?: string } } | undefined;
+        if (err) {
+          const message = err.data?.message ?? err.name;
+          this.sessionError = err.name === 'MessageAbortedError' ? { reason: 'aborted', message } : { reason: looksUnreachable(message) ? 'unreachable' : 'model_error', message: `${err.name}: ${message}` };
+        }
+        this.touch();
+        break;
+      }
+      case 'permission.asked':
+        void this.onPermission(p as unknown as OcPermissionRequest);
+        break;
+      default:
+        this.touch();
+    }
+  }
+
+  private onRetry(attempt: number, message: string, next?: number): void {
+    this.lastRetryMessage = message;
+    this.push(`retry:${this.userMessageId ?? 'turn'}:${attempt}:${next ?? ''}`, { kind: 'retry', attempt, message, ...(next ? { nextAt: new Date(next).toISOString() } : {}) });
+    if (!this.unreachableTimer) {
+      const ms = this.init.timeouts.unreachableMs;
+      this.unreachableTimer = setTimeout(() => {
+        const msg = this.lastRetryMessage;
+        if (looksUnreachable(msg)) this.fail('unreachable', `The model endpoint could not be reached for ${ms} ms: ${msg}`);
+        else this.fail('model_error', `The model endpoint kept failing for ${ms} ms: ${msg}`);
+      }, ms);
+    }
+  }
+
+  private clearUnreachable(): void {
+    if (this.unreachableTimer) clearTimeout(this.unreachableTimer);
+    this.unreachableTimer = undefined;
+  }
+
+  private async onPermission(req: OcPermissionRequest): Promise<void> {
+    if (this.handledPermissions.has(req.id) || this.settled) return;
+    this.handledPermissions.add(req.id);
+    this.pendingPermissions++;
+    this.touch();
+    this.push(`perm:${req.id}`, { kind: 'permission_request', id: req.id, permission: req.permission, patterns: req.patterns, ...(req.tool ? { toolCallId: req.tool.callID } : {}) });
+    let decision: PermissionDecision = 'deny';
+    let by: 'policy' | 'timeout' | 'no_policy' | 'policy_error' = 'no_policy';
+    if (this.init.policy) {
+      try {
+        const ask = this.init.policy({ taskId: this.init.taskId, permission: req.permission, patterns: req.patterns, toolCallId: req.tool?.callID, metadata: req.metadata, cwd: this.init.cwd });
+        decision = (await withDeadline(ask, this.init.timeouts.permissionMs, 'permission policy')) === 'allow' ? 'allow' : 'deny';
+        by = 'policy';
+      } catch (e) {
+        by = e instanceof Error && e.message.includes('took longer') ? 'timeout' : 'policy_error';
+      }
+    }
+    try {
+      if (!this.settled) await this.init.api.replyPermission(req.id, this.init.cwd, decision === 'allow' ? 'once' : 'reject', decision === 'deny' ? `Denied by the orchestrator (${by}).` : undefined);
+    } catch (e) {
+      this.init.debug?.(`permission reply failed: ${String(e)}`);
+    }
+    this.push(`perm:${req.id}:decision`, { kind: 'permission_decision', id: req.id, decision, by });
+    this.pendingPermissions--;
+    this.touch();
+  }
+
+  /** After the event stream reconnected: fill gaps from the messages API and pick up missed permissions or completion. */
+  async resync(): Promise<void> {
+    if (this.settled || this.finishing) return;
+    const all = await this.init.api.messages(this.init.sessionId, this.init.cwd);
+    this.userMessageId ??= findTurnUserMessage(all, this.init.previousUserMessageId);
+    if (!this.userMessageId || this.settled || this.finishing) return;
+    const mine = turnMessages(all, this.userMessageId);
+    for (const m of mine) this.roles.set(m.info.id, { role: m.info.role, parentID: m.info.role === 'assistant' ? m.info.parentID : undefined });
+    for (const e of applySnapshot(this.init.log, mine)) this.emit(e);
+    for (const req of await this.init.api.pendingPermissions(this.init.cwd)) if (req.sessionID === this.init.sessionId) void this.onPermission(req);
+    if (turnOutcome(mine).complete) await this.finish();
+    this.touch();
+  }
+
+  /** Requests an abort; the turn settles as cancelled on idle, or after a grace period regardless. */
+  async cancel(): Promise<void> {
+    if (this.settled || this.cancelRequested) return;
+    this.cancelRequested = true;
+    this.cancelTimer = setTimeout(() => void this.finish(), cancelGraceMs);
+    try {
+      await this.init.api.abort(this.init.sessionId, this.init.cwd);
+    } catch (e) {
+      this.init.debug?.(`abort failed: ${String(e)}`);
+      void this.finish();
+    }
+  }
+
+  /** A watchdog fired or the prompt could not be sent: abort the session (best effort) and settle as failed. */
+  fail(reason: AgentErrorReason, message: string, stderrTail?: string): void {
+    if (this.settled || this.finishing) return;
+    this.failure ??= { reason, message, ...(stderrTail ? { stderrTail } : {}) };
+    this.init.api.abort(this.init.sessionId, this.init.cwd).catch(() => undefined);
+    void this.finish();
+  }
+
+  /** The server process died: settle now from what we have (no API calls). */
+  crashed(message: string, stderrTail: string): void {
+    if (this.settled) return;
+    this.failure ??= { reason: 'crashed', message, stderrTail };
+    void this.finish(true);
+  }
+
+  /** Settles once: reconciles with the messages API (unless offline), computes diff and outcome, emits `finished`. */
+  async finish(offline = false): Promise<void> {
+    if (this.finishing && !offline) return;
+    if (this.settled) return;
+    this.finishing = true;
+    for (const t of [this.idleTimer, this.turnTimer, this.unreachableTimer, this.cancelTimer]) if (t) clearTimeout(t);
+    let summary = '';
+    let usage = this.usage;
+    let diff: FileChange[] = [];
+    let complete = false;
+    let msgError: { reason: AgentErrorReason | 'aborted'; message: string } | undefined;
+    if (!offline && this.failure?.reason !== 'crashed') {
+      try {
+        const all = await this.init.api.messages(this.init.sessionId, this.init.cwd);
+        this.userMessageId ??= findTurnUserMessage(all, this.init.previousUserMessageId);
+        if (this.userMessageId) {
+          const mine = turnMessages(all, this.userMessageId);
+          for (const e of applySnapshot(this.init.log, mine)) this.emit(e);
+          const o = turnOutcome(mine);
+          summary = o.summary;
+          usage = o.usage;
+          complete = o.complete;
+          msgError = o.error;
+          diff = toFileChanges(await this.init.api.diff(this.init.sessionId, this.init.cwd, this.userMessageId));
+        }
+      } catch (e) {
+        this.init.debug?.(`final reconcile failed: ${String(e)}`);
+        if (this.settled) return;
+      }
+    }
+    if (this.settled) return;
+    this.settled = true;
+    const err = msgError ?? this.sessionError;
+    let status: TurnResult['status'];
+    let error: TurnError | undefined;
+    if (this.failure) {
+      status = 'failed';
+      error = this.failure;
+    } else if (this.cancelRequested || err?.reason === 'aborted') {
+      status = 'cancelled';
+    } else if (err) {
+      status = 'failed';
+      error = { reason: err.reason as AgentErrorReason, message: err.message };
+    } else if (complete) {
+      status = 'succeeded';
+    } else {
+      status = 'cancelled';
+      this.init.debug?.('session went idle without a final message: treating the turn as aborted');
+    }
+    if (error) this.push(`error:${this.userMessageId ?? this.startedAt}`, { kind: 'error', message: error.message, reason: error.reason });
+    const stopReason = status === 'succeeded' ? 'end_turn' : status === 'cancelled' ? 'cancelled' : 'error';
+    this.push(`finished:${this.userMessageId ?? this.startedAt}`, { kind: 'finished', stopReason });
+    this.resolve({
+      status,
+      stopReason,
+      summary: summary || this.fallbackSummary(),
+      usage,
+      diff,
+      ...(error ? { error } : {}),
+      agentSessionId: this.init.sessionId,
+      durationMs: Date.now() - this.startedAt,
+      lastSeq: this.init.log.lastSeq,
+    });
+  }
+
+  /** Assistant text seen live, for when the messages API is not available (crash). */
+  private fallbackSummary(): string {
+    return this.liveText;
+  }
+}

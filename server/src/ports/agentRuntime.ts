@@ -1,0 +1,140 @@
+/**
+ * The AgentRuntime port: what the orchestrator needs from any coding agent (OpenCode over HTTP+SSE today,
+ * ACP agents over stdio later). Adapters normalise their agent's activity into `AgentEvent`s.
+ *
+ * Contract:
+ * - `prompt` rejects with `AgentError('bad_input' | 'busy' | 'disposed')` when the request is refused; then
+ *   nothing was started. Once a turn has started, `prompt` always resolves with a `TurnResult` (failures
+ *   included, with partial output, usage and diff), never rejects and never hangs: every wait has a deadline.
+ * - `onEvent` is called synchronously in `seq` order; it never sees the same `key` twice for a task.
+ * - Cancelling (via `cancel(taskId)` or the request's `signal`) resolves the turn as `cancelled`.
+ */
+import type { AgentEvent, PermissionDecision, StopReason, UsageTotals } from '../domain/agentEvent';
+
+export type AgentErrorReason =
+  /** The request is invalid (missing cwd, empty prompt, unknown model, …); nothing was started. */
+  | 'bad_input'
+  /** The task already has a turn running. */
+  | 'busy'
+  /** The agent program could not be found or is not executable. */
+  | 'not_installed'
+  /** The agent process did not become ready before its start deadline, or exited while starting. */
+  | 'start_failed'
+  /** The agent process exited (or was killed) during the turn. */
+  | 'crashed'
+  /** The model endpoint could not be reached before our deadline. */
+  | 'unreachable'
+  /** The model endpoint answered with an error (HTTP 4xx/5xx, malformed stream) the agent gave up on. */
+  | 'model_error'
+  /** A turn deadline passed: no activity for too long, or the task's wall-clock limit. */
+  | 'timeout'
+  /** The agent answered something we did not understand, or an API call to it failed. */
+  | 'protocol'
+  /** The runtime was disposed. */
+  | 'disposed';
+
+export class AgentError extends Error {
+  constructor(
+    readonly reason: AgentErrorReason,
+    message: string,
+    /** Last lines of the agent process's stderr, when the failure involves the process. */
+    readonly stderrTail?: string,
+  ) {
+    super(message);
+    this.name = 'AgentError';
+  }
+
+  static is(e: unknown, reason?: AgentErrorReason): e is AgentError {
+    return e instanceof AgentError && (reason === undefined || e.reason === reason);
+  }
+}
+
+/** A permission the agent asks for before acting (edit a file, run a command, fetch a URL, …). */
+export interface PermissionRequest {
+  taskId: string;
+  /** Agent-specific permission name, e.g. OpenCode's `edit`, `bash`, `webfetch`, `external_directory`. */
+  permission: string;
+  /** What exactly: file paths, command lines, URLs. */
+  patterns: string[];
+  toolCallId?: string;
+  /** Extra detail the agent sent (command text, diff, …). */
+  metadata?: Record<string, unknown>;
+  cwd: string;
+}
+
+/**
+ * Supplied by the caller; answers one permission request. The adapter applies a deadline and denies when it
+ * passes, when the policy throws, or when there is no policy.
+ */
+export type PermissionPolicy = (req: PermissionRequest) => Promise<PermissionDecision>;
+
+export interface TurnTimeouts {
+  /** No agent activity (events) for this long fails the turn with `timeout`. Paused while a permission is pending. */
+  idleMs: number;
+  /** Wall-clock limit of the whole turn. */
+  turnMs: number;
+  /** The model endpoint keeps failing to connect for this long: fail with `unreachable`. */
+  unreachableMs: number;
+  /** How long the permission policy may take before the request is denied. */
+  permissionMs: number;
+}
+
+export interface PromptRequest {
+  /** Orchestrator task id; an adapter keeps one agent session per task. */
+  taskId: string;
+  /** Absolute path of the working directory (the task's worktree). Must exist. */
+  cwd: string;
+  prompt: string;
+  /** `provider/model`; the adapter's default when omitted. */
+  model?: string;
+  signal?: AbortSignal;
+  permissionPolicy?: PermissionPolicy;
+  timeouts?: Partial<TurnTimeouts>;
+}
+
+export interface FileChange {
+  /** Path relative to `cwd`. */
+  path: string;
+  status: 'added' | 'modified' | 'deleted';
+  additions: number;
+  deletions: number;
+  /** Unified diff of this file for the turn. */
+  patch?: string;
+}
+
+export interface TurnError {
+  reason: AgentErrorReason;
+  message: string;
+  stderrTail?: string;
+}
+
+export interface TurnResult {
+  status: 'succeeded' | 'failed' | 'cancelled';
+  stopReason: StopReason;
+  /** The agent's final text for the turn (may be partial when cancelled or failed). */
+  summary: string;
+  usage: UsageTotals;
+  /** Files the turn changed. */
+  diff: FileChange[];
+  error?: TurnError;
+  /** The agent's own session id, for logs and resuming. */
+  agentSessionId?: string;
+  durationMs: number;
+  /** `seq` of the last event of this turn. */
+  lastSeq: number;
+}
+
+export type AgentEventListener = (event: AgentEvent) => void;
+
+export interface AgentRuntime {
+  /** Adapter id, e.g. `opencode`. */
+  readonly id: string;
+  /** Pre-warm: start the agent process now instead of on the first prompt. Rejects with `AgentError`. */
+  start(): Promise<void>;
+  /** Runs one turn of task `req.taskId`; see the contract above. */
+  prompt(req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult>;
+  /** Cancels the running turn of a task (no-op when none). Resolves once the cancel was sent. */
+  cancel(taskId: string): Promise<void>;
+  /** Stops everything: running turns end as failed (`disposed`), processes are killed. Idempotent. */
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,82 @@
+// `npm run bench`: figures as ratios against baselines measured in the same run (the machines are
+// noisy). Needs `npm run build` first (it runs it). ORCH_BENCH_SKIP_VSCODE=1 skips the VS Code part.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'ignore' });
+const spawns = Number(process.env.BENCH_SPAWNS ?? 10);
+const calls = Number(process.env.BENCH_CALLS ?? 1000);
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const median = (xs) => pct(xs, 50);
+const ms = (x) => `${x.toFixed(2)} ms`;
+
+async function startRpc(args) {
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+  const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  conn.listen();
+  return { child, conn, close: () => { conn.dispose(); child.kill('SIGKILL'); } };
+}
+
+async function spawnToReady(args, init, firstCall) {
+  const times = [];
+  for (let i = 0; i < spawns; i++) {
+    const t = performance.now();
+    const s = await startRpc(args);
+    await s.conn.sendRequest('initialize', init());
+    await firstCall(s.conn);
+    times.push(performance.now() - t);
+    s.close();
+  }
+  return times;
+}
+
+async function roundTrips(s, method, params) {
+  for (let i = 0; i < 50; i++) await s.conn.sendRequest(method, params); // warm-up
+  const times = [];
+  for (let i = 0; i < calls; i++) {
+    const t = performance.now();
+    await s.conn.sendRequest(method, params);
+    times.push(performance.now() - t);
+  }
+  return times;
+}
+
+const dataDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'orch-bench-'));
+const serverArgs = [path.join(root, 'dist', 'server.js'), '--stdio'];
+const echoArgs = [path.join(root, 'test', 'bench', 'echoServer.cjs')];
+const init = () => ({ processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { dataDir: dataDir() } });
+
+const rows = [];
+const baseSpawn = await spawnToReady(echoArgs, init, (c) => c.sendRequest('echo', {}));
+const ourSpawn = await spawnToReady(serverArgs, init, (c) => c.sendRequest('server/status', {}));
+rows.push(['server spawn-to-ready (initialize + first status)', median(ourSpawn), pct(ourSpawn, 95), median(baseSpawn), 'bare jsonrpc echo process']);
+
+const echo = await startRpc(echoArgs);
+await echo.conn.sendRequest('initialize', init());
+const baseRt = await roundTrips(echo, 'echo', {});
+echo.close();
+const srv = await startRpc(serverArgs);
+await srv.conn.sendRequest('initialize', init());
+const ourRt = await roundTrips(srv, 'server/status', {});
+srv.close();
+rows.push([`server/status round trip (${calls} calls)`, median(ourRt), pct(ourRt, 95), median(baseRt), 'jsonrpc echo round trip']);
+
+if (!process.env.ORCH_BENCH_SKIP_VSCODE) {
+  // Activation is measured inside the real extension host by the VS Code suite (activate → client ready).
+  const out = execFileSync(process.execPath, ['test/vscode/runSuite.mjs'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 300_000 });
+  const m = /activation (\d+) ms/.exec(out);
+  if (m) rows.push(['extension activation (activate → server ready)', Number(m[1]), Number(m[1]), median(ourSpawn), 'server spawn-to-ready of this run']);
+  else rows.push(['extension activation', NaN, NaN, NaN, 'not measured: the VS Code suite did not report it']);
+}
+
+console.log(`\nIndustrial Orchestrator bench  (node ${process.version}, ${os.cpus().length} cpus, ${spawns} spawns, ${calls} calls)\n`);
+console.log(`${'figure'.padEnd(52)} ${'median'.padStart(11)} ${'p95'.padStart(11)} ${'baseline'.padStart(11)} ${'ratio'.padStart(7)}  baseline is`);
+for (const [name, med, p95, base, what] of rows) {
+  console.log(`${name.padEnd(52)} ${ms(med).padStart(11)} ${ms(p95).padStart(11)} ${ms(base).padStart(11)} ${(med / base).toFixed(2).padStart(7)}  ${what}`);
+}
