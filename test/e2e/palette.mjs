@@ -85,6 +85,14 @@ try {
     await page.screenshot({ path: path.join(shots, 'e2e-dashboard.png') });
   });
 
+  await check('the dashboard is restored after Developer: Reload Window', async () => {
+    await palette('Developer: Reload Window');
+    await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
+    const inner = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await inner.locator('#health[data-health="ok"]').waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: path.join(shots, 'e2e-dashboard-restored.png') });
+  });
+
   await check('Orchestrator: Show Server Status reports the health in a notification', async () => {
     await palette('Orchestrator: Show Server Status');
     const sel = '.notification-list-item-message';

@@ -101,4 +101,26 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     });
     assert.equal(after.health, 'ok');
   });
+
+  it('gives up after 5 crashes in 3 minutes, says so, and Restart Server brings it back', async () => {
+    // The previous test's manual restart reset the crash history.
+    let pid = (await api.status()).pid;
+    for (let crash = 1; crash <= 5; crash++) {
+      process.kill(pid, 'SIGKILL');
+      if (crash === 5) break;
+      pid = await until(`restart after crash ${crash}`, 30_000, async () => {
+        const s = await api.status();
+        return s.pid !== pid ? s.pid : undefined;
+      });
+    }
+    const stopped = await until('the client to stop restarting', 30_000, () => (api.snapshot().clientState === 'stopped' ? api.snapshot() : undefined));
+    assert.match(stopped.stoppedReason ?? '', /crashed 5 times in 3 minutes/);
+    await assert.rejects(api.status(), 'no server answers while stopped');
+    await vscode.commands.executeCommand(commandIds.restartServer);
+    const back = await until('a healthy server after Restart Server', 30_000, async () => {
+      const s = await api.status();
+      return s.health === 'ok' ? s : undefined;
+    });
+    assert.notEqual(back.pid, pid);
+  });
 });
