@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { DomainError } from '../../domain/errors';
+import { GitWorkspace } from './git';
+
+const git = new GitWorkspace(20_000);
+const g = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
+
+function repo(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'orch-git-'));
+  g(d, 'init', '-q', '-b', 'main');
+  writeFileSync(path.join(d, 'a.txt'), 'one\ntwo\nthree\n');
+  g(d, 'add', '-A');
+  g(d, 'commit', '-q', '-m', 'init');
+  return d;
+}
+
+test('assertRepo names what is wrong with cwd', async () => {
+  await assert.rejects(git.assertRepo('relative/path'), (e: unknown) => DomainError.is(e, 'bad_input') && /absolute/.test(e.message));
+  await assert.rejects(git.assertRepo('/nonexistent/xyz'), (e: unknown) => DomainError.is(e, 'bad_input') && /does not exist/.test(e.message));
+  const plain = mkdtempSync(path.join(os.tmpdir(), 'orch-plain-'));
+  await assert.rejects(git.assertRepo(plain), (e: unknown) => DomainError.is(e, 'bad_input') && /not inside a git repository/.test(e.message));
+  const r = repo();
+  assert.equal((await git.assertRepo(r)).head?.length, 40);
+});
+
+test('worktrees: commit on a task branch, merge into the integration branch, diff and cleanup', async () => {
+  const r = repo();
+  const base = (await git.headCommit(r))!;
+  await git.createBranch(r, 'orchestrator/s1/integration', base);
+  const wt = path.join(mkdtempSync(path.join(os.tmpdir(), 'orch-wt-')), 't1');
+  await git.addWorktree(r, wt, 'orchestrator/s1/t1', 'orchestrator/s1/integration');
+  await git.addWorktree(r, wt, 'orchestrator/s1/t1', 'orchestrator/s1/integration'); // idempotent
+  writeFileSync(path.join(wt, 'b.txt'), 'new\n');
+  const sha = await git.commitAll(wt, 'task t1');
+  assert.equal(sha?.length, 40);
+  assert.equal(await git.commitAll(wt, 'nothing'), null);
+  assert.deepEqual(await git.changedFiles(wt, base), [{ path: 'b.txt', status: 'added' }]);
+  const integ = path.join(path.dirname(wt), 'integ');
+  await git.addWorktree(r, integ, 'orchestrator/s1/integration', base);
+  const m = await git.merge(integ, 'orchestrator/s1/t1', 'merge t1');
+  assert.ok(m.ok);
+  assert.equal(readFileSync(path.join(integ, 'b.txt'), 'utf8'), 'new\n');
+  assert.match(await git.diff(integ, base), /\+new/);
+  await git.removeWorktree(r, wt);
+  assert.ok(!g(r, 'worktree', 'list').includes(wt));
+});
+
+test('a real conflict is reported and the merge aborted, nothing overwritten', async () => {
+  const r = repo();
+  const base = (await git.headCommit(r))!;
+  const root = mkdtempSync(path.join(os.tmpdir(), 'orch-wt-'));
+  for (const [t, text] of [['x', 'ONE from x\n'], ['y', 'ONE from y\n']]) {
+    const wt = path.join(root, t);
+    await git.addWorktree(r, wt, `orchestrator/s/${t}`, base);
+    writeFileSync(path.join(wt, 'a.txt'), text + 'two\nthree\n');
+    await git.commitAll(wt, `task ${t}`);
+  }
+  const integ = path.join(root, 'integ');
+  await git.addWorktree(r, integ, 'orchestrator/s/integration', base);
+  assert.ok((await git.merge(integ, 'orchestrator/s/x', 'merge x')).ok);
+  const second = await git.merge(integ, 'orchestrator/s/y', 'merge y');
+  assert.equal(second.ok, false);
+  assert.deepEqual(second.conflicts, ['a.txt']);
+  assert.equal(readFileSync(path.join(integ, 'a.txt'), 'utf8'), 'ONE from x\ntwo\nthree\n', 'the first result stays');
+  assert.deepEqual(await git.dirtyFiles(integ), [], 'the aborted merge left nothing behind');
+});

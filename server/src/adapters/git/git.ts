@@ -1,0 +1,107 @@
+/**
+ * WorkspacePort over the git CLI. Every call has a deadline; failures carry git's stderr.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { DomainError } from '../../domain/errors';
+import type { ChangedFile, MergeOutcome, WorkspacePort } from '../../ports/workspace';
+
+export class GitError extends Error {
+  constructor(readonly args: string[], readonly code: number | string | null, readonly stderr: string) {
+    super(`git ${args.join(' ')} failed (${code}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    this.name = 'GitError';
+  }
+}
+
+const identity = ['-c', 'user.name=Industrial Orchestrator', '-c', 'user.email=orchestrator@localhost', '-c', 'commit.gpgsign=false'];
+
+export class GitWorkspace implements WorkspacePort {
+  constructor(private readonly timeoutMs = 60_000) {}
+
+  run(cwd: string, args: string[], allowCodes: number[] = [0]): Promise<{ stdout: string; stderr: string; code: number }> {
+    return new Promise((resolve, reject) => {
+      execFile('git', [...identity, ...args], { cwd, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : (err as { code?: unknown }).code) : 0;
+          if (err && !(typeof code === 'number' && allowCodes.includes(code))) {
+            reject(new GitError(args, (err as { killed?: boolean }).killed ? 'timeout' : (code as number | string | null) ?? null, String(stderr || err.message)));
+          } else resolve({ stdout: String(stdout), stderr: String(stderr), code: typeof code === 'number' ? code : 0 });
+        });
+    });
+  }
+
+  async assertRepo(cwd: string): Promise<{ root: string; head: string | null }> {
+    if (!path.isAbsolute(cwd)) throw new DomainError('bad_input', `cwd must be an absolute path (got ${JSON.stringify(cwd)})`, { field: 'cwd' });
+    const st = await fs.stat(cwd).catch(() => undefined);
+    if (!st) throw new DomainError('bad_input', `cwd does not exist: ${cwd}`, { field: 'cwd' });
+    if (!st.isDirectory()) throw new DomainError('bad_input', `cwd is not a folder: ${cwd}`, { field: 'cwd' });
+    const r = await this.run(cwd, ['rev-parse', '--show-toplevel'], [0, 128]);
+    if (r.code !== 0) throw new DomainError('bad_input', `cwd is not inside a git repository: ${cwd} (run \`git init\` there first)`, { field: 'cwd' });
+    return { root: r.stdout.trim(), head: await this.headCommit(cwd) };
+  }
+
+  async headCommit(repo: string): Promise<string | null> {
+    const r = await this.run(repo, ['rev-parse', '--verify', '-q', 'HEAD'], [0, 1, 128]);
+    return r.code === 0 ? r.stdout.trim() : null;
+  }
+
+  async branchExists(repo: string, branch: string): Promise<boolean> {
+    return (await this.run(repo, ['rev-parse', '--verify', '-q', `refs/heads/${branch}`], [0, 1])).code === 0;
+  }
+
+  async createBranch(repo: string, branch: string, from: string): Promise<void> {
+    await this.run(repo, ['branch', '--force', branch, from]);
+  }
+
+  async addWorktree(repo: string, dir: string, branch: string, base: string): Promise<void> {
+    const listed = await this.run(repo, ['worktree', 'list', '--porcelain']);
+    if (listed.stdout.split('\n').some((l) => l === `worktree ${dir}`)) {
+      if (await fs.stat(dir).catch(() => undefined)) return; // reuse after a restart
+      await this.run(repo, ['worktree', 'prune']);
+    }
+    await fs.mkdir(path.dirname(dir), { recursive: true });
+    const args = (await this.branchExists(repo, branch)) ? ['worktree', 'add', dir, branch] : ['worktree', 'add', '-b', branch, dir, base];
+    await this.run(repo, args);
+  }
+
+  async removeWorktree(repo: string, dir: string): Promise<void> {
+    await this.run(repo, ['worktree', 'remove', '--force', dir], [0, 128]);
+    await fs.rm(dir, { recursive: true, force: true });
+    await this.run(repo, ['worktree', 'prune']);
+  }
+
+  async commitAll(cwd: string, message: string): Promise<string | null> {
+    await this.run(cwd, ['add', '-A']);
+    const staged = await this.run(cwd, ['diff', '--cached', '--quiet'], [0, 1]);
+    if (staged.code === 0) return null;
+    await this.run(cwd, ['commit', '-q', '--no-verify', '-m', message]);
+    return this.headCommit(cwd);
+  }
+
+  async merge(cwd: string, branch: string, message: string): Promise<MergeOutcome> {
+    const r = await this.run(cwd, ['merge', '--no-ff', '--no-edit', '-m', message, branch], [0, 1]);
+    if (r.code === 0) return { ok: true, head: (await this.headCommit(cwd)) ?? undefined };
+    const conflicted = await this.run(cwd, ['diff', '--name-only', '--diff-filter=U']);
+    await this.run(cwd, ['merge', '--abort'], [0, 128]);
+    return { ok: false, conflicts: conflicted.stdout.split('\n').filter(Boolean) };
+  }
+
+  async changedFiles(cwd: string, from: string, to = 'HEAD'): Promise<ChangedFile[]> {
+    const r = await this.run(cwd, ['diff', '--name-status', '--no-renames', from, to]);
+    const map: Record<string, ChangedFile['status']> = { A: 'added', M: 'modified', D: 'deleted', R: 'renamed' };
+    return r.stdout.split('\n').filter(Boolean).map((l) => {
+      const [code, ...rest] = l.split('\t');
+      return { path: rest.join('\t'), status: map[code[0]] ?? 'other' };
+    });
+  }
+
+  async diff(cwd: string, from: string, to = 'HEAD'): Promise<string> {
+    return (await this.run(cwd, ['diff', from, to])).stdout;
+  }
+
+  async dirtyFiles(cwd: string): Promise<string[]> {
+    const r = await this.run(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
+    return r.stdout.split('\0').filter(Boolean).map((e) => e.slice(3));
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The repository operations the orchestrator needs: validation of a task's directory, per-task git
+ * worktrees, commits, merges in dependency order, and diffs. Implemented by adapters/git.
+ */
+export interface MergeOutcome {
+  ok: boolean;
+  /** The merge commit (or fast-forward head) when ok. */
+  head?: string;
+  /** Paths with conflicts when not ok; the merge was aborted and nothing changed. */
+  conflicts?: string[];
+}
+
+export interface ChangedFile {
+  path: string;
+  status: 'added' | 'modified' | 'deleted' | 'renamed' | 'other';
+}
+
+export interface WorkspacePort {
+  /** Throws DomainError('bad_input') naming the problem when `cwd` is missing, not a folder, or not in a git work tree. */
+  assertRepo(cwd: string): Promise<{ root: string; head: string | null }>;
+  headCommit(repo: string): Promise<string | null>;
+  branchExists(repo: string, branch: string): Promise<boolean>;
+  createBranch(repo: string, branch: string, from: string): Promise<void>;
+  /** A worktree at `dir` on `branch` (created from `base` when missing); reused when it already exists. */
+  addWorktree(repo: string, dir: string, branch: string, base: string): Promise<void>;
+  removeWorktree(repo: string, dir: string): Promise<void>;
+  /** Stage everything and commit; returns the new commit or null when there was nothing to commit. */
+  commitAll(cwd: string, message: string): Promise<string | null>;
+  /** Merge `branch` into the branch checked out at `cwd`; on conflict the merge is aborted. */
+  merge(cwd: string, branch: string, message: string): Promise<MergeOutcome>;
+  changedFiles(cwd: string, from: string, to?: string): Promise<ChangedFile[]>;
+  diff(cwd: string, from: string, to?: string): Promise<string>;
+  /** Paths with uncommitted changes (staged, unstaged, untracked). */
+  dirtyFiles(cwd: string): Promise<string[]>;
+}
