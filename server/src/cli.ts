@@ -3,6 +3,7 @@
  *   orchestrator status [--data-dir D] [--json]
  */
 import { createLogger, stderrSink } from './adapters/lspLogger';
+import { runTask } from './cliRun';
 import { createServices } from './compose';
 import { argValue, defaultDataDir } from './dataDir';
 import type { LogLevel } from './ports/logger';
@@ -12,17 +13,23 @@ const usage = `Industrial Orchestrator ${version}
 
 Usage:
   orchestrator status [--data-dir DIR] [--json]   show the server's health and store state
+  orchestrator run --cwd REPO [--agent opencode] [--model P/M] [--json] [--yes] [--timeout-ms N] "PROMPT"
+                                                  run one agent task in REPO, print the summary and the diff
   orchestrator --version
   orchestrator --help
 
 Options:
   --data-dir DIR   where the store and transcripts live (default: $ORCHESTRATOR_DATA_DIR or ~/.local/share/industrial-orchestrator)
   --json           print machine-readable JSON
+  --yes            allow what the permission policy would ask about (default: deny)
+  Without configured providers, OpenCode uses the bundled scripted demo model (no API key, offline).
   --log-level L    error | warn | info | debug (default: warn)
 `;
 
 export async function runCli(argv: string[]): Promise<number> {
-  const [command] = argv.filter((a, i) => !a.startsWith('-') && !(i > 0 && ['--data-dir', '--log-level'].includes(argv[i - 1])));
+  const valued = ['--data-dir', '--log-level', '--cwd', '--agent', '--model', '--timeout-ms'];
+  const positional = argv.filter((a, i) => !a.startsWith('-') && !(i > 0 && valued.includes(argv[i - 1])));
+  const [command] = positional;
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(usage);
     return 0;
@@ -56,6 +63,19 @@ export async function runCli(argv: string[]): Promise<number> {
         );
       }
       return s.health === 'ok' ? 0 : 1;
+    }
+    case 'run': {
+      const prompt = positional.slice(1).join(' ');
+      const cwd = argValue(argv, '--cwd') ?? process.cwd();
+      const timeout = argValue(argv, '--timeout-ms');
+      if (timeout !== undefined && !/^\d+$/.test(timeout)) {
+        process.stderr.write(`orchestrator: --timeout-ms must be a whole number of milliseconds (got ${JSON.stringify(timeout)})\n`);
+        return 2;
+      }
+      return runTask({
+        agent: argValue(argv, '--agent') ?? 'opencode', cwd, prompt, model: argValue(argv, '--model'), json: argv.includes('--json'),
+        dataDir: argValue(argv, '--data-dir') ?? defaultDataDir(), timeoutMs: timeout ? Number(timeout) : undefined, yes: argv.includes('--yes'),
+      }, logger);
     }
     case undefined:
       process.stderr.write(usage);

@@ -6,21 +6,29 @@ import { createConnection, ProposedFeatures, type InitializeResult } from 'vscod
 import { z } from 'zod';
 import { describeIssues } from '../../protocol/messages';
 import { createLogger } from './adapters/lspLogger';
-import { createServices, type Services } from './compose';
+import { parseAgentSettings } from './agents';
+import { createRunServices, createServices, type RunServices, type Services } from './compose';
 import { argValue, defaultDataDir } from './dataDir';
 import { registerServerHandlers } from './handlers/server';
+import { registerTaskHandlers } from './handlers/task';
+import { permissionRequest, taskDidUpdate } from '../../protocol/task';
 import type { LogLevel } from './ports/logger';
 import { version } from './version';
 
 const initOptions = z.object({
   dataDir: z.string().min(1).optional(),
   logLevel: z.enum(['error', 'warn', 'info', 'debug']).optional(),
+  agents: z.unknown().optional(),
 }).passthrough();
+
+/** How long the user has to answer a permission request before it is denied. */
+const permissionDeadlineMs = 120_000;
 
 const connection = createConnection(ProposedFeatures.all);
 let level: LogLevel = 'info';
 const logger = createLogger(connection.console, () => level);
 let services: Services | undefined;
+let run: RunServices | undefined;
 
 connection.onInitialize(async (params): Promise<InitializeResult> => {
   const parsed = initOptions.safeParse(params.initializationOptions ?? {});
@@ -29,11 +37,30 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
   const dataDir = parsed.data.dataDir ?? argValue(process.argv, '--data-dir') ?? defaultDataDir();
   services = await createServices({ dataDir, mode: 'stdio', logger });
   registerServerHandlers(connection, services.status, logger);
+  run = await createRunServices(services, {
+    agentSettings: parseAgentSettings(parsed.data.agents),
+    logger,
+    publish: (u) => void connection.sendNotification(taskDidUpdate.method, u),
+    askUser: (ask) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer within ${permissionDeadlineMs / 1000} s`)), permissionDeadlineMs);
+      connection.sendRequest(permissionRequest.method, ask).then(
+        (r) => { clearTimeout(timer); resolve((r as { decision?: string })?.decision === 'allow' ? 'allow' : 'deny'); },
+        (e: unknown) => { clearTimeout(timer); reject(e); },
+      );
+    }),
+  });
+  registerTaskHandlers(connection, run.tasks, logger);
   logger.info(`orchestrator server ${version} (pid ${process.pid}, node ${process.version}) using ${services.dataDir}`);
   return { capabilities: {}, serverInfo: { name: 'industrial-orchestrator', version } };
 });
 
 connection.onInitialized(() => services?.status.publish());
+
+connection.onShutdown(async () => {
+  await run?.dispose();
+});
+// The language-server library exits on `exit`; make sure agent processes go with us on signals too.
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void (run?.dispose() ?? Promise.resolve()).finally(() => process.exit(0)));
 
 process.on('uncaughtException', (e) => {
   process.stderr.write(`uncaught exception: ${e.stack ?? e}\n`);

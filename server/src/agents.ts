@@ -1,0 +1,99 @@
+/**
+ * Agent composition: which runtimes exist and how they are configured. With no providers configured,
+ * OpenCode talks to the bundled scripted `demo` model (clearly labelled, no API key, offline); the
+ * `opencode.providers` setting switches to real OpenAI-compatible providers.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { describeIssues } from '../../protocol/messages';
+import { OpencodeAdapter } from './adapters/opencode/opencodeAdapter';
+import { knownModel, type OpencodeConfigInput, type ProviderConfig } from './adapters/opencode/home';
+import { startScriptedModel, type ScriptedModel } from './adapters/scriptedModel/scriptedModel';
+import { DomainError } from './domain/errors';
+import type { AgentRuntime, TurnTimeouts } from './ports/agentRuntime';
+import type { Logger } from './ports/logger';
+
+export const providerSchema = z.object({
+  id: z.string().regex(/^[a-z0-9_-]+$/i),
+  name: z.string().optional(),
+  baseURL: z.string().url(),
+  /** A literal key is refused: reference an environment variable as `{env:NAME}`. */
+  apiKey: z.string().regex(/^\{env:[A-Za-z_][A-Za-z0-9_]*\}$/, 'must be {env:NAME}; keys never go in settings').optional(),
+  models: z.record(z.string(), z.object({ name: z.string().optional(), toolCall: z.boolean().optional(), context: z.number().int().positive().optional(), output: z.number().int().positive().optional() }).strict()),
+}).strict();
+
+export const agentSettingsSchema = z.object({
+  opencodePath: z.string().min(1).optional(),
+  providers: z.array(providerSchema).optional(),
+  model: z.string().regex(/^[^/\s]+\/\S+$/, 'must be provider/model').optional(),
+  timeouts: z.object({ idleMs: z.number().int().positive().optional(), turnMs: z.number().int().positive().optional(),
+    unreachableMs: z.number().int().positive().optional(), permissionMs: z.number().int().positive().optional() }).strict().optional(),
+}).strict();
+export type AgentSettings = z.infer<typeof agentSettingsSchema>;
+
+export const demoModelId = 'demo/scripted';
+
+export function parseAgentSettings(raw: unknown): AgentSettings {
+  const r = agentSettingsSchema.safeParse(raw ?? {});
+  if (!r.success) throw new DomainError('bad_input', `agent settings: ${describeIssues(r.error)}`);
+  return r.data;
+}
+
+export class Agents {
+  private demo?: ScriptedModel;
+  private opencode?: OpencodeAdapter;
+  private config?: OpencodeConfigInput;
+
+  constructor(private readonly dataDir: string, private readonly settings: AgentSettings, private readonly logger: Logger) {}
+
+  /** Starts the demo model when needed and builds the adapters (does not start OpenCode). */
+  async init(): Promise<void> {
+    let providers: ProviderConfig[] | undefined = this.settings.providers;
+    let defaultModel = this.settings.model;
+    if (!providers?.length) {
+      this.demo = await startScriptedModel();
+      providers = [{ id: 'demo', name: 'Demo (scripted, no real LLM)', baseURL: this.demo.url, models: { scripted: { name: 'scripted demo model' } } }];
+      defaultModel ??= demoModelId;
+      this.logger.info(`no model providers configured: using the scripted demo model at ${this.demo.url}`);
+    }
+    defaultModel ??= `${providers[0].id}/${Object.keys(providers[0].models)[0]}`;
+    this.config = { providers, defaultModel };
+    const env: Record<string, string> = {};
+    for (const p of providers) {
+      const name = /^\{env:(.+)\}$/.exec(p.apiKey ?? '')?.[1];
+      if (name && process.env[name]) env[name] = process.env[name]!;
+    }
+    this.opencode = new OpencodeAdapter({
+      dataDir: path.join(this.dataDir, 'agents', 'opencode'),
+      models: this.config,
+      binaryPath: this.settings.opencodePath,
+      timeouts: this.settings.timeouts as Partial<TurnTimeouts> | undefined,
+      env,
+      log: (line) => this.logger.debug(`[opencode] ${line}`),
+    });
+  }
+
+  runtime(agent: string): AgentRuntime | undefined {
+    return agent === 'opencode' ? this.opencode : undefined;
+  }
+
+  get opencodeAdapter(): OpencodeAdapter | undefined {
+    return this.opencode;
+  }
+
+  get demoModelUrl(): string | undefined {
+    return this.demo?.url;
+  }
+
+  checkModel(agent: string, model: string): string | undefined {
+    if (agent !== 'opencode' || !this.config) return `agent ${agent} takes no model`;
+    if (knownModel(this.config, model)) return undefined;
+    const known = this.config.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
+    return `unknown model ${JSON.stringify(model)}; configured models: ${known.join(', ')}`;
+  }
+
+  async dispose(): Promise<void> {
+    await this.opencode?.dispose().catch((e: unknown) => this.logger.warn(`disposing OpenCode: ${String(e)}`));
+    await this.demo?.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Runs single agent tasks: validates the request, persists the task, drives one agent turn through the
+ * AgentRuntime port, writes every event to the task's transcript before publishing it, and records the
+ * result. Permission requests go through the pure policy; what it cannot decide is asked of the user.
+ */
+import type { AgentEvent } from '../../../protocol/agentEvent';
+import type { PermissionAsk, TaskView } from '../../../protocol/task';
+import { emptyUsage, addUsage } from '../domain/agentEvent';
+import { DomainError } from '../domain/errors';
+import { decidePermission, type PolicyConfig } from '../domain/permissionPolicy';
+import { localTenantId } from '../domain/storeSchema';
+import type { AgentRuntime, PermissionRequest, TurnResult, TurnTimeouts } from '../ports/agentRuntime';
+import type { Logger } from '../ports/logger';
+import type { StorePort } from '../ports/store';
+import type { TranscriptPort } from '../ports/transcript';
+import type { WorkspacePort } from '../ports/workspace';
+
+export interface RunTaskInput {
+  agent: string;
+  cwd: string;
+  prompt: string;
+  model?: string;
+  timeouts?: Partial<TurnTimeouts>;
+  /** Set by orchestrated sessions; single tasks get their own session id. */
+  sessionId?: string;
+}
+
+export interface TaskServiceDeps {
+  store: StorePort;
+  transcripts: TranscriptPort;
+  workspace: WorkspacePort;
+  runtime(agent: string): AgentRuntime | undefined;
+  /** Checks a `provider/model` id for an agent; returns an error message when it is unknown. */
+  checkModel(agent: string, model: string): string | undefined;
+  publish(update: { task: TaskView; event?: AgentEvent }): void;
+  /** Ask the user (the extension or another client). Rejects or resolves 'deny' when nobody answers. */
+  askUser(ask: PermissionAsk): Promise<'allow' | 'deny'>;
+  policy?: PolicyConfig;
+  newId(): string;
+  now(): Date;
+  logger: Logger;
+}
+
+type TaskRecord = TaskView & { tenantId: string };
+
+export class TaskService {
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<TurnResult | undefined> }>();
+  private readonly views = new Map<string, TaskRecord>();
+
+  constructor(private readonly deps: TaskServiceDeps) {}
+
+  /** Marks tasks left running by a crashed server as failed (they cannot be re-attached yet). */
+  async recoverInterrupted(): Promise<number> {
+    let n = 0;
+    await this.deps.store.update((d) => {
+      for (const t of d.tasks as unknown as TaskRecord[]) {
+        if (t.state === 'running' || t.state === 'pending') {
+          t.state = 'failed';
+          t.finishedAt = this.deps.now().toISOString();
+          t.error = { reason: 'interrupted', message: 'The orchestrator server stopped while this task was running.' };
+          n++;
+        }
+      }
+    });
+    return n;
+  }
+
+  async run(input: RunTaskInput): Promise<{ taskId: string; sessionId: string; done: Promise<TurnResult | undefined> }> {
+    const runtime = this.deps.runtime(input.agent);
+    if (!runtime) throw new DomainError('bad_input', `agent: unknown agent ${JSON.stringify(input.agent)}`, { field: 'agent' });
+    if (!input.prompt.trim()) throw new DomainError('bad_input', 'prompt: must not be empty', { field: 'prompt' });
+    if (input.model) {
+      const problem = this.deps.checkModel(input.agent, input.model);
+      if (problem) throw new DomainError('bad_input', `model: ${problem}`, { field: 'model' });
+    }
+    await this.deps.workspace.assertRepo(input.cwd);
+
+    const id = this.deps.newId();
+    const now = this.deps.now().toISOString();
+    const task: TaskRecord = {
+      id, tenantId: localTenantId, sessionId: input.sessionId ?? `run-${id}`, agent: input.agent, cwd: input.cwd, prompt: input.prompt,
+      model: input.model, state: 'running', createdAt: now, startedAt: now, usage: emptyUsage(), events: 0,
+    };
+    await this.save(task);
+    this.deps.publish({ task: this.view(task) });
+    const controller = new AbortController();
+    const done = this.drive(runtime, task, input, controller.signal).finally(() => this.running.delete(id));
+    this.running.set(id, { controller, done });
+    return { taskId: id, sessionId: task.sessionId, done };
+  }
+
+  private async drive(runtime: AgentRuntime, task: TaskRecord, input: RunTaskInput, signal: AbortSignal): Promise<TurnResult | undefined> {
+    // Transcript appends are chained so events land in seq order; publishing waits for the append.
+    let chain = Promise.resolve();
+    const onEvent = (e: AgentEvent) => {
+      task.events++;
+      if (e.kind === 'usage') task.usage = addUsage(task.usage, e);
+      if (e.kind === 'tool_call') task.currentTool = e.status === 'pending' || e.status === 'in_progress' ? e.title || e.toolName : undefined;
+      const snapshot = this.view(task);
+      chain = chain
+        .then(() => this.deps.transcripts.append(task.sessionId, task.id, e as never))
+        .then(() => this.deps.publish({ task: snapshot, event: e }))
+        .catch((err: unknown) => this.deps.logger.error(`transcript append failed for task ${task.id}: ${String(err)}`));
+    };
+    let result: TurnResult | undefined;
+    try {
+      result = await runtime.prompt({ taskId: task.id, cwd: input.cwd, prompt: input.prompt, model: input.model, signal, timeouts: input.timeouts,
+        permissionPolicy: (req) => this.permission(task, req) }, onEvent);
+    } catch (e) {
+      task.error = { reason: (e as { reason?: string }).reason ?? 'error', message: (e as Error).message };
+    }
+    await chain;
+    task.state = result?.status ?? 'failed';
+    task.finishedAt = this.deps.now().toISOString();
+    task.currentTool = undefined;
+    if (result) {
+      task.summary = result.summary;
+      task.diff = result.diff;
+      task.usage = result.usage;
+      if (result.error) task.error = { reason: result.error.reason, message: result.error.message, stderrTail: result.error.stderrTail };
+    }
+    await this.save(task).catch((e: unknown) => this.deps.logger.error(`could not save task ${task.id}: ${String(e)}`));
+    this.deps.publish({ task: this.view(task) });
+    return result;
+  }
+
+  private async permission(task: TaskRecord, req: PermissionRequest): Promise<'allow' | 'deny'> {
+    const verdict = decidePermission({ permission: req.permission, patterns: req.patterns, cwd: req.cwd || task.cwd }, this.deps.policy);
+    this.deps.logger.info(`task ${task.id}: ${req.permission} ${req.patterns.join(' ')} → ${verdict.decision} (${verdict.reason})`);
+    if (verdict.decision !== 'ask') return verdict.decision;
+    try {
+      return await this.deps.askUser({ taskId: task.id, permission: req.permission, patterns: req.patterns, reason: verdict.reason, cwd: task.cwd });
+    } catch (e) {
+      this.deps.logger.warn(`task ${task.id}: nobody answered the permission request (${String(e)}); denied`);
+      return 'deny';
+    }
+  }
+
+  async cancel(taskId: string): Promise<TaskView> {
+    const task = this.get(taskId);
+    const r = this.running.get(taskId);
+    if (r) {
+      r.controller.abort();
+      await this.deps.runtime(task.agent)?.cancel(taskId);
+      await r.done;
+    }
+    return this.get(taskId);
+  }
+
+  get(taskId: string): TaskView {
+    const live = this.views.get(taskId);
+    if (live) return this.view(live);
+    const t = (this.deps.store.read().tasks as unknown as TaskRecord[]).find((x) => x.id === taskId && x.tenantId === localTenantId);
+    if (!t) throw new DomainError('not_found', `taskId: no task ${JSON.stringify(taskId)}`, { field: 'taskId' });
+    return this.view(t);
+  }
+
+  list(limit = 100): TaskView[] {
+    const stored = this.deps.store.read().tasks as unknown as TaskRecord[];
+    return [...stored].filter((t) => t.tenantId === localTenantId).sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, limit).map((t) => this.get(t.id));
+  }
+
+  async transcript(taskId: string, afterSeq = 0): Promise<AgentEvent[]> {
+    const task = this.get(taskId);
+    const entries = await this.deps.transcripts.read(task.sessionId, task.id);
+    return (entries as unknown as AgentEvent[]).filter((e) => e.seq > afterSeq);
+  }
+
+  /** Waits for every running task (used by the CLI and on shutdown). */
+  async settle(): Promise<void> {
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private async save(task: TaskRecord): Promise<void> {
+    this.views.set(task.id, task);
+    const copy = { ...task };
+    await this.deps.store.update((d) => {
+      const list = d.tasks as unknown as TaskRecord[];
+      const i = list.findIndex((t) => t.id === task.id);
+      if (i >= 0) list[i] = copy;
+      else list.push(copy);
+    });
+    if (task.state !== 'running' && task.state !== 'pending') this.views.delete(task.id);
+  }
+
+  private view(t: TaskRecord): TaskView {
+    const { tenantId: _tenant, ...view } = t;
+    return { ...view, usage: { ...view.usage } };
+  }
+}
