@@ -4,6 +4,10 @@
  */
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { serverDidChangeStatus, serverStatus } from './server';
+import { permissionRequest, taskCancel, taskDidUpdate, taskGet, taskList, taskRun, taskTranscript } from './task';
 
-export const requests: readonly AnyRequestDef[] = [serverStatus as AnyRequestDef];
-export const notifications: readonly AnyNotificationDef[] = [serverDidChangeStatus as AnyNotificationDef];
+/** Client → server requests. */
+export const requests: readonly AnyRequestDef[] = [serverStatus, taskRun, taskGet, taskList, taskCancel, taskTranscript] as AnyRequestDef[];
+/** Server → client requests. */
+export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];
+export const notifications: readonly AnyNotificationDef[] = [serverDidChangeStatus, taskDidUpdate] as AnyNotificationDef[];

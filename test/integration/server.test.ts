@@ -61,7 +61,7 @@ describe('orchestrator server over stdio JSON-RPC', () => {
         assert.ok(err instanceof ResponseError, `${def.method} ${JSON.stringify(c.params)} was rejected`);
         assert.equal(err.code, errorCodes.invalidParams, `${def.method}: code`);
         assert.match(err.message, new RegExp(`\\b${c.field}\\b`), `${def.method}: message names ${c.field}: ${err.message}`);
-        assert.deepEqual((err.data as { fields: string[] }).fields, [c.field]);
+        assert.ok((err.data as { fields: string[] }).fields.includes(c.field), `${def.method}: data.fields names ${c.field}`);
       }
     }
     const status = await s.request(serverStatus, {});

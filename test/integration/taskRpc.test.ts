@@ -1,0 +1,125 @@
+/**
+ * One agent task through the real server process over JSON-RPC, with the real OpenCode binary and the
+ * bundled scripted demo model: live updates, transcript, bad input, and permission asks answered by the
+ * client (the extension's role).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import type { AgentEvent } from '../../protocol/agentEvent';
+import { errorCodes } from '../../protocol/errors';
+import { permissionRequest, taskDidUpdate, taskGet, taskRun, taskTranscript, type PermissionAsk, type TaskView } from '../../protocol/task';
+import { startServer, tempDir, type ServerHandle } from './serverProcess';
+
+function repo(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'orch-repo-'));
+  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: d });
+  writeFileSync(path.join(d, 'README.md'), '# demo\n');
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'init', '--allow-empty'], { cwd: d });
+  execFileSync('git', ['add', '-A'], { cwd: d });
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'readme'], { cwd: d });
+  return d;
+}
+
+async function finished(s: ServerHandle, taskId: string, ms = 90_000): Promise<TaskView> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const t = await s.request(taskGet, { taskId });
+    if (!['pending', 'ready', 'running', 'blocked'].includes(t.state)) return t;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`task ${taskId} did not finish within ${ms} ms`);
+}
+
+let server: ServerHandle;
+const asks: PermissionAsk[] = [];
+let answer: 'allow' | 'deny' = 'allow';
+after(async () => { await server?.stop(); });
+
+describe('task/* over JSON-RPC with the real OpenCode binary', () => {
+  test('starts', async () => {
+    server = await startServer(tempDir());
+    server.connection.onRequest(permissionRequest.method, (ask: PermissionAsk) => { asks.push(ask); return { decision: answer }; });
+  });
+
+  test('a demo-model task writes the file, streams task/didUpdate, and records the transcript', async () => {
+    const cwd = repo();
+    const { taskId } = await server.request(taskRun, { agent: 'opencode', cwd, prompt: 'Create a file named notes.txt containing hello from the demo' });
+    const t = await finished(server, taskId);
+    assert.equal(t.state, 'succeeded', JSON.stringify(t.error));
+    assert.equal(readFileSync(path.join(cwd, 'notes.txt'), 'utf8'), 'hello from the demo\n');
+    assert.ok(t.usage.inputTokens > 0, 'usage recorded');
+    assert.deepEqual(t.diff?.map((f) => [f.path, f.status]), [['notes.txt', 'added']]);
+    const { events } = await server.request(taskTranscript, { taskId });
+    assert.equal(events.length, t.events);
+    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gap-free');
+    const tools = events.filter((e): e is Extract<AgentEvent, { kind: 'tool_call' }> => e.kind === 'tool_call');
+    assert.ok(tools.some((e) => e.toolName === 'write' && e.status === 'completed'));
+    const pushed = server.notifications.filter((n) => n.method === taskDidUpdate.method && (n.params as { task: TaskView }).task.id === taskId);
+    assert.ok(pushed.length >= events.length, `every event was pushed (${pushed.length} updates for ${events.length} events)`);
+    assert.equal((pushed.at(-1)!.params as { task: TaskView }).task.state, 'succeeded');
+  });
+
+  test('bad input is refused with InvalidParams naming the field, and nothing starts', async () => {
+    const cwd = repo();
+    const plain = mkdtempSync(path.join(os.tmpdir(), 'orch-plain-'));
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ agent: 'opencode', cwd, prompt: '   ' }, 'prompt', /must not be empty/],
+      [{ agent: 'opencode', cwd: path.join(cwd, 'missing'), prompt: 'x' }, 'cwd', /does not exist/],
+      [{ agent: 'opencode', cwd: plain, prompt: 'x' }, 'cwd', /not inside a git repository/],
+      [{ agent: 'opencode', cwd, prompt: 'x', model: 'nope/model' }, 'model', /unknown model "nope\/model"/],
+      [{ agent: 'claude', cwd, prompt: 'x' }, 'agent', /agent/],
+    ];
+    const before = (await server.raw('task/list', {})) as TaskView[];
+    for (const [params, field, message] of cases) {
+      const err = await server.raw('task/run', params).then(() => undefined, (e: unknown) => e);
+      assert.ok(err instanceof ResponseError, `${JSON.stringify(params)} refused`);
+      assert.equal(err.code, errorCodes.invalidParams);
+      assert.match(err.message, new RegExp(field));
+      assert.match(err.message, message);
+    }
+    const afterList = (await server.raw('task/list', {})) as TaskView[];
+    assert.equal(afterList.length, before.length, 'no task was recorded');
+  });
+
+  test('a command off the allow-list is asked of the client; allow lets the turn continue', async () => {
+    const cwd = repo();
+    answer = 'allow';
+    asks.length = 0;
+    const { taskId } = await server.request(taskRun, { agent: 'opencode', cwd, prompt: '[[script:bash]] uname > uname.txt' });
+    const t = await finished(server, taskId);
+    assert.equal(t.state, 'succeeded', JSON.stringify(t.error));
+    assert.equal(asks.length, 1);
+    assert.equal(asks[0].permission, 'bash');
+    assert.match(asks[0].reason, /uname/);
+    assert.ok(existsSync(path.join(cwd, 'uname.txt')), 'the command ran');
+  });
+
+  test('a denial is reported as such and the command does not run', async () => {
+    const cwd = repo();
+    answer = 'deny';
+    asks.length = 0;
+    const { taskId } = await server.request(taskRun, { agent: 'opencode', cwd, prompt: '[[script:bash]] uname > denied.txt' });
+    const t = await finished(server, taskId);
+    assert.equal(asks.length, 1);
+    assert.ok(!existsSync(path.join(cwd, 'denied.txt')), 'the command did not run');
+    const { events } = await server.request(taskTranscript, { taskId });
+    assert.ok(events.some((e) => e.kind === 'permission_decision' && e.decision === 'deny'), 'the transcript records the denial');
+    assert.ok(events.some((e) => e.kind === 'tool_call' && e.status === 'failed'), 'the tool call failed');
+    assert.ok(['failed', 'succeeded'].includes(t.state));
+  });
+
+  test('an allow-listed command is allowed by policy without asking', async () => {
+    const cwd = repo();
+    asks.length = 0;
+    const { taskId } = await server.request(taskRun, { agent: 'opencode', cwd, prompt: '[[script:bash]] echo policy > policy.txt' });
+    const t = await finished(server, taskId);
+    assert.equal(t.state, 'succeeded', JSON.stringify(t.error));
+    assert.equal(asks.length, 0);
+    assert.equal(readFileSync(path.join(cwd, 'policy.txt'), 'utf8'), 'policy\n');
+  });
+});
