@@ -28,6 +28,10 @@ export function makeSandbox(prefix = 'orch-vsc-') {
   fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
   fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify(workbenchSettings, null, 2));
   fs.writeFileSync(path.join(dirs.workspace, 'README.md'), '# Sample workspace\n\nA place for the orchestrator to work in.\n');
+  const git = (...args) => execFileSync('git', ['-c', 'user.name=Orchestrator Tests', '-c', 'user.email=tests@localhost', ...args], { cwd: dirs.workspace, stdio: 'ignore' });
+  git('init', '-q');
+  git('add', '-A');
+  git('commit', '-qm', 'sample workspace');
   return { root, ...dirs };
 }
 

@@ -1,6 +1,7 @@
 /** What `activate` returns: a small API for tests and for other extensions. */
 import type * as vscode from 'vscode';
 import type { ServerStatus } from '../../protocol/server';
+import type { TaskView } from '../../protocol/task';
 import type { DashboardToHost } from '../../protocol/webview/dashboard';
 import type { StatusSnapshot } from './ctx';
 
@@ -14,5 +15,8 @@ export interface OrchestratorApi {
   onDashboardMessage: vscode.Event<DashboardToHost>;
   /** Milliseconds from `activate` entry to the server's first status. */
   activationMs: number;
+  /** What the Sessions view shows. */
+  tasks(): TaskView[];
+  onDidUpdateTask: vscode.Event<TaskView>;
   extensionHostPid: number;
 }

@@ -39,7 +39,7 @@ export function createClient(
     // The orchestrator does not serve documents; it only speaks our custom methods.
     documentSelector: [],
     outputChannel,
-    initializationOptions: { dataDir, logLevel: config.logLevel },
+    initializationOptions: { dataDir, logLevel: config.logLevel, agents: config.agents },
     errorHandler: {
       error: () => ({ action: ErrorAction.Continue, handled: true }),
       closed: () => {

@@ -13,6 +13,8 @@ export interface OrchestratorConfig {
   /** Empty: the extension's global storage folder. */
   dataDir: string;
   maxRestarts: number;
+  /** Passed to the server as-is; the server validates them and names what is wrong. */
+  agents: { opencodePath?: string; model?: string; providers?: unknown[] };
 }
 
 const section = 'orchestrator';
@@ -24,6 +26,11 @@ export function readConfig(): OrchestratorConfig {
     logLevel: (['error', 'warn', 'info', 'debug'] as const).find((l) => l === level) ?? 'info',
     dataDir: c.get<string>('server.dataDir', '').trim(),
     maxRestarts: Math.max(0, Math.floor(c.get<number>('server.maxRestarts', 5))),
+    agents: {
+      opencodePath: c.get<string>('opencode.path', '').trim() || undefined,
+      model: c.get<string>('opencode.model', '').trim() || undefined,
+      providers: (c.get<unknown[]>('opencode.providers', []) ?? []).length ? c.get<unknown[]>('opencode.providers') : undefined,
+    },
   };
 }
 

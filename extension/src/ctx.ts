@@ -6,8 +6,10 @@ import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import type { ParamsOf, RequestDef, ResultOf } from '../../protocol/messages';
 import { serverDidChangeStatus, type ServerStatus } from '../../protocol/server';
+import { permissionRequest, taskDidUpdate, type PermissionAsk, type TaskView } from '../../protocol/task';
 import type { ClientState } from '../../protocol/webview/dashboard';
 import { createClient } from './client';
+import { askPermission } from './permissions';
 import { readConfig } from './config';
 import { RestartPolicy } from './restartPolicy';
 
@@ -24,12 +26,15 @@ export class Ctx implements vscode.Disposable {
   private snapshot: StatusSnapshot = { clientState: 'starting', status: null };
   private readonly changed = new vscode.EventEmitter<StatusSnapshot>();
   readonly onDidChangeStatus = this.changed.event;
+  private readonly taskChanged = new vscode.EventEmitter<TaskView>();
+  /** Every `task/didUpdate` from the server. */
+  readonly onDidUpdateTask = this.taskChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Industrial Orchestrator', { log: true });
     this.policy = new RestartPolicy(readConfig().maxRestarts || 5);
-    this.disposables.push(this.log, this.changed);
+    this.disposables.push(this.log, this.changed, this.taskChanged);
   }
 
   get status(): StatusSnapshot {
@@ -44,6 +49,8 @@ export class Ctx implements vscode.Disposable {
     });
     this.client = client;
     client.onNotification(serverDidChangeStatus.method, (s: ServerStatus) => this.update({ clientState: 'running', status: s }));
+    client.onNotification(taskDidUpdate.method, (u: { task: TaskView }) => this.taskChanged.fire(u.task));
+    client.onRequest(permissionRequest.method, (ask: PermissionAsk) => askPermission(ask));
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) this.update({ ...this.snapshot, clientState: 'running', stoppedReason: undefined });
       else if (e.newState === State.Starting) this.update({ ...this.snapshot, clientState: 'starting' });

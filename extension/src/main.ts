@@ -1,6 +1,7 @@
 /** Activation: wires the context, commands, views and webviews. Nothing else. */
 import * as vscode from 'vscode';
 import { serverStatus } from '../../protocol/server';
+import { taskList } from '../../protocol/task';
 import type { OrchestratorApi } from './api';
 import { registerCommands } from './commands/registry';
 import { Ctx } from './ctx';
@@ -16,20 +17,31 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   const dashboard = new DashboardPanels(ctx);
   const trees = registerTrees();
   context.subscriptions.push(ctx, dashboard, createStatusItem(ctx), ...trees.disposables, ...registerCommands(ctx, dashboard));
+  let activationMs = 0;
   try {
     await ctx.start();
+    activationMs = Date.now() - t0;
   } catch (e) {
     const message = `Industrial Orchestrator could not start its server: ${(e as Error).message}`;
     ctx.log.error(message);
     void vscode.window.showErrorMessage(message, 'Show Logs').then((p) => p && ctx?.log.show());
   }
   const c = ctx;
+  context.subscriptions.push(
+    c.onDidUpdateTask((t) => trees.sessions.upsert(t)),
+    // After every (re)start, load the task list the server kept.
+    c.onDidChangeStatus((s) => {
+      if (s.clientState === 'running' && s.status) void c.request(taskList, {}).then((l) => trees.sessions.replaceAll(l), () => undefined);
+    }),
+  );
   return {
     status: () => c.request(serverStatus, {}),
     snapshot: () => c.status,
     onDidChangeStatus: c.onDidChangeStatus,
     onDashboardMessage: dashboard.onDidReceive,
-    activationMs: Date.now() - t0,
+    activationMs,
+    tasks: () => trees.sessions.all(),
+    onDidUpdateTask: c.onDidUpdateTask,
     extensionHostPid: process.pid,
   };
 }

@@ -80,6 +80,19 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.equal(r.pid, (await api.status()).pid);
   });
 
+  it('Run Agent Task runs OpenCode on the workspace with the demo model and the Sessions view follows it', async () => {
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const started = await vscode.commands.executeCommand<{ taskId: string }>(commandIds.runTask, { prompt: 'Create a file named from-vscode.txt containing made in VS Code' });
+    assert.ok(started?.taskId, 'a task id came back');
+    const done = await until('the task to succeed in the Sessions view', 90_000, () => {
+      const t = api.tasks().find((x) => x.id === started.taskId);
+      return t && t.state !== 'running' ? t : undefined;
+    });
+    assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
+    assert.equal(fs.readFileSync(path.join(folder, 'from-vscode.txt'), 'utf8'), 'made in VS Code\n');
+    assert.ok(done.usage.inputTokens > 0);
+  });
+
   it('restarts the server after kill -9 and returns to healthy', async () => {
     const before = await api.status();
     process.kill(before.pid, 'SIGKILL');

@@ -7,6 +7,8 @@ export const commandIds = {
   restartServer: 'orchestrator.restartServer',
   showLogs: 'orchestrator.showLogs',
   openDashboard: 'orchestrator.openDashboard',
+  runTask: 'orchestrator.runTask',
+  cancelTask: 'orchestrator.cancelTask',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

@@ -4,6 +4,7 @@ import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../webviews/dashboardPanel';
 import { commandIds, type CommandId } from './ids';
 import { restartServer, showLogs, showStatus } from './server';
+import { cancelTask, runTask } from './tasks';
 
 export function registerCommands(ctx: Ctx, dashboard: DashboardPanels): vscode.Disposable[] {
   const table: Record<CommandId, (...args: unknown[]) => unknown> = {
@@ -11,6 +12,8 @@ export function registerCommands(ctx: Ctx, dashboard: DashboardPanels): vscode.D
     [commandIds.restartServer]: restartServer(ctx),
     [commandIds.showLogs]: showLogs(ctx),
     [commandIds.openDashboard]: () => dashboard.open(),
+    [commandIds.runTask]: runTask(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.cancelTask]: cancelTask(ctx) as (...args: unknown[]) => unknown,
   };
   return Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler));
 }

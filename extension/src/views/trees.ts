@@ -3,6 +3,7 @@
  * they are empty and VS Code shows the welcome content declared in package.json.
  */
 import * as vscode from 'vscode';
+import { TasksProvider } from './tasksTree';
 
 export class ServerListProvider implements vscode.TreeDataProvider<vscode.TreeItem> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -23,15 +24,16 @@ export class ServerListProvider implements vscode.TreeDataProvider<vscode.TreeIt
   }
 }
 
-export function registerTrees(): { agents: ServerListProvider; sessions: ServerListProvider; disposables: vscode.Disposable[] } {
+export function registerTrees(): { agents: ServerListProvider; sessions: TasksProvider; disposables: vscode.Disposable[] } {
   const agents = new ServerListProvider();
-  const sessions = new ServerListProvider();
+  const sessions = new TasksProvider();
   return {
     agents,
     sessions,
     disposables: [
       vscode.window.registerTreeDataProvider('orchestrator.agents', agents),
       vscode.window.registerTreeDataProvider('orchestrator.sessions', sessions),
+      sessions,
     ],
   };
 }
