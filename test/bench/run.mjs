@@ -75,8 +75,19 @@ if (!process.env.ORCH_BENCH_SKIP_VSCODE) {
   else rows.push(['extension activation', NaN, NaN, NaN, 'not measured: the VS Code suite did not report it']);
 }
 
+if (!process.env.ORCH_BENCH_SKIP_OPENCODE) {
+  // Real OpenCode binary, scripted model: a turn via the orchestrator vs straight to OpenCode, cold start, RSS.
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/opencodeBench.ts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  const line = out.split('\n').find((l) => l.startsWith('BENCH_ROWS '));
+  for (const [name, value, base, what] of JSON.parse(line.slice('BENCH_ROWS '.length))) {
+    const mb = /MB/.test(name);
+    rows.push([name, value, NaN, base, what, mb ? 'MB' : 'ms']);
+  }
+}
+
 console.log(`\nIndustrial Orchestrator bench  (node ${process.version}, ${os.cpus().length} cpus, ${spawns} spawns, ${calls} calls)\n`);
 console.log(`${'figure'.padEnd(52)} ${'median'.padStart(11)} ${'p95'.padStart(11)} ${'baseline'.padStart(11)} ${'ratio'.padStart(7)}  baseline is`);
-for (const [name, med, p95, base, what] of rows) {
-  console.log(`${name.padEnd(52)} ${ms(med).padStart(11)} ${ms(p95).padStart(11)} ${ms(base).padStart(11)} ${(med / base).toFixed(2).padStart(7)}  ${what}`);
+for (const [name, med, p95, base, what, unit = 'ms'] of rows) {
+  const f = (x) => (Number.isNaN(x) ? '—' : unit === 'ms' ? ms(x) : `${x.toFixed(1)} ${unit}`);
+  console.log(`${name.padEnd(52)} ${f(med).padStart(11)} ${f(p95).padStart(11)} ${f(base).padStart(11)} ${(med / base).toFixed(2).padStart(7)}  ${what}`);
 }

@@ -1,0 +1,107 @@
+/**
+ * OpenCode figures for `npm run bench`: a turn through the orchestrator (dist/server.js over JSON-RPC,
+ * task/run → final task/didUpdate) against the same scripted prompt sent straight to an `opencode serve`
+ * over its HTTP API (session.create + sync session.prompt), in the same run; cold start to first event;
+ * RSS of our server and of its OpenCode. Prints one JSON line: the rows for run.mjs's table.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { resolveOpencodeBinary } from '../../server/src/adapters/opencode/binary';
+import { buildConfig, buildEnv, prepareHome } from '../../server/src/adapters/opencode/home';
+import { randomPassword, ServerProcess } from '../../server/src/adapters/opencode/serverProcess';
+import { startScriptedModel } from '../../server/src/adapters/scriptedModel/scriptedModel';
+import { taskDidUpdate, taskRun, type TaskView } from '../../protocol/task';
+import { startServer, tempDir } from '../integration/serverProcess';
+
+const turns = Number(process.env.BENCH_TURNS ?? 8);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+function repo(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-repo-'));
+  execFileSync('git', ['init', '-q'], { cwd: d });
+  writeFileSync(path.join(d, 'README.md'), '# bench\n');
+  execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', 'add', '-A'], { cwd: d });
+  execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', 'commit', '-qm', 'init'], { cwd: d });
+  return d;
+}
+const prompt = (i: number, who: string) => `[[script:write_file ${who}-${i}.txt]] bench turn ${i}`;
+
+async function orchestrator(cwd: string) {
+  const s = await startServer(tempDir());
+  const waitDone = (taskId: string, onFirstEvent?: () => void) => new Promise<TaskView>((resolve) => {
+    let seen = false;
+    const tick = setInterval(() => {
+      for (const n of s.notifications.splice(0)) {
+        if (n.method !== taskDidUpdate.method) continue;
+        const u = n.params as { task: TaskView; event?: unknown };
+        if (u.task.id !== taskId) continue;
+        if (u.event && !seen) { seen = true; onFirstEvent?.(); }
+        if (!['running', 'pending'].includes(u.task.state)) { clearInterval(tick); resolve(u.task); }
+      }
+    }, 1);
+  });
+  const turn = async (i: number, onFirstEvent?: () => void) => {
+    const r = await s.request(taskRun, { agent: 'opencode', cwd, prompt: prompt(i, 'orch') });
+    const done = await waitDone(r.taskId, onFirstEvent);
+    if (done.state !== 'succeeded') throw new Error(`orchestrator turn ${i} ${done.state}: ${JSON.stringify(done.error)}`);
+  };
+  const rss = () => {
+    const serverPid = s.child.pid!;
+    const ocPid = Number(execFileSync('pgrep', ['-P', String(serverPid), '-f', 'opencode'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    return { server: rssMb(serverPid), opencode: ocPid ? rssMb(ocPid) : NaN };
+  };
+  return { turn, rss, stop: () => s.stop() };
+}
+
+async function direct(cwd: string) {
+  const model = await startScriptedModel();
+  const home = prepareHome(tempDir(), '1.18.33');
+  const password = randomPassword();
+  const config = buildConfig({ providers: [{ id: 'demo', baseURL: model.url, models: { scripted: {} } }], defaultModel: 'demo/scripted' });
+  const sp = new ServerProcess({ binary: resolveOpencodeBinary(), cwd, env: buildEnv(home, config, password), password, startTimeoutMs: 60_000, pidDir: home.root });
+  await sp.start();
+  const { createOpencodeClient } = await import('@opencode-ai/sdk/v2');
+  const client = createOpencodeClient({ baseUrl: sp.url, directory: cwd, headers: { Authorization: sp.authHeader } });
+  const turn = async (i: number) => {
+    const { data: session } = await client.session.create({ title: `direct ${i}` }, { throwOnError: true });
+    await client.session.prompt({ sessionID: session.id, parts: [{ type: 'text', text: prompt(i, 'direct') }] }, { throwOnError: true });
+  };
+  return { turn, stop: async () => { await sp.stop(); await model.close(); } };
+}
+
+async function main() {
+  const o = await orchestrator(repo());
+  let cold = 0;
+  const t0 = performance.now();
+  await o.turn(0, () => { cold = performance.now() - t0; });
+  const d = await direct(repo());
+  for (let i = 1; i <= 2; i++) { await o.turn(-i); await d.turn(-i); } // warm-up both
+  const ot: number[] = [];
+  const dt: number[] = [];
+  // Interleaved, so both sides see the same machine noise.
+  for (let i = 1; i <= turns; i++) {
+    let t = performance.now();
+    await o.turn(i);
+    ot.push(performance.now() - t);
+    t = performance.now();
+    await d.turn(i);
+    dt.push(performance.now() - t);
+  }
+  const rss = o.rss();
+  await o.stop();
+  await d.stop();
+  const om = median(ot);
+  const dm = median(dt);
+  const rows = [
+    [`turn through the orchestrator (median of ${turns})`, om, dm, 'same prompt straight to OpenCode HTTP'],
+    ['overhead per turn (orchestrator − direct)', om - dm, 50, 'goal: ≤ 50 ms (or ratio above ≤ 1.05)'],
+    ['cold start: task/run → first event', cold, dm, 'one warm direct turn'],
+    ['RSS of our server (MB)', rss.server, rss.opencode, 'RSS of its OpenCode (MB)'],
+  ];
+  process.stdout.write(`BENCH_ROWS ${JSON.stringify(rows)}\n`);
+}
+
+main().then(() => process.exit(0), (e: unknown) => { process.stderr.write(`${(e as Error).stack ?? e}\n`); process.exit(1); });
