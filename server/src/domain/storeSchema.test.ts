@@ -8,11 +8,20 @@ test('an empty store round-trips', () => {
   assert.deepEqual(parseStore(JSON.stringify(s), 'f').data, s);
 });
 
+test('a version-1 file moves its agent turns to runs', () => {
+  const r = parseStore(JSON.stringify({ schemaVersion: 1, createdAt: 't', tenants: [{ id: 'local', name: 'Local' }], sessions: [], tasks: [{ id: 'r1', tenantId: 'local', agent: 'opencode' }], agents: [] }), 'f');
+  assert.equal(r.migratedFrom, 1);
+  assert.deepEqual(r.data.runs, [{ id: 'r1', tenantId: 'local', agent: 'opencode' }]);
+  assert.deepEqual(r.data.tasks, []);
+  assert.deepEqual(r.data.leases, { leases: [] });
+});
+
 test('a version-0 file (no schemaVersion, no tenants) migrates and keeps its rows', () => {
   const r = parseStore(JSON.stringify({ sessions: [{ id: 's1', goal: 'x' }], tasks: [] }), 'f');
   assert.equal(r.migratedFrom, 0);
   assert.equal(r.data.schemaVersion, currentSchemaVersion);
   assert.deepEqual(r.data.sessions, [{ id: 's1', goal: 'x', tenantId: 'local' }]);
+  assert.deepEqual(r.data.runs, []);
   assert.deepEqual(r.data.tenants, [{ id: 'local', name: 'Local' }]);
 });
 

@@ -6,17 +6,26 @@ import { z } from 'zod';
 import { describeIssues } from '../../../protocol/messages';
 import { DomainError } from './errors';
 
-export const currentSchemaVersion = 1;
+export const currentSchemaVersion = 2;
 
 const entity = z.object({ id: z.string().min(1), tenantId: z.string().min(1) }).passthrough();
+
+const lease = z.object({ taskId: z.string(), repo: z.string(), globs: z.array(z.string()), mode: z.enum(['read', 'write']), acquiredAt: z.number(), expiresAt: z.number() }).strict();
 
 export const storeDataSchema = z.object({
   schemaVersion: z.literal(currentSchemaVersion),
   createdAt: z.string(),
   tenants: z.array(z.object({ id: z.string().min(1), name: z.string() }).strict()).min(1),
+  /** Orchestrated sessions (domain `Session`). */
   sessions: z.array(entity),
+  /** Tasks of orchestrated sessions (domain `Task`). */
   tasks: z.array(entity),
+  /** Agent turns (`TaskView` records of the task runner), single runs and session task attempts alike. */
+  runs: z.array(entity),
   agents: z.array(entity),
+  /** Agent health for routing, by agent id. */
+  agentHealth: z.record(z.string(), z.record(z.string(), z.unknown())),
+  leases: z.object({ leases: z.array(lease) }).strict(),
 }).strict();
 
 export type StoreData = z.infer<typeof storeDataSchema>;
@@ -24,7 +33,10 @@ export type StoreData = z.infer<typeof storeDataSchema>;
 export const localTenantId = 'local';
 
 export function emptyStore(now: string): StoreData {
-  return { schemaVersion: currentSchemaVersion, createdAt: now, tenants: [{ id: localTenantId, name: 'Local' }], sessions: [], tasks: [], agents: [] };
+  return {
+    schemaVersion: currentSchemaVersion, createdAt: now, tenants: [{ id: localTenantId, name: 'Local' }],
+    sessions: [], tasks: [], runs: [], agents: [], agentHealth: {}, leases: { leases: [] },
+  };
 }
 
 type Raw = Record<string, unknown>;
@@ -44,6 +56,13 @@ const migrations: Migration[] = [
       tasks: withTenant(raw.tasks),
       agents: withTenant(raw.agents),
     }),
+  },
+  {
+    // Version 2 separates agent turns (`runs`) from orchestrated tasks and adds leases and agent health.
+    // Version 1 only ever stored agent turns in `tasks`.
+    from: 1,
+    to: 2,
+    migrate: (raw) => ({ ...raw, schemaVersion: 2, runs: raw.tasks ?? [], tasks: [], agentHealth: {}, leases: { leases: [] } }),
   },
 ];
 

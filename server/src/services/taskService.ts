@@ -53,7 +53,7 @@ export class TaskService {
   async recoverInterrupted(): Promise<number> {
     let n = 0;
     await this.deps.store.update((d) => {
-      for (const t of d.tasks as unknown as TaskRecord[]) {
+      for (const t of d.runs as unknown as TaskRecord[]) {
         if (t.state === 'running' || t.state === 'pending') {
           t.state = 'failed';
           t.finishedAt = this.deps.now().toISOString();
@@ -150,13 +150,13 @@ export class TaskService {
   get(taskId: string): TaskView {
     const live = this.views.get(taskId);
     if (live) return this.view(live);
-    const t = (this.deps.store.read().tasks as unknown as TaskRecord[]).find((x) => x.id === taskId && x.tenantId === localTenantId);
+    const t = (this.deps.store.read().runs as unknown as TaskRecord[]).find((x) => x.id === taskId && x.tenantId === localTenantId);
     if (!t) throw new DomainError('not_found', `taskId: no task ${JSON.stringify(taskId)}`, { field: 'taskId' });
     return this.view(t);
   }
 
   list(limit = 100): TaskView[] {
-    const stored = this.deps.store.read().tasks as unknown as TaskRecord[];
+    const stored = this.deps.store.read().runs as unknown as TaskRecord[];
     return [...stored].filter((t) => t.tenantId === localTenantId).sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, limit).map((t) => this.get(t.id));
   }
 
@@ -175,7 +175,7 @@ export class TaskService {
     this.views.set(task.id, task);
     const copy = { ...task };
     await this.deps.store.update((d) => {
-      const list = d.tasks as unknown as TaskRecord[];
+      const list = d.runs as unknown as TaskRecord[];
       const i = list.findIndex((t) => t.id === task.id);
       if (i >= 0) list[i] = copy;
       else list.push(copy);

@@ -30,6 +30,7 @@ export class EventStream {
   private closed = false;
   private current?: AbortController;
   private connectedOnce = false;
+  private holdUntil = 0;
   private readyResolve?: () => void;
   /** Resolves once the first connection delivered its first frame. */
   readonly ready: Promise<void>;
@@ -40,8 +41,9 @@ export class EventStream {
     void this.loop();
   }
 
-  /** Cuts the current connection (it reconnects and resyncs). Diagnostics and tests. */
-  drop(): void {
+  /** Cuts the current connection; it reconnects (not before `downMs`) and resyncs. Diagnostics and tests. */
+  drop(downMs = 0): void {
+    this.holdUntil = Date.now() + downMs;
     this.current?.abort(new Error('dropped on request'));
   }
 
@@ -62,7 +64,7 @@ export class EventStream {
       }
       if (this.closed) return;
       backoff = Date.now() - started > 5000 ? 100 : Math.min(backoff * 2, 2000);
-      await sleep(backoff);
+      await sleep(Math.max(backoff, this.holdUntil - Date.now()));
     }
   }
 

@@ -35,6 +35,12 @@ export interface TurnInit {
 }
 
 const cancelGraceMs = 5000;
+const diffSettleMs = 3000;
+
+/** How many files the turn's `patch` parts say were changed. */
+function patchedFiles(msgs: MessageWithParts[]): number {
+  return msgs.flatMap((m) => m.parts).reduce((n, p) => n + (p.type === 'patch' ? p.files.length : 0), 0);
+}
 
 function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
@@ -144,12 +150,12 @@ export class Turn {
       case 'session.status': {
         const st = p.status as { type: string; attempt?: number; message?: string; next?: number };
         if (st.type === 'retry') this.onRetry(st.attempt ?? 0, st.message ?? '', st.next);
-        else if (st.type === 'idle') void this.finish();
+        else if (st.type === 'idle') this.onIdle();
         this.touch();
         break;
       }
       case 'session.idle':
-        void this.finish();
+        this.onIdle();
         break;
       case 'session.error': {
         const err = p.error as { name: string; data?: { message?: string } } | undefined;
@@ -168,16 +174,30 @@ export class Turn {
     }
   }
 
+  /**
+   * The session went idle. Ignored until this turn's user message was seen: an idle that comes before it
+   * belongs to an earlier turn of the same session (e.g. one cancelled after the grace period).
+   */
+  private onIdle(): void {
+    if (!this.userMessageId && !this.cancelRequested && !this.failure) {
+      this.init.debug?.(`idle of ${this.init.sessionId} before this turn's prompt was seen: ignored`);
+      return;
+    }
+    void this.finish();
+  }
+
   private onRetry(attempt: number, message: string, next?: number): void {
     this.lastRetryMessage = message;
     this.push(`retry:${this.userMessageId ?? 'turn'}:${attempt}:${next ?? ''}`, { kind: 'retry', attempt, message, ...(next ? { nextAt: new Date(next).toISOString() } : {}) });
+    // The deadline counts from the start of the turn, so a caller's `unreachableMs` bounds the whole wait
+    // (OpenCode itself would retry for ~68 s); it is armed by the first retry of a streak.
     if (!this.unreachableTimer) {
       const ms = this.init.timeouts.unreachableMs;
       this.unreachableTimer = setTimeout(() => {
         const msg = this.lastRetryMessage;
-        if (looksUnreachable(msg)) this.fail('unreachable', `The model endpoint could not be reached for ${ms} ms: ${msg}`);
+        if (looksUnreachable(msg)) this.fail('unreachable', `The model endpoint could not be reached within ${ms} ms: ${msg}`);
         else this.fail('model_error', `The model endpoint kept failing for ${ms} ms: ${msg}`);
-      }, ms);
+      }, Math.max(0, this.startedAt + ms - Date.now()));
     }
   }
 
@@ -221,7 +241,9 @@ export class Turn {
     if (!this.userMessageId || this.settled || this.finishing) return;
     const mine = turnMessages(all, this.userMessageId);
     for (const m of mine) this.roles.set(m.info.id, { role: m.info.role, parentID: m.info.role === 'assistant' ? m.info.parentID : undefined });
-    for (const e of applySnapshot(this.init.log, mine)) this.emit(e);
+    const filled = applySnapshot(this.init.log, mine);
+    for (const e of filled) this.emit(e);
+    this.init.debug?.(`resync of ${this.init.sessionId}: ${filled.length} event(s) filled from the messages API`);
     for (const req of await this.init.api.pendingPermissions(this.init.cwd)) if (req.sessionID === this.init.sessionId) void this.onPermission(req);
     if (turnOutcome(mine).complete) await this.finish();
     this.touch();
@@ -248,10 +270,10 @@ export class Turn {
     void this.finish();
   }
 
-  /** The server process died: settle now from what we have (no API calls). */
-  crashed(message: string, stderrTail: string): void {
+  /** The server process died (or the adapter is being disposed): settle now from what we have, no API calls. */
+  settleOffline(reason: AgentErrorReason, message: string, stderrTail?: string): void {
     if (this.settled) return;
-    this.failure ??= { reason: 'crashed', message, stderrTail };
+    this.failure ??= { reason, message, ...(stderrTail ? { stderrTail } : {}) };
     void this.finish(true);
   }
 
@@ -266,7 +288,8 @@ export class Turn {
     let diff: FileChange[] = [];
     let complete = false;
     let msgError: { reason: AgentErrorReason | 'aborted'; message: string } | undefined;
-    if (!offline && this.failure?.reason !== 'crashed') {
+    let reconcileError: string | undefined;
+    if (!offline) {
       try {
         const all = await this.init.api.messages(this.init.sessionId, this.init.cwd);
         this.userMessageId ??= findTurnUserMessage(all, this.init.previousUserMessageId);
@@ -278,10 +301,11 @@ export class Turn {
           usage = o.usage;
           complete = o.complete;
           msgError = o.error;
-          diff = toFileChanges(await this.init.api.diff(this.init.sessionId, this.init.cwd, this.userMessageId));
+          diff = await this.turnDiff(this.userMessageId, patchedFiles(mine));
         }
       } catch (e) {
-        this.init.debug?.(`final reconcile failed: ${String(e)}`);
+        reconcileError = e instanceof Error ? e.message : String(e);
+        this.init.debug?.(`final reconcile failed: ${reconcileError}`);
         if (this.settled) return;
       }
     }
@@ -300,6 +324,9 @@ export class Turn {
       error = { reason: err.reason as AgentErrorReason, message: err.message };
     } else if (complete) {
       status = 'succeeded';
+    } else if (reconcileError) {
+      status = 'failed';
+      error = { reason: 'protocol', message: `Could not read the turn's outcome from OpenCode: ${reconcileError}` };
     } else {
       status = 'cancelled';
       this.init.debug?.('session went idle without a final message: treating the turn as aborted');
@@ -318,6 +345,21 @@ export class Turn {
       durationMs: Date.now() - this.startedAt,
       lastSeq: this.init.log.lastSeq,
     });
+  }
+
+  /**
+   * The per-turn diff. OpenCode computes it from its snapshots in the background; under load it can lag
+   * behind `session.idle`, so when the turn's patch parts name changed files but the diff is still empty,
+   * ask again for a short, bounded while.
+   */
+  private async turnDiff(userMessageId: string, patched: number): Promise<FileChange[]> {
+    const deadline = Date.now() + diffSettleMs;
+    for (;;) {
+      const diff = toFileChanges(await this.init.api.diff(this.init.sessionId, this.init.cwd, userMessageId));
+      if (diff.length || !patched || Date.now() > deadline) return diff;
+      this.init.debug?.(`diff of ${userMessageId} still empty although ${patched} file(s) were patched; asking again`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   /** Assistant text seen live, for when the messages API is not available (crash). */

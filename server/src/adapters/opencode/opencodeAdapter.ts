@@ -1,0 +1,362 @@
+/**
+ * AgentRuntime on OpenCode: one `opencode serve` per adapter (isolated home under `dataDir`, random port
+ * and password), one OpenCode session per task (`?directory=<cwd>`), prompts sent with `prompt_async` and
+ * followed on the `/global/event` SSE stream. See docs/opencode.md for the API and its gotchas.
+ *
+ * Failure handling: the server process dying fails in-flight turns (`crashed`, with its stderr tail) and
+ * the next prompt restarts it with backoff; a dropped event stream reconnects and every running turn
+ * resyncs from the messages API; watchdogs bound every wait (see TurnTimeouts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { createOpencodeClient, OpencodeClient, PermissionRequest as OcPermissionRequest } from '@opencode-ai/sdk/v2';
+import { AgentEventLog } from '../../domain/agentEvent';
+import { AgentError, type AgentEventListener, type AgentRuntime, type PromptRequest, type TurnResult, type TurnTimeouts } from '../../ports/agentRuntime';
+import { resolveOpencodeBinary } from './binary';
+import { EventStream, type OpencodeEvent } from './eventStream';
+import { buildConfig, buildEnv, knownModel, prepareHome, splitModel, type OpencodeConfigInput } from './home';
+import type { MessageWithParts } from './normalize';
+import { randomPassword, ServerProcess, type ExitInfo } from './serverProcess';
+import { Turn, type TurnApi } from './turn';
+
+export interface OpencodeAdapterOptions {
+  /** Folder for the isolated OpenCode home (config, SQLite, logs, snapshots). */
+  dataDir: string;
+  /** Providers and default model (e.g. the scripted model's URL for tests and the offline demo). */
+  models: OpencodeConfigInput;
+  /** Explicit binary path; otherwise the platform package is resolved. */
+  binaryPath?: string;
+  startTimeoutMs?: number;
+  /** Deadline of each HTTP call to OpenCode. */
+  apiTimeoutMs?: number;
+  /** Defaults for every turn (a prompt may override). */
+  timeouts?: Partial<TurnTimeouts>;
+  /** Permissions routed to the caller's PermissionPolicy (session rules `ask`) when a prompt supplies one. */
+  askPermissions?: string[];
+  /** Restart backoff after a crash: first delay, doubled per crash within a minute, capped. */
+  restartBackoffMs?: { initial: number; max: number };
+  heartbeatTimeoutMs?: number;
+  /** Extra environment for the server (e.g. provider keys referenced as `{env:NAME}`). */
+  env?: Record<string, string>;
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  log?: (line: string) => void;
+}
+
+export const defaultTurnTimeouts: TurnTimeouts = { idleMs: 180_000, turnMs: 30 * 60_000, unreachableMs: 30_000, permissionMs: 120_000 };
+const defaultAsk = ['edit', 'bash', 'webfetch', 'external_directory'];
+
+interface TaskState {
+  log: AgentEventLog;
+  sessionId?: string;
+  cwd?: string;
+  previousUserMessageId?: string;
+  turn?: Turn;
+  busy: boolean;
+}
+
+function readVersion(binary: string): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(path.dirname(path.dirname(binary)), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '1.18.33';
+  }
+}
+
+/**
+ * The SDK is ESM-only (its exports map has no `require` condition) while the server is CommonJS (tsx in
+ * tests, an esbuild cjs bundle in production), so it is loaded with a dynamic import. esbuild bundles it.
+ */
+type Sdk = { createOpencodeClient: typeof createOpencodeClient };
+let sdk: Promise<Sdk> | undefined;
+const loadSdk = () =>
+  (sdk ??= import('@opencode-ai/sdk/v2').catch(async (e: unknown) => {
+    // When this CommonJS module is itself loaded from ESM through a loader (tsx), the bare specifier can fail
+    // to resolve; fall back to the package's file on the normal node_modules lookup path.
+    for (const dir of require.resolve.paths('@opencode-ai/sdk') ?? []) {
+      const file = path.join(dir, '@opencode-ai', 'sdk', 'dist', 'v2', 'index.js');
+      if (fs.existsSync(file)) return (await import(pathToFileURL(file).href)) as Sdk;
+    }
+    throw e;
+  }));
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class OpencodeAdapter implements AgentRuntime {
+  readonly id = 'opencode';
+  private server?: ServerProcess;
+  private stream?: EventStream;
+  private client?: OpencodeClient;
+  private starting?: Promise<void>;
+  private readonly crashTimes: number[] = [];
+  private readonly tasks = new Map<string, TaskState>();
+  private readonly turnsBySession = new Map<string, Turn>();
+  private disposed = false;
+  private readonly apiTimeoutMs: number;
+
+  constructor(private readonly opts: OpencodeAdapterOptions) {
+    this.apiTimeoutMs = opts.apiTimeoutMs ?? 20_000;
+    if (!knownModel(opts.models, opts.models.defaultModel)) throw new AgentError('bad_input', `models.defaultModel "${opts.models.defaultModel}" is not one of the configured provider models.`);
+  }
+
+  /** Pid of the running `opencode serve`, if any (for diagnostics and tests). */
+  get serverPid(): number | undefined {
+    return this.server?.alive ? this.server.pid : undefined;
+  }
+
+  /** Cuts the SSE connection; it reconnects (not before `downMs`) and running turns resync. Diagnostics and tests. */
+  dropEventStream(downMs = 0): void {
+    this.stream?.drop(downMs);
+  }
+
+  get eventStreamReconnects(): number {
+    return this.stream?.reconnects ?? 0;
+  }
+
+  async start(): Promise<void> {
+    await this.ensureServer();
+  }
+
+  private async ensureServer(): Promise<void> {
+    if (this.disposed) throw new AgentError('disposed', 'The OpenCode adapter was disposed.');
+    if (this.server?.alive && this.client) return;
+    this.starting ??= this.startServer().finally(() => (this.starting = undefined));
+    await this.starting;
+  }
+
+  private backoffDelay(): number {
+    const { initial, max } = this.opts.restartBackoffMs ?? { initial: 500, max: 10_000 };
+    const recent = this.crashTimes.filter((t) => Date.now() - t < 60_000);
+    if (!recent.length) return 0;
+    const wait = Math.min(max, initial * 2 ** (recent.length - 1));
+    return Math.max(0, recent[recent.length - 1] + wait - Date.now());
+  }
+
+  private async startServer(): Promise<void> {
+    const delay = this.backoffDelay();
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    if (this.disposed) throw new AgentError('disposed', 'The OpenCode adapter was disposed.');
+    const binary = resolveOpencodeBinary({ explicitPath: this.opts.binaryPath });
+    const home = prepareHome(this.opts.dataDir, readVersion(binary));
+    const password = randomPassword();
+    const server: ServerProcess = new ServerProcess({
+      binary,
+      cwd: home.root,
+      env: buildEnv(home, buildConfig(this.opts.models), password, this.opts.env),
+      password,
+      startTimeoutMs: this.opts.startTimeoutMs ?? 30_000,
+      pidDir: home.root,
+      logLevel: this.opts.logLevel,
+      onExit: (info) => this.onServerExit(server, info),
+      log: this.opts.log,
+    });
+    await server.start();
+    if (this.disposed) {
+      await server.stop();
+      throw new AgentError('disposed', 'The OpenCode adapter was disposed.');
+    }
+    const { createOpencodeClient } = await loadSdk();
+    this.server = server;
+    this.client = createOpencodeClient({ baseUrl: server.url, headers: { authorization: server.authHeader } });
+    const stream = new EventStream({
+      url: server.url,
+      authHeader: server.authHeader,
+      onEvent: (e) => this.route(e),
+      onReconnect: () => this.resyncAll(),
+      heartbeatTimeoutMs: this.opts.heartbeatTimeoutMs,
+      log: this.opts.log,
+    });
+    this.stream = stream;
+    let t: NodeJS.Timeout | undefined;
+    const ok = await Promise.race([stream.ready.then(() => true), new Promise<boolean>((r) => (t = setTimeout(() => r(false), 10_000)))]);
+    clearTimeout(t);
+    if (!ok) {
+      stream.close();
+      await server.stop();
+      throw new AgentError('start_failed', 'The OpenCode event stream did not connect within 10000 ms.', server.stderrTail());
+    }
+    this.opts.log?.(`opencode serve ready at ${server.url} (pid ${server.pid})`);
+  }
+
+  private onServerExit(server: ServerProcess, info: ExitInfo): void {
+    if (server !== this.server) return;
+    this.stream?.close();
+    this.server = undefined;
+    this.client = undefined;
+    this.crashTimes.push(Date.now());
+    const why = `OpenCode exited unexpectedly (code ${info.code}, signal ${info.signal}).`;
+    this.opts.log?.(`${why} stderr tail:\n${info.stderrTail}`);
+    for (const turn of this.turnsBySession.values()) turn.settleOffline('crashed', why, info.stderrTail);
+  }
+
+  private route(ev: OpencodeEvent): void {
+    const p = ev.properties as { sessionID?: string; part?: { sessionID?: string }; info?: { sessionID?: string } } | undefined;
+    const sessionID = p?.sessionID ?? p?.part?.sessionID ?? p?.info?.sessionID;
+    if (!sessionID) return;
+    this.turnsBySession.get(sessionID)?.handleEvent(ev);
+  }
+
+  private resyncAll(): void {
+    for (const turn of this.turnsBySession.values()) turn.resync().catch((e: unknown) => this.opts.log?.(`resync of ${turn.sessionId} failed: ${message(e)}`));
+  }
+
+  private async call<T>(what: string, fn: (c: OpencodeClient, o: { signal: AbortSignal; throwOnError: true }) => Promise<{ data: T }>): Promise<T> {
+    if (this.disposed) throw new AgentError('disposed', `The OpenCode adapter was disposed (${what}).`);
+    const client = this.client;
+    if (!client) throw new AgentError('crashed', `OpenCode is not running (${what}).`, this.server?.stderrTail());
+    try {
+      return (await fn(client, { signal: AbortSignal.timeout(this.apiTimeoutMs), throwOnError: true })).data;
+    } catch (e) {
+      throw new AgentError('protocol', `OpenCode ${what} failed: ${message(e)}`);
+    }
+  }
+
+  private readonly api: TurnApi = {
+    messages: (sessionID, directory) => this.call('messages', (c, o) => c.session.messages({ sessionID, directory }, o)) as Promise<MessageWithParts[]>,
+    diff: (sessionID, directory, messageID) => this.call('diff', (c, o) => c.session.diff({ sessionID, directory, messageID }, o)),
+    abort: async (sessionID, directory) => {
+      await this.call('abort', (c, o) => c.session.abort({ sessionID, directory }, o));
+    },
+    replyPermission: async (requestID, directory, reply, msg) => {
+      await this.call('permission reply', (c, o) => c.permission.reply({ requestID, directory, reply, ...(msg ? { message: msg } : {}) }, o));
+    },
+    pendingPermissions: (directory) => this.call('permission list', (c, o) => c.permission.list({ directory }, o)) as Promise<OcPermissionRequest[]>,
+  };
+
+  private validate(req: PromptRequest): void {
+    const bad = (field: string, why: string) => new AgentError('bad_input', `${field}: ${why}`);
+    if (!req || typeof req !== 'object') throw bad('request', 'must be an object');
+    if (typeof req.taskId !== 'string' || !req.taskId.trim()) throw bad('taskId', 'must be a non-empty string');
+    if (typeof req.cwd !== 'string' || !req.cwd) throw bad('cwd', 'is required');
+    if (!path.isAbsolute(req.cwd)) throw bad('cwd', `must be an absolute path (got "${req.cwd}")`);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(req.cwd);
+    } catch {
+      throw bad('cwd', `does not exist: ${req.cwd}`);
+    }
+    if (!st.isDirectory()) throw bad('cwd', `is not a directory: ${req.cwd}`);
+    if (typeof req.prompt !== 'string' || !req.prompt.trim()) throw bad('prompt', 'must be non-empty text');
+    if (req.model !== undefined && !knownModel(this.opts.models, req.model)) {
+      const known = this.opts.models.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
+      throw bad('model', `unknown model "${req.model}"; configured: ${known.join(', ')}`);
+    }
+    for (const [k, v] of Object.entries(req.timeouts ?? {})) {
+      if (typeof v !== 'number' || !(v > 0)) throw bad(`timeouts.${k}`, 'must be a positive number of milliseconds');
+    }
+  }
+
+  async prompt(req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult> {
+    if (this.disposed) throw new AgentError('disposed', 'The OpenCode adapter was disposed.');
+    this.validate(req);
+    let task = this.tasks.get(req.taskId);
+    if (!task) {
+      task = { log: new AgentEventLog(), busy: false };
+      this.tasks.set(req.taskId, task);
+    }
+    if (task.busy) throw new AgentError('busy', `Task ${req.taskId} already has a turn running.`);
+    task.busy = true;
+    try {
+      return await this.runTurn(task, req, onEvent);
+    } finally {
+      task.busy = false;
+      task.turn = undefined;
+    }
+  }
+
+  private preTurnFailure(task: TaskState, onEvent: AgentEventListener, e: unknown, started: number): TurnResult {
+    const err = e instanceof AgentError ? e : new AgentError('protocol', message(e));
+    const key = `pre:${started}`;
+    for (const ev of [
+      task.log.push(`error:${key}`, { kind: 'error', message: err.message, reason: err.reason }),
+      task.log.push(`finished:${key}`, { kind: 'finished', stopReason: 'error' }),
+    ]) {
+      if (ev) onEvent(ev);
+    }
+    return {
+      status: 'failed',
+      stopReason: 'error',
+      summary: '',
+      usage: { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 },
+      diff: [],
+      error: { reason: err.reason, message: err.message, ...(err.stderrTail ? { stderrTail: err.stderrTail } : {}) },
+      ...(task.sessionId ? { agentSessionId: task.sessionId } : {}),
+      durationMs: Date.now() - started,
+      lastSeq: task.log.lastSeq,
+    };
+  }
+
+  private async runTurn(task: TaskState, req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult> {
+    const started = Date.now();
+    const timeouts: TurnTimeouts = { ...defaultTurnTimeouts, ...this.opts.timeouts, ...req.timeouts };
+    if (req.signal?.aborted) {
+      const ev = task.log.push(`finished:pre:${started}`, { kind: 'finished', stopReason: 'cancelled' });
+      if (ev) onEvent(ev);
+      return { status: 'cancelled', stopReason: 'cancelled', summary: '', usage: { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 }, diff: [], durationMs: 0, lastSeq: task.log.lastSeq };
+    }
+    let sessionId: string;
+    try {
+      await this.ensureServer();
+      if (!task.sessionId || task.cwd !== req.cwd) {
+        const ask = req.permissionPolicy ? (this.opts.askPermissions ?? defaultAsk).map((permission) => ({ permission, pattern: '*', action: 'ask' as const })) : undefined;
+        const session = await this.call('session create', (c, o) => c.session.create({ directory: req.cwd, title: `task ${req.taskId}`, ...(ask ? { permission: ask } : {}) }, o));
+        task.sessionId = session.id;
+        task.cwd = req.cwd;
+        task.previousUserMessageId = undefined;
+      }
+      sessionId = task.sessionId;
+    } catch (e) {
+      return this.preTurnFailure(task, onEvent, e, started);
+    }
+    const turn = new Turn({
+      taskId: req.taskId,
+      sessionId,
+      cwd: req.cwd,
+      log: task.log,
+      onEvent,
+      timeouts,
+      policy: req.permissionPolicy,
+      previousUserMessageId: task.previousUserMessageId,
+      api: this.api,
+      debug: this.opts.log,
+    });
+    task.turn = turn;
+    this.turnsBySession.set(sessionId, turn);
+    const onAbort = () => void turn.cancel();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const model = splitModel(req.model ?? this.opts.models.defaultModel);
+      await this.call('prompt', (c, o) => c.session.promptAsync({ sessionID: sessionId, directory: req.cwd, model, parts: [{ type: 'text', text: req.prompt }] }, o));
+    } catch (e) {
+      const err = e instanceof AgentError ? e : new AgentError('protocol', message(e));
+      if (this.server?.alive) turn.fail(err.reason, err.message);
+      else turn.settleOffline('crashed', err.message, err.stderrTail);
+    }
+    try {
+      return await turn.result;
+    } finally {
+      req.signal?.removeEventListener('abort', onAbort);
+      this.turnsBySession.delete(sessionId);
+      if (turn.userMessageId) task.previousUserMessageId = turn.userMessageId;
+    }
+  }
+
+  async cancel(taskId: string): Promise<void> {
+    await this.tasks.get(taskId)?.turn?.cancel();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) {
+      await this.starting?.catch(() => undefined);
+      return;
+    }
+    this.disposed = true;
+    for (const turn of this.turnsBySession.values()) turn.settleOffline('disposed', 'The OpenCode adapter was disposed.');
+    await this.starting?.catch(() => undefined);
+    this.stream?.close();
+    const server = this.server;
+    this.server = undefined;
+    this.client = undefined;
+    await server?.stop();
+  }
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startScriptedModel, type ScriptedModel } from './scriptedModel';
+import { demoLabel, parseMarker } from './scripts';
+
+let model: ScriptedModel;
+before(async () => {
+  model = await startScriptedModel({ scripts: { custom: () => ({ kind: 'text', text: 'from a custom script' }) } });
+});
+after(async () => {
+  await model.close();
+});
+
+const tools = ['bash', 'edit', 'read', 'write'].map((name) => ({ type: 'function', function: { name, parameters: {} } }));
+const system = { role: 'system', content: 'You are a test.\n  Working directory: /tmp/repo\n' };
+
+interface Chunk {
+  choices: { delta: { content?: string; tool_calls?: { index: number; id?: string; function: { name?: string; arguments?: string } }[] }; finish_reason: string | null }[];
+  usage?: { prompt_tokens: number; completion_tokens: number };
+}
+
+async function chat(messages: unknown[], extra: Record<string, unknown> = {}): Promise<{ status: number; chunks: Chunk[]; raw: string }> {
+  const res = await fetch(`${model.url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-session-id': `s-${Math.random()}` },
+    body: JSON.stringify({ model: 'scripted', stream: true, tools, messages, ...extra }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const raw = await res.text();
+  const chunks = raw
+    .split('\n\n')
+    .map((f) => f.replace(/^data: /, '').trim())
+    .filter((d) => d && d !== '[DONE]')
+    .flatMap((d) => {
+      try {
+        return [JSON.parse(d) as Chunk];
+      } catch {
+        return [];
+      }
+    });
+  return { status: res.status, chunks, raw };
+}
+
+const textOf = (chunks: Chunk[]) => chunks.flatMap((c) => c.choices.map((x) => x.delta.content ?? '')).join('');
+function toolCalls(chunks: Chunk[]): { name: string; args: Record<string, unknown> }[] {
+  const calls: { name: string; args: string }[] = [];
+  for (const c of chunks)
+    for (const ch of c.choices)
+      for (const t of ch.delta.tool_calls ?? []) {
+        calls[t.index] ??= { name: '', args: '' };
+        calls[t.index].name += t.function.name ?? '';
+        calls[t.index].args += t.function.arguments ?? '';
+      }
+  return calls.map((c) => ({ name: c.name, args: JSON.parse(c.args) as Record<string, unknown> }));
+}
+
+test('GET /v1/models lists the scripted model', async () => {
+  const res = await fetch(`${model.url}/models`);
+  const body = (await res.json()) as { data: { id: string }[] };
+  assert.deepEqual(body.data.map((m) => m.id), ['scripted']);
+});
+
+test('parseMarker reads name, args and the rest', () => {
+  assert.deepEqual(parseMarker('please [[script:edit_file a.txt old new]] and more'), { name: 'edit_file', args: ['a.txt', 'old', 'new'], rest: 'and more' });
+  assert.equal(parseMarker('no marker'), undefined);
+});
+
+test('write_file: tool call with an absolute path, then final text after the tool result; usage in the last chunk', async () => {
+  const user = { role: 'user', content: '[[script:write_file notes/a.txt]] Hello there' };
+  const step0 = await chat([system, user]);
+  assert.equal(step0.status, 200);
+  assert.deepEqual(toolCalls(step0.chunks), [{ name: 'write', args: { filePath: '/tmp/repo/notes/a.txt', content: 'Hello there\n' } }]);
+  assert.ok(step0.chunks.some((c) => c.choices[0]?.finish_reason === 'tool_calls'));
+  const last = step0.chunks[step0.chunks.length - 1];
+  assert.equal(last.choices.length, 0);
+  assert.ok(last.usage && last.usage.prompt_tokens > 0 && last.usage.completion_tokens > 0);
+  assert.ok(step0.raw.trimEnd().endsWith('data: [DONE]'));
+
+  const step1 = await chat([system, user, { role: 'assistant', content: null, tool_calls: [{ id: 'c1' }] }, { role: 'tool', tool_call_id: 'c1', content: 'Wrote file successfully.' }]);
+  assert.match(textOf(step1.chunks), /Wrote notes\/a\.txt\. Last tool said: Wrote file successfully\./);
+});
+
+test('edit_file: read, then edit, then text', async () => {
+  const user = { role: 'user', content: '[[script:edit_file f.txt one two]]' };
+  assert.equal(toolCalls((await chat([system, user])).chunks)[0].name, 'read');
+  const s1 = toolCalls((await chat([system, user, { role: 'tool', content: 'one' }])).chunks)[0];
+  assert.deepEqual(s1, { name: 'edit', args: { filePath: '/tmp/repo/f.txt', oldString: 'one', newString: 'two' } });
+  assert.match(textOf((await chat([system, user, { role: 'tool', content: 'x' }, { role: 'tool', content: 'Edit applied' }])).chunks), /Edited f\.txt/);
+});
+
+test('bash: command from the rest of the message', async () => {
+  const calls = toolCalls((await chat([system, { role: 'user', content: '[[script:bash]] echo hi > out.txt' }])).chunks);
+  assert.deepEqual(calls, [{ name: 'bash', args: { command: 'echo hi > out.txt' } }]);
+});
+
+test('slow: chunks arrive with the configured delay', async () => {
+  const t0 = Date.now();
+  const r = await chat([system, { role: 'user', content: '[[script:slow 4 100]]' }]);
+  assert.ok(Date.now() - t0 >= 350, `took ${Date.now() - t0} ms`);
+  assert.equal(textOf(r.chunks), 'tick 0 tick 1 tick 2 tick 3 ');
+});
+
+test('http_error: 500 always, 429 with retry-after, and N-times-then-recover', async () => {
+  const r500 = await chat([system, { role: 'user', content: '[[script:http_error 500]]' }]);
+  assert.equal(r500.status, 500);
+  const res = await fetch(`${model.url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-session-id': 'flaky' },
+    body: JSON.stringify({ stream: true, tools, messages: [{ role: 'user', content: '[[script:http_error 429 1]]' }] }),
+  });
+  assert.equal(res.status, 429);
+  assert.equal(res.headers.get('retry-after'), '1');
+  await res.text();
+  const again = await fetch(`${model.url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-session-id': 'flaky' },
+    body: JSON.stringify({ stream: true, tools, messages: [{ role: 'user', content: '[[script:http_error 429 1]]' }] }),
+  });
+  assert.equal(again.status, 200);
+  assert.match(await again.text(), /Recovered after 1/);
+});
+
+test('malformed: a chunk that is not JSON', async () => {
+  const r = await chat([system, { role: 'user', content: '[[script:malformed]]' }]);
+  assert.equal(r.status, 200);
+  assert.match(r.raw, /unterminated/);
+  assert.ok(!r.raw.includes('[DONE]'));
+});
+
+test('hang: the client can give up, the server records it', async () => {
+  const before = model.requests.length;
+  const ac = new AbortController();
+  const p = fetch(`${model.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ stream: true, tools, messages: [{ role: 'user', content: '[[script:hang]]' }] }), signal: ac.signal }).then((r) => r.text());
+  setTimeout(() => ac.abort(), 200);
+  await assert.rejects(p);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(model.requests.slice(before).some((r) => r.script === 'hang' && r.clientClosed));
+});
+
+test('demo: labelled scripted reply, and a real write when asked to create a file', async () => {
+  const plain = await chat([system, { role: 'user', content: 'Refactor the parser please' }]);
+  assert.ok(textOf(plain.chunks).startsWith(demoLabel));
+  const create = await chat([system, { role: 'user', content: 'Create a file named hello.md containing "Hi from demo"' }]);
+  assert.deepEqual(toolCalls(create.chunks), [{ name: 'write', args: { filePath: '/tmp/repo/hello.md', content: 'Hi from demo\n' } }]);
+});
+
+test('requests without tools (title generation) get a short title; custom scripts; non-streaming', async () => {
+  const title = await chat([{ role: 'user', content: '[[script:write_file x]] Make a thing' }], { tools: [] });
+  assert.equal(textOf(title.chunks), 'Scripted: Make a thing');
+  assert.equal(textOf((await chat([system, { role: 'user', content: '[[script:custom]]' }])).chunks), 'from a custom script');
+  const res = await fetch(`${model.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ stream: false, tools, messages: [system, { role: 'user', content: '[[script:text]] plain json' }] }) });
+  const body = (await res.json()) as { choices: { message: { content: string } }[] };
+  assert.equal(body.choices[0].message.content, 'plain json');
+  assert.ok(model.requests.some((r) => r.script === 'custom'));
+});

@@ -1,0 +1,270 @@
+/**
+ * The plan a planner returns (design.md §4 "Plan"): a DAG of tasks. Plans come from an LLM, so they are
+ * untrusted: `validatePlan` checks the shape with zod (unknown keys are errors, so a misspelt
+ * `depends_on` is reported instead of silently dropping dependencies) and then the graph: duplicate ids,
+ * unknown dependencies, self-dependencies, cycles (with their path) and size. Every error names the task
+ * and the field. `extractJson` pulls the JSON object out of prose or markdown fences.
+ */
+import { z } from 'zod';
+import { DomainError } from '../errors';
+import { newTask, type Task } from './taskState';
+
+export const planLimits = {
+  maxTasks: 50,
+  maxDependencies: 50,
+  maxFiles: 200,
+  maxCapabilities: 20,
+  maxPromptChars: 20_000,
+  maxTokensPerTask: 5_000_000,
+  maxMinutesPerTask: 24 * 60,
+} as const;
+
+export const taskIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const taskId = z.string().regex(taskIdPattern, 'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit');
+
+export const planTaskSchema = z.object({
+  id: taskId,
+  title: z.string().trim().min(1, 'must not be empty').max(200),
+  prompt: z.string().trim().min(1, 'must not be empty').max(planLimits.maxPromptChars),
+  dependsOn: z.array(z.string()).max(planLimits.maxDependencies).default([]),
+  expectedFiles: z.array(z.string().trim().min(1, 'must not be empty').max(500)).max(planLimits.maxFiles).default([]),
+  capabilities: z.array(z.string().trim().min(1).max(64)).max(planLimits.maxCapabilities).default([]),
+  estimate: z.object({
+    tokens: z.number().int().min(0).max(planLimits.maxTokensPerTask),
+    minutes: z.number().positive().max(planLimits.maxMinutesPerTask),
+  }).strict().default({ tokens: 20_000, minutes: 10 }),
+  /** `read` for tasks that only read (design, review): they take read leases. */
+  mode: z.enum(['write', 'read']).default('write'),
+}).strict();
+
+export const planSchema = z.object({
+  summary: z.string().max(2_000).optional(),
+  tasks: z.array(planTaskSchema).min(1, 'a plan needs at least one task'),
+}).strict();
+
+export type PlanTask = z.infer<typeof planTaskSchema>;
+export type Plan = z.infer<typeof planSchema>;
+export type PlanResult = { ok: true; plan: Plan } | { ok: false; errors: string[] };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function where(raw: unknown, path: readonly PropertyKey[]): string {
+  let out = '';
+  let node: unknown = raw;
+  for (const [i, key] of path.entries()) {
+    if (typeof key === 'number') {
+      out += `[${key}]`;
+      node = Array.isArray(node) ? node[key] : undefined;
+      const id = isRecord(node) && typeof node.id === 'string' && path[i - 1] === 'tasks' ? node.id : undefined;
+      if (id !== undefined) out += ` (id "${id}")`;
+    } else {
+      out += `${out ? '.' : ''}${String(key)}`;
+      node = isRecord(node) ? node[String(key)] : undefined;
+    }
+  }
+  return out || 'plan';
+}
+
+/** Cycles of the dependency graph, each as a path that returns to its start (at most `max`). */
+export function findCycles(tasks: readonly Pick<PlanTask, 'id' | 'dependsOn'>[], max = 10): string[][] {
+  const deps = new Map(tasks.map((t) => [t.id, t.dependsOn] as const));
+  const state = new Map<string, 1 | 2>(); // 1 on stack, 2 done
+  const stack: string[] = [];
+  const cycles: string[][] = [];
+  const visit = (id: string): void => {
+    state.set(id, 1);
+    stack.push(id);
+    for (const d of deps.get(id) ?? []) {
+      if (cycles.length >= max) break;
+      if (!deps.has(d) || d === id) continue; // unknown and self-dependencies are reported separately
+      const s = state.get(d);
+      if (s === 1) cycles.push([...stack.slice(stack.indexOf(d)), d]);
+      else if (s === undefined) visit(d);
+    }
+    stack.pop();
+    state.set(id, 2);
+  };
+  for (const t of tasks) if (!state.has(t.id) && cycles.length < max) visit(t.id);
+  return cycles;
+}
+
+/** Validate untrusted planner output. Nothing in the plan is trusted before this returns ok. */
+export function validatePlan(raw: unknown, opts: { maxTasks?: number } = {}): PlanResult {
+  const maxTasks = opts.maxTasks ?? planLimits.maxTasks;
+  if (isRecord(raw) && Array.isArray(raw.tasks) && raw.tasks.length > maxTasks) {
+    return { ok: false, errors: [`tasks: the plan has ${raw.tasks.length} tasks; at most ${maxTasks} are allowed`] };
+  }
+  const parsed = planSchema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((i) => {
+        const extra = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
+        return `${where(raw, i.path)}: ${i.message}${extra}`;
+      }),
+    };
+  }
+  const plan = parsed.data;
+  const errors: string[] = [];
+  const firstIndex = new Map<string, number>();
+  plan.tasks.forEach((t, i) => {
+    const prev = firstIndex.get(t.id);
+    if (prev !== undefined) errors.push(`tasks[${i}] (id "${t.id}").id: duplicate task id (also tasks[${prev}])`);
+    else firstIndex.set(t.id, i);
+  });
+  plan.tasks.forEach((t, i) => {
+    const seen = new Set<string>();
+    for (const d of t.dependsOn) {
+      const at = `tasks[${i}] (id "${t.id}").dependsOn`;
+      if (d === t.id) errors.push(`${at}: task "${t.id}" depends on itself`);
+      else if (!firstIndex.has(d)) errors.push(`${at}: unknown task "${d}"`);
+      else if (seen.has(d)) errors.push(`${at}: "${d}" is listed twice`);
+      seen.add(d);
+    }
+  });
+  for (const c of findCycles(plan.tasks)) errors.push(`dependency cycle: ${c.join(' → ')}`);
+  return errors.length ? { ok: false, errors } : { ok: true, plan };
+}
+
+export type ExtractResult = { ok: true; value: Record<string, unknown> } | { ok: false; error: string };
+
+function tryObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return isRecord(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The end index (exclusive) of the balanced `{…}` starting at `start`, respecting JSON strings. */
+function balancedEnd(text: string, start: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i + 1;
+  }
+  return undefined;
+}
+
+/**
+ * The JSON object in an LLM reply: the whole text, else a fenced ```json block, else the first balanced
+ * `{…}` that parses. An error says whether there was no JSON at all ("prose instead of JSON") or broken JSON.
+ */
+export function extractJson(text: string): ExtractResult {
+  const whole = tryObject(text.trim());
+  if (whole) return { ok: true, value: whole };
+  let sawCandidate = false;
+  for (const m of text.matchAll(/```[a-zA-Z0-9_-]*[ \t]*\r?\n([\s\S]*?)```/g)) {
+    sawCandidate = true;
+    const v = tryObject((m[1] ?? '').trim());
+    if (v) return { ok: true, value: v };
+  }
+  let firstError: string | undefined;
+  for (let start = text.indexOf('{'); start >= 0; start = text.indexOf('{', start + 1)) {
+    sawCandidate = true;
+    const end = balancedEnd(text, start);
+    if (end === undefined) {
+      firstError ??= 'an object starts but never closes (truncated output?)';
+      continue;
+    }
+    const slice = text.slice(start, end);
+    const v = tryObject(slice);
+    if (v) return { ok: true, value: v };
+    try {
+      JSON.parse(slice);
+    } catch (e) {
+      firstError ??= (e as Error).message;
+    }
+  }
+  if (!sawCandidate) {
+    const head = text.trim().slice(0, 80).replace(/\s+/g, ' ');
+    return { ok: false, error: `prose instead of JSON: no JSON object found in the planner output${head ? ` (it starts: "${head}")` : ' (it is empty)'}` };
+  }
+  return { ok: false, error: `invalid JSON in the planner output: ${firstError ?? 'no parsable object'}` };
+}
+
+/** `extractJson` then `validatePlan`: the whole path from LLM text to a trusted plan. */
+export function parsePlanText(text: string, opts: { maxTasks?: number } = {}): PlanResult {
+  const json = extractJson(text);
+  return json.ok ? validatePlan(json.value, opts) : { ok: false, errors: [json.error] };
+}
+
+/**
+ * Task ids in dependency order (Kahn's algorithm; ties keep plan order). Throws DomainError('bad_input')
+ * on a cycle or unknown dependency, so validate first.
+ */
+export function topoOrder(plan: Pick<Plan, 'tasks'>): string[] {
+  return levels(plan).flat();
+}
+
+/** Parallel waves: level 0 has no dependencies, level n depends only on levels < n. Plan order inside a level. */
+export function levels(plan: Pick<Plan, 'tasks'>): string[][] {
+  const ids = new Set(plan.tasks.map((t) => t.id));
+  const indegree = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const t of plan.tasks) {
+    indegree.set(t.id, new Set(t.dependsOn).size);
+    for (const d of new Set(t.dependsOn)) {
+      if (!ids.has(d)) throw new DomainError('bad_input', `task "${t.id}" depends on unknown task "${d}"`);
+      dependents.set(d, [...(dependents.get(d) ?? []), t.id]);
+    }
+  }
+  const position = new Map(plan.tasks.map((t, i) => [t.id, i] as const));
+  const out: string[][] = [];
+  let wave = plan.tasks.filter((t) => indegree.get(t.id) === 0).map((t) => t.id);
+  let placed = 0;
+  while (wave.length) {
+    out.push(wave);
+    placed += wave.length;
+    const next: string[] = [];
+    for (const id of wave) for (const dep of dependents.get(id) ?? []) {
+      const n = (indegree.get(dep) ?? 0) - 1;
+      indegree.set(dep, n);
+      if (n === 0) next.push(dep);
+    }
+    wave = next.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
+  }
+  if (placed !== plan.tasks.length) {
+    const cycle = findCycles(plan.tasks, 1)[0];
+    throw new DomainError('bad_input', `the plan has a dependency cycle${cycle ? `: ${cycle.join(' → ')}` : ''}`);
+  }
+  return out;
+}
+
+export interface TasksFromPlanOptions {
+  sessionId: string;
+  tenantId: string;
+  nowMs: number;
+  maxAttempts?: number;
+  /** Global task id for a plan id; default `<sessionId>:<planId>`. */
+  makeId?: (planId: string) => string;
+}
+
+/** Task entities for a validated plan, all `pending`, with `order` set to the topological position. */
+export function tasksFromPlan(plan: Plan, o: TasksFromPlanOptions): Task[] {
+  const makeId = o.makeId ?? ((planId: string) => `${o.sessionId}:${planId}`);
+  const order = new Map(topoOrder(plan).map((id, i) => [id, i] as const));
+  return plan.tasks.map((t) => newTask({
+    id: makeId(t.id),
+    planId: t.id,
+    sessionId: o.sessionId,
+    tenantId: o.tenantId,
+    title: t.title,
+    prompt: t.prompt,
+    dependsOn: [...new Set(t.dependsOn)].map(makeId),
+    expectedFiles: t.expectedFiles,
+    capabilities: t.capabilities,
+    estimate: t.estimate,
+    mode: t.mode,
+    order: order.get(t.id) ?? 0,
+    ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
+    nowMs: o.nowMs,
+  }));
+}

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { levels, type Plan } from './plan';
+import { filesInText, isTaskList, parseTaskList, templatePlan } from './templatePlanner';
+
+function planOf(goal: string, files?: string[]): { plan: Plan; template: string } {
+  const r = templatePlan(goal, files ? { files } : {});
+  assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
+  return { plan: r.plan, template: r.template };
+}
+const ids = (p: Plan): string[] => p.tasks.map((t) => t.id);
+const task = (p: Plan, id: string) => p.tasks.find((t) => t.id === id);
+
+test('explicit syntax: a 5-task DAG written as text', () => {
+  const text = [
+    '# Build the parser',
+    '- [lexer] Write the lexer {files: src/lexer.ts} {caps: code}: Tokenize the input.',
+    '- [ast] Define AST types {files: src/ast.ts}: Types for every node.',
+    '- [parser] Write the parser (after: lexer, ast) {files: src/parser.ts} {tokens: 5000} {minutes: 3}: Recursive descent.',
+    '    Handle operator precedence.',
+    '- [tests] Parser tests (after: parser) {files: test/parser.test.ts, test/fixtures/**} {caps: tests, code}: Cover errors too.',
+    '* [review] Review (after: parser, tests) {mode: read}',
+  ].join('\n');
+  assert.ok(isTaskList(text));
+  const { plan, template } = planOf(text);
+  assert.equal(template, 'explicit');
+  assert.deepEqual(ids(plan), ['lexer', 'ast', 'parser', 'tests', 'review']);
+  const parser = task(plan, 'parser');
+  assert.equal(parser?.title, 'Write the parser');
+  assert.deepEqual(parser?.dependsOn, ['lexer', 'ast']);
+  assert.deepEqual(parser?.expectedFiles, ['src/parser.ts']);
+  assert.deepEqual(parser?.estimate, { tokens: 5_000, minutes: 3 });
+  assert.equal(parser?.prompt, 'Recursive descent.\nHandle operator precedence.');
+  assert.deepEqual(task(plan, 'tests')?.expectedFiles, ['test/parser.test.ts', 'test/fixtures/**']);
+  assert.deepEqual(task(plan, 'tests')?.capabilities, ['tests', 'code']);
+  assert.equal(task(plan, 'review')?.mode, 'read');
+  assert.equal(task(plan, 'review')?.prompt, 'Review', 'no prompt → the title');
+  assert.deepEqual(levels(plan), [['lexer', 'ast'], ['parser'], ['tests'], ['review']]);
+});
+
+test('explicit syntax errors name the line; graph errors come from validatePlan', () => {
+  const bad = parseTaskList('- [a] A {colour: red}: x\n- [b] B {tokens: lots}: y\n- [c] {files: x}: z');
+  assert.deepEqual(bad, { ok: false, errors: [
+    'line 1: unknown option {colour} (use files, caps, tokens, minutes, mode)',
+    'line 2: {tokens} needs a number ≥ 0, got "lots"',
+    'line 3: task "c" has no title',
+  ] });
+  const cyc = parseTaskList('- [a] A (after: b): x\n- [b] B (after: a): y');
+  assert.deepEqual(cyc, { ok: false, errors: ['dependency cycle: a → b → a'] });
+  const unknown = templatePlan('- [a] A (after: nope): x');
+  assert.equal(unknown.ok, false);
+  assert.equal(unknown.template, 'explicit');
+  assert.deepEqual(unknown.ok ? [] : unknown.errors, ['tasks[0] (id "a").dependsOn: unknown task "nope"']);
+  assert.deepEqual(parseTaskList('just prose'), { ok: false, errors: ['no task items found (expected lines like "- [id] Title: prompt")'] });
+});
+
+test('feature template: design → implement per file (parallel) → tests ∥ docs', () => {
+  const { plan, template } = planOf('Add a --verbose flag with tests', ['src/cli.ts', 'src/log.ts', 'test/cli.test.ts']);
+  assert.equal(template, 'feature');
+  assert.deepEqual(levels(plan), [['design'], ['implement-1', 'implement-2'], ['tests', 'docs']]);
+  assert.deepEqual(task(plan, 'implement-1')?.expectedFiles, ['src/cli.ts']);
+  assert.deepEqual(task(plan, 'tests')?.expectedFiles, ['test/cli.test.ts']);
+  assert.equal(task(plan, 'design')?.mode, 'read');
+  assert.match(task(plan, 'implement-2')?.prompt ?? '', /Goal: Add a --verbose flag with tests[\s\S]*src\/log\.ts/);
+  const single = planOf('implement caching in src/cache.ts').plan;
+  assert.deepEqual(ids(single), ['design', 'implement', 'tests', 'docs']);
+  assert.deepEqual(task(single, 'implement')?.expectedFiles, ['src/cache.ts'], 'files mentioned in the goal');
+});
+
+test('bugfix, refactor, tests, docs and generic templates', () => {
+  const bug = planOf('Fix the crash when the config file is empty');
+  assert.equal(bug.template, 'bugfix');
+  assert.deepEqual(levels(bug.plan), [['reproduce'], ['fix'], ['verify']]);
+  const ref = planOf('Refactor the store module', ['src/a.ts', 'src/b.ts', 'src/c.ts']);
+  assert.equal(ref.template, 'refactor');
+  assert.deepEqual(levels(ref.plan), [['analyze'], ['refactor-1', 'refactor-2', 'refactor-3'], ['verify']]);
+  assert.equal(planOf('Write unit tests for the lease table').template, 'tests');
+  assert.equal(planOf('add tests for the parser').template, 'tests');
+  assert.equal(planOf('Add a login page with tests').template, 'feature', 'a feature that mentions tests stays a feature');
+  assert.equal(planOf('Update the README with install steps').template, 'docs');
+  const generic = planOf('Investigate why startup is slow');
+  assert.equal(generic.template, 'generic');
+  assert.deepEqual(ids(generic.plan), ['investigate-why-startup-is-slow']);
+  assert.equal(templatePlan('   ').ok, false);
+});
+
+test('filesInText finds paths and file names, not prose', () => {
+  assert.deepEqual(filesInText('Change src/a.ts and README.md, e.g. like lib/x/y.js.'), ['src/a.ts', 'README.md', 'lib/x/y.js']);
+  assert.deepEqual(filesInText('make it faster'), []);
+});

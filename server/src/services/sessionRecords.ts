@@ -1,0 +1,92 @@
+/**
+ * Typed access to the orchestration part of the store (sessions, tasks, leases, agent health) and the
+ * conversion to protocol views. Every mutation goes through `mutate`, one atomic store write.
+ */
+import type { SessionTaskView, SessionView } from '../../../protocol/session';
+import { DomainError } from '../domain/errors';
+import type { LeaseTable } from '../domain/orchestration/lease';
+import type { AgentHealth } from '../domain/orchestration/routing';
+import type { Session } from '../domain/orchestration/sessionState';
+import type { Task } from '../domain/orchestration/taskState';
+import type { StorePort } from '../ports/store';
+
+export type StoredSession = Session & { baseCommit?: string; model?: string };
+export type StoredTask = Task & { runId?: string; baseSha?: string };
+
+export interface OrchestrationState {
+  sessions: StoredSession[];
+  tasks: StoredTask[];
+  leases: LeaseTable;
+  agentHealth: Record<string, AgentHealth>;
+}
+
+export class SessionRecords {
+  constructor(private readonly store: StorePort, readonly tenantId: string) {}
+
+  state(): OrchestrationState {
+    const d = this.store.read();
+    return {
+      sessions: d.sessions as unknown as StoredSession[],
+      tasks: d.tasks as unknown as StoredTask[],
+      leases: d.leases as LeaseTable,
+      agentHealth: d.agentHealth as unknown as Record<string, AgentHealth>,
+    };
+  }
+
+  session(id: string): StoredSession {
+    const s = this.state().sessions.find((x) => x.id === id && x.tenantId === this.tenantId);
+    if (!s) throw new DomainError('not_found', `sessionId: no session ${JSON.stringify(id)}`, { field: 'sessionId' });
+    return s;
+  }
+
+  tasksOf(sessionId: string): StoredTask[] {
+    return this.state().tasks.filter((t) => t.sessionId === sessionId);
+  }
+
+  task(id: string): StoredTask | undefined {
+    return this.state().tasks.find((t) => t.id === id);
+  }
+
+  /** One atomic write: `fn` edits a draft of the orchestration state. */
+  async mutate(fn: (s: OrchestrationState) => void): Promise<void> {
+    await this.store.update((d) => {
+      const s: OrchestrationState = {
+        sessions: d.sessions as unknown as StoredSession[],
+        tasks: d.tasks as unknown as StoredTask[],
+        leases: d.leases as LeaseTable,
+        agentHealth: d.agentHealth as unknown as Record<string, AgentHealth>,
+      };
+      fn(s);
+      d.sessions = s.sessions as unknown as typeof d.sessions;
+      d.tasks = s.tasks as unknown as typeof d.tasks;
+      d.leases = s.leases;
+      d.agentHealth = s.agentHealth as unknown as typeof d.agentHealth;
+    });
+  }
+
+  view(id: string): SessionView {
+    return toView(this.session(id), this.tasksOf(id));
+  }
+}
+
+export function replaceTasks(all: StoredTask[], changed: readonly Task[]): StoredTask[] {
+  if (!changed.length) return all;
+  const byId = new Map(changed.map((t) => [t.id, t] as const));
+  return all.map((t) => (byId.has(t.id) ? { ...t, ...byId.get(t.id)! } : t));
+}
+
+export function toView(s: StoredSession, tasks: readonly StoredTask[]): SessionView {
+  return {
+    id: s.id, goal: s.goal, cwd: s.cwd, state: s.state, priority: s.priority, planner: s.planner,
+    plan: s.plan, budget: s.budget, usage: s.usage,
+    approval: s.approval ? { kind: s.approval.kind, message: s.approval.message } : undefined,
+    integrationBranch: s.integrationBranch, baseCommit: s.baseCommit, error: s.error,
+    createdAt: s.createdAt, startedAt: s.startedAt, finishedAt: s.finishedAt,
+    tasks: [...tasks].sort((a, b) => a.order - b.order).map((t): SessionTaskView => ({
+      id: t.id, planId: t.planId, title: t.title, prompt: t.prompt, dependsOn: t.dependsOn, expectedFiles: t.expectedFiles,
+      state: t.state, attempts: t.attempts, maxAttempts: t.maxAttempts, agentId: t.agentId, routeReason: t.routeReason,
+      blocked: t.blocked, branch: t.branch, runId: t.runId, result: t.result, lastError: t.lastError,
+      startedAt: t.startedAt, finishedAt: t.finishedAt,
+    })),
+  };
+}
