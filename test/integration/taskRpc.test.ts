@@ -122,4 +122,26 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
     assert.equal(asks.length, 0);
     assert.equal(readFileSync(path.join(cwd, 'policy.txt'), 'utf8'), 'policy\n');
   });
+
+  test('kill -9 of the orchestrator server mid-turn leaves no OpenCode process behind', async () => {
+    const s2 = await startServer(tempDir());
+    try {
+      const { taskId } = await s2.request(taskRun, { agent: 'opencode', cwd: repo(), prompt: '[[script:slow 40 250]]' });
+      const end = Date.now() + 60_000;
+      let oc = 0;
+      while (!oc && Date.now() < end) {
+        oc = Number(execFileSync('pgrep', ['-P', String(s2.child.pid), '-f', 'opencode serve'], { encoding: 'utf8' }).trim().split('\n')[0] || 0) || 0;
+        if (!oc) await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.ok(oc > 0, 'OpenCode started under the server');
+      assert.equal((await s2.request(taskGet, { taskId })).state, 'running');
+      s2.child.kill('SIGKILL');
+      const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+      const t = Date.now();
+      while (alive(oc) && Date.now() - t < 5_000) await new Promise((r) => setTimeout(r, 100));
+      assert.equal(alive(oc), false, `OpenCode ${oc} was reaped after the server died`);
+    } finally {
+      await s2.stop();
+    }
+  });
 });

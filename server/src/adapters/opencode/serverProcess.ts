@@ -62,6 +62,30 @@ export function randomPassword(): string {
   return randomBytes(24).toString('base64url');
 }
 
+// A tiny detached watcher: when this process dies without running its exit hook (kill -9), it kills
+// OpenCode's process group, so no `opencode serve` outlives the orchestrator. It exits with either side.
+const reaperScript = `const [p, c] = process.argv.slice(1).map(Number);
+const alive = (x) => { try { process.kill(x, 0); return true; } catch { return false; } };
+setInterval(() => {
+  if (!alive(c)) process.exit(0);
+  if (!alive(p)) { try { process.kill(-c, 'SIGKILL'); } catch { try { process.kill(c, 'SIGKILL'); } catch {} } process.exit(0); }
+}, 500);`;
+
+function spawnReaper(childPid: number): void {
+  if (process.platform === 'win32') return;
+  try {
+    const r = spawn(process.execPath, ['-e', reaperScript, String(process.pid), String(childPid)], {
+      detached: true,
+      stdio: 'ignore',
+      // In desktop VS Code process.execPath is Electron; this makes it behave as node.
+      env: { PATH: process.env.PATH ?? '', ELECTRON_RUN_AS_NODE: '1' },
+    });
+    r.unref();
+  } catch {
+    // Best effort: the pid file still lets the next start reap a leftover server.
+  }
+}
+
 /** Kills a server recorded in `pidDir/serve.pid` if that pid still runs `opencode … serve` (Linux /proc check). */
 export function reapStale(pidDir: string): void {
   const file = path.join(pidDir, 'serve.pid');
@@ -149,7 +173,10 @@ export class ServerProcess {
     });
     this.child = child;
     live.add(child);
-    if (child.pid !== undefined) fs.writeFileSync(path.join(this.opts.pidDir, 'serve.pid'), String(child.pid));
+    if (child.pid !== undefined) {
+      fs.writeFileSync(path.join(this.opts.pidDir, 'serve.pid'), String(child.pid));
+      spawnReaper(child.pid);
+    }
     let ready = false;
     child.on('exit', (code, signal) => {
       live.delete(child);
