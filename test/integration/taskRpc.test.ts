@@ -130,7 +130,9 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
       const end = Date.now() + 60_000;
       let oc = 0;
       while (!oc && Date.now() < end) {
-        oc = Number(execFileSync('pgrep', ['-P', String(s2.child.pid), '-f', 'opencode serve'], { encoding: 'utf8' }).trim().split('\n')[0] || 0) || 0;
+        let out = '';
+        try { out = execFileSync('pgrep', ['-P', String(s2.child.pid), '-f', 'opencode serve'], { encoding: 'utf8' }); } catch { /* none yet */ }
+        oc = Number(out.trim().split('\n')[0] || 0) || 0;
         if (!oc) await new Promise((r) => setTimeout(r, 200));
       }
       assert.ok(oc > 0, 'OpenCode started under the server');
