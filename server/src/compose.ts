@@ -13,6 +13,13 @@ import type { Logger } from './ports/logger';
 import { Agents, type AgentSettings } from './agents';
 import { StatusService } from './services/statusService';
 import { TaskService, type TaskServiceDeps } from './services/taskService';
+import type { SessionView } from '../../protocol/session';
+import { PQueueExecutor } from './adapters/queue/pQueueExecutor';
+import { DomainError } from './domain/errors';
+import { localTenantId } from './domain/storeSchema';
+import { SessionRecords } from './services/sessionRecords';
+import { SessionRunner } from './services/sessionRunner';
+import { SessionService } from './services/sessionService';
 import { version } from './version';
 
 export interface Services {
@@ -36,7 +43,21 @@ export async function createServices(opts: { dataDir: string; mode: ServerMode; 
 export interface RunServices {
   agents: Agents;
   tasks: TaskService;
+  sessions: SessionService;
+  runner: SessionRunner;
   dispose(): Promise<void>;
+}
+
+/** A scratch repository where the planning agent answers (it gets the goal, not the user's files). */
+async function plannerWorkspace(dataDir: string, git: GitWorkspace): Promise<string> {
+  const dir = path.join(dataDir, 'planner-workspace');
+  await fs.mkdir(dir, { recursive: true });
+  if (!(await git.headCommit(dir).catch(() => null))) {
+    await git.run(dir, ['init', '-q']);
+    await fs.writeFile(path.join(dir, 'README.md'), '# Planning scratch space\n');
+    await git.commitAll(dir, 'planner workspace');
+  }
+  return dir;
 }
 
 /** Agents and the task service on top of the base services (the stdio server and `orchestrator run`). */
@@ -45,24 +66,62 @@ export async function createRunServices(base: Services, opts: {
   logger: Logger;
   publish: TaskServiceDeps['publish'];
   askUser: TaskServiceDeps['askUser'];
+  publishSession?: (v: SessionView) => void;
+  maxParallel?: number;
 }): Promise<RunServices> {
   const agents = new Agents(base.dataDir, opts.agentSettings, opts.logger);
   await agents.init();
+  const git = new GitWorkspace();
+  const newId = (prefix: string) => () => `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const tasks = new TaskService({
     store: base.store,
     transcripts: base.transcripts,
-    workspace: new GitWorkspace(),
+    workspace: git,
     runtime: (a) => agents.runtime(a),
     checkModel: (a, m) => agents.checkModel(a, m),
     publish: opts.publish,
     askUser: opts.askUser,
-    newId: () => `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`,
+    newId: newId('r'),
     now: () => new Date(),
     logger: opts.logger,
   });
+  const records = new SessionRecords(base.store, localTenantId);
+  const maxParallel = opts.maxParallel ?? 4;
+  const worktreeRoot = path.join(base.dataDir, 'worktrees');
+  const runner = new SessionRunner({
+    records, workspace: git, runs: tasks, worktreeRoot,
+    executor: new PQueueExecutor(maxParallel, (e) => opts.logger.error(`task execution failed: ${String(e)}`)),
+    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel }],
+    limits: { global: maxParallel },
+    leaseTtlMs: 10 * 60_000,
+    publish: opts.publishSession ?? (() => undefined),
+    now: Date.now,
+    logger: opts.logger,
+  });
+  const sessions = new SessionService({
+    records, runner, workspace: git, worktreeRoot, newId: newId('s'), now: Date.now,
+    cancelRun: (id) => tasks.cancel(id),
+    completer: {
+      complete: async (prompt) => {
+        const r = await tasks.run({ agent: 'opencode', cwd: await plannerWorkspace(base.dataDir, git), prompt });
+        const result = await r.done;
+        if (result?.status !== 'succeeded') throw new DomainError('agent_unavailable', `the planning agent failed: ${result?.error?.message ?? 'no answer'}`);
+        return result.summary;
+      },
+    },
+  });
   if (base.store.status().state === 'ok') {
     const n = await tasks.recoverInterrupted();
-    if (n) opts.logger.warn(`${n} task(s) were interrupted by a server stop and are marked failed`);
+    if (n) opts.logger.warn(`${n} agent turn(s) were interrupted by a server stop and are marked failed`);
+    const m = await sessions.recover();
+    if (m) opts.logger.warn(`${m} session task(s) were interrupted by a server stop and are queued again`);
+    runner.startTicking();
   }
-  return { agents, tasks, dispose: () => agents.dispose() };
+  return {
+    agents, tasks, sessions, runner,
+    dispose: async () => {
+      runner.stopTicking();
+      await agents.dispose();
+    },
+  };
 }

@@ -11,6 +11,8 @@ import { createRunServices, createServices, type RunServices, type Services } fr
 import { argValue, defaultDataDir } from './dataDir';
 import { registerServerHandlers } from './handlers/server';
 import { registerTaskHandlers } from './handlers/task';
+import { registerSessionHandlers } from './handlers/session';
+import { sessionDidChange } from '../../protocol/session';
 import { permissionRequest, taskDidUpdate } from '../../protocol/task';
 import type { LogLevel } from './ports/logger';
 import { version } from './version';
@@ -41,6 +43,7 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
     agentSettings: parseAgentSettings(parsed.data.agents),
     logger,
     publish: (u) => void connection.sendNotification(taskDidUpdate.method, u),
+    publishSession: (v) => void connection.sendNotification(sessionDidChange.method, v),
     askUser: (ask) => new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no answer within ${permissionDeadlineMs / 1000} s`)), permissionDeadlineMs);
       connection.sendRequest(permissionRequest.method, ask).then(
@@ -50,6 +53,7 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
     }),
   });
   registerTaskHandlers(connection, run.tasks, logger);
+  registerSessionHandlers(connection, run.sessions, logger);
   logger.info(`orchestrator server ${version} (pid ${process.pid}, node ${process.version}) using ${services.dataDir}`);
   return { capabilities: {}, serverInfo: { name: 'industrial-orchestrator', version } };
 });

@@ -32,4 +32,8 @@ export interface WorkspacePort {
   diff(cwd: string, from: string, to?: string): Promise<string>;
   /** Paths with uncommitted changes (staged, unstaged, untracked). */
   dirtyFiles(cwd: string): Promise<string[]>;
+  /** Apply a unified diff to the working tree at `cwd` (all or nothing). */
+  applyPatch(cwd: string, patch: string): Promise<void>;
+  /** Abort a merge left in progress (after a crash); no-op when none. */
+  abortMerge(cwd: string): Promise<void>;
 }

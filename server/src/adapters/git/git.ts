@@ -3,6 +3,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DomainError } from '../../domain/errors';
 import type { ChangedFile, MergeOutcome, WorkspacePort } from '../../ports/workspace';
@@ -98,6 +99,21 @@ export class GitWorkspace implements WorkspacePort {
 
   async diff(cwd: string, from: string, to = 'HEAD'): Promise<string> {
     return (await this.run(cwd, ['diff', from, to])).stdout;
+  }
+
+  async applyPatch(cwd: string, patch: string): Promise<void> {
+    if (!patch.trim()) return;
+    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'orch-patch-')), 'session.patch');
+    await fs.writeFile(file, patch);
+    try {
+      await this.run(cwd, ['apply', '--whitespace=nowarn', file]);
+    } finally {
+      await fs.rm(path.dirname(file), { recursive: true, force: true });
+    }
+  }
+
+  async abortMerge(cwd: string): Promise<void> {
+    await this.run(cwd, ['merge', '--abort'], [0, 1, 128]);
   }
 
   async dirtyFiles(cwd: string): Promise<string[]> {

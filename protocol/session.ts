@@ -1,0 +1,131 @@
+/**
+ * `session/*`: a goal planned into a DAG of tasks that run in parallel in git worktrees under file
+ * leases and budgets, merged in dependency order onto the session's integration branch.
+ * Times are epoch milliseconds.
+ */
+import { z } from 'zod';
+import type { UsageTotals } from './agentEvent';
+import { defineNotification, defineRequest } from './messages';
+
+export type SessionState = 'draft' | 'running' | 'paused' | 'awaiting_approval' | 'completed' | 'partially_completed' | 'failed' | 'cancelled' | 'timed_out';
+export type SessionTaskState = 'pending' | 'ready' | 'running' | 'blocked' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+
+export interface SessionTaskView {
+  id: string;
+  planId: string;
+  title: string;
+  prompt: string;
+  dependsOn: string[];
+  expectedFiles: string[];
+  state: SessionTaskState;
+  attempts: number;
+  maxAttempts: number;
+  agentId?: string;
+  routeReason?: string;
+  blocked?: { on: string; reason: string; since: number };
+  branch?: string;
+  /** The agent turn (see `task/get`, `task/transcript`) of the latest attempt. */
+  runId?: string;
+  result?: { summary: string; changedFiles: string[]; usage: UsageTotals; error?: string };
+  lastError?: string;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+export interface BudgetView {
+  limits: { tokens?: number; money?: number; wallMs?: number; maxParallel?: number };
+  spent: { tokens: number; money: number };
+  reservedTotal: { tokens: number; money: number };
+  startedAtMs?: number;
+}
+
+export interface SessionView {
+  id: string;
+  goal: string;
+  cwd: string;
+  state: SessionState;
+  priority: number;
+  planner?: string;
+  plan?: { summary?: string; tasks: PlanTaskInput[] };
+  tasks: SessionTaskView[];
+  budget: BudgetView;
+  usage: UsageTotals;
+  /** Why the session waits for the user (budget crossing with its numbers, a merge conflict, …). */
+  approval?: { kind: string; message: string };
+  integrationBranch?: string;
+  baseCommit?: string;
+  error?: string;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,160}$/, 'must be an id');
+
+/** A task as a planner (or the user editing a plan) writes it. Validated again by the server's plan rules. */
+export const planTaskInput = z.object({
+  id: z.string(),
+  title: z.string(),
+  prompt: z.string(),
+  dependsOn: z.array(z.string()).optional(),
+  expectedFiles: z.array(z.string()).optional(),
+  capabilities: z.array(z.string()).optional(),
+  estimate: z.object({ tokens: z.number(), minutes: z.number() }).strict().optional(),
+  mode: z.enum(['write', 'read']).optional(),
+}).strict();
+export type PlanTaskInput = z.infer<typeof planTaskInput>;
+export const planInput = z.object({ summary: z.string().optional(), tasks: z.array(planTaskInput) }).strict();
+
+export const budgetInput = z.object({
+  tokens: z.number().int().positive().optional(),
+  money: z.number().positive().optional(),
+  wallMs: z.number().int().positive().optional(),
+  maxParallel: z.number().int().min(1).max(64).optional(),
+}).strict();
+
+/**
+ * `session/start` (client → server): plan `goal` for the git repository `cwd`. The session starts as
+ * `draft` with its plan unless `approve` is set. `planner`: `template` (deterministic rules, the
+ * default) or `llm` (asks the planning agent for JSON; one repair round). Errors: InvalidParams (cwd,
+ * goal, an invalid plan with every reason listed; nothing is created).
+ */
+export const sessionStart = defineRequest<SessionView>()('session/start', 'clientToServer', z.object({
+  goal: z.string().trim().min(1, 'must not be empty').max(20_000),
+  cwd: z.string().min(1),
+  planner: z.enum(['template', 'llm']).optional(),
+  plan: planInput.optional(),
+  approve: z.boolean().optional(),
+  priority: z.number().int().min(0).max(4).optional(),
+  budget: budgetInput.optional(),
+  model: z.string().regex(/^[^/\s]+\/\S+$/, 'must be provider/model').optional(),
+}).strict());
+
+/** `session/plan` (client → server): replace the plan of a `draft` session. Errors: InvalidParams (plan reasons), notFound, conflict (not a draft). */
+export const sessionPlan = defineRequest<SessionView>()('session/plan', 'clientToServer', z.object({ sessionId: id, plan: planInput }).strict());
+
+/** `session/approve` (client → server): start a draft, or continue from `awaiting_approval`, optionally with new limits. Errors: notFound, conflict. */
+export const sessionApprove = defineRequest<SessionView>()('session/approve', 'clientToServer', z.object({ sessionId: id, budget: budgetInput.optional() }).strict());
+
+const sessionOnly = z.object({ sessionId: id }).strict();
+/** `session/get` (client → server). Errors: notFound. */
+export const sessionGet = defineRequest<SessionView>()('session/get', 'clientToServer', sessionOnly);
+/** `session/list` (client → server): newest first. */
+export const sessionList = defineRequest<SessionView[]>()('session/list', 'clientToServer', z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict());
+/** `session/pause` (client → server): no new dispatches; running tasks finish. Errors: notFound, conflict. */
+export const sessionPause = defineRequest<SessionView>()('session/pause', 'clientToServer', sessionOnly);
+/** `session/resume` (client → server). Errors: notFound, conflict. */
+export const sessionResume = defineRequest<SessionView>()('session/resume', 'clientToServer', sessionOnly);
+/** `session/cancel` (client → server): cancels running tasks (partial output kept) and everything pending. */
+export const sessionCancel = defineRequest<SessionView>()('session/cancel', 'clientToServer', sessionOnly);
+/** `session/retry` (client → server): re-opens failed and timed-out tasks (never finished ones). Errors: notFound, conflict. */
+export const sessionRetry = defineRequest<SessionView>()('session/retry', 'clientToServer', sessionOnly);
+/** `session/diff` (client → server): the integration branch against the base commit. */
+export const sessionDiff = defineRequest<{ files: { path: string; status: string }[]; patch: string }>()('session/diff', 'clientToServer', sessionOnly);
+/**
+ * `session/apply` (client → server): apply the session's diff to the user's working tree. Refused
+ * (conflict, listing the files) when the user has uncommitted changes to any of the same files.
+ */
+export const sessionApply = defineRequest<{ applied: string[] }>()('session/apply', 'clientToServer', sessionOnly);
+
+/** `session/didChange` (server → client): the full session view after every change. */
+export const sessionDidChange = defineNotification('session/didChange', 'serverToClient', z.custom<SessionView>());

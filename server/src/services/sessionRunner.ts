@@ -1,0 +1,263 @@
+/**
+ * The execution side of sessions: one serialized `pump` asks the pure scheduler what to start, commits
+ * the decision in one store write, and hands each dispatch to the executor (p-queue). A dispatched task
+ * runs in its own git worktree on `orchestrator/<session>/<task>`, branched from the session's
+ * integration branch (which already holds its dependencies' results); when it succeeds it is committed
+ * and merged into the integration branch, one merge at a time per session. A conflict is never resolved
+ * silently: the task fails with the files listed, its branch is kept, and the session asks the user.
+ */
+import path from 'node:path';
+import type { SessionView } from '../../../protocol/session';
+import { addUsage } from '../domain/agentEvent';
+import { afterTaskFinished } from '../domain/orchestration/dagProgress';
+import { usageAmount, reconcile } from '../domain/orchestration/budget';
+import { outsideLease, release, renew, expire } from '../domain/orchestration/lease';
+import { newAgentHealth, recordOutcome, recordRelease, type AgentProfile } from '../domain/orchestration/routing';
+import { nextDispatches, type ConcurrencyLimits, type Dispatch } from '../domain/orchestration/scheduler';
+import { deriveSessionOutcome, isSessionTerminal, transitionSession } from '../domain/orchestration/sessionState';
+import { isTaskTerminal, transitionTask, type Task } from '../domain/orchestration/taskState';
+import type { TurnResult } from '../ports/agentRuntime';
+import type { Executor } from '../ports/executor';
+import type { Logger } from '../ports/logger';
+import type { WorkspacePort } from '../ports/workspace';
+import { replaceTasks, type OrchestrationState, type SessionRecords, type StoredSession, type StoredTask } from './sessionRecords';
+import type { RunTaskInput } from './taskService';
+
+/** The part of TaskService the runner uses. */
+export interface TurnRunner {
+  run(input: RunTaskInput): Promise<{ taskId: string; done: Promise<TurnResult | undefined> }>;
+  cancel(runId: string): Promise<unknown>;
+}
+
+export interface RunnerDeps {
+  records: SessionRecords;
+  workspace: WorkspacePort;
+  runs: TurnRunner;
+  executor: Executor;
+  agents: AgentProfile[];
+  limits: ConcurrencyLimits;
+  worktreeRoot: string;
+  leaseTtlMs: number;
+  publish(view: SessionView): void;
+  now(): number;
+  logger: Logger;
+}
+
+export const integrationDir = (root: string, sessionId: string) => path.join(root, sessionId, '_integration');
+export const branchOf = (sessionId: string, planId: string) => `orchestrator/${sessionId}/${planId}`;
+
+export class SessionRunner {
+  private pumping: Promise<void> = Promise.resolve();
+  private readonly merges = new Map<string, Promise<unknown>>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly d: RunnerDeps) {}
+
+  /** Periodic upkeep: renew leases of running tasks, expire stale ones, re-check dispatch (backoffs, wall time). */
+  startTicking(ms = 5_000): void {
+    this.timer = setInterval(() => void this.tick(), ms);
+    this.timer.unref();
+  }
+
+  stopTicking(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async tick(): Promise<void> {
+    const now = this.d.now();
+    await this.d.records.mutate((st) => {
+      for (const t of st.tasks) if (t.state === 'running' || t.state === 'blocked') st.leases = renew(st.leases, t.id, now, this.d.leaseTtlMs).table;
+      st.leases = expire(st.leases, now).table;
+    }).catch((e: unknown) => this.d.logger.warn(`lease upkeep failed: ${String(e)}`));
+    this.pump();
+  }
+
+  /** Serialized: each pump sees the state the previous one wrote. */
+  pump(): void {
+    this.pumping = this.pumping.then(() => this.pumpOnce()).catch((e: unknown) => this.d.logger.error(`scheduler pass failed: ${(e as Error)?.stack ?? e}`));
+  }
+
+  /** Resolves after the pumps queued so far. */
+  settled(): Promise<void> {
+    return this.pumping;
+  }
+
+  private async pumpOnce(): Promise<void> {
+    const st = this.d.records.state();
+    const live = st.sessions.filter((s) => s.tenantId === this.d.records.tenantId && !isSessionTerminal(s.state) && s.state !== 'draft');
+    if (!live.length) return;
+    await this.finishDone(live, st.tasks);
+    const ids = new Set(live.map((s) => s.id));
+    const now = this.d.now();
+    const decision = nextDispatches({
+      sessions: live,
+      tasks: st.tasks.filter((t) => ids.has(t.sessionId) && !isTaskTerminal(t.state)),
+      leases: st.leases,
+      agents: this.d.agents.map((profile) => ({ profile, health: (st.agentHealth[profile.id] ?? newAgentHealth()) })),
+      limits: this.d.limits,
+      nowMs: now,
+      leaseTtlMs: this.d.leaseTtlMs,
+    });
+    if (!decision.dispatches.length && !decision.blocked.length && !decision.approvals.length && !decision.unroutable.length) return;
+    const touched = new Set<string>();
+    await this.d.records.mutate((s) => {
+      const byId = new Map(s.tasks.map((t) => [t.id, t] as const));
+      const put = (t: Task) => { byId.set(t.id, t as StoredTask); touched.add(t.sessionId); };
+      for (const b of decision.blocked) {
+        const t = byId.get(b.taskId);
+        if (t?.state === 'ready') put(transitionTask(t, { type: 'block', on: 'lease', reason: b.reason, nowMs: now }));
+      }
+      for (const u of decision.unroutable) {
+        const t = byId.get(u.taskId);
+        if (t && !isTaskTerminal(t.state)) put(transitionTask(t, { type: 'fail', error: u.message, nowMs: now }));
+      }
+      for (const d of decision.dispatches) {
+        const t = byId.get(d.taskId);
+        if (t) put(transitionTask(t, { type: 'dispatch', agentId: d.agentId, routeReason: d.routeReason, branch: branchOf(d.sessionId, t.planId), nowMs: now }));
+      }
+      s.tasks = s.tasks.map((t) => byId.get(t.id) ?? t);
+      s.leases = decision.leases;
+      s.agentHealth = { ...s.agentHealth, ...decision.agents };
+      s.sessions = s.sessions.map((x) => {
+        let out: StoredSession = decision.budgets[x.id] ? { ...x, budget: decision.budgets[x.id] } : x;
+        const a = decision.approvals.find((p) => p.sessionId === x.id);
+        if (a && out.state === 'running') {
+          out = transitionSession(out, { type: 'await_approval', approval: { kind: 'budget', message: a.crossing.message, crossing: a.crossing }, nowMs: now });
+          touched.add(x.id);
+        }
+        return out;
+      });
+    });
+    for (const id of touched) this.publish(id);
+    for (const d of decision.dispatches) {
+      this.d.logger.info(`dispatch ${d.taskId} → ${d.agentId}: ${d.routeReason}`);
+      const session = this.d.records.session(d.sessionId);
+      this.d.executor.add(() => this.execute(d), session.priority);
+    }
+  }
+
+  /** Running sessions whose tasks have all ended (e.g. approved after a conflict) finish now. */
+  private async finishDone(live: readonly StoredSession[], tasks: readonly StoredTask[]): Promise<void> {
+    const done = live.filter((s) => s.state === 'running' && deriveSessionOutcome(tasks.filter((t) => t.sessionId === s.id)));
+    if (!done.length) return;
+    const now = this.d.now();
+    await this.d.records.mutate((st) => {
+      st.sessions = st.sessions.map((x) => {
+        const outcome = done.some((s) => s.id === x.id) ? deriveSessionOutcome(st.tasks.filter((t) => t.sessionId === x.id)) : undefined;
+        return outcome && x.state === 'running' ? { ...x, ...transitionSession(x, { type: 'finish', outcome, nowMs: now }) } : x;
+      });
+    });
+    for (const s of done) {
+      await this.cleanup(this.d.records.session(s.id));
+      this.publish(s.id);
+    }
+  }
+
+  private buildPrompt(task: StoredTask, all: readonly StoredTask[]): string {
+    const deps = task.dependsOn.map((id) => all.find((t) => t.id === id)).filter((t): t is StoredTask => !!t?.result);
+    if (!deps.length) return task.prompt;
+    const lines = deps.map((t) => `- [${t.planId}] ${t.title}: ${t.result!.summary.slice(0, 600)}${t.result!.changedFiles.length ? ` (changed: ${t.result!.changedFiles.join(', ')})` : ''}`);
+    return `${task.prompt}\n\nContext from the tasks this one depends on (their changes are already in your working tree):\n${lines.join('\n')}`;
+  }
+
+  private async execute(d: Dispatch): Promise<void> {
+    const session = this.d.records.session(d.sessionId);
+    const task = this.d.records.task(d.taskId)!;
+    const wt = path.join(this.d.worktreeRoot, session.id, task.planId);
+    const branch = branchOf(session.id, task.planId);
+    let baseSha: string | null = null;
+    let result: TurnResult | undefined;
+    let failure: string | undefined;
+    try {
+      await this.d.workspace.addWorktree(session.cwd, wt, branch, session.integrationBranch!);
+      baseSha = await this.d.workspace.headCommit(wt);
+      const run = await this.d.runs.run({ agent: d.agentId, cwd: wt, prompt: this.buildPrompt(task, this.d.records.tasksOf(session.id)), sessionId: session.id, model: session.model });
+      await this.d.records.mutate((s) => { s.tasks = s.tasks.map((t) => (t.id === task.id ? { ...t, runId: run.taskId, baseSha: baseSha ?? undefined } : t)); });
+      this.publish(session.id);
+      result = await run.done;
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+    await this.finish(task.id, { result, failure, wt, branch, baseSha });
+  }
+
+  private async finish(taskId: string, x: { result?: TurnResult; failure?: string; wt: string; branch: string; baseSha: string | null }): Promise<void> {
+    const task = this.d.records.task(taskId)!;
+    const session = this.d.records.session(task.sessionId);
+    let changedFiles: string[] = [];
+    let conflict: string[] | undefined;
+    let error = x.failure ?? (x.result?.status === 'failed' ? `${x.result.error?.reason ?? 'error'}: ${x.result.error?.message ?? 'the agent failed'}` : undefined);
+    let note = '';
+    if (x.result?.status === 'succeeded' && !error) {
+      try {
+        await this.d.workspace.commitAll(x.wt, `${task.planId}: ${task.title}`);
+        changedFiles = x.baseSha ? (await this.d.workspace.changedFiles(x.wt, x.baseSha)).map((f) => f.path) : [];
+        const outside = task.expectedFiles.length ? outsideLease(changedFiles, task.expectedFiles) : [];
+        if (outside.length) note = ` (touched outside its lease: ${outside.join(', ')}; the merge checks them)`;
+        const merged = await this.mergeSerial(session, x.branch, `merge ${task.planId}: ${task.title}`);
+        if (!merged.ok) conflict = merged.conflicts ?? [];
+      } catch (e) {
+        error = `commit or merge failed: ${(e as Error).message}`;
+      }
+      if (conflict) error = `merge conflict with the integration branch in ${conflict.join(', ') || 'unknown files'}; the task's work is kept on branch ${x.branch}`;
+    }
+    const now = this.d.now();
+    const usage = x.result?.usage;
+    await this.d.records.mutate((s) => this.recordFinish(s, task, { result: x.result, error, changedFiles, conflict, note, now }));
+    if (!error && x.result?.status === 'succeeded') await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
+    const after = this.d.records.session(session.id);
+    if (isSessionTerminal(after.state)) await this.cleanup(after);
+    this.d.logger.info(`task ${taskId} finished: ${this.d.records.task(taskId)?.state}${error ? ` (${error})` : ''}${usage ? `, ${usage.inputTokens + usage.outputTokens} tokens` : ''}`);
+    this.publish(session.id);
+    this.pump();
+  }
+
+  private recordFinish(s: OrchestrationState, task: StoredTask, f: { result?: TurnResult; error?: string; changedFiles: string[]; conflict?: string[]; note: string; now: number }): void {
+    const current = s.tasks.find((t) => t.id === task.id)!;
+    let updated: Task = current;
+    const ok = !f.error && f.result?.status === 'succeeded';
+    if (!isTaskTerminal(current.state)) {
+      if (ok) updated = transitionTask(current, { type: 'succeed', result: { summary: `${f.result!.summary}${f.note}`, changedFiles: f.changedFiles, usage: f.result!.usage }, nowMs: f.now });
+      else if (f.result?.status === 'cancelled') updated = transitionTask(current, { type: 'cancel', reason: 'cancelled', nowMs: f.now });
+      else updated = transitionTask(current, { type: 'fail', error: f.error ?? 'failed', nowMs: f.now });
+    }
+    s.tasks = replaceTasks(s.tasks, [updated]);
+    const progress = afterTaskFinished(s.tasks.filter((t) => t.sessionId === task.sessionId), task.id, f.now, { autoRetry: !f.conflict });
+    s.tasks = replaceTasks(s.tasks, progress.changed);
+    s.leases = release(s.leases, task.id);
+    const agentId = current.agentId ?? 'opencode';
+    const health = s.agentHealth[agentId] ?? newAgentHealth();
+    s.agentHealth[agentId] = f.result?.status === 'cancelled' ? recordRelease(health, task.id) : recordOutcome(health, { taskId: task.id, ok, error: f.error }, f.now);
+    s.sessions = s.sessions.map((x) => {
+      if (x.id !== task.sessionId) return x;
+      let out: StoredSession = { ...x, budget: reconcile(x.budget, task.id, usageAmount(f.result?.usage ?? { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 })) };
+      if (f.result?.usage) out.usage = addUsage(out.usage, { kind: 'usage', ...f.result.usage });
+      if (f.conflict && (out.state === 'running' || out.state === 'awaiting_approval')) {
+        out = transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: `Task ${task.planId} conflicts with work already merged (${f.conflict.join(', ')}). Its branch ${branchOf(x.id, task.planId)} is kept. Approve to continue without it, or resolve and retry.` }, nowMs: f.now });
+      }
+      const outcome = deriveSessionOutcome(s.tasks.filter((t) => t.sessionId === x.id));
+      // A session waiting for the user (a conflict, a budget) stays waiting; approving it finishes it.
+      if (outcome && out.state === 'running') out = transitionSession(out, { type: 'finish', outcome, nowMs: f.now });
+      return out;
+    });
+  }
+
+  private mergeSerial(session: StoredSession, branch: string, message: string) {
+    const prev = this.merges.get(session.id) ?? Promise.resolve();
+    const next = prev.then(() => this.d.workspace.merge(integrationDir(this.d.worktreeRoot, session.id), branch, message));
+    this.merges.set(session.id, next.catch(() => undefined));
+    return next;
+  }
+
+  async cleanup(session: StoredSession): Promise<void> {
+    await this.d.workspace.removeWorktree(session.cwd, integrationDir(this.d.worktreeRoot, session.id)).catch(() => undefined);
+  }
+
+  publish(sessionId: string): void {
+    try {
+      this.d.publish(this.d.records.view(sessionId));
+    } catch (e) {
+      this.d.logger.warn(`could not publish session ${sessionId}: ${String(e)}`);
+    }
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Sessions: a goal planned into a task DAG (template or LLM planner), approved (or edited) by the user,
+ * then run by SessionRunner. Also pause/resume/cancel/retry, the session diff, applying it to the user's
+ * working tree, and recovery after a crash.
+ */
+import path from 'node:path';
+import type { SessionView } from '../../../protocol/session';
+import { DomainError } from '../domain/errors';
+import { setLimits, settle, type BudgetLimits } from '../domain/orchestration/budget';
+import { cancelAll, promoteReady, requeueInterrupted, retryTask } from '../domain/orchestration/dagProgress';
+import { release } from '../domain/orchestration/lease';
+import { tasksFromPlan, type Plan } from '../domain/orchestration/plan';
+import { newAgentHealth } from '../domain/orchestration/routing';
+import { isSessionTerminal, newSession, transitionSession } from '../domain/orchestration/sessionState';
+import { isActiveTask } from '../domain/orchestration/taskState';
+import type { TextCompleter } from '../ports/planner';
+import type { WorkspacePort } from '../ports/workspace';
+import { checkPlan, planGoal, type PlannerId } from './planning';
+import { replaceTasks, toView, type SessionRecords, type StoredSession, type StoredTask } from './sessionRecords';
+import { integrationDir, type SessionRunner } from './sessionRunner';
+
+export interface StartSessionInput {
+  goal: string;
+  cwd: string;
+  planner?: PlannerId;
+  plan?: unknown;
+  approve?: boolean;
+  priority?: number;
+  budget?: BudgetLimits;
+  model?: string;
+}
+
+export interface SessionServiceDeps {
+  records: SessionRecords;
+  runner: SessionRunner;
+  workspace: WorkspacePort;
+  completer?: TextCompleter;
+  worktreeRoot: string;
+  newId(): string;
+  now(): number;
+  /** Cancels an agent turn (TaskService.cancel). */
+  cancelRun(runId: string): Promise<unknown>;
+}
+
+export class SessionService {
+  constructor(private readonly d: SessionServiceDeps) {}
+
+  async start(p: StartSessionInput): Promise<SessionView> {
+    const repo = await this.d.workspace.assertRepo(p.cwd);
+    if (!repo.head) throw new DomainError('bad_input', `cwd: the repository at ${p.cwd} has no commits yet; commit once so sessions can branch from it`, { field: 'cwd' });
+    const plan: Plan = p.plan !== undefined ? checkPlan(p.plan) : await planGoal(p.goal, p.planner ?? 'template', this.d.completer);
+    const now = this.d.now();
+    const id = this.d.newId();
+    let session: StoredSession = newSession({ id, tenantId: this.d.records.tenantId, goal: p.goal, cwd: repo.root, priority: p.priority, budget: p.budget, nowMs: now });
+    session = { ...transitionSession(session, { type: 'set_plan', plan, planner: p.plan !== undefined ? 'user' : p.planner ?? 'template', nowMs: now }), model: p.model };
+    const tasks = tasksFromPlan(plan, { sessionId: id, tenantId: this.d.records.tenantId, nowMs: now });
+    await this.d.records.mutate((s) => {
+      s.sessions.push(session);
+      s.tasks.push(...tasks);
+    });
+    if (p.approve) return this.approve(id);
+    this.d.runner.publish(id);
+    return this.d.records.view(id);
+  }
+
+  async setPlan(sessionId: string, raw: unknown): Promise<SessionView> {
+    const s = this.d.records.session(sessionId);
+    if (s.state !== 'draft') throw new DomainError('conflict', `session ${sessionId} is ${s.state}; only a draft's plan can be edited`);
+    const plan = checkPlan(raw);
+    const now = this.d.now();
+    const tasks = tasksFromPlan(plan, { sessionId, tenantId: s.tenantId, nowMs: now });
+    await this.d.records.mutate((st) => {
+      st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...transitionSession(x, { type: 'set_plan', plan, planner: 'user', nowMs: now }), model: x.model, baseCommit: x.baseCommit } : x));
+      st.tasks = [...st.tasks.filter((t) => t.sessionId !== sessionId), ...tasks];
+    });
+    this.d.runner.publish(sessionId);
+    return this.d.records.view(sessionId);
+  }
+
+  async approve(sessionId: string, budget?: BudgetLimits): Promise<SessionView> {
+    const s = this.d.records.session(sessionId);
+    const now = this.d.now();
+    let extra: Partial<StoredSession> = {};
+    if (s.state === 'draft') {
+      const base = await this.d.workspace.headCommit(s.cwd);
+      if (!base) throw new DomainError('bad_input', `cwd: ${s.cwd} has no commits`);
+      const integration = `orchestrator/${s.id}/integration`;
+      await this.d.workspace.createBranch(s.cwd, integration, base);
+      await this.d.workspace.addWorktree(s.cwd, integrationDir(this.d.worktreeRoot, s.id), integration, base);
+      extra = { baseCommit: base, integrationBranch: integration };
+    } else if (s.state !== 'awaiting_approval') {
+      throw new DomainError('conflict', `session ${sessionId} is ${s.state}; only a draft or a session awaiting approval can be approved`);
+    }
+    await this.d.records.mutate((st) => {
+      st.sessions = st.sessions.map((x) => {
+        if (x.id !== sessionId) return x;
+        const limited = budget ? { ...x, budget: setLimits(x.budget, budget) } : x;
+        return { ...transitionSession({ ...limited, ...extra }, { type: 'approve', nowMs: now }), model: x.model, ...extra, baseCommit: extra.baseCommit ?? x.baseCommit };
+      });
+      st.tasks = replaceTasks(st.tasks, promoteReady(st.tasks.filter((t) => t.sessionId === sessionId), now).changed);
+    });
+    this.d.runner.publish(sessionId);
+    this.d.runner.pump();
+    return this.d.records.view(sessionId);
+  }
+
+  private async transition(sessionId: string, type: 'pause' | 'resume'): Promise<SessionView> {
+    const now = this.d.now();
+    this.d.records.session(sessionId);
+    await this.d.records.mutate((st) => {
+      st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...x, ...transitionSession(x, { type, nowMs: now }) } : x));
+      if (type === 'resume') st.tasks = replaceTasks(st.tasks, promoteReady(st.tasks.filter((t) => t.sessionId === sessionId), now).changed);
+    });
+    this.d.runner.publish(sessionId);
+    this.d.runner.pump();
+    return this.d.records.view(sessionId);
+  }
+
+  pause(sessionId: string): Promise<SessionView> {
+    return this.transition(sessionId, 'pause');
+  }
+
+  resume(sessionId: string): Promise<SessionView> {
+    return this.transition(sessionId, 'resume');
+  }
+
+  async cancel(sessionId: string): Promise<SessionView> {
+    const s = this.d.records.session(sessionId);
+    if (isSessionTerminal(s.state)) throw new DomainError('conflict', `session ${sessionId} already ended (${s.state})`);
+    const running = this.d.records.tasksOf(sessionId).filter((t) => t.state === 'running' && t.runId);
+    const now = this.d.now();
+    await this.d.records.mutate((st) => {
+      st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...x, ...transitionSession(x, { type: 'cancel', reason: 'cancelled by the user', nowMs: now }) } : x));
+      st.tasks = replaceTasks(st.tasks, cancelAll(st.tasks.filter((t) => t.sessionId === sessionId), now).changed);
+    });
+    // Running turns end as cancelled and keep their partial output; the runner then frees their leases.
+    await Promise.all(running.map((t) => this.d.cancelRun(t.runId!).catch(() => undefined)));
+    await this.d.runner.cleanup(this.d.records.session(sessionId));
+    this.d.runner.publish(sessionId);
+    return this.d.records.view(sessionId);
+  }
+
+  async retry(sessionId: string): Promise<SessionView> {
+    const now = this.d.now();
+    const s = this.d.records.session(sessionId);
+    const failed = this.d.records.tasksOf(sessionId).filter((t) => t.state === 'failed');
+    if (s.state === 'awaiting_approval' || s.state === 'running' || s.state === 'paused') {
+      if (!failed.length) throw new DomainError('conflict', `session ${sessionId} has no failed task to retry`);
+    }
+    await this.d.records.mutate((st) => {
+      st.sessions = st.sessions.map((x) => (x.id === sessionId && isSessionTerminal(x.state) ? { ...x, ...transitionSession(x, { type: 'retry', nowMs: now }) } : x));
+      for (const t of failed) st.tasks = replaceTasks(st.tasks, retryTask(st.tasks.filter((x) => x.sessionId === sessionId), t.id, now, { raiseLimit: true }).changed);
+    });
+    if (this.d.records.session(sessionId).state !== 'draft' && s.integrationBranch) {
+      await this.d.workspace.addWorktree(s.cwd, integrationDir(this.d.worktreeRoot, s.id), s.integrationBranch, s.baseCommit!);
+    }
+    this.d.runner.publish(sessionId);
+    this.d.runner.pump();
+    return this.d.records.view(sessionId);
+  }
+
+  get(sessionId: string): SessionView {
+    return this.d.records.view(sessionId);
+  }
+
+  list(limit = 100): SessionView[] {
+    const st = this.d.records.state();
+    return st.sessions.filter((s) => s.tenantId === this.d.records.tenantId).sort((a, b) => b.createdAt - a.createdAt).slice(0, limit)
+      .map((s) => toView(s, st.tasks.filter((t) => t.sessionId === s.id)));
+  }
+
+  async diff(sessionId: string): Promise<{ files: { path: string; status: string }[]; patch: string }> {
+    const s = this.d.records.session(sessionId);
+    if (!s.integrationBranch || !s.baseCommit) return { files: [], patch: '' };
+    return {
+      files: await this.d.workspace.changedFiles(s.cwd, s.baseCommit, s.integrationBranch),
+      patch: await this.d.workspace.diff(s.cwd, s.baseCommit, s.integrationBranch),
+    };
+  }
+
+  async apply(sessionId: string): Promise<{ applied: string[] }> {
+    const s = this.d.records.session(sessionId);
+    const { files, patch } = await this.diff(sessionId);
+    const dirty = new Set(await this.d.workspace.dirtyFiles(s.cwd));
+    const overlap = files.map((f) => f.path).filter((p) => dirty.has(p));
+    if (overlap.length) throw new DomainError('conflict', `your working tree has uncommitted changes to ${overlap.join(', ')}; commit or stash them, then apply again`, { files: overlap });
+    await this.d.workspace.applyPatch(s.cwd, patch);
+    return { applied: files.map((f) => f.path) };
+  }
+
+  /** After a crash: re-queue interrupted tasks (refunding the attempt), free their leases and reservations, clear half-done merges. */
+  async recover(): Promise<number> {
+    const st = this.d.records.state();
+    const live = st.sessions.filter((s) => !isSessionTerminal(s.state) && s.state !== 'draft');
+    const interrupted = st.tasks.filter((t) => live.some((s) => s.id === t.sessionId) && isActiveTask(t));
+    const now = this.d.now();
+    await this.d.records.mutate((s) => {
+      for (const session of live) {
+        const mine = interrupted.filter((t) => t.sessionId === session.id);
+        s.tasks = replaceTasks(s.tasks, requeueInterrupted(s.tasks.filter((t) => t.sessionId === session.id), mine.map((t) => t.id), now).changed);
+        s.sessions = s.sessions.map((x) => (x.id === session.id ? { ...x, budget: mine.reduce((b, t) => settle(b, t.id), x.budget) } : x));
+        s.tasks = replaceTasks(s.tasks, promoteReady(s.tasks.filter((t) => t.sessionId === session.id), now).changed);
+      }
+      for (const t of interrupted) s.leases = release(s.leases, t.id);
+      // No agent turn survives a restart of this process.
+      for (const id of Object.keys(s.agentHealth)) s.agentHealth[id] = { ...(s.agentHealth[id] ?? newAgentHealth()), running: 0, probeTaskId: undefined };
+    });
+    for (const session of live) {
+      if (session.integrationBranch) {
+        const dir = integrationDir(this.d.worktreeRoot, session.id);
+        await this.d.workspace.addWorktree(session.cwd, dir, session.integrationBranch, session.baseCommit!).catch(() => undefined);
+        await this.d.workspace.abortMerge(dir).catch(() => undefined);
+      }
+    }
+    this.d.runner.pump();
+    return interrupted.length;
+  }
+
+  worktreeOf(task: StoredTask): string {
+    return path.join(this.d.worktreeRoot, task.sessionId, task.planId);
+  }
+}
