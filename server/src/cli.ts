@@ -3,7 +3,9 @@
  *   orchestrator status [--data-dir D] [--json]
  */
 import { createLogger, stderrSink } from './adapters/lspLogger';
+import path from 'node:path';
 import { runTask } from './cliRun';
+import { listSessions, resumeSession, runSession } from './cliSession';
 import { createServices } from './compose';
 import { argValue, defaultDataDir } from './dataDir';
 import type { LogLevel } from './ports/logger';
@@ -13,8 +15,13 @@ const usage = `Industrial Orchestrator ${version}
 
 Usage:
   orchestrator status [--data-dir DIR] [--json]   show the server's health and store state
-  orchestrator run --cwd REPO [--agent opencode] [--model P/M] [--json] [--yes] [--timeout-ms N] "PROMPT"
+  orchestrator run "GOAL" --cwd REPO [--plan-only] [--approve] [--planner template|llm] [--max-parallel N] [--budget-tokens N] [--json] [--yes]
+                                                  plan GOAL into tasks, run them in parallel worktrees, print the summary and the diff
+  orchestrator run --agent opencode --cwd REPO [--model P/M] [--json] [--yes] [--timeout-ms N] "PROMPT"
                                                   run one agent task in REPO, print the summary and the diff
+  orchestrator sessions [--json]                  list sessions
+  orchestrator resume ID [--approve] [--budget-tokens N]
+                                                  continue a session (after a crash, a budget stop, or a draft)
   orchestrator --version
   orchestrator --help
 
@@ -22,13 +29,15 @@ Options:
   --data-dir DIR   where the store and transcripts live (default: $ORCHESTRATOR_DATA_DIR or ~/.local/share/industrial-orchestrator)
   --json           print machine-readable JSON
   --yes            allow what the permission policy would ask about (default: deny)
+  GOAL may be a task list, one task per line: - [id] Title (after: a, b) {files: src/a.ts}: prompt
   Without configured providers, OpenCode uses the bundled scripted demo model (no API key, offline).
   --log-level L    error | warn | info | debug (default: warn)
 `;
 
 export async function runCli(argv: string[]): Promise<number> {
-  const valued = ['--data-dir', '--log-level', '--cwd', '--agent', '--model', '--timeout-ms'];
-  const positional = argv.filter((a, i) => !a.startsWith('-') && !(i > 0 && valued.includes(argv[i - 1])));
+  const valued = ['--data-dir', '--log-level', '--cwd', '--agent', '--model', '--timeout-ms', '--planner', '--max-parallel', '--budget-tokens'];
+  // A word with spaces (a goal such as "- [a] …") is positional even when it starts with "-".
+  const positional = argv.filter((a, i) => (!a.startsWith('-') || /\s/.test(a)) && !(i > 0 && valued.includes(argv[i - 1])));
   const [command] = positional;
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(usage);
@@ -64,7 +73,43 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       return s.health === 'ok' ? 0 : 1;
     }
-    case 'run': {
+    case 'run':
+    case 'sessions':
+    case 'resume': {
+      const ints: Record<string, number | undefined> = {};
+      for (const flag of ['--max-parallel', '--budget-tokens']) {
+        const raw = argValue(argv, flag);
+        if (raw !== undefined && !/^[1-9]\d*$/.test(raw)) {
+          process.stderr.write(`orchestrator: ${flag} must be a positive whole number (got ${JSON.stringify(raw)})\n`);
+          return 2;
+        }
+        ints[flag] = raw === undefined ? undefined : Number(raw);
+      }
+      const planner = argValue(argv, '--planner');
+      if (planner !== undefined && planner !== 'template' && planner !== 'llm') {
+        process.stderr.write(`orchestrator: --planner must be template or llm (got ${JSON.stringify(planner)})\n`);
+        return 2;
+      }
+      const sessionArgs = {
+        dataDir: argValue(argv, '--data-dir') ?? defaultDataDir(), json: argv.includes('--json'), approve: argv.includes('--approve'),
+        maxParallel: ints['--max-parallel'], budgetTokens: ints['--budget-tokens'], yes: argv.includes('--yes'),
+      };
+      if (command === 'sessions') return listSessions(sessionArgs, logger);
+      if (command === 'resume') {
+        if (!positional[1]) {
+          process.stderr.write('orchestrator: resume needs a session id (see `orchestrator sessions`)\n');
+          return 2;
+        }
+        return resumeSession(positional[1], sessionArgs, logger);
+      }
+      if (argValue(argv, '--agent') === undefined) {
+        const goal = positional.slice(1).join(' ');
+        if (!goal.trim()) {
+          process.stderr.write('orchestrator: run needs a goal, e.g. orchestrator run "add a --verbose flag with tests" --cwd .\n');
+          return 2;
+        }
+        return runSession(goal, path.resolve(argValue(argv, '--cwd') ?? process.cwd()), { planOnly: argv.includes('--plan-only'), planner: planner as 'template' | 'llm' | undefined }, sessionArgs, logger);
+      }
       const prompt = positional.slice(1).join(' ');
       const cwd = argValue(argv, '--cwd') ?? process.cwd();
       const timeout = argValue(argv, '--timeout-ms');
