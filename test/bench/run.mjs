@@ -75,6 +75,13 @@ if (!process.env.ORCH_BENCH_SKIP_VSCODE) {
   else rows.push(['extension activation', NaN, NaN, NaN, 'not measured: the VS Code suite did not report it']);
 }
 
+const benchRows = (script) => {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  return JSON.parse(out.split('\n').find((l) => l.startsWith('BENCH_ROWS ')).slice('BENCH_ROWS '.length));
+};
+// Orchestration: N tasks of duration L at concurrency C vs ceil(N/C)·L and serial; scheduler and store at 1,000 tasks.
+for (const [name, value, base, what] of benchRows('test/bench/schedulerBench.ts')) rows.push([name, value, NaN, base, what, 'ms']);
+
 if (!process.env.ORCH_BENCH_SKIP_OPENCODE) {
   // Real OpenCode binary, scripted model: a turn via the orchestrator vs straight to OpenCode, cold start, RSS.
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/opencodeBench.ts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });

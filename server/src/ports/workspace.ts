@@ -4,8 +4,6 @@
  */
 export interface MergeOutcome {
   ok: boolean;
-  /** The merge commit (or fast-forward head) when ok. */
-  head?: string;
   /** Paths with conflicts when not ok; the merge was aborted and nothing changed. */
   conflicts?: string[];
 }

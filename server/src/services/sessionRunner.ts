@@ -204,12 +204,15 @@ export class SessionRunner {
     const now = this.d.now();
     const usage = x.result?.usage;
     await this.d.records.mutate((s) => this.recordFinish(s, task, { result: x.result, error, changedFiles, conflict, note, now }));
-    if (!error && x.result?.status === 'succeeded') await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
-    const after = this.d.records.session(session.id);
-    if (isSessionTerminal(after.state)) await this.cleanup(after);
     this.d.logger.info(`task ${taskId} finished: ${this.d.records.task(taskId)?.state}${error ? ` (${error})` : ''}${usage ? `, ${usage.inputTokens + usage.outputTokens} tokens` : ''}`);
     this.publish(session.id);
     this.pump();
+    // Clean-up is off the critical path: it does not hold an executor slot.
+    void (async () => {
+      if (!error && x.result?.status === 'succeeded') await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
+      const after = this.d.records.session(session.id);
+      if (isSessionTerminal(after.state)) await this.cleanup(after);
+    })().catch((e: unknown) => this.d.logger.warn(`worktree clean-up failed: ${String(e)}`));
   }
 
   private recordFinish(s: OrchestrationState, task: StoredTask, f: { result?: TurnResult; error?: string; changedFiles: string[]; conflict?: string[]; note: string; now: number }): void {

@@ -56,33 +56,34 @@ export class GitWorkspace implements WorkspacePort {
   }
 
   async addWorktree(repo: string, dir: string, branch: string, base: string): Promise<void> {
-    const listed = await this.run(repo, ['worktree', 'list', '--porcelain']);
-    if (listed.stdout.split('\n').some((l) => l === `worktree ${dir}`)) {
-      if (await fs.stat(dir).catch(() => undefined)) return; // reuse after a restart
-      await this.run(repo, ['worktree', 'prune']);
-    }
+    // Reuse after a restart: the folder is still a worktree.
+    if (await fs.stat(path.join(dir, '.git')).catch(() => undefined)) return;
     await fs.mkdir(path.dirname(dir), { recursive: true });
     const args = (await this.branchExists(repo, branch)) ? ['worktree', 'add', dir, branch] : ['worktree', 'add', '-b', branch, dir, base];
+    const r = await this.run(repo, args, [0, 128]);
+    if (r.code === 0) return;
+    // A registration left by a worktree folder that was deleted: prune it and try once more.
+    await this.run(repo, ['worktree', 'prune']);
     await this.run(repo, args);
   }
 
   async removeWorktree(repo: string, dir: string): Promise<void> {
-    await this.run(repo, ['worktree', 'remove', '--force', dir], [0, 128]);
+    const r = await this.run(repo, ['worktree', 'remove', '--force', dir], [0, 128]);
+    if (r.code === 0) return;
     await fs.rm(dir, { recursive: true, force: true });
     await this.run(repo, ['worktree', 'prune']);
   }
 
   async commitAll(cwd: string, message: string): Promise<string | null> {
     await this.run(cwd, ['add', '-A']);
-    const staged = await this.run(cwd, ['diff', '--cached', '--quiet'], [0, 1]);
-    if (staged.code === 0) return null;
-    await this.run(cwd, ['commit', '-q', '--no-verify', '-m', message]);
+    const r = await this.run(cwd, ['commit', '-q', '--no-verify', '-m', message], [0, 1]);
+    if (r.code === 1) return null; // nothing to commit
     return this.headCommit(cwd);
   }
 
   async merge(cwd: string, branch: string, message: string): Promise<MergeOutcome> {
     const r = await this.run(cwd, ['merge', '--no-ff', '--no-edit', '-m', message, branch], [0, 1]);
-    if (r.code === 0) return { ok: true, head: (await this.headCommit(cwd)) ?? undefined };
+    if (r.code === 0) return { ok: true };
     const conflicted = await this.run(cwd, ['diff', '--name-only', '--diff-filter=U']);
     await this.run(cwd, ['merge', '--abort'], [0, 128]);
     return { ok: false, conflicts: conflicted.stdout.split('\n').filter(Boolean) };
