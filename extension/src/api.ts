@@ -1,6 +1,7 @@
 /** What `activate` returns: a small API for tests and for other extensions. */
 import type * as vscode from 'vscode';
 import type { ServerStatus } from '../../protocol/server';
+import type { SessionView } from '../../protocol/session';
 import type { TaskView } from '../../protocol/task';
 import type { DashboardToHost } from '../../protocol/webview/dashboard';
 import type { StatusSnapshot } from './ctx';
@@ -17,6 +18,8 @@ export interface OrchestratorApi {
   activationMs: number;
   /** What the Sessions view shows. */
   tasks(): TaskView[];
+  /** Sessions the Sessions view shows. */
+  sessions(): SessionView[];
   onDidUpdateTask: vscode.Event<TaskView>;
   extensionHostPid: number;
 }

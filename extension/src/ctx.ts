@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import type { ParamsOf, RequestDef, ResultOf } from '../../protocol/messages';
 import { serverDidChangeStatus, type ServerStatus } from '../../protocol/server';
+import { sessionDidChange, type SessionView } from '../../protocol/session';
 import { permissionRequest, taskDidUpdate, type PermissionAsk, type TaskView } from '../../protocol/task';
 import type { ClientState } from '../../protocol/webview/dashboard';
 import { createClient } from './client';
@@ -29,12 +30,15 @@ export class Ctx implements vscode.Disposable {
   private readonly taskChanged = new vscode.EventEmitter<TaskView>();
   /** Every `task/didUpdate` from the server. */
   readonly onDidUpdateTask = this.taskChanged.event;
+  private readonly sessionChanged = new vscode.EventEmitter<SessionView>();
+  /** Every `session/didChange` from the server. */
+  readonly onDidChangeSession = this.sessionChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Industrial Orchestrator', { log: true });
     this.policy = new RestartPolicy(readConfig().maxRestarts || 5);
-    this.disposables.push(this.log, this.changed, this.taskChanged);
+    this.disposables.push(this.log, this.changed, this.taskChanged, this.sessionChanged);
   }
 
   get status(): StatusSnapshot {
@@ -50,6 +54,7 @@ export class Ctx implements vscode.Disposable {
     this.client = client;
     client.onNotification(serverDidChangeStatus.method, (s: ServerStatus) => this.update({ clientState: 'running', status: s }));
     client.onNotification(taskDidUpdate.method, (u: { task: TaskView }) => this.taskChanged.fire(u.task));
+    client.onNotification(sessionDidChange.method, (v: SessionView) => this.sessionChanged.fire(v));
     client.onRequest(permissionRequest.method, (ask: PermissionAsk) => askPermission(ask));
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) this.update({ ...this.snapshot, clientState: 'running', stoppedReason: undefined });

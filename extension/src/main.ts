@@ -1,6 +1,7 @@
 /** Activation: wires the context, commands, views and webviews. Nothing else. */
 import * as vscode from 'vscode';
 import { serverStatus } from '../../protocol/server';
+import { sessionList } from '../../protocol/session';
 import { taskList } from '../../protocol/task';
 import type { OrchestratorApi } from './api';
 import { registerCommands } from './commands/registry';
@@ -29,9 +30,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   const c = ctx;
   context.subscriptions.push(
     c.onDidUpdateTask((t) => trees.sessions.upsert(t)),
+    c.onDidChangeSession((v) => trees.sessions.upsertSession(v)),
     // After every (re)start, load the task list the server kept.
     c.onDidChangeStatus((s) => {
-      if (s.clientState === 'running' && s.status) void c.request(taskList, {}).then((l) => trees.sessions.replaceAll(l), () => undefined);
+      if (s.clientState === 'running' && s.status) {
+        void Promise.all([c.request(taskList, {}), c.request(sessionList, {})]).then(([l, ss]) => trees.sessions.replaceAll(l, ss), () => undefined);
+      }
     }),
   );
   return {
@@ -41,6 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     onDashboardMessage: dashboard.onDidReceive,
     activationMs,
     tasks: () => trees.sessions.all(),
+    sessions: () => trees.sessions.allSessions(),
     onDidUpdateTask: c.onDidUpdateTask,
     extensionHostPid: process.pid,
   };

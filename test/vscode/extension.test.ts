@@ -93,6 +93,22 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.ok(done.usage.inputTokens > 0);
   });
 
+  it('Start Session plans a goal into a task graph, runs it in parallel worktrees and the Sessions view follows', async () => {
+    const goal = '- [one] One {files: one.txt}: [[script:write_file one.txt]] first\n- [two] Two {files: two.txt}: [[script:write_file two.txt]] second\n- [three] Three (after: one, two) {files: three.txt}: [[script:write_file three.txt]] third';
+    const started = await vscode.commands.executeCommand<{ id: string; state: string }>(commandIds.startSession, { goal, approve: true });
+    assert.ok(started?.id, 'a session came back');
+    const done = await until('the session to complete in the Sessions view', 120_000, () => {
+      const s = api.sessions().find((x) => x.id === started.id);
+      return s && ['completed', 'partially_completed', 'failed', 'cancelled'].includes(s.state) ? s : undefined;
+    });
+    assert.equal(done.state, 'completed', JSON.stringify(done.tasks.map((t) => [t.planId, t.state, t.lastError])));
+    assert.deepEqual(done.tasks.map((t) => t.state), ['succeeded', 'succeeded', 'succeeded']);
+    const applied = await vscode.commands.executeCommand<{ applied: string[] }>(commandIds.applySession, started.id);
+    assert.deepEqual(applied.applied.sort(), ['one.txt', 'three.txt', 'two.txt']);
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    assert.equal(fs.readFileSync(path.join(folder, 'two.txt'), 'utf8').split('\n')[0], 'second');
+  });
+
   it('restarts the server after kill -9 and returns to healthy', async () => {
     const before = await api.status();
     process.kill(before.pid, 'SIGKILL');

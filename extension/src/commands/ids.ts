@@ -9,6 +9,10 @@ export const commandIds = {
   openDashboard: 'orchestrator.openDashboard',
   runTask: 'orchestrator.runTask',
   cancelTask: 'orchestrator.cancelTask',
+  startSession: 'orchestrator.startSession',
+  approveSession: 'orchestrator.approveSession',
+  cancelSession: 'orchestrator.cancelSession',
+  applySession: 'orchestrator.applySession',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

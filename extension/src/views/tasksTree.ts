@@ -1,23 +1,29 @@
-/** The Sessions view: the server's tasks, newest first, updated live from `task/didUpdate`. */
+/**
+ * The Sessions view: sessions (expandable into their tasks) and single agent runs, newest first,
+ * updated live from `session/didChange` and `task/didUpdate`.
+ */
 import * as vscode from 'vscode';
+import type { SessionTaskView, SessionView } from '../../../protocol/session';
 import type { TaskView } from '../../../protocol/task';
 
-const icons: Record<TaskView['state'], string> = {
+const icons: Record<string, string> = {
   pending: 'circle-outline', ready: 'circle-outline', running: 'sync~spin', blocked: 'debug-pause',
   succeeded: 'pass', failed: 'error', cancelled: 'circle-slash', skipped: 'debug-step-over',
+  draft: 'edit', paused: 'debug-pause', awaiting_approval: 'bell', completed: 'pass-filled', partially_completed: 'warning', timed_out: 'watch',
 };
+const icon = (state: string) => new vscode.ThemeIcon(icons[state] ?? 'circle-outline');
+const short = (s: string, n = 60) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const tokens = (u: { inputTokens: number; outputTokens: number }) => u.inputTokens + u.outputTokens;
 
 export class TaskItem extends vscode.TreeItem {
   constructor(readonly task: TaskView) {
-    super(task.prompt.length > 60 ? `${task.prompt.slice(0, 59)}…` : task.prompt, vscode.TreeItemCollapsibleState.None);
+    super(short(task.prompt), vscode.TreeItemCollapsibleState.None);
     this.id = task.id;
-    const tokens = task.usage.inputTokens + task.usage.outputTokens;
-    this.description = `${task.state}${task.currentTool ? ` · ${task.currentTool}` : ''} · ${tokens} tokens`;
-    this.iconPath = new vscode.ThemeIcon(icons[task.state]);
+    this.description = `${task.state}${task.currentTool ? ` · ${task.currentTool}` : ''} · ${tokens(task.usage)} tokens`;
+    this.iconPath = icon(task.state);
     this.contextValue = `task.${task.state}`;
     this.tooltip = new vscode.MarkdownString([
-      `**${task.state}** · ${task.agent}${task.model ? ` · ${task.model}` : ''}`,
-      `\n\n${task.prompt}`,
+      `**${task.state}** · ${task.agent}${task.model ? ` · ${task.model}` : ''}\n\n${task.prompt}`,
       task.summary ? `\n\n${task.summary}` : '',
       task.error ? `\n\n**${task.error.reason}**: ${task.error.message}` : '',
       task.diff?.length ? `\n\nChanged: ${task.diff.map((f) => f.path).join(', ')}` : '',
@@ -25,14 +31,49 @@ export class TaskItem extends vscode.TreeItem {
   }
 }
 
-export class TasksProvider implements vscode.TreeDataProvider<TaskItem> {
+export class SessionItem extends vscode.TreeItem {
+  readonly sessionId: string;
+  constructor(readonly session: SessionView) {
+    super(short(session.goal.split('\n')[0]), session.state === 'running' || session.state === 'awaiting_approval' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+    this.id = session.id;
+    this.sessionId = session.id;
+    const done = session.tasks.filter((t) => t.state === 'succeeded').length;
+    this.description = `${session.state} · ${done}/${session.tasks.length} · ${tokens(session.usage)} tokens`;
+    this.iconPath = icon(session.state);
+    this.contextValue = `session.${session.state}`;
+    this.tooltip = new vscode.MarkdownString(`**${session.state}**${session.approval ? `\n\n${session.approval.message}` : ''}\n\n${session.goal}`);
+  }
+}
+
+export class SessionTaskItem extends vscode.TreeItem {
+  constructor(sessionId: string, readonly task: SessionTaskView) {
+    super(`[${task.planId}] ${short(task.title, 50)}`, vscode.TreeItemCollapsibleState.None);
+    this.id = `${sessionId}/${task.id}`;
+    const why = task.state === 'blocked' ? ` · ${task.blocked?.reason ?? ''}` : task.state === 'failed' && task.lastError ? ` · ${short(task.lastError, 60)}` : '';
+    this.description = `${task.state}${task.agentId ? ` · ${task.agentId}` : ''}${task.result ? ` · ${tokens(task.result.usage)} tokens` : ''}${why}`;
+    this.iconPath = icon(task.state);
+    this.contextValue = `sessionTask.${task.state}`;
+    this.tooltip = new vscode.MarkdownString([
+      `**${task.state}** (attempt ${task.attempts}/${task.maxAttempts})${task.routeReason ? ` · ${task.routeReason}` : ''}\n\n${task.prompt}`,
+      task.result ? `\n\n${task.result.summary}\n\nChanged: ${task.result.changedFiles.join(', ') || 'nothing'}` : '',
+      task.lastError ? `\n\n${task.lastError}` : '',
+    ].join(''));
+  }
+}
+
+type Node = TaskItem | SessionItem | SessionTaskItem;
+
+export class TasksProvider implements vscode.TreeDataProvider<Node> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly tasks = new Map<string, TaskView>();
+  private readonly sessions = new Map<string, SessionView>();
 
-  replaceAll(list: TaskView[]): void {
+  replaceAll(list: TaskView[], sessions: SessionView[] = []): void {
     this.tasks.clear();
+    this.sessions.clear();
     for (const t of list) this.tasks.set(t.id, t);
+    for (const s of sessions) this.sessions.set(s.id, s);
     this.changed.fire();
   }
 
@@ -41,16 +82,31 @@ export class TasksProvider implements vscode.TreeDataProvider<TaskItem> {
     this.changed.fire();
   }
 
+  upsertSession(s: SessionView): void {
+    this.sessions.set(s.id, s);
+    this.changed.fire();
+  }
+
+  /** Single runs (not attempts of a session's tasks), newest first. */
   all(): TaskView[] {
     return [...this.tasks.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
-  getTreeItem(e: TaskItem): vscode.TreeItem {
+  allSessions(): SessionView[] {
+    return [...this.sessions.values()].sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  getTreeItem(e: Node): vscode.TreeItem {
     return e;
   }
 
-  getChildren(): TaskItem[] {
-    return this.all().map((t) => new TaskItem(t));
+  getChildren(e?: Node): Node[] {
+    if (e instanceof SessionItem) return e.session.tasks.map((t) => new SessionTaskItem(e.session.id, t));
+    if (e) return [];
+    return [
+      ...this.allSessions().map((s) => new SessionItem(s)),
+      ...this.all().filter((t) => t.sessionId.startsWith('run-')).map((t) => new TaskItem(t)),
+    ];
   }
 
   dispose(): void {
