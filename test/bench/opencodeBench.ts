@@ -43,8 +43,8 @@ async function orchestrator(cwd: string) {
       }
     }, 1);
   });
-  const turn = async (i: number, onFirstEvent?: () => void) => {
-    const r = await s.request(taskRun, { agent: 'opencode', cwd, prompt: prompt(i, 'orch') });
+  const turn = async (i: number, onFirstEvent?: () => void, dir = cwd) => {
+    const r = await s.request(taskRun, { agent: 'opencode', cwd: dir, prompt: prompt(i, 'orch') });
     const done = await waitDone(r.taskId, onFirstEvent);
     if (done.state !== 'succeeded') throw new Error(`orchestrator turn ${i} ${done.state}: ${JSON.stringify(done.error)}`);
   };
@@ -90,6 +90,19 @@ async function main() {
     await d.turn(i);
     dt.push(performance.now() - t);
   }
+  // Two tasks in two (warm) repos at once on the one OpenCode server, against one task alone.
+  const other = repo();
+  await o.turn(100, undefined, other);
+  const singles: number[] = [];
+  const pairs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    let t = performance.now();
+    await o.turn(200 + i);
+    singles.push(performance.now() - t);
+    t = performance.now();
+    await Promise.all([o.turn(300 + i), o.turn(400 + i, undefined, other)]);
+    pairs.push(performance.now() - t);
+  }
   const rss = o.rss();
   await o.stop();
   await d.stop();
@@ -99,6 +112,7 @@ async function main() {
     [`turn through the orchestrator (median of ${turns})`, om, dm, 'same prompt straight to OpenCode HTTP'],
     ['overhead per turn (orchestrator − direct)', om - dm, 50, 'goal: ≤ 50 ms (or ratio above ≤ 1.05)'],
     ['cold start: task/run → first event', cold, dm, 'one warm direct turn'],
+    ['two tasks in two repos at once: wall (median of 3)', median(pairs), median(singles), 'one task alone (goal: ratio < 1.3)'],
     ['RSS of our server (MB)', rss.server, rss.opencode, 'RSS of its OpenCode (MB)'],
   ];
   process.stdout.write(`BENCH_ROWS ${JSON.stringify(rows)}\n`);
