@@ -101,6 +101,7 @@ export async function createRunServices(base: Services, opts: {
   const sessions = new SessionService({
     records, runner, workspace: git, worktreeRoot, newId: newId('s'), now: Date.now,
     cancelRun: (id) => tasks.cancel(id),
+    prewarm: () => void agents.runtime('opencode')?.start().catch((e: unknown) => opts.logger.warn(`pre-warming OpenCode failed: ${String(e)}`)),
     completer: {
       complete: async (prompt) => {
         const r = await tasks.run({ agent: 'opencode', cwd: await plannerWorkspace(base.dataDir, git), prompt });
@@ -120,7 +121,7 @@ export async function createRunServices(base: Services, opts: {
   return {
     agents, tasks, sessions, runner,
     dispose: async () => {
-      runner.stopTicking();
+      runner.stop();
       await agents.dispose();
     },
   };

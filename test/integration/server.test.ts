@@ -12,7 +12,9 @@ import { ResponseError } from 'vscode-jsonrpc/node';
 import { errorCodes } from '../../protocol/errors';
 import { requests } from '../../protocol/methods';
 import { serverDidChangeStatus, serverStatus, type ServerStatus } from '../../protocol/server';
+import { sessionGet, sessionStart } from '../../protocol/session';
 import { cliJs, startServer, tempDir, type ServerHandle } from './serverProcess';
+import { sampleRepo } from './sessionHelpers';
 
 const run = promisify(execFile);
 const started: ServerHandle[] = [];
@@ -110,17 +112,20 @@ describe('orchestrator server over stdio JSON-RPC', () => {
     assert.match(status.store.error ?? '', /sessions/);
   });
 
-  test('kill -9 loses nothing: the store written before the crash loads on restart', async () => {
+  test('kill -9 loses nothing: a session written before the crash is there after the restart', async () => {
     const dataDir = tempDir();
     const s = await server(dataDir);
     const first = await s.request(serverStatus, {});
+    const draft = await s.request(sessionStart, { goal: '- [a] A: do a\n- [b] B (after: a): do b', cwd: sampleRepo() });
     s.child.kill('SIGKILL');
     await new Promise((r) => s.child.once('exit', r));
     const s2 = await server(dataDir);
     const again = await s2.request(serverStatus, {});
     assert.equal(again.health, 'ok');
     assert.notEqual(again.pid, first.pid);
-    assert.equal(again.store.path, first.store.path);
+    const kept = await s2.request(sessionGet, { sessionId: draft.id });
+    assert.equal(kept.state, 'draft');
+    assert.deepEqual(kept.tasks.map((t) => [t.planId, t.state]), [['a', 'pending'], ['b', 'pending']]);
   });
 
   test('the CLI uses the same services: status on the same data dir', async () => {

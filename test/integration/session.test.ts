@@ -100,7 +100,7 @@ describe('sessions over JSON-RPC with the real OpenCode binary', () => {
     const cwd = sampleRepo();
     const before = (await server.request(sessionList, {})).length;
     const bad = async (params: Record<string, unknown>, pattern: RegExp) => {
-      const err = await server.raw('session/start', params).then(() => undefined, (e: unknown) => e);
+      const err = await server.raw(sessionStart.method, params).then(() => undefined, (e: unknown) => e);
       assert.ok(err instanceof ResponseError, JSON.stringify(params).slice(0, 80));
       assert.equal(err.code, errorCodes.invalidParams);
       assert.match(err.message, pattern);

@@ -11,6 +11,9 @@ export interface StorePort {
   status(): StoreStatus;
   /** Read-only view of the data. Throws DomainError('store_corrupt') when the load failed. */
   read(): Readonly<StoreData>;
-  /** Apply a mutation and persist it atomically. Refused (DomainError 'store_read_only') after a corrupt load. */
-  update(mutate: (data: StoreData) => void): Promise<void>;
+  /**
+   * Apply a mutation and persist it atomically. A mutator returning `false` changed nothing: no write.
+   * Refused (DomainError 'store_read_only') after a corrupt load.
+   */
+  update(mutate: (data: StoreData) => void | boolean): Promise<void>;
 }

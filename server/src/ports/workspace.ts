@@ -22,6 +22,8 @@ export interface WorkspacePort {
   /** A worktree at `dir` on `branch` (created from `base` when missing); reused when it already exists. */
   addWorktree(repo: string, dir: string, branch: string, base: string): Promise<void>;
   removeWorktree(repo: string, dir: string): Promise<void>;
+  /** Point the worktree's branch at `ref` and drop every local change and untracked file. */
+  resetWorktree(dir: string, ref: string): Promise<void>;
   /** Stage everything and commit; returns the new commit or null when there was nothing to commit. */
   commitAll(cwd: string, message: string): Promise<string | null>;
   /** Merge `branch` into the branch checked out at `cwd`; on conflict the merge is aborted. */

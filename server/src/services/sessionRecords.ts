@@ -47,9 +47,10 @@ export class SessionRecords {
     return this.state().tasks.find((t) => t.id === id);
   }
 
-  /** One atomic write: `fn` edits a draft of the orchestration state. */
-  async mutate(fn: (s: OrchestrationState) => void): Promise<void> {
+  /** One atomic write: `fn` edits a draft of the orchestration state. `skipIfUnchanged`: no write when nothing changed. */
+  async mutate(fn: (s: OrchestrationState) => void, opts: { skipIfUnchanged?: boolean } = {}): Promise<void> {
     await this.store.update((d) => {
+      const before = opts.skipIfUnchanged ? JSON.stringify([d.sessions, d.tasks, d.leases, d.agentHealth]) : '';
       const s: OrchestrationState = {
         sessions: d.sessions as unknown as StoredSession[],
         tasks: d.tasks as unknown as StoredTask[],
@@ -61,6 +62,7 @@ export class SessionRecords {
       d.tasks = s.tasks as unknown as typeof d.tasks;
       d.leases = s.leases;
       d.agentHealth = s.agentHealth as unknown as typeof d.agentHealth;
+      return !opts.skipIfUnchanged || JSON.stringify([d.sessions, d.tasks, d.leases, d.agentHealth]) !== before;
     });
   }
 

@@ -48,6 +48,11 @@ export const branchOf = (sessionId: string, planId: string) => `orchestrator/${s
 
 export class SessionRunner {
   private pumping: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** Tasks whose execution runs in this process. */
+  private readonly executing = new Set<string>();
+  /** Tasks the user (or a session cancel) asked to cancel; only these count a `cancelled` turn as a cancel. */
+  private readonly cancelRequested = new Set<string>();
   private readonly merges = new Map<string, Promise<unknown>>();
   private timer?: NodeJS.Timeout;
 
@@ -59,16 +64,31 @@ export class SessionRunner {
     this.timer.unref();
   }
 
-  stopTicking(): void {
+  /**
+   * Graceful stop (window reload, restart, CLI exit): running turns are about to be disposed; their
+   * results are dropped so the tasks stay `running` and the next start re-queues them with the attempt
+   * refunded, instead of counting a failure.
+   */
+  stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Marks a task as cancelled on purpose (before its run is cancelled). */
+  requestCancel(taskId: string): void {
+    this.cancelRequested.add(taskId);
   }
 
   private async tick(): Promise<void> {
     const now = this.d.now();
+    // Renew only leases close to expiry, so an idle server does not rewrite the store every tick.
     await this.d.records.mutate((st) => {
-      for (const t of st.tasks) if (t.state === 'running' || t.state === 'blocked') st.leases = renew(st.leases, t.id, now, this.d.leaseTtlMs).table;
+      for (const t of st.tasks) {
+        const lease = st.leases.leases.find((l) => l.taskId === t.id);
+        if ((t.state === 'running' || t.state === 'blocked') && lease && lease.expiresAt - now < this.d.leaseTtlMs / 2) st.leases = renew(st.leases, t.id, now, this.d.leaseTtlMs).table;
+      }
       st.leases = expire(st.leases, now).table;
-    }).catch((e: unknown) => this.d.logger.warn(`lease upkeep failed: ${String(e)}`));
+    }, { skipIfUnchanged: true }).catch((e: unknown) => this.d.logger.warn(`lease upkeep failed: ${String(e)}`));
     this.pump();
   }
 
@@ -83,24 +103,30 @@ export class SessionRunner {
   }
 
   private async pumpOnce(): Promise<void> {
-    const st = this.d.records.state();
-    const live = st.sessions.filter((s) => s.tenantId === this.d.records.tenantId && !isSessionTerminal(s.state) && s.state !== 'draft');
-    if (!live.length) return;
-    await this.finishDone(live, st.tasks);
-    const ids = new Set(live.map((s) => s.id));
-    const now = this.d.now();
-    const decision = nextDispatches({
-      sessions: live,
-      tasks: st.tasks.filter((t) => ids.has(t.sessionId) && !isTaskTerminal(t.state)),
-      leases: st.leases,
-      agents: this.d.agents.map((profile) => ({ profile, health: (st.agentHealth[profile.id] ?? newAgentHealth()) })),
-      limits: this.d.limits,
-      nowMs: now,
-      leaseTtlMs: this.d.leaseTtlMs,
-    });
-    if (!decision.dispatches.length && !decision.blocked.length && !decision.approvals.length && !decision.unroutable.length) return;
+    if (this.stopped) return;
+    const first = this.d.records.state();
+    const liveNow = (st: OrchestrationState) => st.sessions.filter((s) => s.tenantId === this.d.records.tenantId && !isSessionTerminal(s.state) && s.state !== 'draft');
+    if (!liveNow(first).length) return;
+    await this.finishDone(liveNow(first), first.tasks);
     const touched = new Set<string>();
+    let dispatches: Dispatch[] = [];
+    // The decision is pure and synchronous: it is computed from the same state it is written into,
+    // inside one store update, so no concurrent finish or lease renewal can be overwritten.
     await this.d.records.mutate((s) => {
+      const live = liveNow(s);
+      if (!live.length) return;
+      const ids = new Set(live.map((x) => x.id));
+      const now = this.d.now();
+      const decision = nextDispatches({
+        sessions: live,
+        tasks: s.tasks.filter((t) => ids.has(t.sessionId) && !isTaskTerminal(t.state)),
+        leases: s.leases,
+        agents: this.d.agents.map((profile) => ({ profile, health: (s.agentHealth[profile.id] ?? newAgentHealth()) })),
+        limits: this.d.limits,
+        nowMs: now,
+        leaseTtlMs: this.d.leaseTtlMs,
+      });
+      dispatches = decision.dispatches;
       const byId = new Map(s.tasks.map((t) => [t.id, t] as const));
       const put = (t: Task) => { byId.set(t.id, t as StoredTask); touched.add(t.sessionId); };
       for (const b of decision.blocked) {
@@ -116,6 +142,10 @@ export class SessionRunner {
         if (t) put(transitionTask(t, { type: 'dispatch', agentId: d.agentId, routeReason: d.routeReason, branch: branchOf(d.sessionId, t.planId), nowMs: now }));
       }
       s.tasks = s.tasks.map((t) => byId.get(t.id) ?? t);
+      for (const u of decision.unroutable) {
+        // Dependents of a task no agent can take are skipped, like those of any final failure.
+        s.tasks = replaceTasks(s.tasks, afterTaskFinished(s.tasks.filter((t) => t.sessionId === u.sessionId), u.taskId, now, { autoRetry: false }).changed);
+      }
       s.leases = decision.leases;
       s.agentHealth = { ...s.agentHealth, ...decision.agents };
       s.sessions = s.sessions.map((x) => {
@@ -127,12 +157,12 @@ export class SessionRunner {
         }
         return out;
       });
-    });
+    }, { skipIfUnchanged: true });
     for (const id of touched) this.publish(id);
-    for (const d of decision.dispatches) {
+    for (const d of dispatches) {
       this.d.logger.info(`dispatch ${d.taskId} → ${d.agentId}: ${d.routeReason}`);
-      const session = this.d.records.session(d.sessionId);
-      this.d.executor.add(() => this.execute(d), session.priority);
+      this.executing.add(d.taskId);
+      this.d.executor.add(() => this.execute(d).finally(() => this.executing.delete(d.taskId)), this.d.records.session(d.sessionId).priority);
     }
   }
 
@@ -160,6 +190,11 @@ export class SessionRunner {
     return `${task.prompt}\n\nContext from the tasks this one depends on (their changes are already in your working tree):\n${lines.join('\n')}`;
   }
 
+  private stillWanted(taskId: string): boolean {
+    const t = this.d.records.task(taskId);
+    return !!t && t.state === 'running' && !this.cancelRequested.has(taskId);
+  }
+
   private async execute(d: Dispatch): Promise<void> {
     const session = this.d.records.session(d.sessionId);
     const task = this.d.records.task(d.taskId)!;
@@ -170,9 +205,15 @@ export class SessionRunner {
     let failure: string | undefined;
     try {
       await this.d.workspace.addWorktree(session.cwd, wt, branch, session.integrationBranch!);
+      // Every attempt starts from the integration branch as it is now: a retry or a re-queued task
+      // never inherits the half-done edits or the conflicting commits of an earlier attempt.
+      await this.d.workspace.resetWorktree(wt, session.integrationBranch!);
       baseSha = await this.d.workspace.headCommit(wt);
+      if (!this.stillWanted(task.id)) throw new Error('cancelled before the agent started');
       const run = await this.d.runs.run({ agent: d.agentId, cwd: wt, prompt: this.buildPrompt(task, this.d.records.tasksOf(session.id)), sessionId: session.id, model: session.model });
       await this.d.records.mutate((s) => { s.tasks = s.tasks.map((t) => (t.id === task.id ? { ...t, runId: run.taskId, baseSha: baseSha ?? undefined } : t)); });
+      // A cancel that arrived while the run was starting (before its id was known) applies now.
+      if (!this.stillWanted(task.id)) await this.d.runs.cancel(run.taskId).catch(() => undefined);
       this.publish(session.id);
       result = await run.done;
     } catch (e) {
@@ -201,9 +242,24 @@ export class SessionRunner {
       }
       if (conflict) error = `merge conflict with the integration branch in ${conflict.join(', ') || 'unknown files'}; the task's work is kept on branch ${x.branch}`;
     }
+    if (this.stopped) return; // graceful stop: the task stays running and is re-queued on the next start
     const now = this.d.now();
     const usage = x.result?.usage;
-    await this.d.records.mutate((s) => this.recordFinish(s, task, { result: x.result, error, changedFiles, conflict, note, now }));
+    const cancelled = this.cancelRequested.delete(taskId) && (x.result?.status === 'cancelled' || !x.result);
+    // A turn that ended "cancelled" without anyone asking (idle without a final answer) is a failure.
+    const result = x.result?.status === 'cancelled' && !cancelled ? { ...x.result, status: 'failed' as const } : x.result;
+    if (result !== x.result && !error) error = 'the agent stopped without a final answer';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.d.records.mutate((s) => this.recordFinish(s, task, { result, cancelled, error, changedFiles, conflict, note, now }));
+        break;
+      } catch (e) {
+        // The result must not be lost and the task must not stay running: retry the write, then give up loudly.
+        this.d.logger.error(`recording the end of task ${taskId} failed (attempt ${attempt}): ${String(e)}`);
+        if (attempt >= 5) return;
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+    }
     this.d.logger.info(`task ${taskId} finished: ${this.d.records.task(taskId)?.state}${error ? ` (${error})` : ''}${usage ? `, ${usage.inputTokens + usage.outputTokens} tokens` : ''}`);
     this.publish(session.id);
     this.pump();
@@ -215,13 +271,13 @@ export class SessionRunner {
     })().catch((e: unknown) => this.d.logger.warn(`worktree clean-up failed: ${String(e)}`));
   }
 
-  private recordFinish(s: OrchestrationState, task: StoredTask, f: { result?: TurnResult; error?: string; changedFiles: string[]; conflict?: string[]; note: string; now: number }): void {
+  private recordFinish(s: OrchestrationState, task: StoredTask, f: { result?: TurnResult; cancelled: boolean; error?: string; changedFiles: string[]; conflict?: string[]; note: string; now: number }): void {
     const current = s.tasks.find((t) => t.id === task.id)!;
     let updated: Task = current;
     const ok = !f.error && f.result?.status === 'succeeded';
     if (!isTaskTerminal(current.state)) {
       if (ok) updated = transitionTask(current, { type: 'succeed', result: { summary: `${f.result!.summary}${f.note}`, changedFiles: f.changedFiles, usage: f.result!.usage }, nowMs: f.now });
-      else if (f.result?.status === 'cancelled') updated = transitionTask(current, { type: 'cancel', reason: 'cancelled', nowMs: f.now });
+      else if (f.cancelled) updated = transitionTask(current, { type: 'cancel', reason: 'cancelled', nowMs: f.now });
       else updated = transitionTask(current, { type: 'fail', error: f.error ?? 'failed', nowMs: f.now });
     }
     s.tasks = replaceTasks(s.tasks, [updated]);
@@ -230,7 +286,7 @@ export class SessionRunner {
     s.leases = release(s.leases, task.id);
     const agentId = current.agentId ?? 'opencode';
     const health = s.agentHealth[agentId] ?? newAgentHealth();
-    s.agentHealth[agentId] = f.result?.status === 'cancelled' ? recordRelease(health, task.id) : recordOutcome(health, { taskId: task.id, ok, error: f.error }, f.now);
+    s.agentHealth[agentId] = f.cancelled ? recordRelease(health, task.id) : recordOutcome(health, { taskId: task.id, ok, error: f.error }, f.now);
     s.sessions = s.sessions.map((x) => {
       if (x.id !== task.sessionId) return x;
       let out: StoredSession = { ...x, budget: reconcile(x.budget, task.id, usageAmount(f.result?.usage ?? { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 })) };
@@ -252,7 +308,12 @@ export class SessionRunner {
     return next;
   }
 
+  /** A session that ended keeps its branches but none of its worktrees. */
   async cleanup(session: StoredSession): Promise<void> {
+    for (const t of this.d.records.tasksOf(session.id)) {
+      if (this.executing.has(t.id)) continue;
+      await this.d.workspace.removeWorktree(session.cwd, path.join(this.d.worktreeRoot, session.id, t.planId)).catch(() => undefined);
+    }
     await this.d.workspace.removeWorktree(session.cwd, integrationDir(this.d.worktreeRoot, session.id)).catch(() => undefined);
   }
 

@@ -40,6 +40,8 @@ export interface SessionServiceDeps {
   now(): number;
   /** Cancels an agent turn (TaskService.cancel). */
   cancelRun(runId: string): Promise<unknown>;
+  /** Start agents in the background: a draft is usually approved next. */
+  prewarm?(): void;
 }
 
 export class SessionService {
@@ -47,6 +49,7 @@ export class SessionService {
 
   async start(p: StartSessionInput): Promise<SessionView> {
     const repo = await this.d.workspace.assertRepo(p.cwd);
+    this.d.prewarm?.();
     if (!repo.head) throw new DomainError('bad_input', `cwd: the repository at ${p.cwd} has no commits yet; commit once so sessions can branch from it`, { field: 'cwd' });
     const plan: Plan = p.plan !== undefined ? checkPlan(p.plan) : await planGoal(p.goal, p.planner ?? 'template', this.d.completer);
     const now = this.d.now();
@@ -127,14 +130,15 @@ export class SessionService {
   async cancel(sessionId: string): Promise<SessionView> {
     const s = this.d.records.session(sessionId);
     if (isSessionTerminal(s.state)) throw new DomainError('conflict', `session ${sessionId} already ended (${s.state})`);
-    const running = this.d.records.tasksOf(sessionId).filter((t) => t.state === 'running' && t.runId);
+    const running = this.d.records.tasksOf(sessionId).filter((t) => t.state === 'running');
+    for (const t of running) this.d.runner.requestCancel(t.id);
     const now = this.d.now();
     await this.d.records.mutate((st) => {
       st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...x, ...transitionSession(x, { type: 'cancel', reason: 'cancelled by the user', nowMs: now }) } : x));
       st.tasks = replaceTasks(st.tasks, cancelAll(st.tasks.filter((t) => t.sessionId === sessionId), now).changed);
     });
     // Running turns end as cancelled and keep their partial output; the runner then frees their leases.
-    await Promise.all(running.map((t) => this.d.cancelRun(t.runId!).catch(() => undefined)));
+    await Promise.all(running.filter((t) => t.runId).map((t) => this.d.cancelRun(t.runId!).catch(() => undefined)));
     await this.d.runner.cleanup(this.d.records.session(sessionId));
     this.d.runner.publish(sessionId);
     return this.d.records.view(sessionId);

@@ -107,7 +107,9 @@ export class TaskService {
       result = await runtime.prompt({ taskId: task.id, cwd: input.cwd, prompt: input.prompt, model: input.model, signal, timeouts: input.timeouts,
         permissionPolicy: (req) => this.permission(task, req) }, onEvent);
     } catch (e) {
-      task.error = { reason: (e as { reason?: string }).reason ?? 'error', message: (e as Error).message };
+      // Refused before it started (busy, disposed, bad input): a failed result that says why.
+      const reason = (e as { reason?: string }).reason ?? 'error';
+      result = { status: 'failed', stopReason: 'error', summary: '', usage: task.usage, diff: [], error: { reason: reason as never, message: (e as Error).message }, durationMs: 0, lastSeq: 0 };
     }
     await chain;
     task.state = result?.status ?? 'failed';

@@ -15,7 +15,9 @@ export class GitError extends Error {
   }
 }
 
-const identity = ['-c', 'user.name=Industrial Orchestrator', '-c', 'user.email=orchestrator@localhost', '-c', 'commit.gpgsign=false'];
+// Our own git calls never run repository hooks or an fsmonitor: an agent could have planted either.
+const identity = ['-c', 'user.name=Industrial Orchestrator', '-c', 'user.email=orchestrator@localhost', '-c', 'commit.gpgsign=false',
+  '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
 
 export class GitWorkspace implements WorkspacePort {
   constructor(private readonly timeoutMs = 60_000) {}
@@ -72,6 +74,11 @@ export class GitWorkspace implements WorkspacePort {
     if (r.code === 0) return;
     await fs.rm(dir, { recursive: true, force: true });
     await this.run(repo, ['worktree', 'prune']);
+  }
+
+  async resetWorktree(dir: string, ref: string): Promise<void> {
+    await this.run(dir, ['reset', '-q', '--hard', ref]);
+    await this.run(dir, ['clean', '-q', '-fd']);
   }
 
   async commitAll(cwd: string, message: string): Promise<string | null> {

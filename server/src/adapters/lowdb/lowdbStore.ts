@@ -81,14 +81,14 @@ export class LowdbStore implements StorePort {
     return this.db.data;
   }
 
-  update(mutate: (data: StoreData) => void): Promise<void> {
+  update(mutate: (data: StoreData) => void | boolean): Promise<void> {
     if (this.current.state === 'corrupt') {
       return Promise.reject(new DomainError('store_read_only', `the store at ${this.file} is read-only because it failed to load: ${this.current.error}`));
     }
     // Serialise writes so two updates never interleave their temp files and renames.
     const next = this.writes.then(async () => {
       const draft = structuredClone(this.db.data);
-      mutate(draft);
+      if (mutate(draft) === false) return;
       // Persist first: memory only changes once the new state is on disk.
       await this.adapter.write(draft);
       this.db.data = draft;

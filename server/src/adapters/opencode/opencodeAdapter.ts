@@ -324,6 +324,8 @@ export class OpencodeAdapter implements AgentRuntime {
     this.turnsBySession.set(sessionId, turn);
     const onAbort = () => void turn.cancel();
     req.signal?.addEventListener('abort', onAbort, { once: true });
+    // An abort while the server or the session was starting fired before the listener existed.
+    if (req.signal?.aborted) onAbort();
     try {
       const model = splitModel(req.model ?? this.opts.models.defaultModel);
       await this.call('prompt', (c, o) => c.session.promptAsync({ sessionID: sessionId, directory: req.cwd, model, parts: [{ type: 'text', text: req.prompt }] }, o));
