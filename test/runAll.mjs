@@ -20,7 +20,7 @@ const nodeTest = (dirs) => () => {
   const tap = path.join(os.tmpdir(), `orch-tap-${process.pid}-${Date.now()}.txt`);
   return {
     cmd: process.execPath,
-    args: ['--import', 'tsx', '--test', '--test-timeout=180000', '--test-reporter=spec', '--test-reporter-destination=stdout',
+    args: ['--import', 'tsx', '--test', '--test-timeout=300000', ...(process.env.ORCH_TEST_CONCURRENCY ? [`--test-concurrency=${process.env.ORCH_TEST_CONCURRENCY}`] : []), '--test-reporter=spec', '--test-reporter-destination=stdout',
       '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
     count: () => {
       const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
