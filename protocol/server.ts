@@ -12,8 +12,11 @@ export interface StoreStatus {
   kind: 'lowdb';
   path: string;
   schemaVersion: number;
-  /** `corrupt`: the file failed to parse or validate; it was kept, a backup was written and writes are refused. */
-  state: 'ok' | 'corrupt';
+  /**
+   * `corrupt`: the file failed to parse or validate; it was kept, a backup was written and writes are refused.
+   * `locked`: another live server owns the data folder; this one only reads.
+   */
+  state: 'ok' | 'corrupt' | 'locked';
   error?: string;
   backupPath?: string;
 }

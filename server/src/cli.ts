@@ -56,7 +56,7 @@ export async function runCli(argv: string[]): Promise<number> {
   switch (command) {
     case 'status': {
       const dataDir = argValue(argv, '--data-dir') ?? defaultDataDir();
-      const services = await createServices({ dataDir, mode: 'cli', logger });
+      const services = await createServices({ dataDir, mode: 'cli', logger, access: 'read' });
       const s = services.status.get();
       if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       else {

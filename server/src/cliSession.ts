@@ -167,7 +167,7 @@ export async function resumeSession(sessionId: string, args: SessionArgs, logger
 }
 
 export async function listSessions(args: SessionArgs, logger: Logger): Promise<number> {
-  const base = await createServices({ dataDir: args.dataDir, mode: 'cli', logger });
+  const base = await createServices({ dataDir: args.dataDir, mode: 'cli', logger, access: 'read' });
   const d = base.store.read();
   const sessions = (d.sessions as unknown as SessionView[]).slice().sort((a, b) => b.createdAt - a.createdAt);
   if (args.json) {

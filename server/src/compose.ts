@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { ServerMode } from '../../protocol/server';
+import { acquireDataDirLock } from './adapters/fs/dataDirLock';
 import { JsonlTranscripts } from './adapters/fs/jsonlTranscript';
 import { GitWorkspace } from './adapters/git/git';
 import { LowdbStore } from './adapters/lowdb/lowdbStore';
@@ -27,17 +28,34 @@ export interface Services {
   store: LowdbStore;
   transcripts: JsonlTranscripts;
   status: StatusService;
+  /** Gives up the data folder's lock. */
+  release(): Promise<void>;
 }
 
-export async function createServices(opts: { dataDir: string; mode: ServerMode; logger: Logger }): Promise<Services> {
+/**
+ * `access: 'read'` (e.g. `orchestrator status`) never writes; `'write'` takes the data folder's lock and,
+ * when another live server holds it, stays read-only and says so in the status.
+ */
+export async function createServices(opts: { dataDir: string; mode: ServerMode; logger: Logger; access?: 'read' | 'write' }): Promise<Services> {
   const dataDir = path.resolve(opts.dataDir);
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   const store = new LowdbStore(path.join(dataDir, 'store.json'), opts.logger);
   const transcripts = new JsonlTranscripts(path.join(dataDir, 'transcripts'), opts.logger);
   const status = new StatusService({ version, mode: opts.mode, dataDir, store, pid: process.pid, node: process.version });
-  await store.load();
+  let release = async (): Promise<void> => undefined;
+  let lockedBy: string | undefined;
+  const readOnly = opts.access === 'read';
+  if (!readOnly) {
+    const lock = await acquireDataDirLock(dataDir);
+    if (lock.ok) release = lock.release;
+    else {
+      lockedBy = `Another orchestrator server (pid ${lock.holderPid}) is using ${dataDir}.`;
+      opts.logger.warn(lockedBy);
+    }
+  }
+  await store.load({ lockedBy, readOnly });
   status.markLoaded();
-  return { dataDir, store, transcripts, status };
+  return { dataDir, store, transcripts, status, release };
 }
 
 export interface RunServices {
@@ -111,7 +129,7 @@ export async function createRunServices(base: Services, opts: {
       },
     },
   });
-  if (base.store.status().state === 'ok') {
+  if (base.store.status().state === 'ok' && base.store.writable) {
     const n = await tasks.recoverInterrupted();
     if (n) opts.logger.warn(`${n} agent turn(s) were interrupted by a server stop and are marked failed`);
     const m = await sessions.recover();
@@ -123,6 +141,7 @@ export async function createRunServices(base: Services, opts: {
     dispose: async () => {
       runner.stop();
       await agents.dispose();
+      await base.release();
     },
   };
 }

@@ -128,6 +128,24 @@ describe('orchestrator server over stdio JSON-RPC', () => {
     assert.deepEqual(kept.tasks.map((t) => [t.planId, t.state]), [['a', 'pending'], ['b', 'pending']]);
   });
 
+  test('a second server on the same data folder stays read-only and says who owns it', async () => {
+    const dataDir = tempDir();
+    const owner = await server(dataDir);
+    const ownerStatus = await owner.request(serverStatus, {});
+    const second = await server(dataDir);
+    const st = await second.request(serverStatus, {});
+    assert.equal(st.health, 'degraded');
+    assert.equal(st.store.state, 'locked');
+    assert.match(st.message, new RegExp(`pid ${ownerStatus.pid}`));
+    const err = await second.raw(sessionStart.method, { goal: '- [a] A: a', cwd: sampleRepo() }).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof ResponseError);
+    assert.equal(err.code, errorCodes.storeReadOnly);
+    await second.stop();
+    await owner.stop();
+    const third = await server(dataDir);
+    assert.equal((await third.request(serverStatus, {})).store.state, 'ok', 'the lock was released when the owner stopped');
+  });
+
   test('the CLI uses the same services: status on the same data dir', async () => {
     const dataDir = tempDir();
     const { stdout } = await run(process.execPath, [cliJs, 'status', '--data-dir', dataDir, '--json']);

@@ -16,6 +16,9 @@ export interface StatusInputs {
 
 export function deriveHealth(store: StoreStatus | null): { health: Health; message: string } {
   if (!store) return { health: 'starting', message: 'The server is starting.' };
+  if (store.state === 'locked') {
+    return { health: 'degraded', message: `${store.error ?? 'Another orchestrator server owns the data folder.'} This server only reads: close the other window or set orchestrator.server.dataDir.` };
+  }
   if (store.state === 'corrupt') {
     const kept = store.backupPath ? ` A backup is at ${store.backupPath}.` : '';
     return { health: 'degraded', message: `The store could not be loaded and is read-only: ${store.error ?? 'unknown error'}.${kept} The original file was left untouched.` };

@@ -45,9 +45,23 @@ export class LowdbStore implements StorePort {
     this.current = { kind: 'lowdb', path: file, schemaVersion: currentSchemaVersion, state: 'ok' };
   }
 
-  async load(): Promise<StoreStatus> {
+  /** False when opened for reading only, or when another process owns the file. */
+  writable = true;
+
+  /**
+   * `readOnly`: never write (not even to create or migrate the file). `lockedBy`: another live process
+   * owns the file; read it, report `locked`, refuse writes.
+   */
+  async load(opts: { lockedBy?: string; readOnly?: boolean } = {}): Promise<StoreStatus> {
+    this.writable = !opts.lockedBy && !opts.readOnly;
     try {
       await this.db.read();
+      if (!this.writable) {
+        this.current = opts.lockedBy
+          ? { kind: 'lowdb', path: this.file, schemaVersion: currentSchemaVersion, state: 'locked', error: opts.lockedBy }
+          : { kind: 'lowdb', path: this.file, schemaVersion: currentSchemaVersion, state: 'ok' };
+        return this.current;
+      }
       if (this.adapter.migratedFrom !== undefined) {
         // Keep the pre-migration file before the first write in the new shape.
         const backup = await backupFile(this.file, `pre-migration-v${this.adapter.migratedFrom}-${this.now().toISOString()}`);
@@ -82,6 +96,9 @@ export class LowdbStore implements StorePort {
   }
 
   update(mutate: (data: StoreData) => void | boolean): Promise<void> {
+    if (!this.writable && this.current.state !== 'corrupt') {
+      return Promise.reject(new DomainError('store_read_only', `the store at ${this.file} is read-only here: ${this.current.error ?? 'opened for reading only'}`));
+    }
     if (this.current.state === 'corrupt') {
       return Promise.reject(new DomainError('store_read_only', `the store at ${this.file} is read-only because it failed to load: ${this.current.error}`));
     }
