@@ -2,6 +2,7 @@
  * The registry of every JSON-RPC method between the extension (or a remote client) and the server.
  * Tests iterate it (malformed params to every request; README table drift).
  */
+import { agentList } from './agent';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { serverDidChangeStatus, serverStatus } from './server';
 import {
@@ -11,7 +12,7 @@ import { permissionRequest, taskCancel, taskDidUpdate, taskGet, taskList, taskRu
 
 /** Client → server requests. */
 export const requests: readonly AnyRequestDef[] = [
-  serverStatus, taskRun, taskGet, taskList, taskCancel, taskTranscript,
+  serverStatus, agentList, taskRun, taskGet, taskList, taskCancel, taskTranscript,
   sessionStart, sessionPlan, sessionApprove, sessionGet, sessionList, sessionPause, sessionResume, sessionCancel, sessionRetry, sessionDiff, sessionApply,
 ] as AnyRequestDef[];
 /** Server → client requests. */

@@ -20,6 +20,8 @@ export interface OrchestratorApi {
   tasks(): TaskView[];
   /** Sessions the Sessions view shows. */
   sessions(): SessionView[];
+  /** Names the Agents view shows. */
+  agents(): string[];
   onDidUpdateTask: vscode.Event<TaskView>;
   extensionHostPid: number;
 }

@@ -1,12 +1,13 @@
 /** Activation: wires the context, commands, views and webviews. Nothing else. */
 import * as vscode from 'vscode';
 import { serverStatus } from '../../protocol/server';
+import { agentList } from '../../protocol/agent';
 import { sessionList } from '../../protocol/session';
 import { taskList } from '../../protocol/task';
 import type { OrchestratorApi } from './api';
 import { registerCommands } from './commands/registry';
 import { Ctx } from './ctx';
-import { registerTrees } from './views/trees';
+import { agentItems, registerTrees } from './views/trees';
 import { createStatusItem } from './views/statusItem';
 import { DashboardPanels } from './webviews/dashboardPanel';
 
@@ -28,13 +29,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     void vscode.window.showErrorMessage(message, 'Show Logs').then((p) => p && ctx?.log.show());
   }
   const c = ctx;
+  const refreshAgents = () => void c.request(agentList, {}).then((a) => trees.agents.set(agentItems(a)), () => undefined);
   context.subscriptions.push(
     c.onDidUpdateTask((t) => trees.sessions.upsert(t)),
-    c.onDidChangeSession((v) => trees.sessions.upsertSession(v)),
+    c.onDidChangeSession((v) => {
+      trees.sessions.upsertSession(v);
+      refreshAgents();
+    }),
     // After every (re)start, load the task list the server kept.
     c.onDidChangeStatus((s) => {
       if (s.clientState === 'running' && s.status) {
         void Promise.all([c.request(taskList, {}), c.request(sessionList, {})]).then(([l, ss]) => trees.sessions.replaceAll(l, ss), () => undefined);
+        refreshAgents();
       }
     }),
   );
@@ -46,6 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     activationMs,
     tasks: () => trees.sessions.all(),
     sessions: () => trees.sessions.allSessions(),
+    agents: () => trees.agents.getChildren().map((i) => String(i.label)),
     onDidUpdateTask: c.onDidUpdateTask,
     extensionHostPid: process.pid,
   };

@@ -85,6 +85,18 @@ export class Agents {
     return this.demo?.url;
   }
 
+  /** What `agent/list` shows besides health. */
+  describe(): { id: string; name: string; description: string; model?: string }[] {
+    if (!this.config) return [];
+    const demo = !!this.demo;
+    return [{
+      id: 'opencode',
+      name: 'OpenCode',
+      description: demo ? 'OpenCode 1.18.33 with the scripted demo model (offline, no real LLM)' : `OpenCode 1.18.33 with ${this.config.providers.map((p) => p.name ?? p.id).join(', ')}`,
+      model: this.config.defaultModel,
+    }];
+  }
+
   checkModel(agent: string, model: string): string | undefined {
     if (agent !== 'opencode' || !this.config) return `agent ${agent} takes no model`;
     if (knownModel(this.config, model)) return undefined;

@@ -14,7 +14,9 @@ import type { Logger } from './ports/logger';
 import { Agents, type AgentSettings } from './agents';
 import { StatusService } from './services/statusService';
 import { TaskService, type TaskServiceDeps } from './services/taskService';
+import type { AgentView } from '../../protocol/agent';
 import type { SessionView } from '../../protocol/session';
+import { newAgentHealth, type AgentHealth } from './domain/orchestration/routing';
 import { PQueueExecutor } from './adapters/queue/pQueueExecutor';
 import { DomainError } from './domain/errors';
 import { localTenantId } from './domain/storeSchema';
@@ -60,6 +62,8 @@ export async function createServices(opts: { dataDir: string; mode: ServerMode; 
 
 export interface RunServices {
   agents: Agents;
+  /** `agent/list`: the registered agents with their routing health. */
+  agentViews(): AgentView[];
   tasks: TaskService;
   sessions: SessionService;
   runner: SessionRunner;
@@ -109,7 +113,7 @@ export async function createRunServices(base: Services, opts: {
   const runner = new SessionRunner({
     records, workspace: git, runs: tasks, worktreeRoot,
     executor: new PQueueExecutor(maxParallel, (e) => opts.logger.error(`task execution failed: ${String(e)}`)),
-    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel }],
+    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel }], // same as `profiles` below
     limits: { global: maxParallel },
     leaseTtlMs: 10 * 60_000,
     publish: opts.publishSession ?? (() => undefined),
@@ -136,8 +140,15 @@ export async function createRunServices(base: Services, opts: {
     if (m) opts.logger.warn(`${m} session task(s) were interrupted by a server stop and are queued again`);
     runner.startTicking();
   }
+  const profiles = [{ id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel }];
+  const agentViews = (): AgentView[] => agents.describe().map((a) => {
+    const h = (base.store.read().agentHealth[a.id] ?? newAgentHealth()) as unknown as AgentHealth;
+    const p = profiles.find((x) => x.id === a.id)!;
+    return { ...a, capabilities: p.capabilities, maxConcurrency: p.maxConcurrency,
+      health: { running: h.running, successes: h.successes, failures: h.failures, consecutiveFailures: h.consecutiveFailures, circuit: h.circuit, lastError: h.lastError } };
+  });
   return {
-    agents, tasks, sessions, runner,
+    agents, tasks, sessions, runner, agentViews,
     dispose: async () => {
       runner.stop();
       await agents.dispose();

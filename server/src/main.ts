@@ -11,7 +11,7 @@ import { createRunServices, createServices, type RunServices, type Services } fr
 import { argValue, defaultDataDir } from './dataDir';
 import { registerServerHandlers } from './handlers/server';
 import { registerTaskHandlers } from './handlers/task';
-import { registerSessionHandlers } from './handlers/session';
+import { registerAgentHandlers, registerSessionHandlers } from './handlers/session';
 import { sessionDidChange } from '../../protocol/session';
 import { permissionRequest, taskDidUpdate } from '../../protocol/task';
 import type { LogLevel } from './ports/logger';
@@ -54,6 +54,7 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
   });
   registerTaskHandlers(connection, run.tasks, logger);
   registerSessionHandlers(connection, run.sessions, logger);
+  registerAgentHandlers(connection, run.agentViews, logger);
   logger.info(`orchestrator server ${version} (pid ${process.pid}, node ${process.version}) using ${services.dataDir}`);
   return { capabilities: {}, serverInfo: { name: 'industrial-orchestrator', version } };
 });

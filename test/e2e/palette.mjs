@@ -69,7 +69,9 @@ try {
     await icon.click();
     await page.locator('.pane-header[aria-label^="Agents"]').first().waitFor({ timeout: 30_000 });
     await page.locator('.pane-header[aria-label^="Sessions"]').first().waitFor({ timeout: 30_000 });
-    await page.getByText('No agents are registered yet.').first().waitFor({ timeout: 30_000 });
+    // The Agents view lists OpenCode (with the demo model); Sessions shows its welcome content.
+    await page.locator('.pane-body .monaco-list-row', { hasText: 'OpenCode' }).first().waitFor({ timeout: 30_000 });
+    await page.getByText('No sessions yet.').first().waitFor({ timeout: 30_000 });
     const bar = page.locator('.statusbar-item', { hasText: 'Orchestrator: ok' });
     await bar.first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: path.join(shots, 'e2e-sidebar.png') });

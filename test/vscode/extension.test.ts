@@ -54,6 +54,8 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.ok(fs.existsSync(s.store.path), `store file ${s.store.path} exists`);
     const pushed = await until('server/didChangeStatus', 10_000, () => api.snapshot().status ?? undefined);
     assert.equal(pushed.pid, s.pid, 'the pushed status comes from the same server');
+    const agents = await until('the Agents view to list OpenCode', 10_000, () => (api.agents().length ? api.agents() : undefined));
+    assert.deepEqual(agents, ['OpenCode']);
   });
 
   it('contributes exactly the commands of the command table', async () => {

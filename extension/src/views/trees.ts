@@ -3,6 +3,7 @@
  * they are empty and VS Code shows the welcome content declared in package.json.
  */
 import * as vscode from 'vscode';
+import type { AgentView } from '../../../protocol/agent';
 import { TasksProvider } from './tasksTree';
 
 export class ServerListProvider implements vscode.TreeDataProvider<vscode.TreeItem> {
@@ -22,6 +23,19 @@ export class ServerListProvider implements vscode.TreeDataProvider<vscode.TreeIt
   getChildren(): vscode.TreeItem[] {
     return this.items;
   }
+}
+
+export function agentItems(agents: AgentView[]): vscode.TreeItem[] {
+  return agents.map((a) => {
+    const item = new vscode.TreeItem(a.name, vscode.TreeItemCollapsibleState.None);
+    item.id = a.id;
+    const state = a.health.circuit === 'open' ? 'out of rotation' : a.health.running ? `running ${a.health.running}` : 'ready';
+    item.description = `${state} · ✓${a.health.successes} ✗${a.health.failures}`;
+    item.iconPath = new vscode.ThemeIcon(a.health.circuit === 'open' ? 'warning' : 'hubot');
+    item.tooltip = new vscode.MarkdownString(`**${a.name}** (${a.id})\n\n${a.description}${a.model ? `\n\nModel: \`${a.model}\`` : ''}\n\nUp to ${a.maxConcurrency} tasks at once${a.health.lastError ? `\n\nLast error: ${a.health.lastError}` : ''}`);
+    item.contextValue = 'agent';
+    return item;
+  });
 }
 
 export function registerTrees(): { agents: ServerListProvider; sessions: TasksProvider; disposables: vscode.Disposable[] } {

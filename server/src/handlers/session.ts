@@ -1,11 +1,16 @@
 /** `session/*` handlers: thin wrappers over SessionService. */
 import type { Connection } from 'vscode-languageserver/node';
+import { agentList, type AgentView } from '../../../protocol/agent';
 import {
   sessionApply, sessionApprove, sessionCancel, sessionDiff, sessionGet, sessionList, sessionPause, sessionPlan, sessionResume, sessionRetry, sessionStart,
 } from '../../../protocol/session';
 import type { Logger } from '../ports/logger';
 import type { SessionService } from '../services/sessionService';
 import { onRequest } from './register';
+
+export function registerAgentHandlers(connection: Connection, list: () => AgentView[], logger: Logger): void {
+  onRequest(connection, agentList, logger, () => list());
+}
 
 export function registerSessionHandlers(connection: Connection, sessions: SessionService, logger: Logger): void {
   onRequest(connection, sessionStart, logger, (p) => sessions.start(p));
