@@ -28,23 +28,30 @@ function repo(): string {
   return d;
 }
 const prompt = (i: number, who: string) => `[[script:write_file ${who}-${i}.txt]] bench turn ${i}`;
+/** A turn whose model streams slowly (~2 s), as a hosted model does; OpenCode then mostly waits. */
+const slowPrompt = (i: number, who: string) => `[[script:slow_write ${who}-slow-${i}.txt 120]] bench turn ${i}`;
 
 async function orchestrator(cwd: string) {
   const s = await startServer(tempDir());
-  const waitDone = (taskId: string, onFirstEvent?: () => void) => new Promise<TaskView>((resolve) => {
+  const waitDone = (taskId: string, onFirstEvent?: () => void) => new Promise<TaskView>((resolve, reject) => {
+    const deadline = setTimeout(() => { clearInterval(tick); reject(new Error(`bench turn ${taskId} did not finish within 120 s`)); }, 120_000);
     let seen = false;
+    // Each waiter reads the shared notification list with its own cursor (two turns may wait at once).
+    let cursor = 0;
     const tick = setInterval(() => {
-      for (const n of s.notifications.splice(0)) {
+      const fresh = s.notifications.slice(cursor);
+      cursor = s.notifications.length;
+      for (const n of fresh) {
         if (n.method !== taskDidUpdate.method) continue;
         const u = n.params as { task: TaskView; event?: unknown };
         if (u.task.id !== taskId) continue;
         if (u.event && !seen) { seen = true; onFirstEvent?.(); }
-        if (!['running', 'pending'].includes(u.task.state)) { clearInterval(tick); resolve(u.task); }
+        if (!['running', 'pending'].includes(u.task.state)) { clearInterval(tick); clearTimeout(deadline); resolve(u.task); }
       }
     }, 1);
   });
-  const turn = async (i: number, onFirstEvent?: () => void, dir = cwd) => {
-    const r = await s.request(taskRun, { agent: 'opencode', cwd: dir, prompt: prompt(i, 'orch') });
+  const turn = async (i: number, onFirstEvent?: () => void, dir = cwd, text = prompt(i, 'orch')) => {
+    const r = await s.request(taskRun, { agent: 'opencode', cwd: dir, prompt: text });
     const done = await waitDone(r.taskId, onFirstEvent);
     if (done.state !== 'succeeded') throw new Error(`orchestrator turn ${i} ${done.state}: ${JSON.stringify(done.error)}`);
   };
@@ -73,7 +80,8 @@ async function direct(cwd: string) {
 }
 
 async function main() {
-  const o = await orchestrator(repo());
+  const cwd = repo();
+  const o = await orchestrator(cwd);
   let cold = 0;
   const t0 = performance.now();
   await o.turn(0, () => { cold = performance.now() - t0; });
@@ -103,6 +111,16 @@ async function main() {
     await Promise.all([o.turn(300 + i), o.turn(400 + i, undefined, other)]);
     pairs.push(performance.now() - t);
   }
+  const slowSingles: number[] = [];
+  const slowPairs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    let t = performance.now();
+    await o.turn(500 + i, undefined, cwd, slowPrompt(500 + i, 'orch'));
+    slowSingles.push(performance.now() - t);
+    t = performance.now();
+    await Promise.all([o.turn(600 + i, undefined, cwd, slowPrompt(600 + i, 'orch')), o.turn(700 + i, undefined, other, slowPrompt(700 + i, 'orch'))]);
+    slowPairs.push(performance.now() - t);
+  }
   const rss = o.rss();
   await o.stop();
   await d.stop();
@@ -113,6 +131,7 @@ async function main() {
     ['overhead per turn (orchestrator − direct)', om - dm, 50, 'goal: ≤ 50 ms (or ratio above ≤ 1.05)'],
     ['cold start: task/run → first event', cold, dm, 'one warm direct turn'],
     ['two tasks in two repos at once: wall (median of 3)', median(pairs), median(singles), 'one task alone (goal: ratio < 1.3)'],
+    ['same, model streaming ~2 s per turn', median(slowPairs), median(slowSingles), 'one such task alone (goal: ratio < 1.3)'],
     ['RSS of our server (MB)', rss.server, rss.opencode, 'RSS of its OpenCode (MB)'],
   ];
   process.stdout.write(`BENCH_ROWS ${JSON.stringify(rows)}\n`);
