@@ -9,51 +9,12 @@
  * twice and gaps are filled exactly once. Pure: no I/O, no node:*.
  */
 
-export type MessageRole = 'assistant' | 'user' | 'thought';
-export type ToolCallStatus = 'pending' | 'in_progress' | 'completed' | 'failed';
-export type StopReason = 'end_turn' | 'cancelled' | 'error';
-export type PermissionDecision = 'allow' | 'deny';
+// The event shapes are the contract shared with clients: defined once in protocol/agentEvent.ts.
+import type { AgentEvent, AgentEventBody, MessageRole, ToolCallStatus, UsageTotals } from '../../../protocol/agentEvent';
 
-export interface UsageTotals {
-  inputTokens: number;
-  outputTokens: number;
-  reasoningTokens: number;
-  cacheReadTokens: number;
-  /** Money in the provider's currency unit (USD for most); 0 when unknown. */
-  cost: number;
-}
-
-export type AgentEventBody =
-  | { kind: 'message_chunk'; role: MessageRole; text: string }
-  | {
-      kind: 'tool_call';
-      id: string;
-      title: string;
-      toolName: string;
-      status: ToolCallStatus;
-      locations?: { path: string }[];
-      input?: unknown;
-      output?: string;
-    }
-  | { kind: 'permission_request'; id: string; permission: string; patterns?: string[]; toolCallId?: string }
-  /** How a permission request was answered: by the caller's policy, or denied because it timed out / had no policy. */
-  | { kind: 'permission_decision'; id: string; decision: PermissionDecision; by: 'policy' | 'timeout' | 'no_policy' | 'policy_error' }
-  | { kind: 'usage'; inputTokens: number; outputTokens: number; reasoningTokens?: number; cacheReadTokens?: number; cost: number }
-  | { kind: 'retry'; attempt: number; message: string; nextAt?: string }
-  | { kind: 'error'; message: string; reason: string }
-  | { kind: 'finished'; stopReason: StopReason };
-
-export interface AgentEventMeta {
-  /** Monotonic per task, starting at 1. */
-  seq: number;
-  /** ISO 8601 time the adapter observed the event. */
-  at: string;
-  /** Stable source id; equal keys mean the same fact. */
-  key: string;
-}
-
-export type AgentEvent = AgentEventBody & AgentEventMeta;
-export type AgentEventKind = AgentEventBody['kind'];
+export type {
+  AgentEvent, AgentEventBody, AgentEventKind, AgentEventMeta, MessageRole, PermissionDecision, StopReason, ToolCallStatus, UsageTotals,
+} from '../../../protocol/agentEvent';
 
 export const emptyUsage = (): UsageTotals => ({ inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 });
 
