@@ -110,10 +110,12 @@ export async function createRunServices(base: Services, opts: {
   const records = new SessionRecords(base.store, localTenantId);
   const maxParallel = opts.maxParallel ?? 4;
   const worktreeRoot = path.join(base.dataDir, 'worktrees');
+  /** The agents the scheduler routes to (and `agent/list` describes). */
+  const profiles = [{ id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel }];
   const runner = new SessionRunner({
     records, workspace: git, runs: tasks, worktreeRoot,
     executor: new PQueueExecutor(maxParallel, (e) => opts.logger.error(`task execution failed: ${String(e)}`)),
-    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel }], // same as `profiles` below
+    agents: profiles,
     limits: { global: maxParallel },
     leaseTtlMs: 10 * 60_000,
     publish: opts.publishSession ?? (() => undefined),
@@ -140,7 +142,6 @@ export async function createRunServices(base: Services, opts: {
     if (m) opts.logger.warn(`${m} session task(s) were interrupted by a server stop and are queued again`);
     runner.startTicking();
   }
-  const profiles = [{ id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel }];
   const agentViews = (): AgentView[] => agents.describe().map((a) => {
     const h = (base.store.read().agentHealth[a.id] ?? newAgentHealth()) as unknown as AgentHealth;
     const p = profiles.find((x) => x.id === a.id)!;

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { sessionApply, sessionApprove, sessionCancel, sessionStart, type SessionView } from '../../../protocol/session';
 import type { Ctx } from '../ctx';
+import { workspaceRoot } from './workspace';
 
 export interface StartSessionArgs {
   goal?: string;
@@ -14,7 +15,7 @@ export interface StartSessionArgs {
 const idOf = (item?: { id?: string; sessionId?: string } | string) => (typeof item === 'string' ? item : item?.sessionId ?? item?.id);
 
 export const startSession = (ctx: Ctx) => async (args?: StartSessionArgs): Promise<SessionView | undefined> => {
-  const cwd = args?.cwd ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const cwd = args?.cwd ?? workspaceRoot();
   if (!cwd) {
     void vscode.window.showErrorMessage('Open a folder (a git repository) first: sessions run on a workspace folder.');
     return undefined;

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { taskCancel, taskRun, type TaskView } from '../../../protocol/task';
 import type { Ctx } from '../ctx';
+import { workspaceRoot } from './workspace';
 
 export interface RunTaskArgs {
   prompt?: string;
@@ -10,7 +11,7 @@ export interface RunTaskArgs {
 }
 
 export const runTask = (ctx: Ctx) => async (args?: RunTaskArgs): Promise<{ taskId: string } | undefined> => {
-  const cwd = args?.cwd ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const cwd = args?.cwd ?? workspaceRoot();
   if (!cwd) {
     void vscode.window.showErrorMessage('Open a folder (a git repository) first: agent tasks run inside a workspace folder.');
     return undefined;
