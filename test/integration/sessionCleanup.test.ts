@@ -139,7 +139,7 @@ describe('accounting', () => {
     await server.request(sessionApprove, { sessionId: draft.id });
     const done = await waitSession(server, draft.id, ended);
     assert.equal(done.state, 'completed');
-    const tasks = done.tasks.reduce((n, t) => n + tokensOf({ reasoningTokens: 0, ...t.result!.usage }), 0);
+    const tasks = done.tasks.reduce((n, t) => n + tokensOf(t.result!.usage), 0);
     assert.ok(tasks > 0);
     assert.equal(tokensOf(done.usage), planned + tasks, 'total = planning + tasks');
     assert.equal(done.budget.spent.tokens, planned + tasks);
