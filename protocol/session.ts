@@ -135,10 +135,11 @@ export const sessionDiff = defineRequest<{ files: { path: string; status: string
 /**
  * `session/apply` (client → server): apply the session's diff to the user's working tree, once. Then
  * the session's `orchestrator/<session>/*` branches and worktrees are removed (`appliedAt` is set).
- * Refused (conflict, nothing changed) while the session still runs, when it was already applied, or
- * when the user has uncommitted changes to any of the same files (listed).
+ * `warning`: the files were applied but that clean-up failed. Refused (conflict, nothing changed)
+ * while the session still runs, when it was already applied, or when the user has uncommitted changes
+ * to any of the same files (listed).
  */
-export const sessionApply = defineRequest<{ applied: string[] }>()('session/apply', 'clientToServer', sessionOnly);
+export const sessionApply = defineRequest<{ applied: string[]; warning?: string }>()('session/apply', 'clientToServer', sessionOnly);
 
 /**
  * `session/delete` (client → server): forget a session and leave the user's repository as it was before

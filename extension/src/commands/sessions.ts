@@ -159,6 +159,7 @@ export const applySession = (ctx: Ctx) => async (item?: { sessionId?: string } |
   try {
     const r = await ctx.request(sessionApply, { sessionId });
     void vscode.window.showInformationMessage(`Applied ${r.applied.length} file(s) to your working tree.`);
+    if (r.warning) void vscode.window.showWarningMessage(r.warning);
     return r;
   } catch (e) {
     void vscode.window.showErrorMessage(`Could not apply the session: ${(e as Error).message}`);

@@ -200,7 +200,7 @@ export class SessionService {
     }
   }
 
-  async apply(sessionId: string): Promise<{ applied: string[] }> {
+  async apply(sessionId: string): Promise<{ applied: string[]; warning?: string }> {
     const s = this.d.records.session(sessionId);
     if (s.applied) {
       throw new DomainError('conflict', `session ${sessionId} was already applied (${new Date(s.applied.at).toISOString()}, ${s.applied.files.length} file(s)); nothing was changed`, { appliedAt: s.applied.at });
@@ -218,9 +218,13 @@ export class SessionService {
     const applied = { at: this.d.now(), files: files.map((f) => f.path), commit };
     await this.d.records.mutate((st) => { st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...x, applied } : x)); });
     // Applied work needs no branch any more: leave the user's repository as it was, plus the applied files.
-    await this.removeGitState(this.d.records.session(sessionId));
+    // The files are applied either way; a failed clean-up is reported, not turned into a failed apply.
+    const warning = await this.removeGitState(this.d.records.session(sessionId)).then(
+      () => undefined,
+      (e: unknown) => `the changes were applied, but removing the session's branches failed (${(e as Error).message}); Delete Session removes them`,
+    );
     this.d.runner.publish(sessionId);
-    return { applied: applied.files };
+    return warning ? { applied: applied.files, warning } : { applied: applied.files };
   }
 
   /**
