@@ -44,7 +44,7 @@ export interface OpencodeAdapterOptions {
 }
 
 export const defaultTurnTimeouts: TurnTimeouts = { idleMs: 180_000, turnMs: 30 * 60_000, unreachableMs: 30_000, permissionMs: 120_000 };
-const defaultAsk = ['edit', 'bash', 'webfetch', 'external_directory'];
+const defaultAsk = ['edit', 'bash', 'webfetch', 'external_directory', 'read', 'list', 'glob', 'grep'];
 
 interface TaskState {
   log: AgentEventLog;
