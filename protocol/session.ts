@@ -26,7 +26,8 @@ export interface SessionTaskView {
   branch?: string;
   /** The agent turn (see `task/get`, `task/transcript`) of the latest attempt. */
   runId?: string;
-  result?: { summary: string; changedFiles: string[]; usage: UsageTotals; error?: string };
+  /** `warnings`: why a succeeded task is not a plain success (a writing task that changed no files, writes denied). */
+  result?: { summary: string; changedFiles: string[]; usage: UsageTotals; error?: string; warnings?: string[] };
   lastError?: string;
   startedAt?: number;
   finishedAt?: number;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ServerMode } from '../../protocol/server';
 import { acquireDataDirLock } from './adapters/fs/dataDirLock';
 import { JsonlTranscripts } from './adapters/fs/jsonlTranscript';
+import { RealPathResolver } from './adapters/fs/realPathResolver';
 import { GitWorkspace } from './adapters/git/git';
 import { LowdbStore } from './adapters/lowdb/lowdbStore';
 import type { Logger } from './ports/logger';
@@ -103,6 +104,7 @@ export async function createRunServices(base: Services, opts: {
     checkModel: (a, m) => agents.checkModel(a, m),
     publish: opts.publish,
     askUser: opts.askUser,
+    paths: new RealPathResolver(),
     newId: newId('r'),
     now: () => new Date(),
     logger: opts.logger,

@@ -122,6 +122,8 @@ export interface TurnResult {
   durationMs: number;
   /** `seq` of the last event of this turn. */
   lastSeq: number;
+  /** Set by the task service, not by adapters: why a succeeded turn is not a plain success (writes denied, nothing changed). */
+  warnings?: string[];
 }
 
 export type AgentEventListener = (event: AgentEvent) => void;

@@ -16,6 +16,7 @@ import { newAgentHealth, recordOutcome, recordRelease, type AgentProfile } from 
 import { nextDispatches, type ConcurrencyLimits, type Dispatch } from '../domain/orchestration/scheduler';
 import { deriveSessionOutcome, isSessionTerminal, transitionSession } from '../domain/orchestration/sessionState';
 import { isTaskTerminal, transitionTask, type Task } from '../domain/orchestration/taskState';
+import { sessionTaskWarnings } from '../domain/turnOutcome';
 import type { TurnResult } from '../ports/agentRuntime';
 import type { Executor } from '../ports/executor';
 import type { Logger } from '../ports/logger';
@@ -210,7 +211,7 @@ export class SessionRunner {
       await this.d.workspace.resetWorktree(wt, session.integrationBranch!);
       baseSha = await this.d.workspace.headCommit(wt);
       if (!this.stillWanted(task.id)) throw new Error('cancelled before the agent started');
-      const run = await this.d.runs.run({ agent: d.agentId, cwd: wt, prompt: this.buildPrompt(task, this.d.records.tasksOf(session.id)), sessionId: session.id, model: session.model });
+      const run = await this.d.runs.run({ agent: d.agentId, cwd: wt, prompt: this.buildPrompt(task, this.d.records.tasksOf(session.id)), sessionId: session.id, model: session.model, repoRoot: session.cwd });
       await this.d.records.mutate((s) => { s.tasks = s.tasks.map((t) => (t.id === task.id ? { ...t, runId: run.taskId, baseSha: baseSha ?? undefined } : t)); });
       // A cancel that arrived while the run was starting (before its id was known) applies now.
       if (!this.stillWanted(task.id)) await this.d.runs.cancel(run.taskId).catch(() => undefined);
@@ -276,7 +277,10 @@ export class SessionRunner {
     let updated: Task = current;
     const ok = !f.error && f.result?.status === 'succeeded';
     if (!isTaskTerminal(current.state)) {
-      if (ok) updated = transitionTask(current, { type: 'succeed', result: { summary: `${f.result!.summary}${f.note}`, changedFiles: f.changedFiles, usage: f.result!.usage }, nowMs: f.now });
+      if (ok) {
+        const warnings = sessionTaskWarnings({ mode: current.mode, changedFiles: f.changedFiles, runWarnings: f.result!.warnings });
+        updated = transitionTask(current, { type: 'succeed', result: { summary: `${f.result!.summary}${f.note}`, changedFiles: f.changedFiles, usage: f.result!.usage, ...(warnings.length ? { warnings } : {}) }, nowMs: f.now });
+      }
       else if (f.cancelled) updated = transitionTask(current, { type: 'cancel', reason: 'cancelled', nowMs: f.now });
       else updated = transitionTask(current, { type: 'fail', error: f.error ?? 'failed', nowMs: f.now });
     }

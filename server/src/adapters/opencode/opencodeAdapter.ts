@@ -44,7 +44,8 @@ export interface OpencodeAdapterOptions {
 }
 
 export const defaultTurnTimeouts: TurnTimeouts = { idleMs: 180_000, turnMs: 30 * 60_000, unreachableMs: 30_000, permissionMs: 120_000 };
-const defaultAsk = ['edit', 'bash', 'webfetch', 'external_directory', 'read', 'list', 'glob', 'grep'];
+// Reads are routed to the policy too: it judges where a file really is (symlinks) and denies secret places.
+const defaultAsk = ['edit', 'bash', 'webfetch', 'external_directory', 'read'];
 
 interface TaskState {
   log: AgentEventLog;
