@@ -67,7 +67,8 @@ export async function runTask(args: RunArgs, logger: Logger): Promise<number> {
     if (args.json) {
       process.stdout.write(`${JSON.stringify(task, null, 2)}\n`);
     } else {
-      const out: string[] = [`task ${task.id}: ${task.state}`];
+      const out: string[] = [`task ${task.id}: ${task.state}${task.warnings?.length ? ' (with warnings)' : ''}`];
+      for (const w of task.warnings ?? []) out.push(`warning: ${w}`);
       if (task.error) out.push(`error (${task.error.reason}): ${task.error.message}`, ...(task.error.stderrTail ? [`stderr:\n${task.error.stderrTail}`] : []));
       if (task.summary) out.push(`summary: ${task.summary}`);
       out.push(`usage: ${task.usage.inputTokens} in / ${task.usage.outputTokens} out tokens, cost ${task.usage.cost}`);

@@ -34,7 +34,7 @@ export function renderPlan(v: SessionView): string {
 export function renderBoard(v: SessionView): string {
   const lines = [`${v.state.padEnd(19)} ${tokensOf(v.usage)} tokens · ${v.tasks.filter((t) => t.state === 'succeeded').length}/${v.tasks.length} done`];
   for (const t of v.tasks) {
-    const extra = t.state === 'blocked' ? ` (${t.blocked?.reason ?? ''})` : t.lastError && t.state === 'failed' ? ` (${t.lastError.slice(0, 80)})` : '';
+    const extra = t.state === 'blocked' ? ` (${t.blocked?.reason ?? ''})` : t.lastError && t.state === 'failed' ? ` (${t.lastError.slice(0, 80)})` : t.result?.warnings?.length ? ` (warning: ${t.result.warnings[0].slice(0, 80)})` : '';
     lines.push(`  ${t.state.padEnd(10)} [${t.planId}] ${t.title.slice(0, 40).padEnd(40)} ${(t.agentId ?? '').padEnd(9)} ${t.result ? tokensOf(t.result.usage) : ''}${extra}`);
   }
   return lines.join('\n');

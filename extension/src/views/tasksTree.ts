@@ -20,6 +20,7 @@ export class TaskItem extends vscode.TreeItem {
     super(short(task.prompt), vscode.TreeItemCollapsibleState.None);
     this.id = task.id;
     this.description = `${task.state}${task.currentTool ? ` · ${task.currentTool}` : ''} · ${tokens(task.usage)} tokens`;
+    if (task.warnings?.length) this.description += ` · ⚠ ${short(task.warnings[0], 50)}`;
     this.iconPath = icon(task.state);
     this.contextValue = `task.${task.state}`;
     this.tooltip = new vscode.MarkdownString([
@@ -27,6 +28,7 @@ export class TaskItem extends vscode.TreeItem {
       task.summary ? `\n\n${task.summary}` : '',
       task.error ? `\n\n**${task.error.reason}**: ${task.error.message}` : '',
       task.diff?.length ? `\n\nChanged: ${task.diff.map((f) => f.path).join(', ')}` : '',
+      task.warnings?.length ? `\n\n**Warning**: ${task.warnings.join('; ')}` : '',
     ].join(''));
   }
 }
@@ -51,12 +53,14 @@ export class SessionTaskItem extends vscode.TreeItem {
     this.id = `${sessionId}/${task.id}`;
     const why = task.state === 'blocked' ? ` · ${task.blocked?.reason ?? ''}` : task.state === 'failed' && task.lastError ? ` · ${short(task.lastError, 60)}` : '';
     this.description = `${task.state}${task.agentId ? ` · ${task.agentId}` : ''}${task.result ? ` · ${tokens(task.result.usage)} tokens` : ''}${why}`;
+    if (task.result?.warnings?.length) this.description += ` · ⚠ ${short(task.result.warnings[0], 50)}`;
     this.iconPath = icon(task.state);
     this.contextValue = `sessionTask.${task.state}`;
     this.tooltip = new vscode.MarkdownString([
       `**${task.state}** (attempt ${task.attempts}/${task.maxAttempts})${task.routeReason ? ` · ${task.routeReason}` : ''}\n\n${task.prompt}`,
       task.result ? `\n\n${task.result.summary}\n\nChanged: ${task.result.changedFiles.join(', ') || 'nothing'}` : '',
       task.lastError ? `\n\n${task.lastError}` : '',
+      task.result?.warnings?.length ? `\n\n**Warning**: ${task.result.warnings.join('; ')}` : '',
     ].join(''));
   }
 }
