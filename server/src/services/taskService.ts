@@ -84,14 +84,24 @@ export class TaskService {
     await this.save(task);
     this.deps.publish({ task: this.view(task) });
     const controller = new AbortController();
-    const done = this.drive(runtime, task, input, controller.signal).finally(() => this.running.delete(id));
+    const done = this.drive(runtime, task, input, controller).finally(() => this.running.delete(id));
     this.running.set(id, { controller, done });
     return { taskId: id, sessionId: task.sessionId, done };
   }
 
-  private async drive(runtime: AgentRuntime, task: TaskRecord, input: RunTaskInput, signal: AbortSignal): Promise<TurnResult | undefined> {
+  private async drive(runtime: AgentRuntime, task: TaskRecord, input: RunTaskInput, controller: AbortController): Promise<TurnResult | undefined> {
+    const signal = controller.signal;
     // Transcript appends are chained so events land in seq order; publishing waits for the append.
     let chain = Promise.resolve();
+    // A transcript that cannot be written (full disk, I/O error) ends the turn: its events would be lost.
+    let writeError: Error | undefined;
+    const stopOnWriteError = (err: unknown) => {
+      if (writeError) return;
+      writeError = err as Error;
+      this.deps.logger.error(`transcript append failed for task ${task.id}; stopping the turn: ${String(err)}`);
+      controller.abort();
+      void runtime.cancel(task.id).catch(() => undefined);
+    };
     const onEvent = (e: AgentEvent) => {
       task.events++;
       if (e.kind === 'usage') task.usage = addUsage(task.usage, e);
@@ -100,7 +110,7 @@ export class TaskService {
       chain = chain
         .then(() => this.deps.transcripts.append(task.sessionId, task.id, e as never))
         .then(() => this.deps.publish({ task: snapshot, event: e }))
-        .catch((err: unknown) => this.deps.logger.error(`transcript append failed for task ${task.id}: ${String(err)}`));
+        .catch(stopOnWriteError);
     };
     let result: TurnResult | undefined;
     try {
@@ -112,6 +122,10 @@ export class TaskService {
       result = { status: 'failed', stopReason: 'error', summary: '', usage: task.usage, diff: [], error: { reason: reason as never, message: (e as Error).message }, durationMs: 0, lastSeq: 0 };
     }
     await chain;
+    if (writeError) {
+      const base = result ?? { stopReason: 'error' as const, summary: '', usage: task.usage, diff: [], durationMs: 0, lastSeq: 0 };
+      result = { ...base, status: 'failed', error: { reason: 'write_failed', message: `the transcript could not be written: ${writeError.message}` } };
+    }
     task.state = result?.status ?? 'failed';
     task.finishedAt = this.deps.now().toISOString();
     task.currentTool = undefined;
