@@ -82,16 +82,22 @@ async function watch(run: RunServices, sessionId: string, args: SessionArgs, cha
     }
   };
   for (;;) {
-    const view = await new Promise<SessionView>((resolve) => {
+    const view = await new Promise<SessionView | string>((resolve) => {
       const check = (v: SessionView) => {
         if (v.id !== sessionId) return;
         draw(v);
         if (isEnded(v.state) || v.state === 'awaiting_approval' || v.state === 'paused') resolve(v);
       };
       changes.on = check;
+      // A write fault (full disk, I/O error) stops the runner: say so and exit instead of waiting forever.
+      run.runner.onHalt((reason) => resolve(reason));
       check(run.sessions.get(sessionId));
     });
     changes.on = undefined;
+    if (typeof view === 'string') {
+      process.stderr.write(`\norchestrator: stopped: ${view}\ncontinue with: orchestrator resume ${sessionId}\n`);
+      return 1;
+    }
     if (view.state === 'awaiting_approval') {
       process.stderr.write(`\nthe session needs you: ${view.approval?.message}\n`);
       if (await confirm('Approve and continue?')) {

@@ -21,6 +21,7 @@ import { newAgentHealth, type AgentHealth } from './domain/orchestration/routing
 import { PQueueExecutor } from './adapters/queue/pQueueExecutor';
 import { DomainError } from './domain/errors';
 import { localTenantId } from './domain/storeSchema';
+import { describeWriteFault, writeFaultCode } from './domain/writeFault';
 import { SessionRecords } from './services/sessionRecords';
 import { SessionRunner } from './services/sessionRunner';
 import { SessionService } from './services/sessionService';
@@ -42,8 +43,16 @@ export interface Services {
 export async function createServices(opts: { dataDir: string; mode: ServerMode; logger: Logger; access?: 'read' | 'write' }): Promise<Services> {
   const dataDir = path.resolve(opts.dataDir);
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const store = new LowdbStore(path.join(dataDir, 'store.json'), opts.logger);
-  const transcripts = new JsonlTranscripts(path.join(dataDir, 'transcripts'), opts.logger);
+  // A write fault (full disk, I/O error, permissions) in the store or a transcript turns the status
+  // degraded with the error; the runner stops dispatching on it (createRunServices).
+  const onWriteFault = (what: string) => (e: unknown) => {
+    if (!writeFaultCode(e)) return;
+    const message = describeWriteFault(what, e);
+    if (!status.writeFault()) opts.logger.error(message);
+    status.reportWriteFault(message);
+  };
+  const store = new LowdbStore(path.join(dataDir, 'store.json'), opts.logger, { onWriteError: onWriteFault('the store') });
+  const transcripts = new JsonlTranscripts(path.join(dataDir, 'transcripts'), opts.logger, undefined, onWriteFault('a transcript'));
   const status = new StatusService({ version, mode: opts.mode, dataDir, store, pid: process.pid, node: process.version });
   let release = async (): Promise<void> => undefined;
   let lockedBy: string | undefined;
@@ -124,6 +133,11 @@ export async function createRunServices(base: Services, opts: {
     now: Date.now,
     logger: opts.logger,
   });
+  const haltOnFault = () => { const f = base.status.writeFault(); if (f) runner.halt(f); };
+  base.status.onDidChange(haltOnFault);
+  haltOnFault();
+  // A halt for another reason (the end of a task could not be recorded) is a fault of the status too.
+  runner.onHalt((reason) => base.status.reportWriteFault(reason));
   const sessions = new SessionService({
     records, runner, workspace: git, worktreeRoot, newId: newId('s'), now: Date.now,
     cancelRun: (id) => tasks.cancel(id),

@@ -12,10 +12,13 @@ export interface StatusInputs {
   nowMs: number;
   dataDir: string;
   store: StoreStatus | null;
+  /** A write fault (ENOSPC, EIO, EACCES, …) that stopped dispatching, as `describeWriteFault` words it. */
+  writeFault?: string;
 }
 
-export function deriveHealth(store: StoreStatus | null): { health: Health; message: string } {
+export function deriveHealth(store: StoreStatus | null, writeFault?: string): { health: Health; message: string } {
   if (!store) return { health: 'starting', message: 'The server is starting.' };
+  if (writeFault) return { health: 'degraded', message: writeFault };
   if (store.state === 'locked') {
     return { health: 'degraded', message: `${store.error ?? 'Another orchestrator server owns the data folder.'} This server only reads: close the other window or set orchestrator.server.dataDir.` };
   }
@@ -27,7 +30,7 @@ export function deriveHealth(store: StoreStatus | null): { health: Health; messa
 }
 
 export function buildStatus(i: StatusInputs): ServerStatus {
-  const { health, message } = deriveHealth(i.store);
+  const { health, message } = deriveHealth(i.store, i.writeFault);
   return {
     health,
     message,

@@ -50,6 +50,9 @@ export const branchOf = (sessionId: string, planId: string) => `orchestrator/${s
 export class SessionRunner {
   private pumping: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Set by a write fault (full disk, I/O error): no dispatch, no upkeep; see `halt`. */
+  private halted?: string;
+  private readonly haltListeners = new Set<(reason: string) => void>();
   /** Tasks whose execution runs in this process. */
   private readonly executing = new Set<string>();
   /** Tasks the user (or a session cancel) asked to cancel; only these count a `cancelled` turn as a cancel. */
@@ -75,12 +78,35 @@ export class SessionRunner {
     if (this.timer) clearInterval(this.timer);
   }
 
+  /**
+   * A write fault: the store or a transcript cannot be written. Nothing new is dispatched and no
+   * upkeep is written; tasks whose end cannot be recorded stay `running` in the store, so the next
+   * start (or `orchestrator resume`) re-queues them with the attempt refunded. Until the process restarts.
+   */
+  halt(reason: string): void {
+    if (this.halted) return;
+    this.halted = reason;
+    this.d.logger.error(`dispatching stopped: ${reason}`);
+    for (const l of this.haltListeners) l(reason);
+  }
+
+  /** Called once, when the runner halts (at once when it already has). */
+  onHalt(listener: (reason: string) => void): void {
+    if (this.halted) listener(this.halted);
+    else this.haltListeners.add(listener);
+  }
+
+  haltedBy(): string | undefined {
+    return this.halted;
+  }
+
   /** Marks a task as cancelled on purpose (before its run is cancelled). */
   requestCancel(taskId: string): void {
     this.cancelRequested.add(taskId);
   }
 
   private async tick(): Promise<void> {
+    if (this.halted) return;
     const now = this.d.now();
     // Renew only leases close to expiry, so an idle server does not rewrite the store every tick.
     await this.d.records.mutate((st) => {
@@ -104,7 +130,7 @@ export class SessionRunner {
   }
 
   private async pumpOnce(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.halted) return;
     const first = this.d.records.state();
     const liveNow = (st: OrchestrationState) => st.sessions.filter((s) => s.tenantId === this.d.records.tenantId && !isSessionTerminal(s.state) && s.state !== 'draft');
     if (!liveNow(first).length) return;
@@ -244,6 +270,11 @@ export class SessionRunner {
       if (conflict) error = `merge conflict with the integration branch in ${conflict.join(', ') || 'unknown files'}; the task's work is kept on branch ${x.branch}`;
     }
     if (this.stopped) return; // graceful stop: the task stays running and is re-queued on the next start
+    if (x.result?.error?.reason === 'write_failed') {
+      // The turn's transcript could not be written: like a stop, the task stays running and is re-queued.
+      this.halt(`task ${taskId}: ${x.result.error.message}`);
+      return;
+    }
     const now = this.d.now();
     const usage = x.result?.usage;
     const cancelled = this.cancelRequested.delete(taskId) && (x.result?.status === 'cancelled' || !x.result);
@@ -255,10 +286,14 @@ export class SessionRunner {
         await this.d.records.mutate((s) => this.recordFinish(s, task, { result, cancelled, error, changedFiles, conflict, note, now }));
         break;
       } catch (e) {
-        // The result must not be lost and the task must not stay running: retry the write, then give up loudly.
+        // Retry a transient failure briefly. A write fault halts the runner (see `halt`): then the task
+        // stays running in the store, which is consistent, and the next start re-queues it.
         this.d.logger.error(`recording the end of task ${taskId} failed (attempt ${attempt}): ${String(e)}`);
-        if (attempt >= 5) return;
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+        if (this.halted || attempt >= 3) {
+          this.halt(`the end of task ${taskId} could not be recorded: ${String(e)}`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 250 * attempt));
       }
     }
     this.d.logger.info(`task ${taskId} finished: ${this.d.records.task(taskId)?.state}${error ? ` (${error})` : ''}${usage ? `, ${usage.inputTokens + usage.outputTokens} tokens` : ''}`);

@@ -19,6 +19,7 @@ export class StatusService {
   private readonly startedAtMs: number;
   private readonly listeners = new Set<(s: ServerStatus) => void>();
   private loaded = false;
+  private fault?: string;
   private readonly now: () => number;
 
   constructor(private readonly deps: StatusServiceDeps) {
@@ -32,6 +33,20 @@ export class StatusService {
     this.publish();
   }
 
+  /**
+   * A write fault stopped the work (the first one is kept: it is the cause). The health turns degraded
+   * with this message until the process restarts; listeners get a new snapshot.
+   */
+  reportWriteFault(message: string): void {
+    if (this.fault) return;
+    this.fault = message;
+    this.publish();
+  }
+
+  writeFault(): string | undefined {
+    return this.fault;
+  }
+
   get(): ServerStatus {
     return buildStatus({
       version: this.deps.version,
@@ -42,6 +57,7 @@ export class StatusService {
       nowMs: this.now(),
       dataDir: this.deps.dataDir,
       store: this.loaded ? this.deps.store.status() : null,
+      writeFault: this.fault,
     });
   }
 
