@@ -33,6 +33,12 @@ export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
 export const demoModelId = 'demo/scripted';
 
+/** The `provider/model` names a settings object offers (the demo model when no provider is configured). */
+export function configuredModels(settings: Pick<AgentSettings, 'providers'>): string[] {
+  if (!settings.providers?.length) return [demoModelId];
+  return settings.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
+}
+
 export function parseAgentSettings(raw: unknown): AgentSettings {
   const r = agentSettingsSchema.safeParse(raw ?? {});
   if (!r.success) throw new DomainError('bad_input', `agent settings: ${describeIssues(r.error)}`);
