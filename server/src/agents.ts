@@ -106,8 +106,7 @@ export class Agents {
   checkModel(agent: string, model: string): string | undefined {
     if (agent !== 'opencode' || !this.config) return `agent ${agent} takes no model`;
     if (knownModel(this.config, model)) return undefined;
-    const known = this.config.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
-    return `unknown model ${JSON.stringify(model)}; configured models: ${known.join(', ')}`;
+    return `unknown model ${JSON.stringify(model)}; configured models: ${configuredModels(this.config).join(', ')}`;
   }
 
   async dispose(): Promise<void> {
