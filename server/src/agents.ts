@@ -33,6 +33,12 @@ export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
 export const demoModelId = 'demo/scripted';
 
+/** The `provider/model` names a settings object offers (the demo model when no provider is configured). */
+export function configuredModels(settings: Pick<AgentSettings, 'providers'>): string[] {
+  if (!settings.providers?.length) return [demoModelId];
+  return settings.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
+}
+
 export function parseAgentSettings(raw: unknown): AgentSettings {
   const r = agentSettingsSchema.safeParse(raw ?? {});
   if (!r.success) throw new DomainError('bad_input', `agent settings: ${describeIssues(r.error)}`);
@@ -100,8 +106,7 @@ export class Agents {
   checkModel(agent: string, model: string): string | undefined {
     if (agent !== 'opencode' || !this.config) return `agent ${agent} takes no model`;
     if (knownModel(this.config, model)) return undefined;
-    const known = this.config.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
-    return `unknown model ${JSON.stringify(model)}; configured models: ${known.join(', ')}`;
+    return `unknown model ${JSON.stringify(model)}; configured models: ${configuredModels(this.config).join(', ')}`;
   }
 
   async dispose(): Promise<void> {

@@ -20,6 +20,7 @@ import type { SessionView } from '../../protocol/session';
 import { newAgentHealth, type AgentHealth } from './domain/orchestration/routing';
 import { PQueueExecutor } from './adapters/queue/pQueueExecutor';
 import { DomainError } from './domain/errors';
+import { defaultAllowedCommands } from './domain/permissionPolicy';
 import { localTenantId } from './domain/storeSchema';
 import { describeWriteFault, writeFaultCode } from './domain/writeFault';
 import { SessionRecords } from './services/sessionRecords';
@@ -38,9 +39,11 @@ export interface Services {
 
 /**
  * `access: 'read'` (e.g. `orchestrator status`) never writes; `'write'` takes the data folder's lock and,
- * when another live server holds it, stays read-only and says so in the status.
+ * when another live server holds it, stays read-only and says so in the status. `'write-or-fail'` (the
+ * CLI's `run` and `resume`) throws `DomainError('conflict')` with `data.holderPid` instead, before it
+ * loads anything.
  */
-export async function createServices(opts: { dataDir: string; mode: ServerMode; logger: Logger; access?: 'read' | 'write' }): Promise<Services> {
+export async function createServices(opts: { dataDir: string; mode: ServerMode; logger: Logger; access?: 'read' | 'write' | 'write-or-fail' }): Promise<Services> {
   const dataDir = path.resolve(opts.dataDir);
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   // A write fault (full disk, I/O error, permissions) in the store or a transcript turns the status
@@ -60,7 +63,9 @@ export async function createServices(opts: { dataDir: string; mode: ServerMode; 
   if (!readOnly) {
     const lock = await acquireDataDirLock(dataDir);
     if (lock.ok) release = lock.release;
-    else {
+    else if (opts.access === 'write-or-fail') {
+      throw new DomainError('conflict', `${dataDir} is in use by another orchestrator process (pid ${lock.holderPid}, lock file ${lock.file})`, { holderPid: lock.holderPid, lockFile: lock.file });
+    } else {
       lockedBy = `Another orchestrator server (pid ${lock.holderPid}) is using ${dataDir}.`;
       opts.logger.warn(lockedBy);
     }
@@ -100,6 +105,8 @@ export async function createRunServices(base: Services, opts: {
   askUser: TaskServiceDeps['askUser'];
   publishSession?: (v: SessionView) => void;
   maxParallel?: number;
+  /** Programs allowed in agents' shell commands besides `defaultAllowedCommands` (`--allow`, the CLI config's `allow`). */
+  allowCommands?: readonly string[];
 }): Promise<RunServices> {
   const agents = new Agents(base.dataDir, opts.agentSettings, opts.logger);
   await agents.init();
@@ -117,6 +124,7 @@ export async function createRunServices(base: Services, opts: {
     newId: newId('r'),
     now: () => new Date(),
     logger: opts.logger,
+    policy: { allowedCommands: [...new Set([...defaultAllowedCommands, ...(opts.allowCommands ?? [])])] },
   });
   const records = new SessionRecords(base.store, localTenantId);
   const maxParallel = opts.maxParallel ?? 4;
