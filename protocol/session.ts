@@ -50,7 +50,14 @@ export interface SessionView {
   plan?: { summary?: string; tasks: PlanTaskInput[] };
   tasks: SessionTaskView[];
   budget: BudgetView;
+  /** Everything the session cost so far: its tasks' turns and the LLM planner's turns. */
   usage: UsageTotals;
+  /** What planning cost (LLM planner only); already included in `usage` and `budget.spent`. */
+  plannerUsage?: UsageTotals;
+  /** When the session's changes were applied to the user's working tree; a second apply is refused. */
+  appliedAt?: number;
+  /** The files that apply wrote. */
+  appliedFiles?: string[];
   /** Why the session waits for the user (budget crossing with its numbers, a merge conflict, …). */
   approval?: { kind: string; message: string };
   integrationBranch?: string;
@@ -149,15 +156,29 @@ export const sessionPause = defineRequest<SessionView>()('session/pause', 'clien
 export const sessionResume = defineRequest<SessionView>()('session/resume', 'clientToServer', sessionOnly);
 /** `session/cancel` (client → server): cancels running tasks (partial output kept) and everything pending. */
 export const sessionCancel = defineRequest<SessionView>()('session/cancel', 'clientToServer', sessionOnly);
-/** `session/retry` (client → server): re-opens failed and timed-out tasks (never finished ones). Errors: notFound, conflict. */
+/**
+ * `session/retry` (client → server): re-opens failed tasks (and, for a cancelled session, its cancelled
+ * tasks); never finished ones. Errors: notFound, conflict (nothing to retry; already applied; a draft
+ * that was cancelled before it started).
+ */
 export const sessionRetry = defineRequest<SessionView>()('session/retry', 'clientToServer', sessionOnly);
 /** `session/diff` (client → server): the integration branch against the base commit. */
 export const sessionDiff = defineRequest<{ files: { path: string; status: string }[]; patch: string }>()('session/diff', 'clientToServer', sessionOnly);
 /**
- * `session/apply` (client → server): apply the session's diff to the user's working tree. Refused
- * (conflict, listing the files) when the user has uncommitted changes to any of the same files.
+ * `session/apply` (client → server): apply the session's diff to the user's working tree, once. Then
+ * the session's `orchestrator/<session>/*` branches and worktrees are removed (`appliedAt` is set).
+ * Refused (conflict, nothing changed) while the session still runs, when it was already applied, or
+ * when the user has uncommitted changes to any of the same files (listed).
  */
 export const sessionApply = defineRequest<{ applied: string[] }>()('session/apply', 'clientToServer', sessionOnly);
+
+/**
+ * `session/delete` (client → server): forget a session and leave the user's repository as it was before
+ * it started: a live session is cancelled first (its running turns end), then its worktrees, its
+ * `orchestrator/<session>/*` branches, its tasks and its agent-turn records are removed. Transcript files
+ * are kept (append-only records). Errors: notFound, timeout (its turns did not stop; nothing removed).
+ */
+export const sessionDelete = defineRequest<{ sessionId: string; removedBranches: string[] }>()('session/delete', 'clientToServer', sessionOnly);
 
 /** `session/didChange` (server → client): the full session view after every change. */
 export const sessionDidChange = defineNotification('session/didChange', 'serverToClient', z.custom<SessionView>());

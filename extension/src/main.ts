@@ -18,7 +18,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   ctx = new Ctx(context);
   const dashboard = new DashboardPanels(ctx);
   const trees = registerTrees();
-  context.subscriptions.push(ctx, dashboard, createStatusItem(ctx), ...trees.disposables, ...registerCommands(ctx, dashboard));
+  context.subscriptions.push(ctx, dashboard, createStatusItem(ctx), ...trees.disposables, ...registerCommands(ctx, dashboard, (id) => trees.sessions.removeSession(id)));
   let activationMs = 0;
   try {
     await ctx.start();

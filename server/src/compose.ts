@@ -151,11 +151,11 @@ export async function createRunServices(base: Services, opts: {
     cancelRun: (id) => tasks.cancel(id),
     prewarm: () => void agents.runtime('opencode')?.start().catch((e: unknown) => opts.logger.warn(`pre-warming OpenCode failed: ${String(e)}`)),
     completer: {
-      complete: async (prompt) => {
-        const r = await tasks.run({ agent: 'opencode', cwd: await plannerWorkspace(base.dataDir, git), prompt });
+      complete: async (prompt, o) => {
+        const r = await tasks.run({ agent: 'opencode', cwd: await plannerWorkspace(base.dataDir, git), prompt, sessionId: o?.sessionId });
         const result = await r.done;
         if (result?.status !== 'succeeded') throw new DomainError('agent_unavailable', `the planning agent failed: ${result?.error?.message ?? 'no answer'}`);
-        return result.summary;
+        return { text: result.summary, usage: result.usage };
       },
     },
   });

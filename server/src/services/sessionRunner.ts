@@ -9,7 +9,9 @@
 import path from 'node:path';
 import type { SessionView } from '../../../protocol/session';
 import { addUsage } from '../domain/agentEvent';
+import { DomainError } from '../domain/errors';
 import { afterTaskFinished } from '../domain/orchestration/dagProgress';
+import { dependencyContextHeading } from '../domain/orchestration/plan';
 import { usageAmount, reconcile } from '../domain/orchestration/budget';
 import { outsideLease, release, renew, expire } from '../domain/orchestration/lease';
 import { newAgentHealth, recordOutcome, recordRelease, type AgentProfile } from '../domain/orchestration/routing';
@@ -214,7 +216,7 @@ export class SessionRunner {
     const deps = task.dependsOn.map((id) => all.find((t) => t.id === id)).filter((t): t is StoredTask => !!t?.result);
     if (!deps.length) return task.prompt;
     const lines = deps.map((t) => `- [${t.planId}] ${t.title}: ${t.result!.summary.slice(0, 600)}${t.result!.changedFiles.length ? ` (changed: ${t.result!.changedFiles.join(', ')})` : ''}`);
-    return `${task.prompt}\n\nContext from the tasks this one depends on (their changes are already in your working tree):\n${lines.join('\n')}`;
+    return `${task.prompt}\n\n${dependencyContextHeading} (their changes are already in your working tree):\n${lines.join('\n')}`;
   }
 
   private stillWanted(taskId: string): boolean {
@@ -250,7 +252,8 @@ export class SessionRunner {
   }
 
   private async finish(taskId: string, x: { result?: TurnResult; failure?: string; wt: string; branch: string; baseSha: string | null }): Promise<void> {
-    const task = this.d.records.task(taskId)!;
+    const task = this.d.records.task(taskId);
+    if (!task) return; // its session was deleted while the turn ended
     const session = this.d.records.session(task.sessionId);
     let changedFiles: string[] = [];
     let conflict: string[] | undefined;
@@ -345,6 +348,20 @@ export class SessionRunner {
     const next = prev.then(() => this.d.workspace.merge(integrationDir(this.d.worktreeRoot, session.id), branch, message));
     this.merges.set(session.id, next.catch(() => undefined));
     return next;
+  }
+
+  /**
+   * Resolves once no task of the session executes in this process (its turns ended and their results
+   * were recorded), or throws DomainError('timeout') after `ms`.
+   */
+  async quiesce(sessionId: string, ms: number): Promise<void> {
+    const end = this.d.now() + ms;
+    const busy = () => [...this.executing].some((id) => this.d.records.task(id)?.sessionId === sessionId);
+    while (busy()) {
+      if (this.d.now() > end) throw new DomainError('timeout', `session ${sessionId}: its running tasks did not stop within ${Math.round(ms / 1000)} s; try again`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await this.pumping;
   }
 
   /** A session that ended keeps its branches but none of its worktrees. */

@@ -20,6 +20,12 @@ export const planLimits = {
   maxMinutesPerTask: 24 * 60,
 } as const;
 
+/**
+ * Heading of the block the runner appends to a dependent task's prompt (its dependencies' summaries).
+ * Not part of what the user asked: the scripted demo model strips it before choosing what to do.
+ */
+export const dependencyContextHeading = 'Context from the tasks this one depends on';
+
 export const taskIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const taskId = z.string().regex(taskIdPattern, 'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit');
 

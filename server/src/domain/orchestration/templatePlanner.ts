@@ -12,6 +12,7 @@
  * - `(after: a, b)`: dependencies by id. `{files: …}`: the lease request (globs, comma-separated).
  *   `{caps: …}`: required capabilities. `{tokens: N}`, `{minutes: N}`: the estimate. `{mode: read|write}`.
  * - The prompt follows the first `:` outside parentheses and braces; without one, the title is the prompt.
+ * - A title may contain balanced parentheses (`Fix add() in src/math.js`); only `(after …)` is a group.
  * - Lines before the first item are ignored (a heading or the goal itself).
  * The resulting plan goes through `validatePlan`, so cycles, unknown ids and duplicates are reported.
  *
@@ -74,12 +75,21 @@ function promptColon(s: string): number {
   return -1;
 }
 
+function parensBalanced(s: string): boolean {
+  let depth = 0;
+  for (const c of s) {
+    if (c === '(') depth++;
+    else if (c === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
 function parseItem(id: string, rest: string, line: number, errors: string[]): Draft & { estimate: { tokens: number; minutes: number } } {
   const colon = promptColon(rest);
   let head = colon < 0 ? rest : rest.slice(0, colon);
   const prompt = colon < 0 ? '' : rest.slice(colon + 1).trim();
   const draft: Draft & { estimate: { tokens: number; minutes: number } } = { id: id.trim(), title: '', prompt, estimate: { tokens: 20_000, minutes: 10 } };
-  head = head.replace(/\(\s*after\s*:?\s*([^)]*)\)/gi, (_m, list: string) => {
+  head = head.replace(/\(\s*after\b\s*:?\s*([^()]*)\)/gi, (_m, list: string) => {
     draft.dependsOn = [...(draft.dependsOn ?? []), ...splitList(list)];
     return ' ';
   });
@@ -105,7 +115,10 @@ function parseItem(id: string, rest: string, line: number, errors: string[]): Dr
     } else errors.push(`line ${line}: unknown option {${key}} (use files, caps, tokens, minutes, mode)`);
     return ' ';
   });
-  if (/[{}()]/.test(head)) errors.push(`line ${line}: unbalanced or unknown group in "${head.trim()}"`);
+  // Parentheses are ordinary title text (`Fix add() in src/math.js`) as long as they pair up; braces
+  // only ever open an option group, so any left over is a typo.
+  if (/[{}]/.test(head)) errors.push(`line ${line}: unbalanced or unknown {…} group in "${head.trim()}"`);
+  else if (!parensBalanced(head)) errors.push(`line ${line}: unbalanced parentheses in "${head.trim()}"`);
   draft.title = head.replace(/\s+/g, ' ').trim();
   if (!draft.title) errors.push(`line ${line}: task "${draft.id}" has no title`);
   if (!draft.prompt) draft.prompt = draft.title;
