@@ -3,6 +3,11 @@
  * that its postinstall replaces; the real executable lives in a platform package
  * (`opencode-linux-x64`, `opencode-linux-x64-baseline`, `opencode-darwin-arm64`, …). Resolve that package
  * directly so a skipped postinstall does not matter.
+ *
+ * Order: an explicit path (`orchestrator.opencode.path`) wins when set, and an unusable one is an error
+ * (never silently replaced by another binary); else the platform package next to this module, which in
+ * the installed extension is the copy the platform `.vsix` carries in `dist/node_modules/` (see
+ * tools/vsix.mjs) and in a checkout is the repository's `node_modules/`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +19,7 @@ const minBinaryBytes = 1_000_000;
 export interface ResolveBinaryOptions {
   /** An explicit path wins over every package lookup. */
   explicitPath?: string;
-  /** Extra folders to resolve packages from (default: this module's and the process's cwd). */
+  /** Folders to resolve packages from (default: this module's folder). */
   searchPaths?: string[];
   platform?: NodeJS.Platform;
   arch?: string;
@@ -50,10 +55,11 @@ function resolvePackageDir(name: string, searchPaths: string[]): string | undefi
 export function resolveOpencodeBinary(opts: ResolveBinaryOptions = {}): string {
   if (opts.explicitPath) {
     const problem = usable(opts.explicitPath);
-    if (problem) throw new AgentError('not_installed', `The configured OpenCode binary ${opts.explicitPath} is not usable: ${problem}.`);
+    if (problem) throw new AgentError('not_installed', `The OpenCode binary set in orchestrator.opencode.path (${opts.explicitPath}) is not usable: ${problem}. Fix or clear the setting.`);
     return path.resolve(opts.explicitPath);
   }
-  const searchPaths = [...(opts.searchPaths ?? []), __dirname, process.cwd()];
+  // Not the process's cwd: that is the user's folder, whose node_modules are none of our business.
+  const searchPaths = opts.searchPaths ?? [__dirname];
   const exe = (opts.platform ?? process.platform) === 'win32' ? 'opencode.exe' : 'opencode';
   const tried: string[] = [];
   for (const name of platformPackageNames(opts.platform, opts.arch)) {
@@ -74,8 +80,10 @@ export function resolveOpencodeBinary(opts: ResolveBinaryOptions = {}): string {
     if (!problem) return file;
     tried.push(`${file}: ${problem}`);
   }
+  const target = `${opts.platform ?? process.platform}-${opts.arch ?? process.arch}`;
   throw new AgentError(
     'not_installed',
-    `No usable OpenCode binary found. Install it with \`npm install opencode-ai\` (or set an explicit path). Tried: ${tried.join('; ')}.`,
+    `No OpenCode binary for ${target} was found in this installation of the extension. Install the ${target} build of Industrial Orchestrator ` +
+      `(its .vsix carries OpenCode), or set orchestrator.opencode.path to an opencode binary. Tried: ${tried.join('; ')}.`,
   );
 }
