@@ -9,6 +9,7 @@
  * the installed extension is the copy the platform `.vsix` carries in `dist/node_modules/` (see
  * tools/vsix.mjs) and in a checkout is the repository's `node_modules/`.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AgentError } from '../../ports/agentRuntime';
@@ -86,4 +87,36 @@ export function resolveOpencodeBinary(opts: ResolveBinaryOptions = {}): string {
     `No OpenCode binary for ${target} was found in this installation of the extension. Install the ${target} build of Industrial Orchestrator ` +
       `(its .vsix carries OpenCode), or set orchestrator.opencode.path to an opencode binary. Tried: ${tried.join('; ')}.`,
   );
+}
+
+/**
+ * The cheap start-up probe: resolve the binary and ask it for `--version` within `timeoutMs`.
+ * `not_installed` / `start_failed` are fatal (the user must act); `inconclusive` means the deadline passed
+ * (a loaded machine), which proves nothing either way.
+ */
+export type ProbeResult =
+  | { ok: true; binary: string; version: string }
+  | { ok: false; reason: 'not_installed' | 'start_failed'; message: string }
+  | { ok: false; reason: 'inconclusive'; message: string };
+
+export function probeOpencode(opts: ResolveBinaryOptions & { timeoutMs?: number; /** HOME for the probe (OpenCode writes caches and logs there). */ home: string }): Promise<ProbeResult> {
+  let binary: string;
+  try {
+    binary = resolveOpencodeBinary(opts);
+  } catch (e) {
+    return Promise.resolve({ ok: false, reason: 'not_installed', message: (e as Error).message });
+  }
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const home = opts.home;
+  fs.mkdirSync(home, { recursive: true });
+  const env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'), XDG_CACHE_HOME: path.join(home, '.cache'), XDG_STATE_HOME: path.join(home, '.local', 'state') };
+  return new Promise((resolve) => {
+    execFile(binary, ['--version'], { timeout: timeoutMs, killSignal: 'SIGKILL', cwd: home, env }, (err, stdout, stderr) => {
+      if (!err) return resolve({ ok: true, binary, version: stdout.trim() });
+      const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string };
+      if (e.killed && e.signal === 'SIGKILL') return resolve({ ok: false, reason: 'inconclusive', message: `${binary} --version gave no answer within ${timeoutMs} ms` });
+      const detail = (stderr || e.message).trim().split('\n').slice(-3).join(' ');
+      resolve({ ok: false, reason: 'start_failed', message: `The OpenCode binary ${binary} does not run (${binary} --version: ${detail}). Set orchestrator.opencode.path to a working opencode binary, or reinstall the platform build of the extension.` });
+    });
+  });
 }
