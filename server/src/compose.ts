@@ -19,6 +19,7 @@ import type { AgentView } from '../../protocol/agent';
 import type { SessionView } from '../../protocol/session';
 import { newAgentHealth, type AgentHealth } from './domain/orchestration/routing';
 import { PQueueExecutor } from './adapters/queue/pQueueExecutor';
+import { unavailableQuestion } from './domain/agentAvailability';
 import { DomainError } from './domain/errors';
 import { defaultAllowedCommands } from './domain/permissionPolicy';
 import { localTenantId } from './domain/storeSchema';
@@ -110,6 +111,11 @@ export async function createRunServices(base: Services, opts: {
 }): Promise<RunServices> {
   const agents = new Agents(base.dataDir, opts.agentSettings, opts.logger);
   await agents.init();
+  // Availability is part of the server status; the probe runs in the background (a few seconds).
+  const statusAgents = () => agents.describe().map((a) => ({ id: a.id, name: a.name, availability: agents.availabilityOf(a.id)! }));
+  base.status.setAgents(statusAgents());
+  agents.onDidChangeAvailability(() => base.status.setAgents(statusAgents()));
+  void agents.probe().catch((e: unknown) => opts.logger.warn(`probing OpenCode failed: ${String(e)}`));
   const git = new GitWorkspace();
   const newId = (prefix: string) => () => `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const tasks = new TaskService({
@@ -135,6 +141,11 @@ export async function createRunServices(base: Services, opts: {
     records, workspace: git, runs: tasks, worktreeRoot,
     executor: new PQueueExecutor(maxParallel, (e) => opts.logger.error(`task execution failed: ${String(e)}`)),
     agents: profiles,
+    unavailable: (id) => {
+      const a = agents.availabilityOf(id);
+      return a?.state === 'unavailable' ? unavailableQuestion(agents.describe().find((x) => x.id === id)?.name ?? id, a) : undefined;
+    },
+    recheckAgents: () => agents.probe(),
     limits: { global: maxParallel },
     leaseTtlMs: 10 * 60_000,
     publish: opts.publishSession ?? (() => undefined),
@@ -170,7 +181,8 @@ export async function createRunServices(base: Services, opts: {
     const h = (base.store.read().agentHealth[a.id] ?? newAgentHealth()) as unknown as AgentHealth;
     const p = profiles.find((x) => x.id === a.id)!;
     return { ...a, capabilities: p.capabilities, maxConcurrency: p.maxConcurrency,
-      health: { running: h.running, successes: h.successes, failures: h.failures, consecutiveFailures: h.consecutiveFailures, circuit: h.circuit, lastError: h.lastError } };
+      health: { running: h.running, successes: h.successes, failures: h.failures, consecutiveFailures: h.consecutiveFailures, circuit: h.circuit, lastError: h.lastError },
+      availability: agents.availabilityOf(a.id)! };
   });
   return {
     agents, tasks, sessions, runner, agentViews,

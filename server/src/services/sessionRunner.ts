@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { SessionView } from '../../../protocol/session';
 import { addUsage } from '../domain/agentEvent';
 import { DomainError } from '../domain/errors';
+import { isFatalStartFailure } from '../domain/agentAvailability';
 import { afterTaskFinished } from '../domain/orchestration/dagProgress';
 import { dependencyContextHeading } from '../domain/orchestration/plan';
 import { usageAmount, reconcile } from '../domain/orchestration/budget';
@@ -38,6 +39,13 @@ export interface RunnerDeps {
   runs: TurnRunner;
   executor: Executor;
   agents: AgentProfile[];
+  /**
+   * When an agent cannot start at all (a fatal start failure: not installed, start failed), the question
+   * to ask the user; such an agent takes no task and a session needing it waits in `awaiting_approval`.
+   */
+  unavailable?(agentId: string): string | undefined;
+  /** Probes again the agents that were unavailable (before a running session is made to wait for them). */
+  recheckAgents?(): Promise<void>;
   limits: ConcurrencyLimits;
   worktreeRoot: string;
   leaseTtlMs: number;
@@ -137,6 +145,11 @@ export class SessionRunner {
     const liveNow = (st: OrchestrationState) => st.sessions.filter((s) => s.tenantId === this.d.records.tenantId && !isSessionTerminal(s.state) && s.state !== 'draft');
     if (!liveNow(first).length) return;
     await this.finishDone(liveNow(first), first.tasks);
+    // An agent that could not start may have been fixed (binary put back): look again before asking.
+    if (this.d.recheckAgents && liveNow(first).some((x) => x.state === 'running') && this.d.agents.some((a) => this.d.unavailable?.(a.id))) {
+      await this.d.recheckAgents().catch((e: unknown) => this.d.logger.warn(`re-checking agents failed: ${String(e)}`));
+    }
+    const unavailable = new Map(this.d.agents.map((a) => [a.id, this.d.unavailable?.(a.id)] as const));
     const touched = new Set<string>();
     let dispatches: Dispatch[] = [];
     // The decision is pure and synchronous: it is computed from the same state it is written into,
@@ -150,7 +163,7 @@ export class SessionRunner {
         sessions: live,
         tasks: s.tasks.filter((t) => ids.has(t.sessionId) && !isTaskTerminal(t.state)),
         leases: s.leases,
-        agents: this.d.agents.map((profile) => ({ profile, health: (s.agentHealth[profile.id] ?? newAgentHealth()) })),
+        agents: this.d.agents.map((profile) => ({ profile: { ...profile, unavailable: unavailable.get(profile.id) }, health: (s.agentHealth[profile.id] ?? newAgentHealth()) })),
         limits: this.d.limits,
         nowMs: now,
         leaseTtlMs: this.d.leaseTtlMs,
@@ -182,6 +195,12 @@ export class SessionRunner {
         const a = decision.approvals.find((p) => p.sessionId === x.id);
         if (a && out.state === 'running') {
           out = transitionSession(out, { type: 'await_approval', approval: { kind: 'budget', message: a.crossing.message, crossing: a.crossing }, nowMs: now });
+          touched.add(x.id);
+        }
+        const u = decision.unavailable.find((p) => p.sessionId === x.id);
+        if (u && out.state === 'running') {
+          const question = [...unavailable.values()].find((q) => q) ?? u.message;
+          out = transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: question }, nowMs: now });
           touched.add(x.id);
         }
         return out;
@@ -284,9 +303,13 @@ export class SessionRunner {
     // A turn that ended "cancelled" without anyone asking (idle without a final answer) is a failure.
     const result = x.result?.status === 'cancelled' && !cancelled ? { ...x.result, status: 'failed' as const } : x.result;
     if (result !== x.result && !error) error = 'the agent stopped without a final answer';
+    // The agent could not start at all: not the task's fault and not transient. Ask the user instead of
+    // burning attempts (the attempt is refunded, the task waits ready).
+    const fatal = !cancelled && isFatalStartFailure(x.result?.error?.reason);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.d.records.mutate((s) => this.recordFinish(s, task, { result, cancelled, error, changedFiles, conflict, note, now }));
+        await this.d.records.mutate((s) => (fatal ? this.recordUnavailable(s, task, `${error ?? 'the agent could not start'}`, now)
+          : this.recordFinish(s, task, { result, cancelled, error, changedFiles, conflict, note, now })));
         break;
       } catch (e) {
         // Retry a transient failure briefly. A write fault halts the runner (see `halt`): then the task
@@ -308,6 +331,20 @@ export class SessionRunner {
       const after = this.d.records.session(session.id);
       if (isSessionTerminal(after.state)) await this.cleanup(after);
     })().catch((e: unknown) => this.d.logger.warn(`worktree clean-up failed: ${String(e)}`));
+  }
+
+  private recordUnavailable(s: OrchestrationState, task: StoredTask, error: string, now: number): void {
+    const current = s.tasks.find((t) => t.id === task.id)!;
+    const agentId = current.agentId ?? 'opencode';
+    if (!isTaskTerminal(current.state)) s.tasks = replaceTasks(s.tasks, [transitionTask(current, { type: 'requeue', reason: error, nowMs: now })]);
+    s.leases = release(s.leases, task.id);
+    s.agentHealth[agentId] = recordRelease(s.agentHealth[agentId] ?? newAgentHealth(), task.id);
+    const question = this.d.unavailable?.(agentId) ?? `${agentId} cannot start: ${error}. Fix it, then approve to continue.`;
+    s.sessions = s.sessions.map((x) => {
+      if (x.id !== task.sessionId) return x;
+      const out: StoredSession = { ...x, budget: reconcile(x.budget, task.id, usageAmount({ inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 })) };
+      return out.state === 'running' || out.state === 'awaiting_approval' ? transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: question }, nowMs: now }) : out;
+    });
   }
 
   private recordFinish(s: OrchestrationState, task: StoredTask, f: { result?: TurnResult; cancelled: boolean; error?: string; changedFiles: string[]; conflict?: string[]; note: string; now: number }): void {

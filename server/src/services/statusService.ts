@@ -2,7 +2,7 @@
  * Owns the server's identity and health; publishes a full snapshot whenever it changes.
  */
 import type { ServerMode, ServerStatus } from '../../../protocol/server';
-import { buildStatus } from '../domain/status';
+import { buildStatus, type AgentStatus } from '../domain/status';
 import type { StorePort } from '../ports/store';
 
 export interface StatusServiceDeps {
@@ -20,6 +20,7 @@ export class StatusService {
   private readonly listeners = new Set<(s: ServerStatus) => void>();
   private loaded = false;
   private fault?: string;
+  private agents: AgentStatus[] = [];
   private readonly now: () => number;
 
   constructor(private readonly deps: StatusServiceDeps) {
@@ -47,6 +48,12 @@ export class StatusService {
     return this.fault;
   }
 
+  /** Agents' availability changed (the start-up probe, a fatal start failure, a real start): publishes. */
+  setAgents(agents: AgentStatus[]): void {
+    this.agents = agents;
+    if (this.loaded) this.publish();
+  }
+
   get(): ServerStatus {
     return buildStatus({
       version: this.deps.version,
@@ -58,6 +65,7 @@ export class StatusService {
       dataDir: this.deps.dataDir,
       store: this.loaded ? this.deps.store.status() : null,
       writeFault: this.fault,
+      agents: this.agents,
     });
   }
 
