@@ -16,3 +16,9 @@ test('uptime is measured from the start', () => {
   assert.equal(s.uptimeMs, 3500);
   assert.equal(s.startedAt, new Date(1000).toISOString());
 });
+
+test('a write fault makes the health degraded with its message, whatever the store state', () => {
+  const fault = 'Writing the store failed (ENOSPC: no space left on device, write).';
+  const h = deriveHealth({ kind: 'lowdb', path: 'p', schemaVersion: 1, state: 'ok' }, fault);
+  assert.deepEqual(h, { health: 'degraded', message: fault });
+});
