@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { describeIssues } from '../../protocol/messages';
 import { createLogger } from './adapters/lspLogger';
 import { createStdioTransport, transportExitCode } from './adapters/stdioTransport';
+import { redactSecrets } from './domain/redact';
 import { parseAgentSettings } from './agents';
 import { createRunServices, createServices, type RunServices, type Services } from './compose';
 import { argValue, defaultDataDir } from './dataDir';
@@ -89,7 +90,7 @@ connection.onShutdown(async () => {
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void (run?.dispose() ?? Promise.resolve()).finally(() => process.exit(0)));
 
 process.on('uncaughtException', (e) => {
-  process.stderr.write(`uncaught exception: ${e.stack ?? e}\n`);
+  process.stderr.write(`${redactSecrets(`uncaught exception: ${e.stack ?? e}`)}\n`);
   process.exit(1);
 });
 

@@ -9,8 +9,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { ResponseError } from 'vscode-jsonrpc/node';
+import { serverDidChangeStatus, serverStatus, type ServerStatus } from '../../protocol/server';
+import { sessionList, sessionStart } from '../../protocol/session';
 import { parseStore } from '../../server/src/domain/storeSchema';
-import { cliJs, tempDir } from './serverProcess';
+import { cliJs, startServer, tempDir, type ServerHandle } from './serverProcess';
 import { sampleRepo } from './sessionHelpers';
 
 function mountTmpfs(dir: string, size: string): boolean {
@@ -106,6 +109,39 @@ test('ENOSPC during a run: exit within seconds naming it, store valid, no temp f
       assert.equal(execFileSync('git', ['show', `orchestrator/${sessionId}/integration:${f}`], { cwd, encoding: 'utf8' }).split('\n')[0], content, f);
     }
   } finally {
+    execFileSync('umount', ['-l', mnt], { stdio: 'ignore' });
+  }
+});
+
+test('ENOSPC under the stdio server: it keeps serving, the status turns degraded naming the error, the store stays valid', async (t) => {
+  const mnt = tempDir('orch-full-');
+  if (process.getuid?.() !== 0 || !mountTmpfs(mnt, '8m')) {
+    t.skip('needs root and mount -t tmpfs (a small real file system)');
+    return;
+  }
+  let s: ServerHandle | undefined;
+  try {
+    const dataDir = path.join(mnt, 'data');
+    s = await startServer(dataDir);
+    const cwd = sampleRepo();
+    const kept = await s.request(sessionStart, { goal: '- [a] A: kept', cwd });
+    fillDisk(path.join(mnt, 'filler'));
+    const err = await s.raw(sessionStart.method, { goal: '- [b] B: lost', cwd }).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof ResponseError, 'the write is refused with an error');
+    assert.match(err.message, /ENOSPC/);
+    const status = await s.request(serverStatus, {});
+    assert.equal(status.health, 'degraded');
+    assert.match(status.message, /ENOSPC/);
+    assert.match(status.message, /Dispatching has stopped/);
+    const pushed = s.notifications.filter((n) => n.method === serverDidChangeStatus.method).map((n) => n.params as ServerStatus);
+    assert.equal(pushed.at(-1)?.health, 'degraded', 'the client was told');
+    assert.deepEqual((await s.request(sessionList, {})).map((v) => v.id), [kept.id], 'still serving what was recorded; nothing half-written');
+    const store = path.join(dataDir, 'store.json');
+    const text = readFileSync(store, 'utf8');
+    assert.doesNotThrow(() => parseStore(text, store));
+    assert.deepEqual(files(dataDir).filter((f) => /\.tmp$/.test(f)), [], 'no temporary files');
+  } finally {
+    await s?.stop();
     execFileSync('umount', ['-l', mnt], { stdio: 'ignore' });
   }
 });

@@ -30,3 +30,9 @@ test('an agent that cannot start degrades the health and the message says why; c
   // A broken store is reported first: it stops every write.
   assert.match(deriveHealth({ ...store, state: 'corrupt', error: 'bad' }, agent({ state: 'unavailable', message: 'm' })).message, /store/);
 });
+
+test('a write fault makes the health degraded with its message, whatever the store state', () => {
+  const fault = 'Writing the store failed (ENOSPC: no space left on device, write).';
+  const h = deriveHealth({ kind: 'lowdb', path: 'p', schemaVersion: 1, state: 'ok' }, [], fault);
+  assert.deepEqual(h, { health: 'degraded', message: fault });
+});

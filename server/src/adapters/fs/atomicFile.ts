@@ -19,9 +19,6 @@ export interface AtomicFs {
   rm(file: string, opts: { force: true }): Promise<void>;
 }
 
-/** Temp files of `file` look like `.<name>.<pid>.<hex>.tmp` in the same folder. */
-export const tempFilePattern = (file: string) => new RegExp(`^\\.${path.basename(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.\\d+\\.[0-9a-f]+\\.tmp$`);
-
 export async function writeFileAtomic(file: string, content: string, fs: AtomicFs = nodeFs): Promise<void> {
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
