@@ -95,7 +95,7 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
     assert.equal(fs.readFileSync(path.join(folder, 'from-vscode.txt'), 'utf8'), 'made in VS Code\n');
     assert.ok(done.usage.inputTokens > 0);
-  });
+  }).timeout(180_000); // agent turns on a loaded machine: the inner waits have their own deadlines
 
   it('Start Session plans a goal into a task graph, runs it in parallel worktrees and the Sessions view follows', async () => {
     const goal = '- [one] One {files: one.txt}: [[script:write_file one.txt]] first\n- [two] Two {files: two.txt}: [[script:write_file two.txt]] second\n- [three] Three (after: one, two) {files: three.txt}: [[script:write_file three.txt]] third';
@@ -111,7 +111,7 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.deepEqual(applied.applied.sort(), ['one.txt', 'three.txt', 'two.txt']);
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
     assert.equal(fs.readFileSync(path.join(folder, 'two.txt'), 'utf8').split('\n')[0], 'second');
-  });
+  }).timeout(180_000); // agent turns on a loaded machine: the inner waits have their own deadlines
 
   it('a three-item task list typed into Start Session from Editor gives three tasks (a title may hold "()")', async () => {
     await vscode.commands.executeCommand(commandIds.startSessionFromEditor);
@@ -147,7 +147,7 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.ok(!api.sessions().some((x) => x.id === started.id), 'the Sessions view no longer lists it');
     assert.deepEqual(repo(), before, 'git worktree list and the orchestrator/* branches are as before');
     assert.ok(!fs.existsSync(path.join(folder, 'deleted.txt')), 'nothing was applied');
-  });
+  }).timeout(180_000); // agent turns on a loaded machine: the inner waits have their own deadlines
 
   it('restarts the server after kill -9 and returns to healthy', async () => {
     const before = await api.status();

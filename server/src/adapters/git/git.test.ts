@@ -69,3 +69,20 @@ test('a real conflict is reported and the merge aborted, nothing overwritten', a
   assert.equal(readFileSync(path.join(integ, 'a.txt'), 'utf8'), 'ONE from x\ntwo\nthree\n', 'the first result stays');
   assert.deepEqual(await git.dirtyFiles(integ), [], 'the aborted merge left nothing behind');
 });
+
+test("deleteBranches removes only the session's branches, even one still checked out in a removed worktree", async () => {
+  const r = repo();
+  const base = (await git.headCommit(r))!;
+  for (const b of ['orchestrator/s1/integration', 'orchestrator/s1/t1', 'orchestrator/s10/integration', 'orchestrator/other']) await git.createBranch(r, b, base);
+  const session = mkdtempSync(path.join(os.tmpdir(), 'orch-wt-'));
+  const wt = path.join(session, 's1', 't2');
+  await git.addWorktree(r, wt, 'orchestrator/s1/t2', base);
+  await git.removeWorktree(r, wt);
+  assert.throws(() => readFileSync(path.join(session, 's1')), /ENOENT/, "the session's empty folder went with its last worktree");
+  assert.deepEqual((await git.deleteBranches(r, 'orchestrator/s1')).sort(), ['orchestrator/s1/integration', 'orchestrator/s1/t1', 'orchestrator/s1/t2']);
+  assert.deepEqual(g(r, 'branch', '--list', 'orchestrator/*').split('\n').map((l) => l.trim()).filter(Boolean).sort(), ['orchestrator/other', 'orchestrator/s10/integration']);
+  assert.deepEqual(await git.deleteBranches(r, 'orchestrator/s1/'), [], 'nothing left to delete');
+  await assert.rejects(git.deleteBranches(r, ''), /refusing/);
+  assert.equal(await git.resolveRef(r, 'orchestrator/s1/integration'), null);
+  assert.equal(await git.resolveRef(r, 'orchestrator/other'), base);
+});
