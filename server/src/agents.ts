@@ -120,6 +120,9 @@ export class Agents {
       dataDir: path.join(this.dataDir, 'agents', 'opencode'),
       models: this.config,
       binaryPath: this.settings.opencodePath,
+      // A start that misses this deadline is a fatal start failure (the user is asked), so it is generous:
+      // on a loaded machine `opencode serve` has taken more than 30 s to print its listening line.
+      startTimeoutMs: 90_000,
       timeouts: this.settings.timeouts as Partial<TurnTimeouts> | undefined,
       env,
       log: (line) => this.logger.debug(`[opencode] ${line}`),

@@ -130,9 +130,10 @@ try {
     await palette('Orchestrator: Restart Server');
     await wb.statusBar(/Orchestrator: OpenCode unavailable/, 30_000);
     await wb.row('OpenCode', 'unavailable: not installed').waitFor({ timeout: 30_000 });
+    const seen = (Date.now() - t) / 1000;
     const note = await wb.notification(/OpenCode is unavailable: .*orchestrator\.opencode\.path/, 30_000);
-    const seconds = (Date.now() - t) / 1000;
-    if (seconds > 30) throw new Error(`took ${seconds} s`);
+    console.log(`    (status bar and Agents view after ${seen.toFixed(1)} s, notification after ${((Date.now() - t) / 1000).toFixed(1)} s, server restart included)`);
+    if (seen > 30) throw new Error(`the status bar and the Agents view took ${seen} s`);
     for (const b of ['Open Setting', 'Show Logs']) await note.locator('.monaco-button', { hasText: b }).first().waitFor({ timeout: 5_000 });
     await page.screenshot({ path: path.join(shots, 'e2e-agent-unavailable.png') });
 

@@ -40,12 +40,13 @@ export function workbench(page) {
    */
   async function notification(re, timeout = 30_000) {
     const end = Date.now() + timeout;
+    const openCenterAt = Date.now() + 3_000;
     let centerOpened = false;
     for (;;) {
       const item = page.locator('.notifications-toasts .notification-list-item, .notifications-center .notification-list-item')
         .filter({ has: page.locator('.notification-list-item-message', { hasText: re }) }).first();
       if (await item.count()) return item;
-      if (!centerOpened && Date.now() > end - timeout / 2) {
+      if (!centerOpened && Date.now() > openCenterAt) {
         await palette('Notifications: Show Notifications').catch(() => undefined);
         centerOpened = true;
       }
