@@ -123,7 +123,9 @@ describe('the permission policy cannot be talked around (real OpenCode, scripted
     assert.ok(view.denied?.some((d) => ['read', 'external_directory'].includes(d.permission) && /a place that holds secrets/.test(d.reason)), JSON.stringify(view.denied));
     assert.ok(!JSON.stringify(events).includes(secretText), 'the key never reached the agent');
     const bash = await runAgent(`[[script:bash]] cat ${fakeHome}/.ssh/id_rsa`);
-    assert.ok(bash.view.denied?.some((d) => d.permission === 'bash' && /secrets/.test(d.reason)), JSON.stringify(bash.view.denied));
+    // OpenCode asks for the folder of a path in a command first (external_directory), then for the command.
+    assert.ok(bash.view.denied?.some((d) => /a place that holds secrets/.test(d.reason)), JSON.stringify(bash.view.denied));
+    assert.equal(asks.length, n, 'denied by the policy, not asked');
     assert.ok(!JSON.stringify(bash.events).includes(secretText));
   });
 
