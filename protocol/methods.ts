@@ -6,14 +6,14 @@ import { agentList } from './agent';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { serverDidChangeStatus, serverStatus } from './server';
 import {
-  sessionApply, sessionApprove, sessionCancel, sessionDidChange, sessionDiff, sessionGet, sessionList, sessionPause, sessionPlan, sessionResume, sessionRetry, sessionStart,
+  sessionApply, sessionApprove, sessionCancel, sessionDelete, sessionDidChange, sessionDiff, sessionGet, sessionList, sessionPause, sessionPlan, sessionResume, sessionRetry, sessionStart,
 } from './session';
 import { permissionRequest, taskCancel, taskDidUpdate, taskGet, taskList, taskRun, taskTranscript } from './task';
 
 /** Client → server requests. */
 export const requests: readonly AnyRequestDef[] = [
   serverStatus, agentList, taskRun, taskGet, taskList, taskCancel, taskTranscript,
-  sessionStart, sessionPlan, sessionApprove, sessionGet, sessionList, sessionPause, sessionResume, sessionCancel, sessionRetry, sessionDiff, sessionApply,
+  sessionStart, sessionPlan, sessionApprove, sessionGet, sessionList, sessionPause, sessionResume, sessionCancel, sessionRetry, sessionDiff, sessionApply, sessionDelete,
 ] as AnyRequestDef[];
 /** Server → client requests. */
 export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];

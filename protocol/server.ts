@@ -2,6 +2,7 @@
  * `server/*`: health and identity of the orchestrator server process.
  */
 import { z } from 'zod';
+import type { AgentAvailability } from './agent';
 import { defineNotification, defineRequest } from './messages';
 
 export type Health = 'starting' | 'ok' | 'degraded' | 'error';
@@ -33,6 +34,8 @@ export interface ServerStatus {
   uptimeMs: number;
   dataDir: string;
   store: StoreStatus;
+  /** Whether each agent can start; an `unavailable` one makes the health `degraded` and the message say why. */
+  agents: { id: string; name: string; availability: AgentAvailability }[];
 }
 
 export const serverStatusParams = z.object({
@@ -47,7 +50,7 @@ export const serverStatusParams = z.object({
 export const serverStatus = defineRequest<ServerStatus>()('server/status', 'clientToServer', serverStatusParams);
 
 /**
- * `server/didChangeStatus` (server → client): pushed after `initialized` and whenever the health or
- * store state changes. Params are the full status snapshot (never a delta).
+ * `server/didChangeStatus` (server → client): pushed after `initialized` and whenever the health, the
+ * store state or an agent's availability changes. Params are the full status snapshot (never a delta).
  */
 export const serverDidChangeStatus = defineNotification('server/didChangeStatus', 'serverToClient', z.custom<ServerStatus>());

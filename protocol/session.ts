@@ -50,7 +50,14 @@ export interface SessionView {
   plan?: { summary?: string; tasks: PlanTaskInput[] };
   tasks: SessionTaskView[];
   budget: BudgetView;
+  /** Everything the session cost so far: its tasks' turns and the LLM planner's turns. */
   usage: UsageTotals;
+  /** What planning cost (LLM planner only); already included in `usage` and `budget.spent`. */
+  plannerUsage?: UsageTotals;
+  /** When the session's changes were applied to the user's working tree; a second apply is refused. */
+  appliedAt?: number;
+  /** The files that apply wrote. */
+  appliedFiles?: string[];
   /** Why the session waits for the user (budget crossing with its numbers, a merge conflict, …). */
   approval?: { kind: string; message: string };
   integrationBranch?: string;
@@ -63,13 +70,44 @@ export interface SessionView {
 
 const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,160}$/, 'must be an id');
 
+/**
+ * Why `p` is not a path (or glob) inside the repository, or undefined when it is one. A lease path is
+ * relative to the repository root, uses `/` (a `\\` counts as one), and never climbs out: no absolute
+ * path, no drive letter, no `~`, no `..` segment, no NUL.
+ */
+export function repoPathProblem(p: string): string | undefined {
+  const shown = JSON.stringify(p.length > 80 ? `${p.slice(0, 80)}…` : p);
+  if (p.includes('\0')) return `${shown} contains a NUL character`;
+  const s = p.trim().replace(/\\/g, '/');
+  if (s.startsWith('/')) return `${shown} is an absolute path; give a path relative to the repository root`;
+  if (/^[A-Za-z]:/.test(s)) return `${shown} is an absolute path (a drive letter); give a path relative to the repository root`;
+  if (s.startsWith('~')) return `${shown} starts with "~" (a home folder); give a path relative to the repository root`;
+  if (s.split('/').includes('..')) return `${shown} climbs out of the repository with ".."`;
+  if (!normalRepoPath(s)) return `${shown} names no file inside the repository (use "**" for all of it)`;
+  return undefined;
+}
+
+/** `./a//b` → `a/b`, backslashes → `/` (a trailing `/`, meaning a folder, is kept). Check with `repoPathProblem` first. */
+export function normalRepoPath(p: string): string {
+  const s = p.trim().replace(/\\/g, '/');
+  const dir = s.endsWith('/');
+  const parts = s.split('/').filter((x) => x && x !== '.');
+  return parts.length ? `${parts.join('/')}${dir ? '/' : ''}` : '';
+}
+
+/** A lease path or glob inside the repository (see `repoPathProblem`), normalised. */
+export const repoPath = z.string().trim().min(1, 'must not be empty').max(500).superRefine((p, ctx) => {
+  const problem = repoPathProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: `must be a path inside the repository: ${problem}` });
+}).transform(normalRepoPath);
+
 /** A task as a planner (or the user editing a plan) writes it. Validated again by the server's plan rules. */
 export const planTaskInput = z.object({
   id: z.string(),
   title: z.string(),
   prompt: z.string(),
   dependsOn: z.array(z.string()).optional(),
-  expectedFiles: z.array(z.string()).optional(),
+  expectedFiles: z.array(repoPath).optional(),
   capabilities: z.array(z.string()).optional(),
   estimate: z.object({ tokens: z.number(), minutes: z.number() }).strict().optional(),
   mode: z.enum(['write', 'read']).optional(),
@@ -118,15 +156,29 @@ export const sessionPause = defineRequest<SessionView>()('session/pause', 'clien
 export const sessionResume = defineRequest<SessionView>()('session/resume', 'clientToServer', sessionOnly);
 /** `session/cancel` (client → server): cancels running tasks (partial output kept) and everything pending. */
 export const sessionCancel = defineRequest<SessionView>()('session/cancel', 'clientToServer', sessionOnly);
-/** `session/retry` (client → server): re-opens failed and timed-out tasks (never finished ones). Errors: notFound, conflict. */
+/**
+ * `session/retry` (client → server): re-opens failed tasks (and, for a cancelled session, its cancelled
+ * tasks); never finished ones. Errors: notFound, conflict (nothing to retry; already applied; a draft
+ * that was cancelled before it started).
+ */
 export const sessionRetry = defineRequest<SessionView>()('session/retry', 'clientToServer', sessionOnly);
 /** `session/diff` (client → server): the integration branch against the base commit. */
 export const sessionDiff = defineRequest<{ files: { path: string; status: string }[]; patch: string }>()('session/diff', 'clientToServer', sessionOnly);
 /**
- * `session/apply` (client → server): apply the session's diff to the user's working tree. Refused
- * (conflict, listing the files) when the user has uncommitted changes to any of the same files.
+ * `session/apply` (client → server): apply the session's diff to the user's working tree, once. Then
+ * the session's `orchestrator/<session>/*` branches and worktrees are removed (`appliedAt` is set).
+ * Refused (conflict, nothing changed) while the session still runs, when it was already applied, or
+ * when the user has uncommitted changes to any of the same files (listed).
  */
 export const sessionApply = defineRequest<{ applied: string[] }>()('session/apply', 'clientToServer', sessionOnly);
+
+/**
+ * `session/delete` (client → server): forget a session and leave the user's repository as it was before
+ * it started: a live session is cancelled first (its running turns end), then its worktrees, its
+ * `orchestrator/<session>/*` branches, its tasks and its agent-turn records are removed. Transcript files
+ * are kept (append-only records). Errors: notFound, timeout (its turns did not stop; nothing removed).
+ */
+export const sessionDelete = defineRequest<{ sessionId: string; removedBranches: string[] }>()('session/delete', 'clientToServer', sessionOnly);
 
 /** `session/didChange` (server → client): the full session view after every change. */
 export const sessionDidChange = defineNotification('session/didChange', 'serverToClient', z.custom<SessionView>());

@@ -2,7 +2,8 @@
  * The only caller of `getConfiguration`. Typed getters plus a change event.
  * How to add a setting: (1) declare it in package.json `contributes.configuration`, (2) add a getter
  * here, (3) pass it to the server in `client.ts` initializationOptions if the server needs it,
- * (4) document it in CHANGELOG.md.
+ * (4) document it in CHANGELOG.md. A change to any `orchestrator.*` setting restarts the server
+ * (views/agentNotifications.ts), so the server only reads settings at `initialize`.
  */
 import * as vscode from 'vscode';
 

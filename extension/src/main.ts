@@ -8,6 +8,7 @@ import type { OrchestratorApi } from './api';
 import { registerCommands } from './commands/registry';
 import { Ctx } from './ctx';
 import { agentItems, registerTrees } from './views/trees';
+import { createAgentNotifications, restartOnSettingsChange } from './views/agentNotifications';
 import { createStatusItem } from './views/statusItem';
 import { DashboardPanels } from './webviews/dashboardPanel';
 
@@ -18,7 +19,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   ctx = new Ctx(context);
   const dashboard = new DashboardPanels(ctx);
   const trees = registerTrees();
-  context.subscriptions.push(ctx, dashboard, createStatusItem(ctx), ...trees.disposables, ...registerCommands(ctx, dashboard));
+  context.subscriptions.push(ctx, dashboard, createStatusItem(ctx), createAgentNotifications(ctx), restartOnSettingsChange(ctx), ...trees.disposables, ...registerCommands(ctx, dashboard, (id) => trees.sessions.removeSession(id)));
   let activationMs = 0;
   try {
     await ctx.start();

@@ -6,11 +6,14 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../../protocol/messages';
+import type { AgentAvailability } from '../../protocol/agent';
+import { probeOpencode } from './adapters/opencode/binary';
 import { OpencodeAdapter } from './adapters/opencode/opencodeAdapter';
 import { knownModel, type OpencodeConfigInput, type ProviderConfig } from './adapters/opencode/home';
 import { startScriptedModel, type ScriptedModel } from './adapters/scriptedModel/scriptedModel';
+import { initialAvailability, isFatalStartFailure, nextAvailability, type AvailabilityEvent } from './domain/agentAvailability';
 import { DomainError } from './domain/errors';
-import type { AgentRuntime, TurnTimeouts } from './ports/agentRuntime';
+import { AgentError, type AgentRuntime, type TurnTimeouts } from './ports/agentRuntime';
 import type { Logger } from './ports/logger';
 
 export const providerSchema = z.object({
@@ -33,18 +36,68 @@ export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
 export const demoModelId = 'demo/scripted';
 
+/** The `provider/model` names a settings object offers (the demo model when no provider is configured). */
+export function configuredModels(settings: Pick<AgentSettings, 'providers'>): string[] {
+  if (!settings.providers?.length) return [demoModelId];
+  return settings.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
+}
+
 export function parseAgentSettings(raw: unknown): AgentSettings {
   const r = agentSettingsSchema.safeParse(raw ?? {});
   if (!r.success) throw new DomainError('bad_input', `agent settings: ${describeIssues(r.error)}`);
   return r.data;
 }
 
+/** The setting that fixes OpenCode's fatal start failures. */
+export const opencodePathSetting = 'orchestrator.opencode.path';
+
 export class Agents {
   private demo?: ScriptedModel;
   private opencode?: OpencodeAdapter;
+  private tracked?: AgentRuntime;
   private config?: OpencodeConfigInput;
+  private availability: AgentAvailability = initialAvailability(Date.now());
+  private probing?: Promise<void>;
+  private readonly availabilityListeners = new Set<() => void>();
 
   constructor(private readonly dataDir: string, private readonly settings: AgentSettings, private readonly logger: Logger) {}
+
+  /** Called whenever an agent's availability changes (for the server status). */
+  onDidChangeAvailability(listener: () => void): () => void {
+    this.availabilityListeners.add(listener);
+    return () => this.availabilityListeners.delete(listener);
+  }
+
+  /** OpenCode's availability (protocol `AgentAvailability`). */
+  availabilityOf(agent: string): AgentAvailability | undefined {
+    return agent === 'opencode' && this.config ? this.availability : undefined;
+  }
+
+  private observe(e: AvailabilityEvent): void {
+    const next = nextAvailability(this.availability, e);
+    if (next === this.availability) return;
+    this.availability = next;
+    if (next.state === 'unavailable') this.logger.error(`OpenCode is unavailable (${next.reason}): ${next.message}`);
+    else this.logger.info(`OpenCode is ${next.state}`);
+    for (const l of this.availabilityListeners) l();
+  }
+
+  /**
+   * The cheap probe: resolve the binary and run `--version` (deadline 30 s). Concurrent calls share one
+   * probe. Run at start and again before work that needs an agent which was unavailable.
+   */
+  probe(): Promise<void> {
+    this.probing ??= (async () => {
+      const r = await probeOpencode({ explicitPath: this.settings.opencodePath, home: path.join(this.dataDir, 'agents', 'opencode', 'probe-home') });
+      const nowMs = Date.now();
+      if (r.ok) this.observe({ type: 'probe_passed', nowMs });
+      else if (r.reason === 'inconclusive') {
+        this.logger.warn(`OpenCode probe: ${r.message}`);
+        this.observe({ type: 'inconclusive', nowMs });
+      } else this.observe({ type: 'fatal', reason: r.reason, message: r.message, setting: opencodePathSetting, nowMs });
+    })().finally(() => (this.probing = undefined));
+    return this.probing;
+  }
 
   /** Starts the demo model when needed and builds the adapters (does not start OpenCode). */
   async init(): Promise<void> {
@@ -71,10 +124,41 @@ export class Agents {
       env,
       log: (line) => this.logger.debug(`[opencode] ${line}`),
     });
+    this.tracked = this.track(this.opencode);
+  }
+
+  /**
+   * The runtime with availability tracking: a turn that reached the agent (it has an agent session) proves
+   * it started; a fatal start failure (`not_installed`, `start_failed`) makes it unavailable at once.
+   */
+  private track(inner: AgentRuntime): AgentRuntime {
+    const fatal = (reason: string | undefined, message: string) => {
+      if (isFatalStartFailure(reason)) this.observe({ type: 'fatal', reason, message, setting: opencodePathSetting, nowMs: Date.now() });
+    };
+    return {
+      id: inner.id,
+      start: async () => {
+        try {
+          await inner.start();
+          this.observe({ type: 'started', nowMs: Date.now() });
+        } catch (e) {
+          if (e instanceof AgentError) fatal(e.reason, e.message);
+          throw e;
+        }
+      },
+      prompt: async (req, onEvent) => {
+        const r = await inner.prompt(req, onEvent);
+        if (r.error && isFatalStartFailure(r.error.reason)) fatal(r.error.reason, r.error.message);
+        else if (r.agentSessionId) this.observe({ type: 'started', nowMs: Date.now() });
+        return r;
+      },
+      cancel: (taskId) => inner.cancel(taskId),
+      dispose: () => inner.dispose(),
+    };
   }
 
   runtime(agent: string): AgentRuntime | undefined {
-    return agent === 'opencode' ? this.opencode : undefined;
+    return agent === 'opencode' ? this.tracked : undefined;
   }
 
   get opencodeAdapter(): OpencodeAdapter | undefined {
@@ -100,8 +184,7 @@ export class Agents {
   checkModel(agent: string, model: string): string | undefined {
     if (agent !== 'opencode' || !this.config) return `agent ${agent} takes no model`;
     if (knownModel(this.config, model)) return undefined;
-    const known = this.config.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
-    return `unknown model ${JSON.stringify(model)}; configured models: ${known.join(', ')}`;
+    return `unknown model ${JSON.stringify(model)}; configured models: ${configuredModels(this.config).join(', ')}`;
   }
 
   async dispose(): Promise<void> {

@@ -1,10 +1,12 @@
 // Runs inside the real VS Code extension host (code-server + headless Chromium).
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { OrchestratorApi } from '../../extension/src/api';
 import { commandIds } from '../../extension/src/commands/ids';
+import type { SessionView } from '../../protocol/session';
 import type { DashboardToHost } from '../../protocol/webview/dashboard';
 
 const extensionId = 'industrial-orchestrator.industrial-orchestrator';
@@ -109,6 +111,42 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.deepEqual(applied.applied.sort(), ['one.txt', 'three.txt', 'two.txt']);
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
     assert.equal(fs.readFileSync(path.join(folder, 'two.txt'), 'utf8').split('\n')[0], 'second');
+  });
+
+  it('a three-item task list typed into Start Session from Editor gives three tasks (a title may hold "()")', async () => {
+    await vscode.commands.executeCommand(commandIds.startSessionFromEditor);
+    const editor = await until('the goal editor', 10_000, () => (vscode.window.activeTextEditor?.document.isUntitled ? vscode.window.activeTextEditor : undefined));
+    assert.match(editor.document.getText(), /^<!--/, 'the goal editor starts with its help');
+    const lines = ['- [fix] Fix add() in src/math.js {files: src/math.js}', '- [docs] Document add {files: README.md}', '- [check] Check both (after: fix, docs) {mode: read}'];
+    for (const [i, line] of lines.entries()) await vscode.commands.executeCommand('type', { text: `${line}${i < lines.length - 1 ? '\n' : ''}` });
+    assert.ok(editor.document.getText().endsWith(lines.join('\n')), `typed as three lines: ${JSON.stringify(editor.document.getText().slice(-300))}`);
+    const draft = await vscode.commands.executeCommand<SessionView>(commandIds.submitSessionGoal, { approve: false });
+    assert.ok(draft, 'the goal was planned');
+    assert.equal(draft.state, 'draft');
+    assert.deepEqual(draft.tasks.map((t) => [t.planId, t.title]), [['fix', 'Fix add() in src/math.js'], ['docs', 'Document add'], ['check', 'Check both']]);
+    assert.deepEqual(draft.tasks.find((t) => t.planId === 'check')!.dependsOn.length, 2);
+    await until('the Sessions view to show the draft', 10_000, () => api.sessions().find((x) => x.id === draft.id && x.tasks.length === 3));
+    assert.ok(!vscode.workspace.textDocuments.some((d) => d === editor.document && !d.isClosed && vscode.window.visibleTextEditors.some((e) => e.document === d)), 'the goal editor closed');
+    await vscode.commands.executeCommand(commandIds.deleteSession, { sessionId: draft.id }, { confirmed: true });
+  });
+
+  it('Delete Session from the Sessions view removes it and its branches and worktrees from the repository', async () => {
+    const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const repo = () => ({ worktrees: execFileSync('git', ['worktree', 'list'], { cwd: folder, encoding: 'utf8' }), branches: execFileSync('git', ['branch', '--list', 'orchestrator/*'], { cwd: folder, encoding: 'utf8' }) });
+    const before = repo();
+    const started = await vscode.commands.executeCommand<SessionView>(commandIds.startSession, { goal: '- [d] D {files: deleted.txt}: [[script:write_file deleted.txt]] gone', approve: true });
+    const done = await until('the session to end', 120_000, () => {
+      const s = api.sessions().find((x) => x.id === started.id);
+      return s && ['completed', 'partially_completed', 'failed', 'cancelled'].includes(s.state) ? s : undefined;
+    });
+    assert.equal(done.state, 'completed');
+    assert.match(repo().branches, new RegExp(`orchestrator/${started.id}/integration`), 'the unapplied result waits on its branch');
+    // What the tree's trash button passes: the session item (it carries sessionId).
+    const r = await vscode.commands.executeCommand<{ removedBranches: string[] }>(commandIds.deleteSession, { sessionId: started.id, session: done }, { confirmed: true });
+    assert.ok(r?.removedBranches.length, 'branches were removed');
+    assert.ok(!api.sessions().some((x) => x.id === started.id), 'the Sessions view no longer lists it');
+    assert.deepEqual(repo(), before, 'git worktree list and the orchestrator/* branches are as before');
+    assert.ok(!fs.existsSync(path.join(folder, 'deleted.txt')), 'nothing was applied');
   });
 
   it('restarts the server after kill -9 and returns to healthy', async () => {

@@ -10,9 +10,13 @@ export const commandIds = {
   runTask: 'orchestrator.runTask',
   cancelTask: 'orchestrator.cancelTask',
   startSession: 'orchestrator.startSession',
+  startSessionFromEditor: 'orchestrator.startSessionFromEditor',
+  submitSessionGoal: 'orchestrator.submitSessionGoal',
   approveSession: 'orchestrator.approveSession',
   cancelSession: 'orchestrator.cancelSession',
   applySession: 'orchestrator.applySession',
+  retrySession: 'orchestrator.retrySession',
+  deleteSession: 'orchestrator.deleteSession',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

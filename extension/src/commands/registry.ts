@@ -4,10 +4,14 @@ import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../webviews/dashboardPanel';
 import { commandIds, type CommandId } from './ids';
 import { restartServer, showLogs, showStatus } from './server';
-import { applySession, approveSession, cancelSession, startSession } from './sessions';
+import { GoalEditors } from './goalEditor';
+import { applySession, approveSession, cancelSession, deleteSession, retrySession, startSession, startSessionFromEditor, submitSessionGoal } from './sessions';
 import { cancelTask, runTask } from './tasks';
 
-export function registerCommands(ctx: Ctx, dashboard: DashboardPanels): vscode.Disposable[] {
+/** `removeSession`: drops a deleted session from the Sessions view. */
+export function registerCommands(ctx: Ctx, dashboard: DashboardPanels, removeSession: (sessionId: string) => void = () => undefined): vscode.Disposable[] {
+  const goals = new GoalEditors();
+  const deps = { goals, removeSession };
   const table: Record<CommandId, (...args: unknown[]) => unknown> = {
     [commandIds.showStatus]: showStatus(ctx),
     [commandIds.restartServer]: restartServer(ctx),
@@ -15,10 +19,14 @@ export function registerCommands(ctx: Ctx, dashboard: DashboardPanels): vscode.D
     [commandIds.openDashboard]: () => dashboard.open(),
     [commandIds.runTask]: runTask(ctx) as (...args: unknown[]) => unknown,
     [commandIds.cancelTask]: cancelTask(ctx) as (...args: unknown[]) => unknown,
-    [commandIds.startSession]: startSession(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.startSession]: startSession(ctx, deps) as (...args: unknown[]) => unknown,
+    [commandIds.startSessionFromEditor]: startSessionFromEditor(deps) as (...args: unknown[]) => unknown,
+    [commandIds.submitSessionGoal]: submitSessionGoal(ctx, deps) as (...args: unknown[]) => unknown,
     [commandIds.approveSession]: approveSession(ctx) as (...args: unknown[]) => unknown,
     [commandIds.cancelSession]: cancelSession(ctx) as (...args: unknown[]) => unknown,
     [commandIds.applySession]: applySession(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.retrySession]: retrySession(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.deleteSession]: deleteSession(ctx, deps) as (...args: unknown[]) => unknown,
   };
-  return Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler));
+  return [goals, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
 }

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { SessionTaskView, SessionView } from '../../../protocol/session';
 import type { TaskView } from '../../../protocol/task';
+import { sessionDescription, sessionTooltip, taskDescription, taskTooltip } from './wording';
 
 const icons: Record<string, string> = {
   pending: 'circle-outline', ready: 'circle-outline', running: 'sync~spin', blocked: 'debug-pause',
@@ -33,17 +34,20 @@ export class TaskItem extends vscode.TreeItem {
   }
 }
 
+/** Drafts (the plan to review) and live sessions show their tasks; finished ones fold away. */
+const openStates = new Set(['draft', 'running', 'paused', 'awaiting_approval']);
+
 export class SessionItem extends vscode.TreeItem {
   readonly sessionId: string;
   constructor(readonly session: SessionView) {
-    super(short(session.goal.split('\n')[0]), session.state === 'running' || session.state === 'awaiting_approval' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+    super(short(session.goal.split('\n').find((l) => l.trim()) ?? session.goal), openStates.has(session.state) ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
     this.id = session.id;
     this.sessionId = session.id;
-    const done = session.tasks.filter((t) => t.state === 'succeeded').length;
-    this.description = `${session.state} · ${done}/${session.tasks.length} · ${tokens(session.usage)} tokens`;
+    this.description = sessionDescription(session);
     this.iconPath = icon(session.state);
-    this.contextValue = `session.${session.state}`;
-    this.tooltip = new vscode.MarkdownString(`**${session.state}**${session.approval ? `\n\n${session.approval.message}` : ''}\n\n${session.goal}`);
+    // `.applied` hides Apply (and Retry) once the changes are in the working tree; Delete stays.
+    this.contextValue = `session.${session.state}${session.appliedAt ? '.applied' : ''}`;
+    this.tooltip = new vscode.MarkdownString(sessionTooltip(session));
   }
 }
 
@@ -51,17 +55,10 @@ export class SessionTaskItem extends vscode.TreeItem {
   constructor(sessionId: string, readonly task: SessionTaskView) {
     super(`[${task.planId}] ${short(task.title, 50)}`, vscode.TreeItemCollapsibleState.None);
     this.id = `${sessionId}/${task.id}`;
-    const why = task.state === 'blocked' ? ` · ${task.blocked?.reason ?? ''}` : task.state === 'failed' && task.lastError ? ` · ${short(task.lastError, 60)}` : '';
-    this.description = `${task.state}${task.agentId ? ` · ${task.agentId}` : ''}${task.result ? ` · ${tokens(task.result.usage)} tokens` : ''}${why}`;
-    if (task.result?.warnings?.length) this.description += ` · ⚠ ${short(task.result.warnings[0], 50)}`;
+    this.description = taskDescription(task);
     this.iconPath = icon(task.state);
     this.contextValue = `sessionTask.${task.state}`;
-    this.tooltip = new vscode.MarkdownString([
-      `**${task.state}** (attempt ${task.attempts}/${task.maxAttempts})${task.routeReason ? ` · ${task.routeReason}` : ''}\n\n${task.prompt}`,
-      task.result ? `\n\n${task.result.summary}\n\nChanged: ${task.result.changedFiles.join(', ') || 'nothing'}` : '',
-      task.lastError ? `\n\n${task.lastError}` : '',
-      task.result?.warnings?.length ? `\n\n**Warning**: ${task.result.warnings.join('; ')}` : '',
-    ].join(''));
+    this.tooltip = new vscode.MarkdownString(taskTooltip(task));
   }
 }
 
@@ -89,6 +86,10 @@ export class TasksProvider implements vscode.TreeDataProvider<Node> {
   upsertSession(s: SessionView): void {
     this.sessions.set(s.id, s);
     this.changed.fire();
+  }
+
+  removeSession(sessionId: string): void {
+    if (this.sessions.delete(sessionId)) this.changed.fire();
   }
 
   /** Single runs (not attempts of a session's tasks), newest first. */

@@ -2,7 +2,7 @@
 import type { Connection } from 'vscode-languageserver/node';
 import { agentList, type AgentView } from '../../../protocol/agent';
 import {
-  sessionApply, sessionApprove, sessionCancel, sessionDiff, sessionGet, sessionList, sessionPause, sessionPlan, sessionResume, sessionRetry, sessionStart,
+  sessionApply, sessionApprove, sessionCancel, sessionDelete, sessionDiff, sessionGet, sessionList, sessionPause, sessionPlan, sessionResume, sessionRetry, sessionStart,
 } from '../../../protocol/session';
 import type { Logger } from '../ports/logger';
 import type { SessionService } from '../services/sessionService';
@@ -24,4 +24,5 @@ export function registerSessionHandlers(connection: Connection, sessions: Sessio
   onRequest(connection, sessionRetry, logger, (p) => sessions.retry(p.sessionId));
   onRequest(connection, sessionDiff, logger, (p) => sessions.diff(p.sessionId));
   onRequest(connection, sessionApply, logger, (p) => sessions.apply(p.sessionId));
+  onRequest(connection, sessionDelete, logger, (p) => sessions.delete(p.sessionId));
 }

@@ -31,7 +31,9 @@ export type AgentErrorReason =
   /** The agent answered something we did not understand, or an API call to it failed. */
   | 'protocol'
   /** The runtime was disposed. */
-  | 'disposed';
+  | 'disposed'
+  /** The orchestrator could not record the turn (its transcript or the store hit ENOSPC, EIO, …). */
+  | 'write_failed';
 
 export class AgentError extends Error {
   constructor(

@@ -19,8 +19,13 @@ export interface WorkspacePort {
   headCommit(repo: string): Promise<string | null>;
   branchExists(repo: string, branch: string): Promise<boolean>;
   createBranch(repo: string, branch: string, from: string): Promise<void>;
+  /** The commit `ref` points at, or null when it does not resolve. */
+  resolveRef(repo: string, ref: string): Promise<string | null>;
+  /** Delete every local branch whose name starts with `prefix` (force); returns the names deleted. */
+  deleteBranches(repo: string, prefix: string): Promise<string[]>;
   /** A worktree at `dir` on `branch` (created from `base` when missing); reused when it already exists. */
   addWorktree(repo: string, dir: string, branch: string, base: string): Promise<void>;
+  /** Remove the worktree at `dir` (and its registration in `repo`); the parent folder goes too once empty. */
   removeWorktree(repo: string, dir: string): Promise<void>;
   /** Point the worktree's branch at `ref` and drop every local change and untracked file. */
   resetWorktree(dir: string, ref: string): Promise<void>;

@@ -5,23 +5,25 @@ import { planGoal } from './planning';
 
 const answers = (...texts: string[]) => {
   const prompts: string[] = [];
-  return { prompts, complete: async (p: string) => { prompts.push(p); return texts[prompts.length - 1] ?? ''; } };
+  return { prompts, complete: async (p: string) => { prompts.push(p); return { text: texts[prompts.length - 1] ?? '', usage: { inputTokens: 100, outputTokens: 20, reasoningTokens: 5, cacheReadTokens: 0, cost: 0.01 } }; } };
 };
 const good = JSON.stringify({ tasks: [{ id: 'a', title: 'A', prompt: 'do a' }, { id: 'b', title: 'B', prompt: 'do b', dependsOn: ['a'] }] });
 
 test('the LLM planner takes JSON from prose and fences', async () => {
   const c = answers(`Sure! Here is the plan:\n\`\`\`json\n${good}\n\`\`\``);
-  const plan = await planGoal('goal', 'llm', c);
+  const { plan, usage } = await planGoal('goal', 'llm', c);
   assert.deepEqual(plan.tasks.map((t) => t.id), ['a', 'b']);
   assert.equal(c.prompts.length, 1);
+  assert.deepEqual(usage, { inputTokens: 100, outputTokens: 20, reasoningTokens: 5, cacheReadTokens: 0, cost: 0.01 });
 });
 
 test('one repair round fixes a cycle; the repair prompt names the problem', async () => {
   const cyclic = JSON.stringify({ tasks: [{ id: 'a', title: 'A', prompt: 'x', dependsOn: ['b'] }, { id: 'b', title: 'B', prompt: 'y', dependsOn: ['a'] }] });
   const c = answers(cyclic, good);
-  const plan = await planGoal('goal', 'llm', c);
+  const { plan, usage } = await planGoal('goal', 'llm', c);
   assert.equal(plan.tasks.length, 2);
   assert.match(c.prompts[1], /cycle/);
+  assert.equal(usage.inputTokens + usage.outputTokens, 240, 'the repair round is counted too');
 });
 
 test('prose twice is rejected with a clear error and no plan', async () => {
@@ -36,6 +38,7 @@ test('bad fields are named', async () => {
 });
 
 test('the template planner reads the explicit task-list syntax', async () => {
-  const plan = await planGoal('- [a] First: do a\n- [b] Second (after: a): do b', 'template');
+  const { plan, usage } = await planGoal('- [a] First: do a\n- [b] Second (after: a): do b', 'template');
+  assert.equal(usage.inputTokens + usage.outputTokens, 0);
   assert.deepEqual(plan.tasks.map((t) => [t.id, t.dependsOn]), [['a', []], ['b', ['a']]]);
 });

@@ -3,6 +3,7 @@
  * asks an agent for JSON, validates it, allows one repair round, and otherwise rejects with reasons.
  * Nothing runs from an invalid plan: callers get DomainError('bad_input') listing every problem.
  */
+import { addUsage, emptyUsage, type UsageTotals } from '../domain/agentEvent';
 import { DomainError } from '../domain/errors';
 import { parsePlanText, validatePlan, type Plan } from '../domain/orchestration/plan';
 import { templatePlan } from '../domain/orchestration/templatePlanner';
@@ -42,18 +43,30 @@ export function checkPlan(raw: unknown): Plan {
   return r.plan;
 }
 
-export async function planGoal(goal: string, planner: PlannerId, completer?: TextCompleter): Promise<Plan> {
+/** A plan and what planning it cost (zero for the template planner; every LLM round, the repair included, for the LLM planner). */
+export interface PlannedGoal {
+  plan: Plan;
+  usage: UsageTotals;
+}
+
+export async function planGoal(goal: string, planner: PlannerId, completer?: TextCompleter, opts: { sessionId?: string } = {}): Promise<PlannedGoal> {
   if (planner === 'template') {
     const r = templatePlan(goal);
     if (!r.ok) throw new DomainError('bad_input', `plan (template planner, ${r.template}): ${r.errors.join('; ')}`, { field: 'goal', errors: r.errors });
-    return r.plan;
+    return { plan: r.plan, usage: emptyUsage() };
   }
   if (!completer) throw new DomainError('agent_unavailable', 'the LLM planner needs a planning agent, and none is configured');
-  const first = await completer.complete(planningPrompt(goal));
+  let usage = emptyUsage();
+  const ask = async (prompt: string): Promise<string> => {
+    const r = await completer.complete(prompt, opts);
+    if (r.usage) usage = addUsage(usage, { kind: 'usage', ...r.usage });
+    return r.text;
+  };
+  const first = await ask(planningPrompt(goal));
   const r1 = parsePlanText(first);
-  if (r1.ok) return r1.plan;
-  const second = await completer.complete(repairPrompt(goal, r1.errors, first));
+  if (r1.ok) return { plan: r1.plan, usage };
+  const second = await ask(repairPrompt(goal, r1.errors, first));
   const r2 = parsePlanText(second);
-  if (r2.ok) return r2.plan;
+  if (r2.ok) return { plan: r2.plan, usage };
   throw new DomainError('bad_input', `plan (LLM planner, rejected after one repair round): ${r2.errors.join('; ')}`, { field: 'plan', errors: r2.errors, firstErrors: r1.errors });
 }

@@ -3,6 +3,7 @@
  * conversion to protocol views. Every mutation goes through `mutate`, one atomic store write.
  */
 import type { SessionTaskView, SessionView } from '../../../protocol/session';
+import type { UsageTotals } from '../domain/agentEvent';
 import { DomainError } from '../domain/errors';
 import type { LeaseTable } from '../domain/orchestration/lease';
 import type { AgentHealth } from '../domain/orchestration/routing';
@@ -10,7 +11,14 @@ import type { Session } from '../domain/orchestration/sessionState';
 import type { Task } from '../domain/orchestration/taskState';
 import type { StorePort } from '../ports/store';
 
-export type StoredSession = Session & { baseCommit?: string; model?: string };
+export type StoredSession = Session & {
+  baseCommit?: string;
+  model?: string;
+  /** What the LLM planner's turns cost (already included in `usage` and the budget's `spent`). */
+  plannerUsage?: UsageTotals;
+  /** Set once the session's diff was applied to the user's working tree: what, and from which commit. */
+  applied?: { at: number; files: string[]; commit?: string };
+};
 export type StoredTask = Task & { runId?: string; baseSha?: string };
 
 export interface OrchestrationState {
@@ -66,6 +74,22 @@ export class SessionRecords {
     });
   }
 
+  /**
+   * Forget a session: its record, its tasks, their leases, and the records of its agent turns (the
+   * transcript files stay on disk: they are append-only). One atomic write.
+   */
+  async removeSession(id: string): Promise<void> {
+    this.session(id);
+    await this.store.update((d) => {
+      const taskIds = new Set((d.tasks as unknown as StoredTask[]).filter((t) => t.sessionId === id).map((t) => t.id));
+      d.sessions = d.sessions.filter((x) => x.id !== id);
+      d.tasks = d.tasks.filter((t) => !taskIds.has(t.id));
+      d.runs = d.runs.filter((r) => (r as { sessionId?: unknown }).sessionId !== id);
+      d.leases = { leases: d.leases.leases.filter((l) => !taskIds.has(l.taskId)) };
+      return true;
+    });
+  }
+
   view(id: string): SessionView {
     return toView(this.session(id), this.tasksOf(id));
   }
@@ -82,7 +106,8 @@ export function toView(s: StoredSession, tasks: readonly StoredTask[]): SessionV
     id: s.id, goal: s.goal, cwd: s.cwd, state: s.state, priority: s.priority, planner: s.planner,
     plan: s.plan, budget: s.budget, usage: s.usage,
     approval: s.approval ? { kind: s.approval.kind, message: s.approval.message } : undefined,
-    integrationBranch: s.integrationBranch, baseCommit: s.baseCommit, error: s.error,
+    integrationBranch: s.integrationBranch, baseCommit: s.baseCommit, error: s.error, plannerUsage: s.plannerUsage,
+    appliedAt: s.applied?.at, appliedFiles: s.applied?.files,
     createdAt: s.createdAt, startedAt: s.startedAt, finishedAt: s.finishedAt,
     tasks: [...tasks].sort((a, b) => a.order - b.order).map((t): SessionTaskView => ({
       id: t.id, planId: t.planId, title: t.title, prompt: t.prompt, dependsOn: t.dependsOn, expectedFiles: t.expectedFiles,

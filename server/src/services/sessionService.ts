@@ -6,7 +6,8 @@
 import path from 'node:path';
 import type { SessionView } from '../../../protocol/session';
 import { DomainError } from '../domain/errors';
-import { setLimits, settle, type BudgetLimits } from '../domain/orchestration/budget';
+import { addUsage, emptyUsage } from '../domain/agentEvent';
+import { charge, setLimits, settle, usageAmount, usageTokens, type BudgetLimits } from '../domain/orchestration/budget';
 import { cancelAll, promoteReady, requeueInterrupted, retryTask } from '../domain/orchestration/dagProgress';
 import { release } from '../domain/orchestration/lease';
 import { tasksFromPlan, type Plan } from '../domain/orchestration/plan';
@@ -51,11 +52,16 @@ export class SessionService {
     const repo = await this.d.workspace.assertRepo(p.cwd);
     this.d.prewarm?.();
     if (!repo.head) throw new DomainError('bad_input', `cwd: the repository at ${p.cwd} has no commits yet; commit once so sessions can branch from it`, { field: 'cwd' });
-    const plan: Plan = p.plan !== undefined ? checkPlan(p.plan) : await planGoal(p.goal, p.planner ?? 'template', this.d.completer);
-    const now = this.d.now();
     const id = this.d.newId();
+    const planned = p.plan !== undefined ? { plan: checkPlan(p.plan), usage: emptyUsage() } : await planGoal(p.goal, p.planner ?? 'template', this.d.completer, { sessionId: id });
+    const plan: Plan = planned.plan;
+    const now = this.d.now();
     let session: StoredSession = newSession({ id, tenantId: this.d.records.tenantId, goal: p.goal, cwd: repo.root, priority: p.priority, budget: p.budget, nowMs: now });
     session = { ...transitionSession(session, { type: 'set_plan', plan, planner: p.plan !== undefined ? 'user' : p.planner ?? 'template', nowMs: now }), model: p.model };
+    // The planning turns are part of what the session costs: its usage and its budget count them.
+    if (usageTokens(planned.usage) > 0 || planned.usage.cost > 0) {
+      session = { ...session, plannerUsage: planned.usage, usage: addUsage(session.usage, { kind: 'usage', ...planned.usage }), budget: charge(session.budget, 'planner', usageAmount(planned.usage)) };
+    }
     const tasks = tasksFromPlan(plan, { sessionId: id, tenantId: this.d.records.tenantId, nowMs: now });
     await this.d.records.mutate((s) => {
       s.sessions.push(session);
@@ -147,13 +153,20 @@ export class SessionService {
   async retry(sessionId: string): Promise<SessionView> {
     const now = this.d.now();
     const s = this.d.records.session(sessionId);
-    const failed = this.d.records.tasksOf(sessionId).filter((t) => t.state === 'failed');
+    if (s.applied) throw new DomainError('conflict', `session ${sessionId} was already applied to your working tree; start a new session for more work`);
+    // A cancelled session re-opens its cancelled tasks too (their dependents follow through retryTask).
+    const reopen = this.d.records.tasksOf(sessionId).filter((t) => t.state === 'failed' || (s.state === 'cancelled' && t.state === 'cancelled'));
     if (s.state === 'awaiting_approval' || s.state === 'running' || s.state === 'paused') {
-      if (!failed.length) throw new DomainError('conflict', `session ${sessionId} has no failed task to retry`);
+      if (!reopen.length) throw new DomainError('conflict', `session ${sessionId} has no failed task to retry`);
     }
     await this.d.records.mutate((st) => {
       st.sessions = st.sessions.map((x) => (x.id === sessionId && isSessionTerminal(x.state) ? { ...x, ...transitionSession(x, { type: 'retry', nowMs: now }) } : x));
-      for (const t of failed) st.tasks = replaceTasks(st.tasks, retryTask(st.tasks.filter((x) => x.sessionId === sessionId), t.id, now, { raiseLimit: true }).changed);
+      for (const t of reopen) {
+        const current = st.tasks.find((x) => x.id === t.id);
+        // An earlier retryTask of this loop may already have re-opened it as a dependent.
+        if (current?.state !== 'failed' && current?.state !== 'cancelled') continue;
+        st.tasks = replaceTasks(st.tasks, retryTask(st.tasks.filter((x) => x.sessionId === sessionId), t.id, now, { raiseLimit: true }).changed);
+      }
     });
     if (this.d.records.session(sessionId).state !== 'draft' && s.integrationBranch) {
       await this.d.workspace.addWorktree(s.cwd, integrationDir(this.d.worktreeRoot, s.id), s.integrationBranch, s.baseCommit!);
@@ -176,20 +189,60 @@ export class SessionService {
   async diff(sessionId: string): Promise<{ files: { path: string; status: string }[]; patch: string }> {
     const s = this.d.records.session(sessionId);
     if (!s.integrationBranch || !s.baseCommit) return { files: [], patch: '' };
-    return {
-      files: await this.d.workspace.changedFiles(s.cwd, s.baseCommit, s.integrationBranch),
-      patch: await this.d.workspace.diff(s.cwd, s.baseCommit, s.integrationBranch),
-    };
+    // Once applied, the branch is gone; the applied commit still shows the diff until git collects it.
+    const to = s.applied ? s.applied.commit : s.integrationBranch;
+    try {
+      if (!to) throw new Error('no applied commit');
+      return { files: await this.d.workspace.changedFiles(s.cwd, s.baseCommit, to), patch: await this.d.workspace.diff(s.cwd, s.baseCommit, to) };
+    } catch (e) {
+      if (!s.applied) throw e;
+      return { files: s.applied.files.map((p) => ({ path: p, status: 'other' })), patch: '' };
+    }
   }
 
   async apply(sessionId: string): Promise<{ applied: string[] }> {
     const s = this.d.records.session(sessionId);
-    const { files, patch } = await this.diff(sessionId);
+    if (s.applied) {
+      throw new DomainError('conflict', `session ${sessionId} was already applied (${new Date(s.applied.at).toISOString()}, ${s.applied.files.length} file(s)); nothing was changed`, { appliedAt: s.applied.at });
+    }
+    if (!isSessionTerminal(s.state)) throw new DomainError('conflict', `session ${sessionId} is ${s.state}; apply it once it has finished (or cancel it)`);
+    if (!s.integrationBranch || !s.baseCommit) throw new DomainError('conflict', `session ${sessionId} never started; there is nothing to apply`);
+    const commit = await this.d.workspace.resolveRef(s.cwd, s.integrationBranch);
+    if (!commit) throw new DomainError('conflict', `session ${sessionId}: its branch ${s.integrationBranch} is gone; there is nothing to apply`);
+    const files = await this.d.workspace.changedFiles(s.cwd, s.baseCommit, commit);
+    const patch = await this.d.workspace.diff(s.cwd, s.baseCommit, commit);
     const dirty = new Set(await this.d.workspace.dirtyFiles(s.cwd));
     const overlap = files.map((f) => f.path).filter((p) => dirty.has(p));
     if (overlap.length) throw new DomainError('conflict', `your working tree has uncommitted changes to ${overlap.join(', ')}; commit or stash them, then apply again`, { files: overlap });
     await this.d.workspace.applyPatch(s.cwd, patch);
-    return { applied: files.map((f) => f.path) };
+    const applied = { at: this.d.now(), files: files.map((f) => f.path), commit };
+    await this.d.records.mutate((st) => { st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...x, applied } : x)); });
+    // Applied work needs no branch any more: leave the user's repository as it was, plus the applied files.
+    await this.removeGitState(this.d.records.session(sessionId));
+    this.d.runner.publish(sessionId);
+    return { applied: applied.files };
+  }
+
+  /**
+   * Forget a session and leave the user's repository as it was before it started. A live session is
+   * cancelled first and its running turns are waited for (with a deadline), so no result lands after.
+   */
+  async delete(sessionId: string): Promise<{ sessionId: string; removedBranches: string[] }> {
+    const s = this.d.records.session(sessionId);
+    if (!isSessionTerminal(s.state) && s.state !== 'draft') await this.cancel(sessionId);
+    await this.d.runner.quiesce(sessionId, 60_000);
+    // A repository the user has since removed has nothing left to clean; the records still go.
+    const repoThere = await this.d.workspace.assertRepo(s.cwd).then(() => true, () => false);
+    const removedBranches = repoThere ? await this.removeGitState(s) : [];
+    await this.d.records.removeSession(sessionId);
+    return { sessionId, removedBranches };
+  }
+
+  /** Removes the session's worktrees (tasks and integration) and its `orchestrator/<session>/*` branches. */
+  private async removeGitState(s: StoredSession): Promise<string[]> {
+    for (const t of this.d.records.tasksOf(s.id)) await this.d.workspace.removeWorktree(s.cwd, this.worktreeOf(t));
+    if (s.integrationBranch) await this.d.workspace.removeWorktree(s.cwd, integrationDir(this.d.worktreeRoot, s.id));
+    return this.d.workspace.deleteBranches(s.cwd, `orchestrator/${s.id}/`);
   }
 
   /** After a crash: re-queue interrupted tasks (refunding the attempt), free their leases and reservations, clear half-done merges. */

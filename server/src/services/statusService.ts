@@ -2,7 +2,7 @@
  * Owns the server's identity and health; publishes a full snapshot whenever it changes.
  */
 import type { ServerMode, ServerStatus } from '../../../protocol/server';
-import { buildStatus } from '../domain/status';
+import { buildStatus, type AgentStatus } from '../domain/status';
 import type { StorePort } from '../ports/store';
 
 export interface StatusServiceDeps {
@@ -19,6 +19,8 @@ export class StatusService {
   private readonly startedAtMs: number;
   private readonly listeners = new Set<(s: ServerStatus) => void>();
   private loaded = false;
+  private fault?: string;
+  private agents: AgentStatus[] = [];
   private readonly now: () => number;
 
   constructor(private readonly deps: StatusServiceDeps) {
@@ -32,6 +34,26 @@ export class StatusService {
     this.publish();
   }
 
+  /**
+   * A write fault stopped the work (the first one is kept: it is the cause). The health turns degraded
+   * with this message until the process restarts; listeners get a new snapshot.
+   */
+  reportWriteFault(message: string): void {
+    if (this.fault) return;
+    this.fault = message;
+    this.publish();
+  }
+
+  writeFault(): string | undefined {
+    return this.fault;
+  }
+
+  /** Agents' availability changed (the start-up probe, a fatal start failure, a real start): publishes. */
+  setAgents(agents: AgentStatus[]): void {
+    this.agents = agents;
+    if (this.loaded) this.publish();
+  }
+
   get(): ServerStatus {
     return buildStatus({
       version: this.deps.version,
@@ -42,6 +64,8 @@ export class StatusService {
       nowMs: this.now(),
       dataDir: this.deps.dataDir,
       store: this.loaded ? this.deps.store.status() : null,
+      writeFault: this.fault,
+      agents: this.agents,
     });
   }
 

@@ -107,14 +107,24 @@ export class TaskService {
     this.deps.publish({ task: this.view(task) });
     const controller = new AbortController();
     const ctx: TurnContext = { repoRoot: input.repoRoot ?? root, patternBase: root, workdirs: new Map(), reasons: new Map(), requests: new Map() };
-    const done = this.drive(runtime, task, input, ctx, controller.signal).finally(() => this.running.delete(id));
+    const done = this.drive(runtime, task, input, ctx, controller).finally(() => this.running.delete(id));
     this.running.set(id, { controller, done });
     return { taskId: id, sessionId: task.sessionId, done };
   }
 
-  private async drive(runtime: AgentRuntime, task: TaskRecord, input: RunTaskInput, ctx: TurnContext, signal: AbortSignal): Promise<TurnResult | undefined> {
+  private async drive(runtime: AgentRuntime, task: TaskRecord, input: RunTaskInput, ctx: TurnContext, controller: AbortController): Promise<TurnResult | undefined> {
+    const signal = controller.signal;
     // Transcript appends are chained so events land in seq order; publishing waits for the append.
     let chain = Promise.resolve();
+    // A transcript that cannot be written (full disk, I/O error) ends the turn: its events would be lost.
+    let writeError: Error | undefined;
+    const stopOnWriteError = (err: unknown) => {
+      if (writeError) return;
+      writeError = err as Error;
+      this.deps.logger.error(`transcript append failed for task ${task.id}; stopping the turn: ${String(err)}`);
+      controller.abort();
+      void runtime.cancel(task.id).catch(() => undefined);
+    };
     const onEvent = (e: AgentEvent) => {
       task.events++;
       this.notePermissions(task, ctx, e);
@@ -124,7 +134,7 @@ export class TaskService {
       chain = chain
         .then(() => this.deps.transcripts.append(task.sessionId, task.id, e as never))
         .then(() => this.deps.publish({ task: snapshot, event: e }))
-        .catch((err: unknown) => this.deps.logger.error(`transcript append failed for task ${task.id}: ${String(err)}`));
+        .catch(stopOnWriteError);
     };
     let result: TurnResult | undefined;
     try {
@@ -136,6 +146,10 @@ export class TaskService {
       result = { status: 'failed', stopReason: 'error', summary: '', usage: task.usage, diff: [], error: { reason: reason as never, message: (e as Error).message }, durationMs: 0, lastSeq: 0 };
     }
     await chain;
+    if (writeError) {
+      const base = result ?? { stopReason: 'error' as const, summary: '', usage: task.usage, diff: [], durationMs: 0, lastSeq: 0 };
+      result = { ...base, status: 'failed', error: { reason: 'write_failed', message: `the transcript could not be written: ${writeError.message}` } };
+    }
     task.state = result?.status ?? 'failed';
     task.finishedAt = this.deps.now().toISOString();
     task.currentTool = undefined;

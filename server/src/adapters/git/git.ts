@@ -57,6 +57,22 @@ export class GitWorkspace implements WorkspacePort {
     await this.run(repo, ['branch', '--force', branch, from]);
   }
 
+  async resolveRef(repo: string, ref: string): Promise<string | null> {
+    const r = await this.run(repo, ['rev-parse', '--verify', '-q', `${ref}^{commit}`], [0, 1, 128]);
+    return r.code === 0 ? r.stdout.trim() : null;
+  }
+
+  async deleteBranches(repo: string, prefix: string): Promise<string[]> {
+    if (!prefix.trim() || prefix.startsWith('-')) throw new Error(`refusing to delete branches with prefix ${JSON.stringify(prefix)}`);
+    const r = await this.run(repo, ['for-each-ref', '--format=%(refname)', `refs/heads/${prefix.replace(/\/?$/, '/')}`]);
+    const names = r.stdout.split('\n').filter((l) => l.startsWith('refs/heads/')).map((l) => l.slice('refs/heads/'.length));
+    if (!names.length) return [];
+    // A branch still registered as checked out in a worktree cannot be deleted: drop stale registrations first.
+    await this.run(repo, ['worktree', 'prune']);
+    await this.run(repo, ['branch', '-D', '--', ...names]);
+    return names;
+  }
+
   async addWorktree(repo: string, dir: string, branch: string, base: string): Promise<void> {
     // Reuse after a restart: the folder is still a worktree.
     if (await fs.stat(path.join(dir, '.git')).catch(() => undefined)) return;
@@ -71,9 +87,12 @@ export class GitWorkspace implements WorkspacePort {
 
   async removeWorktree(repo: string, dir: string): Promise<void> {
     const r = await this.run(repo, ['worktree', 'remove', '--force', dir], [0, 128]);
-    if (r.code === 0) return;
-    await fs.rm(dir, { recursive: true, force: true });
-    await this.run(repo, ['worktree', 'prune']);
+    if (r.code !== 0) {
+      await fs.rm(dir, { recursive: true, force: true });
+      await this.run(repo, ['worktree', 'prune']);
+    }
+    // The session's folder goes once its last worktree is gone (rmdir refuses a non-empty folder).
+    await fs.rmdir(path.dirname(dir)).catch(() => undefined);
   }
 
   async resetWorktree(dir: string, ref: string): Promise<void> {

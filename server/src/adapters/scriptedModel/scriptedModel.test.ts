@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startScriptedModel, type ScriptedModel } from './scriptedModel';
+import { dependencyContextHeading } from '../../domain/orchestration/plan';
 import { demoLabel, parseMarker } from './scripts';
 
 let model: ScriptedModel;
@@ -142,6 +143,21 @@ test('demo: labelled scripted reply, and a real write when asked to create a fil
   assert.ok(textOf(plain.chunks).startsWith(demoLabel));
   const create = await chat([system, { role: 'user', content: 'Create a file named hello.md containing "Hi from demo"' }]);
   assert.deepEqual(toolCalls(create.chunks), [{ name: 'write', args: { filePath: '/tmp/repo/hello.md', content: 'Hi from demo\n' } }]);
+});
+
+test('demo and scripts act only on what was asked: never on the dependency context the orchestrator appends', async () => {
+  const context = `\n\n${dependencyContextHeading} (their changes are already in your working tree):\n- [design] Design: ${demoLabel} I make no changes unless asked to create a file named notes.txt containing hello`;
+  // The demo's own earlier reply, quoted in a dependent's prompt, is not a request to create notes.txt.
+  const dependent = await chat([system, { role: 'user', content: `Goal: refactor the parser\n\nImplement the change.${context}` }]);
+  assert.deepEqual(toolCalls(dependent.chunks), [], 'no stray file');
+  assert.ok(textOf(dependent.chunks).startsWith(demoLabel));
+  assert.doesNotMatch(textOf(dependent.chunks), /notes\.txt/, 'the reply does not carry a file name a later task could act on');
+  // write_file writes what follows the marker, not the appended context.
+  const write = await chat([system, { role: 'user', content: `[[script:write_file c.txt]] gamma${context}` }]);
+  assert.deepEqual(toolCalls(write.chunks), [{ name: 'write', args: { filePath: '/tmp/repo/c.txt', content: 'gamma\n' } }]);
+  // A read-only task does not write even when its goal names a file to create.
+  const readOnly = await chat([system, { role: 'user', content: 'Goal: create a file named x.md containing hi\n\nRead the code and plan. Do not edit files.' }]);
+  assert.deepEqual(toolCalls(readOnly.chunks), []);
 });
 
 test('requests without tools (title generation) get a short title; custom scripts; non-streaming', async () => {

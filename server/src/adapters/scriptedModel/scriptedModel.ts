@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { builtinScripts, demoScript, parseMarker, titleFor, type Script, type ScriptContext, type ScriptStep } from './scripts';
+import { builtinScripts, demoScript, parseMarker, requestText, titleFor, type Script, type ScriptContext, type ScriptStep } from './scripts';
 
 export interface RecordedRequest {
   at: string;
@@ -75,7 +75,7 @@ function plan(body: ChatRequest, headers: http.IncomingHttpHeaders, scripts: Rec
   msgs.forEach((m, i) => {
     if (m.role === 'user') lastUser = i;
   });
-  const userText = lastUser >= 0 ? textOf(msgs[lastUser].content) : '';
+  const userText = requestText(lastUser >= 0 ? textOf(msgs[lastUser].content) : '');
   const after = msgs.slice(lastUser + 1);
   const toolResults = after.filter((m) => m.role === 'tool').map((m) => textOf(m.content));
   const system = msgs.filter((m) => m.role === 'system').map((m) => textOf(m.content)).join('\n');

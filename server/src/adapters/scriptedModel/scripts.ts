@@ -8,7 +8,13 @@
  *
  * When no marker is present the "demo" behaviour answers, clearly labelled as scripted, and writes a file
  * when the prompt plainly asks for one.
+ *
+ * The block the orchestrator appends to a dependent task's prompt (its dependencies' summaries) is not
+ * part of the request: it is cut off before anything is chosen (`requestText`), so a script never copies
+ * it into a file and the demo never acts on an earlier reply quoted there.
  */
+import { dependencyContextHeading } from '../../domain/orchestration/plan';
+
 
 /** What one chat-completions request should stream back. */
 export type ScriptStep =
@@ -54,6 +60,12 @@ export interface ParsedMarker {
   name: string;
   args: string[];
   rest: string;
+}
+
+/** The user's request without the dependency context the orchestrator appended to it. */
+export function requestText(text: string): string {
+  const at = text.indexOf(`\n\n${dependencyContextHeading}`);
+  return at < 0 ? text : text.slice(0, at);
 }
 
 export function parseMarker(text: string): ParsedMarker | undefined {
@@ -156,7 +168,9 @@ const createFileRe = /\b(?:create|write|make|add)\s+(?:a\s+|an\s+|the\s+)?(?:new
 /** The behaviour without a marker: label the reply as scripted; write a file when asked to create one. */
 export const demoScript: Script = (ctx) => {
   const m = createFileRe.exec(ctx.userText);
-  if (m && ctx.tools.includes('write')) {
+  // A read-only task ("Do not edit files") gets no write even when its goal mentions a file to create.
+  const readOnly = /\bdo not (edit|change|modify|write)\b/i.test(ctx.userText);
+  if (m && !readOnly && ctx.tools.includes('write')) {
     const file = m[1];
     if (ctx.step > 0) {
       return { kind: 'text', text: `${demoLabel} I created ${file} as asked. No real language model was involved; configure a real provider for actual work.` };
@@ -167,7 +181,7 @@ export const demoScript: Script = (ctx) => {
   if (ctx.step > 0) return finalText(ctx, `${demoLabel} Done.`);
   return {
     kind: 'text',
-    text: `${demoLabel} I received your request: "${ctx.userText.slice(0, 200)}". I am a scripted stand-in and make no changes unless asked to create a file (e.g. "create a file named notes.txt containing hello").`,
+    text: `${demoLabel} I received your request: "${ctx.userText.slice(0, 200)}". I am a scripted stand-in and make no changes unless asked to create a file (say: create a file named <name> containing <text>).`,
   };
 };
 

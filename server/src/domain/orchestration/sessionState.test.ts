@@ -65,7 +65,9 @@ test('finishing, cancelling, timing out and retrying', () => {
   assert.equal(transitionSession(partial, { type: 'retry', nowMs: 6 }).state, 'running');
   const cancelled = transitionSession(running(), { type: 'cancel', reason: 'user', nowMs: 5 });
   assert.equal(cancelled.error, 'user');
-  conflict(() => transitionSession(cancelled, { type: 'retry', nowMs: 6 }), /cancelled → running/);
+  assert.equal(transitionSession(cancelled, { type: 'retry', nowMs: 6 }).state, 'running', 'a cancelled session that had started can be retried');
+  const cancelledDraft = transitionSession(draft(), { type: 'cancel', nowMs: 2 });
+  conflict(() => transitionSession(cancelledDraft, { type: 'retry', nowMs: 6 }), /cancelled → running \(retry\): it was cancelled before it started/);
   assert.equal(transitionSession(draft(), { type: 'fail', error: 'planner timed out', nowMs: 1 }).error, 'planner timed out');
 });
 

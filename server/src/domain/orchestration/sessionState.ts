@@ -8,9 +8,10 @@
  *                  awaiting_approval
  *   running | paused | awaiting_approval ──finish──▶ completed | partially_completed | failed | cancelled
  *   any non-terminal ──cancel──▶ cancelled, ──time_out──▶ timed_out, ──fail──▶ failed
- *   failed | timed_out | partially_completed ──retry──▶ running (the caller re-opens failed tasks)
+ *   failed | timed_out | partially_completed | cancelled (after it started) ──retry──▶ running
+ *   (the caller re-opens failed and cancelled tasks)
  *
- * `completed` and `cancelled` are final. The outcome of a run is derived from its tasks by
+ * `completed` is final; a draft that was cancelled cannot be re-opened (start a new session). The outcome of a run is derived from its tasks by
  * `deriveSessionOutcome`. Priority: 0 = highest … 4 = lowest (default 2). Every function returns a new object.
  */
 import type { UsageTotals } from '../agentEvent';
@@ -147,8 +148,8 @@ export function transitionSession(s: Session, event: SessionEvent): Session {
       if (terminal.has(s.state)) invalid(s, event, 'failed');
       return { ...without(s, 'approval'), ...at, state: 'failed', finishedAt: event.nowMs, error: event.error };
     case 'retry':
-      if (!(s.state === 'failed' || s.state === 'timed_out' || s.state === 'partially_completed')) {
-        invalid(s, event, 'running', 'only failed, timed-out or partially completed sessions are re-opened');
+      if (!(s.state === 'failed' || s.state === 'timed_out' || s.state === 'partially_completed' || (s.state === 'cancelled' && s.startedAt !== undefined))) {
+        invalid(s, event, 'running', s.state === 'cancelled' ? 'it was cancelled before it started; start a new session' : 'only failed, timed-out, cancelled or partially completed sessions are re-opened');
       }
       if (!s.plan) invalid(s, event, 'running', 'there is no plan to run');
       return { ...without(s, 'finishedAt', 'error'), ...at, state: 'running' };

@@ -88,3 +88,46 @@ test('filesInText finds paths and file names, not prose', () => {
   assert.deepEqual(filesInText('Change src/a.ts and README.md, e.g. like lib/x/y.js.'), ['src/a.ts', 'README.md', 'lib/x/y.js']);
   assert.deepEqual(filesInText('make it faster'), []);
 });
+
+test('{files: …} outside the repository is an error naming the line, the task and the path', () => {
+  for (const bad of ['../x.ts', '/etc/passwd', '~/notes.md', 'src/../../up.ts']) {
+    const r = templatePlan(`- [a] A {files: src/a.ts}: go\n- [b] B {files: ok.txt, ${bad}}: go`);
+    assert.equal(r.ok, false, bad);
+    const text = r.ok ? '' : r.errors.join('\n');
+    assert.match(text, /^line 2: \{files: [^}]*\}: task "b": /, text);
+    assert.ok(text.includes(JSON.stringify(bad)), `names ${bad}: ${text}`);
+  }
+});
+
+test('paths mentioned in a goal that lead outside the repository are not lease requests', () => {
+  assert.deepEqual(filesInText('compare ../other/x.ts with src/in.ts'), ['src/in.ts']);
+});
+
+test('a title may contain parentheses; (after: …) and {files: …} still parse around them', () => {
+  const r = parseTaskList([
+    '- [fix] Fix add() in src/math.js',
+    '- [call] Make sum(a, b) call add() (after: fix) {files: src/sum.js, src/math.js}: use add(x, y) everywhere',
+    '- [aftermath] Clean up (aftermath of the fix) (after: call)',
+  ].join('\n'));
+  assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
+  const fix = r.plan.tasks.find((t) => t.id === 'fix')!;
+  assert.equal(fix.title, 'Fix add() in src/math.js');
+  assert.equal(fix.prompt, 'Fix add() in src/math.js');
+  const call = r.plan.tasks.find((t) => t.id === 'call')!;
+  assert.equal(call.title, 'Make sum(a, b) call add()');
+  assert.deepEqual(call.dependsOn, ['fix']);
+  assert.deepEqual(call.expectedFiles, ['src/sum.js', 'src/math.js']);
+  assert.equal(call.prompt, 'use add(x, y) everywhere');
+  const after = r.plan.tasks.find((t) => t.id === 'aftermath')!;
+  assert.equal(after.title, 'Clean up (aftermath of the fix)', '"(aftermath" is text, not an (after …) group');
+  assert.deepEqual(after.dependsOn, ['call']);
+});
+
+test('unbalanced parentheses and stray braces in a title are refused, naming the line', () => {
+  const r = parseTaskList('- [a] Fix add( in math.js\n- [b] B {files: x.js\n- [c] C) oops');
+  assert.deepEqual(r.ok ? [] : r.errors, [
+    'line 1: unbalanced parentheses in "Fix add( in math.js"',
+    'line 2: unbalanced or unknown {…} group in "B {files: x.js"',
+    'line 3: unbalanced parentheses in "C) oops"',
+  ]);
+});

@@ -12,6 +12,7 @@
  * - `(after: a, b)`: dependencies by id. `{files: …}`: the lease request (globs, comma-separated).
  *   `{caps: …}`: required capabilities. `{tokens: N}`, `{minutes: N}`: the estimate. `{mode: read|write}`.
  * - The prompt follows the first `:` outside parentheses and braces; without one, the title is the prompt.
+ * - A title may contain balanced parentheses (`Fix add() in src/math.js`); only `(after …)` is a group.
  * - Lines before the first item are ignored (a heading or the goal itself).
  * The resulting plan goes through `validatePlan`, so cycles, unknown ids and duplicates are reported.
  *
@@ -27,6 +28,7 @@
  * Files come from the `files` option, else from paths mentioned in the goal. A write task without predicted
  * files gets none (the scheduler then leases the whole repo for it).
  */
+import { repoPathProblem } from '../../../../protocol/session';
 import { planLimits, validatePlan, type Plan, type PlanResult } from './plan';
 
 export type TemplateName = 'explicit' | 'bugfix' | 'tests' | 'refactor' | 'docs' | 'feature' | 'generic';
@@ -73,12 +75,21 @@ function promptColon(s: string): number {
   return -1;
 }
 
+function parensBalanced(s: string): boolean {
+  let depth = 0;
+  for (const c of s) {
+    if (c === '(') depth++;
+    else if (c === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
 function parseItem(id: string, rest: string, line: number, errors: string[]): Draft & { estimate: { tokens: number; minutes: number } } {
   const colon = promptColon(rest);
   let head = colon < 0 ? rest : rest.slice(0, colon);
   const prompt = colon < 0 ? '' : rest.slice(colon + 1).trim();
   const draft: Draft & { estimate: { tokens: number; minutes: number } } = { id: id.trim(), title: '', prompt, estimate: { tokens: 20_000, minutes: 10 } };
-  head = head.replace(/\(\s*after\s*:?\s*([^)]*)\)/gi, (_m, list: string) => {
+  head = head.replace(/\(\s*after\b\s*:?\s*([^()]*)\)/gi, (_m, list: string) => {
     draft.dependsOn = [...(draft.dependsOn ?? []), ...splitList(list)];
     return ' ';
   });
@@ -86,7 +97,14 @@ function parseItem(id: string, rest: string, line: number, errors: string[]): Dr
     const k = key.toLowerCase();
     const v = value.trim();
     const num = Number(v);
-    if (k === 'files') draft.expectedFiles = [...(draft.expectedFiles ?? []), ...splitList(v)];
+    if (k === 'files') {
+      const files = splitList(v);
+      for (const f of files) {
+        const problem = repoPathProblem(f);
+        if (problem) errors.push(`line ${line}: {files: ${v}}: task "${id.trim()}": ${problem}`);
+      }
+      draft.expectedFiles = [...(draft.expectedFiles ?? []), ...files];
+    }
     else if (k === 'caps' || k === 'capabilities') draft.capabilities = [...(draft.capabilities ?? []), ...splitList(v)];
     else if (k === 'tokens' || k === 'minutes') {
       if (!v || !Number.isFinite(num) || num < 0) errors.push(`line ${line}: {${key}} needs a number ≥ 0, got "${v}"`);
@@ -97,7 +115,10 @@ function parseItem(id: string, rest: string, line: number, errors: string[]): Dr
     } else errors.push(`line ${line}: unknown option {${key}} (use files, caps, tokens, minutes, mode)`);
     return ' ';
   });
-  if (/[{}()]/.test(head)) errors.push(`line ${line}: unbalanced or unknown group in "${head.trim()}"`);
+  // Parentheses are ordinary title text (`Fix add() in src/math.js`) as long as they pair up; braces
+  // only ever open an option group, so any left over is a typo.
+  if (/[{}]/.test(head)) errors.push(`line ${line}: unbalanced or unknown {…} group in "${head.trim()}"`);
+  else if (!parensBalanced(head)) errors.push(`line ${line}: unbalanced parentheses in "${head.trim()}"`);
   draft.title = head.replace(/\s+/g, ' ').trim();
   if (!draft.title) errors.push(`line ${line}: task "${draft.id}" has no title`);
   if (!draft.prompt) draft.prompt = draft.title;
@@ -133,7 +154,8 @@ export function filesInText(text: string): string[] {
   const out = new Set<string>();
   for (const m of text.matchAll(/(?<![\w/.@-])((?:[\w.-]+\/)+[\w.*-]+|[\w-]+\.[A-Za-z][A-Za-z0-9]{1,7})(?![\w/-])/g)) {
     const p = (m[1] ?? '').replace(/[.,;:]+$/, '');
-    if (p && !/^https?:/.test(p)) out.add(p);
+    // Paths outside the repository (`../x`) are not lease requests.
+    if (p && !/^https?:/.test(p) && !repoPathProblem(p)) out.add(p);
   }
   return [...out];
 }
