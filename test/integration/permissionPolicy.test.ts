@@ -39,6 +39,7 @@ function makeRepo(): string {
   // Committed by a hostile contributor: a link out of the repository, a link to the user's keys, a hook script.
   symlinkSync(outside, path.join(d, 'link'));
   symlinkSync(path.join(fakeHome, '.ssh'), path.join(d, 'keys'));
+  symlinkSync(path.join(fakeHome, '.ssh', 'id_rsa'), path.join(d, 'notes.md'));
   writeFileSync(path.join(d, 'hook.sh'), `#!/bin/sh\necho ran > ${outside}/hook-ran\n`);
   chmodSync(path.join(d, 'hook.sh'), 0o755);
   git('add', '-A');
@@ -123,8 +124,15 @@ describe('the permission policy cannot be talked around (real OpenCode, scripted
     assert.ok(view.denied?.some((d) => ['read', 'external_directory'].includes(d.permission) && /a place that holds secrets/.test(d.reason)), JSON.stringify(view.denied));
     assert.ok(!JSON.stringify(events).includes(secretText), 'the key never reached the agent');
     const bash = await runAgent(`[[script:bash]] cat ${fakeHome}/.ssh/id_rsa`);
-    assert.ok(bash.view.denied?.some((d) => d.permission === 'bash' && /secrets/.test(d.reason)), JSON.stringify(bash.view.denied));
+    // OpenCode asks for the folder of a path in a command first (external_directory), then for the command.
+    assert.ok(bash.view.denied?.some((d) => /a place that holds secrets/.test(d.reason)), JSON.stringify(bash.view.denied));
+    assert.equal(asks.length, n, 'denied by the policy, not asked');
     assert.ok(!JSON.stringify(bash.events).includes(secretText));
+    // A wildcard is judged by what it matches: `*.md` matches the committed link to the key.
+    const glob = await runAgent('[[script:bash]] cat *.md');
+    assert.ok(glob.view.denied?.some((d) => d.permission === 'bash' && /a place that holds secrets: .*notes\.md/.test(d.reason)), JSON.stringify(glob.view.denied));
+    assert.ok(!JSON.stringify(glob.events).includes(secretText));
+    assert.equal(asks.length, n, 'denied by the policy, not asked');
   });
 
   test('a write to an absolute path outside is refused; nothing appears there', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { commandPrograms, decidePermission, defaultAllowedCommands, isInside, requestPaths, resolvePosix, type PolicyConfig, type PolicyRequest } from './permissionPolicy';
+import { commandPrograms, decidePermission, defaultAllowedCommands, isInside, requestGlobs, requestPaths, resolvePosix, type PolicyConfig, type PolicyRequest } from './permissionPolicy';
 
 /** The task's worktree, the user's repository and the user's home of every case. */
 const cwd = '/data/worktrees/s1/t1';
@@ -19,6 +19,15 @@ const links: Record<string, string> = {
   [`${cwd}/deep`]: '/tmp/a/b/c',
   [`${cwd}/loop`]: `${cwd}/loop`,
   [`${repoRoot}/linked`]: '/opt/vendor',
+  [`${cwd}/notes.txt`]: '/home/u/.ssh/id_rsa',
+  [`${cwd}/src/vendor.ts`]: '/opt/vendor/index.ts',
+};
+/** What wildcards match in the fake file system (as the resolver's `expand` lists them: not resolved). */
+const wildcardMatches: Record<string, string[]> = {
+  [`${cwd}/*.txt`]: [`${cwd}/a.txt`, `${cwd}/notes.txt`],
+  [`${cwd}/src/*.ts`]: [`${cwd}/src/a.ts`, `${cwd}/src/b.ts`],
+  [`${cwd}/src/v*`]: [`${cwd}/src/vendor.ts`],
+  [`${cwd}/big/*`]: null as unknown as string[],
 };
 
 function fakeResolve(p: string, depth = 0): string {
@@ -40,6 +49,7 @@ function fakeResolve(p: string, depth = 0): string {
 /** Builds a request the way the task service does: every path the policy names, resolved. */
 function decide(permission: string, patterns: string[], extra: Partial<PolicyRequest> = {}, config?: PolicyConfig) {
   const base: PolicyRequest = { permission, patterns, cwd, repoRoot, home, ...extra };
+  base.expanded = Object.fromEntries(requestGlobs(base, config).map((g) => [g, g in wildcardMatches ? wildcardMatches[g] : []]));
   const resolved = Object.fromEntries(requestPaths(base, config).map((p) => [p, fakeResolve(p)]));
   return decidePermission({ ...base, resolved }, config);
 }
@@ -62,6 +72,9 @@ const cases: Case[] = [
   ['symlink', 'bash', 'cp README.md out/', 'ask'],
   ['symlink', 'bash', 'cd out && touch x', 'ask'],
   ['symlink', 'bash', 'mkdir -p deep/../../new', 'ask'],
+  ['symlink', 'bash', 'cat *.txt', 'deny'],
+  ['symlink', 'bash', 'grep -n foo src/v*', 'ask'],
+  ['symlink', 'bash', 'wc -l big/*', 'ask'],
   // Writes carried by options or operands.
   ['option-write', 'bash', 'sort -o /tmp/x a.txt', 'ask'],
   ['option-write', 'bash', 'sort -o/elsewhere/x a.txt', 'ask'],
@@ -96,6 +109,9 @@ const cases: Case[] = [
   ['option-exec', 'bash', 'git config core.fsmonitor ./x', 'ask'],
   ['option-exec', 'bash', 'git push', 'ask'],
   ['option-exec', 'bash', 'git branch evil', 'ask'],
+  ['option-exec', 'bash', 'git add -p', 'ask'],
+  ['option-exec', 'bash', 'git add -e', 'ask'],
+  ['option-exec', 'bash', 'git add --interactive', 'ask'],
   ['option-exec', 'bash', 'rg --pre ./evil.sh foo', 'ask'],
   ['option-exec', 'bash', 'rg -z foo', 'ask'],
   ['option-exec', 'bash', 'sort --compress-program=./x a.txt', 'ask'],
@@ -192,6 +208,8 @@ const cases: Case[] = [
   ['allowed', 'bash', 'git --no-pager show HEAD --stat', 'allow'],
   ['allowed', 'bash', 'git add -A', 'allow'],
   ['allowed', 'bash', 'git grep -n foo -- src', 'allow'],
+  ['allowed', 'bash', 'git grep -e foo -i', 'allow'],
+  ['allowed', 'bash', 'git log --patch -i --grep=fix', 'allow'],
   ['allowed', 'bash', 'git branch --show-current', 'allow'],
   ['allowed', 'bash', 'grep -rn foo src', 'allow'],
   ['allowed', 'bash', 'grep -rn "two words" src --include=*.ts', 'allow'],

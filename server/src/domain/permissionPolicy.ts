@@ -41,6 +41,8 @@ export interface PolicyRequest {
   home?: string;
   /** Real paths: each path of `requestPaths` → where it really is. A path missing here is taken as is. */
   resolved?: Readonly<Record<string, string>>;
+  /** What each wildcard of `requestGlobs` matches (`null`: too many to judge); each match is then judged like a named path. */
+  expanded?: Readonly<Record<string, readonly string[] | null>>;
 }
 
 export interface PolicyConfig {
@@ -115,7 +117,7 @@ export function commandPrograms(command: string): string[] | undefined {
 
 type Access = 'read' | 'write';
 interface PathUse { raw: string; abs: string; access: Access }
-type Analysis = { uses: PathUse[]; ask?: string };
+type Analysis = { uses: PathUse[]; globs: string[]; ask?: string };
 
 function home(req: PolicyRequest): string {
   return req.home ?? '/nonexistent-home';
@@ -128,7 +130,7 @@ function wordPath(word: ShellWord, base: string, req: PolicyRequest): string | u
     if (t !== '~' && !t.startsWith('~/')) return undefined;
     t = `${home(req)}${t.slice(1)}`;
   }
-  // A wildcard is judged by the folder it searches: `src/*.ts` → `src`.
+  // A wildcard is judged by the folder it searches (`src/*.ts` → `src`) and by what it matches (see analyzeCommand).
   if (word.glob) {
     const fixed = t.slice(0, t.search(/[*?[]/));
     t = fixed.includes('/') ? fixed.slice(0, fixed.lastIndexOf('/')) || '/' : '.';
@@ -138,39 +140,49 @@ function wordPath(word: ShellWord, base: string, req: PolicyRequest): string | u
 
 function analyzeCommand(command: string, req: PolicyRequest, config: PolicyConfig): Analysis {
   const lexed = lexCommand(command);
-  if ('ask' in lexed) return { uses: [], ask: `${lexed.ask} in ${JSON.stringify(command)}` };
+  if ('ask' in lexed) return { uses: [], globs: [], ask: `${lexed.ask} in ${JSON.stringify(command)}` };
   const uses: PathUse[] = [];
+  const globs: string[] = [];
+  const ask = (reason: string): Analysis => ({ uses, globs, ask: reason });
   let base = req.commandCwd ?? req.cwd;
   if (req.commandCwd) uses.push({ raw: req.commandCwd, abs: req.commandCwd, access: 'read' });
   for (const seg of lexed.segments) {
     const [first, ...rest] = seg.words;
     const program = first.text;
-    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(program)) return { uses, ask: `an environment prefix (${program.split('=')[0]}=…)` };
-    if (program.includes('/') || first.tilde) return { uses, ask: `a program given by path (${program})` };
-    if (first.glob) return { uses, ask: `a wildcard as the program (${program})` };
-    if (programRunners.includes(program)) return { uses, ask: `${program} runs other programs` };
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(program)) return ask(`an environment prefix (${program.split('=')[0]}=…)`);
+    if (program.includes('/') || first.tilde) return ask(`a program given by path (${program})`);
+    if (first.glob) return ask(`a wildcard as the program (${program})`);
+    if (programRunners.includes(program)) return ask(`${program} runs other programs`);
     // `cd` (a shell builtin) is always understood: it only changes where the next commands' paths are judged.
-    if (program !== 'cd' && !config.allowedCommands.includes(program)) return { uses, ask: `not on the command allow-list: ${program}` };
+    if (program !== 'cd' && !config.allowedCommands.includes(program)) return ask(`not on the command allow-list: ${program}`);
     if (program === 'cd') {
       // The next commands run in that folder; only followed by && or ; (a pipe or || would not carry it over).
-      if (rest.length !== 1 || rest[0].text.startsWith('-') || rest[0].glob) return { uses, ask: 'cd needs exactly one folder' };
-      if (seg.sep !== '&&' && seg.sep !== ';' && seg.sep !== '') return { uses, ask: `cd followed by ${seg.sep}` };
+      if (rest.length !== 1 || rest[0].text.startsWith('-') || rest[0].glob) return ask('cd needs exactly one folder');
+      if (seg.sep !== '&&' && seg.sep !== ';' && seg.sep !== '') return ask(`cd followed by ${seg.sep}`);
       const dir = wordPath(rest[0], base, req);
-      if (!dir) return { uses, ask: `a path that cannot be judged (${rest[0].text})` };
+      if (!dir) return ask(`a path that cannot be judged (${rest[0].text})`);
       uses.push({ raw: rest[0].text, abs: dir, access: 'read' });
       base = dir;
       continue;
     }
     const parsed = parseProgram(program, rest);
-    if ('ask' in parsed) return { uses, ask: parsed.ask };
+    if ('ask' in parsed) return ask(parsed.ask);
     for (const a of parsed.uses) {
-      if (a.word.glob && a.access === 'write') return { uses, ask: `a wildcard in a path ${program} writes (${a.word.text})` };
+      if (a.word.glob && a.access === 'write') return ask(`a wildcard in a path ${program} writes (${a.word.text})`);
       const abs = wordPath(a.word, base, req);
-      if (!abs) return { uses, ask: `a path that cannot be judged (${a.word.text})` };
+      if (!abs) return ask(`a path that cannot be judged (${a.word.text})`);
       uses.push({ raw: a.word.text, abs, access: a.access });
+      if (a.word.glob) {
+        // What the shell will pass: every match is judged (a committed symlink matched by `*` included).
+        const pattern = absoluteRaw(base, a.word.tilde ? `${home(req)}${a.word.text.slice(1)}` : a.word.text);
+        globs.push(pattern);
+        const matches = req.expanded?.[pattern];
+        if (matches === null) return ask(`a wildcard that matches too many files to judge (${a.word.text})`);
+        for (const m of matches ?? []) uses.push({ raw: m, abs: m, access: a.access });
+      }
     }
   }
-  return { uses };
+  return { uses, globs };
 }
 
 /** What a program's arguments read and write, or why it must be asked. */
@@ -243,6 +255,12 @@ function operandUses(program: string, rule: string, args: ParsedArg[]): { uses: 
       break;
   }
   return { uses };
+}
+
+/** The wildcards (absolute, raw) whose matches the caller lists in `expanded` before asking for `requestPaths`. */
+export function requestGlobs(req: PolicyRequest, config: PolicyConfig = { allowedCommands: defaultAllowedCommands }): string[] {
+  if (req.permission.toLowerCase() !== 'bash') return [];
+  return [...new Set(req.patterns.flatMap((cmd) => analyzeCommand(cmd, req, config).globs))];
 }
 
 /** Every absolute path the policy will look up in `resolved` for this request (the caller resolves them). */

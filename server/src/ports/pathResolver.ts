@@ -10,6 +10,12 @@ export interface PathResolverPort {
    * path under `/nonexistent` (outside everything).
    */
   resolve(p: string): Promise<string>;
+  /**
+   * The existing paths a shell wildcard (`*`, `?`, `[…]` in any component of the absolute `pattern`) matches,
+   * as the shell would list them (dot-files only for components that start with a dot), not resolved;
+   * `null` when more than `limit` match. Never rejects (an unreadable folder matches nothing).
+   */
+  expand(pattern: string, limit?: number): Promise<string[] | null>;
   /** The user's home folder (secret locations such as `~/.ssh` are under it). */
   home(): string;
 }

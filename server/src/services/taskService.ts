@@ -7,7 +7,7 @@ import type { AgentEvent } from '../../../protocol/agentEvent';
 import type { PermissionAsk, TaskView } from '../../../protocol/task';
 import { emptyUsage, addUsage } from '../domain/agentEvent';
 import { DomainError } from '../domain/errors';
-import { decidePermission, requestPaths, type PolicyConfig, type PolicyRequest } from '../domain/permissionPolicy';
+import { decidePermission, requestGlobs, requestPaths, type PolicyConfig, type PolicyRequest } from '../domain/permissionPolicy';
 import { localTenantId } from '../domain/storeSchema';
 import { turnWarnings } from '../domain/turnOutcome';
 import type { AgentRuntime, PermissionRequest, TurnResult, TurnTimeouts } from '../ports/agentRuntime';
@@ -193,6 +193,8 @@ export class TaskService {
       permission: req.permission, patterns: req.patterns, cwd: req.cwd || task.cwd, repoRoot: ctx.repoRoot, patternBase: ctx.patternBase,
       home: this.deps.paths.home(), ...(filepath ? { filepath } : {}), ...(workdir ? { commandCwd: workdir } : {}),
     };
+    const globs = requestGlobs(base, this.deps.policy);
+    if (globs.length) base.expanded = Object.fromEntries(await Promise.all(globs.map(async (g) => [g, await this.deps.paths.expand(g)] as const)));
     const paths = requestPaths(base, this.deps.policy);
     const resolved = Object.fromEntries(await Promise.all(paths.map(async (p) => [p, await this.deps.paths.resolve(p)] as const)));
     const verdict = decidePermission({ ...base, resolved }, this.deps.policy);

@@ -45,3 +45,16 @@ test('a link loop resolves outside everything, and home is what it was given', a
   assert.equal(await r.resolve(path.join(task, 'loop1', 'x')), loopPath);
   assert.equal(r.home(), '/home/someone');
 });
+
+test('a wildcard lists what the shell would pass (links included, dot-files only when asked, not resolved)', async () => {
+  writeFileSync(path.join(task, 'src', 'a.ts'), '');
+  writeFileSync(path.join(task, 'src', 'b.js'), '');
+  writeFileSync(path.join(task, 'src', '.hidden.ts'), '');
+  symlinkSync(path.join(outside, 'secret.txt'), path.join(task, 'src', 'c.ts'));
+  assert.deepEqual(await r.expand(`${task}/src/*.ts`), [path.join(task, 'src', 'a.ts'), path.join(task, 'src', 'c.ts')]);
+  assert.deepEqual(await r.expand(`${task}/src/.*.ts`), [path.join(task, 'src', '.hidden.ts')]);
+  assert.deepEqual(await r.expand(`${task}/src/[ab].*`), [path.join(task, 'src', 'a.ts'), path.join(task, 'src', 'b.js')]);
+  assert.deepEqual(await r.expand(`${task}/*/a.ts`), [path.join(task, 'src', 'a.ts')]);
+  assert.deepEqual(await r.expand(`${task}/nothing/*`), []);
+  assert.equal(await r.expand(`${task}/src/*`, 2), null, 'too many');
+});

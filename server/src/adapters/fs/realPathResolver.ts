@@ -18,6 +18,26 @@ export class RealPathResolver implements PathResolverPort {
     return this.homeDir;
   }
 
+  async expand(pattern: string, limit = 1000): Promise<string[] | null> {
+    let current = ['/'];
+    for (const part of pattern.split('/').filter(Boolean)) {
+      if (!/[*?[]/.test(part)) { current = current.map((d) => path.posix.join(d, part)); continue; }
+      const re = wildcardRegExp(part);
+      const next: string[] = [];
+      for (const dir of current) {
+        const names = await fs.readdir(dir).catch(() => [] as string[]);
+        for (const name of names) {
+          if (name.startsWith('.') && !part.startsWith('.')) continue;
+          if (re.test(name)) next.push(path.posix.join(dir, name));
+        }
+        if (next.length > limit) return null;
+      }
+      current = next;
+    }
+    const found = await Promise.all(current.map(async (p) => ((await fs.lstat(p).catch(() => undefined)) ? p : undefined)));
+    return found.filter((p): p is string => !!p).sort();
+  }
+
   async resolve(p: string): Promise<string> {
     const budget = { links: maxLinks };
     return (await this.walk('/', p.split('/'), budget)) ?? loopPath;
@@ -43,4 +63,23 @@ export class RealPathResolver implements PathResolverPort {
     }
     return cur;
   }
+}
+
+/** One path component of a shell wildcard as a regular expression (`*`, `?`, `[abc]`, `[!abc]`). */
+export function wildcardRegExp(part: string): RegExp {
+  let re = '';
+  for (let i = 0; i < part.length; i++) {
+    const c = part[i];
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const end = part.indexOf(']', i + 2);
+      if (end < 0) { re += '\\['; continue; }
+      let body = part.slice(i + 1, end);
+      if (body.startsWith('!')) body = `^${body.slice(1)}`;
+      re += `[${body.replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
 }

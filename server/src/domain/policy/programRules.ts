@@ -111,7 +111,7 @@ export const gitGlobalRisky: Readonly<Record<string, string>> = {
 /** Options of any git subcommand that write files or run programs. */
 const gitRisky: Record<string, string> = {
   '--output': writes, '--ext-diff': 'runs an external diff program', '--textconv': 'runs text conversion filters', '-O': runs, '--open-files-in-pager': runs,
-  '--exec': runs, '--upload-pack': runs, '--receive-pack': runs, '--config': 'changes configuration', '--edit': 'runs an editor', '-e': 'runs an editor', '--interactive': 'interactive', '-i': 'interactive', '--patch': 'interactive',
+  '--exec': runs, '--upload-pack': runs, '--receive-pack': runs, '--config': 'changes configuration', '--edit': 'runs an editor', '--interactive': 'runs an interactive program',
 };
 const diffish = {
   short: 'puswbRaMCBDz', shortValue: { U: 'text', l: 'text', S: 'text', G: 'text' },
