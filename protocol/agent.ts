@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { defineRequest } from './messages';
+import type { SandboxStatus } from './server';
 
 export interface AgentView {
   id: string;
@@ -13,6 +14,8 @@ export interface AgentView {
   maxConcurrency: number;
   /** Default model (`provider/model`), when the agent takes one. */
   model?: string;
+  /** Whether this agent's shell commands run in the OS sandbox, and why (not). */
+  sandbox: SandboxStatus;
   health: { running: number; successes: number; failures: number; consecutiveFailures: number; circuit: 'closed' | 'open'; lastError?: string };
 }
 
