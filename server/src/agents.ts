@@ -6,7 +6,9 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../../protocol/messages';
+import { sandboxModeSchema, type SandboxStatus } from '../../protocol/server';
 import { OpencodeAdapter } from './adapters/opencode/opencodeAdapter';
+import { BubblewrapSandbox, detectBubblewrap } from './adapters/sandbox/bubblewrap';
 import { knownModel, type OpencodeConfigInput, type ProviderConfig } from './adapters/opencode/home';
 import { startScriptedModel, type ScriptedModel } from './adapters/scriptedModel/scriptedModel';
 import { DomainError } from './domain/errors';
@@ -28,6 +30,8 @@ export const agentSettingsSchema = z.object({
   model: z.string().regex(/^[^/\s]+\/\S+$/, 'must be provider/model').optional(),
   timeouts: z.object({ idleMs: z.number().int().positive().optional(), turnMs: z.number().int().positive().optional(),
     unreachableMs: z.number().int().positive().optional(), permissionMs: z.number().int().positive().optional() }).strict().optional(),
+  /** The OS sandbox around agents' shell commands: `auto` (default) uses bubblewrap when it works here. */
+  sandbox: sandboxModeSchema.optional(),
 }).strict();
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
@@ -43,6 +47,7 @@ export class Agents {
   private demo?: ScriptedModel;
   private opencode?: OpencodeAdapter;
   private config?: OpencodeConfigInput;
+  private sandbox: SandboxStatus = { enabled: false, reason: 'The sandbox has not been checked yet.' };
 
   constructor(private readonly dataDir: string, private readonly settings: AgentSettings, private readonly logger: Logger) {}
 
@@ -63,14 +68,31 @@ export class Agents {
       const name = /^\{env:(.+)\}$/.exec(p.apiKey ?? '')?.[1];
       if (name && process.env[name]) env[name] = process.env[name]!;
     }
+    const detection = await detectBubblewrap({ mode: this.settings.sandbox ?? 'auto' });
+    let sandbox: BubblewrapSandbox | undefined;
+    this.sandbox = detection.status;
+    if (detection.bwrap && detection.bash) {
+      try {
+        sandbox = new BubblewrapSandbox(path.join(this.dataDir, 'agents', 'opencode', 'sandbox'), { bwrap: detection.bwrap, bash: detection.bash });
+      } catch (e) {
+        this.sandbox = { enabled: false, reason: `The sandbox could not be set up: ${e instanceof Error ? e.message : String(e)}` };
+      }
+    }
+    this.logger.info(`agents' command sandbox: ${this.sandbox.enabled ? 'on' : 'off'}: ${this.sandbox.reason}`);
     this.opencode = new OpencodeAdapter({
       dataDir: path.join(this.dataDir, 'agents', 'opencode'),
+      sandbox,
       models: this.config,
       binaryPath: this.settings.opencodePath,
       timeouts: this.settings.timeouts as Partial<TurnTimeouts> | undefined,
       env,
       log: (line) => this.logger.debug(`[opencode] ${line}`),
     });
+  }
+
+  /** Whether agents' shell commands run in the OS sandbox, and why (not). */
+  get sandboxStatus(): SandboxStatus {
+    return this.sandbox;
   }
 
   runtime(agent: string): AgentRuntime | undefined {

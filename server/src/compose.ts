@@ -93,6 +93,7 @@ export async function createRunServices(base: Services, opts: {
 }): Promise<RunServices> {
   const agents = new Agents(base.dataDir, opts.agentSettings, opts.logger);
   await agents.init();
+  base.status.setSandbox(agents.sandboxStatus);
   const git = new GitWorkspace();
   const newId = (prefix: string) => () => `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const tasks = new TaskService({
@@ -145,7 +146,7 @@ export async function createRunServices(base: Services, opts: {
   const agentViews = (): AgentView[] => agents.describe().map((a) => {
     const h = (base.store.read().agentHealth[a.id] ?? newAgentHealth()) as unknown as AgentHealth;
     const p = profiles.find((x) => x.id === a.id)!;
-    return { ...a, capabilities: p.capabilities, maxConcurrency: p.maxConcurrency,
+    return { ...a, capabilities: p.capabilities, maxConcurrency: p.maxConcurrency, sandbox: agents.sandboxStatus,
       health: { running: h.running, successes: h.successes, failures: h.failures, consecutiveFailures: h.consecutiveFailures, circuit: h.circuit, lastError: h.lastError } };
   });
   return {

@@ -30,9 +30,9 @@ export function agentItems(agents: AgentView[]): vscode.TreeItem[] {
     const item = new vscode.TreeItem(a.name, vscode.TreeItemCollapsibleState.None);
     item.id = a.id;
     const state = a.health.circuit === 'open' ? 'out of rotation' : a.health.running ? `running ${a.health.running}` : 'ready';
-    item.description = `${state} · ✓${a.health.successes} ✗${a.health.failures}`;
+    item.description = `${state} · ✓${a.health.successes} ✗${a.health.failures} · ${a.sandbox.enabled ? 'sandboxed' : 'not sandboxed'}`;
     item.iconPath = new vscode.ThemeIcon(a.health.circuit === 'open' ? 'warning' : 'hubot');
-    item.tooltip = new vscode.MarkdownString(`**${a.name}** (${a.id})\n\n${a.description}${a.model ? `\n\nModel: \`${a.model}\`` : ''}\n\nUp to ${a.maxConcurrency} tasks at once${a.health.lastError ? `\n\nLast error: ${a.health.lastError}` : ''}`);
+    item.tooltip = new vscode.MarkdownString(`**${a.name}** (${a.id})\n\n${a.description}${a.model ? `\n\nModel: \`${a.model}\`` : ''}\n\nUp to ${a.maxConcurrency} tasks at once\n\nSandboxed: ${a.sandbox.enabled ? 'yes' : 'no'}. ${a.sandbox.reason}${a.health.lastError ? `\n\nLast error: ${a.health.lastError}` : ''}`);
     item.contextValue = 'agent';
     return item;
   });

@@ -1,7 +1,7 @@
 /**
  * Health derivation: one rule, used by the server, the CLI and the team server alike.
  */
-import type { Health, ServerMode, ServerStatus, StoreStatus } from '../../../protocol/server';
+import type { Health, SandboxStatus, ServerMode, ServerStatus, StoreStatus } from '../../../protocol/server';
 
 export interface StatusInputs {
   version: string;
@@ -12,6 +12,8 @@ export interface StatusInputs {
   nowMs: number;
   dataDir: string;
   store: StoreStatus | null;
+  /** The agents' command sandbox, once known. */
+  sandbox?: SandboxStatus;
 }
 
 export function deriveHealth(store: StoreStatus | null): { health: Health; message: string } {
@@ -39,5 +41,6 @@ export function buildStatus(i: StatusInputs): ServerStatus {
     uptimeMs: Math.max(0, i.nowMs - i.startedAtMs),
     dataDir: i.dataDir,
     store: i.store ?? { kind: 'lowdb', path: '', schemaVersion: 0, state: 'ok' },
+    ...(i.sandbox ? { sandbox: i.sandbox } : {}),
   };
 }
