@@ -51,7 +51,7 @@ if (found) {
   console.log('[ensureSandbox] bubblewrap is missing: installing the Debian package `bubblewrap` with apt-get.');
   // A stale or empty package list makes `install` fail to find it; update first, within the same deadline.
   if (!run('apt-get', ['install', '-y', '--no-install-recommends', 'bubblewrap'])) {
-    run('apt-get', ['update']) && run('apt-get', ['install', '-y', '--no-install-recommends', 'bubblewrap']);
+    if (run('apt-get', ['update'])) run('apt-get', ['install', '-y', '--no-install-recommends', 'bubblewrap']);
   }
   const now = findBwrap();
   console.log(now ? `[ensureSandbox] installed: ${now}` : '[ensureSandbox] bubblewrap could not be installed; the sandbox tests will fail in CI and skip elsewhere.');
