@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { defineRequest } from './messages';
+import type { SandboxStatus } from './server';
 
 /**
  * Whether an agent can start at all, apart from how well it does (health). `checking`: not known yet (the
@@ -31,6 +32,8 @@ export interface AgentView {
   maxConcurrency: number;
   /** Default model (`provider/model`), when the agent takes one. */
   model?: string;
+  /** Whether this agent's shell commands run in the OS sandbox, and why (not). */
+  sandbox: SandboxStatus;
   health: { running: number; successes: number; failures: number; consecutiveFailures: number; circuit: 'closed' | 'open'; lastError?: string };
   availability: AgentAvailability;
 }

@@ -15,7 +15,7 @@ export interface OrchestratorConfig {
   dataDir: string;
   maxRestarts: number;
   /** Passed to the server as-is; the server validates them and names what is wrong. */
-  agents: { opencodePath?: string; model?: string; providers?: unknown[] };
+  agents: { opencodePath?: string; model?: string; providers?: unknown[]; sandbox?: string };
 }
 
 const section = 'orchestrator';
@@ -31,6 +31,7 @@ export function readConfig(): OrchestratorConfig {
       opencodePath: c.get<string>('opencode.path', '').trim() || undefined,
       model: c.get<string>('opencode.model', '').trim() || undefined,
       providers: (c.get<unknown[]>('opencode.providers', []) ?? []).length ? c.get<unknown[]>('opencode.providers') : undefined,
+      sandbox: c.get<string>('agents.sandbox', 'auto'),
     },
   };
 }

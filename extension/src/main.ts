@@ -54,6 +54,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     tasks: () => trees.sessions.all(),
     sessions: () => trees.sessions.allSessions(),
     agents: () => trees.agents.getChildren().map((i) => String(i.label)),
+    agentRows: () => trees.agents.getChildren().map((i) => ({
+      label: String(i.label),
+      description: String(i.description ?? ''),
+      tooltip: typeof i.tooltip === 'string' ? i.tooltip : i.tooltip?.value ?? '',
+    })),
     onDidUpdateTask: c.onDidUpdateTask,
     extensionHostPid: process.pid,
   };

@@ -8,7 +8,9 @@ import { z } from 'zod';
 import { describeIssues } from '../../protocol/messages';
 import type { AgentAvailability } from '../../protocol/agent';
 import { probeOpencode } from './adapters/opencode/binary';
+import { sandboxModeSchema, type SandboxStatus } from '../../protocol/server';
 import { OpencodeAdapter } from './adapters/opencode/opencodeAdapter';
+import { BubblewrapSandbox, detectBubblewrap } from './adapters/sandbox/bubblewrap';
 import { knownModel, type OpencodeConfigInput, type ProviderConfig } from './adapters/opencode/home';
 import { startScriptedModel, type ScriptedModel } from './adapters/scriptedModel/scriptedModel';
 import { initialAvailability, isFatalStartFailure, nextAvailability, type AvailabilityEvent } from './domain/agentAvailability';
@@ -31,6 +33,8 @@ export const agentSettingsSchema = z.object({
   model: z.string().regex(/^[^/\s]+\/\S+$/, 'must be provider/model').optional(),
   timeouts: z.object({ idleMs: z.number().int().positive().optional(), turnMs: z.number().int().positive().optional(),
     unreachableMs: z.number().int().positive().optional(), permissionMs: z.number().int().positive().optional() }).strict().optional(),
+  /** The OS sandbox around agents' shell commands: `auto` (default) uses bubblewrap when it works here. */
+  sandbox: sandboxModeSchema.optional(),
 }).strict();
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
@@ -59,6 +63,7 @@ export class Agents {
   private availability: AgentAvailability = initialAvailability(Date.now());
   private probing?: Promise<void>;
   private readonly availabilityListeners = new Set<() => void>();
+  private sandbox: SandboxStatus = { enabled: false, reason: 'The sandbox has not been checked yet.' };
 
   constructor(private readonly dataDir: string, private readonly settings: AgentSettings, private readonly logger: Logger) {}
 
@@ -116,8 +121,20 @@ export class Agents {
       const name = /^\{env:(.+)\}$/.exec(p.apiKey ?? '')?.[1];
       if (name && process.env[name]) env[name] = process.env[name]!;
     }
+    const detection = await detectBubblewrap({ mode: this.settings.sandbox ?? 'auto' });
+    let sandbox: BubblewrapSandbox | undefined;
+    this.sandbox = detection.status;
+    if (detection.bwrap && detection.bash) {
+      try {
+        sandbox = new BubblewrapSandbox(path.join(this.dataDir, 'agents', 'opencode', 'sandbox'), { bwrap: detection.bwrap, bash: detection.bash });
+      } catch (e) {
+        this.sandbox = { enabled: false, reason: `The sandbox could not be set up: ${e instanceof Error ? e.message : String(e)}` };
+      }
+    }
+    this.logger.info(`agents' command sandbox: ${this.sandbox.enabled ? 'on' : 'off'}: ${this.sandbox.reason}`);
     this.opencode = new OpencodeAdapter({
       dataDir: path.join(this.dataDir, 'agents', 'opencode'),
+      sandbox,
       models: this.config,
       binaryPath: this.settings.opencodePath,
       // A start that misses this deadline is a fatal start failure (the user is asked), so it is generous:
@@ -158,6 +175,11 @@ export class Agents {
       cancel: (taskId) => inner.cancel(taskId),
       dispose: () => inner.dispose(),
     };
+  }
+
+  /** Whether agents' shell commands run in the OS sandbox, and why (not). */
+  get sandboxStatus(): SandboxStatus {
+    return this.sandbox;
   }
 
   runtime(agent: string): AgentRuntime | undefined {

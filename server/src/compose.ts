@@ -116,6 +116,7 @@ export async function createRunServices(base: Services, opts: {
   base.status.setAgents(statusAgents());
   agents.onDidChangeAvailability(() => base.status.setAgents(statusAgents()));
   void agents.probe().catch((e: unknown) => opts.logger.warn(`probing OpenCode failed: ${String(e)}`));
+  base.status.setSandbox(agents.sandboxStatus);
   const git = new GitWorkspace();
   const newId = (prefix: string) => () => `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const tasks = new TaskService({
@@ -180,7 +181,7 @@ export async function createRunServices(base: Services, opts: {
   const agentViews = (): AgentView[] => agents.describe().map((a) => {
     const h = (base.store.read().agentHealth[a.id] ?? newAgentHealth()) as unknown as AgentHealth;
     const p = profiles.find((x) => x.id === a.id)!;
-    return { ...a, capabilities: p.capabilities, maxConcurrency: p.maxConcurrency,
+    return { ...a, capabilities: p.capabilities, maxConcurrency: p.maxConcurrency, sandbox: agents.sandboxStatus,
       health: { running: h.running, successes: h.successes, failures: h.failures, consecutiveFailures: h.consecutiveFailures, circuit: h.circuit, lastError: h.lastError },
       availability: agents.availabilityOf(a.id)! };
   });

@@ -1,7 +1,7 @@
 /**
  * Health derivation: one rule, used by the server, the CLI and the team server alike.
  */
-import type { Health, ServerMode, ServerStatus, StoreStatus } from '../../../protocol/server';
+import type { Health, SandboxStatus, ServerMode, ServerStatus, StoreStatus } from '../../../protocol/server';
 
 export type AgentStatus = ServerStatus['agents'][number];
 
@@ -18,6 +18,8 @@ export interface StatusInputs {
   writeFault?: string;
   /** Agents' availability; default none. */
   agents?: readonly AgentStatus[];
+  /** The agents' command sandbox, once known. */
+  sandbox?: SandboxStatus;
 }
 
 /** Store problems first (they stop all writes), then agents that cannot start (they stop all work). */
@@ -52,5 +54,6 @@ export function buildStatus(i: StatusInputs): ServerStatus {
     dataDir: i.dataDir,
     store: i.store ?? { kind: 'lowdb', path: '', schemaVersion: 0, state: 'ok' },
     agents: [...(i.agents ?? [])],
+    ...(i.sandbox ? { sandbox: i.sandbox } : {}),
   };
 }

@@ -16,6 +16,7 @@ import type { WorkspacePort } from '../ports/workspace';
 import { SessionRecords, type StoredTask } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
+import type { PathResolverPort } from '../ports/pathResolver';
 import { TaskService } from './taskService';
 
 class MemoryStore implements StorePort {
@@ -30,6 +31,8 @@ class MemoryStore implements StorePort {
   }
 }
 
+/** Paths are taken as written (no symlinks in these tests). */
+const identityPaths: PathResolverPort = { resolve: async (p) => p, expand: async () => [], home: () => '/home/user' };
 const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 const immediate: Executor = { add: (job) => void job(), load: 0, onIdle: async () => undefined };
 
@@ -49,6 +52,8 @@ function workspace(calls: string[]): WorkspacePort {
     dirtyFiles: async () => [],
     applyPatch: async () => undefined,
     abortMerge: async (dir) => { calls.push(`abortMerge ${dir}`); },
+    resolveRef: async () => null,
+    deleteBranches: async () => [],
   };
 }
 
@@ -104,7 +109,7 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
   const requeued = await second.sessions.recover();
   const tasks = new TaskService({
     store: next, transcripts: {} as TranscriptPort, workspace: workspace([]), runtime: () => undefined as AgentRuntime | undefined, checkModel: () => undefined,
-    publish: () => undefined, askUser: async () => 'deny', newId: () => 'x', now: () => new Date(0), logger: quiet,
+    publish: () => undefined, askUser: async () => 'deny', newId: () => 'x', now: () => new Date(0), logger: quiet, paths: identityPaths,
   });
   const failedRuns = await tasks.recoverInterrupted();
 

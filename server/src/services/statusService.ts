@@ -1,7 +1,7 @@
 /**
  * Owns the server's identity and health; publishes a full snapshot whenever it changes.
  */
-import type { ServerMode, ServerStatus } from '../../../protocol/server';
+import type { SandboxStatus, ServerMode, ServerStatus } from '../../../protocol/server';
 import { buildStatus, type AgentStatus } from '../domain/status';
 import type { StorePort } from '../ports/store';
 
@@ -21,6 +21,7 @@ export class StatusService {
   private loaded = false;
   private fault?: string;
   private agents: AgentStatus[] = [];
+  private sandbox?: SandboxStatus;
   private readonly now: () => number;
 
   constructor(private readonly deps: StatusServiceDeps) {
@@ -54,8 +55,15 @@ export class StatusService {
     if (this.loaded) this.publish();
   }
 
+  /** Records the agents' command sandbox state (known once the agents are composed) and publishes. */
+  setSandbox(sandbox: SandboxStatus): void {
+    this.sandbox = sandbox;
+    this.publish();
+  }
+
   get(): ServerStatus {
     return buildStatus({
+      sandbox: this.sandbox,
       version: this.deps.version,
       pid: this.deps.pid ?? 0,
       node: this.deps.node ?? '',

@@ -17,6 +17,7 @@ import type { WorkspacePort } from '../ports/workspace';
 import { SessionRecords, type StoredTask } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
+import type { PathResolverPort } from '../ports/pathResolver';
 import { TaskService } from './taskService';
 
 const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
@@ -35,13 +36,15 @@ class MemoryStore implements StorePort {
   }
 }
 
+/** Paths are taken as written (no symlinks in these tests). */
+const identityPaths: PathResolverPort = { resolve: async (p) => p, expand: async () => [], home: () => '/home/user' };
 const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 const immediate: Executor = { add: (job) => void job(), load: 0, onIdle: async () => undefined };
 const ws: WorkspacePort = {
   assertRepo: async (cwd) => ({ root: cwd, head: 'base' }), headCommit: async () => 'base', branchExists: async () => true,
   createBranch: async () => undefined, addWorktree: async () => undefined, removeWorktree: async () => undefined, resetWorktree: async () => undefined,
   commitAll: async () => 'c1', merge: async () => ({ ok: true }), changedFiles: async () => [], diff: async () => '', dirtyFiles: async () => [],
-  applyPatch: async () => undefined, abortMerge: async () => undefined,
+  applyPatch: async () => undefined, abortMerge: async () => undefined, resolveRef: async () => null, deleteBranches: async () => [],
 };
 const usage = { inputTokens: 1, outputTokens: 1, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 };
 const ok: TurnResult = { status: 'succeeded', stopReason: 'end_turn', summary: 'done', usage, diff: [], durationMs: 1, lastSeq: 1 };
@@ -115,7 +118,7 @@ test('a transcript that cannot be written stops the turn and fails it as write_f
   const published: string[] = [];
   const tasks = new TaskService({
     store, transcripts: failing, workspace: ws, runtime: () => runtime, checkModel: () => undefined,
-    publish: (u) => { if (u.event) published.push(u.event.key); }, askUser: async () => 'deny', newId: () => 'r1', now: () => new Date(0), logger: quiet,
+    publish: (u) => { if (u.event) published.push(u.event.key); }, askUser: async () => 'deny', newId: () => 'r1', now: () => new Date(0), logger: quiet, paths: identityPaths,
   });
   const { done } = await tasks.run({ agent: 'opencode', cwd: '/repo', prompt: 'go' });
   const result = await done;
