@@ -3,6 +3,25 @@
  */
 import { z } from 'zod';
 import { defineRequest } from './messages';
+import type { SandboxStatus } from './server';
+
+/**
+ * Whether an agent can start at all, apart from how well it does (health). `checking`: not known yet (the
+ * start-up probe is running); `ready`: its runtime started once, or the probe (binary resolved,
+ * `--version` answered) passed; `unavailable`: a fatal start failure (`not_installed`, `start_failed`)
+ * that retrying will not fix. An unavailable agent takes no task: sessions that need it wait in
+ * `awaiting_approval` with the reason, and no attempt is counted.
+ */
+export interface AgentAvailability {
+  state: 'checking' | 'ready' | 'unavailable';
+  reason?: 'not_installed' | 'start_failed';
+  /** One human sentence: what is wrong and what to do (set orchestrator.opencode.path, install the platform build). */
+  message?: string;
+  /** The setting that fixes it, e.g. `orchestrator.opencode.path`. */
+  setting?: string;
+  /** When the state was reached (ISO 8601). */
+  since: string;
+}
 
 export interface AgentView {
   id: string;
@@ -13,8 +32,11 @@ export interface AgentView {
   maxConcurrency: number;
   /** Default model (`provider/model`), when the agent takes one. */
   model?: string;
+  /** Whether this agent's shell commands run in the OS sandbox, and why (not). */
+  sandbox: SandboxStatus;
   health: { running: number; successes: number; failures: number; consecutiveFailures: number; circuit: 'closed' | 'open'; lastError?: string };
+  availability: AgentAvailability;
 }
 
-/** `agent/list` (client → server): registered agents with health. */
+/** `agent/list` (client → server): registered agents with health and availability. */
 export const agentList = defineRequest<AgentView[]>()('agent/list', 'clientToServer', z.object({}).strict());

@@ -2,6 +2,7 @@
  * `server/*`: health and identity of the orchestrator server process.
  */
 import { z } from 'zod';
+import type { AgentAvailability } from './agent';
 import { defineNotification, defineRequest } from './messages';
 
 export type Health = 'starting' | 'ok' | 'degraded' | 'error';
@@ -21,6 +22,22 @@ export interface StoreStatus {
   backupPath?: string;
 }
 
+/**
+ * Whether agents' shell commands run inside an OS sandbox (bubblewrap on Linux) in which only the task's
+ * folder and a private temp folder are writable. Detected once when the agents are composed.
+ */
+export interface SandboxStatus {
+  enabled: boolean;
+  /** One human sentence: the mechanism when enabled, otherwise why not and what would enable it. */
+  reason: string;
+}
+
+export const sandboxStatusSchema = z.object({ enabled: z.boolean(), reason: z.string().min(1) }).strict();
+
+/** `auto` (default): sandbox when the machine has a working bubblewrap; `off`: never. */
+export const sandboxModeSchema = z.enum(['auto', 'off']);
+export type SandboxMode = z.infer<typeof sandboxModeSchema>;
+
 export interface ServerStatus {
   health: Health;
   /** One human sentence summarising the health. */
@@ -33,6 +50,10 @@ export interface ServerStatus {
   uptimeMs: number;
   dataDir: string;
   store: StoreStatus;
+  /** Whether each agent can start; an `unavailable` one makes the health `degraded` and the message say why. */
+  agents: { id: string; name: string; availability: AgentAvailability }[];
+  /** The agents' command sandbox; absent until the agents are composed (read-only CLI commands never are). */
+  sandbox?: SandboxStatus;
 }
 
 export const serverStatusParams = z.object({
@@ -47,7 +68,7 @@ export const serverStatusParams = z.object({
 export const serverStatus = defineRequest<ServerStatus>()('server/status', 'clientToServer', serverStatusParams);
 
 /**
- * `server/didChangeStatus` (server → client): pushed after `initialized` and whenever the health or
- * store state changes. Params are the full status snapshot (never a delta).
+ * `server/didChangeStatus` (server → client): pushed after `initialized` and whenever the health, the
+ * store state or an agent's availability changes. Params are the full status snapshot (never a delta).
  */
 export const serverDidChangeStatus = defineNotification('server/didChangeStatus', 'serverToClient', z.custom<ServerStatus>());

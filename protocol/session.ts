@@ -26,7 +26,8 @@ export interface SessionTaskView {
   branch?: string;
   /** The agent turn (see `task/get`, `task/transcript`) of the latest attempt. */
   runId?: string;
-  result?: { summary: string; changedFiles: string[]; usage: UsageTotals; error?: string };
+  /** `warnings`: why a succeeded task is not a plain success (a writing task that changed no files, writes denied). */
+  result?: { summary: string; changedFiles: string[]; usage: UsageTotals; error?: string; warnings?: string[] };
   lastError?: string;
   startedAt?: number;
   finishedAt?: number;
@@ -69,13 +70,44 @@ export interface SessionView {
 
 const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,160}$/, 'must be an id');
 
+/**
+ * Why `p` is not a path (or glob) inside the repository, or undefined when it is one. A lease path is
+ * relative to the repository root, uses `/` (a `\\` counts as one), and never climbs out: no absolute
+ * path, no drive letter, no `~`, no `..` segment, no NUL.
+ */
+export function repoPathProblem(p: string): string | undefined {
+  const shown = JSON.stringify(p.length > 80 ? `${p.slice(0, 80)}…` : p);
+  if (p.includes('\0')) return `${shown} contains a NUL character`;
+  const s = p.trim().replace(/\\/g, '/');
+  if (s.startsWith('/')) return `${shown} is an absolute path; give a path relative to the repository root`;
+  if (/^[A-Za-z]:/.test(s)) return `${shown} is an absolute path (a drive letter); give a path relative to the repository root`;
+  if (s.startsWith('~')) return `${shown} starts with "~" (a home folder); give a path relative to the repository root`;
+  if (s.split('/').includes('..')) return `${shown} climbs out of the repository with ".."`;
+  if (!normalRepoPath(s)) return `${shown} names no file inside the repository (use "**" for all of it)`;
+  return undefined;
+}
+
+/** `./a//b` → `a/b`, backslashes → `/` (a trailing `/`, meaning a folder, is kept). Check with `repoPathProblem` first. */
+export function normalRepoPath(p: string): string {
+  const s = p.trim().replace(/\\/g, '/');
+  const dir = s.endsWith('/');
+  const parts = s.split('/').filter((x) => x && x !== '.');
+  return parts.length ? `${parts.join('/')}${dir ? '/' : ''}` : '';
+}
+
+/** A lease path or glob inside the repository (see `repoPathProblem`), normalised. */
+export const repoPath = z.string().trim().min(1, 'must not be empty').max(500).superRefine((p, ctx) => {
+  const problem = repoPathProblem(p);
+  if (problem) ctx.addIssue({ code: 'custom', message: `must be a path inside the repository: ${problem}` });
+}).transform(normalRepoPath);
+
 /** A task as a planner (or the user editing a plan) writes it. Validated again by the server's plan rules. */
 export const planTaskInput = z.object({
   id: z.string(),
   title: z.string(),
   prompt: z.string(),
   dependsOn: z.array(z.string()).optional(),
-  expectedFiles: z.array(z.string()).optional(),
+  expectedFiles: z.array(repoPath).optional(),
   capabilities: z.array(z.string()).optional(),
   estimate: z.object({ tokens: z.number(), minutes: z.number() }).strict().optional(),
   mode: z.enum(['write', 'read']).optional(),

@@ -22,6 +22,14 @@ export interface TaskError {
   stderrTail?: string;
 }
 
+/** A permission request that was denied during a turn (by the policy, the user, or a deadline). */
+export interface DeniedPermission {
+  permission: string;
+  patterns: string[];
+  /** Why: the policy's reason, or who denied it. */
+  reason: string;
+}
+
 /** What clients see of a task. */
 export interface TaskView {
   id: string;
@@ -42,6 +50,13 @@ export interface TaskView {
   summary?: string;
   diff?: TaskFileChange[];
   error?: TaskError;
+  /** Permission requests denied so far, oldest first (at most 50 kept). */
+  denied?: DeniedPermission[];
+  /**
+   * Set when the turn ended `succeeded` but is not a plain success: every write was denied and nothing
+   * changed, or requests were denied. Clients show them next to the state.
+   */
+  warnings?: string[];
 }
 
 export const agentIds = ['opencode'] as const;

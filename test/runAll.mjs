@@ -1,7 +1,7 @@
 // `npm test`: every layer in order, each with a deadline, each summary printed, then one closing line
 // `N passed, N failed` over all layers. Exit 1 on any failure.  Usage: node test/runAll.mjs [layer…]
 // Layers: typecheck lint build unit integration vscode e2e (checks count as one test each).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,6 +76,9 @@ if (unknown.length) { console.error(`unknown layer(s): ${unknown.join(', ')}; kn
 let names = wanted.length ? wanted : Object.keys(layers);
 // Integration, VS Code and e2e layers run the bundles: build first when only they were asked for.
 if (wanted.length && names.some((n) => ['integration', 'vscode', 'e2e'].includes(n)) && !names.includes('build')) names = ['build', ...names];
+
+// The sandbox tests (unit and integration) need bubblewrap: install it where we can, or say why not.
+if (names.some((n) => ['unit', 'integration'].includes(n))) spawnSync(process.execPath, [path.join(root, 'tools', 'ensureSandbox.mjs')], { stdio: 'inherit', timeout: 6 * 60_000 });
 
 const t0 = Date.now();
 const results = [];

@@ -22,6 +22,8 @@ export interface OrchestratorApi {
   sessions(): SessionView[];
   /** Names the Agents view shows. */
   agents(): string[];
+  /** The Agents view's rows as shown: label, description and tooltip text. */
+  agentRows(): { label: string; description: string; tooltip: string }[];
   onDidUpdateTask: vscode.Event<TaskView>;
   extensionHostPid: number;
 }

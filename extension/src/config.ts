@@ -2,7 +2,8 @@
  * The only caller of `getConfiguration`. Typed getters plus a change event.
  * How to add a setting: (1) declare it in package.json `contributes.configuration`, (2) add a getter
  * here, (3) pass it to the server in `client.ts` initializationOptions if the server needs it,
- * (4) document it in CHANGELOG.md.
+ * (4) document it in CHANGELOG.md. A change to any `orchestrator.*` setting restarts the server
+ * (views/agentNotifications.ts), so the server only reads settings at `initialize`.
  */
 import * as vscode from 'vscode';
 
@@ -14,7 +15,7 @@ export interface OrchestratorConfig {
   dataDir: string;
   maxRestarts: number;
   /** Passed to the server as-is; the server validates them and names what is wrong. */
-  agents: { opencodePath?: string; model?: string; providers?: unknown[] };
+  agents: { opencodePath?: string; model?: string; providers?: unknown[]; sandbox?: string };
 }
 
 const section = 'orchestrator';
@@ -30,6 +31,7 @@ export function readConfig(): OrchestratorConfig {
       opencodePath: c.get<string>('opencode.path', '').trim() || undefined,
       model: c.get<string>('opencode.model', '').trim() || undefined,
       providers: (c.get<unknown[]>('opencode.providers', []) ?? []).length ? c.get<unknown[]>('opencode.providers') : undefined,
+      sandbox: c.get<string>('agents.sandbox', 'auto'),
     },
   };
 }

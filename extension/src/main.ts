@@ -8,6 +8,7 @@ import type { OrchestratorApi } from './api';
 import { registerCommands } from './commands/registry';
 import { Ctx } from './ctx';
 import { agentItems, registerTrees } from './views/trees';
+import { createAgentNotifications, restartOnSettingsChange } from './views/agentNotifications';
 import { createStatusItem } from './views/statusItem';
 import { DashboardPanels } from './webviews/dashboardPanel';
 
@@ -18,7 +19,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   ctx = new Ctx(context);
   const dashboard = new DashboardPanels(ctx);
   const trees = registerTrees();
-  context.subscriptions.push(ctx, dashboard, createStatusItem(ctx), ...trees.disposables, ...registerCommands(ctx, dashboard, (id) => trees.sessions.removeSession(id)));
+  context.subscriptions.push(ctx, dashboard, createStatusItem(ctx), createAgentNotifications(ctx), restartOnSettingsChange(ctx), ...trees.disposables, ...registerCommands(ctx, dashboard, (id) => trees.sessions.removeSession(id)));
   let activationMs = 0;
   try {
     await ctx.start();
@@ -53,6 +54,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     tasks: () => trees.sessions.all(),
     sessions: () => trees.sessions.allSessions(),
     agents: () => trees.agents.getChildren().map((i) => String(i.label)),
+    agentRows: () => trees.agents.getChildren().map((i) => ({
+      label: String(i.label),
+      description: String(i.description ?? ''),
+      tooltip: typeof i.tooltip === 'string' ? i.tooltip : i.tooltip?.value ?? '',
+    })),
     onDidUpdateTask: c.onDidUpdateTask,
     extensionHostPid: process.pid,
   };

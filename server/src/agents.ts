@@ -6,11 +6,16 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../../protocol/messages';
+import type { AgentAvailability } from '../../protocol/agent';
+import { probeOpencode } from './adapters/opencode/binary';
+import { sandboxModeSchema, type SandboxStatus } from '../../protocol/server';
 import { OpencodeAdapter } from './adapters/opencode/opencodeAdapter';
+import { BubblewrapSandbox, detectBubblewrap } from './adapters/sandbox/bubblewrap';
 import { knownModel, type OpencodeConfigInput, type ProviderConfig } from './adapters/opencode/home';
 import { startScriptedModel, type ScriptedModel } from './adapters/scriptedModel/scriptedModel';
+import { initialAvailability, isFatalStartFailure, nextAvailability, type AvailabilityEvent } from './domain/agentAvailability';
 import { DomainError } from './domain/errors';
-import type { AgentRuntime, TurnTimeouts } from './ports/agentRuntime';
+import { AgentError, type AgentRuntime, type TurnTimeouts } from './ports/agentRuntime';
 import type { Logger } from './ports/logger';
 
 export const providerSchema = z.object({
@@ -28,10 +33,18 @@ export const agentSettingsSchema = z.object({
   model: z.string().regex(/^[^/\s]+\/\S+$/, 'must be provider/model').optional(),
   timeouts: z.object({ idleMs: z.number().int().positive().optional(), turnMs: z.number().int().positive().optional(),
     unreachableMs: z.number().int().positive().optional(), permissionMs: z.number().int().positive().optional() }).strict().optional(),
+  /** The OS sandbox around agents' shell commands: `auto` (default) uses bubblewrap when it works here. */
+  sandbox: sandboxModeSchema.optional(),
 }).strict();
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
 export const demoModelId = 'demo/scripted';
+
+/** The `provider/model` names a settings object offers (the demo model when no provider is configured). */
+export function configuredModels(settings: Pick<AgentSettings, 'providers'>): string[] {
+  if (!settings.providers?.length) return [demoModelId];
+  return settings.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
+}
 
 export function parseAgentSettings(raw: unknown): AgentSettings {
   const r = agentSettingsSchema.safeParse(raw ?? {});
@@ -39,12 +52,57 @@ export function parseAgentSettings(raw: unknown): AgentSettings {
   return r.data;
 }
 
+/** The setting that fixes OpenCode's fatal start failures. */
+export const opencodePathSetting = 'orchestrator.opencode.path';
+
 export class Agents {
   private demo?: ScriptedModel;
   private opencode?: OpencodeAdapter;
+  private tracked?: AgentRuntime;
   private config?: OpencodeConfigInput;
+  private availability: AgentAvailability = initialAvailability(Date.now());
+  private probing?: Promise<void>;
+  private readonly availabilityListeners = new Set<() => void>();
+  private sandbox: SandboxStatus = { enabled: false, reason: 'The sandbox has not been checked yet.' };
 
   constructor(private readonly dataDir: string, private readonly settings: AgentSettings, private readonly logger: Logger) {}
+
+  /** Called whenever an agent's availability changes (for the server status). */
+  onDidChangeAvailability(listener: () => void): () => void {
+    this.availabilityListeners.add(listener);
+    return () => this.availabilityListeners.delete(listener);
+  }
+
+  /** OpenCode's availability (protocol `AgentAvailability`). */
+  availabilityOf(agent: string): AgentAvailability | undefined {
+    return agent === 'opencode' && this.config ? this.availability : undefined;
+  }
+
+  private observe(e: AvailabilityEvent): void {
+    const next = nextAvailability(this.availability, e);
+    if (next === this.availability) return;
+    this.availability = next;
+    if (next.state === 'unavailable') this.logger.error(`OpenCode is unavailable (${next.reason}): ${next.message}`);
+    else this.logger.info(`OpenCode is ${next.state}`);
+    for (const l of this.availabilityListeners) l();
+  }
+
+  /**
+   * The cheap probe: resolve the binary and run `--version` (deadline 30 s). Concurrent calls share one
+   * probe. Run at start and again before work that needs an agent which was unavailable.
+   */
+  probe(): Promise<void> {
+    this.probing ??= (async () => {
+      const r = await probeOpencode({ explicitPath: this.settings.opencodePath, home: path.join(this.dataDir, 'agents', 'opencode', 'probe-home') });
+      const nowMs = Date.now();
+      if (r.ok) this.observe({ type: 'probe_passed', nowMs });
+      else if (r.reason === 'inconclusive') {
+        this.logger.warn(`OpenCode probe: ${r.message}`);
+        this.observe({ type: 'inconclusive', nowMs });
+      } else this.observe({ type: 'fatal', reason: r.reason, message: r.message, setting: opencodePathSetting, nowMs });
+    })().finally(() => (this.probing = undefined));
+    return this.probing;
+  }
 
   /** Starts the demo model when needed and builds the adapters (does not start OpenCode). */
   async init(): Promise<void> {
@@ -63,18 +121,69 @@ export class Agents {
       const name = /^\{env:(.+)\}$/.exec(p.apiKey ?? '')?.[1];
       if (name && process.env[name]) env[name] = process.env[name]!;
     }
+    const detection = await detectBubblewrap({ mode: this.settings.sandbox ?? 'auto' });
+    let sandbox: BubblewrapSandbox | undefined;
+    this.sandbox = detection.status;
+    if (detection.bwrap && detection.bash) {
+      try {
+        sandbox = new BubblewrapSandbox(path.join(this.dataDir, 'agents', 'opencode', 'sandbox'), { bwrap: detection.bwrap, bash: detection.bash });
+      } catch (e) {
+        this.sandbox = { enabled: false, reason: `The sandbox could not be set up: ${e instanceof Error ? e.message : String(e)}` };
+      }
+    }
+    this.logger.info(`agents' command sandbox: ${this.sandbox.enabled ? 'on' : 'off'}: ${this.sandbox.reason}`);
     this.opencode = new OpencodeAdapter({
       dataDir: path.join(this.dataDir, 'agents', 'opencode'),
+      sandbox,
       models: this.config,
       binaryPath: this.settings.opencodePath,
+      // A start that misses this deadline is a fatal start failure (the user is asked), so it is generous:
+      // on a loaded machine `opencode serve` has taken more than 30 s to print its listening line.
+      startTimeoutMs: 90_000,
       timeouts: this.settings.timeouts as Partial<TurnTimeouts> | undefined,
       env,
       log: (line) => this.logger.debug(`[opencode] ${line}`),
     });
+    this.tracked = this.track(this.opencode);
+  }
+
+  /**
+   * The runtime with availability tracking: a turn that reached the agent (it has an agent session) proves
+   * it started; a fatal start failure (`not_installed`, `start_failed`) makes it unavailable at once.
+   */
+  private track(inner: AgentRuntime): AgentRuntime {
+    const fatal = (reason: string | undefined, message: string) => {
+      if (isFatalStartFailure(reason)) this.observe({ type: 'fatal', reason, message, setting: opencodePathSetting, nowMs: Date.now() });
+    };
+    return {
+      id: inner.id,
+      start: async () => {
+        try {
+          await inner.start();
+          this.observe({ type: 'started', nowMs: Date.now() });
+        } catch (e) {
+          if (e instanceof AgentError) fatal(e.reason, e.message);
+          throw e;
+        }
+      },
+      prompt: async (req, onEvent) => {
+        const r = await inner.prompt(req, onEvent);
+        if (r.error && isFatalStartFailure(r.error.reason)) fatal(r.error.reason, r.error.message);
+        else if (r.agentSessionId) this.observe({ type: 'started', nowMs: Date.now() });
+        return r;
+      },
+      cancel: (taskId) => inner.cancel(taskId),
+      dispose: () => inner.dispose(),
+    };
+  }
+
+  /** Whether agents' shell commands run in the OS sandbox, and why (not). */
+  get sandboxStatus(): SandboxStatus {
+    return this.sandbox;
   }
 
   runtime(agent: string): AgentRuntime | undefined {
-    return agent === 'opencode' ? this.opencode : undefined;
+    return agent === 'opencode' ? this.tracked : undefined;
   }
 
   get opencodeAdapter(): OpencodeAdapter | undefined {
@@ -100,8 +209,7 @@ export class Agents {
   checkModel(agent: string, model: string): string | undefined {
     if (agent !== 'opencode' || !this.config) return `agent ${agent} takes no model`;
     if (knownModel(this.config, model)) return undefined;
-    const known = this.config.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
-    return `unknown model ${JSON.stringify(model)}; configured models: ${known.join(', ')}`;
+    return `unknown model ${JSON.stringify(model)}; configured models: ${configuredModels(this.config).join(', ')}`;
   }
 
   async dispose(): Promise<void> {

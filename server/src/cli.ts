@@ -1,64 +1,60 @@
 /**
- * The headless CLI (`orchestrator`). It builds the same services as the spawned server.
- *   orchestrator status [--data-dir D] [--json]
+ * The headless CLI (`orchestrator`). It builds the same services as the spawned server. Commands, their
+ * options and help are in `cliArgs.ts`; the config file in `cliConfig.ts`.
+ * Exit codes: 0 done, 1 failed, 2 bad input (usage, config), 3 waiting for the user, 4 data folder in use.
  */
-import { createLogger, stderrSink } from './adapters/lspLogger';
 import path from 'node:path';
+import { createLogger, stderrSink } from './adapters/lspLogger';
+import { CliUsageError, commandHelp, generalHelp, listValue, parseCommandLine, positiveInt, stringValue, type ParsedValues } from './cliArgs';
+import { agentSettingsOf, allowedProgramSchema, checkModelChoice, demoNotice, loadCliConfig, type LoadedConfig } from './cliConfig';
 import { runTask } from './cliRun';
-import { listSessions, resumeSession, runSession } from './cliSession';
+import { listSessions, resumeSession, runSession, type SessionArgs } from './cliSession';
 import { createServices } from './compose';
-import { argValue, defaultDataDir } from './dataDir';
+import { defaultDataDir } from './dataDir';
+import { DomainError } from './domain/errors';
 import type { LogLevel } from './ports/logger';
 import { version } from './version';
 
-const usage = `Industrial Orchestrator ${version}
+const logLevels = ['error', 'warn', 'info', 'debug'];
 
-Usage:
-  orchestrator status [--data-dir DIR] [--json]   show the server's health and store state
-  orchestrator run "GOAL" --cwd REPO [--plan-only] [--approve] [--planner template|llm] [--max-parallel N] [--budget-tokens N] [--json] [--yes]
-                                                  plan GOAL into tasks, run them in parallel worktrees, print the summary and the diff
-  orchestrator run --agent opencode --cwd REPO [--model P/M] [--json] [--yes] [--timeout-ms N] "PROMPT"
-                                                  run one agent task in REPO, print the summary and the diff
-  orchestrator sessions [--json]                  list sessions
-  orchestrator resume ID [--approve] [--budget-tokens N]
-                                                  continue a session (after a crash, a budget stop, or a draft)
-  orchestrator --version
-  orchestrator --help
-
-Options:
-  --data-dir DIR   where the store and transcripts live (default: $ORCHESTRATOR_DATA_DIR or ~/.local/share/industrial-orchestrator)
-  --json           print machine-readable JSON
-  --yes            allow what the permission policy would ask about (default: deny)
-  GOAL may be a task list, one task per line: - [id] Title (after: a, b) {files: src/a.ts}: prompt
-  Without configured providers, OpenCode uses the bundled scripted demo model (no API key, offline).
-  --log-level L    error | warn | info | debug (default: warn)
-`;
-
-export async function runCli(argv: string[]): Promise<number> {
-  const valued = ['--data-dir', '--log-level', '--cwd', '--agent', '--model', '--timeout-ms', '--planner', '--max-parallel', '--budget-tokens'];
-  // A word with spaces (a goal such as "- [a] …") is positional even when it starts with "-".
-  const positional = argv.filter((a, i) => (!a.startsWith('-') || /\s/.test(a)) && !(i > 0 && valued.includes(argv[i - 1])));
-  const [command] = positional;
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(usage);
-    return 0;
+/** The config, `--allow` and `--model` checked together; throws CliUsageError / DomainError('bad_input'). */
+async function agentOptions(values: ParsedValues): Promise<{ loaded: LoadedConfig; allow: string[]; model?: string }> {
+  const loaded = await loadCliConfig(stringValue(values, 'config'));
+  for (const a of listValue(values, 'allow')) {
+    const r = allowedProgramSchema.safeParse(a);
+    if (!r.success) throw new CliUsageError(`--allow ${JSON.stringify(a)}: ${r.error.issues[0].message}`);
   }
-  if (argv.includes('--version')) {
+  const model = stringValue(values, 'model');
+  const wrong = model === undefined ? undefined : checkModelChoice(loaded.config, model);
+  if (wrong) throw new CliUsageError(wrong);
+  for (const w of loaded.warnings) process.stderr.write(`orchestrator: warning: ${w}\n`);
+  const demo = !loaded.config.providers?.length;
+  if (demo) process.stderr.write(`orchestrator: ${demoNotice(loaded.file)}\n`);
+  return { loaded, allow: [...(loaded.config.allow ?? []), ...listValue(values, 'allow')], model };
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const parsed = parseCommandLine(argv);
+  if (parsed.kind === 'version') {
     process.stdout.write(`${version}\n`);
     return 0;
   }
-  const levelArg = argValue(argv, '--log-level') ?? 'warn';
-  if (!['error', 'warn', 'info', 'debug'].includes(levelArg)) {
-    process.stderr.write(`orchestrator: --log-level must be one of error, warn, info, debug (got ${JSON.stringify(levelArg)})\n`);
-    return 2;
+  if (parsed.kind === 'help') {
+    process.stdout.write(parsed.command ? commandHelp(parsed.command) : generalHelp());
+    return 0;
   }
+  const { command, values, positionals } = parsed;
+  const levelArg = stringValue(values, 'log-level') ?? 'warn';
+  if (!logLevels.includes(levelArg)) throw new CliUsageError(`--log-level must be one of ${logLevels.join(', ')} (got ${JSON.stringify(levelArg)})`);
   const logger = createLogger(stderrSink, () => levelArg as LogLevel);
+  const dataDir = stringValue(values, 'data-dir') ?? defaultDataDir();
+  const asJson = values.json === true;
   switch (command) {
     case 'status': {
-      const dataDir = argValue(argv, '--data-dir') ?? defaultDataDir();
+      if (positionals.length) throw new CliUsageError(`status takes no arguments (got ${JSON.stringify(positionals.join(' '))})`);
       const services = await createServices({ dataDir, mode: 'cli', logger, access: 'read' });
       const s = services.status.get();
-      if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      if (asJson) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       else {
         process.stdout.write(
           [
@@ -73,61 +69,81 @@ export async function runCli(argv: string[]): Promise<number> {
       }
       return s.health === 'ok' ? 0 : 1;
     }
-    case 'run':
-    case 'sessions':
-    case 'resume': {
-      const ints: Record<string, number | undefined> = {};
-      for (const flag of ['--max-parallel', '--budget-tokens']) {
-        const raw = argValue(argv, flag);
-        if (raw !== undefined && !/^[1-9]\d*$/.test(raw)) {
-          process.stderr.write(`orchestrator: ${flag} must be a positive whole number (got ${JSON.stringify(raw)})\n`);
-          return 2;
-        }
-        ints[flag] = raw === undefined ? undefined : Number(raw);
-      }
-      const planner = argValue(argv, '--planner');
-      if (planner !== undefined && planner !== 'template' && planner !== 'llm') {
-        process.stderr.write(`orchestrator: --planner must be template or llm (got ${JSON.stringify(planner)})\n`);
-        return 2;
-      }
-      const sessionArgs = {
-        dataDir: argValue(argv, '--data-dir') ?? defaultDataDir(), json: argv.includes('--json'), approve: argv.includes('--approve'),
-        maxParallel: ints['--max-parallel'], budgetTokens: ints['--budget-tokens'], yes: argv.includes('--yes'),
-      };
-      if (command === 'sessions') return listSessions(sessionArgs, logger);
-      if (command === 'resume') {
-        if (!positional[1]) {
-          process.stderr.write('orchestrator: resume needs a session id (see `orchestrator sessions`)\n');
-          return 2;
-        }
-        return resumeSession(positional[1], sessionArgs, logger);
-      }
-      if (argValue(argv, '--agent') === undefined) {
-        const goal = positional.slice(1).join(' ');
-        if (!goal.trim()) {
-          process.stderr.write('orchestrator: run needs a goal, e.g. orchestrator run "add a --verbose flag with tests" --cwd .\n');
-          return 2;
-        }
-        return runSession(goal, path.resolve(argValue(argv, '--cwd') ?? process.cwd()), { planOnly: argv.includes('--plan-only'), planner: planner as 'template' | 'llm' | undefined }, sessionArgs, logger);
-      }
-      const prompt = positional.slice(1).join(' ');
-      const cwd = argValue(argv, '--cwd') ?? process.cwd();
-      const timeout = argValue(argv, '--timeout-ms');
-      if (timeout !== undefined && !/^\d+$/.test(timeout)) {
-        process.stderr.write(`orchestrator: --timeout-ms must be a whole number of milliseconds (got ${JSON.stringify(timeout)})\n`);
-        return 2;
-      }
-      return runTask({
-        agent: argValue(argv, '--agent') ?? 'opencode', cwd, prompt, model: argValue(argv, '--model'), json: argv.includes('--json'),
-        dataDir: argValue(argv, '--data-dir') ?? defaultDataDir(), timeoutMs: timeout ? Number(timeout) : undefined, yes: argv.includes('--yes'),
-      }, logger);
+    case 'sessions': {
+      if (positionals.length) throw new CliUsageError(`sessions takes no arguments (got ${JSON.stringify(positionals.join(' '))})`);
+      return listSessions({ dataDir, json: asJson, approve: false, yes: false, allow: [] }, logger);
     }
-    case undefined:
-      process.stderr.write(usage);
+    case 'resume': {
+      if (positionals.length !== 1) throw new CliUsageError('resume needs one session id (see orchestrator sessions)');
+      const maxParallel = positiveInt(values, 'max-parallel');
+      const budgetTokens = positiveInt(values, 'budget-tokens');
+      const { loaded, allow } = await agentOptions(values);
+      const args: SessionArgs = {
+        dataDir, json: asJson, approve: values.approve === true, yes: values.yes === true, allow,
+        maxParallel: maxParallel ?? loaded.config.maxParallel, budgetTokens, agentSettings: agentSettingsOf(loaded.config), demoNotice: demoOf(loaded),
+      };
+      return resumeSession(positionals[0], args, logger);
+    }
+    case 'run': {
+      const maxParallel = positiveInt(values, 'max-parallel');
+      const budgetTokens = positiveInt(values, 'budget-tokens');
+      const timeoutMs = positiveInt(values, 'timeout-ms', { allowZero: true });
+      const planner = stringValue(values, 'planner');
+      if (planner !== undefined && planner !== 'template' && planner !== 'llm') throw new CliUsageError(`--planner must be template or llm (got ${JSON.stringify(planner)})`);
+      const agent = stringValue(values, 'agent');
+      const text = positionals.join(' ');
+      if (!text.trim()) {
+        throw new CliUsageError(agent === undefined
+          ? 'run needs a goal, e.g. orchestrator run "add a --verbose flag with tests" --cwd .'
+          : 'run --agent needs a prompt, e.g. orchestrator run --agent opencode --cwd . "fix the failing test"');
+      }
+      if (agent !== undefined) {
+        const sessionOnly = ['plan-only', 'approve', 'planner', 'max-parallel', 'budget-tokens'].filter((k) => values[k] !== undefined);
+        if (sessionOnly.length) throw new CliUsageError(`--${sessionOnly[0]} is for run "GOAL" (a session), not run --agent`, 'run');
+      }
+      const { loaded, allow, model } = await agentOptions(values);
+      const cwd = path.resolve(stringValue(values, 'cwd') ?? process.cwd());
+      if (agent !== undefined) {
+        return runTask({
+          agent, cwd, prompt: text, model: model ?? loaded.config.model, json: asJson, dataDir, yes: values.yes === true, allow,
+          agentSettings: agentSettingsOf(loaded.config, { turnMs: timeoutMs || undefined }), demoNotice: demoOf(loaded),
+        }, logger);
+      }
+      const args: SessionArgs = {
+        dataDir, json: asJson, approve: values.approve === true, yes: values.yes === true, allow,
+        maxParallel: maxParallel ?? loaded.config.maxParallel, budgetTokens: budgetTokens ?? loaded.config.budgetTokens,
+        agentSettings: agentSettingsOf(loaded.config, { turnMs: timeoutMs || undefined }), demoNotice: demoOf(loaded),
+      };
+      return runSession(text, cwd, { planOnly: values['plan-only'] === true, planner, model }, args, logger);
+    }
+    case 'help':
+      process.stdout.write(generalHelp());
+      return 0;
+  }
+}
+
+function demoOf(loaded: LoadedConfig): string | undefined {
+  return loaded.config.providers?.length ? undefined : demoNotice(loaded.file);
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (e) {
+    if (e instanceof CliUsageError) {
+      process.stderr.write(`orchestrator: ${e.message}\n`);
+      if (e.showHelp) process.stderr.write(`\n${generalHelp()}`);
       return 2;
-    default:
-      process.stderr.write(`orchestrator: unknown command ${JSON.stringify(command)}\n\n${usage}`);
+    }
+    if (DomainError.is(e, 'bad_input')) {
+      process.stderr.write(`orchestrator: ${e.message}\n`);
       return 2;
+    }
+    if (DomainError.is(e, 'conflict') && typeof e.data?.holderPid === 'number') {
+      process.stderr.write(`orchestrator: ${e.message}. Wait for it to finish or stop it (kill ${e.data.holderPid}); status and sessions still work meanwhile.\n`);
+      return 4;
+    }
+    throw e;
   }
 }
 

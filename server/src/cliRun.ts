@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { TaskView } from '../../protocol/task';
-import { parseAgentSettings } from './agents';
+import type { AgentSettings } from './agents';
 import { createRunServices, createServices } from './compose';
 import { DomainError } from './domain/errors';
 import type { Logger } from './ports/logger';
@@ -16,8 +16,13 @@ export interface RunArgs {
   model?: string;
   json: boolean;
   dataDir: string;
-  timeoutMs?: number;
   yes: boolean;
+  /** Programs allowed in shell commands besides the default list (`--allow`, the config's `allow`). */
+  allow: readonly string[];
+  /** From the config file (providers, default model, timeouts). */
+  agentSettings: AgentSettings;
+  /** Set when the scripted demo model answers: repeated in the summary. */
+  demoNotice?: string;
 }
 
 function progressLine(t: TaskView, withEvents: boolean): string {
@@ -27,11 +32,12 @@ function progressLine(t: TaskView, withEvents: boolean): string {
 }
 
 export async function runTask(args: RunArgs, logger: Logger): Promise<number> {
-  const base = await createServices({ dataDir: args.dataDir, mode: 'cli', logger });
+  const base = await createServices({ dataDir: args.dataDir, mode: 'cli', logger, access: 'write-or-fail' });
   const tty = process.stderr.isTTY;
   let last = '';
   const run = await createRunServices(base, {
-    agentSettings: parseAgentSettings({ timeouts: args.timeoutMs ? { turnMs: args.timeoutMs } : undefined }),
+    agentSettings: args.agentSettings,
+    allowCommands: args.allow,
     logger,
     publish: ({ task }) => {
       if (args.json) return;
@@ -67,7 +73,8 @@ export async function runTask(args: RunArgs, logger: Logger): Promise<number> {
     if (args.json) {
       process.stdout.write(`${JSON.stringify(task, null, 2)}\n`);
     } else {
-      const out: string[] = [`task ${task.id}: ${task.state}`];
+      const out: string[] = [`task ${task.id}: ${task.state}${task.warnings?.length ? ' (with warnings)' : ''}`];
+      for (const w of task.warnings ?? []) out.push(`warning: ${w}`);
       if (task.error) out.push(`error (${task.error.reason}): ${task.error.message}`, ...(task.error.stderrTail ? [`stderr:\n${task.error.stderrTail}`] : []));
       if (task.summary) out.push(`summary: ${task.summary}`);
       out.push(`usage: ${task.usage.inputTokens} in / ${task.usage.outputTokens} out tokens, cost ${task.usage.cost}`);
@@ -75,6 +82,7 @@ export async function runTask(args: RunArgs, logger: Logger): Promise<number> {
       const diff = task.diff ?? [];
       out.push(diff.length ? `changed files:\n${diff.map((f) => `  ${f.status} ${f.path} (+${f.additions} -${f.deletions})`).join('\n')}` : 'no files changed');
       for (const f of diff) if (f.patch) out.push(f.patch.trimEnd());
+      if (args.demoNotice) out.push(`note: ${args.demoNotice}`);
       process.stdout.write(`${out.join('\n')}\n`);
     }
     return task.state === 'succeeded' ? 0 : 1;

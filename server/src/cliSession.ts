@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import type { SessionView } from '../../protocol/session';
-import { parseAgentSettings } from './agents';
+import type { AgentSettings } from './agents';
 import { createRunServices, createServices, type RunServices } from './compose';
 import { DomainError } from './domain/errors';
 import type { Logger } from './ports/logger';
@@ -17,6 +17,12 @@ export interface SessionArgs {
   maxParallel?: number;
   budgetTokens?: number;
   yes: boolean;
+  /** Programs allowed in shell commands besides the default list (`--allow`, the config's `allow`). */
+  allow: readonly string[];
+  /** From the config file; absent for the read-only commands. */
+  agentSettings?: AgentSettings;
+  /** Set when the scripted demo model answers: repeated in the summary. */
+  demoNotice?: string;
 }
 
 const tokensOf = (u: { inputTokens: number; outputTokens: number }) => u.inputTokens + u.outputTokens;
@@ -34,7 +40,7 @@ export function renderPlan(v: SessionView): string {
 export function renderBoard(v: SessionView): string {
   const lines = [`${v.state.padEnd(19)} ${tokensOf(v.usage)} tokens · ${v.tasks.filter((t) => t.state === 'succeeded').length}/${v.tasks.length} done`];
   for (const t of v.tasks) {
-    const extra = t.state === 'blocked' ? ` (${t.blocked?.reason ?? ''})` : t.lastError && t.state === 'failed' ? ` (${t.lastError.slice(0, 80)})` : '';
+    const extra = t.state === 'blocked' ? ` (${t.blocked?.reason ?? ''})` : t.lastError && t.state === 'failed' ? ` (${t.lastError.slice(0, 80)})` : t.result?.warnings?.length ? ` (warning: ${t.result.warnings[0].slice(0, 80)})` : '';
     lines.push(`  ${t.state.padEnd(10)} [${t.planId}] ${t.title.slice(0, 40).padEnd(40)} ${(t.agentId ?? '').padEnd(9)} ${t.result ? tokensOf(t.result.usage) : ''}${extra}`);
   }
   return lines.join('\n');
@@ -51,9 +57,10 @@ async function confirm(question: string): Promise<boolean> {
 }
 
 async function open(args: SessionArgs, logger: Logger, onChange: (v: SessionView) => void): Promise<RunServices> {
-  const base = await createServices({ dataDir: args.dataDir, mode: 'cli', logger });
+  const base = await createServices({ dataDir: args.dataDir, mode: 'cli', logger, access: 'write-or-fail' });
   return createRunServices(base, {
-    agentSettings: parseAgentSettings({}),
+    agentSettings: args.agentSettings ?? {},
+    allowCommands: args.allow,
     logger,
     maxParallel: args.maxParallel,
     publish: () => undefined,
@@ -82,16 +89,22 @@ async function watch(run: RunServices, sessionId: string, args: SessionArgs, cha
     }
   };
   for (;;) {
-    const view = await new Promise<SessionView>((resolve) => {
+    const view = await new Promise<SessionView | string>((resolve) => {
       const check = (v: SessionView) => {
         if (v.id !== sessionId) return;
         draw(v);
         if (isEnded(v.state) || v.state === 'awaiting_approval' || v.state === 'paused') resolve(v);
       };
       changes.on = check;
+      // A write fault (full disk, I/O error) stops the runner: say so and exit instead of waiting forever.
+      run.runner.onHalt((reason) => resolve(reason));
       check(run.sessions.get(sessionId));
     });
     changes.on = undefined;
+    if (typeof view === 'string') {
+      process.stderr.write(`\norchestrator: stopped: ${view}\ncontinue with: orchestrator resume ${sessionId}\n`);
+      return 1;
+    }
     if (view.state === 'awaiting_approval') {
       process.stderr.write(`\nthe session needs you: ${view.approval?.message}\n`);
       if (await confirm('Approve and continue?')) {
@@ -109,18 +122,19 @@ async function watch(run: RunServices, sessionId: string, args: SessionArgs, cha
       process.stdout.write(`\nsession ${view.id}: ${view.state}; ${tokensOf(view.usage)} tokens; integration branch ${view.integrationBranch}\n`);
       process.stdout.write(diff.files.length ? `changed files:\n${diff.files.map((f) => `  ${f.status} ${f.path}`).join('\n')}\n${diff.patch}` : 'no files changed\n');
       process.stdout.write(`apply it to your working tree with your git tools (git merge ${view.integrationBranch}) or from VS Code.\n`);
+      if (args.demoNotice) process.stdout.write(`note: ${args.demoNotice}\n`);
     }
     return view.state === 'completed' ? 0 : 1;
   }
 }
 
-export async function runSession(goal: string, cwd: string, opts: { planOnly: boolean; planner?: 'template' | 'llm' }, args: SessionArgs, logger: Logger): Promise<number> {
+export async function runSession(goal: string, cwd: string, opts: { planOnly: boolean; planner?: 'template' | 'llm'; model?: string }, args: SessionArgs, logger: Logger): Promise<number> {
   const changes: { on?: (v: SessionView) => void } = {};
   const run = await open(args, logger, (v) => changes.on?.(v));
   try {
     let view: SessionView;
     try {
-      view = await run.sessions.start({ goal, cwd, planner: opts.planner, budget: args.budgetTokens ? { tokens: args.budgetTokens } : undefined });
+      view = await run.sessions.start({ goal, cwd, planner: opts.planner, model: opts.model, budget: args.budgetTokens ? { tokens: args.budgetTokens } : undefined });
     } catch (e) {
       if (DomainError.is(e, 'bad_input')) {
         process.stderr.write(`orchestrator: ${e.message}\n`);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ServerMode } from '../../protocol/server';
 import { acquireDataDirLock } from './adapters/fs/dataDirLock';
 import { JsonlTranscripts } from './adapters/fs/jsonlTranscript';
+import { RealPathResolver } from './adapters/fs/realPathResolver';
 import { GitWorkspace } from './adapters/git/git';
 import { LowdbStore } from './adapters/lowdb/lowdbStore';
 import type { Logger } from './ports/logger';
@@ -18,8 +19,11 @@ import type { AgentView } from '../../protocol/agent';
 import type { SessionView } from '../../protocol/session';
 import { newAgentHealth, type AgentHealth } from './domain/orchestration/routing';
 import { PQueueExecutor } from './adapters/queue/pQueueExecutor';
+import { unavailableQuestion } from './domain/agentAvailability';
 import { DomainError } from './domain/errors';
+import { defaultAllowedCommands } from './domain/permissionPolicy';
 import { localTenantId } from './domain/storeSchema';
+import { describeWriteFault, writeFaultCode } from './domain/writeFault';
 import { SessionRecords } from './services/sessionRecords';
 import { SessionRunner } from './services/sessionRunner';
 import { SessionService } from './services/sessionService';
@@ -36,13 +40,23 @@ export interface Services {
 
 /**
  * `access: 'read'` (e.g. `orchestrator status`) never writes; `'write'` takes the data folder's lock and,
- * when another live server holds it, stays read-only and says so in the status.
+ * when another live server holds it, stays read-only and says so in the status. `'write-or-fail'` (the
+ * CLI's `run` and `resume`) throws `DomainError('conflict')` with `data.holderPid` instead, before it
+ * loads anything.
  */
-export async function createServices(opts: { dataDir: string; mode: ServerMode; logger: Logger; access?: 'read' | 'write' }): Promise<Services> {
+export async function createServices(opts: { dataDir: string; mode: ServerMode; logger: Logger; access?: 'read' | 'write' | 'write-or-fail' }): Promise<Services> {
   const dataDir = path.resolve(opts.dataDir);
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const store = new LowdbStore(path.join(dataDir, 'store.json'), opts.logger);
-  const transcripts = new JsonlTranscripts(path.join(dataDir, 'transcripts'), opts.logger);
+  // A write fault (full disk, I/O error, permissions) in the store or a transcript turns the status
+  // degraded with the error; the runner stops dispatching on it (createRunServices).
+  const onWriteFault = (what: string) => (e: unknown) => {
+    if (!writeFaultCode(e)) return;
+    const message = describeWriteFault(what, e);
+    if (!status.writeFault()) opts.logger.error(message);
+    status.reportWriteFault(message);
+  };
+  const store = new LowdbStore(path.join(dataDir, 'store.json'), opts.logger, { onWriteError: onWriteFault('the store') });
+  const transcripts = new JsonlTranscripts(path.join(dataDir, 'transcripts'), opts.logger, undefined, onWriteFault('a transcript'));
   const status = new StatusService({ version, mode: opts.mode, dataDir, store, pid: process.pid, node: process.version });
   let release = async (): Promise<void> => undefined;
   let lockedBy: string | undefined;
@@ -50,7 +64,9 @@ export async function createServices(opts: { dataDir: string; mode: ServerMode; 
   if (!readOnly) {
     const lock = await acquireDataDirLock(dataDir);
     if (lock.ok) release = lock.release;
-    else {
+    else if (opts.access === 'write-or-fail') {
+      throw new DomainError('conflict', `${dataDir} is in use by another orchestrator process (pid ${lock.holderPid}, lock file ${lock.file})`, { holderPid: lock.holderPid, lockFile: lock.file });
+    } else {
       lockedBy = `Another orchestrator server (pid ${lock.holderPid}) is using ${dataDir}.`;
       opts.logger.warn(lockedBy);
     }
@@ -90,9 +106,17 @@ export async function createRunServices(base: Services, opts: {
   askUser: TaskServiceDeps['askUser'];
   publishSession?: (v: SessionView) => void;
   maxParallel?: number;
+  /** Programs allowed in agents' shell commands besides `defaultAllowedCommands` (`--allow`, the CLI config's `allow`). */
+  allowCommands?: readonly string[];
 }): Promise<RunServices> {
   const agents = new Agents(base.dataDir, opts.agentSettings, opts.logger);
   await agents.init();
+  // Availability is part of the server status; the probe runs in the background (a few seconds).
+  const statusAgents = () => agents.describe().map((a) => ({ id: a.id, name: a.name, availability: agents.availabilityOf(a.id)! }));
+  base.status.setAgents(statusAgents());
+  agents.onDidChangeAvailability(() => base.status.setAgents(statusAgents()));
+  void agents.probe().catch((e: unknown) => opts.logger.warn(`probing OpenCode failed: ${String(e)}`));
+  base.status.setSandbox(agents.sandboxStatus);
   const git = new GitWorkspace();
   const newId = (prefix: string) => () => `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const tasks = new TaskService({
@@ -103,9 +127,11 @@ export async function createRunServices(base: Services, opts: {
     checkModel: (a, m) => agents.checkModel(a, m),
     publish: opts.publish,
     askUser: opts.askUser,
+    paths: new RealPathResolver(),
     newId: newId('r'),
     now: () => new Date(),
     logger: opts.logger,
+    policy: { allowedCommands: [...new Set([...defaultAllowedCommands, ...(opts.allowCommands ?? [])])] },
   });
   const records = new SessionRecords(base.store, localTenantId);
   const maxParallel = opts.maxParallel ?? 4;
@@ -116,12 +142,22 @@ export async function createRunServices(base: Services, opts: {
     records, workspace: git, runs: tasks, worktreeRoot,
     executor: new PQueueExecutor(maxParallel, (e) => opts.logger.error(`task execution failed: ${String(e)}`)),
     agents: profiles,
+    unavailable: (id) => {
+      const a = agents.availabilityOf(id);
+      return a?.state === 'unavailable' ? unavailableQuestion(agents.describe().find((x) => x.id === id)?.name ?? id, a) : undefined;
+    },
+    recheckAgents: () => agents.probe(),
     limits: { global: maxParallel },
     leaseTtlMs: 10 * 60_000,
     publish: opts.publishSession ?? (() => undefined),
     now: Date.now,
     logger: opts.logger,
   });
+  const haltOnFault = () => { const f = base.status.writeFault(); if (f) runner.halt(f); };
+  base.status.onDidChange(haltOnFault);
+  haltOnFault();
+  // A halt for another reason (the end of a task could not be recorded) is a fault of the status too.
+  runner.onHalt((reason) => base.status.reportWriteFault(reason));
   const sessions = new SessionService({
     records, runner, workspace: git, worktreeRoot, newId: newId('s'), now: Date.now,
     cancelRun: (id) => tasks.cancel(id),
@@ -145,8 +181,9 @@ export async function createRunServices(base: Services, opts: {
   const agentViews = (): AgentView[] => agents.describe().map((a) => {
     const h = (base.store.read().agentHealth[a.id] ?? newAgentHealth()) as unknown as AgentHealth;
     const p = profiles.find((x) => x.id === a.id)!;
-    return { ...a, capabilities: p.capabilities, maxConcurrency: p.maxConcurrency,
-      health: { running: h.running, successes: h.successes, failures: h.failures, consecutiveFailures: h.consecutiveFailures, circuit: h.circuit, lastError: h.lastError } };
+    return { ...a, capabilities: p.capabilities, maxConcurrency: p.maxConcurrency, sandbox: agents.sandboxStatus,
+      health: { running: h.running, successes: h.successes, failures: h.failures, consecutiveFailures: h.consecutiveFailures, circuit: h.circuit, lastError: h.lastError },
+      availability: agents.availabilityOf(a.id)! };
   });
   return {
     agents, tasks, sessions, runner, agentViews,

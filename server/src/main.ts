@@ -2,10 +2,13 @@
  * Composition root of the orchestrator server spawned by the extension (stdio JSON-RPC).
  * It wires the connection to adapters, services and handlers and does nothing else.
  */
-import { createConnection, ProposedFeatures, type InitializeResult } from 'vscode-languageserver/node';
+import { createConnection, ProposedFeatures, ResponseError, type InitializeResult } from 'vscode-languageserver/node';
+import { errorCodes } from '../../protocol/errors';
 import { z } from 'zod';
 import { describeIssues } from '../../protocol/messages';
 import { createLogger } from './adapters/lspLogger';
+import { createStdioTransport, transportExitCode } from './adapters/stdioTransport';
+import { redactSecrets } from './domain/redact';
 import { parseAgentSettings } from './agents';
 import { createRunServices, createServices, type RunServices, type Services } from './compose';
 import { argValue, defaultDataDir } from './dataDir';
@@ -26,13 +29,31 @@ const initOptions = z.object({
 /** How long the user has to answer a permission request before it is denied. */
 const permissionDeadlineMs = 120_000;
 
-const connection = createConnection(ProposedFeatures.all);
-let level: LogLevel = 'info';
-const logger = createLogger(connection.console, () => level);
 let services: Services | undefined;
 let run: RunServices | undefined;
 
+/** Stops agents (bounded) and exits; used when the transport fails. */
+function exitNow(code: number): void {
+  const deadline = new Promise((r) => setTimeout(r, 3_000).unref());
+  void Promise.race([run?.dispose().catch(() => undefined), deadline]).finally(() => process.exit(code));
+}
+
+const transport = createStdioTransport((line) => {
+  process.stderr.write(`${line}\n`);
+  exitNow(transportExitCode);
+});
+const connection = createConnection(ProposedFeatures.all, transport.reader, transport.writer);
+// The library only exits on end of input when it owns stdin; it does not here.
+for (const ev of ['end', 'close'] as const) process.stdin.on(ev, () => exitNow(shutdownReceived ? 0 : 1));
+let shutdownReceived = false;
+let level: LogLevel = 'info';
+const logger = createLogger(connection.console, () => level);
+let initializeSeen = false;
+
 connection.onInitialize(async (params): Promise<InitializeResult> => {
+  // Accepted once: a second initialize must not switch the data folder under the client.
+  if (initializeSeen) throw new ResponseError(errorCodes.conflict, `initialize was already received; this server keeps serving ${services?.dataDir ?? 'its data folder'} (restart the server to change it)`);
+  initializeSeen = true;
   const parsed = initOptions.safeParse(params.initializationOptions ?? {});
   if (!parsed.success) throw new Error(`Invalid initializationOptions: ${describeIssues(parsed.error)}`);
   level = parsed.data.logLevel ?? level;
@@ -62,13 +83,14 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
 connection.onInitialized(() => services?.status.publish());
 
 connection.onShutdown(async () => {
+  shutdownReceived = true;
   await run?.dispose();
 });
 // The language-server library exits on `exit`; make sure agent processes go with us on signals too.
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void (run?.dispose() ?? Promise.resolve()).finally(() => process.exit(0)));
 
 process.on('uncaughtException', (e) => {
-  process.stderr.write(`uncaught exception: ${e.stack ?? e}\n`);
+  process.stderr.write(`${redactSecrets(`uncaught exception: ${e.stack ?? e}`)}\n`);
   process.exit(1);
 });
 

@@ -9,7 +9,8 @@ import { cliJs, tempDir } from './serverProcess';
 import { sampleRepo } from './sessionHelpers';
 
 const exec = promisify(execFile);
-const cli = (args: string[]) => exec(process.execPath, [cliJs, ...args], { timeout: 240_000, maxBuffer: 32 * 1024 * 1024 }).then(
+// A config location of its own, so a config file of the machine's user does not change what runs.
+const cli = (args: string[]) => exec(process.execPath, [cliJs, ...args], { timeout: 240_000, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, XDG_CONFIG_HOME: tempDir('orch-xdg-') } }).then(
   (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
   (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
 );

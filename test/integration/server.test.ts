@@ -95,12 +95,14 @@ describe('orchestrator server over stdio JSON-RPC', () => {
     assert.equal(readFileSync(status.store.backupPath!, 'utf8'), garbage, 'the backup holds the original bytes');
     await s.stop();
     assert.equal(readFileSync(file, 'utf8'), garbage, 'the original file is untouched after the server ran');
-    // A second start reports again and adds a second backup, still without touching the file.
+    // A second start reports again and the same backup (one per corrupt content), still without touching the file.
     const s2 = await server(dataDir);
-    assert.equal((await s2.request(serverStatus, {})).store.state, 'corrupt');
+    const again = await s2.request(serverStatus, {});
+    assert.equal(again.store.state, 'corrupt');
+    assert.equal(again.store.backupPath, status.store.backupPath);
     await s2.stop();
     assert.equal(readFileSync(file, 'utf8'), garbage);
-    assert.equal(readdirSync(dataDir).filter((f) => f.includes('.corrupt-')).length, 2);
+    assert.equal(readdirSync(dataDir).filter((f) => f.includes('.corrupt-')).length, 1);
   });
 
   test('a store that fails validation names the bad field', async () => {

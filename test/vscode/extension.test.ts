@@ -60,6 +60,16 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.deepEqual(agents, ['OpenCode']);
   });
 
+  it('the Agents view says whether agents\' commands are sandboxed, and why', async () => {
+    const s = await api.status();
+    assert.ok(s.sandbox, 'the server status carries the sandbox state');
+    const [row] = await until('the Agents view row', 10_000, () => (api.agentRows().length ? api.agentRows() : undefined));
+    assert.match(row.description, s.sandbox.enabled ? / · sandboxed$/ : / · not sandboxed$/);
+    assert.ok(row.tooltip.includes(`Sandboxed: ${s.sandbox.enabled ? 'yes' : 'no'}. ${s.sandbox.reason}`), row.tooltip);
+    // This machine (and CI, after tools/ensureSandbox.mjs) has bubblewrap.
+    if (process.platform === 'linux' && fs.existsSync('/usr/bin/bwrap')) assert.equal(s.sandbox.enabled, true, s.sandbox.reason);
+  });
+
   it('contributes exactly the commands of the command table', async () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(vscode.extensions.getExtension(extensionId)!.extensionPath, 'package.json'), 'utf8'));
     const contributed = (manifest.contributes.commands as { command: string }[]).map((c) => c.command).sort();

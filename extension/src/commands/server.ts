@@ -6,7 +6,7 @@ import type { Ctx } from '../ctx';
 export const showStatus = (ctx: Ctx) => async (): Promise<ServerStatus> => {
   const s = await ctx.request(serverStatus, {});
   const up = Math.round(s.uptimeMs / 1000);
-  const text = `Orchestrator ${s.version}: ${s.health}. ${s.message} (pid ${s.pid}, up ${up} s, store ${s.store.path})`;
+  const text = `Orchestrator ${s.version}: ${s.health}. ${s.message} (pid ${s.pid}, up ${up} s, store ${s.store.path})${s.sandbox ? ` Agents' shell commands ${s.sandbox.enabled ? 'are' : 'are not'} sandboxed: ${s.sandbox.reason}` : ''}`;
   if (s.health === 'ok') void vscode.window.showInformationMessage(text);
   else void vscode.window.showWarningMessage(text, 'Show Logs').then((p) => p && ctx.log.show());
   return s;

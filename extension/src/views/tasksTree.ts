@@ -21,6 +21,7 @@ export class TaskItem extends vscode.TreeItem {
     super(short(task.prompt), vscode.TreeItemCollapsibleState.None);
     this.id = task.id;
     this.description = `${task.state}${task.currentTool ? ` · ${task.currentTool}` : ''} · ${tokens(task.usage)} tokens`;
+    if (task.warnings?.length) this.description += ` · ⚠ ${short(task.warnings[0], 50)}`;
     this.iconPath = icon(task.state);
     this.contextValue = `task.${task.state}`;
     this.tooltip = new vscode.MarkdownString([
@@ -28,6 +29,7 @@ export class TaskItem extends vscode.TreeItem {
       task.summary ? `\n\n${task.summary}` : '',
       task.error ? `\n\n**${task.error.reason}**: ${task.error.message}` : '',
       task.diff?.length ? `\n\nChanged: ${task.diff.map((f) => f.path).join(', ')}` : '',
+      task.warnings?.length ? `\n\n**Warning**: ${task.warnings.join('; ')}` : '',
     ].join(''));
   }
 }

@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { AgentView } from '../../../protocol/agent';
+import { agentStateText } from '../agentAvailability';
 import { TasksProvider } from './tasksTree';
 
 export class ServerListProvider implements vscode.TreeDataProvider<vscode.TreeItem> {
@@ -29,10 +30,11 @@ export function agentItems(agents: AgentView[]): vscode.TreeItem[] {
   return agents.map((a) => {
     const item = new vscode.TreeItem(a.name, vscode.TreeItemCollapsibleState.None);
     item.id = a.id;
-    const state = a.health.circuit === 'open' ? 'out of rotation' : a.health.running ? `running ${a.health.running}` : 'ready';
-    item.description = `${state} · ✓${a.health.successes} ✗${a.health.failures}`;
-    item.iconPath = new vscode.ThemeIcon(a.health.circuit === 'open' ? 'warning' : 'hubot');
-    item.tooltip = new vscode.MarkdownString(`**${a.name}** (${a.id})\n\n${a.description}${a.model ? `\n\nModel: \`${a.model}\`` : ''}\n\nUp to ${a.maxConcurrency} tasks at once${a.health.lastError ? `\n\nLast error: ${a.health.lastError}` : ''}`);
+    const down = a.availability.state === 'unavailable';
+    item.description = `${agentStateText(a)} · ✓${a.health.successes} ✗${a.health.failures} · ${a.sandbox.enabled ? 'sandboxed' : 'not sandboxed'}`;
+    item.iconPath = new vscode.ThemeIcon(down ? 'error' : a.availability.state === 'checking' ? 'sync~spin' : a.health.circuit === 'open' ? 'warning' : 'hubot');
+    const why = down ? `\n\n**Unavailable:** ${a.availability.message ?? a.availability.reason}` : '';
+    item.tooltip = new vscode.MarkdownString(`**${a.name}** (${a.id})${why}\n\n${a.description}${a.model ? `\n\nModel: \`${a.model}\`` : ''}\n\nUp to ${a.maxConcurrency} tasks at once\n\nSandboxed: ${a.sandbox.enabled ? 'yes' : 'no'}. ${a.sandbox.reason}${a.health.lastError ? `\n\nLast error: ${a.health.lastError}` : ''}`);
     item.contextValue = 'agent';
     return item;
   });

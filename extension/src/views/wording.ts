@@ -87,7 +87,8 @@ export function sessionDescription(s: SessionView): string {
 export function taskDescription(t: SessionTaskView): string {
   const why = t.state === 'blocked' ? blockedText(t) : t.state === 'failed' ? errorText(t.lastError) : undefined;
   const head = t.state === 'blocked' ? undefined : taskStateText(t.state);
-  return [head, why, t.result ? `${tokens(t.result.usage).toLocaleString('en-US')} tokens` : undefined].filter(Boolean).join(' · ');
+  const warning = t.result?.warnings?.length ? `⚠ ${t.result.warnings[0]}` : undefined;
+  return [head, why, t.result ? `${tokens(t.result.usage).toLocaleString('en-US')} tokens` : undefined, warning].filter(Boolean).join(' · ');
 }
 
 /** The tooltip of a session, as Markdown: the current state first, then the goal and the numbers. */
@@ -122,6 +123,7 @@ export function taskTooltip(t: SessionTaskView): string {
     `**${taskStateText(t.state)}**${routeText(t.routeReason) ? ` · ${routeText(t.routeReason)}` : ''}`,
     why && t.state !== 'succeeded' ? why : '',
     t.result ? `${t.result.summary}\n\nChanged: ${t.result.changedFiles.join(', ') || 'nothing'}` : '',
+    t.result?.warnings?.length ? `**Warning**: ${t.result.warnings.join('; ')}` : '',
     t.prompt,
     `Details: ${details.join(' · ')}`,
   ].filter(Boolean).join('\n\n');

@@ -16,3 +16,23 @@ test('uptime is measured from the start', () => {
   assert.equal(s.uptimeMs, 3500);
   assert.equal(s.startedAt, new Date(1000).toISOString());
 });
+
+test('an agent that cannot start degrades the health and the message says why; checking does not', () => {
+  const store = { kind: 'lowdb' as const, path: 'p', schemaVersion: 1, state: 'ok' as const };
+  const agent = (availability: { state: 'checking' | 'ready' | 'unavailable'; reason?: 'not_installed'; message?: string }) => [{ id: 'opencode', name: 'OpenCode', availability: { ...availability, since: 'x' } }];
+  assert.equal(deriveHealth(store, agent({ state: 'ready' })).health, 'ok');
+  const checking = deriveHealth(store, agent({ state: 'checking' }));
+  assert.equal(checking.health, 'ok');
+  assert.match(checking.message, /Checking OpenCode/);
+  const down = deriveHealth(store, agent({ state: 'unavailable', reason: 'not_installed', message: 'No OpenCode binary; set orchestrator.opencode.path.' }));
+  assert.equal(down.health, 'degraded');
+  assert.equal(down.message, 'OpenCode is unavailable: No OpenCode binary; set orchestrator.opencode.path.');
+  // A broken store is reported first: it stops every write.
+  assert.match(deriveHealth({ ...store, state: 'corrupt', error: 'bad' }, agent({ state: 'unavailable', message: 'm' })).message, /store/);
+});
+
+test('a write fault makes the health degraded with its message, whatever the store state', () => {
+  const fault = 'Writing the store failed (ENOSPC: no space left on device, write).';
+  const h = deriveHealth({ kind: 'lowdb', path: 'p', schemaVersion: 1, state: 'ok' }, [], fault);
+  assert.deepEqual(h, { health: 'degraded', message: fault });
+});

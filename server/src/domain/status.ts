@@ -1,7 +1,9 @@
 /**
  * Health derivation: one rule, used by the server, the CLI and the team server alike.
  */
-import type { Health, ServerMode, ServerStatus, StoreStatus } from '../../../protocol/server';
+import type { Health, SandboxStatus, ServerMode, ServerStatus, StoreStatus } from '../../../protocol/server';
+
+export type AgentStatus = ServerStatus['agents'][number];
 
 export interface StatusInputs {
   version: string;
@@ -12,10 +14,18 @@ export interface StatusInputs {
   nowMs: number;
   dataDir: string;
   store: StoreStatus | null;
+  /** A write fault (ENOSPC, EIO, EACCES, …) that stopped dispatching, as `describeWriteFault` words it. */
+  writeFault?: string;
+  /** Agents' availability; default none. */
+  agents?: readonly AgentStatus[];
+  /** The agents' command sandbox, once known. */
+  sandbox?: SandboxStatus;
 }
 
-export function deriveHealth(store: StoreStatus | null): { health: Health; message: string } {
+/** Store problems first (they stop all writes), then agents that cannot start (they stop all work). */
+export function deriveHealth(store: StoreStatus | null, agents: readonly AgentStatus[] = [], writeFault?: string): { health: Health; message: string } {
   if (!store) return { health: 'starting', message: 'The server is starting.' };
+  if (writeFault) return { health: 'degraded', message: writeFault };
   if (store.state === 'locked') {
     return { health: 'degraded', message: `${store.error ?? 'Another orchestrator server owns the data folder.'} This server only reads: close the other window or set orchestrator.server.dataDir.` };
   }
@@ -23,11 +33,15 @@ export function deriveHealth(store: StoreStatus | null): { health: Health; messa
     const kept = store.backupPath ? ` A backup is at ${store.backupPath}.` : '';
     return { health: 'degraded', message: `The store could not be loaded and is read-only: ${store.error ?? 'unknown error'}.${kept} The original file was left untouched.` };
   }
-  return { health: 'ok', message: 'The server is running and the store is healthy.' };
+  const down = agents.filter((a) => a.availability.state === 'unavailable');
+  if (down.length) return { health: 'degraded', message: down.map((a) => `${a.name} is unavailable: ${a.availability.message ?? a.availability.reason ?? 'unknown reason'}`).join(' ') };
+  const checking = agents.filter((a) => a.availability.state === 'checking').map((a) => a.name);
+  const agentsNote = checking.length ? ` Checking ${checking.join(', ')}…` : '';
+  return { health: 'ok', message: `The server is running and the store is healthy.${agentsNote}` };
 }
 
 export function buildStatus(i: StatusInputs): ServerStatus {
-  const { health, message } = deriveHealth(i.store);
+  const { health, message } = deriveHealth(i.store, i.agents, i.writeFault);
   return {
     health,
     message,
@@ -39,5 +53,7 @@ export function buildStatus(i: StatusInputs): ServerStatus {
     uptimeMs: Math.max(0, i.nowMs - i.startedAtMs),
     dataDir: i.dataDir,
     store: i.store ?? { kind: 'lowdb', path: '', schemaVersion: 0, state: 'ok' },
+    agents: [...(i.agents ?? [])],
+    ...(i.sandbox ? { sandbox: i.sandbox } : {}),
   };
 }

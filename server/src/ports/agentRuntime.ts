@@ -31,7 +31,9 @@ export type AgentErrorReason =
   /** The agent answered something we did not understand, or an API call to it failed. */
   | 'protocol'
   /** The runtime was disposed. */
-  | 'disposed';
+  | 'disposed'
+  /** The orchestrator could not record the turn (its transcript or the store hit ENOSPC, EIO, …). */
+  | 'write_failed';
 
 export class AgentError extends Error {
   constructor(
@@ -122,6 +124,8 @@ export interface TurnResult {
   durationMs: number;
   /** `seq` of the last event of this turn. */
   lastSeq: number;
+  /** Set by the task service, not by adapters: why a succeeded turn is not a plain success (writes denied, nothing changed). */
+  warnings?: string[];
 }
 
 export type AgentEventListener = (event: AgentEvent) => void;

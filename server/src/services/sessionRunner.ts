@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { SessionView } from '../../../protocol/session';
 import { addUsage } from '../domain/agentEvent';
 import { DomainError } from '../domain/errors';
+import { isFatalStartFailure } from '../domain/agentAvailability';
 import { afterTaskFinished } from '../domain/orchestration/dagProgress';
 import { dependencyContextHeading } from '../domain/orchestration/plan';
 import { usageAmount, reconcile } from '../domain/orchestration/budget';
@@ -18,6 +19,7 @@ import { newAgentHealth, recordOutcome, recordRelease, type AgentProfile } from 
 import { nextDispatches, type ConcurrencyLimits, type Dispatch } from '../domain/orchestration/scheduler';
 import { deriveSessionOutcome, isSessionTerminal, transitionSession } from '../domain/orchestration/sessionState';
 import { isTaskTerminal, transitionTask, type Task } from '../domain/orchestration/taskState';
+import { sessionTaskWarnings } from '../domain/turnOutcome';
 import type { TurnResult } from '../ports/agentRuntime';
 import type { Executor } from '../ports/executor';
 import type { Logger } from '../ports/logger';
@@ -37,6 +39,13 @@ export interface RunnerDeps {
   runs: TurnRunner;
   executor: Executor;
   agents: AgentProfile[];
+  /**
+   * When an agent cannot start at all (a fatal start failure: not installed, start failed), the question
+   * to ask the user; such an agent takes no task and a session needing it waits in `awaiting_approval`.
+   */
+  unavailable?(agentId: string): string | undefined;
+  /** Probes again the agents that were unavailable (before a running session is made to wait for them). */
+  recheckAgents?(): Promise<void>;
   limits: ConcurrencyLimits;
   worktreeRoot: string;
   leaseTtlMs: number;
@@ -51,6 +60,9 @@ export const branchOf = (sessionId: string, planId: string) => `orchestrator/${s
 export class SessionRunner {
   private pumping: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Set by a write fault (full disk, I/O error): no dispatch, no upkeep; see `halt`. */
+  private halted?: string;
+  private readonly haltListeners = new Set<(reason: string) => void>();
   /** Tasks whose execution runs in this process. */
   private readonly executing = new Set<string>();
   /** Tasks the user (or a session cancel) asked to cancel; only these count a `cancelled` turn as a cancel. */
@@ -76,12 +88,35 @@ export class SessionRunner {
     if (this.timer) clearInterval(this.timer);
   }
 
+  /**
+   * A write fault: the store or a transcript cannot be written. Nothing new is dispatched and no
+   * upkeep is written; tasks whose end cannot be recorded stay `running` in the store, so the next
+   * start (or `orchestrator resume`) re-queues them with the attempt refunded. Until the process restarts.
+   */
+  halt(reason: string): void {
+    if (this.halted) return;
+    this.halted = reason;
+    this.d.logger.error(`dispatching stopped: ${reason}`);
+    for (const l of this.haltListeners) l(reason);
+  }
+
+  /** Called once, when the runner halts (at once when it already has). */
+  onHalt(listener: (reason: string) => void): void {
+    if (this.halted) listener(this.halted);
+    else this.haltListeners.add(listener);
+  }
+
+  haltedBy(): string | undefined {
+    return this.halted;
+  }
+
   /** Marks a task as cancelled on purpose (before its run is cancelled). */
   requestCancel(taskId: string): void {
     this.cancelRequested.add(taskId);
   }
 
   private async tick(): Promise<void> {
+    if (this.halted) return;
     const now = this.d.now();
     // Renew only leases close to expiry, so an idle server does not rewrite the store every tick.
     await this.d.records.mutate((st) => {
@@ -105,11 +140,16 @@ export class SessionRunner {
   }
 
   private async pumpOnce(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.halted) return;
     const first = this.d.records.state();
     const liveNow = (st: OrchestrationState) => st.sessions.filter((s) => s.tenantId === this.d.records.tenantId && !isSessionTerminal(s.state) && s.state !== 'draft');
     if (!liveNow(first).length) return;
     await this.finishDone(liveNow(first), first.tasks);
+    // An agent that could not start may have been fixed (binary put back): look again before asking.
+    if (this.d.recheckAgents && liveNow(first).some((x) => x.state === 'running') && this.d.agents.some((a) => this.d.unavailable?.(a.id))) {
+      await this.d.recheckAgents().catch((e: unknown) => this.d.logger.warn(`re-checking agents failed: ${String(e)}`));
+    }
+    const unavailable = new Map(this.d.agents.map((a) => [a.id, this.d.unavailable?.(a.id)] as const));
     const touched = new Set<string>();
     let dispatches: Dispatch[] = [];
     // The decision is pure and synchronous: it is computed from the same state it is written into,
@@ -123,7 +163,7 @@ export class SessionRunner {
         sessions: live,
         tasks: s.tasks.filter((t) => ids.has(t.sessionId) && !isTaskTerminal(t.state)),
         leases: s.leases,
-        agents: this.d.agents.map((profile) => ({ profile, health: (s.agentHealth[profile.id] ?? newAgentHealth()) })),
+        agents: this.d.agents.map((profile) => ({ profile: { ...profile, unavailable: unavailable.get(profile.id) }, health: (s.agentHealth[profile.id] ?? newAgentHealth()) })),
         limits: this.d.limits,
         nowMs: now,
         leaseTtlMs: this.d.leaseTtlMs,
@@ -155,6 +195,12 @@ export class SessionRunner {
         const a = decision.approvals.find((p) => p.sessionId === x.id);
         if (a && out.state === 'running') {
           out = transitionSession(out, { type: 'await_approval', approval: { kind: 'budget', message: a.crossing.message, crossing: a.crossing }, nowMs: now });
+          touched.add(x.id);
+        }
+        const u = decision.unavailable.find((p) => p.sessionId === x.id);
+        if (u && out.state === 'running') {
+          const question = [...unavailable.values()].find((q) => q) ?? u.message;
+          out = transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: question }, nowMs: now });
           touched.add(x.id);
         }
         return out;
@@ -212,7 +258,7 @@ export class SessionRunner {
       await this.d.workspace.resetWorktree(wt, session.integrationBranch!);
       baseSha = await this.d.workspace.headCommit(wt);
       if (!this.stillWanted(task.id)) throw new Error('cancelled before the agent started');
-      const run = await this.d.runs.run({ agent: d.agentId, cwd: wt, prompt: this.buildPrompt(task, this.d.records.tasksOf(session.id)), sessionId: session.id, model: session.model });
+      const run = await this.d.runs.run({ agent: d.agentId, cwd: wt, prompt: this.buildPrompt(task, this.d.records.tasksOf(session.id)), sessionId: session.id, model: session.model, repoRoot: session.cwd });
       await this.d.records.mutate((s) => { s.tasks = s.tasks.map((t) => (t.id === task.id ? { ...t, runId: run.taskId, baseSha: baseSha ?? undefined } : t)); });
       // A cancel that arrived while the run was starting (before its id was known) applies now.
       if (!this.stillWanted(task.id)) await this.d.runs.cancel(run.taskId).catch(() => undefined);
@@ -246,21 +292,34 @@ export class SessionRunner {
       if (conflict) error = `merge conflict with the integration branch in ${conflict.join(', ') || 'unknown files'}; the task's work is kept on branch ${x.branch}`;
     }
     if (this.stopped) return; // graceful stop: the task stays running and is re-queued on the next start
+    if (x.result?.error?.reason === 'write_failed') {
+      // The turn's transcript could not be written: like a stop, the task stays running and is re-queued.
+      this.halt(`task ${taskId}: ${x.result.error.message}`);
+      return;
+    }
     const now = this.d.now();
     const usage = x.result?.usage;
     const cancelled = this.cancelRequested.delete(taskId) && (x.result?.status === 'cancelled' || !x.result);
     // A turn that ended "cancelled" without anyone asking (idle without a final answer) is a failure.
     const result = x.result?.status === 'cancelled' && !cancelled ? { ...x.result, status: 'failed' as const } : x.result;
     if (result !== x.result && !error) error = 'the agent stopped without a final answer';
+    // The agent could not start at all: not the task's fault and not transient. Ask the user instead of
+    // burning attempts (the attempt is refunded, the task waits ready).
+    const fatal = !cancelled && isFatalStartFailure(x.result?.error?.reason);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.d.records.mutate((s) => this.recordFinish(s, task, { result, cancelled, error, changedFiles, conflict, note, now }));
+        await this.d.records.mutate((s) => (fatal ? this.recordUnavailable(s, task, `${error ?? 'the agent could not start'}`, now)
+          : this.recordFinish(s, task, { result, cancelled, error, changedFiles, conflict, note, now })));
         break;
       } catch (e) {
-        // The result must not be lost and the task must not stay running: retry the write, then give up loudly.
+        // Retry a transient failure briefly. A write fault halts the runner (see `halt`): then the task
+        // stays running in the store, which is consistent, and the next start re-queues it.
         this.d.logger.error(`recording the end of task ${taskId} failed (attempt ${attempt}): ${String(e)}`);
-        if (attempt >= 5) return;
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+        if (this.halted || attempt >= 3) {
+          this.halt(`the end of task ${taskId} could not be recorded: ${String(e)}`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 250 * attempt));
       }
     }
     this.d.logger.info(`task ${taskId} finished: ${this.d.records.task(taskId)?.state}${error ? ` (${error})` : ''}${usage ? `, ${usage.inputTokens + usage.outputTokens} tokens` : ''}`);
@@ -274,12 +333,29 @@ export class SessionRunner {
     })().catch((e: unknown) => this.d.logger.warn(`worktree clean-up failed: ${String(e)}`));
   }
 
+  private recordUnavailable(s: OrchestrationState, task: StoredTask, error: string, now: number): void {
+    const current = s.tasks.find((t) => t.id === task.id)!;
+    const agentId = current.agentId ?? 'opencode';
+    if (!isTaskTerminal(current.state)) s.tasks = replaceTasks(s.tasks, [transitionTask(current, { type: 'requeue', reason: error, nowMs: now })]);
+    s.leases = release(s.leases, task.id);
+    s.agentHealth[agentId] = recordRelease(s.agentHealth[agentId] ?? newAgentHealth(), task.id);
+    const question = this.d.unavailable?.(agentId) ?? `${agentId} cannot start: ${error}. Fix it, then approve to continue.`;
+    s.sessions = s.sessions.map((x) => {
+      if (x.id !== task.sessionId) return x;
+      const out: StoredSession = { ...x, budget: reconcile(x.budget, task.id, usageAmount({ inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 })) };
+      return out.state === 'running' || out.state === 'awaiting_approval' ? transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: question }, nowMs: now }) : out;
+    });
+  }
+
   private recordFinish(s: OrchestrationState, task: StoredTask, f: { result?: TurnResult; cancelled: boolean; error?: string; changedFiles: string[]; conflict?: string[]; note: string; now: number }): void {
     const current = s.tasks.find((t) => t.id === task.id)!;
     let updated: Task = current;
     const ok = !f.error && f.result?.status === 'succeeded';
     if (!isTaskTerminal(current.state)) {
-      if (ok) updated = transitionTask(current, { type: 'succeed', result: { summary: `${f.result!.summary}${f.note}`, changedFiles: f.changedFiles, usage: f.result!.usage }, nowMs: f.now });
+      if (ok) {
+        const warnings = sessionTaskWarnings({ mode: current.mode, changedFiles: f.changedFiles, runWarnings: f.result!.warnings });
+        updated = transitionTask(current, { type: 'succeed', result: { summary: `${f.result!.summary}${f.note}`, changedFiles: f.changedFiles, usage: f.result!.usage, ...(warnings.length ? { warnings } : {}) }, nowMs: f.now });
+      }
       else if (f.cancelled) updated = transitionTask(current, { type: 'cancel', reason: 'cancelled', nowMs: f.now });
       else updated = transitionTask(current, { type: 'fail', error: f.error ?? 'failed', nowMs: f.now });
     }

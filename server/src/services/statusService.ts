@@ -1,8 +1,8 @@
 /**
  * Owns the server's identity and health; publishes a full snapshot whenever it changes.
  */
-import type { ServerMode, ServerStatus } from '../../../protocol/server';
-import { buildStatus } from '../domain/status';
+import type { SandboxStatus, ServerMode, ServerStatus } from '../../../protocol/server';
+import { buildStatus, type AgentStatus } from '../domain/status';
 import type { StorePort } from '../ports/store';
 
 export interface StatusServiceDeps {
@@ -19,6 +19,9 @@ export class StatusService {
   private readonly startedAtMs: number;
   private readonly listeners = new Set<(s: ServerStatus) => void>();
   private loaded = false;
+  private fault?: string;
+  private agents: AgentStatus[] = [];
+  private sandbox?: SandboxStatus;
   private readonly now: () => number;
 
   constructor(private readonly deps: StatusServiceDeps) {
@@ -32,8 +35,35 @@ export class StatusService {
     this.publish();
   }
 
+  /**
+   * A write fault stopped the work (the first one is kept: it is the cause). The health turns degraded
+   * with this message until the process restarts; listeners get a new snapshot.
+   */
+  reportWriteFault(message: string): void {
+    if (this.fault) return;
+    this.fault = message;
+    this.publish();
+  }
+
+  writeFault(): string | undefined {
+    return this.fault;
+  }
+
+  /** Agents' availability changed (the start-up probe, a fatal start failure, a real start): publishes. */
+  setAgents(agents: AgentStatus[]): void {
+    this.agents = agents;
+    if (this.loaded) this.publish();
+  }
+
+  /** Records the agents' command sandbox state (known once the agents are composed) and publishes. */
+  setSandbox(sandbox: SandboxStatus): void {
+    this.sandbox = sandbox;
+    this.publish();
+  }
+
   get(): ServerStatus {
     return buildStatus({
+      sandbox: this.sandbox,
       version: this.deps.version,
       pid: this.deps.pid ?? 0,
       node: this.deps.node ?? '',
@@ -42,6 +72,8 @@ export class StatusService {
       nowMs: this.now(),
       dataDir: this.deps.dataDir,
       store: this.loaded ? this.deps.store.status() : null,
+      writeFault: this.fault,
+      agents: this.agents,
     });
   }
 

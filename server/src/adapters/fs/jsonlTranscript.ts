@@ -1,9 +1,10 @@
 /**
  * Append-only JSONL transcripts under `<dataDir>/transcripts/<session>/<task>.jsonl`. Each append is
  * one `write` of a whole line followed by `fdatasync`, so an acknowledged line survives `kill -9`.
- * A torn last line (a crash mid-write) is skipped on read and reported, never rewritten.
+ * A torn last line (a crash mid-write) is skipped on read and reported, never rewritten. A failed append
+ * (ENOSPC, EIO, …) is cut back to the file's previous length, so the next append never lands on half a line.
  */
-import { promises as fs } from 'node:fs';
+import { promises as nodeFs } from 'node:fs';
 import path from 'node:path';
 import { DomainError } from '../../domain/errors';
 import { redactValue } from '../../domain/redact';
@@ -12,10 +13,29 @@ import type { TranscriptEntry, TranscriptPort } from '../../ports/transcript';
 
 const safeId = /^[A-Za-z0-9_.-]{1,128}$/;
 
+/** The part of `fs/promises` appends use; tests pass a spying or failing one. */
+export interface TranscriptFs {
+  mkdir(dir: string, opts: { recursive: true }): Promise<unknown>;
+  open(file: string, flags: 'a', mode: number): Promise<{
+    stat(): Promise<{ size: number }>;
+    write(data: string): Promise<unknown>;
+    datasync(): Promise<void>;
+    truncate(len: number): Promise<void>;
+    close(): Promise<void>;
+  }>;
+  readFile(file: string, encoding: 'utf8'): Promise<string>;
+}
+
 export class JsonlTranscripts implements TranscriptPort {
   private readonly chains = new Map<string, Promise<void>>();
 
-  constructor(private readonly root: string, private readonly logger: Logger) {}
+  constructor(
+    private readonly root: string,
+    private readonly logger: Logger,
+    private readonly fs: TranscriptFs = nodeFs,
+    /** Told about every failed append (ENOSPC, EIO, EACCES, …) after the file was cut back. */
+    private readonly onWriteError?: (e: unknown) => void,
+  ) {}
 
   fileFor(sessionId: string, taskId: string): string {
     for (const [name, id] of [['sessionId', sessionId], ['taskId', taskId]] as const) {
@@ -30,14 +50,24 @@ export class JsonlTranscripts implements TranscriptPort {
     // Appends to one file are chained so lines never interleave.
     const prev = this.chains.get(file) ?? Promise.resolve();
     const next = prev.then(async () => {
-      await fs.mkdir(path.dirname(file), { recursive: true });
-      const handle = await fs.open(file, 'a', 0o600);
+      await this.fs.mkdir(path.dirname(file), { recursive: true });
+      const handle = await this.fs.open(file, 'a', 0o600);
       try {
-        await handle.write(line);
-        await handle.datasync();
+        const { size } = await handle.stat();
+        try {
+          await handle.write(line);
+          // Resolving means acknowledged: the line is on disk, not only in the page cache.
+          await handle.datasync();
+        } catch (e) {
+          await handle.truncate(size).catch(() => undefined);
+          throw e;
+        }
       } finally {
         await handle.close();
       }
+    }).catch((e: unknown) => {
+      this.onWriteError?.(e);
+      throw e;
     });
     this.chains.set(file, next.catch(() => undefined));
     return next;
@@ -47,7 +77,7 @@ export class JsonlTranscripts implements TranscriptPort {
     const file = this.fileFor(sessionId, taskId);
     let text: string;
     try {
-      text = await fs.readFile(file, 'utf8');
+      text = await this.fs.readFile(file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;

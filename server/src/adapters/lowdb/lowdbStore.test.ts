@@ -57,3 +57,42 @@ test('an old-schema file is migrated and the original kept as a backup', async (
   const backups = readdirSync(d).filter((f) => f.includes('.pre-migration-v0-'));
   assert.equal(backups.length, 1, `backup of the v0 file: ${readdirSync(d)}`);
 });
+
+test('a write that hits ENOSPC: rejected, reported, memory and file unchanged, no temp file; the next write works', async () => {
+  const d = dir();
+  const file = path.join(d, 'store.json');
+  let full = false;
+  const reported: unknown[] = [];
+  const { promises: real } = await import('node:fs');
+  const store = new LowdbStore(file, quiet, {
+    onWriteError: (e) => reported.push(e),
+    fs: {
+      mkdir: (x, o) => real.mkdir(x, o),
+      open: async (f, flags, mode) => {
+        const h = await real.open(f, flags, mode);
+        return {
+          writeFile: async (data, enc) => {
+            if (full && flags === 'w') { await h.writeFile(data.slice(0, 10), enc); throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); }
+            await h.writeFile(data, enc);
+          },
+          sync: () => h.sync(),
+          close: () => h.close(),
+        };
+      },
+      rename: (a, b) => real.rename(a, b),
+      rm: (f, o) => real.rm(f, o),
+    },
+  });
+  await store.load();
+  await store.update((data) => { data.sessions.push({ id: 'kept', tenantId: 'local' }); });
+  const before = readFileSync(file, 'utf8');
+  full = true;
+  await assert.rejects(store.update((data) => { data.sessions.push({ id: 'lost', tenantId: 'local' }); }), /ENOSPC/);
+  assert.deepEqual(store.read().sessions.map((s) => s.id), ['kept'], 'memory changes only after a successful write');
+  assert.equal(readFileSync(file, 'utf8'), before, 'the file keeps its bytes');
+  assert.deepEqual(readdirSync(d), ['store.json'], 'no temp file');
+  assert.equal((reported[0] as { code?: string })?.code, 'ENOSPC', 'the failure is reported');
+  full = false;
+  await store.update((data) => { data.sessions.push({ id: 'after', tenantId: 'local' }); });
+  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).sessions.map((s: { id: string }) => s.id), ['kept', 'after']);
+});

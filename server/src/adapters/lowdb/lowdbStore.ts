@@ -3,17 +3,26 @@
  * atomic (temp + fsync + rename) and every read is migrated and validated.
  */
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { StoreStatus } from '../../../../protocol/server';
 import { DomainError } from '../../domain/errors';
 import { currentSchemaVersion, emptyStore, parseStore, type StoreData } from '../../domain/storeSchema';
 import type { Logger } from '../../ports/logger';
 import type { StorePort } from '../../ports/store';
-import { backupFile, writeFileAtomic } from '../fs/atomicFile';
+import { backupFile, writeFileAtomic, type AtomicFs } from '../fs/atomicFile';
+
+export interface LowdbStoreOptions {
+  now?: () => Date;
+  /** The file system for writes (tests pass a failing or spying one). */
+  fs?: AtomicFs;
+  /** Told about every failed write (ENOSPC, EIO, EACCES, …) after the temp file was removed. */
+  onWriteError?: (e: unknown) => void;
+}
 
 class ValidatingJsonFile implements Adapter<StoreData> {
   migratedFrom: number | undefined;
-  constructor(private readonly file: string) {}
+  constructor(private readonly file: string, private readonly fs?: AtomicFs) {}
 
   async read(): Promise<StoreData | null> {
     let text: string;
@@ -29,7 +38,7 @@ class ValidatingJsonFile implements Adapter<StoreData> {
   }
 
   async write(data: StoreData): Promise<void> {
-    await writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`);
+    await writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`, this.fs);
   }
 }
 
@@ -39,8 +48,11 @@ export class LowdbStore implements StorePort {
   private current: StoreStatus;
   private writes: Promise<void> = Promise.resolve();
 
-  constructor(private readonly file: string, private readonly logger: Logger, private readonly now: () => Date = () => new Date()) {
-    this.adapter = new ValidatingJsonFile(file);
+  private readonly now: () => Date;
+
+  constructor(private readonly file: string, private readonly logger: Logger, private readonly opts: LowdbStoreOptions = {}) {
+    this.now = opts.now ?? (() => new Date());
+    this.adapter = new ValidatingJsonFile(file, opts.fs);
     this.db = new Low<StoreData>(this.adapter, emptyStore(this.now().toISOString()));
     this.current = { kind: 'lowdb', path: file, schemaVersion: currentSchemaVersion, state: 'ok' };
   }
@@ -74,16 +86,35 @@ export class LowdbStore implements StorePort {
       this.current = { kind: 'lowdb', path: this.file, schemaVersion: currentSchemaVersion, state: 'ok' };
     } catch (e) {
       if (!DomainError.is(e, 'store_corrupt')) throw e;
-      let backupPath: string | undefined;
-      try {
-        backupPath = await backupFile(this.file, `corrupt-${this.now().toISOString()}`);
-      } catch (b) {
-        this.logger.error(`could not back up the corrupt store ${this.file}: ${(b as Error).message}`);
+      // One backup per corrupt content, made only by the process that owns the folder: readers
+      // (`orchestrator status`, a second window) and later starts report the existing one.
+      let backupPath = await this.existingBackup();
+      if (!backupPath && this.writable) {
+        try {
+          backupPath = await backupFile(this.file, `corrupt-${this.now().toISOString()}`);
+        } catch (b) {
+          this.logger.error(`could not back up the corrupt store ${this.file}: ${(b as Error).message}`);
+        }
       }
-      this.logger.error(`store is corrupt and stays read-only: ${e.message}${backupPath ? `; backup at ${backupPath}` : ''}`);
+      this.logger.error(`store is corrupt and stays read-only: ${e.message}${backupPath ? `; backup at ${backupPath}` : '; not backed up here (only the server that owns the data folder makes the backup)'}`);
       this.current = { kind: 'lowdb', path: this.file, schemaVersion: currentSchemaVersion, state: 'corrupt', error: e.message, backupPath };
     }
     return this.current;
+  }
+
+  /** A `corrupt-*.bak` beside the store with the same bytes as the store, if one exists. */
+  private async existingBackup(): Promise<string | undefined> {
+    try {
+      const dir = path.dirname(this.file);
+      const prefix = `${path.basename(this.file)}.corrupt-`;
+      const current = await fs.readFile(this.file);
+      for (const name of (await fs.readdir(dir)).filter((n) => n.startsWith(prefix) && n.endsWith('.bak')).sort()) {
+        if ((await fs.readFile(path.join(dir, name))).equals(current)) return path.join(dir, name);
+      }
+    } catch {
+      // Unreadable folder or file: no backup to report.
+    }
+    return undefined;
   }
 
   status(): StoreStatus {
@@ -107,7 +138,12 @@ export class LowdbStore implements StorePort {
       const draft = structuredClone(this.db.data);
       if (mutate(draft) === false) return;
       // Persist first: memory only changes once the new state is on disk.
-      await this.adapter.write(draft);
+      try {
+        await this.adapter.write(draft);
+      } catch (e) {
+        this.opts.onWriteError?.(e);
+        throw e;
+      }
       this.db.data = draft;
     });
     this.writes = next.catch(() => undefined);

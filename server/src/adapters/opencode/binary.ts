@@ -3,7 +3,13 @@
  * that its postinstall replaces; the real executable lives in a platform package
  * (`opencode-linux-x64`, `opencode-linux-x64-baseline`, `opencode-darwin-arm64`, …). Resolve that package
  * directly so a skipped postinstall does not matter.
+ *
+ * Order: an explicit path (`orchestrator.opencode.path`) wins when set, and an unusable one is an error
+ * (never silently replaced by another binary); else the platform package next to this module, which in
+ * the installed extension is the copy the platform `.vsix` carries in `dist/node_modules/` (see
+ * tools/vsix.mjs) and in a checkout is the repository's `node_modules/`.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AgentError } from '../../ports/agentRuntime';
@@ -14,7 +20,7 @@ const minBinaryBytes = 1_000_000;
 export interface ResolveBinaryOptions {
   /** An explicit path wins over every package lookup. */
   explicitPath?: string;
-  /** Extra folders to resolve packages from (default: this module's and the process's cwd). */
+  /** Folders to resolve packages from (default: this module's folder). */
   searchPaths?: string[];
   platform?: NodeJS.Platform;
   arch?: string;
@@ -50,10 +56,11 @@ function resolvePackageDir(name: string, searchPaths: string[]): string | undefi
 export function resolveOpencodeBinary(opts: ResolveBinaryOptions = {}): string {
   if (opts.explicitPath) {
     const problem = usable(opts.explicitPath);
-    if (problem) throw new AgentError('not_installed', `The configured OpenCode binary ${opts.explicitPath} is not usable: ${problem}.`);
+    if (problem) throw new AgentError('not_installed', `The OpenCode binary set in orchestrator.opencode.path (${opts.explicitPath}) is not usable: ${problem}. Fix or clear the setting.`);
     return path.resolve(opts.explicitPath);
   }
-  const searchPaths = [...(opts.searchPaths ?? []), __dirname, process.cwd()];
+  // Not the process's cwd: that is the user's folder, whose node_modules are none of our business.
+  const searchPaths = opts.searchPaths ?? [__dirname];
   const exe = (opts.platform ?? process.platform) === 'win32' ? 'opencode.exe' : 'opencode';
   const tried: string[] = [];
   for (const name of platformPackageNames(opts.platform, opts.arch)) {
@@ -74,8 +81,42 @@ export function resolveOpencodeBinary(opts: ResolveBinaryOptions = {}): string {
     if (!problem) return file;
     tried.push(`${file}: ${problem}`);
   }
+  const target = `${opts.platform ?? process.platform}-${opts.arch ?? process.arch}`;
   throw new AgentError(
     'not_installed',
-    `No usable OpenCode binary found. Install it with \`npm install opencode-ai\` (or set an explicit path). Tried: ${tried.join('; ')}.`,
+    `No OpenCode binary for ${target} was found in this installation of the extension. Install the ${target} build of Industrial Orchestrator ` +
+      `(its .vsix carries OpenCode), or set orchestrator.opencode.path to an opencode binary. Tried: ${tried.join('; ')}.`,
   );
+}
+
+/**
+ * The cheap start-up probe: resolve the binary and ask it for `--version` within `timeoutMs`.
+ * `not_installed` / `start_failed` are fatal (the user must act); `inconclusive` means the deadline passed
+ * (a loaded machine), which proves nothing either way.
+ */
+export type ProbeResult =
+  | { ok: true; binary: string; version: string }
+  | { ok: false; reason: 'not_installed' | 'start_failed'; message: string }
+  | { ok: false; reason: 'inconclusive'; message: string };
+
+export function probeOpencode(opts: ResolveBinaryOptions & { timeoutMs?: number; /** HOME for the probe (OpenCode writes caches and logs there). */ home: string }): Promise<ProbeResult> {
+  let binary: string;
+  try {
+    binary = resolveOpencodeBinary(opts);
+  } catch (e) {
+    return Promise.resolve({ ok: false, reason: 'not_installed', message: (e as Error).message });
+  }
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const home = opts.home;
+  fs.mkdirSync(home, { recursive: true });
+  const env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'), XDG_CACHE_HOME: path.join(home, '.cache'), XDG_STATE_HOME: path.join(home, '.local', 'state') };
+  return new Promise((resolve) => {
+    execFile(binary, ['--version'], { timeout: timeoutMs, killSignal: 'SIGKILL', cwd: home, env }, (err, stdout, stderr) => {
+      if (!err) return resolve({ ok: true, binary, version: stdout.trim() });
+      const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string };
+      if (e.killed && e.signal === 'SIGKILL') return resolve({ ok: false, reason: 'inconclusive', message: `${binary} --version gave no answer within ${timeoutMs} ms` });
+      const detail = (stderr || e.message).trim().split('\n').slice(-3).join(' ');
+      resolve({ ok: false, reason: 'start_failed', message: `The OpenCode binary ${binary} does not run (${binary} --version: ${detail}). Set orchestrator.opencode.path to a working opencode binary, or reinstall the platform build of the extension.` });
+    });
+  });
 }

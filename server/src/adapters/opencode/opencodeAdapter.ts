@@ -41,10 +41,21 @@ export interface OpencodeAdapterOptions {
   env?: Record<string, string>;
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   log?: (line: string) => void;
+  /** The OS sandbox for the bash tool: OpenCode's shell becomes `shellPath`; each turn's cwd is allowed while it runs. */
+  sandbox?: CommandSandbox;
+}
+
+/** What the adapter needs from an OS sandbox (adapters/sandbox/bubblewrap.ts). */
+export interface CommandSandbox {
+  /** A bash-compatible executable that runs `-c <command>` confined. */
+  shellPath: string;
+  /** Makes `folder` writable for commands run inside it until the returned function is called. */
+  allow(folder: string): () => void;
 }
 
 export const defaultTurnTimeouts: TurnTimeouts = { idleMs: 180_000, turnMs: 30 * 60_000, unreachableMs: 30_000, permissionMs: 120_000 };
-const defaultAsk = ['edit', 'bash', 'webfetch', 'external_directory'];
+// Reads are routed to the policy too: it judges where a file really is (symlinks) and denies secret places.
+const defaultAsk = ['edit', 'bash', 'webfetch', 'external_directory', 'read'];
 
 interface TaskState {
   log: AgentEventLog;
@@ -139,10 +150,13 @@ export class OpencodeAdapter implements AgentRuntime {
     const binary = resolveOpencodeBinary({ explicitPath: this.opts.binaryPath });
     const home = prepareHome(this.opts.dataDir, readVersion(binary));
     const password = randomPassword();
+    const config = buildConfig(this.opts.models);
+    // OpenCode's bash tool runs `<shell> -c <command>`; the config's `shell` wins over $SHELL.
+    if (this.opts.sandbox) config.shell = this.opts.sandbox.shellPath;
     const server: ServerProcess = new ServerProcess({
       binary,
       cwd: home.root,
-      env: buildEnv(home, buildConfig(this.opts.models), password, this.opts.env),
+      env: buildEnv(home, config, password, this.opts.env),
       password,
       startTimeoutMs: this.opts.startTimeoutMs ?? 30_000,
       pidDir: home.root,
@@ -256,9 +270,17 @@ export class OpencodeAdapter implements AgentRuntime {
     }
     if (task.busy) throw new AgentError('busy', `Task ${req.taskId} already has a turn running.`);
     task.busy = true;
+    let release = () => undefined as void;
+    try {
+      // Failing to register leaves the folder unregistered: its commands then write nowhere (fail closed).
+      release = this.opts.sandbox?.allow(req.cwd) ?? release;
+    } catch (e) {
+      this.opts.log?.(`sandbox: could not allow ${req.cwd}: ${message(e)}`);
+    }
     try {
       return await this.runTurn(task, req, onEvent);
     } finally {
+      release();
       task.busy = false;
       task.turn = undefined;
     }

@@ -94,3 +94,18 @@ test('tasksFromPlan maps plan ids to global ids with topological order', () => {
   assert.equal(impl?.maxAttempts, 2);
   assert.ok(tasks.every((x) => x.state === 'pending' && x.createdAt === 5));
 });
+
+test('expectedFiles must stay inside the repository: each bad path is named by task and index', () => {
+  const outside = ['../etc/passwd', '/etc/passwd', '~/.ssh/id_rsa', '~', 'C:\\Windows\\x', 'src/../../x', '..', '.', './', 'a\\..\\..\\b', 'bad\0name'];
+  for (const [i, bad] of outside.entries()) {
+    const errors = errorsOf({ tasks: [t('a'), t('b', [], { expectedFiles: ['ok.txt', bad] })] });
+    assert.equal(errors.length, 1, `${JSON.stringify(bad)}: ${errors.join(' | ')}`);
+    assert.match(errors[0], /^tasks\[1\] \(id "b"\)\.expectedFiles\[1\]: must be a path inside the repository/, `case ${i}: ${errors[0]}`);
+  }
+});
+
+test('expectedFiles inside the repository are kept, normalised', () => {
+  const r = validatePlan({ tasks: [t('a', [], { expectedFiles: ['./src//a.ts', 'src\\b.ts', 'lib/', 'docs/**/*.md', '**', '.github/workflows/ci.yml', 'a..b.txt'] })] });
+  assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
+  assert.deepEqual(r.plan.tasks[0].expectedFiles, ['src/a.ts', 'src/b.ts', 'lib/', 'docs/**/*.md', '**', '.github/workflows/ci.yml', 'a..b.txt']);
+});

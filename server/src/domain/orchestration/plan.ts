@@ -6,6 +6,7 @@
  * and the field. `extractJson` pulls the JSON object out of prose or markdown fences.
  */
 import { z } from 'zod';
+import { repoPath } from '../../../../protocol/session';
 import { DomainError } from '../errors';
 import { newTask, type Task } from './taskState';
 
@@ -33,7 +34,8 @@ export const planTaskSchema = z.object({
   title: z.string().trim().min(1, 'must not be empty').max(200),
   prompt: z.string().trim().min(1, 'must not be empty').max(planLimits.maxPromptChars),
   dependsOn: z.array(z.string()).max(planLimits.maxDependencies).default([]),
-  expectedFiles: z.array(z.string().trim().min(1, 'must not be empty').max(500)).max(planLimits.maxFiles).default([]),
+  /** Lease paths or globs: relative, normalised, inside the repository (`repoPathProblem` says why not). */
+  expectedFiles: z.array(repoPath).max(planLimits.maxFiles).default([]),
   capabilities: z.array(z.string().trim().min(1).max(64)).max(planLimits.maxCapabilities).default([]),
   estimate: z.object({
     tokens: z.number().int().min(0).max(planLimits.maxTokensPerTask),

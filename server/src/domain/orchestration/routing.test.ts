@@ -99,3 +99,11 @@ test('releasing a probe task without a verdict lets another probe run', () => {
   assert.equal(released.running, 0);
   assert.equal(circuitOf(released, 5_000, policy), 'probe');
 });
+
+test('an agent that cannot start takes no task; when no capable agent can start the failure says why', () => {
+  const down = agent('opencode', ['*'], { unavailable: 'not_installed: no OpenCode binary' });
+  const r = routeTask({ capabilities: [] }, [down], 0);
+  assert.deepEqual(r, { ok: false, failure: 'unavailable', message: 'opencode: not_installed: no OpenCode binary' });
+  const other = routeTask({ capabilities: [] }, [down, agent('acp', ['*'])], 0);
+  assert.ok(other.ok && other.agentId === 'acp');
+});

@@ -10,6 +10,10 @@
  * - load: 1 − running/maxConcurrency; an agent at capacity is not eligible.
  * - cost: the cheapest `costHint` among eligible agents scores 1, the dearest 0; unknown cost scores 0.5.
  *
+ * Availability: an agent whose `unavailable` is set (it cannot start: not installed, start failed) takes
+ * no task and never reaches the circuit breaker; when every capable agent is unavailable the failure is
+ * `unavailable` with their reasons, so the caller asks the user instead of failing or retrying the task.
+ *
  * Circuit breaker: `failureThreshold` consecutive failures open the circuit (the agent leaves rotation).
  * After `probeAfterMs` it may take exactly one probe task (half-open); with `preferProbes` (default) a
  * probe-eligible agent that fits is chosen before scoring, so it always gets the chance to recover. A
@@ -23,6 +27,8 @@ export interface AgentProfile {
   /** Relative cost (e.g. money per million tokens); lower is cheaper. */
   costHint?: number;
   enabled?: boolean;
+  /** Why the agent cannot start at all (fatal start failure); set means it takes no task. */
+  unavailable?: string;
 }
 
 export interface AgentHealth {
@@ -56,7 +62,7 @@ export const defaultRoutingPolicy: RoutingPolicy = {
   weights: { fit: 0.4, health: 0.3, load: 0.2, cost: 0.1 },
 };
 
-export type RouteFailure = 'no_agents' | 'no_capable_agent' | 'out_of_rotation' | 'all_busy';
+export type RouteFailure = 'no_agents' | 'no_capable_agent' | 'unavailable' | 'out_of_rotation' | 'all_busy';
 
 export type RouteResult =
   | { ok: true; agentId: string; score: number; reason: string; probe: boolean; alternatives: { agentId: string; score: number }[] }
@@ -100,9 +106,13 @@ function describe(c: AgentCandidate, fit: number, score: number): string {
 export function routeTask(task: { capabilities: readonly string[] }, agents: readonly AgentCandidate[], nowMs: number, policy: RoutingPolicy = defaultRoutingPolicy): RouteResult {
   const enabled = agents.filter((a) => a.profile.enabled !== false && a.profile.maxConcurrency > 0);
   if (!enabled.length) return { ok: false, failure: 'no_agents', message: 'no agent is registered and enabled' };
-  const capable = enabled.map((a) => ({ a, fit: fitOf(a.profile.capabilities, task.capabilities) })).filter((x) => x.fit > 0);
-  if (!capable.length) {
+  const fitting = enabled.map((a) => ({ a, fit: fitOf(a.profile.capabilities, task.capabilities) })).filter((x) => x.fit > 0);
+  if (!fitting.length) {
     return { ok: false, failure: 'no_capable_agent', message: `no enabled agent has the capabilities ${task.capabilities.join(', ')}` };
+  }
+  const capable = fitting.filter((x) => !x.a.profile.unavailable);
+  if (!capable.length) {
+    return { ok: false, failure: 'unavailable', message: fitting.map((x) => `${x.a.profile.id}: ${x.a.profile.unavailable}`).join('; ') };
   }
   const hasRoom = (a: AgentCandidate): boolean => a.health.running < a.profile.maxConcurrency;
   const byId = (x: { a: AgentCandidate }, y: { a: AgentCandidate }): number => (x.a.profile.id < y.a.profile.id ? -1 : x.a.profile.id > y.a.profile.id ? 1 : 0);

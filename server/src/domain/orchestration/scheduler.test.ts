@@ -153,3 +153,15 @@ test('1,000 queued tasks across 100 sessions: limits, priorities and leases all 
   // the shared-file root is blocked, naming its holder
   assert.ok(d.blocked.some((b) => b.taskId.endsWith(':r1') && b.conflictsWith[0] === b.taskId.replace(':r1', ':r0')));
 });
+
+test('an agent that cannot start: the session is reported for a question, nothing is dispatched, no lease or attempt is taken', () => {
+  const tasks = tasksOf('s', '- [a] A {files: a.txt}: x\n- [b] B {files: b.txt}: y');
+  const down: AgentCandidate = { profile: { id: 'opencode', capabilities: ['*'], maxConcurrency: 4, unavailable: 'no OpenCode binary' }, health: newAgentHealth() };
+  const d = nextDispatches(input({ sessions: [sess('s')], tasks, agents: [down] }));
+  assert.deepEqual(d.dispatches, []);
+  assert.deepEqual(d.unroutable, []);
+  assert.deepEqual(d.unavailable, [{ sessionId: 's', taskId: 's:a', message: 'opencode: no OpenCode binary' }]);
+  assert.deepEqual(d.leases.leases, []);
+  assert.deepEqual(d.agents, {});
+  assert.deepEqual(d.budgets, {});
+});

@@ -19,6 +19,8 @@
  *    session's `cwd`. A conflict puts the task in `blocked` with the reason and the holders; it stays a
  *    candidate and is retried on the next pass.
  * 5. Routing (`routeTask`): `all_busy` / `out_of_rotation` leave the task waiting (`waiting`);
+ *    `unavailable` (every capable agent cannot start) reports the session in `unavailable`, the task
+ *    stays ready and the session gets no further dispatch in this pass (the caller asks the user);
  *    `no_agents` / `no_capable_agent` report it as `unroutable` (the caller fails it or asks the user).
  * Only when all of budget, lease and route succeed is the dispatch committed: the reservation, the lease
  * and the agent's running count are all in the returned state, so a pass is all-or-nothing per task.
@@ -76,6 +78,8 @@ export interface SchedulerDecision {
   blocked: { taskId: string; sessionId: string; reason: string; conflictsWith: string[] }[];
   /** Sessions that must go to `awaiting_approval`, with the crossing numbers. */
   approvals: { sessionId: string; taskId?: string; crossing: BudgetCrossing }[];
+  /** Sessions whose next task needs an agent that cannot start: they must go to `awaiting_approval` with `message`. */
+  unavailable: { sessionId: string; taskId: string; message: string }[];
   /** No agent can ever take these as things stand (none registered, none capable). */
   unroutable: { taskId: string; sessionId: string; failure: RouteFailure; message: string }[];
   /** Ready but no agent free now (busy or out of rotation); they stay ready. */
@@ -112,7 +116,7 @@ function compareCandidates(a: Candidate, b: Candidate): number {
 export function nextDispatches(input: SchedulerInput): SchedulerDecision {
   const { nowMs, limits } = input;
   const policy = input.routing ?? defaultRoutingPolicy;
-  const out: SchedulerDecision = { dispatches: [], blocked: [], approvals: [], unroutable: [], waiting: [], leases: input.leases, budgets: {}, agents: {} };
+  const out: SchedulerDecision = { dispatches: [], blocked: [], approvals: [], unavailable: [], unroutable: [], waiting: [], leases: input.leases, budgets: {}, agents: {} };
   const sessions = new Map(input.sessions.map((s) => [s.id, s] as const));
   const activePerSession = new Map<string, number>();
   let activeGlobal = 0;
@@ -162,6 +166,10 @@ export function nextDispatches(input: SchedulerInput): SchedulerDecision {
     const route = routeTask(task, [...agents.values()], nowMs, policy);
     if (!route.ok) {
       if (route.failure === 'all_busy' || route.failure === 'out_of_rotation') out.waiting.push({ taskId: task.id, reason: route.message });
+      else if (route.failure === 'unavailable') {
+        stopped.add(session.id);
+        out.unavailable.push({ sessionId: session.id, taskId: task.id, message: route.message });
+      }
       else out.unroutable.push({ taskId: task.id, sessionId: session.id, failure: route.failure, message: route.message });
       continue;
     }

@@ -32,6 +32,8 @@ export interface TaskResult {
   changedFiles: string[];
   usage: UsageTotals;
   error?: string;
+  /** Why a succeeded task is not a plain success (see domain/turnOutcome.ts). */
+  warnings?: string[];
 }
 
 export interface Task {

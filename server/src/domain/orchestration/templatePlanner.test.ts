@@ -89,6 +89,20 @@ test('filesInText finds paths and file names, not prose', () => {
   assert.deepEqual(filesInText('make it faster'), []);
 });
 
+test('{files: …} outside the repository is an error naming the line, the task and the path', () => {
+  for (const bad of ['../x.ts', '/etc/passwd', '~/notes.md', 'src/../../up.ts']) {
+    const r = templatePlan(`- [a] A {files: src/a.ts}: go\n- [b] B {files: ok.txt, ${bad}}: go`);
+    assert.equal(r.ok, false, bad);
+    const text = r.ok ? '' : r.errors.join('\n');
+    assert.match(text, /^line 2: \{files: [^}]*\}: task "b": /, text);
+    assert.ok(text.includes(JSON.stringify(bad)), `names ${bad}: ${text}`);
+  }
+});
+
+test('paths mentioned in a goal that lead outside the repository are not lease requests', () => {
+  assert.deepEqual(filesInText('compare ../other/x.ts with src/in.ts'), ['src/in.ts']);
+});
+
 test('a title may contain parentheses; (after: …) and {files: …} still parse around them', () => {
   const r = parseTaskList([
     '- [fix] Fix add() in src/math.js',

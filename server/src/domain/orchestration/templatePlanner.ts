@@ -28,6 +28,7 @@
  * Files come from the `files` option, else from paths mentioned in the goal. A write task without predicted
  * files gets none (the scheduler then leases the whole repo for it).
  */
+import { repoPathProblem } from '../../../../protocol/session';
 import { planLimits, validatePlan, type Plan, type PlanResult } from './plan';
 
 export type TemplateName = 'explicit' | 'bugfix' | 'tests' | 'refactor' | 'docs' | 'feature' | 'generic';
@@ -96,7 +97,14 @@ function parseItem(id: string, rest: string, line: number, errors: string[]): Dr
     const k = key.toLowerCase();
     const v = value.trim();
     const num = Number(v);
-    if (k === 'files') draft.expectedFiles = [...(draft.expectedFiles ?? []), ...splitList(v)];
+    if (k === 'files') {
+      const files = splitList(v);
+      for (const f of files) {
+        const problem = repoPathProblem(f);
+        if (problem) errors.push(`line ${line}: {files: ${v}}: task "${id.trim()}": ${problem}`);
+      }
+      draft.expectedFiles = [...(draft.expectedFiles ?? []), ...files];
+    }
     else if (k === 'caps' || k === 'capabilities') draft.capabilities = [...(draft.capabilities ?? []), ...splitList(v)];
     else if (k === 'tokens' || k === 'minutes') {
       if (!v || !Number.isFinite(num) || num < 0) errors.push(`line ${line}: {${key}} needs a number ≥ 0, got "${v}"`);
@@ -146,7 +154,8 @@ export function filesInText(text: string): string[] {
   const out = new Set<string>();
   for (const m of text.matchAll(/(?<![\w/.@-])((?:[\w.-]+\/)+[\w.*-]+|[\w-]+\.[A-Za-z][A-Za-z0-9]{1,7})(?![\w/-])/g)) {
     const p = (m[1] ?? '').replace(/[.,;:]+$/, '');
-    if (p && !/^https?:/.test(p)) out.add(p);
+    // Paths outside the repository (`../x`) are not lease requests.
+    if (p && !/^https?:/.test(p) && !repoPathProblem(p)) out.add(p);
   }
   return [...out];
 }

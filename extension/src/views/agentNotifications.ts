@@ -1,0 +1,53 @@
+/**
+ * Notifications that need the user: an agent that cannot start (with Open Setting / Show Logs), and the
+ * server restart that applies changed settings.
+ */
+import * as vscode from 'vscode';
+import { pickAlerts } from '../agentAvailability';
+import { onDidChangeConfig } from '../config';
+import type { Ctx } from '../ctx';
+
+export function createAgentNotifications(ctx: Ctx): vscode.Disposable {
+  let announced = new Set<string>();
+  return ctx.onDidChangeStatus((s) => {
+    if (!s.status) return;
+    const picked = pickAlerts(announced, s.status.agents ?? []);
+    announced = picked.announced;
+    for (const alert of picked.alerts) {
+      ctx.log.error(alert.text);
+      const actions = alert.setting ? ['Open Setting', 'Show Logs'] : ['Show Logs'];
+      void vscode.window.showErrorMessage(alert.text, ...actions).then((pick) => {
+        if (pick === 'Open Setting') void vscode.commands.executeCommand('workbench.action.openSettings', alert.setting);
+        if (pick === 'Show Logs') ctx.log.show();
+      });
+    }
+  });
+}
+
+/**
+ * Settings apply without a restart by hand: a change to `orchestrator.*` restarts the server with the
+ * new settings (changes within `debounceMs` are applied together; restarts never overlap) and says so.
+ */
+export function restartOnSettingsChange(ctx: Ctx, debounceMs = 400): vscode.Disposable {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const sub = onDidChangeConfig(() => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      running = running.then(async () => {
+        ctx.log.info('orchestrator settings changed; restarting the server');
+        try {
+          await ctx.restart();
+          void vscode.window.showInformationMessage('Orchestrator settings changed; server restarted.');
+        } catch (e) {
+          void vscode.window.showErrorMessage(`Orchestrator settings changed, but the server did not restart: ${(e as Error).message}`, 'Show Logs').then((p) => p && ctx.log.show());
+        }
+      });
+    }, debounceMs);
+  });
+  return new vscode.Disposable(() => {
+    if (timer) clearTimeout(timer);
+    sub.dispose();
+  });
+}

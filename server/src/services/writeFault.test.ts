@@ -1,0 +1,131 @@
+/**
+ * Write faults (ENOSPC, EIO, …) in the session runner and the task service, with in-memory ports: the
+ * store stays consistent, the fault is reported, dispatching stops, and a turn whose transcript cannot
+ * be written is stopped instead of running on unrecorded.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { AgentEvent } from '../../../protocol/agentEvent';
+import type { StoreStatus } from '../../../protocol/server';
+import { emptyStore, localTenantId, type StoreData } from '../domain/storeSchema';
+import type { AgentRuntime, TurnResult } from '../ports/agentRuntime';
+import type { Executor } from '../ports/executor';
+import type { Logger } from '../ports/logger';
+import type { StorePort } from '../ports/store';
+import type { TranscriptPort } from '../ports/transcript';
+import type { WorkspacePort } from '../ports/workspace';
+import { SessionRecords, type StoredTask } from './sessionRecords';
+import { SessionRunner, type TurnRunner } from './sessionRunner';
+import { SessionService } from './sessionService';
+import type { PathResolverPort } from '../ports/pathResolver';
+import { TaskService } from './taskService';
+
+const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+
+class MemoryStore implements StorePort {
+  full = false;
+  constructor(public data: StoreData) {}
+  async load(): Promise<StoreStatus> { return this.status(); }
+  status(): StoreStatus { return { kind: 'lowdb', path: ':memory:', schemaVersion: 1, state: 'ok' }; }
+  read(): Readonly<StoreData> { return this.data; }
+  async update(mutate: (d: StoreData) => void | boolean): Promise<void> {
+    const draft = structuredClone(this.data);
+    if (mutate(draft) === false) return;
+    if (this.full) throw enospc();
+    this.data = draft;
+  }
+}
+
+/** Paths are taken as written (no symlinks in these tests). */
+const identityPaths: PathResolverPort = { resolve: async (p) => p, expand: async () => [], home: () => '/home/user' };
+const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+const immediate: Executor = { add: (job) => void job(), load: 0, onIdle: async () => undefined };
+const ws: WorkspacePort = {
+  assertRepo: async (cwd) => ({ root: cwd, head: 'base' }), headCommit: async () => 'base', branchExists: async () => true,
+  createBranch: async () => undefined, addWorktree: async () => undefined, removeWorktree: async () => undefined, resetWorktree: async () => undefined,
+  commitAll: async () => 'c1', merge: async () => ({ ok: true }), changedFiles: async () => [], diff: async () => '', dirtyFiles: async () => [],
+  applyPatch: async () => undefined, abortMerge: async () => undefined, resolveRef: async () => null, deleteBranches: async () => [],
+};
+const usage = { inputTokens: 1, outputTokens: 1, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 };
+const ok: TurnResult = { status: 'succeeded', stopReason: 'end_turn', summary: 'done', usage, diff: [], durationMs: 1, lastSeq: 1 };
+
+async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('the end of a task cannot be recorded (ENOSPC): the runner halts and says why, the store keeps the task running, nothing more is dispatched', async () => {
+  const store = new MemoryStore(emptyStore(new Date(0).toISOString()));
+  const records = new SessionRecords(store, localTenantId);
+  let finishA!: (r: TurnResult) => void;
+  const dispatched: string[] = [];
+  const runs: TurnRunner = {
+    run: async (input) => {
+      dispatched.push(input.prompt.split('\n')[0]);
+      return { taskId: `run${dispatched.length}`, done: new Promise<TurnResult>((r) => { finishA = r; }) };
+    },
+    cancel: async () => undefined,
+  };
+  const runner = new SessionRunner({
+    records, workspace: ws, runs, executor: immediate, agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: 4 }],
+    limits: { global: 4 }, worktreeRoot: '/wt', leaseTtlMs: 60_000, publish: () => undefined, now: Date.now, logger: quiet,
+  });
+  const halts: string[] = [];
+  runner.onHalt((r) => halts.push(r));
+  const sessions = new SessionService({ records, runner, workspace: ws, worktreeRoot: '/wt', newId: () => 's1', now: Date.now, cancelRun: async () => undefined });
+  await sessions.start({ goal: '- [a] A {files: a.txt}: alpha\n- [b] B (after: a) {files: b.txt}: beta', cwd: '/repo', approve: true });
+  const a = () => (store.data.tasks as unknown as StoredTask[]).find((t) => t.planId === 'a')!;
+  await until('a running', () => a().state === 'running' && !!a().runId);
+  store.full = true;
+  finishA(ok);
+  await until('the runner to halt', () => halts.length > 0);
+  assert.match(halts[0], /could not be recorded.*ENOSPC/);
+  assert.equal(runner.haltedBy(), halts[0]);
+  assert.equal(a().state, 'running', 'the store is consistent: the unrecorded end leaves a running (the next start re-queues it)');
+  // Space returns, but this process stays halted: a session approved now is recorded, not dispatched.
+  store.full = false;
+  let n = 1;
+  const more = new SessionService({ records, runner, workspace: ws, worktreeRoot: '/wt', newId: () => `s${++n}`, now: Date.now, cancelRun: async () => undefined });
+  const second = await more.start({ goal: '- [z] Z {files: z.txt}: zeta', cwd: '/repo', approve: true });
+  runner.pump();
+  await runner.settled();
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(second.state, 'running');
+  assert.deepEqual(dispatched, ['alpha'], 'nothing was dispatched after the fault');
+  runner.stop();
+});
+
+test('a transcript that cannot be written stops the turn and fails it as write_failed', async () => {
+  const store = new MemoryStore(emptyStore(new Date(0).toISOString()));
+  let cancelled = false;
+  let aborted = false;
+  const runtime: AgentRuntime = {
+    id: 'opencode',
+    start: async () => undefined,
+    cancel: async () => { cancelled = true; },
+    dispose: async () => undefined,
+    prompt: async (req, onEvent) => {
+      req.signal?.addEventListener('abort', () => { aborted = true; });
+      for (let seq = 1; seq <= 3; seq++) onEvent({ kind: 'message_chunk', text: 'x', seq, at: 'now', key: `k${seq}` } as AgentEvent);
+      await until('the abort', () => aborted, 5_000);
+      return { ...ok, status: 'cancelled', stopReason: 'cancelled' };
+    },
+  };
+  const failing: TranscriptPort = { append: async () => { throw enospc(); }, read: async () => [] };
+  const published: string[] = [];
+  const tasks = new TaskService({
+    store, transcripts: failing, workspace: ws, runtime: () => runtime, checkModel: () => undefined,
+    publish: (u) => { if (u.event) published.push(u.event.key); }, askUser: async () => 'deny', newId: () => 'r1', now: () => new Date(0), logger: quiet, paths: identityPaths,
+  });
+  const { done } = await tasks.run({ agent: 'opencode', cwd: '/repo', prompt: 'go' });
+  const result = await done;
+  assert.equal(result?.status, 'failed');
+  assert.equal(result?.error?.reason, 'write_failed');
+  assert.match(result?.error?.message ?? '', /ENOSPC/);
+  assert.ok(aborted && cancelled, 'the agent was told to stop');
+  assert.deepEqual(published, [], 'no event was published that is not in the transcript');
+  assert.equal(tasks.get('r1').state, 'failed');
+});
