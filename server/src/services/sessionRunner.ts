@@ -329,7 +329,8 @@ export class SessionRunner {
     void (async () => {
       if (!error && x.result?.status === 'succeeded') await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
       const after = this.d.records.session(session.id);
-      if (isSessionTerminal(after.state)) await this.cleanup(after);
+      // This task is still in `executing` until `finish` returns: its own worktree is not busy any more.
+      if (isSessionTerminal(after.state)) await this.cleanup(after, taskId);
     })().catch((e: unknown) => this.d.logger.warn(`worktree clean-up failed: ${String(e)}`));
   }
 
@@ -401,10 +402,10 @@ export class SessionRunner {
     await this.pumping;
   }
 
-  /** A session that ended keeps its branches but none of its worktrees. */
-  async cleanup(session: StoredSession): Promise<void> {
+  /** A session that ended keeps its branches but none of its worktrees (`finished`: a task whose turn is over). */
+  async cleanup(session: StoredSession, finished?: string): Promise<void> {
     for (const t of this.d.records.tasksOf(session.id)) {
-      if (this.executing.has(t.id)) continue;
+      if (t.id !== finished && this.executing.has(t.id)) continue;
       await this.d.workspace.removeWorktree(session.cwd, path.join(this.d.worktreeRoot, session.id, t.planId)).catch(() => undefined);
     }
     await this.d.workspace.removeWorktree(session.cwd, integrationDir(this.d.worktreeRoot, session.id)).catch(() => undefined);
