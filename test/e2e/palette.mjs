@@ -110,7 +110,7 @@ try {
   const helloGoal = '- [hello] Hello {files: hello.txt}: [[script:write_file hello.txt]] hello from the palette';
   await check('Start Session from the palette with the demo model completes, and Apply writes the file into the workspace', async () => {
     await palette('Notifications: Clear All Notifications').catch(() => undefined);
-    await palette('Orchestrator: Start Session');
+    await palette('Orchestrator: Start Session\u2026');
     await wb.answerInput(helloGoal, { title: 'Start Session' });
     await wb.dialogButton('Run Plan');
     const session = wb.row('- [hello] Hello', 'completed');
@@ -137,10 +137,10 @@ try {
     for (const b of ['Open Setting', 'Show Logs']) await note.locator('.monaco-button', { hasText: b }).first().waitFor({ timeout: 5_000 });
     await page.screenshot({ path: path.join(shots, 'e2e-agent-unavailable.png') });
 
-    await palette('Orchestrator: Start Session');
+    await palette('Orchestrator: Start Session\u2026');
     await wb.answerInput('- [again] Again {files: again.txt}: [[script:write_file again.txt]] written after the fix', { title: 'Start Session' });
     await wb.dialogButton('Run Plan');
-    const waiting = wb.row('- [again] Again', 'awaiting_approval');
+    const waiting = wb.row('- [again] Again', 'waiting for you');
     await waiting.waitFor({ timeout: 60_000 });
     // Expand it: its task waits ready (not failed, not retried).
     if ((await waiting.getAttribute('aria-expanded')) === 'false') await waiting.click();
@@ -161,7 +161,7 @@ try {
     await wb.statusBar(/Orchestrator: ok/, 60_000);
     await wb.row('OpenCode', 'ready').waitFor({ timeout: 60_000 });
     await page.screenshot({ path: path.join(shots, 'e2e-agent-ready-again.png') });
-    await wb.inlineAction(wb.row('- [again] Again', 'awaiting_approval'), 'Approve Session');
+    await wb.inlineAction(wb.row('- [again] Again', 'waiting for you'), 'Approve Session');
     const done = wb.row('- [again] Again', 'completed');
     await done.waitFor({ timeout: 180_000 });
     await wb.inlineAction(done, 'Apply Session Changes');
