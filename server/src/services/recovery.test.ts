@@ -5,36 +5,18 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { StoreStatus } from '../../../protocol/server';
 import { emptyStore, localTenantId, type StoreData } from '../domain/storeSchema';
 import type { AgentRuntime, TurnResult } from '../ports/agentRuntime';
-import type { Executor } from '../ports/executor';
-import type { Logger } from '../ports/logger';
 import type { StorePort } from '../ports/store';
 import type { TranscriptPort } from '../ports/transcript';
 import type { WorkspacePort } from '../ports/workspace';
 import { SessionRecords, type StoredTask } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
-import type { PathResolverPort } from '../ports/pathResolver';
 import { TaskService } from './taskService';
+import { MemoryStore, identityPaths, immediate, quiet, until } from './testDoubles';
 
-class MemoryStore implements StorePort {
-  constructor(public data: StoreData) {}
-  async load(): Promise<StoreStatus> { return this.status(); }
-  status(): StoreStatus { return { kind: 'lowdb', path: ':memory:', schemaVersion: 1, state: 'ok' }; }
-  read(): Readonly<StoreData> { return this.data; }
-  async update(mutate: (d: StoreData) => void | boolean): Promise<void> {
-    const draft = structuredClone(this.data);
-    if (mutate(draft) === false) return;
-    this.data = draft;
-  }
-}
 
-/** Paths are taken as written (no symlinks in these tests). */
-const identityPaths: PathResolverPort = { resolve: async (p) => p, expand: async () => [], home: () => '/home/user' };
-const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
-const immediate: Executor = { add: (job) => void job(), load: 0, onIdle: async () => undefined };
 
 function workspace(calls: string[]): WorkspacePort {
   return {
@@ -70,13 +52,6 @@ function build(store: StorePort, runs: TurnRunner, calls: string[]) {
   return { records, runner, sessions };
 }
 
-async function until(what: string, cond: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test('recover after a crash: running tasks re-queued with the attempt refunded, leases and reservations freed, finished work untouched', async () => {
   const store = new MemoryStore(emptyStore(new Date(0).toISOString()));

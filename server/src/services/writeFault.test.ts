@@ -6,40 +6,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AgentEvent } from '../../../protocol/agentEvent';
-import type { StoreStatus } from '../../../protocol/server';
-import { emptyStore, localTenantId, type StoreData } from '../domain/storeSchema';
+import { emptyStore, localTenantId } from '../domain/storeSchema';
 import type { AgentRuntime, TurnResult } from '../ports/agentRuntime';
-import type { Executor } from '../ports/executor';
-import type { Logger } from '../ports/logger';
-import type { StorePort } from '../ports/store';
 import type { TranscriptPort } from '../ports/transcript';
 import type { WorkspacePort } from '../ports/workspace';
 import { SessionRecords, type StoredTask } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
-import type { PathResolverPort } from '../ports/pathResolver';
 import { TaskService } from './taskService';
+import { MemoryStore, enospc, identityPaths, immediate, quiet, until } from './testDoubles';
 
-const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
 
-class MemoryStore implements StorePort {
-  full = false;
-  constructor(public data: StoreData) {}
-  async load(): Promise<StoreStatus> { return this.status(); }
-  status(): StoreStatus { return { kind: 'lowdb', path: ':memory:', schemaVersion: 1, state: 'ok' }; }
-  read(): Readonly<StoreData> { return this.data; }
-  async update(mutate: (d: StoreData) => void | boolean): Promise<void> {
-    const draft = structuredClone(this.data);
-    if (mutate(draft) === false) return;
-    if (this.full) throw enospc();
-    this.data = draft;
-  }
-}
 
-/** Paths are taken as written (no symlinks in these tests). */
-const identityPaths: PathResolverPort = { resolve: async (p) => p, expand: async () => [], home: () => '/home/user' };
-const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
-const immediate: Executor = { add: (job) => void job(), load: 0, onIdle: async () => undefined };
 const ws: WorkspacePort = {
   assertRepo: async (cwd) => ({ root: cwd, head: 'base' }), headCommit: async () => 'base', branchExists: async () => true,
   createBranch: async () => undefined, addWorktree: async () => undefined, removeWorktree: async () => undefined, resetWorktree: async () => undefined,
@@ -49,13 +27,6 @@ const ws: WorkspacePort = {
 const usage = { inputTokens: 1, outputTokens: 1, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 };
 const ok: TurnResult = { status: 'succeeded', stopReason: 'end_turn', summary: 'done', usage, diff: [], durationMs: 1, lastSeq: 1 };
 
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test('the end of a task cannot be recorded (ENOSPC): the runner halts and says why, the store keeps the task running, nothing more is dispatched', async () => {
   const store = new MemoryStore(emptyStore(new Date(0).toISOString()));

@@ -1,0 +1,41 @@
+/**
+ * In-memory stand-ins for the service-level unit tests (recovery, write faults): a store that keeps its data
+ * in memory (and can be made to fail like a full disk), a silent logger, an executor that runs jobs at once,
+ * a path resolver that takes paths as written, and a polling wait with a deadline.
+ */
+import type { StoreStatus } from '../../../protocol/server';
+import type { StoreData } from '../domain/storeSchema';
+import type { Executor } from '../ports/executor';
+import type { Logger } from '../ports/logger';
+import type { PathResolverPort } from '../ports/pathResolver';
+import type { StorePort } from '../ports/store';
+
+export const enospc = (): Error => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+
+export class MemoryStore implements StorePort {
+  /** While true, every write fails with ENOSPC and changes nothing. */
+  full = false;
+  constructor(public data: StoreData) {}
+  async load(): Promise<StoreStatus> { return this.status(); }
+  status(): StoreStatus { return { kind: 'lowdb', path: ':memory:', schemaVersion: 1, state: 'ok' }; }
+  read(): Readonly<StoreData> { return this.data; }
+  async update(mutate: (d: StoreData) => void | boolean): Promise<void> {
+    const draft = structuredClone(this.data);
+    if (mutate(draft) === false) return;
+    if (this.full) throw enospc();
+    this.data = draft;
+  }
+}
+
+/** Paths are taken as written (no symlinks in these tests). */
+export const identityPaths: PathResolverPort = { resolve: async (p) => p, expand: async () => [], home: () => '/home/user' };
+export const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+export const immediate: Executor = { add: (job) => void job(), load: 0, onIdle: async () => undefined };
+
+export async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
