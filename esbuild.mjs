@@ -18,9 +18,30 @@ const node = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
 
 const configs = [
   { ...node, entryPoints: { extension: 'extension/src/main.ts' }, outdir: 'dist', external: ['vscode'] },
-  { ...node, entryPoints: { server: 'server/src/main.ts', cli: 'server/src/cli.ts' }, outdir: 'dist', external: ['bufferutil', 'utf-8-validate'] },
-  { ...common, entryPoints: { dashboard: 'webview/src/dashboard/main.ts' }, outdir: 'dist/webview', platform: 'browser', format: 'esm', target: 'es2022' },
-  ...(production ? [] : [{ ...node, entryPoints: ['test/vscode/index.ts', 'test/vscode/*.test.ts'], outdir: 'dist/test/vscode', external: ['vscode', 'mocha'] }]),
+  {
+    ...node,
+    entryPoints: { server: 'server/src/main.ts', cli: 'server/src/cli.ts' },
+    outdir: 'dist',
+    external: ['bufferutil', 'utf-8-validate'],
+  },
+  {
+    ...common,
+    entryPoints: { dashboard: 'webview/src/dashboard/main.ts' },
+    outdir: 'dist/webview',
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+  },
+  ...(production
+    ? []
+    : [
+        {
+          ...node,
+          entryPoints: ['test/vscode/index.ts', 'test/vscode/*.test.ts'],
+          outdir: 'dist/test/vscode',
+          external: ['vscode', 'mocha'],
+        },
+      ]),
 ];
 
 const t0 = Date.now();

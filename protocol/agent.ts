@@ -34,7 +34,14 @@ export interface AgentView {
   model?: string;
   /** Whether this agent's shell commands run in the OS sandbox, and why (not). */
   sandbox: SandboxStatus;
-  health: { running: number; successes: number; failures: number; consecutiveFailures: number; circuit: 'closed' | 'open'; lastError?: string };
+  health: {
+    running: number;
+    successes: number;
+    failures: number;
+    consecutiveFailures: number;
+    circuit: 'closed' | 'open';
+    lastError?: string;
+  };
   availability: AgentAvailability;
 }
 

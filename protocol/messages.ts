@@ -31,8 +31,12 @@ export type ParamsOf<D> = D extends RequestDef<string, infer P, unknown> ? P : D
 export type ResultOf<D> = D extends RequestDef<string, unknown, infer R> ? R : never;
 
 export function defineRequest<R>() {
-  return <M extends string, P>(method: M, direction: Direction, params: z.ZodType<P>): RequestDef<M, P, R> =>
-    ({ kind: 'request', method, direction, params });
+  return <M extends string, P>(method: M, direction: Direction, params: z.ZodType<P>): RequestDef<M, P, R> => ({
+    kind: 'request',
+    method,
+    direction,
+    params,
+  });
 }
 
 export function defineNotification<M extends string, P>(method: M, direction: Direction, params: z.ZodType<P>): NotificationDef<M, P> {

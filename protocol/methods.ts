@@ -6,15 +6,48 @@ import { agentList } from './agent';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { serverDidChangeStatus, serverStatus } from './server';
 import {
-  sessionApply, sessionApprove, sessionCancel, sessionDelete, sessionDidChange, sessionDiff, sessionGet, sessionList, sessionPause, sessionPlan, sessionResume, sessionRetry, sessionStart,
+  sessionApply,
+  sessionApprove,
+  sessionCancel,
+  sessionDelete,
+  sessionDidChange,
+  sessionDiff,
+  sessionGet,
+  sessionList,
+  sessionPause,
+  sessionPlan,
+  sessionResume,
+  sessionRetry,
+  sessionStart,
 } from './session';
 import { permissionRequest, taskCancel, taskDidUpdate, taskGet, taskList, taskRun, taskTranscript } from './task';
 
 /** Client → server requests. */
 export const requests: readonly AnyRequestDef[] = [
-  serverStatus, agentList, taskRun, taskGet, taskList, taskCancel, taskTranscript,
-  sessionStart, sessionPlan, sessionApprove, sessionGet, sessionList, sessionPause, sessionResume, sessionCancel, sessionRetry, sessionDiff, sessionApply, sessionDelete,
+  serverStatus,
+  agentList,
+  taskRun,
+  taskGet,
+  taskList,
+  taskCancel,
+  taskTranscript,
+  sessionStart,
+  sessionPlan,
+  sessionApprove,
+  sessionGet,
+  sessionList,
+  sessionPause,
+  sessionResume,
+  sessionCancel,
+  sessionRetry,
+  sessionDiff,
+  sessionApply,
+  sessionDelete,
 ] as AnyRequestDef[];
 /** Server → client requests. */
 export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];
-export const notifications: readonly AnyNotificationDef[] = [serverDidChangeStatus, taskDidUpdate, sessionDidChange] as AnyNotificationDef[];
+export const notifications: readonly AnyNotificationDef[] = [
+  serverDidChangeStatus,
+  taskDidUpdate,
+  sessionDidChange,
+] as AnyNotificationDef[];

@@ -56,10 +56,12 @@ export interface ServerStatus {
   sandbox?: SandboxStatus;
 }
 
-export const serverStatusParams = z.object({
-  /** Include the transcript folder and the schema version history in the message. */
-  verbose: z.boolean().optional(),
-}).strict();
+export const serverStatusParams = z
+  .object({
+    /** Include the transcript folder and the schema version history in the message. */
+    verbose: z.boolean().optional(),
+  })
+  .strict();
 
 /**
  * `server/status` (client → server): the current status.

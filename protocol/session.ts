@@ -7,7 +7,8 @@ import { z } from 'zod';
 import type { UsageTotals } from './agentEvent';
 import { defineNotification, defineRequest } from './messages';
 
-export type SessionState = 'draft' | 'running' | 'paused' | 'awaiting_approval' | 'completed' | 'partially_completed' | 'failed' | 'cancelled' | 'timed_out';
+export type SessionState =
+  'draft' | 'running' | 'paused' | 'awaiting_approval' | 'completed' | 'partially_completed' | 'failed' | 'cancelled' | 'timed_out';
 export type SessionTaskState = 'pending' | 'ready' | 'running' | 'blocked' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
 
 export interface SessionTaskView {
@@ -96,31 +97,41 @@ export function normalRepoPath(p: string): string {
 }
 
 /** A lease path or glob inside the repository (see `repoPathProblem`), normalised. */
-export const repoPath = z.string().trim().min(1, 'must not be empty').max(500).superRefine((p, ctx) => {
-  const problem = repoPathProblem(p);
-  if (problem) ctx.addIssue({ code: 'custom', message: `must be a path inside the repository: ${problem}` });
-}).transform(normalRepoPath);
+export const repoPath = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(500)
+  .superRefine((p, ctx) => {
+    const problem = repoPathProblem(p);
+    if (problem) ctx.addIssue({ code: 'custom', message: `must be a path inside the repository: ${problem}` });
+  })
+  .transform(normalRepoPath);
 
 /** A task as a planner (or the user editing a plan) writes it. Validated again by the server's plan rules. */
-export const planTaskInput = z.object({
-  id: z.string(),
-  title: z.string(),
-  prompt: z.string(),
-  dependsOn: z.array(z.string()).optional(),
-  expectedFiles: z.array(repoPath).optional(),
-  capabilities: z.array(z.string()).optional(),
-  estimate: z.object({ tokens: z.number(), minutes: z.number() }).strict().optional(),
-  mode: z.enum(['write', 'read']).optional(),
-}).strict();
+export const planTaskInput = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    prompt: z.string(),
+    dependsOn: z.array(z.string()).optional(),
+    expectedFiles: z.array(repoPath).optional(),
+    capabilities: z.array(z.string()).optional(),
+    estimate: z.object({ tokens: z.number(), minutes: z.number() }).strict().optional(),
+    mode: z.enum(['write', 'read']).optional(),
+  })
+  .strict();
 export type PlanTaskInput = z.infer<typeof planTaskInput>;
 export const planInput = z.object({ summary: z.string().optional(), tasks: z.array(planTaskInput) }).strict();
 
-export const budgetInput = z.object({
-  tokens: z.number().int().positive().optional(),
-  money: z.number().positive().optional(),
-  wallMs: z.number().int().positive().optional(),
-  maxParallel: z.number().int().min(1).max(64).optional(),
-}).strict();
+export const budgetInput = z
+  .object({
+    tokens: z.number().int().positive().optional(),
+    money: z.number().positive().optional(),
+    wallMs: z.number().int().positive().optional(),
+    maxParallel: z.number().int().min(1).max(64).optional(),
+  })
+  .strict();
 
 /**
  * `session/start` (client → server): plan `goal` for the git repository `cwd`. The session starts as
@@ -128,28 +139,49 @@ export const budgetInput = z.object({
  * default) or `llm` (asks the planning agent for JSON; one repair round). Errors: InvalidParams (cwd,
  * goal, an invalid plan with every reason listed; nothing is created).
  */
-export const sessionStart = defineRequest<SessionView>()('session/start', 'clientToServer', z.object({
-  goal: z.string().trim().min(1, 'must not be empty').max(20_000),
-  cwd: z.string().min(1),
-  planner: z.enum(['template', 'llm']).optional(),
-  plan: planInput.optional(),
-  approve: z.boolean().optional(),
-  priority: z.number().int().min(0).max(4).optional(),
-  budget: budgetInput.optional(),
-  model: z.string().regex(/^[^/\s]+\/\S+$/, 'must be provider/model').optional(),
-}).strict());
+export const sessionStart = defineRequest<SessionView>()(
+  'session/start',
+  'clientToServer',
+  z
+    .object({
+      goal: z.string().trim().min(1, 'must not be empty').max(20_000),
+      cwd: z.string().min(1),
+      planner: z.enum(['template', 'llm']).optional(),
+      plan: planInput.optional(),
+      approve: z.boolean().optional(),
+      priority: z.number().int().min(0).max(4).optional(),
+      budget: budgetInput.optional(),
+      model: z
+        .string()
+        .regex(/^[^/\s]+\/\S+$/, 'must be provider/model')
+        .optional(),
+    })
+    .strict(),
+);
 
 /** `session/plan` (client → server): replace the plan of a `draft` session. Errors: InvalidParams (plan reasons), notFound, conflict (not a draft). */
-export const sessionPlan = defineRequest<SessionView>()('session/plan', 'clientToServer', z.object({ sessionId: id, plan: planInput }).strict());
+export const sessionPlan = defineRequest<SessionView>()(
+  'session/plan',
+  'clientToServer',
+  z.object({ sessionId: id, plan: planInput }).strict(),
+);
 
 /** `session/approve` (client → server): start a draft, or continue from `awaiting_approval`, optionally with new limits. Errors: notFound, conflict. */
-export const sessionApprove = defineRequest<SessionView>()('session/approve', 'clientToServer', z.object({ sessionId: id, budget: budgetInput.optional() }).strict());
+export const sessionApprove = defineRequest<SessionView>()(
+  'session/approve',
+  'clientToServer',
+  z.object({ sessionId: id, budget: budgetInput.optional() }).strict(),
+);
 
 const sessionOnly = z.object({ sessionId: id }).strict();
 /** `session/get` (client → server). Errors: notFound. */
 export const sessionGet = defineRequest<SessionView>()('session/get', 'clientToServer', sessionOnly);
 /** `session/list` (client → server): newest first. */
-export const sessionList = defineRequest<SessionView[]>()('session/list', 'clientToServer', z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict());
+export const sessionList = defineRequest<SessionView[]>()(
+  'session/list',
+  'clientToServer',
+  z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
+);
 /** `session/pause` (client → server): no new dispatches; running tasks finish. Errors: notFound, conflict. */
 export const sessionPause = defineRequest<SessionView>()('session/pause', 'clientToServer', sessionOnly);
 /** `session/resume` (client → server). Errors: notFound, conflict. */
@@ -163,7 +195,11 @@ export const sessionCancel = defineRequest<SessionView>()('session/cancel', 'cli
  */
 export const sessionRetry = defineRequest<SessionView>()('session/retry', 'clientToServer', sessionOnly);
 /** `session/diff` (client → server): the integration branch against the base commit. */
-export const sessionDiff = defineRequest<{ files: { path: string; status: string }[]; patch: string }>()('session/diff', 'clientToServer', sessionOnly);
+export const sessionDiff = defineRequest<{ files: { path: string; status: string }[]; patch: string }>()(
+  'session/diff',
+  'clientToServer',
+  sessionOnly,
+);
 /**
  * `session/apply` (client → server): apply the session's diff to the user's working tree, once. Then
  * the session's `orchestrator/<session>/*` branches and worktrees are removed (`appliedAt` is set).
@@ -179,7 +215,11 @@ export const sessionApply = defineRequest<{ applied: string[]; warning?: string 
  * `orchestrator/<session>/*` branches, its tasks and its agent-turn records are removed. Transcript files
  * are kept (append-only records). Errors: notFound, timeout (its turns did not stop; nothing removed).
  */
-export const sessionDelete = defineRequest<{ sessionId: string; removedBranches: string[] }>()('session/delete', 'clientToServer', sessionOnly);
+export const sessionDelete = defineRequest<{ sessionId: string; removedBranches: string[] }>()(
+  'session/delete',
+  'clientToServer',
+  sessionOnly,
+);
 
 /** `session/didChange` (server → client): the full session view after every change. */
 export const sessionDidChange = defineNotification('session/didChange', 'serverToClient', z.custom<SessionView>());

@@ -31,7 +31,13 @@ const server = await startCodeServer(sandbox, { port });
 console.log(`\n  Industrial Orchestrator is running in VS Code at:\n\n    ${server.url()}\n`);
 console.log('  Open it in a browser, then click the Orchestrator icon in the activity bar or press F1 and run');
 console.log('  "Orchestrator: Open Dashboard". Data lives under', dirs.userData, '\n  Press Ctrl+C to stop.');
-const stop = async () => { await server.stop(); process.exit(0); };
+const stop = async () => {
+  await server.stop();
+  process.exit(0);
+};
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
-server.child.on('exit', (code) => { console.log(`[start] VS Code server exited (${code}); see ${server.logFile}`); process.exit(code ?? 1); });
+server.child.on('exit', (code) => {
+  console.log(`[start] VS Code server exited (${code}); see ${server.logFile}`);
+  process.exit(code ?? 1);
+});

@@ -9,19 +9,36 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
-const findTests = (dirs) => dirs.flatMap((d) => {
-  const abs = path.join(root, d);
-  if (!fs.existsSync(abs)) return [];
-  return fs.readdirSync(abs, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts')).map((f) => path.join(d, f));
-}).sort();
+const findTests = (dirs) =>
+  dirs
+    .flatMap((d) => {
+      const abs = path.join(root, d);
+      if (!fs.existsSync(abs)) return [];
+      return fs
+        .readdirSync(abs, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.test.ts'))
+        .map((f) => path.join(d, f));
+    })
+    .sort();
 
 const nodeTest = (dirs) => () => {
   const files = findTests(dirs);
   const tap = path.join(os.tmpdir(), `orch-tap-${process.pid}-${Date.now()}.txt`);
   return {
     cmd: process.execPath,
-    args: ['--import', 'tsx', '--test', '--test-timeout=300000', ...(process.env.ORCH_TEST_CONCURRENCY ? [`--test-concurrency=${process.env.ORCH_TEST_CONCURRENCY}`] : []), '--test-reporter=spec', '--test-reporter-destination=stdout',
-      '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+    args: [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-timeout=300000',
+      ...(process.env.ORCH_TEST_CONCURRENCY ? [`--test-concurrency=${process.env.ORCH_TEST_CONCURRENCY}`] : []),
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...files,
+    ],
     count: () => {
       const text = fs.existsSync(tap) ? fs.readFileSync(tap, 'utf8') : '';
       fs.rmSync(tap, { force: true });
@@ -54,9 +71,18 @@ function runLayer(name) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
     let out = '';
-    child.stdout.on('data', (d) => { out += d; process.stdout.write(d); });
-    child.stderr.on('data', (d) => { out += d; process.stderr.write(d); });
-    const timer = setTimeout(() => { console.log(`[${name}] deadline of ${layers[name].minutes} min passed; killing it`); child.kill('SIGKILL'); }, deadlineMs);
+    child.stdout.on('data', (d) => {
+      out += d;
+      process.stdout.write(d);
+    });
+    child.stderr.on('data', (d) => {
+      out += d;
+      process.stderr.write(d);
+    });
+    const timer = setTimeout(() => {
+      console.log(`[${name}] deadline of ${layers[name].minutes} min passed; killing it`);
+      child.kill('SIGKILL');
+    }, deadlineMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       let r = typeof count === 'function' ? count(out) : undefined;
@@ -72,19 +98,25 @@ function runLayer(name) {
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !(w in layers));
-if (unknown.length) { console.error(`unknown layer(s): ${unknown.join(', ')}; known: ${Object.keys(layers).join(', ')}`); process.exit(2); }
+if (unknown.length) {
+  console.error(`unknown layer(s): ${unknown.join(', ')}; known: ${Object.keys(layers).join(', ')}`);
+  process.exit(2);
+}
 let names = wanted.length ? wanted : Object.keys(layers);
 // Integration, VS Code and e2e layers run the bundles: build first when only they were asked for.
-if (wanted.length && names.some((n) => ['integration', 'vscode', 'e2e'].includes(n)) && !names.includes('build')) names = ['build', ...names];
+if (wanted.length && names.some((n) => ['integration', 'vscode', 'e2e'].includes(n)) && !names.includes('build'))
+  names = ['build', ...names];
 
 // The sandbox tests (unit and integration) need bubblewrap: install it where we can, or say why not.
-if (names.some((n) => ['unit', 'integration'].includes(n))) spawnSync(process.execPath, [path.join(root, 'tools', 'ensureSandbox.mjs')], { stdio: 'inherit', timeout: 6 * 60_000 });
+if (names.some((n) => ['unit', 'integration'].includes(n)))
+  spawnSync(process.execPath, [path.join(root, 'tools', 'ensureSandbox.mjs')], { stdio: 'inherit', timeout: 6 * 60_000 });
 
 const t0 = Date.now();
 const results = [];
 for (const n of names) results.push(await runLayer(n));
 console.log('\n=== summary ===');
-for (const r of results) console.log(`${r.name.padEnd(12)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed  ${r.secs} s`);
+for (const r of results)
+  console.log(`${r.name.padEnd(12)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed  ${r.secs} s`);
 const passed = results.reduce((a, r) => a + r.passed, 0);
 const failed = results.reduce((a, r) => a + r.failed, 0);
 console.log(`total time ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -5,8 +5,16 @@ import path from 'node:path';
 import { chromium as pw } from 'playwright-core';
 import { cacheDir } from './installVscode.mjs';
 
-const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+const args = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
 
 export async function launchBrowser() {
   if (process.env.CHROMIUM) return pw.launch({ executablePath: process.env.CHROMIUM, headless: true, args });

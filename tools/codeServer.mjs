@@ -9,14 +9,26 @@ import path from 'node:path';
 import { ensureVscode } from './installVscode.mjs';
 
 export const workbenchSettings = {
-  'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off',
-  'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'update.mode': 'none',
-  'workbench.enableExperiments': false, 'workbench.tips.enabled': false, 'chat.disableAIFeatures': true,
+  'workbench.startupEditor': 'none',
+  'security.workspace.trust.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'extensions.autoUpdate': false,
+  'extensions.autoCheckUpdates': false,
+  'update.mode': 'none',
+  'workbench.enableExperiments': false,
+  'workbench.tips.enabled': false,
+  'chat.disableAIFeatures': true,
 };
 
 export function freePort() {
   return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }).on('error', reject);
+    const s = net
+      .createServer()
+      .listen(0, '127.0.0.1', () => {
+        const { port } = s.address();
+        s.close(() => resolve(port));
+      })
+      .on('error', reject);
   });
 }
 
@@ -28,7 +40,11 @@ export function makeSandbox(prefix = 'orch-vsc-') {
   fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
   fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify(workbenchSettings, null, 2));
   fs.writeFileSync(path.join(dirs.workspace, 'README.md'), '# Sample workspace\n\nA place for the orchestrator to work in.\n');
-  const git = (...args) => execFileSync('git', ['-c', 'user.name=Orchestrator Tests', '-c', 'user.email=tests@localhost', ...args], { cwd: dirs.workspace, stdio: 'ignore' });
+  const git = (...args) =>
+    execFileSync('git', ['-c', 'user.name=Orchestrator Tests', '-c', 'user.email=tests@localhost', ...args], {
+      cwd: dirs.workspace,
+      stdio: 'ignore',
+    });
   git('init', '-q');
   git('add', '-A');
   git('commit', '-qm', 'sample workspace');
@@ -37,19 +53,53 @@ export function makeSandbox(prefix = 'orch-vsc-') {
 
 /** Install a .vsix into the sandbox's extensions dir with the server's own CLI. */
 export function installVsix(vscode, sandbox, vsix) {
-  execFileSync(vscode.node, [vscode.serverMain, '--install-extension', vsix, '--force', '--extensions-dir', sandbox.extensions,
-    '--server-data-dir', sandbox.serverData, '--user-data-dir', sandbox.userData, '--accept-server-license-terms'],
-  { env: { ...process.env, HOME: sandbox.home }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  execFileSync(
+    vscode.node,
+    [
+      vscode.serverMain,
+      '--install-extension',
+      vsix,
+      '--force',
+      '--extensions-dir',
+      sandbox.extensions,
+      '--server-data-dir',
+      sandbox.serverData,
+      '--user-data-dir',
+      sandbox.userData,
+      '--accept-server-license-terms',
+    ],
+    { env: { ...process.env, HOME: sandbox.home }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 },
+  );
 }
 
 export async function startCodeServer(sandbox, { env = {}, port } = {}) {
   const vscode = ensureVscode();
   port ??= await freePort();
-  const args = [vscode.serverMain, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token',
-    '--accept-server-license-terms', '--enable-smoke-test-driver', '--disable-telemetry', '--disable-workspace-trust',
-    '--default-folder', sandbox.workspace, '--server-data-dir', sandbox.serverData, '--user-data-dir', sandbox.userData,
-    '--extensions-dir', sandbox.extensions];
-  const child = spawn(vscode.node, args, { env: { ...process.env, HOME: sandbox.home, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+  const args = [
+    vscode.serverMain,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--without-connection-token',
+    '--accept-server-license-terms',
+    '--enable-smoke-test-driver',
+    '--disable-telemetry',
+    '--disable-workspace-trust',
+    '--default-folder',
+    sandbox.workspace,
+    '--server-data-dir',
+    sandbox.serverData,
+    '--user-data-dir',
+    sandbox.userData,
+    '--extensions-dir',
+    sandbox.extensions,
+  ];
+  const child = spawn(vscode.node, args, {
+    env: { ...process.env, HOME: sandbox.home, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: false,
+  });
   const logFile = path.join(sandbox.root, 'code-server.log');
   const log = fs.createWriteStream(logFile);
   child.stdout.pipe(log);
@@ -57,13 +107,24 @@ export async function startCodeServer(sandbox, { env = {}, port } = {}) {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`VS Code server exited early (${child.exitCode}); see ${logFile}`);
-    try { if ((await fetch(`http://127.0.0.1:${port}/`)).ok) break; } catch { /* not up yet */ }
-    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`VS Code server did not answer on port ${port} within 60 s; see ${logFile}`); }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`VS Code server did not answer on port ${port} within 60 s; see ${logFile}`);
+    }
     await new Promise((r) => setTimeout(r, 150));
   }
   const authority = `127.0.0.1:${port}`;
   return {
-    vscode, child, port, authority, logFile,
+    vscode,
+    child,
+    port,
+    authority,
+    logFile,
     url(payload) {
       const q = `folder=${encodeURIComponent(sandbox.workspace)}`;
       return `http://${authority}/?${q}${payload ? `&payload=${encodeURIComponent(JSON.stringify(payload))}` : ''}`;

@@ -11,14 +11,16 @@ const deadlineMs = 5 * 60_000;
 
 function findBwrap() {
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/bin', '/bin', '/usr/local/bin'].filter((d) => path.isAbsolute(d));
-  return dirs.map((d) => path.join(d, 'bwrap')).find((f) => {
-    try {
-      fs.accessSync(f, fs.constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  return dirs
+    .map((d) => path.join(d, 'bwrap'))
+    .find((f) => {
+      try {
+        fs.accessSync(f, fs.constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
 }
 
 function run(cmd, args) {
@@ -33,7 +35,15 @@ function run(cmd, args) {
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   const ok = r.status === 0;
   console.log(`[ensureSandbox] ${cmd} ${args.join(' ')}: ${ok ? 'ok' : r.error ? r.error.message : `exit ${r.status}`} (${secs} s)`);
-  if (!ok) console.log((r.stderr || r.stdout || '').trim().split('\n').slice(-5).map((l) => `[ensureSandbox]   ${l}`).join('\n'));
+  if (!ok)
+    console.log(
+      (r.stderr || r.stdout || '')
+        .trim()
+        .split('\n')
+        .slice(-5)
+        .map((l) => `[ensureSandbox]   ${l}`)
+        .join('\n'),
+    );
   return ok;
 }
 
@@ -44,9 +54,13 @@ if (found) {
 } else if (process.platform !== 'linux') {
   console.log(`[ensureSandbox] no bubblewrap on ${process.platform} (it is Linux-only); the sandbox tests skip.`);
 } else if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-  console.log('[ensureSandbox] bubblewrap is missing and this is not root, so it is not installed here: run `sudo apt-get install bubblewrap` (or your distribution\'s package); the sandbox tests skip outside CI.');
+  console.log(
+    "[ensureSandbox] bubblewrap is missing and this is not root, so it is not installed here: run `sudo apt-get install bubblewrap` (or your distribution's package); the sandbox tests skip outside CI.",
+  );
 } else if (spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status !== 0) {
-  console.log('[ensureSandbox] bubblewrap is missing and there is no apt-get: install the bubblewrap package with your distribution\'s package manager; the sandbox tests skip outside CI.');
+  console.log(
+    "[ensureSandbox] bubblewrap is missing and there is no apt-get: install the bubblewrap package with your distribution's package manager; the sandbox tests skip outside CI.",
+  );
 } else {
   console.log('[ensureSandbox] bubblewrap is missing: installing the Debian package `bubblewrap` with apt-get.');
   // A stale or empty package list makes `install` fail to find it; update first, within the same deadline.
@@ -54,5 +68,9 @@ if (found) {
     if (run('apt-get', ['update'])) run('apt-get', ['install', '-y', '--no-install-recommends', 'bubblewrap']);
   }
   const now = findBwrap();
-  console.log(now ? `[ensureSandbox] installed: ${now}` : '[ensureSandbox] bubblewrap could not be installed; the sandbox tests will fail in CI and skip elsewhere.');
+  console.log(
+    now
+      ? `[ensureSandbox] installed: ${now}`
+      : '[ensureSandbox] bubblewrap could not be installed; the sandbox tests will fail in CI and skip elsewhere.',
+  );
 }

@@ -55,14 +55,31 @@ export function ensureVscode() {
       pkgJson(csRoot);
       // code-server's own postinstall builds native modules (kerberos needs libkrb5-dev): skip it and
       // redo its dependency installs without scripts; the prebuilt natives that tests need are included.
-      npm(csRoot, ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--prefix', csRoot, `code-server@${codeServerVersion}`]);
+      npm(csRoot, [
+        'install',
+        '--no-save',
+        '--no-package-lock',
+        '--ignore-scripts',
+        '--prefix',
+        csRoot,
+        `code-server@${codeServerVersion}`,
+      ]);
       npm(vscodeDir, ['install', '--omit=dev', '--ignore-scripts', '--prefix', vscodeDir]);
-      npm(path.join(vscodeDir, 'extensions'), ['install', '--omit=dev', '--ignore-scripts', '--prefix', path.join(vscodeDir, 'extensions')]);
+      npm(path.join(vscodeDir, 'extensions'), [
+        'install',
+        '--omit=dev',
+        '--ignore-scripts',
+        '--prefix',
+        path.join(vscodeDir, 'extensions'),
+      ]);
       fs.writeFileSync(marker, `${new Date().toISOString()}\n`);
       log(`installed in ${((Date.now() - t0) / 1000).toFixed(1)} s into ${dest}`);
     }
   } catch (e) {
-    throw new Error(`could not install VS Code (code-server ${codeServerVersion}, Node ${nodeVersion}) from the npm registry into ${dest}: ${e.message}`, { cause: e });
+    throw new Error(
+      `could not install VS Code (code-server ${codeServerVersion}, Node ${nodeVersion}) from the npm registry into ${dest}: ${e.message}`,
+      { cause: e },
+    );
   }
   return { node: nodeBin, serverMain: path.join(vscodeDir, 'out', 'server-main.js') };
 }

@@ -21,7 +21,10 @@ export function currentTarget() {
 /** The npm package that holds OpenCode's binary for a VS Code target. */
 export function opencodePackageFor(target) {
   const m = /^(linux|alpine|darwin|win32)-(x64|arm64)$/.exec(target);
-  if (!m) throw new Error(`unsupported target ${JSON.stringify(target)}: use linux-x64, linux-arm64, alpine-x64, alpine-arm64, darwin-x64, darwin-arm64, win32-x64 or win32-arm64`);
+  if (!m)
+    throw new Error(
+      `unsupported target ${JSON.stringify(target)}: use linux-x64, linux-arm64, alpine-x64, alpine-arm64, darwin-x64, darwin-arm64, win32-x64 or win32-arm64`,
+    );
   const os = { linux: 'linux', alpine: 'linux', darwin: 'darwin', win32: 'windows' }[m[1]];
   return `opencode-${os}-${m[2]}${m[1] === 'alpine' ? '-musl' : ''}`;
 }
@@ -36,7 +39,9 @@ export function stageOpencode(target) {
   const exe = target.startsWith('win32') ? 'opencode.exe' : 'opencode';
   const bin = path.join(from, 'bin', exe);
   if (!fs.existsSync(bin)) {
-    throw new Error(`${bin} is missing: the ${target} build needs the npm package ${name} (npm install --no-save --force ${name}@<the @opencode-ai/sdk version>)`);
+    throw new Error(
+      `${bin} is missing: the ${target} build needs the npm package ${name} (npm install --no-save --force ${name}@<the @opencode-ai/sdk version>)`,
+    );
   }
   const staged = path.join(repoRoot, 'dist', 'node_modules');
   fs.rmSync(staged, { recursive: true, force: true });
@@ -57,7 +62,11 @@ export function packageVsix(out = defaultVsixPath(), { target = currentTarget() 
   stageOpencode(target);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const vsce = path.join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
-  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--target', target, '--out', out], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  execFileSync(process.execPath, [vsce, 'package', '--no-dependencies', '--target', target, '--out', out], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 300_000,
+  });
   return out;
 }
 
@@ -73,7 +82,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       execFileSync(process.execPath, [path.join(repoRoot, 'esbuild.mjs'), '--production'], { cwd: repoRoot, stdio: 'inherit' });
     }
     const out = packageVsix(path.resolve(arg('--out') ?? defaultVsixPath(target)), { target });
-    console.log(`packaged ${path.relative(process.cwd(), out)} (${target}, ${(fs.statSync(out).size / 1e6).toFixed(1)} MB, ${opencodePackageFor(target)} inside) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `packaged ${path.relative(process.cwd(), out)} (${target}, ${(fs.statSync(out).size / 1e6).toFixed(1)} MB, ${opencodePackageFor(target)} inside) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
   } catch (e) {
     console.error(`packaging failed: ${e.stderr?.toString() || e.message}`);
     process.exit(1);

@@ -4,13 +4,22 @@ import type { AgentAvailability } from '../../protocol/agent';
 import { agentStateText, pickAlerts, unavailableNote } from './agentAvailability';
 
 const health = { running: 0, successes: 0, failures: 0, consecutiveFailures: 0, circuit: 'closed' as const };
-const down: AgentAvailability = { state: 'unavailable', reason: 'not_installed', message: 'No OpenCode binary. Set orchestrator.opencode.path.', setting: 'orchestrator.opencode.path', since: 't' };
+const down: AgentAvailability = {
+  state: 'unavailable',
+  reason: 'not_installed',
+  message: 'No OpenCode binary. Set orchestrator.opencode.path.',
+  setting: 'orchestrator.opencode.path',
+  since: 't',
+};
 const agent = (availability: AgentAvailability) => ({ id: 'opencode', name: 'OpenCode', availability });
 
 test('the Agents view never says ready before the agent could start', () => {
   assert.equal(agentStateText({ availability: { state: 'checking', since: 't' }, health }), 'checking…');
   assert.equal(agentStateText({ availability: down, health }), 'unavailable: not installed');
-  assert.equal(agentStateText({ availability: { ...down, reason: 'start_failed' }, health: { ...health, circuit: 'open' } }), 'unavailable: does not start');
+  assert.equal(
+    agentStateText({ availability: { ...down, reason: 'start_failed' }, health: { ...health, circuit: 'open' } }),
+    'unavailable: does not start',
+  );
   assert.equal(agentStateText({ availability: { state: 'ready', since: 't' }, health }), 'ready');
   assert.equal(agentStateText({ availability: { state: 'ready', since: 't' }, health: { ...health, running: 2 } }), 'running 2');
 });
@@ -24,7 +33,10 @@ test('the status bar names the agents that cannot start', () => {
 
 test('each failure is announced once; after a recovery the same failure is announced again', () => {
   const first = pickAlerts(new Set(), [agent(down)]);
-  assert.deepEqual(first.alerts.map((a) => [a.text, a.setting]), [['OpenCode is unavailable: No OpenCode binary. Set orchestrator.opencode.path.', 'orchestrator.opencode.path']]);
+  assert.deepEqual(
+    first.alerts.map((a) => [a.text, a.setting]),
+    [['OpenCode is unavailable: No OpenCode binary. Set orchestrator.opencode.path.', 'orchestrator.opencode.path']],
+  );
   const again = pickAlerts(first.announced, [agent(down)]);
   assert.deepEqual(again.alerts, []);
   // A restarted server checks again: no new alert while checking, none when the same failure returns.

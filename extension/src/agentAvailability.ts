@@ -33,7 +33,10 @@ export interface AgentAlert {
  * Which unavailable agents to announce: each distinct failure once (the same failure pushed again is
  * not repeated); an agent that became ready is forgotten, so a later failure is announced again.
  */
-export function pickAlerts(announced: ReadonlySet<string>, agents: readonly StatusAgent[]): { alerts: AgentAlert[]; announced: Set<string> } {
+export function pickAlerts(
+  announced: ReadonlySet<string>,
+  agents: readonly StatusAgent[],
+): { alerts: AgentAlert[]; announced: Set<string> } {
   const next = new Set<string>();
   const alerts: AgentAlert[] = [];
   for (const a of agents) {
@@ -44,7 +47,12 @@ export function pickAlerts(announced: ReadonlySet<string>, agents: readonly Stat
     if (a.availability.state !== 'unavailable') continue;
     const key = `${a.id}\n${a.availability.reason}\n${a.availability.message}`;
     next.add(key);
-    if (!announced.has(key)) alerts.push({ key, text: `${a.name} is unavailable: ${a.availability.message ?? a.availability.reason}`, setting: a.availability.setting });
+    if (!announced.has(key))
+      alerts.push({
+        key,
+        text: `${a.name} is unavailable: ${a.availability.message ?? a.availability.reason}`,
+        setting: a.availability.setting,
+      });
   }
   return { alerts, announced: next };
 }

@@ -59,7 +59,8 @@ export class Ctx implements vscode.Disposable {
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) this.update({ ...this.snapshot, clientState: 'running', stoppedReason: undefined });
       else if (e.newState === State.Starting) this.update({ ...this.snapshot, clientState: 'starting' });
-      else if (e.newState === State.Stopped && this.snapshot.clientState !== 'stopped') this.update({ ...this.snapshot, clientState: 'starting' });
+      else if (e.newState === State.Stopped && this.snapshot.clientState !== 'stopped')
+        this.update({ ...this.snapshot, clientState: 'starting' });
     });
     this.update({ clientState: 'starting', status: this.snapshot.status });
     await client.start();

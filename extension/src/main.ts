@@ -19,7 +19,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   ctx = new Ctx(context);
   const dashboard = new DashboardPanels(ctx);
   const trees = registerTrees();
-  context.subscriptions.push(ctx, dashboard, createStatusItem(ctx), createAgentNotifications(ctx), restartOnSettingsChange(ctx), ...trees.disposables, ...registerCommands(ctx, dashboard, (id) => trees.sessions.removeSession(id)));
+  context.subscriptions.push(
+    ctx,
+    dashboard,
+    createStatusItem(ctx),
+    createAgentNotifications(ctx),
+    restartOnSettingsChange(ctx),
+    ...trees.disposables,
+    ...registerCommands(ctx, dashboard, (id) => trees.sessions.removeSession(id)),
+  );
   let activationMs = 0;
   try {
     await ctx.start();
@@ -30,7 +38,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     void vscode.window.showErrorMessage(message, 'Show Logs').then((p) => p && ctx?.log.show());
   }
   const c = ctx;
-  const refreshAgents = () => void c.request(agentList, {}).then((a) => trees.agents.set(agentItems(a)), () => undefined);
+  const refreshAgents = () =>
+    void c.request(agentList, {}).then(
+      (a) => trees.agents.set(agentItems(a)),
+      () => undefined,
+    );
   context.subscriptions.push(
     c.onDidUpdateTask((t) => trees.sessions.upsert(t)),
     c.onDidChangeSession((v) => {
@@ -40,7 +52,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     // After every (re)start, load the task list the server kept.
     c.onDidChangeStatus((s) => {
       if (s.clientState === 'running' && s.status) {
-        void Promise.all([c.request(taskList, {}), c.request(sessionList, {})]).then(([l, ss]) => trees.sessions.replaceAll(l, ss), () => undefined);
+        void Promise.all([c.request(taskList, {}), c.request(sessionList, {})]).then(
+          ([l, ss]) => trees.sessions.replaceAll(l, ss),
+          () => undefined,
+        );
         refreshAgents();
       }
     }),
@@ -54,11 +69,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     tasks: () => trees.sessions.all(),
     sessions: () => trees.sessions.allSessions(),
     agents: () => trees.agents.getChildren().map((i) => String(i.label)),
-    agentRows: () => trees.agents.getChildren().map((i) => ({
-      label: String(i.label),
-      description: String(i.description ?? ''),
-      tooltip: typeof i.tooltip === 'string' ? i.tooltip : i.tooltip?.value ?? '',
-    })),
+    agentRows: () =>
+      trees.agents.getChildren().map((i) => ({
+        label: String(i.label),
+        description: String(i.description ?? ''),
+        tooltip: typeof i.tooltip === 'string' ? i.tooltip : (i.tooltip?.value ?? ''),
+      })),
     onDidUpdateTask: c.onDidUpdateTask,
     extensionHostPid: process.pid,
   };

@@ -5,7 +5,10 @@ import { RestartPolicy } from './restartPolicy';
 test('restarts the first four crashes in three minutes and gives up on the fifth', () => {
   const p = new RestartPolicy(5, 180_000);
   const decisions = [0, 1000, 2000, 3000, 4000].map((t) => p.onCrash(t));
-  assert.deepEqual(decisions.map((d) => d.restart), [true, true, true, true, false]);
+  assert.deepEqual(
+    decisions.map((d) => d.restart),
+    [true, true, true, true, false],
+  );
   assert.equal(decisions[4].crashesInWindow, 5);
 });
 

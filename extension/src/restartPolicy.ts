@@ -10,7 +10,10 @@ export interface RestartDecision {
 export class RestartPolicy {
   private crashes: number[] = [];
 
-  constructor(private readonly maxCrashes = 5, private readonly windowMs = 3 * 60_000) {}
+  constructor(
+    private readonly maxCrashes = 5,
+    private readonly windowMs = 3 * 60_000,
+  ) {}
 
   onCrash(nowMs: number): RestartDecision {
     this.crashes = this.crashes.filter((t) => nowMs - t < this.windowMs);

@@ -20,17 +20,21 @@ export interface DashboardStatusMessage {
 export type HostToDashboard = DashboardStatusMessage;
 
 /** webview → host: what the webview rendered (health and pid), used by tests and the status bar. */
-export const dashboardDidRender = z.object({
-  type: z.literal('dashboard/didRender'),
-  health: z.string().max(32),
-  pid: z.number().int().nonnegative().nullable(),
-}).strict();
+export const dashboardDidRender = z
+  .object({
+    type: z.literal('dashboard/didRender'),
+    health: z.string().max(32),
+    pid: z.number().int().nonnegative().nullable(),
+  })
+  .strict();
 
 /** webview → host: a button asks for a command. */
-export const dashboardCommand = z.object({
-  type: z.literal('dashboard/command'),
-  command: z.enum(['restartServer', 'showLogs']),
-}).strict();
+export const dashboardCommand = z
+  .object({
+    type: z.literal('dashboard/command'),
+    command: z.enum(['restartServer', 'showLogs']),
+  })
+  .strict();
 
 export const dashboardToHost = z.discriminatedUnion('type', [readyMessage, dashboardDidRender, dashboardCommand]);
 export type DashboardToHost = z.infer<typeof dashboardToHost>;

@@ -11,9 +11,11 @@ export const uiStateSchema = z.object({ detailsOpen: z.boolean().optional() }).s
 export type UiState = z.infer<typeof uiStateSchema>;
 
 /** webview → host: the script is loaded and listening. */
-export const readyMessage = z.object({
-  type: z.literal('webview/ready'),
-  surface: z.enum(['dashboard']),
-  uiState: uiStateSchema.optional(),
-}).strict();
+export const readyMessage = z
+  .object({
+    type: z.literal('webview/ready'),
+    surface: z.enum(['dashboard']),
+    uiState: uiStateSchema.optional(),
+  })
+  .strict();
 export type ReadyMessage = z.infer<typeof readyMessage>;

@@ -18,24 +18,51 @@ import { DomainError } from './domain/errors';
 import { AgentError, type AgentRuntime, type TurnTimeouts } from './ports/agentRuntime';
 import type { Logger } from './ports/logger';
 
-export const providerSchema = z.object({
-  id: z.string().regex(/^[a-z0-9_-]+$/i),
-  name: z.string().optional(),
-  baseURL: z.string().url(),
-  /** A literal key is refused: reference an environment variable as `{env:NAME}`. */
-  apiKey: z.string().regex(/^\{env:[A-Za-z_][A-Za-z0-9_]*\}$/, 'must be {env:NAME}; keys never go in settings').optional(),
-  models: z.record(z.string(), z.object({ name: z.string().optional(), toolCall: z.boolean().optional(), context: z.number().int().positive().optional(), output: z.number().int().positive().optional() }).strict()),
-}).strict();
+export const providerSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9_-]+$/i),
+    name: z.string().optional(),
+    baseURL: z.string().url(),
+    /** A literal key is refused: reference an environment variable as `{env:NAME}`. */
+    apiKey: z
+      .string()
+      .regex(/^\{env:[A-Za-z_][A-Za-z0-9_]*\}$/, 'must be {env:NAME}; keys never go in settings')
+      .optional(),
+    models: z.record(
+      z.string(),
+      z
+        .object({
+          name: z.string().optional(),
+          toolCall: z.boolean().optional(),
+          context: z.number().int().positive().optional(),
+          output: z.number().int().positive().optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
 
-export const agentSettingsSchema = z.object({
-  opencodePath: z.string().min(1).optional(),
-  providers: z.array(providerSchema).optional(),
-  model: z.string().regex(/^[^/\s]+\/\S+$/, 'must be provider/model').optional(),
-  timeouts: z.object({ idleMs: z.number().int().positive().optional(), turnMs: z.number().int().positive().optional(),
-    unreachableMs: z.number().int().positive().optional(), permissionMs: z.number().int().positive().optional() }).strict().optional(),
-  /** The OS sandbox around agents' shell commands: `auto` (default) uses bubblewrap when it works here. */
-  sandbox: sandboxModeSchema.optional(),
-}).strict();
+export const agentSettingsSchema = z
+  .object({
+    opencodePath: z.string().min(1).optional(),
+    providers: z.array(providerSchema).optional(),
+    model: z
+      .string()
+      .regex(/^[^/\s]+\/\S+$/, 'must be provider/model')
+      .optional(),
+    timeouts: z
+      .object({
+        idleMs: z.number().int().positive().optional(),
+        turnMs: z.number().int().positive().optional(),
+        unreachableMs: z.number().int().positive().optional(),
+        permissionMs: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    /** The OS sandbox around agents' shell commands: `auto` (default) uses bubblewrap when it works here. */
+    sandbox: sandboxModeSchema.optional(),
+  })
+  .strict();
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
 export const demoModelId = 'demo/scripted';
@@ -65,7 +92,11 @@ export class Agents {
   private readonly availabilityListeners = new Set<() => void>();
   private sandbox: SandboxStatus = { enabled: false, reason: 'The sandbox has not been checked yet.' };
 
-  constructor(private readonly dataDir: string, private readonly settings: AgentSettings, private readonly logger: Logger) {}
+  constructor(
+    private readonly dataDir: string,
+    private readonly settings: AgentSettings,
+    private readonly logger: Logger,
+  ) {}
 
   /** Called whenever an agent's availability changes (for the server status). */
   onDidChangeAvailability(listener: () => void): () => void {
@@ -93,7 +124,10 @@ export class Agents {
    */
   probe(): Promise<void> {
     this.probing ??= (async () => {
-      const r = await probeOpencode({ explicitPath: this.settings.opencodePath, home: path.join(this.dataDir, 'agents', 'opencode', 'probe-home') });
+      const r = await probeOpencode({
+        explicitPath: this.settings.opencodePath,
+        home: path.join(this.dataDir, 'agents', 'opencode', 'probe-home'),
+      });
       const nowMs = Date.now();
       if (r.ok) this.observe({ type: 'probe_passed', nowMs });
       else if (r.reason === 'inconclusive') {
@@ -110,7 +144,9 @@ export class Agents {
     let defaultModel = this.settings.model;
     if (!providers?.length) {
       this.demo = await startScriptedModel();
-      providers = [{ id: 'demo', name: 'Demo (scripted, no real LLM)', baseURL: this.demo.url, models: { scripted: { name: 'scripted demo model' } } }];
+      providers = [
+        { id: 'demo', name: 'Demo (scripted, no real LLM)', baseURL: this.demo.url, models: { scripted: { name: 'scripted demo model' } } },
+      ];
       defaultModel ??= demoModelId;
       this.logger.info(`no model providers configured: using the scripted demo model at ${this.demo.url}`);
     }
@@ -126,7 +162,10 @@ export class Agents {
     this.sandbox = detection.status;
     if (detection.bwrap && detection.bash) {
       try {
-        sandbox = new BubblewrapSandbox(path.join(this.dataDir, 'agents', 'opencode', 'sandbox'), { bwrap: detection.bwrap, bash: detection.bash });
+        sandbox = new BubblewrapSandbox(path.join(this.dataDir, 'agents', 'opencode', 'sandbox'), {
+          bwrap: detection.bwrap,
+          bash: detection.bash,
+        });
       } catch (e) {
         this.sandbox = { enabled: false, reason: `The sandbox could not be set up: ${e instanceof Error ? e.message : String(e)}` };
       }
@@ -198,12 +237,16 @@ export class Agents {
   describe(): { id: string; name: string; description: string; model?: string }[] {
     if (!this.config) return [];
     const demo = !!this.demo;
-    return [{
-      id: 'opencode',
-      name: 'OpenCode',
-      description: demo ? 'OpenCode 1.18.33 with the scripted demo model (offline, no real LLM)' : `OpenCode 1.18.33 with ${this.config.providers.map((p) => p.name ?? p.id).join(', ')}`,
-      model: this.config.defaultModel,
-    }];
+    return [
+      {
+        id: 'opencode',
+        name: 'OpenCode',
+        description: demo
+          ? 'OpenCode 1.18.33 with the scripted demo model (offline, no real LLM)'
+          : `OpenCode 1.18.33 with ${this.config.providers.map((p) => p.name ?? p.id).join(', ')}`,
+        model: this.config.defaultModel,
+      },
+    ];
   }
 
   checkModel(agent: string, model: string): string | undefined {

@@ -5,7 +5,16 @@
  */
 import path from 'node:path';
 import { createLogger, stderrSink } from './adapters/lspLogger';
-import { CliUsageError, commandHelp, generalHelp, listValue, parseCommandLine, positiveInt, stringValue, type ParsedValues } from './cliArgs';
+import {
+  CliUsageError,
+  commandHelp,
+  generalHelp,
+  listValue,
+  parseCommandLine,
+  positiveInt,
+  stringValue,
+  type ParsedValues,
+} from './cliArgs';
 import { agentSettingsOf, allowedProgramSchema, checkModelChoice, demoNotice, loadCliConfig, type LoadedConfig } from './cliConfig';
 import { runTask } from './cliRun';
 import { listSessions, resumeSession, runSession, type SessionArgs } from './cliSession';
@@ -45,7 +54,8 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   const { command, values, positionals } = parsed;
   const levelArg = stringValue(values, 'log-level') ?? 'warn';
-  if (!logLevels.includes(levelArg)) throw new CliUsageError(`--log-level must be one of ${logLevels.join(', ')} (got ${JSON.stringify(levelArg)})`);
+  if (!logLevels.includes(levelArg))
+    throw new CliUsageError(`--log-level must be one of ${logLevels.join(', ')} (got ${JSON.stringify(levelArg)})`);
   const logger = createLogger(stderrSink, () => levelArg as LogLevel);
   const dataDir = stringValue(values, 'data-dir') ?? defaultDataDir();
   const asJson = values.json === true;
@@ -79,8 +89,15 @@ async function dispatch(argv: string[]): Promise<number> {
       const budgetTokens = positiveInt(values, 'budget-tokens');
       const { loaded, allow } = await agentOptions(values);
       const args: SessionArgs = {
-        dataDir, json: asJson, approve: values.approve === true, yes: values.yes === true, allow,
-        maxParallel: maxParallel ?? loaded.config.maxParallel, budgetTokens, agentSettings: agentSettingsOf(loaded.config), demoNotice: demoOf(loaded),
+        dataDir,
+        json: asJson,
+        approve: values.approve === true,
+        yes: values.yes === true,
+        allow,
+        maxParallel: maxParallel ?? loaded.config.maxParallel,
+        budgetTokens,
+        agentSettings: agentSettingsOf(loaded.config),
+        demoNotice: demoOf(loaded),
       };
       return resumeSession(positionals[0], args, logger);
     }
@@ -89,13 +106,16 @@ async function dispatch(argv: string[]): Promise<number> {
       const budgetTokens = positiveInt(values, 'budget-tokens');
       const timeoutMs = positiveInt(values, 'timeout-ms', { allowZero: true });
       const planner = stringValue(values, 'planner');
-      if (planner !== undefined && planner !== 'template' && planner !== 'llm') throw new CliUsageError(`--planner must be template or llm (got ${JSON.stringify(planner)})`);
+      if (planner !== undefined && planner !== 'template' && planner !== 'llm')
+        throw new CliUsageError(`--planner must be template or llm (got ${JSON.stringify(planner)})`);
       const agent = stringValue(values, 'agent');
       const text = positionals.join(' ');
       if (!text.trim()) {
-        throw new CliUsageError(agent === undefined
-          ? 'run needs a goal, e.g. orchestrator run "add a --verbose flag with tests" --cwd .'
-          : 'run --agent needs a prompt, e.g. orchestrator run --agent opencode --cwd . "fix the failing test"');
+        throw new CliUsageError(
+          agent === undefined
+            ? 'run needs a goal, e.g. orchestrator run "add a --verbose flag with tests" --cwd .'
+            : 'run --agent needs a prompt, e.g. orchestrator run --agent opencode --cwd . "fix the failing test"',
+        );
       }
       if (agent !== undefined) {
         const sessionOnly = ['plan-only', 'approve', 'planner', 'max-parallel', 'budget-tokens'].filter((k) => values[k] !== undefined);
@@ -104,15 +124,32 @@ async function dispatch(argv: string[]): Promise<number> {
       const { loaded, allow, model } = await agentOptions(values);
       const cwd = path.resolve(stringValue(values, 'cwd') ?? process.cwd());
       if (agent !== undefined) {
-        return runTask({
-          agent, cwd, prompt: text, model: model ?? loaded.config.model, json: asJson, dataDir, yes: values.yes === true, allow,
-          agentSettings: agentSettingsOf(loaded.config, { turnMs: timeoutMs || undefined }), demoNotice: demoOf(loaded),
-        }, logger);
+        return runTask(
+          {
+            agent,
+            cwd,
+            prompt: text,
+            model: model ?? loaded.config.model,
+            json: asJson,
+            dataDir,
+            yes: values.yes === true,
+            allow,
+            agentSettings: agentSettingsOf(loaded.config, { turnMs: timeoutMs || undefined }),
+            demoNotice: demoOf(loaded),
+          },
+          logger,
+        );
       }
       const args: SessionArgs = {
-        dataDir, json: asJson, approve: values.approve === true, yes: values.yes === true, allow,
-        maxParallel: maxParallel ?? loaded.config.maxParallel, budgetTokens: budgetTokens ?? loaded.config.budgetTokens,
-        agentSettings: agentSettingsOf(loaded.config, { turnMs: timeoutMs || undefined }), demoNotice: demoOf(loaded),
+        dataDir,
+        json: asJson,
+        approve: values.approve === true,
+        yes: values.yes === true,
+        allow,
+        maxParallel: maxParallel ?? loaded.config.maxParallel,
+        budgetTokens: budgetTokens ?? loaded.config.budgetTokens,
+        agentSettings: agentSettingsOf(loaded.config, { turnMs: timeoutMs || undefined }),
+        demoNotice: demoOf(loaded),
       };
       return runSession(text, cwd, { planOnly: values['plan-only'] === true, planner, model }, args, logger);
     }
@@ -140,7 +177,9 @@ export async function runCli(argv: string[]): Promise<number> {
       return 2;
     }
     if (DomainError.is(e, 'conflict') && typeof e.data?.holderPid === 'number') {
-      process.stderr.write(`orchestrator: ${e.message}. Wait for it to finish or stop it (kill ${e.data.holderPid}); status and sessions still work meanwhile.\n`);
+      process.stderr.write(
+        `orchestrator: ${e.message}. Wait for it to finish or stop it (kill ${e.data.holderPid}); status and sessions still work meanwhile.\n`,
+      );
       return 4;
     }
     throw e;

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CliUsageError, commandHelp, commands, parseCommandLine, positiveInt } from './cliArgs';
 
-const usageError = (argv: string[], pattern: RegExp) => assert.throws(() => parseCommandLine(argv), (e: unknown) => e instanceof CliUsageError && pattern.test(e.message));
+const usageError = (argv: string[], pattern: RegExp) =>
+  assert.throws(
+    () => parseCommandLine(argv),
+    (e: unknown) => e instanceof CliUsageError && pattern.test(e.message),
+  );
 
 test('an unknown option or a typo is an error naming it, per command', () => {
   usageError(['sessions', '--jsno'], /sessions: unknown option --jsno \(did you mean --json\?\)/);
@@ -35,7 +39,7 @@ test('--allow repeats; options before the command still work', () => {
   assert.deepEqual(r.kind === 'command' && [r.command, r.values['data-dir'], r.values.allow], ['run', '/d', ['node', 'npm']]);
 });
 
-test('help: general, `help COMMAND` and `COMMAND --help`; each command\'s help lists its options', () => {
+test("help: general, `help COMMAND` and `COMMAND --help`; each command's help lists its options", () => {
   usageError([], /missing command/);
   assert.deepEqual(parseCommandLine(['--help']), { kind: 'help' });
   assert.deepEqual(parseCommandLine(['help', 'run']), { kind: 'help', command: 'run' });

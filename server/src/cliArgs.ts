@@ -12,18 +12,35 @@ import { version } from './version';
 type OptionSpec = { type: 'string' | 'boolean'; multiple?: boolean; short?: string; value?: string; help: string };
 
 const common = {
-  'data-dir': { type: 'string', value: 'DIR', help: 'where the store and transcripts live (default: $ORCHESTRATOR_DATA_DIR, else $XDG_DATA_HOME/industrial-orchestrator or ~/.local/share/industrial-orchestrator)' },
+  'data-dir': {
+    type: 'string',
+    value: 'DIR',
+    help: 'where the store and transcripts live (default: $ORCHESTRATOR_DATA_DIR, else $XDG_DATA_HOME/industrial-orchestrator or ~/.local/share/industrial-orchestrator)',
+  },
   'log-level': { type: 'string', value: 'L', help: 'error | warn | info | debug (default: warn)' },
   help: { type: 'boolean', short: 'h', help: 'show this help' },
 } satisfies Record<string, OptionSpec>;
 const json = { type: 'boolean', help: 'print machine-readable JSON on stdout' } satisfies OptionSpec;
-const config = { type: 'string', value: 'FILE', help: 'config file (default: $XDG_CONFIG_HOME/industrial-orchestrator/config.json, else ~/.config/industrial-orchestrator/config.json; optional there)' } satisfies OptionSpec;
+const config = {
+  type: 'string',
+  value: 'FILE',
+  help: 'config file (default: $XDG_CONFIG_HOME/industrial-orchestrator/config.json, else ~/.config/industrial-orchestrator/config.json; optional there)',
+} satisfies OptionSpec;
 const yes = { type: 'boolean', help: 'allow what the permission policy would ask about (default: deny it)' } satisfies OptionSpec;
-const allow = { type: 'string', multiple: true, value: 'PROGRAM', help: 'also allow PROGRAM in agents\' shell commands (repeatable; adds to the config\'s "allow"), e.g. --allow node to let agents run tests' } satisfies OptionSpec;
-const maxParallel = { type: 'string', value: 'N', help: 'tasks at once (default: the config\'s maxParallel, else 4)' } satisfies OptionSpec;
-const budgetTokens = { type: 'string', value: 'N', help: 'token budget (default: the config\'s budgetTokens for a new session)' } satisfies OptionSpec;
+const allow = {
+  type: 'string',
+  multiple: true,
+  value: 'PROGRAM',
+  help: 'also allow PROGRAM in agents\' shell commands (repeatable; adds to the config\'s "allow"), e.g. --allow node to let agents run tests',
+} satisfies OptionSpec;
+const maxParallel = { type: 'string', value: 'N', help: "tasks at once (default: the config's maxParallel, else 4)" } satisfies OptionSpec;
+const budgetTokens = {
+  type: 'string',
+  value: 'N',
+  help: "token budget (default: the config's budgetTokens for a new session)",
+} satisfies OptionSpec;
 const approve = { type: 'boolean', help: 'run without asking for confirmation' } satisfies OptionSpec;
-const model = { type: 'string', value: 'P/M', help: 'one of the configured models (default: the config\'s model)' } satisfies OptionSpec;
+const model = { type: 'string', value: 'P/M', help: "one of the configured models (default: the config's model)" } satisfies OptionSpec;
 
 interface CommandSpec {
   usage: string;
@@ -41,18 +58,23 @@ export const commands = {
   },
   run: {
     usage: 'orchestrator run "GOAL" --cwd REPO [options]\n  orchestrator run --agent opencode --cwd REPO [options] "PROMPT"',
-    summary: 'plan GOAL into tasks and run them in parallel worktrees (or, with --agent, run one agent task); print the summary and the diff',
+    summary:
+      'plan GOAL into tasks and run them in parallel worktrees (or, with --agent, run one agent task); print the summary and the diff',
     options: {
       cwd: { type: 'string', value: 'REPO', help: 'the git repository to work on (default: the current folder)' },
       agent: { type: 'string', value: 'ID', help: 'run one agent task (opencode) with PROMPT instead of planning a session' },
-      model, config, allow, yes,
+      model,
+      config,
+      allow,
+      yes,
       'plan-only': { type: 'boolean', help: 'print the plan and stop (saved as a draft)' },
       approve,
       planner: { type: 'string', value: 'P', help: 'template (default) or llm' },
       'max-parallel': maxParallel,
       'budget-tokens': budgetTokens,
       'timeout-ms': { type: 'string', value: 'N', help: 'wall-clock limit of an agent turn in milliseconds' },
-      json, ...common,
+      json,
+      ...common,
     },
     notes: [
       'GOAL may be a task list, one task per line: - [id] Title (after: a, b) {files: src/a.ts}: prompt',
@@ -87,7 +109,11 @@ export function isCommand(name: string): name is CommandName {
 /** Bad usage: exit 2, with the message on stderr. */
 export class CliUsageError extends Error {
   /** `showHelp`: also print the general help (the command itself was missing or unknown). */
-  constructor(message: string, readonly command?: CommandName, readonly showHelp = false) {
+  constructor(
+    message: string,
+    readonly command?: CommandName,
+    readonly showHelp = false,
+  ) {
     super(message);
     this.name = 'CliUsageError';
   }
@@ -95,8 +121,10 @@ export class CliUsageError extends Error {
 
 export function generalHelp(): string {
   const rows = (Object.keys(commands) as CommandName[]).map((c) => `  ${c.padEnd(10)} ${commands[c].summary}`);
-  return `Industrial Orchestrator ${version}\n\nUsage: orchestrator COMMAND [options]\n\nCommands:\n${rows.join('\n')}\n\n` +
-    'orchestrator help COMMAND (or COMMAND --help) shows a command\'s options; orchestrator --version prints the version.\n';
+  return (
+    `Industrial Orchestrator ${version}\n\nUsage: orchestrator COMMAND [options]\n\nCommands:\n${rows.join('\n')}\n\n` +
+    "orchestrator help COMMAND (or COMMAND --help) shows a command's options; orchestrator --version prints the version.\n"
+  );
 }
 
 export function commandHelp(name: CommandName): string {
@@ -109,8 +137,15 @@ export function commandHelp(name: CommandName): string {
 }
 
 /** The `parseArgs` option table of a command (only defined keys: parseArgs rejects `short: undefined`). */
-function parseTable(options: Record<string, OptionSpec>): Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> {
-  return Object.fromEntries(Object.entries(options).map(([k, o]) => [k, { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) }]));
+function parseTable(
+  options: Record<string, OptionSpec>,
+): Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> {
+  return Object.fromEntries(
+    Object.entries(options).map(([k, o]) => [
+      k,
+      { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) },
+    ]),
+  );
 }
 
 const optionLike = /^--?[A-Za-z][A-Za-z0-9-]*(=[\s\S]*)?$/;
@@ -181,11 +216,16 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     throw usageErrorOf(e, command, args.map(restore), options);
   }
   const values: ParsedValues = {};
-  for (const [k, v] of Object.entries(parsed.values)) values[k] = Array.isArray(v) ? v.map((x) => restore(String(x))) : typeof v === 'string' ? restore(v) : v;
+  for (const [k, v] of Object.entries(parsed.values))
+    values[k] = Array.isArray(v) ? v.map((x) => restore(String(x))) : typeof v === 'string' ? restore(v) : v;
   const positionals = parsed.positionals.map(restore);
   if (command === 'help') {
     if (values.help || positionals.length === 0) return { kind: 'help' };
-    if (positionals.length > 1 || !isCommand(positionals[0])) throw new CliUsageError(`help: unknown command ${JSON.stringify(positionals.join(' '))} (commands: ${Object.keys(commands).join(', ')})`, 'help');
+    if (positionals.length > 1 || !isCommand(positionals[0]))
+      throw new CliUsageError(
+        `help: unknown command ${JSON.stringify(positionals.join(' '))} (commands: ${Object.keys(commands).join(', ')})`,
+        'help',
+      );
     return { kind: 'help', command: positionals[0] };
   }
   if (values.help) return { kind: 'help', command };
@@ -204,7 +244,10 @@ function usageErrorOf(e: unknown, command: CommandName, args: string[], options:
     if (raw) {
       const name = raw.replace(/^-+/, '');
       const near = Object.keys(options).filter((k) => distance(k, name) <= (k.length <= 3 ? 1 : 2));
-      return new CliUsageError(`${command}: unknown option ${raw}${near.length ? ` (did you mean ${near.map((k) => `--${k}`).join(' or ')}?)` : ''}; ${see}`, command);
+      return new CliUsageError(
+        `${command}: unknown option ${raw}${near.length ? ` (did you mean ${near.map((k) => `--${k}`).join(' or ')}?)` : ''}; ${see}`,
+        command,
+      );
     }
   }
   return new CliUsageError(`${command}: ${(e as Error).message.split('\n')[0]}; ${see}`, command);
@@ -215,7 +258,9 @@ export function positiveInt(values: ParsedValues, name: string, opts: { allowZer
   const raw = values[name];
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string' || !(opts.allowZero ? /^\d+$/ : /^[1-9]\d*$/).test(raw)) {
-    throw new CliUsageError(`--${name} must be a ${opts.allowZero ? 'whole number' : 'positive whole number'} (got ${JSON.stringify(raw)})`);
+    throw new CliUsageError(
+      `--${name} must be a ${opts.allowZero ? 'whole number' : 'positive whole number'} (got ${JSON.stringify(raw)})`,
+    );
   }
   return Number(raw);
 }

@@ -34,8 +34,15 @@ test('the default path follows XDG_CONFIG_HOME, else ~/.config; absent there it 
   await rejects(loadCliConfig(f, {}), f, '--config', /no such file/);
 });
 
-test('a good file: the extension\'s agent settings plus allow and limits', async () => {
-  const f = write({ providers: [provider], model: 'local/m2', allow: ['node', 'npm'], maxParallel: 2, budgetTokens: 5000, timeouts: { turnMs: 1000 } });
+test("a good file: the extension's agent settings plus allow and limits", async () => {
+  const f = write({
+    providers: [provider],
+    model: 'local/m2',
+    allow: ['node', 'npm'],
+    maxParallel: 2,
+    budgetTokens: 5000,
+    timeouts: { turnMs: 1000 },
+  });
   const r = await loadCliConfig(f, { LOCAL_KEY: 'k' });
   assert.equal(r.file, f);
   assert.deepEqual(r.warnings, []);
@@ -63,12 +70,15 @@ test('a bad file names the file and the field', async () => {
 
 test('--model picks from the configured models, the demo model when none', () => {
   assert.equal(checkModelChoice({ providers: [provider] }, 'local/m1'), undefined);
-  assert.match(checkModelChoice({ providers: [provider] }, 'other/x') ?? '', /--model: unknown model "other\/x"; configured models: local\/m1, local\/m2/);
+  assert.match(
+    checkModelChoice({ providers: [provider] }, 'other/x') ?? '',
+    /--model: unknown model "other\/x"; configured models: local\/m1, local\/m2/,
+  );
   assert.equal(checkModelChoice({}, 'demo/scripted'), undefined);
   assert.match(checkModelChoice({}, 'local/m1') ?? '', /configured models: demo\/scripted/);
 });
 
-test('the README\'s example config is valid', () => {
+test("the README's example config is valid", () => {
   const readme = readFileSync(path.resolve(__dirname, '..', '..', 'README.md'), 'utf8');
   const block = /```json\n\s*(\{[\s\S]*?)\n\s*```/.exec(readme)?.[1];
   assert.ok(block, 'the README has an example config');

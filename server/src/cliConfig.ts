@@ -18,14 +18,16 @@ import { DomainError } from './domain/errors';
 /** A program name for the command allow-list: a bare name, as the policy matches it (no path, no spaces). */
 export const allowedProgramSchema = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._+-]*$/, 'must be a program name (no path, no spaces)');
 
-export const cliConfigSchema = agentSettingsSchema.extend({
-  /** Programs added to the permission policy's allow-list (e.g. `["node", "npm"]` to let agents run tests). */
-  allow: z.array(allowedProgramSchema).optional(),
-  /** Tasks run at once (default 4). */
-  maxParallel: z.number().int().min(1).max(64).optional(),
-  /** Token budget of a new session (`run "GOAL"`). */
-  budgetTokens: z.number().int().positive().optional(),
-}).strict();
+export const cliConfigSchema = agentSettingsSchema
+  .extend({
+    /** Programs added to the permission policy's allow-list (e.g. `["node", "npm"]` to let agents run tests). */
+    allow: z.array(allowedProgramSchema).optional(),
+    /** Tasks run at once (default 4). */
+    maxParallel: z.number().int().min(1).max(64).optional(),
+    /** Token budget of a new session (`run "GOAL"`). */
+    budgetTokens: z.number().int().positive().optional(),
+  })
+  .strict();
 export type CliConfig = z.infer<typeof cliConfigSchema>;
 
 export interface LoadedConfig {
@@ -43,7 +45,9 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 
 /** `providers.0.apiKey` → `providers[0].apiKey`. */
 function fieldPath(p: readonly PropertyKey[]): string {
-  return p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '') || '(top level)';
+  return (
+    p.reduce<string>((acc, k) => (typeof k === 'number' ? `${acc}[${k}]` : acc ? `${acc}.${String(k)}` : String(k)), '') || '(top level)'
+  );
 }
 
 function bad(file: string, field: string, message: string): DomainError {
@@ -105,6 +109,8 @@ export function checkModelChoice(config: CliConfig, model: string): string | und
 
 /** What the CLI says when no provider is configured: at the start (stderr) and in the summary. */
 export function demoNotice(configFile: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return `running the scripted demo model (${demoModelId}, offline, no real LLM) because no model provider is configured. ` +
-    `To use a real model, add "providers" to ${configFile ?? defaultConfigPath(env)} or pass --config FILE (see the README, "Headless").`;
+  return (
+    `running the scripted demo model (${demoModelId}, offline, no real LLM) because no model provider is configured. ` +
+    `To use a real model, add "providers" to ${configFile ?? defaultConfigPath(env)} or pass --config FILE (see the README, "Headless").`
+  );
 }

@@ -49,7 +49,9 @@ export async function runTask(args: RunArgs, logger: Logger): Promise<number> {
     // Headless: what the policy cannot decide is denied unless --yes was given.
     askUser: async (ask) => {
       const decision = args.yes ? 'allow' : 'deny';
-      process.stderr.write(`${tty ? '\n' : ''}permission ${ask.permission} ${ask.patterns.join(' ')} (${ask.reason}): ${decision}${args.yes ? '' : ' (use --yes to allow)'}\n`);
+      process.stderr.write(
+        `${tty ? '\n' : ''}permission ${ask.permission} ${ask.patterns.join(' ')} (${ask.reason}): ${decision}${args.yes ? '' : ' (use --yes to allow)'}\n`,
+      );
       return decision;
     },
   });
@@ -75,12 +77,20 @@ export async function runTask(args: RunArgs, logger: Logger): Promise<number> {
     } else {
       const out: string[] = [`task ${task.id}: ${task.state}${task.warnings?.length ? ' (with warnings)' : ''}`];
       for (const w of task.warnings ?? []) out.push(`warning: ${w}`);
-      if (task.error) out.push(`error (${task.error.reason}): ${task.error.message}`, ...(task.error.stderrTail ? [`stderr:\n${task.error.stderrTail}`] : []));
+      if (task.error)
+        out.push(
+          `error (${task.error.reason}): ${task.error.message}`,
+          ...(task.error.stderrTail ? [`stderr:\n${task.error.stderrTail}`] : []),
+        );
       if (task.summary) out.push(`summary: ${task.summary}`);
       out.push(`usage: ${task.usage.inputTokens} in / ${task.usage.outputTokens} out tokens, cost ${task.usage.cost}`);
       out.push(`transcript: ${path.join(base.dataDir, 'transcripts', task.sessionId, `${task.id}.jsonl`)}`);
       const diff = task.diff ?? [];
-      out.push(diff.length ? `changed files:\n${diff.map((f) => `  ${f.status} ${f.path} (+${f.additions} -${f.deletions})`).join('\n')}` : 'no files changed');
+      out.push(
+        diff.length
+          ? `changed files:\n${diff.map((f) => `  ${f.status} ${f.path} (+${f.additions} -${f.deletions})`).join('\n')}`
+          : 'no files changed',
+      );
       for (const f of diff) if (f.patch) out.push(f.patch.trimEnd());
       if (args.demoNotice) out.push(`note: ${args.demoNotice}`);
       process.stdout.write(`${out.join('\n')}\n`);

@@ -38,10 +38,21 @@ export function renderPlan(v: SessionView): string {
 }
 
 export function renderBoard(v: SessionView): string {
-  const lines = [`${v.state.padEnd(19)} ${tokensOf(v.usage)} tokens · ${v.tasks.filter((t) => t.state === 'succeeded').length}/${v.tasks.length} done`];
+  const lines = [
+    `${v.state.padEnd(19)} ${tokensOf(v.usage)} tokens · ${v.tasks.filter((t) => t.state === 'succeeded').length}/${v.tasks.length} done`,
+  ];
   for (const t of v.tasks) {
-    const extra = t.state === 'blocked' ? ` (${t.blocked?.reason ?? ''})` : t.lastError && t.state === 'failed' ? ` (${t.lastError.slice(0, 80)})` : t.result?.warnings?.length ? ` (warning: ${t.result.warnings[0].slice(0, 80)})` : '';
-    lines.push(`  ${t.state.padEnd(10)} [${t.planId}] ${t.title.slice(0, 40).padEnd(40)} ${(t.agentId ?? '').padEnd(9)} ${t.result ? tokensOf(t.result.usage) : ''}${extra}`);
+    const extra =
+      t.state === 'blocked'
+        ? ` (${t.blocked?.reason ?? ''})`
+        : t.lastError && t.state === 'failed'
+          ? ` (${t.lastError.slice(0, 80)})`
+          : t.result?.warnings?.length
+            ? ` (warning: ${t.result.warnings[0].slice(0, 80)})`
+            : '';
+    lines.push(
+      `  ${t.state.padEnd(10)} [${t.planId}] ${t.title.slice(0, 40).padEnd(40)} ${(t.agentId ?? '').padEnd(9)} ${t.result ? tokensOf(t.result.usage) : ''}${extra}`,
+    );
   }
   return lines.join('\n');
 }
@@ -66,7 +77,9 @@ async function open(args: SessionArgs, logger: Logger, onChange: (v: SessionView
     publish: () => undefined,
     publishSession: onChange,
     askUser: async (ask) => {
-      process.stderr.write(`\npermission ${ask.permission} ${ask.patterns.join(' ')} (${ask.reason}): ${args.yes ? 'allow' : 'deny (use --yes to allow)'}\n`);
+      process.stderr.write(
+        `\npermission ${ask.permission} ${ask.patterns.join(' ')} (${ask.reason}): ${args.yes ? 'allow' : 'deny (use --yes to allow)'}\n`,
+      );
       return args.yes ? 'allow' : 'deny';
     },
   });
@@ -119,8 +132,14 @@ async function watch(run: RunServices, sessionId: string, args: SessionArgs, cha
     const diff = await run.sessions.diff(sessionId);
     if (args.json) process.stdout.write(`${JSON.stringify({ session: view, diff: diff.files }, null, 2)}\n`);
     else {
-      process.stdout.write(`\nsession ${view.id}: ${view.state}; ${tokensOf(view.usage)} tokens; integration branch ${view.integrationBranch}\n`);
-      process.stdout.write(diff.files.length ? `changed files:\n${diff.files.map((f) => `  ${f.status} ${f.path}`).join('\n')}\n${diff.patch}` : 'no files changed\n');
+      process.stdout.write(
+        `\nsession ${view.id}: ${view.state}; ${tokensOf(view.usage)} tokens; integration branch ${view.integrationBranch}\n`,
+      );
+      process.stdout.write(
+        diff.files.length
+          ? `changed files:\n${diff.files.map((f) => `  ${f.status} ${f.path}`).join('\n')}\n${diff.patch}`
+          : 'no files changed\n',
+      );
       process.stdout.write(`apply it to your working tree with your git tools (git merge ${view.integrationBranch}) or from VS Code.\n`);
       if (args.demoNotice) process.stdout.write(`note: ${args.demoNotice}\n`);
     }
@@ -128,13 +147,25 @@ async function watch(run: RunServices, sessionId: string, args: SessionArgs, cha
   }
 }
 
-export async function runSession(goal: string, cwd: string, opts: { planOnly: boolean; planner?: 'template' | 'llm'; model?: string }, args: SessionArgs, logger: Logger): Promise<number> {
+export async function runSession(
+  goal: string,
+  cwd: string,
+  opts: { planOnly: boolean; planner?: 'template' | 'llm'; model?: string },
+  args: SessionArgs,
+  logger: Logger,
+): Promise<number> {
   const changes: { on?: (v: SessionView) => void } = {};
   const run = await open(args, logger, (v) => changes.on?.(v));
   try {
     let view: SessionView;
     try {
-      view = await run.sessions.start({ goal, cwd, planner: opts.planner, model: opts.model, budget: args.budgetTokens ? { tokens: args.budgetTokens } : undefined });
+      view = await run.sessions.start({
+        goal,
+        cwd,
+        planner: opts.planner,
+        model: opts.model,
+        budget: args.budgetTokens ? { tokens: args.budgetTokens } : undefined,
+      });
     } catch (e) {
       if (DomainError.is(e, 'bad_input')) {
         process.stderr.write(`orchestrator: ${e.message}\n`);
@@ -185,13 +216,21 @@ export async function listSessions(args: SessionArgs, logger: Logger): Promise<n
   const d = base.store.read();
   const sessions = (d.sessions as unknown as SessionView[]).slice().sort((a, b) => b.createdAt - a.createdAt);
   if (args.json) {
-    process.stdout.write(`${JSON.stringify(sessions.map((s) => ({ id: s.id, state: s.state, goal: s.goal, createdAt: s.createdAt })), null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(
+        sessions.map((s) => ({ id: s.id, state: s.state, goal: s.goal, createdAt: s.createdAt })),
+        null,
+        2,
+      )}\n`,
+    );
     return 0;
   }
   if (!sessions.length) process.stdout.write('no sessions yet\n');
   for (const s of sessions) {
     const tasks = (d.tasks as unknown as { sessionId: string; state: string }[]).filter((t) => t.sessionId === s.id);
-    process.stdout.write(`${s.id}  ${s.state.padEnd(19)} ${tasks.filter((t) => t.state === 'succeeded').length}/${tasks.length} tasks  ${new Date(s.createdAt).toISOString()}  ${s.goal.split('\n')[0].slice(0, 60)}\n`);
+    process.stdout.write(
+      `${s.id}  ${s.state.padEnd(19)} ${tasks.filter((t) => t.state === 'succeeded').length}/${tasks.length} tasks  ${new Date(s.createdAt).toISOString()}  ${s.goal.split('\n')[0].slice(0, 60)}\n`,
+    );
   }
   return 0;
 }

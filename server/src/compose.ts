@@ -44,7 +44,12 @@ export interface Services {
  * CLI's `run` and `resume`) throws `DomainError('conflict')` with `data.holderPid` instead, before it
  * loads anything.
  */
-export async function createServices(opts: { dataDir: string; mode: ServerMode; logger: Logger; access?: 'read' | 'write' | 'write-or-fail' }): Promise<Services> {
+export async function createServices(opts: {
+  dataDir: string;
+  mode: ServerMode;
+  logger: Logger;
+  access?: 'read' | 'write' | 'write-or-fail';
+}): Promise<Services> {
   const dataDir = path.resolve(opts.dataDir);
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   // A write fault (full disk, I/O error, permissions) in the store or a transcript turns the status
@@ -65,7 +70,11 @@ export async function createServices(opts: { dataDir: string; mode: ServerMode; 
     const lock = await acquireDataDirLock(dataDir);
     if (lock.ok) release = lock.release;
     else if (opts.access === 'write-or-fail') {
-      throw new DomainError('conflict', `${dataDir} is in use by another orchestrator process (pid ${lock.holderPid}, lock file ${lock.file})`, { holderPid: lock.holderPid, lockFile: lock.file });
+      throw new DomainError(
+        'conflict',
+        `${dataDir} is in use by another orchestrator process (pid ${lock.holderPid}, lock file ${lock.file})`,
+        { holderPid: lock.holderPid, lockFile: lock.file },
+      );
     } else {
       lockedBy = `Another orchestrator server (pid ${lock.holderPid}) is using ${dataDir}.`;
       opts.logger.warn(lockedBy);
@@ -99,16 +108,19 @@ async function plannerWorkspace(dataDir: string, git: GitWorkspace): Promise<str
 }
 
 /** Agents and the task service on top of the base services (the stdio server and `orchestrator run`). */
-export async function createRunServices(base: Services, opts: {
-  agentSettings: AgentSettings;
-  logger: Logger;
-  publish: TaskServiceDeps['publish'];
-  askUser: TaskServiceDeps['askUser'];
-  publishSession?: (v: SessionView) => void;
-  maxParallel?: number;
-  /** Programs allowed in agents' shell commands besides `defaultAllowedCommands` (`--allow`, the CLI config's `allow`). */
-  allowCommands?: readonly string[];
-}): Promise<RunServices> {
+export async function createRunServices(
+  base: Services,
+  opts: {
+    agentSettings: AgentSettings;
+    logger: Logger;
+    publish: TaskServiceDeps['publish'];
+    askUser: TaskServiceDeps['askUser'];
+    publishSession?: (v: SessionView) => void;
+    maxParallel?: number;
+    /** Programs allowed in agents' shell commands besides `defaultAllowedCommands` (`--allow`, the CLI config's `allow`). */
+    allowCommands?: readonly string[];
+  },
+): Promise<RunServices> {
   const agents = new Agents(base.dataDir, opts.agentSettings, opts.logger);
   await agents.init();
   // Availability is part of the server status; the probe runs in the background (a few seconds).
@@ -139,7 +151,10 @@ export async function createRunServices(base: Services, opts: {
   /** The agents the scheduler routes to (and `agent/list` describes). */
   const profiles = [{ id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel }];
   const runner = new SessionRunner({
-    records, workspace: git, runs: tasks, worktreeRoot,
+    records,
+    workspace: git,
+    runs: tasks,
+    worktreeRoot,
     executor: new PQueueExecutor(maxParallel, (e) => opts.logger.error(`task execution failed: ${String(e)}`)),
     agents: profiles,
     unavailable: (id) => {
@@ -153,20 +168,33 @@ export async function createRunServices(base: Services, opts: {
     now: Date.now,
     logger: opts.logger,
   });
-  const haltOnFault = () => { const f = base.status.writeFault(); if (f) runner.halt(f); };
+  const haltOnFault = () => {
+    const f = base.status.writeFault();
+    if (f) runner.halt(f);
+  };
   base.status.onDidChange(haltOnFault);
   haltOnFault();
   // A halt for another reason (the end of a task could not be recorded) is a fault of the status too.
   runner.onHalt((reason) => base.status.reportWriteFault(reason));
   const sessions = new SessionService({
-    records, runner, workspace: git, worktreeRoot, newId: newId('s'), now: Date.now,
+    records,
+    runner,
+    workspace: git,
+    worktreeRoot,
+    newId: newId('s'),
+    now: Date.now,
     cancelRun: (id) => tasks.cancel(id),
-    prewarm: () => void agents.runtime('opencode')?.start().catch((e: unknown) => opts.logger.warn(`pre-warming OpenCode failed: ${String(e)}`)),
+    prewarm: () =>
+      void agents
+        .runtime('opencode')
+        ?.start()
+        .catch((e: unknown) => opts.logger.warn(`pre-warming OpenCode failed: ${String(e)}`)),
     completer: {
       complete: async (prompt, o) => {
         const r = await tasks.run({ agent: 'opencode', cwd: await plannerWorkspace(base.dataDir, git), prompt, sessionId: o?.sessionId });
         const result = await r.done;
-        if (result?.status !== 'succeeded') throw new DomainError('agent_unavailable', `the planning agent failed: ${result?.error?.message ?? 'no answer'}`);
+        if (result?.status !== 'succeeded')
+          throw new DomainError('agent_unavailable', `the planning agent failed: ${result?.error?.message ?? 'no answer'}`);
         return { text: result.summary, usage: result.usage };
       },
     },
@@ -178,15 +206,32 @@ export async function createRunServices(base: Services, opts: {
     if (m) opts.logger.warn(`${m} session task(s) were interrupted by a server stop and are queued again`);
     runner.startTicking();
   }
-  const agentViews = (): AgentView[] => agents.describe().map((a) => {
-    const h = (base.store.read().agentHealth[a.id] ?? newAgentHealth()) as unknown as AgentHealth;
-    const p = profiles.find((x) => x.id === a.id)!;
-    return { ...a, capabilities: p.capabilities, maxConcurrency: p.maxConcurrency, sandbox: agents.sandboxStatus,
-      health: { running: h.running, successes: h.successes, failures: h.failures, consecutiveFailures: h.consecutiveFailures, circuit: h.circuit, lastError: h.lastError },
-      availability: agents.availabilityOf(a.id)! };
-  });
+  const agentViews = (): AgentView[] =>
+    agents.describe().map((a) => {
+      const h = (base.store.read().agentHealth[a.id] ?? newAgentHealth()) as unknown as AgentHealth;
+      const p = profiles.find((x) => x.id === a.id)!;
+      return {
+        ...a,
+        capabilities: p.capabilities,
+        maxConcurrency: p.maxConcurrency,
+        sandbox: agents.sandboxStatus,
+        health: {
+          running: h.running,
+          successes: h.successes,
+          failures: h.failures,
+          consecutiveFailures: h.consecutiveFailures,
+          circuit: h.circuit,
+          lastError: h.lastError,
+        },
+        availability: agents.availabilityOf(a.id)!,
+      };
+    });
   return {
-    agents, tasks, sessions, runner, agentViews,
+    agents,
+    tasks,
+    sessions,
+    runner,
+    agentViews,
     dispose: async () => {
       runner.stop();
       await agents.dispose();

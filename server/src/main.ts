@@ -20,11 +20,13 @@ import { permissionRequest, taskDidUpdate } from '../../protocol/task';
 import type { LogLevel } from './ports/logger';
 import { version } from './version';
 
-const initOptions = z.object({
-  dataDir: z.string().min(1).optional(),
-  logLevel: z.enum(['error', 'warn', 'info', 'debug']).optional(),
-  agents: z.unknown().optional(),
-}).passthrough();
+const initOptions = z
+  .object({
+    dataDir: z.string().min(1).optional(),
+    logLevel: z.enum(['error', 'warn', 'info', 'debug']).optional(),
+    agents: z.unknown().optional(),
+  })
+  .passthrough();
 
 /** How long the user has to answer a permission request before it is denied. */
 const permissionDeadlineMs = 120_000;
@@ -52,7 +54,11 @@ let initializeSeen = false;
 
 connection.onInitialize(async (params): Promise<InitializeResult> => {
   // Accepted once: a second initialize must not switch the data folder under the client.
-  if (initializeSeen) throw new ResponseError(errorCodes.conflict, `initialize was already received; this server keeps serving ${services?.dataDir ?? 'its data folder'} (restart the server to change it)`);
+  if (initializeSeen)
+    throw new ResponseError(
+      errorCodes.conflict,
+      `initialize was already received; this server keeps serving ${services?.dataDir ?? 'its data folder'} (restart the server to change it)`,
+    );
   initializeSeen = true;
   const parsed = initOptions.safeParse(params.initializationOptions ?? {});
   if (!parsed.success) throw new Error(`Invalid initializationOptions: ${describeIssues(parsed.error)}`);
@@ -65,13 +71,20 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
     logger,
     publish: (u) => void connection.sendNotification(taskDidUpdate.method, u),
     publishSession: (v) => void connection.sendNotification(sessionDidChange.method, v),
-    askUser: (ask) => new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer within ${permissionDeadlineMs / 1000} s`)), permissionDeadlineMs);
-      connection.sendRequest(permissionRequest.method, ask).then(
-        (r) => { clearTimeout(timer); resolve((r as { decision?: string })?.decision === 'allow' ? 'allow' : 'deny'); },
-        (e: unknown) => { clearTimeout(timer); reject(e); },
-      );
-    }),
+    askUser: (ask) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no answer within ${permissionDeadlineMs / 1000} s`)), permissionDeadlineMs);
+        connection.sendRequest(permissionRequest.method, ask).then(
+          (r) => {
+            clearTimeout(timer);
+            resolve((r as { decision?: string })?.decision === 'allow' ? 'allow' : 'deny');
+          },
+          (e: unknown) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        );
+      }),
   });
   registerTaskHandlers(connection, run.tasks, logger);
   registerSessionHandlers(connection, run.sessions, logger);
@@ -87,7 +100,8 @@ connection.onShutdown(async () => {
   await run?.dispose();
 });
 // The language-server library exits on `exit`; make sure agent processes go with us on signals too.
-for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void (run?.dispose() ?? Promise.resolve()).finally(() => process.exit(0)));
+for (const sig of ['SIGTERM', 'SIGINT'] as const)
+  process.on(sig, () => void (run?.dispose() ?? Promise.resolve()).finally(() => process.exit(0)));
 
 process.on('uncaughtException', (e) => {
   process.stderr.write(`${redactSecrets(`uncaught exception: ${e.stack ?? e}`)}\n`);

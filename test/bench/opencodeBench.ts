@@ -33,23 +33,34 @@ const slowPrompt = (i: number, who: string) => `[[script:slow_write ${who}-slow-
 
 async function orchestrator(cwd: string) {
   const s = await startServer(tempDir());
-  const waitDone = (taskId: string, onFirstEvent?: () => void) => new Promise<TaskView>((resolve, reject) => {
-    const deadline = setTimeout(() => { clearInterval(tick); reject(new Error(`bench turn ${taskId} did not finish within 120 s`)); }, 120_000);
-    let seen = false;
-    // Each waiter reads the shared notification list with its own cursor (two turns may wait at once).
-    let cursor = 0;
-    const tick = setInterval(() => {
-      const fresh = s.notifications.slice(cursor);
-      cursor = s.notifications.length;
-      for (const n of fresh) {
-        if (n.method !== taskDidUpdate.method) continue;
-        const u = n.params as { task: TaskView; event?: unknown };
-        if (u.task.id !== taskId) continue;
-        if (u.event && !seen) { seen = true; onFirstEvent?.(); }
-        if (!['running', 'pending'].includes(u.task.state)) { clearInterval(tick); clearTimeout(deadline); resolve(u.task); }
-      }
-    }, 1);
-  });
+  const waitDone = (taskId: string, onFirstEvent?: () => void) =>
+    new Promise<TaskView>((resolve, reject) => {
+      const deadline = setTimeout(() => {
+        clearInterval(tick);
+        reject(new Error(`bench turn ${taskId} did not finish within 120 s`));
+      }, 120_000);
+      let seen = false;
+      // Each waiter reads the shared notification list with its own cursor (two turns may wait at once).
+      let cursor = 0;
+      const tick = setInterval(() => {
+        const fresh = s.notifications.slice(cursor);
+        cursor = s.notifications.length;
+        for (const n of fresh) {
+          if (n.method !== taskDidUpdate.method) continue;
+          const u = n.params as { task: TaskView; event?: unknown };
+          if (u.task.id !== taskId) continue;
+          if (u.event && !seen) {
+            seen = true;
+            onFirstEvent?.();
+          }
+          if (!['running', 'pending'].includes(u.task.state)) {
+            clearInterval(tick);
+            clearTimeout(deadline);
+            resolve(u.task);
+          }
+        }
+      }, 1);
+    });
   const turn = async (i: number, onFirstEvent?: () => void, dir = cwd, text = prompt(i, 'orch')) => {
     const r = await s.request(taskRun, { agent: 'opencode', cwd: dir, prompt: text });
     const done = await waitDone(r.taskId, onFirstEvent);
@@ -57,7 +68,11 @@ async function orchestrator(cwd: string) {
   };
   const rss = () => {
     const serverPid = s.child.pid!;
-    const ocPid = Number(execFileSync('pgrep', ['-P', String(serverPid), '-f', 'opencode'], { encoding: 'utf8' }).trim().split('\n')[0]);
+    const ocPid = Number(
+      execFileSync('pgrep', ['-P', String(serverPid), '-f', 'opencode'], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[0],
+    );
     return { server: rssMb(serverPid), opencode: ocPid ? rssMb(ocPid) : NaN };
   };
   return { turn, rss, stop: () => s.stop() };
@@ -68,7 +83,14 @@ async function direct(cwd: string) {
   const home = prepareHome(tempDir(), '1.18.33');
   const password = randomPassword();
   const config = buildConfig({ providers: [{ id: 'demo', baseURL: model.url, models: { scripted: {} } }], defaultModel: 'demo/scripted' });
-  const sp = new ServerProcess({ binary: resolveOpencodeBinary(), cwd, env: buildEnv(home, config, password), password, startTimeoutMs: 60_000, pidDir: home.root });
+  const sp = new ServerProcess({
+    binary: resolveOpencodeBinary(),
+    cwd,
+    env: buildEnv(home, config, password),
+    password,
+    startTimeoutMs: 60_000,
+    pidDir: home.root,
+  });
   await sp.start();
   const { createOpencodeClient } = await import('@opencode-ai/sdk/v2');
   const client = createOpencodeClient({ baseUrl: sp.url, directory: cwd, headers: { Authorization: sp.authHeader } });
@@ -76,7 +98,13 @@ async function direct(cwd: string) {
     const { data: session } = await client.session.create({ title: `direct ${i}` }, { throwOnError: true });
     await client.session.prompt({ sessionID: session.id, parts: [{ type: 'text', text: prompt(i, 'direct') }] }, { throwOnError: true });
   };
-  return { turn, stop: async () => { await sp.stop(); await model.close(); } };
+  return {
+    turn,
+    stop: async () => {
+      await sp.stop();
+      await model.close();
+    },
+  };
 }
 
 async function main() {
@@ -84,9 +112,14 @@ async function main() {
   const o = await orchestrator(cwd);
   let cold = 0;
   const t0 = performance.now();
-  await o.turn(0, () => { cold = performance.now() - t0; });
+  await o.turn(0, () => {
+    cold = performance.now() - t0;
+  });
   const d = await direct(repo());
-  for (let i = 1; i <= 2; i++) { await o.turn(-i); await d.turn(-i); } // warm-up both
+  for (let i = 1; i <= 2; i++) {
+    await o.turn(-i);
+    await d.turn(-i);
+  } // warm-up both
   const ot: number[] = [];
   const dt: number[] = [];
   // Interleaved, so both sides see the same machine noise.
@@ -118,7 +151,10 @@ async function main() {
     await o.turn(500 + i, undefined, cwd, slowPrompt(500 + i, 'orch'));
     slowSingles.push(performance.now() - t);
     t = performance.now();
-    await Promise.all([o.turn(600 + i, undefined, cwd, slowPrompt(600 + i, 'orch')), o.turn(700 + i, undefined, other, slowPrompt(700 + i, 'orch'))]);
+    await Promise.all([
+      o.turn(600 + i, undefined, cwd, slowPrompt(600 + i, 'orch')),
+      o.turn(700 + i, undefined, other, slowPrompt(700 + i, 'orch')),
+    ]);
     slowPairs.push(performance.now() - t);
   }
   const rss = o.rss();
@@ -137,4 +173,10 @@ async function main() {
   process.stdout.write(`BENCH_ROWS ${JSON.stringify(rows)}\n`);
 }
 
-main().then(() => process.exit(0), (e: unknown) => { process.stderr.write(`${(e as Error).stack ?? e}\n`); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

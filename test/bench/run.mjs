@@ -12,7 +12,10 @@ execFileSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: 'ignore' });
 const spawns = Number(process.env.BENCH_SPAWNS ?? 10);
 const calls = Number(process.env.BENCH_CALLS ?? 1000);
 
-const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]; };
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
 const median = (xs) => pct(xs, 50);
 const ms = (x) => `${x.toFixed(2)} ms`;
 
@@ -20,7 +23,14 @@ async function startRpc(args) {
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'ignore'] });
   const conn = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
   conn.listen();
-  return { child, conn, close: () => { conn.dispose(); child.kill('SIGKILL'); } };
+  return {
+    child,
+    conn,
+    close: () => {
+      conn.dispose();
+      child.kill('SIGKILL');
+    },
+  };
 }
 
 async function spawnToReady(args, init, firstCall) {
@@ -55,7 +65,13 @@ const init = () => ({ processId: process.pid, rootUri: null, capabilities: {}, i
 const rows = [];
 const baseSpawn = await spawnToReady(echoArgs, init, (c) => c.sendRequest('echo', {}));
 const ourSpawn = await spawnToReady(serverArgs, init, (c) => c.sendRequest('server/status', {}));
-rows.push(['server spawn-to-ready (initialize + first status)', median(ourSpawn), pct(ourSpawn, 95), median(baseSpawn), 'bare jsonrpc echo process']);
+rows.push([
+  'server spawn-to-ready (initialize + first status)',
+  median(ourSpawn),
+  pct(ourSpawn, 95),
+  median(baseSpawn),
+  'bare jsonrpc echo process',
+]);
 
 const echo = await startRpc(echoArgs);
 await echo.conn.sendRequest('initialize', init());
@@ -69,22 +85,49 @@ rows.push([`server/status round trip (${calls} calls)`, median(ourRt), pct(ourRt
 
 if (!process.env.ORCH_BENCH_SKIP_VSCODE) {
   // Activation is measured inside the real extension host by the VS Code suite (activate → client ready).
-  const out = execFileSync(process.execPath, ['test/vscode/runSuite.mjs'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 300_000 });
+  const out = execFileSync(process.execPath, ['test/vscode/runSuite.mjs'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+    timeout: 300_000,
+  });
   const m = /activation (\d+) ms/.exec(out);
-  if (m) rows.push(['extension activation (activate → server ready)', Number(m[1]), Number(m[1]), median(ourSpawn), 'server spawn-to-ready of this run']);
+  if (m)
+    rows.push([
+      'extension activation (activate → server ready)',
+      Number(m[1]),
+      Number(m[1]),
+      median(ourSpawn),
+      'server spawn-to-ready of this run',
+    ]);
   else rows.push(['extension activation', NaN, NaN, NaN, 'not measured: the VS Code suite did not report it']);
 }
 
 const benchRows = (script) => {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
-  return JSON.parse(out.split('\n').find((l) => l.startsWith('BENCH_ROWS ')).slice('BENCH_ROWS '.length));
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  });
+  return JSON.parse(
+    out
+      .split('\n')
+      .find((l) => l.startsWith('BENCH_ROWS '))
+      .slice('BENCH_ROWS '.length),
+  );
 };
 // Orchestration: N tasks of duration L at concurrency C vs ceil(N/C)·L and serial; scheduler and store at 1,000 tasks.
 for (const [name, value, base, what] of benchRows('test/bench/schedulerBench.ts')) rows.push([name, value, NaN, base, what, 'ms']);
 
 if (!process.env.ORCH_BENCH_SKIP_OPENCODE) {
   // Real OpenCode binary, scripted model: a turn via the orchestrator vs straight to OpenCode, cold start, RSS.
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/opencodeBench.ts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 600_000 });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/opencodeBench.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 600_000,
+  });
   const line = out.split('\n').find((l) => l.startsWith('BENCH_ROWS '));
   for (const [name, value, base, what] of JSON.parse(line.slice('BENCH_ROWS '.length))) {
     const mb = /MB/.test(name);
@@ -93,8 +136,12 @@ if (!process.env.ORCH_BENCH_SKIP_OPENCODE) {
 }
 
 console.log(`\nIndustrial Orchestrator bench  (node ${process.version}, ${os.cpus().length} cpus, ${spawns} spawns, ${calls} calls)\n`);
-console.log(`${'figure'.padEnd(52)} ${'median'.padStart(11)} ${'p95'.padStart(11)} ${'baseline'.padStart(11)} ${'ratio'.padStart(7)}  baseline is`);
+console.log(
+  `${'figure'.padEnd(52)} ${'median'.padStart(11)} ${'p95'.padStart(11)} ${'baseline'.padStart(11)} ${'ratio'.padStart(7)}  baseline is`,
+);
 for (const [name, med, p95, base, what, unit = 'ms'] of rows) {
   const f = (x) => (Number.isNaN(x) ? '—' : unit === 'ms' ? ms(x) : `${x.toFixed(1)} ${unit}`);
-  console.log(`${name.padEnd(52)} ${f(med).padStart(11)} ${f(p95).padStart(11)} ${f(base).padStart(11)} ${(med / base).toFixed(2).padStart(7)}  ${what}`);
+  console.log(
+    `${name.padEnd(52)} ${f(med).padStart(11)} ${f(p95).padStart(11)} ${f(base).padStart(11)} ${(med / base).toFixed(2).padStart(7)}  ${what}`,
+  );
 }

@@ -50,7 +50,9 @@ async function runSession(c: number): Promise<number> {
   const git = new GitWorkspace();
   const records = new SessionRecords(store, 'local');
   let done!: () => void;
-  const finished = new Promise<void>((r) => { done = r; });
+  const finished = new Promise<void>((r) => {
+    done = r;
+  });
   let n = 0;
   const runs = {
     // The stand-in agent turn: takes L ms and writes its file, like a real turn would.
@@ -66,11 +68,29 @@ async function runSession(c: number): Promise<number> {
   };
   const worktreeRoot = path.join(dataDir, 'worktrees');
   const runner = new SessionRunner({
-    records, workspace: git, runs, worktreeRoot, executor: new PQueueExecutor(c, (e) => quiet.error(String(e))),
-    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: c }], limits: { global: c }, leaseTtlMs: 600_000,
-    publish: (v) => { if (['completed', 'failed', 'partially_completed'].includes(v.state)) done(); }, now: Date.now, logger: quiet,
+    records,
+    workspace: git,
+    runs,
+    worktreeRoot,
+    executor: new PQueueExecutor(c, (e) => quiet.error(String(e))),
+    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: c }],
+    limits: { global: c },
+    leaseTtlMs: 600_000,
+    publish: (v) => {
+      if (['completed', 'failed', 'partially_completed'].includes(v.state)) done();
+    },
+    now: Date.now,
+    logger: quiet,
   });
-  const sessions = new SessionService({ records, runner, workspace: git, worktreeRoot, newId: () => `s${Date.now()}`, now: Date.now, cancelRun: async () => undefined });
+  const sessions = new SessionService({
+    records,
+    runner,
+    workspace: git,
+    worktreeRoot,
+    newId: () => `s${Date.now()}`,
+    now: Date.now,
+    cancelRun: async () => undefined,
+  });
   const goal = Array.from({ length: N }, (_, i) => `- [t${i}] Task ${i} {files: t${i}.txt}: t${i}`).join('\n');
   const s = await sessions.start({ goal, cwd: repo() });
   const t0 = performance.now();
@@ -79,7 +99,11 @@ async function runSession(c: number): Promise<number> {
   const wall = performance.now() - t0;
   const v = sessions.get(s.id);
   if (v.state !== 'completed') throw new Error(`bench session ended ${v.state}`);
-  if (process.env.BENCH_TRACE) for (const t of v.tasks) process.stderr.write(`${t.planId} start +${Math.round(t.startedAt! - (v.startedAt ?? 0))} end +${Math.round(t.finishedAt! - (v.startedAt ?? 0))}\n`);
+  if (process.env.BENCH_TRACE)
+    for (const t of v.tasks)
+      process.stderr.write(
+        `${t.planId} start +${Math.round(t.startedAt! - (v.startedAt ?? 0))} end +${Math.round(t.finishedAt! - (v.startedAt ?? 0))}\n`,
+      );
   return wall;
 }
 
@@ -89,10 +113,40 @@ function bigState(): { sessions: Session[]; tasks: Task[] } {
   const tasks: Task[] = [];
   for (let s = 0; s < 100; s++) {
     let session = newSession({ id: `s${s}`, tenantId: 'local', goal: 'g', cwd: `/repo/${s % 10}`, nowMs: now });
-    session = transitionSession(transitionSession(session, { type: 'set_plan', plan: { tasks: [{ id: 'x', title: 'x', prompt: 'x', dependsOn: [], expectedFiles: [], capabilities: [], estimate: { tokens: 1, minutes: 1 }, mode: 'write' }] }, nowMs: now }), { type: 'approve', nowMs: now });
+    session = transitionSession(
+      transitionSession(session, {
+        type: 'set_plan',
+        plan: {
+          tasks: [
+            {
+              id: 'x',
+              title: 'x',
+              prompt: 'x',
+              dependsOn: [],
+              expectedFiles: [],
+              capabilities: [],
+              estimate: { tokens: 1, minutes: 1 },
+              mode: 'write',
+            },
+          ],
+        },
+        nowMs: now,
+      }),
+      { type: 'approve', nowMs: now },
+    );
     sessions.push({ ...session, budget: newBudget({ tokens: 10_000_000 }) });
     for (let t = 0; t < 10; t++) {
-      const task = newTask({ id: `s${s}:t${t}`, planId: `t${t}`, sessionId: `s${s}`, tenantId: 'local', title: 't', prompt: 'p', expectedFiles: [`src/f${t}.ts`], order: t, nowMs: now });
+      const task = newTask({
+        id: `s${s}:t${t}`,
+        planId: `t${t}`,
+        sessionId: `s${s}`,
+        tenantId: 'local',
+        title: 't',
+        prompt: 'p',
+        expectedFiles: [`src/f${t}.ts`],
+        order: t,
+        nowMs: now,
+      });
       tasks.push(transitionTask(task, { type: 'ready', nowMs: now }));
     }
   }
@@ -107,7 +161,15 @@ async function main() {
   const decisions: number[] = [];
   for (let i = 0; i < 20; i++) {
     const t = performance.now();
-    nextDispatches({ sessions, tasks, leases: emptyLeaseTable(), agents: [{ profile: { id: 'opencode', capabilities: ['*'], maxConcurrency: 16 }, health: newAgentHealth() }], limits: { global: 16 }, nowMs: Date.now(), leaseTtlMs: 600_000 });
+    nextDispatches({
+      sessions,
+      tasks,
+      leases: emptyLeaseTable(),
+      agents: [{ profile: { id: 'opencode', capabilities: ['*'], maxConcurrency: 16 }, health: newAgentHealth() }],
+      limits: { global: 16 },
+      nowMs: Date.now(),
+      leaseTtlMs: 600_000,
+    });
     decisions.push(performance.now() - t);
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-store-'));
@@ -134,4 +196,10 @@ async function main() {
   process.stdout.write(`BENCH_ROWS ${JSON.stringify(rows)}\n`);
 }
 
-main().then(() => process.exit(0), (e: unknown) => { process.stderr.write(`${(e as Error).stack ?? e}\n`); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

@@ -19,7 +19,13 @@ const sandbox = makeSandbox('orch-e2e-');
 const results = [];
 let server, browser, page, wb, installedDir;
 const t0 = Date.now();
-const watchdog = setTimeout(() => { console.error(`[e2e] timed out; logs in ${sandbox.root}`); process.exit(1); }, Number(process.env.TEST_TIMEOUT_MS ?? 600_000));
+const watchdog = setTimeout(
+  () => {
+    console.error(`[e2e] timed out; logs in ${sandbox.root}`);
+    process.exit(1);
+  },
+  Number(process.env.TEST_TIMEOUT_MS ?? 600_000),
+);
 const bundledBinary = () => path.join(installedDir, 'dist', 'node_modules', opencodePackageFor(currentTarget()), 'bin', 'opencode');
 
 async function check(name, fn) {
@@ -43,17 +49,25 @@ try {
     const vsix = packageVsix(path.join(sandbox.root, 'industrial-orchestrator.vsix'));
     installVsix(vscode, sandbox, vsix);
     const installed = fs.readdirSync(sandbox.extensions).filter((d) => d.startsWith('industrial-orchestrator.industrial-orchestrator-'));
-    if (installed.length !== 1) throw new Error(`expected the extension in ${sandbox.extensions}, found ${fs.readdirSync(sandbox.extensions)}`);
+    if (installed.length !== 1)
+      throw new Error(`expected the extension in ${sandbox.extensions}, found ${fs.readdirSync(sandbox.extensions)}`);
     installedDir = path.join(sandbox.extensions, installed[0]);
     for (const f of ['dist/extension.js', 'dist/server.js', 'dist/webview/dashboard.js', 'media/orchestrator.svg']) {
       if (!fs.existsSync(path.join(installedDir, f))) throw new Error(`${f} missing from the installed extension`);
     }
     // The platform build carries its agent, executable, and nothing else from node_modules.
     fs.accessSync(bundledBinary(), fs.constants.X_OK);
-    const files = fs.readdirSync(installedDir, { recursive: true }).map(String).filter((f) => fs.statSync(path.join(installedDir, f)).isFile());
+    const files = fs
+      .readdirSync(installedDir, { recursive: true })
+      .map(String)
+      .filter((f) => fs.statSync(path.join(installedDir, f)).isFile());
     const modules = files.filter((f) => f.split(path.sep).includes('node_modules'));
-    const expected = [`dist/node_modules/${opencodePackageFor(currentTarget())}/bin/opencode`, `dist/node_modules/${opencodePackageFor(currentTarget())}/package.json`];
-    if (JSON.stringify(modules.sort()) !== JSON.stringify(expected.sort())) throw new Error(`node_modules files in the .vsix: ${JSON.stringify(modules)}`);
+    const expected = [
+      `dist/node_modules/${opencodePackageFor(currentTarget())}/bin/opencode`,
+      `dist/node_modules/${opencodePackageFor(currentTarget())}/package.json`,
+    ];
+    if (JSON.stringify(modules.sort()) !== JSON.stringify(expected.sort()))
+      throw new Error(`node_modules files in the .vsix: ${JSON.stringify(modules)}`);
     if (files.length > 40) throw new Error(`the .vsix carries ${files.length} files: ${files.join(', ')}`);
   });
   server = await startCodeServer(sandbox);
@@ -123,52 +137,63 @@ try {
     if (text.split('\n')[0] !== 'hello from the palette') throw new Error(`hello.txt says ${JSON.stringify(text)}`);
   });
 
-  await check('with the binary removed from the installed extension: the Agents view, the status bar and a notification say OpenCode is unavailable and why; a session waits and nothing is retried', async () => {
-    fs.rmSync(bundledBinary());
-    await palette('Notifications: Clear All Notifications').catch(() => undefined);
-    const t = Date.now();
-    await palette('Orchestrator: Restart Server');
-    await wb.statusBar(/Orchestrator: OpenCode unavailable/, 30_000);
-    await wb.row('OpenCode', 'unavailable: not installed').waitFor({ timeout: 30_000 });
-    const seen = (Date.now() - t) / 1000;
-    const note = await wb.notification(/OpenCode is unavailable: .*orchestrator\.opencode\.path/, 30_000);
-    console.log(`    (status bar and Agents view after ${seen.toFixed(1)} s, notification after ${((Date.now() - t) / 1000).toFixed(1)} s, server restart included)`);
-    if (seen > 30) throw new Error(`the status bar and the Agents view took ${seen} s`);
-    for (const b of ['Open Setting', 'Show Logs']) await note.locator('.monaco-button', { hasText: b }).first().waitFor({ timeout: 5_000 });
-    await page.screenshot({ path: path.join(shots, 'e2e-agent-unavailable.png') });
+  await check(
+    'with the binary removed from the installed extension: the Agents view, the status bar and a notification say OpenCode is unavailable and why; a session waits and nothing is retried',
+    async () => {
+      fs.rmSync(bundledBinary());
+      await palette('Notifications: Clear All Notifications').catch(() => undefined);
+      const t = Date.now();
+      await palette('Orchestrator: Restart Server');
+      await wb.statusBar(/Orchestrator: OpenCode unavailable/, 30_000);
+      await wb.row('OpenCode', 'unavailable: not installed').waitFor({ timeout: 30_000 });
+      const seen = (Date.now() - t) / 1000;
+      const note = await wb.notification(/OpenCode is unavailable: .*orchestrator\.opencode\.path/, 30_000);
+      console.log(
+        `    (status bar and Agents view after ${seen.toFixed(1)} s, notification after ${((Date.now() - t) / 1000).toFixed(1)} s, server restart included)`,
+      );
+      if (seen > 30) throw new Error(`the status bar and the Agents view took ${seen} s`);
+      for (const b of ['Open Setting', 'Show Logs'])
+        await note.locator('.monaco-button', { hasText: b }).first().waitFor({ timeout: 5_000 });
+      await page.screenshot({ path: path.join(shots, 'e2e-agent-unavailable.png') });
 
-    await palette('Orchestrator: Start Session\u2026');
-    await wb.answerInput('- [again] Again {files: again.txt}: [[script:write_file again.txt]] written after the fix', { title: 'Start Session' });
-    await wb.dialogButton('Run Plan');
-    const waiting = wb.row('- [again] Again', 'waiting for you');
-    await waiting.waitFor({ timeout: 60_000 });
-    // Expand it: its task waits ready (not failed, not retried).
-    if ((await waiting.getAttribute('aria-expanded')) === 'false') await waiting.click();
-    await wb.row('[again] Again', 'ready').waitFor({ timeout: 10_000 });
-    // Nothing was burnt: no failure counted against the agent.
-    await page.waitForTimeout(3000);
-    await wb.row('OpenCode', 'unavailable', '✗0').waitFor({ timeout: 5_000 });
-  });
+      await palette('Orchestrator: Start Session\u2026');
+      await wb.answerInput('- [again] Again {files: again.txt}: [[script:write_file again.txt]] written after the fix', {
+        title: 'Start Session',
+      });
+      await wb.dialogButton('Run Plan');
+      const waiting = wb.row('- [again] Again', 'waiting for you');
+      await waiting.waitFor({ timeout: 60_000 });
+      // Expand it: its task waits ready (not failed, not retried).
+      if ((await waiting.getAttribute('aria-expanded')) === 'false') await waiting.click();
+      await wb.row('[again] Again', 'ready').waitFor({ timeout: 10_000 });
+      // Nothing was burnt: no failure counted against the agent.
+      await page.waitForTimeout(3000);
+      await wb.row('OpenCode', 'unavailable', '✗0').waitFor({ timeout: 5_000 });
+    },
+  );
 
-  await check('setting orchestrator.opencode.path from the notification makes OpenCode ready without a manual restart, and the waiting session completes', async () => {
-    const note = await wb.notification(/OpenCode is unavailable/, 10_000);
-    await note.locator('.monaco-button', { hasText: 'Open Setting' }).first().click();
-    const input = page.locator('.settings-editor .setting-item', { hasText: 'Path to an' }).locator('input').first();
-    await input.waitFor({ state: 'visible', timeout: 30_000 });
-    await input.fill(path.join(repoRoot, 'node_modules', opencodePackageFor(currentTarget()), 'bin', 'opencode'));
-    await page.keyboard.press('Tab');
-    await wb.notification(/Orchestrator settings changed; server restarted\./, 60_000);
-    await wb.statusBar(/Orchestrator: ok/, 60_000);
-    await wb.row('OpenCode', 'ready').waitFor({ timeout: 60_000 });
-    await page.screenshot({ path: path.join(shots, 'e2e-agent-ready-again.png') });
-    await wb.inlineAction(wb.row('- [again] Again', 'waiting for you'), 'Approve Session');
-    const done = wb.row('- [again] Again', 'completed');
-    await done.waitFor({ timeout: 180_000 });
-    await wb.inlineAction(done, 'Apply Session Changes');
-    await wb.notification(/Applied 1 file\(s\)/);
-    const text = fs.readFileSync(path.join(sandbox.workspace, 'again.txt'), 'utf8');
-    if (text.split('\n')[0] !== 'written after the fix') throw new Error(`again.txt says ${JSON.stringify(text)}`);
-  });
+  await check(
+    'setting orchestrator.opencode.path from the notification makes OpenCode ready without a manual restart, and the waiting session completes',
+    async () => {
+      const note = await wb.notification(/OpenCode is unavailable/, 10_000);
+      await note.locator('.monaco-button', { hasText: 'Open Setting' }).first().click();
+      const input = page.locator('.settings-editor .setting-item', { hasText: 'Path to an' }).locator('input').first();
+      await input.waitFor({ state: 'visible', timeout: 30_000 });
+      await input.fill(path.join(repoRoot, 'node_modules', opencodePackageFor(currentTarget()), 'bin', 'opencode'));
+      await page.keyboard.press('Tab');
+      await wb.notification(/Orchestrator settings changed; server restarted\./, 60_000);
+      await wb.statusBar(/Orchestrator: ok/, 60_000);
+      await wb.row('OpenCode', 'ready').waitFor({ timeout: 60_000 });
+      await page.screenshot({ path: path.join(shots, 'e2e-agent-ready-again.png') });
+      await wb.inlineAction(wb.row('- [again] Again', 'waiting for you'), 'Approve Session');
+      const done = wb.row('- [again] Again', 'completed');
+      await done.waitFor({ timeout: 180_000 });
+      await wb.inlineAction(done, 'Apply Session Changes');
+      await wb.notification(/Applied 1 file\(s\)/);
+      const text = fs.readFileSync(path.join(sandbox.workspace, 'again.txt'), 'utf8');
+      if (text.split('\n')[0] !== 'written after the fix') throw new Error(`again.txt says ${JSON.stringify(text)}`);
+    },
+  );
 } catch (e) {
   console.log(`  ✖ e2e setup\n${e.stack ?? e}`);
   results.push({ name: 'setup', ok: false });

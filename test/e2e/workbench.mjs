@@ -43,15 +43,20 @@ export function workbench(page) {
     const openCenterAt = Date.now() + 3_000;
     let centerOpened = false;
     for (;;) {
-      const item = page.locator('.notifications-toasts .notification-list-item, .notifications-center .notification-list-item')
-        .filter({ has: page.locator('.notification-list-item-message', { hasText: re }) }).first();
+      const item = page
+        .locator('.notifications-toasts .notification-list-item, .notifications-center .notification-list-item')
+        .filter({ has: page.locator('.notification-list-item-message', { hasText: re }) })
+        .first();
       if (await item.count()) return item;
       if (!centerOpened && Date.now() > openCenterAt) {
         await palette('Notifications: Show Notifications').catch(() => undefined);
         centerOpened = true;
       }
       if (Date.now() > end) {
-        const seen = await page.locator('.notification-list-item-message').allInnerTexts().catch(() => []);
+        const seen = await page
+          .locator('.notification-list-item-message')
+          .allInnerTexts()
+          .catch(() => []);
         throw new Error(`no notification matching ${re} within ${timeout} ms; seen: ${JSON.stringify(seen)}`);
       }
       await page.waitForTimeout(300);

@@ -48,19 +48,31 @@ test('no usable binary: unavailable within seconds with the reason, in agent/lis
   assert.equal(status.health, 'degraded');
   assert.match(status.message, /^OpenCode is unavailable: .*orchestrator\.opencode\.path/);
   const pushed = server.notifications.filter((n) => n.method === serverDidChangeStatus.method).map((n) => n.params as ServerStatus);
-  assert.ok(pushed.some((s) => s.health === 'degraded' && s.agents[0]?.availability.state === 'unavailable'), 'the degraded status was pushed');
+  assert.ok(
+    pushed.some((s) => s.health === 'degraded' && s.agents[0]?.availability.state === 'unavailable'),
+    'the degraded status was pushed',
+  );
 
   const started = await server.request(sessionStart, { goal, cwd: sampleRepo(), approve: true });
   const waiting = await waitSession(server, started.id, (v) => v.state === 'awaiting_approval', 30_000);
   assert.match(waiting.approval?.message ?? '', /^OpenCode cannot start: .*Set orchestrator\.opencode\.path.*approve to continue/);
   assert.doesNotMatch(waiting.approval?.message ?? '', /circuit|rotation/i);
-  assert.deepEqual(waiting.tasks.map((t) => [t.planId, t.state, t.attempts]), [['a', 'ready', 0], ['b', 'ready', 0]]);
+  assert.deepEqual(
+    waiting.tasks.map((t) => [t.planId, t.state, t.attempts]),
+    [
+      ['a', 'ready', 0],
+      ['b', 'ready', 0],
+    ],
+  );
 
   // Approving without fixing anything asks again; still nothing is burnt and the breaker never opens.
   await server.request(sessionApprove, { sessionId: started.id });
   await new Promise((r) => setTimeout(r, 1500));
   const again = await waitSession(server, started.id, (v) => v.state === 'awaiting_approval', 30_000);
-  assert.deepEqual(again.tasks.map((t) => t.attempts), [0, 0]);
+  assert.deepEqual(
+    again.tasks.map((t) => t.attempts),
+    [0, 0],
+  );
   const health = (await opencode(server)).health;
   assert.equal(health.failures, 0);
   assert.equal(health.circuit, 'closed');
@@ -75,13 +87,22 @@ test('the binary disappears after the probe said ready: the dispatched task is h
   linkSync(real, bin);
   const server = await startServer(tempDir(), { agents: { opencodePath: bin } });
   servers.push(server);
-  await until('OpenCode to be ready (probe passed)', 60_000, async () => ((await opencode(server)).availability.state === 'ready' ? true : undefined));
+  await until('OpenCode to be ready (probe passed)', 60_000, async () =>
+    (await opencode(server)).availability.state === 'ready' ? true : undefined,
+  );
   rmSync(bin);
 
-  const started = await server.request(sessionStart, { goal: '- [a] A {files: a.txt}: [[script:write_file a.txt]] one', cwd: sampleRepo(), approve: true });
+  const started = await server.request(sessionStart, {
+    goal: '- [a] A {files: a.txt}: [[script:write_file a.txt]] one',
+    cwd: sampleRepo(),
+    approve: true,
+  });
   const waiting = await waitSession(server, started.id, (v) => v.state === 'awaiting_approval', 60_000);
   assert.match(waiting.approval?.message ?? '', /OpenCode cannot start/);
-  assert.deepEqual(waiting.tasks.map((t) => [t.state, t.attempts]), [['ready', 0]]);
+  assert.deepEqual(
+    waiting.tasks.map((t) => [t.state, t.attempts]),
+    [['ready', 0]],
+  );
   assert.equal((await opencode(server)).availability.state, 'unavailable');
   assert.equal((await opencode(server)).health.failures, 0);
 
@@ -89,6 +110,9 @@ test('the binary disappears after the probe said ready: the dispatched task is h
   await server.request(sessionApprove, { sessionId: started.id });
   const done = await waitSession(server, started.id, (v) => ['completed', 'failed', 'partially_completed'].includes(v.state), 180_000);
   assert.equal(done.state, 'completed', JSON.stringify(done.tasks));
-  assert.deepEqual(done.tasks.map((t) => t.attempts), [1]);
+  assert.deepEqual(
+    done.tasks.map((t) => t.attempts),
+    [1],
+  );
   assert.equal((await opencode(server)).availability.state, 'ready');
 });

@@ -13,14 +13,24 @@ import { startScriptedModel, type ScriptedModel } from '../../server/src/adapter
 import { cliJs, tempDir } from './serverProcess';
 import { sampleRepo } from './sessionHelpers';
 
-interface CliResult { code: number; stdout: string; stderr: string; ms: number }
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
 
 /** Runs the CLI with a clean config location (no user config leaks in) and a deadline. */
 function cli(args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<CliResult> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliJs, ...args], { timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, XDG_CONFIG_HOME: tempDir('orch-xdg-'), ...env } },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr, ms: Date.now() - t0 }));
+    execFile(
+      process.execPath,
+      [cliJs, ...args],
+      { timeout: timeoutMs, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, XDG_CONFIG_HOME: tempDir('orch-xdg-'), ...env } },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr, ms: Date.now() - t0 }),
+    );
   });
 }
 
@@ -65,17 +75,25 @@ function writeConfig(config: unknown): string {
 
 test('run "GOAL" --config: a real provider gets the key from the environment, the key is written nowhere, --allow node lets the agent run the tests', async () => {
   const key = `sk-it-${randomBytes(16).toString('hex')}`;
-  const config = writeConfig({ providers: [{ id: 'local', name: 'Local test server', baseURL: model.url, apiKey: '{env:TEST_KEY}', models: { scripted: {} } }], model: 'local/scripted' });
+  const config = writeConfig({
+    providers: [{ id: 'local', name: 'Local test server', baseURL: model.url, apiKey: '{env:TEST_KEY}', models: { scripted: {} } }],
+    model: 'local/scripted',
+  });
   const cwd = repoWithTests();
   const dataDir = tempDir();
   const before = model.requests.length;
-  const r = await cli(['run', runTestsGoal, '--cwd', cwd, '--approve', '--config', config, '--allow', 'node', '--data-dir', dataDir], { TEST_KEY: key });
+  const r = await cli(['run', runTestsGoal, '--cwd', cwd, '--approve', '--config', config, '--allow', 'node', '--data-dir', dataDir], {
+    TEST_KEY: key,
+  });
   assert.equal(r.code, 0, `${r.stderr}\n${r.stdout}`);
   const chats = model.requests.slice(before).filter((q) => q.url.endsWith('/chat/completions'));
   assert.ok(chats.length >= 2, `the provider was asked (${chats.length} requests)`);
   for (const q of chats) assert.equal(q.headers.authorization, `Bearer ${key}`, 'every request carries the key from the environment');
-  assert.ok(chats.every((q) => q.body?.model === 'scripted'), 'the configured model answered');
-  assert.match(r.stdout, /added test-report\.txt/, 'the test script ran through the agent\'s bash tool');
+  assert.ok(
+    chats.every((q) => q.body?.model === 'scripted'),
+    'the configured model answered',
+  );
+  assert.match(r.stdout, /added test-report\.txt/, "the test script ran through the agent's bash tool");
   assert.match(r.stdout, /\+tests passed: 42/);
   assert.doesNotMatch(r.stderr + r.stdout, /demo model/, 'no demo notice with a real provider');
   assert.doesNotMatch(r.stderr, /permission bash/, 'nothing was asked');
@@ -85,7 +103,9 @@ test('run "GOAL" --config: a real provider gets the key from the environment, th
 
   // The same task without --allow node: the policy asks, headless denies, the tests do not run.
   const cwd2 = repoWithTests();
-  const denied = await cli(['run', runTestsGoal, '--cwd', cwd2, '--approve', '--config', config, '--data-dir', tempDir()], { TEST_KEY: key });
+  const denied = await cli(['run', runTestsGoal, '--cwd', cwd2, '--approve', '--config', config, '--data-dir', tempDir()], {
+    TEST_KEY: key,
+  });
   assert.match(denied.stderr, /permission bash node test\.js \(not on the command allow-list: node\): deny/);
   assert.doesNotMatch(denied.stdout, /test-report\.txt/);
   assert.ok(!existsSync(path.join(cwd2, 'test-report.txt')));
@@ -93,13 +113,24 @@ test('run "GOAL" --config: a real provider gets the key from the environment, th
 
 test('without a provider the CLI says loudly, at the start and in the summary, that it runs the scripted demo model', async () => {
   const cwd = sampleRepo();
-  const r = await cli(['run', '- [a] A {files: a.txt}: [[script:write_file a.txt]] alpha', '--cwd', cwd, '--approve', '--data-dir', tempDir()]);
+  const r = await cli([
+    'run',
+    '- [a] A {files: a.txt}: [[script:write_file a.txt]] alpha',
+    '--cwd',
+    cwd,
+    '--approve',
+    '--data-dir',
+    tempDir(),
+  ]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr.split('\n')[0], /running the scripted demo model \(demo\/scripted, offline, no real LLM\).*add "providers" to .*config\.json or pass --config FILE/);
+  assert.match(
+    r.stderr.split('\n')[0],
+    /running the scripted demo model \(demo\/scripted, offline, no real LLM\).*add "providers" to .*config\.json or pass --config FILE/,
+  );
   assert.match(r.stdout, /note: running the scripted demo model/);
 });
 
-test('parsing: an unknown option or a typo exits 2 naming it and runs nothing; help COMMAND and COMMAND --help print that command\'s help', async () => {
+test("parsing: an unknown option or a typo exits 2 naming it and runs nothing; help COMMAND and COMMAND --help print that command's help", async () => {
   const dataDir = tempDir();
   const typo = await cli(['sessions', '--jsno', '--data-dir', dataDir], {}, 30_000);
   assert.equal(typo.code, 2);
@@ -144,7 +175,10 @@ test('run and resume refuse a data folder another live process holds: exit 4 wit
 test('a bad config file exits 2 naming the file and the field, and creates nothing', async () => {
   const cwd = sampleRepo();
   const dataDir = path.join(tempDir(), 'data');
-  const gitState = () => ['status --porcelain', 'branch --list', 'worktree list --porcelain'].map((c) => execFileSync('git', c.split(' '), { cwd, encoding: 'utf8' })).join('\n');
+  const gitState = () =>
+    ['status --porcelain', 'branch --list', 'worktree list --porcelain']
+      .map((c) => execFileSync('git', c.split(' '), { cwd, encoding: 'utf8' }))
+      .join('\n');
   const start = gitState();
   const literal = writeConfig({ providers: [{ id: 'local', baseURL: model.url, apiKey: 'sk-literal', models: { scripted: {} } }] });
   const r = await cli(['run', 'a goal', '--cwd', cwd, '--approve', '--config', literal, '--data-dir', dataDir], {}, 30_000);
@@ -155,7 +189,11 @@ test('a bad config file exits 2 naming the file and the field, and creates nothi
   assert.equal(m.code, 2);
   assert.match(m.stderr, /nope\.json: --config: no such file/);
   const good = writeConfig({ providers: [{ id: 'local', baseURL: model.url, apiKey: '{env:TEST_KEY}', models: { scripted: {} } }] });
-  const wrongModel = await cli(['run', 'a goal', '--cwd', cwd, '--config', good, '--model', 'openai/gpt-x', '--data-dir', dataDir], {}, 30_000);
+  const wrongModel = await cli(
+    ['run', 'a goal', '--cwd', cwd, '--config', good, '--model', 'openai/gpt-x', '--data-dir', dataDir],
+    {},
+    30_000,
+  );
   assert.equal(wrongModel.code, 2);
   assert.match(wrongModel.stderr, /--model: unknown model "openai\/gpt-x"; configured models: local\/scripted/);
   assert.ok(!existsSync(dataDir), 'no data folder was created');

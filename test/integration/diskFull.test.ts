@@ -43,11 +43,21 @@ function cli(args: string[], ms: number): Promise<{ code: number | null; stdout:
   const child = spawn(process.execPath, [cliJs, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`orchestrator ${args[0]} did not exit within ${ms} ms; stderr: ${stderr.slice(-2000)}`)); }, ms);
-    child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr, ms: Date.now() - started }); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`orchestrator ${args[0]} did not exit within ${ms} ms; stderr: ${stderr.slice(-2000)}`));
+    }, ms);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
   });
 }
 
@@ -95,9 +105,15 @@ test('ENOSPC during a run: exit within seconds naming it, store valid, no temp f
     // The store is valid (parses and passes the schema) and no temp file is left anywhere.
     const text = readFileSync(store, 'utf8');
     assert.doesNotThrow(() => parseStore(text, store), 'the store is valid');
-    assert.deepEqual(files(dataDir).filter((f) => /\.tmp$|\.tmp-/.test(path.basename(f))), [], 'no temporary files');
+    assert.deepEqual(
+      files(dataDir).filter((f) => /\.tmp$|\.tmp-/.test(path.basename(f))),
+      [],
+      'no temporary files',
+    );
     for (const f of files(path.join(dataDir, 'transcripts')).filter((x) => x.endsWith('.jsonl'))) {
-      const lines = readFileSync(path.join(dataDir, 'transcripts', f), 'utf8').split('\n').filter(Boolean);
+      const lines = readFileSync(path.join(dataDir, 'transcripts', f), 'utf8')
+        .split('\n')
+        .filter(Boolean);
       for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), `${f}: every line is whole`);
     }
     // Space returns: resume finishes the session.
@@ -105,8 +121,15 @@ test('ENOSPC during a run: exit within seconds naming it, store valid, no temp f
     const resumed = await cli(['resume', sessionId!, '--approve', '--data-dir', dataDir], 300_000);
     assert.equal(resumed.code, 0, resumed.stderr.slice(-2000));
     assert.match(resumed.stdout, /completed/);
-    for (const [f, content] of [['a.txt', 'alpha'], ['b.txt', 'beta']]) {
-      assert.equal(execFileSync('git', ['show', `orchestrator/${sessionId}/integration:${f}`], { cwd, encoding: 'utf8' }).split('\n')[0], content, f);
+    for (const [f, content] of [
+      ['a.txt', 'alpha'],
+      ['b.txt', 'beta'],
+    ]) {
+      assert.equal(
+        execFileSync('git', ['show', `orchestrator/${sessionId}/integration:${f}`], { cwd, encoding: 'utf8' }).split('\n')[0],
+        content,
+        f,
+      );
     }
   } finally {
     execFileSync('umount', ['-l', mnt], { stdio: 'ignore' });
@@ -126,7 +149,10 @@ test('ENOSPC under the stdio server: it keeps serving, the status turns degraded
     const cwd = sampleRepo();
     const kept = await s.request(sessionStart, { goal: '- [a] A: kept', cwd });
     fillDisk(path.join(mnt, 'filler'));
-    const err = await s.raw(sessionStart.method, { goal: '- [b] B: lost', cwd }).then(() => undefined, (e: unknown) => e);
+    const err = await s.raw(sessionStart.method, { goal: '- [b] B: lost', cwd }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof ResponseError, 'the write is refused with an error');
     assert.match(err.message, /ENOSPC/);
     const status = await s.request(serverStatus, {});
@@ -135,11 +161,19 @@ test('ENOSPC under the stdio server: it keeps serving, the status turns degraded
     assert.match(status.message, /Dispatching has stopped/);
     const pushed = s.notifications.filter((n) => n.method === serverDidChangeStatus.method).map((n) => n.params as ServerStatus);
     assert.equal(pushed.at(-1)?.health, 'degraded', 'the client was told');
-    assert.deepEqual((await s.request(sessionList, {})).map((v) => v.id), [kept.id], 'still serving what was recorded; nothing half-written');
+    assert.deepEqual(
+      (await s.request(sessionList, {})).map((v) => v.id),
+      [kept.id],
+      'still serving what was recorded; nothing half-written',
+    );
     const store = path.join(dataDir, 'store.json');
     const text = readFileSync(store, 'utf8');
     assert.doesNotThrow(() => parseStore(text, store));
-    assert.deepEqual(files(dataDir).filter((f) => /\.tmp$/.test(f)), [], 'no temporary files');
+    assert.deepEqual(
+      files(dataDir).filter((f) => /\.tmp$/.test(f)),
+      [],
+      'no temporary files',
+    );
   } finally {
     await s?.stop();
     execFileSync('umount', ['-l', mnt], { stdio: 'ignore' });

@@ -18,10 +18,15 @@ import { sampleRepo } from './sessionHelpers';
 
 const exec = promisify(execFile);
 const started: ServerHandle[] = [];
-after(async () => { await Promise.all(started.map((s) => s.stop())); });
+after(async () => {
+  await Promise.all(started.map((s) => s.stop()));
+});
 
 async function rejected(p: Promise<unknown>): Promise<ResponseError<unknown>> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   assert.ok(e instanceof ResponseError, 'the request was rejected');
   return e;
 }
@@ -33,7 +38,12 @@ describe('lease paths are validated at the edge', () => {
     const cwd = sampleRepo();
     const worktreesBefore = readdirSync(cwd);
     for (const bad of ['../outside.txt', '/etc/passwd', '~/.bashrc', 'src/../../up.txt']) {
-      const plan = { tasks: [{ id: 'a', title: 'A', prompt: 'x', expectedFiles: ['a.txt'] }, { id: 'b', title: 'B', prompt: 'y', expectedFiles: [bad] }] };
+      const plan = {
+        tasks: [
+          { id: 'a', title: 'A', prompt: 'x', expectedFiles: ['a.txt'] },
+          { id: 'b', title: 'B', prompt: 'y', expectedFiles: [bad] },
+        ],
+      };
       const e = await rejected(s.raw(sessionStart.method, { goal: 'g', cwd, plan }));
       assert.equal(e.code, errorCodes.invalidParams, bad);
       assert.deepEqual((e.data as { fields: string[] }).fields, ['plan.tasks.1.expectedFiles.0'], bad);
@@ -46,10 +56,18 @@ describe('lease paths are validated at the edge', () => {
     assert.deepEqual(readdirSync(cwd), worktreesBefore, 'nothing was written to the repository');
     // Editing a draft's plan: refused the same way, and the draft keeps its plan.
     const draft = await s.request(sessionStart, { goal: '- [a] A {files: a.txt}: x', cwd });
-    const e = await rejected(s.raw(sessionPlan.method, { sessionId: draft.id, plan: { tasks: [{ id: 'a', title: 'A', prompt: 'x', expectedFiles: ['../../etc/shadow'] }] } }));
+    const e = await rejected(
+      s.raw(sessionPlan.method, {
+        sessionId: draft.id,
+        plan: { tasks: [{ id: 'a', title: 'A', prompt: 'x', expectedFiles: ['../../etc/shadow'] }] },
+      }),
+    );
     assert.equal(e.code, errorCodes.invalidParams);
     assert.deepEqual((e.data as { fields: string[] }).fields, ['plan.tasks.0.expectedFiles.0']);
-    assert.deepEqual((await s.request(sessionGet, { sessionId: draft.id })).tasks.map((t) => t.expectedFiles), [['a.txt']]);
+    assert.deepEqual(
+      (await s.request(sessionGet, { sessionId: draft.id })).tasks.map((t) => t.expectedFiles),
+      [['a.txt']],
+    );
   });
 });
 
@@ -72,7 +90,8 @@ describe('read-only commands write nothing', () => {
     const before = snapshot(dataDir);
     for (const args of [['status'], ['status', '--json'], ['sessions'], ['sessions', '--json']]) {
       const r = await exec(process.execPath, [cliJs, ...args, '--data-dir', dataDir], { timeout: 60_000 }).then(
-        (x) => ({ code: 0, ...x }), (x: { code: number; stdout: string; stderr: string }) => x,
+        (x) => ({ code: 0, ...x }),
+        (x: { code: number; stdout: string; stderr: string }) => x,
       );
       assert.notEqual(r.code, 0, `${args.join(' ')} reports the corrupt store with a non-zero exit`);
       if (args[0] === 'status') assert.match(r.stdout, /corrupt/);
@@ -85,10 +104,17 @@ describe('read-only commands write nothing', () => {
       await s.stop();
       assert.equal(st.store.state, 'corrupt');
       assert.ok(st.store.backupPath, 'a backup is reported');
-      assert.deepEqual(readdirSync(dataDir).filter((f) => f.includes('.corrupt-')), [path.basename(st.store.backupPath!)], `one backup after start ${i + 1}`);
+      assert.deepEqual(
+        readdirSync(dataDir).filter((f) => f.includes('.corrupt-')),
+        [path.basename(st.store.backupPath!)],
+        `one backup after start ${i + 1}`,
+      );
     }
     const afterServer = snapshot(dataDir);
-    const r = await exec(process.execPath, [cliJs, 'status', '--json', '--data-dir', dataDir], { timeout: 60_000 }).then(() => undefined, (x: { stdout: string }) => x);
+    const r = await exec(process.execPath, [cliJs, 'status', '--json', '--data-dir', dataDir], { timeout: 60_000 }).then(
+      () => undefined,
+      (x: { stdout: string }) => x,
+    );
     assert.match(r?.stdout ?? '', /"backupPath": ".*corrupt-/, 'status reports the existing backup');
     assert.deepEqual(snapshot(dataDir), afterServer, 'and still writes nothing');
   });

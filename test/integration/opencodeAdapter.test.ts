@@ -104,7 +104,10 @@ after(async () => {
 });
 
 test('bad input is refused with a clear error and starts nothing', async () => {
-  const fresh = new OpencodeAdapter({ dataDir: path.join(tmp, 'unused'), models: { providers: [{ id: 'scripted', baseURL: model.url, models: { scripted: {} } }], defaultModel: 'scripted/scripted' } });
+  const fresh = new OpencodeAdapter({
+    dataDir: path.join(tmp, 'unused'),
+    models: { providers: [{ id: 'scripted', baseURL: model.url, models: { scripted: {} } }], defaultModel: 'scripted/scripted' },
+  });
   const repo = makeRepo('bad-input');
   const before = model.requests.length;
   const cases: [Partial<PromptRequest>, RegExp][] = [
@@ -112,19 +115,28 @@ test('bad input is refused with a clear error and starts nothing', async () => {
     [{ taskId: 'b', cwd: 'relative/dir', prompt: 'x' }, /cwd: must be an absolute path/],
     [{ taskId: 'b', cwd: path.join(tmp, 'does-not-exist'), prompt: 'x' }, /cwd: does not exist/],
     [{ taskId: 'b', cwd: repo, prompt: '   ' }, /prompt: must be non-empty/],
-    [{ taskId: 'b', cwd: repo, prompt: 'x', model: 'nope/unknown' }, /model: unknown model "nope\/unknown"; configured: scripted\/scripted/],
+    [
+      { taskId: 'b', cwd: repo, prompt: 'x', model: 'nope/unknown' },
+      /model: unknown model "nope\/unknown"; configured: scripted\/scripted/,
+    ],
     [{ taskId: '', cwd: repo, prompt: 'x' }, /taskId/],
   ];
   for (const on of [fresh, adapter]) {
     for (const [req, msg] of cases) {
       const events: AgentEvent[] = [];
-      await assert.rejects(on.prompt(req as PromptRequest, (e) => events.push(e)), (e: unknown) => AgentError.is(e, 'bad_input') && msg.test(e.message));
+      await assert.rejects(
+        on.prompt(req as PromptRequest, (e) => events.push(e)),
+        (e: unknown) => AgentError.is(e, 'bad_input') && msg.test(e.message),
+      );
       assert.equal(events.length, 0);
     }
   }
   assert.equal(fresh.serverPid, undefined, 'no server was started by a refused prompt');
   assert.equal(model.requests.length, before, 'the model was never called');
-  assert.throws(() => new OpencodeAdapter({ dataDir: tmp, models: { providers: [], defaultModel: 'x/y' } }), (e: unknown) => AgentError.is(e, 'bad_input'));
+  assert.throws(
+    () => new OpencodeAdapter({ dataDir: tmp, models: { providers: [], defaultModel: 'x/y' } }),
+    (e: unknown) => AgentError.is(e, 'bad_input'),
+  );
   await fresh.dispose();
 });
 
@@ -136,21 +148,31 @@ test('write: the file is created; tool call statuses, usage, diff and finish are
   assert.equal(result.stopReason, 'end_turn');
   assert.equal(fs.readFileSync(path.join(repo, 'hello.txt'), 'utf8'), 'Hello world\n');
   const write = tools(events).filter((t) => t.toolName === 'write');
-  assert.deepEqual(write.map((t) => t.status), ['pending', 'in_progress', 'completed']);
+  assert.deepEqual(
+    write.map((t) => t.status),
+    ['pending', 'in_progress', 'completed'],
+  );
   assert.deepEqual(write[2].locations, [{ path: path.join(repo, 'hello.txt') }]);
   assert.match(write[2].output ?? '', /Wrote file successfully/);
   assert.ok(events.some((e) => e.kind === 'usage' && e.inputTokens > 0));
   assert.ok(result.usage.inputTokens > 0 && result.usage.outputTokens > 0);
   assert.match(result.summary, /Wrote hello\.txt/);
   assert.equal(assistantText(events), result.summary);
-  assert.deepEqual(result.diff.map((d) => [d.path, d.status, d.additions]), [['hello.txt', 'added', 1]]);
+  assert.deepEqual(
+    result.diff.map((d) => [d.path, d.status, d.additions]),
+    [['hello.txt', 'added', 1]],
+  );
   assert.match(result.diff[0].patch ?? '', /\+Hello world/);
   assertWellFormed(events);
   const second = await run({ taskId: 'write', cwd: repo, prompt: '[[script:write_file second.txt]] again' });
   console.log(`write turn (same task, warm): ${second.ms} ms`);
   assert.equal(second.result.status, 'succeeded');
   assert.ok(second.events[0].seq > events[events.length - 1].seq, 'seq continues across turns of a task');
-  assert.deepEqual(second.result.diff.map((d) => d.path), ['second.txt'], 'diff is per turn');
+  assert.deepEqual(
+    second.result.diff.map((d) => d.path),
+    ['second.txt'],
+    'diff is per turn',
+  );
 });
 
 test('read + edit and bash change the repo as asked', async () => {
@@ -158,16 +180,24 @@ test('read + edit and bash change the repo as asked', async () => {
   const edit = await run({ taskId: 'edit', cwd: repo, prompt: '[[script:edit_file greeting.txt old new]]' });
   assert.equal(edit.result.status, 'succeeded', JSON.stringify(edit.result.error));
   assert.equal(fs.readFileSync(path.join(repo, 'greeting.txt'), 'utf8'), 'Hello new world\n');
-  const names = tools(edit.events).filter((t) => t.status === 'completed').map((t) => t.toolName);
+  const names = tools(edit.events)
+    .filter((t) => t.status === 'completed')
+    .map((t) => t.toolName);
   assert.deepEqual(names, ['read', 'edit']);
-  assert.deepEqual(edit.result.diff.map((d) => [d.path, d.status]), [['greeting.txt', 'modified']]);
+  assert.deepEqual(
+    edit.result.diff.map((d) => [d.path, d.status]),
+    [['greeting.txt', 'modified']],
+  );
   assertWellFormed(edit.events);
 
   const bash = await run({ taskId: 'edit', cwd: repo, prompt: '[[script:bash]] echo from-bash > bash-out.txt && echo printed' });
   assert.equal(bash.result.status, 'succeeded', JSON.stringify(bash.result.error));
   assert.equal(fs.readFileSync(path.join(repo, 'bash-out.txt'), 'utf8'), 'from-bash\n');
   const b = tools(bash.events).filter((t) => t.toolName === 'bash');
-  assert.deepEqual(b.map((t) => t.status), ['pending', 'in_progress', 'completed']);
+  assert.deepEqual(
+    b.map((t) => t.status),
+    ['pending', 'in_progress', 'completed'],
+  );
   assert.match(b[2].output ?? '', /printed/);
   assertWellFormed(bash.events);
   console.log(`edit turn ${edit.ms} ms, bash turn ${bash.ms} ms`);
@@ -211,7 +241,10 @@ test('abort mid-stream: cancelled within 2 s, partial output kept', async () => 
   assert.ok(took < 2000, `cancelled in ${took} ms`);
   assert.match(result.summary, /^tick 0 tick 1 tick 2 /, 'partial text kept');
   assert.ok(!result.summary.includes('tick 59'));
-  assert.equal(events[events.length - 1].kind === 'finished' && events[events.length - 1], events.find((e) => e.kind === 'finished'));
+  assert.equal(
+    events[events.length - 1].kind === 'finished' && events[events.length - 1],
+    events.find((e) => e.kind === 'finished'),
+  );
   assertWellFormed(events);
   // The session stays usable: a new turn on the same task works.
   const next = await run({ taskId: 'abort', cwd: repo, prompt: '[[script:text]] after abort' });
@@ -238,11 +271,21 @@ test('permissions are answered by the policy: allow runs the tool, deny blocks i
   assert.ok(pr && pr.kind === 'permission_request' && pr.permission === 'bash' && pr.toolCallId);
   assert.ok(allow.events.some((e) => e.kind === 'permission_decision' && e.decision === 'allow' && e.by === 'policy'));
 
-  const deny = await run({ taskId: 'perm-deny', cwd: repo, prompt: '[[script:bash]] echo denied > denied.txt', permissionPolicy: async () => 'deny' });
+  const deny = await run({
+    taskId: 'perm-deny',
+    cwd: repo,
+    prompt: '[[script:bash]] echo denied > denied.txt',
+    permissionPolicy: async () => 'deny',
+  });
   console.log(`deny: status ${deny.result.status}, error ${JSON.stringify(deny.result.error)}`);
   assert.ok(!fs.existsSync(path.join(repo, 'denied.txt')), 'the denied command did not run');
   assert.ok(deny.events.some((e) => e.kind === 'permission_decision' && e.decision === 'deny'));
-  assert.deepEqual(tools(deny.events).filter((t) => t.toolName === 'bash').pop()?.status, 'failed');
+  assert.deepEqual(
+    tools(deny.events)
+      .filter((t) => t.toolName === 'bash')
+      .pop()?.status,
+    'failed',
+  );
   assert.notEqual(deny.result.status, 'failed', 'a denial is not an agent failure');
   assertWellFormed(deny.events);
 
@@ -262,12 +305,21 @@ test('model endpoint down: unreachable within our deadline, retries visible live
   // Boot the directory in OpenCode first (its first prompt in a repo spends seconds on snapshots), so the
   // measured time is about the model endpoint only.
   assert.equal((await run({ taskId: 'dead-warm', cwd: repo, prompt: '[[script:text]] warm' })).result.status, 'succeeded');
-  const { result, events, ms } = await run({ taskId: 'dead', cwd: repo, prompt: 'hello', model: 'dead/m', timeouts: { unreachableMs: 3000 } });
+  const { result, events, ms } = await run({
+    taskId: 'dead',
+    cwd: repo,
+    prompt: 'hello',
+    model: 'dead/m',
+    timeouts: { unreachableMs: 3000 },
+  });
   console.log(`unreachable after ${ms} ms (deadline 3000 ms): ${result.error?.message}`);
   assert.equal(result.status, 'failed');
   assert.equal(result.error?.reason, 'unreachable');
   assert.ok(ms >= 2900 && ms < 3000 + 2000, `settled in ${ms} ms`);
-  assert.ok(events.some((e) => e.kind === 'retry' && e.attempt >= 1 && e.nextAt), 'retry events were surfaced');
+  assert.ok(
+    events.some((e) => e.kind === 'retry' && e.attempt >= 1 && e.nextAt),
+    'retry events were surfaced',
+  );
   assert.ok(events.some((e) => e.kind === 'error' && e.reason === 'unreachable'));
   assertWellFormed(events);
 });
@@ -280,7 +332,10 @@ test('idle deadline: a model that never answers fails the turn with timeout', as
   assert.equal(result.status, 'failed');
   assert.equal(result.error?.reason, 'timeout');
   assert.ok(ms < 2000 + 3000, `settled in ${ms} ms`);
-  assert.ok(model.requests.some((r) => r.script === 'hang' && r.clientClosed), 'the hanging model request was abandoned (session aborted)');
+  assert.ok(
+    model.requests.some((r) => r.script === 'hang' && r.clientClosed),
+    'the hanging model request was abandoned (session aborted)',
+  );
 });
 
 test('SSE stream cut mid-turn: reconnected and resynced with no lost and no duplicated events', async () => {
@@ -288,17 +343,20 @@ test('SSE stream cut mid-turn: reconnected and resynced with no lost and no dupl
   const before = adapter.eventStreamReconnects;
   const logFrom = logLines.length;
   let dropped = 0;
-  const { result, events } = await run({ taskId: 'sse', cwd: repo, prompt: '[[script:slow_write cut.txt 120]] written while the stream was cut' }, (e) => {
-    // Cut once while the tool call streams, and once while the final text streams, each for 700 ms so
-    // events are really missed and must come back from the messages API.
-    if (dropped === 0 && e.kind === 'tool_call' && e.status === 'pending') {
-      dropped++;
-      adapter.dropEventStream(700);
-    } else if (dropped === 1 && e.kind === 'message_chunk' && e.role === 'assistant' && e.text.startsWith('Wrote')) {
-      dropped++;
-      adapter.dropEventStream(700);
-    }
-  });
+  const { result, events } = await run(
+    { taskId: 'sse', cwd: repo, prompt: '[[script:slow_write cut.txt 120]] written while the stream was cut' },
+    (e) => {
+      // Cut once while the tool call streams, and once while the final text streams, each for 700 ms so
+      // events are really missed and must come back from the messages API.
+      if (dropped === 0 && e.kind === 'tool_call' && e.status === 'pending') {
+        dropped++;
+        adapter.dropEventStream(700);
+      } else if (dropped === 1 && e.kind === 'message_chunk' && e.role === 'assistant' && e.text.startsWith('Wrote')) {
+        dropped++;
+        adapter.dropEventStream(700);
+      }
+    },
+  );
   assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
   assert.equal(dropped, 2);
   assert.ok(adapter.eventStreamReconnects >= before + 2, 'the stream reconnected');

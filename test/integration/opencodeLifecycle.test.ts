@@ -85,14 +85,23 @@ test('no usable binary: start rejects with not_installed; a prompt resolves fail
   const r = await a.prompt({ taskId: 't', cwd: makeRepo('missing'), prompt: 'hi' }, (e) => events.push(e));
   assert.equal(r.status, 'failed');
   assert.equal(r.error?.reason, 'not_installed');
-  assert.deepEqual(events.map((e) => e.kind), ['error', 'finished']);
+  assert.deepEqual(
+    events.map((e) => e.kind),
+    ['error', 'finished'],
+  );
   await a.dispose();
 });
 
 test('server exits while starting: start_failed with its stderr tail', async () => {
   const bin = fakeBinary('exits', 'echo "boom: cannot open database" >&2\nexit 3');
   const a = new OpencodeAdapter(options('exits', { binaryPath: bin }));
-  await assert.rejects(a.start(), (e: unknown) => AgentError.is(e, 'start_failed') && /exited while starting \(code 3/.test(e.message) && /boom: cannot open database/.test(e.stderrTail ?? ''));
+  await assert.rejects(
+    a.start(),
+    (e: unknown) =>
+      AgentError.is(e, 'start_failed') &&
+      /exited while starting \(code 3/.test(e.message) &&
+      /boom: cannot open database/.test(e.stderrTail ?? ''),
+  );
   await a.dispose();
 });
 
@@ -164,7 +173,10 @@ test('kill -9 of opencode mid-turn: the turn fails with the stderr tail, the nex
     await a.dispose();
     assert.ok(!pidAlive(first), 'killed server is gone');
     assert.ok(!pidAlive(second), 'restarted server is gone after dispose');
-    await assert.rejects(a.prompt({ taskId: 'x', cwd: repo, prompt: 'x' }, () => undefined), (e: unknown) => AgentError.is(e, 'disposed'));
+    await assert.rejects(
+      a.prompt({ taskId: 'x', cwd: repo, prompt: 'x' }, () => undefined),
+      (e: unknown) => AgentError.is(e, 'disposed'),
+    );
   } finally {
     await a.dispose();
   }

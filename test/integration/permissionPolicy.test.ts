@@ -8,7 +8,17 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -64,7 +74,8 @@ async function runAgent(prompt: string): Promise<{ view: TaskView; events: Agent
   return { view, events };
 }
 
-const decisions = (events: AgentEvent[]) => events.filter((e): e is Extract<AgentEvent, { kind: 'permission_decision' }> => e.kind === 'permission_decision').map((e) => e.decision);
+const decisions = (events: AgentEvent[]) =>
+  events.filter((e): e is Extract<AgentEvent, { kind: 'permission_decision' }> => e.kind === 'permission_decision').map((e) => e.decision);
 
 before(async () => {
   fakeHome = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'orch-policy-home-')));
@@ -81,9 +92,14 @@ before(async () => {
     process.env.HOME = savedHome;
   }
   // The user (this client) says no to everything the policy asks about.
-  server.connection.onRequest(permissionRequest.method, (ask: PermissionAsk) => { asks.push(ask); return { decision: 'deny' }; });
+  server.connection.onRequest(permissionRequest.method, (ask: PermissionAsk) => {
+    asks.push(ask);
+    return { decision: 'deny' };
+  });
 });
-after(async () => { await server?.stop(); });
+after(async () => {
+  await server?.stop();
+});
 
 describe('the permission policy cannot be talked around (real OpenCode, scripted model)', () => {
   test('an edit through a committed symlink pointing outside is denied by the policy; nothing is written outside', async () => {
@@ -92,7 +108,10 @@ describe('the permission policy cannot be talked around (real OpenCode, scripted
     assert.deepEqual(listAll(outside), before);
     assert.equal(readFileSync(path.join(outside, 'target.txt'), 'utf8'), 'untouched\n');
     assert.deepEqual(decisions(events), ['deny']);
-    assert.ok(view.denied?.some((d) => d.permission === 'edit' && /outside the task's directory.*symbolic link/.test(d.reason)), JSON.stringify(view.denied));
+    assert.ok(
+      view.denied?.some((d) => d.permission === 'edit' && /outside the task's directory.*symbolic link/.test(d.reason)),
+      JSON.stringify(view.denied),
+    );
     // Honest outcome: the turn "succeeded" but its only write was denied.
     assert.equal(view.state, 'succeeded');
     assert.deepEqual(view.diff, []);
@@ -105,7 +124,10 @@ describe('the permission policy cannot be talked around (real OpenCode, scripted
     assert.ok(!existsSync(path.join(outside, 'sorted.txt')));
     const ask = asks.slice(n).find((a) => a.permission === 'bash');
     assert.match(ask?.reason ?? '', /sort -o writes a file/);
-    assert.ok(view.denied?.some((d) => d.permission === 'bash' && /the user denied it/.test(d.reason)), JSON.stringify(view.denied));
+    assert.ok(
+      view.denied?.some((d) => d.permission === 'bash' && /the user denied it/.test(d.reason)),
+      JSON.stringify(view.denied),
+    );
     assert.match(view.warnings?.join(' ') ?? '', /denied/);
   });
 
@@ -121,16 +143,25 @@ describe('the permission policy cannot be talked around (real OpenCode, scripted
     const { view, events } = await runAgent('[[script:read_file keys/id_rsa]]');
     assert.equal(asks.length, n, 'denied by the policy, not asked');
     // OpenCode follows the link itself and asks for the real folder (external_directory); either way the policy denies.
-    assert.ok(view.denied?.some((d) => ['read', 'external_directory'].includes(d.permission) && /a place that holds secrets/.test(d.reason)), JSON.stringify(view.denied));
+    assert.ok(
+      view.denied?.some((d) => ['read', 'external_directory'].includes(d.permission) && /a place that holds secrets/.test(d.reason)),
+      JSON.stringify(view.denied),
+    );
     assert.ok(!JSON.stringify(events).includes(secretText), 'the key never reached the agent');
     const bash = await runAgent(`[[script:bash]] cat ${fakeHome}/.ssh/id_rsa`);
     // OpenCode asks for the folder of a path in a command first (external_directory), then for the command.
-    assert.ok(bash.view.denied?.some((d) => /a place that holds secrets/.test(d.reason)), JSON.stringify(bash.view.denied));
+    assert.ok(
+      bash.view.denied?.some((d) => /a place that holds secrets/.test(d.reason)),
+      JSON.stringify(bash.view.denied),
+    );
     assert.equal(asks.length, n, 'denied by the policy, not asked');
     assert.ok(!JSON.stringify(bash.events).includes(secretText));
     // A wildcard is judged by what it matches: `*.md` matches the committed link to the key.
     const glob = await runAgent('[[script:bash]] cat *.md');
-    assert.ok(glob.view.denied?.some((d) => d.permission === 'bash' && /a place that holds secrets: .*notes\.md/.test(d.reason)), JSON.stringify(glob.view.denied));
+    assert.ok(
+      glob.view.denied?.some((d) => d.permission === 'bash' && /a place that holds secrets: .*notes\.md/.test(d.reason)),
+      JSON.stringify(glob.view.denied),
+    );
     assert.ok(!JSON.stringify(glob.events).includes(secretText));
     assert.equal(asks.length, n, 'denied by the policy, not asked');
   });
@@ -156,7 +187,10 @@ describe('the permission policy cannot be talked around (real OpenCode, scripted
 
   test('a session task whose only write is denied shows it: the task result carries the warning', async () => {
     const before = listAll(outside);
-    const goal = ['Try to escape', '- [w] Write through the link {files: link/escaped.txt}: [[script:write_file link/escaped.txt]] escaped'].join('\n');
+    const goal = [
+      'Try to escape',
+      '- [w] Write through the link {files: link/escaped.txt}: [[script:write_file link/escaped.txt]] escaped',
+    ].join('\n');
     const draft = await server.request(sessionStart, { goal, cwd: repo });
     await server.request(sessionApprove, { sessionId: draft.id });
     const v = await waitSession(server, draft.id, ended);
@@ -166,6 +200,9 @@ describe('the permission policy cannot be talked around (real OpenCode, scripted
     assert.deepEqual(w.result?.changedFiles, []);
     assert.match(w.result?.warnings?.join(' ') ?? '', /every write was denied/);
     const run = await server.request(taskGet, { taskId: w.runId! });
-    assert.ok(run.denied?.some((d) => d.permission === 'edit'), JSON.stringify(run.denied));
+    assert.ok(
+      run.denied?.some((d) => d.permission === 'edit'),
+      JSON.stringify(run.denied),
+    );
   });
 });

@@ -45,12 +45,16 @@ async function bashOutputs(s: ServerHandle, taskId: string): Promise<string> {
 async function escapeAttempt(s: ServerHandle, outside: string): Promise<{ cwd: string; t: TaskView; output: string }> {
   const cwd = sampleRepo();
   const target = path.join(outside, 'escaped.txt');
-  const { taskId } = await s.request(taskRun, { agent: 'opencode', cwd, prompt: `[[script:bash]] echo in > inside.txt && echo out > ${target}` });
+  const { taskId } = await s.request(taskRun, {
+    agent: 'opencode',
+    cwd,
+    prompt: `[[script:bash]] echo in > inside.txt && echo out > ${target}`,
+  });
   const t = await finished(s, taskId);
   return { cwd, t, output: await bashOutputs(s, taskId) };
 }
 
-describe('agents\' shell commands in the OS sandbox (bubblewrap)', { skip }, () => {
+describe("agents' shell commands in the OS sandbox (bubblewrap)", { skip }, () => {
   let server: ServerHandle;
   let dataDir: string;
   const asks: PermissionAsk[] = [];
@@ -82,30 +86,45 @@ describe('agents\' shell commands in the OS sandbox (bubblewrap)', { skip }, () 
     const { cwd, t, output } = await escapeAttempt(server, outside);
     assert.ok(!['pending', 'running'].includes(t.state), t.state);
     // The policy asked and the client allowed (the last test shows this command writes outside when unsandboxed).
-    assert.ok(asks.some((a) => a.permission === 'bash'), `asked: ${JSON.stringify(asks.map((a) => [a.permission, a.patterns]))}`);
+    assert.ok(
+      asks.some((a) => a.permission === 'bash'),
+      `asked: ${JSON.stringify(asks.map((a) => [a.permission, a.patterns]))}`,
+    );
     assert.equal(readFileSync(path.join(cwd, 'inside.txt'), 'utf8'), 'in\n', 'the write inside the task folder worked');
     assert.ok(!existsSync(path.join(outside, 'escaped.txt')), 'nothing was written outside the task folder');
     assert.match(output, /Read-only file system/, 'the run shows the command failed and why');
   });
 
-  test('a session task in its worktree cannot write into the user\'s repository or the data folder; its own work merges', async () => {
+  test("a session task in its worktree cannot write into the user's repository or the data folder; its own work merges", async () => {
     const cwd = sampleRepo();
     const planted = path.join(realpathSync(cwd), 'planted-by-agent.txt');
     const s = await server.request(sessionStart, {
       goal: 'sandboxed task',
       cwd,
       approve: true,
-      plan: { tasks: [{ id: 'a', title: 'write inside and outside', expectedFiles: ['ok.txt'],
-        prompt: `[[script:bash]] echo ok > ok.txt; echo evil > ${planted}; touch ../../../sandbox-escape.txt; test -e ok.txt` }] },
+      plan: {
+        tasks: [
+          {
+            id: 'a',
+            title: 'write inside and outside',
+            expectedFiles: ['ok.txt'],
+            prompt: `[[script:bash]] echo ok > ok.txt; echo evil > ${planted}; touch ../../../sandbox-escape.txt; test -e ok.txt`,
+          },
+        ],
+      },
     });
     const v = await waitSession(server, s.id, ended, 240_000);
     assert.equal(task(v, 'a').state, 'succeeded', JSON.stringify(v.tasks.map((x) => [x.planId, x.state, x.lastError])));
-    assert.ok(!existsSync(planted), 'the user\'s repository was not written by the agent');
+    assert.ok(!existsSync(planted), "the user's repository was not written by the agent");
     assert.ok(!existsSync(path.join(dataDir, 'sandbox-escape.txt')), 'the data folder was not written by the agent');
     const diff = await server.request(sessionDiff, { sessionId: s.id });
-    assert.deepEqual(diff.files.map((f) => f.path), ['ok.txt'], 'only the write inside the worktree reached the result');
+    assert.deepEqual(
+      diff.files.map((f) => f.path),
+      ['ok.txt'],
+      'only the write inside the worktree reached the result',
+    );
     const status = execFileSync('git', ['status', '--porcelain'], { cwd, encoding: 'utf8' });
-    assert.equal(status, '', 'the user\'s working tree is untouched');
+    assert.equal(status, '', "the user's working tree is untouched");
   });
 
   test('with the sandbox turned off, the status says so and why, and the same allowed command does write outside', async () => {
@@ -120,7 +139,11 @@ describe('agents\' shell commands in the OS sandbox (bubblewrap)', { skip }, () 
       const outside = tempDir('orch-outside-');
       const { t } = await escapeAttempt(off, outside);
       assert.equal(t.state, 'succeeded', JSON.stringify(t.error));
-      assert.equal(readFileSync(path.join(outside, 'escaped.txt'), 'utf8'), 'out\n', 'without the sandbox the policy-allowed write lands outside');
+      assert.equal(
+        readFileSync(path.join(outside, 'escaped.txt'), 'utf8'),
+        'out\n',
+        'without the sandbox the policy-allowed write lands outside',
+      );
     } finally {
       await off.stop();
     }

@@ -18,7 +18,9 @@ import { sampleRepo } from './sessionHelpers';
 
 const run = promisify(execFile);
 const started: ServerHandle[] = [];
-after(async () => { await Promise.all(started.map((s) => s.stop())); });
+after(async () => {
+  await Promise.all(started.map((s) => s.stop()));
+});
 
 async function server(dataDir = tempDir()): Promise<ServerHandle> {
   const s = await startServer(dataDir);
@@ -43,7 +45,8 @@ describe('orchestrator server over stdio JSON-RPC', () => {
     assert.equal(status.store.path, path.join(dataDir, 'store.json'));
     assert.ok(existsSync(status.store.path), 'the store file was created');
     const deadline = Date.now() + 5000;
-    while (!s.notifications.some((n) => n.method === serverDidChangeStatus.method) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!s.notifications.some((n) => n.method === serverDidChangeStatus.method) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     const pushed = s.notifications.find((n) => n.method === serverDidChangeStatus.method)?.params as ServerStatus | undefined;
     assert.equal(pushed?.health, 'ok');
     assert.equal(pushed?.pid, s.child.pid);
@@ -59,12 +62,18 @@ describe('orchestrator server over stdio JSON-RPC', () => {
         for (const v of wrongValues(fieldSchema)) cases.push({ params: { [field]: v }, field });
       }
       for (const c of cases) {
-        const err = await s.raw(def.method, c.params).then(() => undefined, (e: unknown) => e);
+        const err = await s.raw(def.method, c.params).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         assert.ok(err instanceof ResponseError, `${def.method} ${JSON.stringify(c.params)} was rejected`);
         assert.equal(err.code, errorCodes.invalidParams, `${def.method}: code`);
         assert.match(err.message, new RegExp(`\\b${c.field}\\b`), `${def.method}: message names ${c.field}: ${err.message}`);
         const fields = (err.data as { fields: string[] }).fields;
-        assert.ok(fields.some((f) => f === c.field || f.startsWith(`${c.field}.`)), `${def.method}: data.fields names ${c.field} (${fields})`);
+        assert.ok(
+          fields.some((f) => f === c.field || f.startsWith(`${c.field}.`)),
+          `${def.method}: data.fields names ${c.field} (${fields})`,
+        );
       }
     }
     const status = await s.request(serverStatus, {});
@@ -74,7 +83,10 @@ describe('orchestrator server over stdio JSON-RPC', () => {
 
   test('an unknown method is MethodNotFound and the server stays up', async () => {
     const s = await server();
-    const err = await s.raw('nope/nothing', {}).then(() => undefined, (e: unknown) => e);
+    const err = await s.raw('nope/nothing', {}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof ResponseError);
     assert.equal(err.code, errorCodes.methodNotFound);
     assert.equal((await s.request(serverStatus, {})).health, 'ok');
@@ -107,7 +119,17 @@ describe('orchestrator server over stdio JSON-RPC', () => {
 
   test('a store that fails validation names the bad field', async () => {
     const dataDir = tempDir();
-    writeFileSync(path.join(dataDir, 'store.json'), JSON.stringify({ schemaVersion: 1, createdAt: 'x', tenants: [{ id: 'local', name: 'Local' }], sessions: 'oops', tasks: [], agents: [] }));
+    writeFileSync(
+      path.join(dataDir, 'store.json'),
+      JSON.stringify({
+        schemaVersion: 1,
+        createdAt: 'x',
+        tenants: [{ id: 'local', name: 'Local' }],
+        sessions: 'oops',
+        tasks: [],
+        agents: [],
+      }),
+    );
     const s = await server(dataDir);
     const status = await s.request(serverStatus, {});
     assert.equal(status.store.state, 'corrupt');
@@ -127,7 +149,13 @@ describe('orchestrator server over stdio JSON-RPC', () => {
     assert.notEqual(again.pid, first.pid);
     const kept = await s2.request(sessionGet, { sessionId: draft.id });
     assert.equal(kept.state, 'draft');
-    assert.deepEqual(kept.tasks.map((t) => [t.planId, t.state]), [['a', 'pending'], ['b', 'pending']]);
+    assert.deepEqual(
+      kept.tasks.map((t) => [t.planId, t.state]),
+      [
+        ['a', 'pending'],
+        ['b', 'pending'],
+      ],
+    );
   });
 
   test('a second server on the same data folder stays read-only and says who owns it', async () => {
@@ -139,7 +167,10 @@ describe('orchestrator server over stdio JSON-RPC', () => {
     assert.equal(st.health, 'degraded');
     assert.equal(st.store.state, 'locked');
     assert.match(st.message, new RegExp(`pid ${ownerStatus.pid}`));
-    const err = await second.raw(sessionStart.method, { goal: '- [a] A: a', cwd: sampleRepo() }).then(() => undefined, (e: unknown) => e);
+    const err = await second.raw(sessionStart.method, { goal: '- [a] A: a', cwd: sampleRepo() }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof ResponseError);
     assert.equal(err.code, errorCodes.storeReadOnly);
     await second.stop();
@@ -156,10 +187,16 @@ describe('orchestrator server over stdio JSON-RPC', () => {
     assert.equal(s.mode, 'cli');
     assert.equal(s.store.path, path.join(dataDir, 'store.json'));
     writeFileSync(s.store.path, 'not json');
-    const bad = await run(process.execPath, [cliJs, 'status', '--data-dir', dataDir]).then(() => undefined, (e: { code: number; stdout: string }) => e);
+    const bad = await run(process.execPath, [cliJs, 'status', '--data-dir', dataDir]).then(
+      () => undefined,
+      (e: { code: number; stdout: string }) => e,
+    );
     assert.equal(bad?.code, 1, 'exit 1 when degraded');
     assert.match(bad?.stdout ?? '', /health: {3}degraded/);
-    const unknown = await run(process.execPath, [cliJs, 'frobnicate']).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    const unknown = await run(process.execPath, [cliJs, 'frobnicate']).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
     assert.equal(unknown?.code, 2);
     assert.match(unknown?.stderr ?? '', /unknown command "frobnicate"/);
   });

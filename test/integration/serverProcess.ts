@@ -31,23 +31,40 @@ export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promis
   let timer: NodeJS.Timeout;
   return Promise.race([
     p.finally(() => clearTimeout(timer)),
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); }),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+    }),
   ]);
 }
 
 export async function startServer(dataDir: string, initializationOptions: Record<string, unknown> = {}): Promise<ServerHandle> {
   const child = spawn(process.execPath, [serverJs, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-4000); });
+  child.stderr!.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-4000);
+  });
   const connection = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   const notifications: { method: string; params: unknown }[] = [];
-  connection.onNotification((method, params) => { notifications.push({ method, params }); });
+  connection.onNotification((method, params) => {
+    notifications.push({ method, params });
+  });
   connection.listen();
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`server exited (${code}) during start: ${err}`))));
-  await withDeadline(Promise.race([
-    connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { dataDir, ...initializationOptions } }),
-    exited,
-  ]), 15_000, 'initialize');
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) during start: ${err}`))),
+  );
+  await withDeadline(
+    Promise.race([
+      connection.sendRequest('initialize', {
+        processId: process.pid,
+        rootUri: null,
+        capabilities: {},
+        initializationOptions: { dataDir, ...initializationOptions },
+      }),
+      exited,
+    ]),
+    15_000,
+    'initialize',
+  );
   await connection.sendNotification('initialized', {});
   return {
     child,

@@ -10,13 +10,25 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { errorCodes } from '../../protocol/errors';
-import { sessionApply, sessionApprove, sessionDidChange, sessionDiff, sessionList, sessionStart, type SessionView } from '../../protocol/session';
+import {
+  sessionApply,
+  sessionApprove,
+  sessionDidChange,
+  sessionDiff,
+  sessionList,
+  sessionStart,
+  type SessionView,
+} from '../../protocol/session';
 import { startServer, tempDir, type ServerHandle } from './serverProcess';
 import { ended, overlapsInTime, sampleRepo, task, waitSession } from './sessionHelpers';
 
 let server: ServerHandle;
-before(async () => { server = await startServer(tempDir()); });
-after(async () => { await server?.stop(); });
+before(async () => {
+  server = await startServer(tempDir());
+});
+after(async () => {
+  await server?.stop();
+});
 
 describe('sessions over JSON-RPC with the real OpenCode binary', () => {
   test('a 5-task DAG runs in dependency order, independent tasks overlap, results merge file by file', async () => {
@@ -43,8 +55,14 @@ describe('sessions over JSON-RPC with the real OpenCode binary', () => {
     assert.ok(e.startedAt! >= a.finishedAt!, 'e starts after a');
     for (const t of [a, b, c, d, e]) assert.equal(t.state, 'succeeded');
     // Events: session/didChange showed a and b running at the same time.
-    const snapshots = server.notifications.filter((n) => n.method === sessionDidChange.method).map((n) => n.params as SessionView).filter((x) => x.id === draft.id);
-    assert.ok(snapshots.some((x) => task(x, 'a').state === 'running' && task(x, 'b').state === 'running'), 'a snapshot shows a and b running together');
+    const snapshots = server.notifications
+      .filter((n) => n.method === sessionDidChange.method)
+      .map((n) => n.params as SessionView)
+      .filter((x) => x.id === draft.id);
+    assert.ok(
+      snapshots.some((x) => task(x, 'a').state === 'running' && task(x, 'b').state === 'running'),
+      'a snapshot shows a and b running together',
+    );
     // The integration branch holds every result; the user's tree is untouched until apply.
     const diff = await server.request(sessionDiff, { sessionId: draft.id });
     assert.deepEqual(diff.files.map((f) => f.path).sort(), ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt']);
@@ -68,9 +86,19 @@ describe('sessions over JSON-RPC with the real OpenCode binary', () => {
     const v = await waitSession(server, s.id, ended);
     assert.equal(v.state, 'completed');
     assert.ok(!overlapsInTime(task(v, 'x'), task(v, 'y')), 'x and y ran one after the other');
-    const snapshots = server.notifications.filter((n) => n.method === sessionDidChange.method).map((n) => n.params as SessionView).filter((x) => x.id === s.id);
-    assert.ok(snapshots.some((x) => x.tasks.some((t) => t.state === 'blocked' && /lease|shared\.txt/.test(t.blocked?.reason ?? ''))), 'one waited on the lease');
-    assert.match(task(v, 'x').result!.summary + task(v, 'y').result!.summary, /outside its lease/, 'writes outside the predicted files are reported');
+    const snapshots = server.notifications
+      .filter((n) => n.method === sessionDidChange.method)
+      .map((n) => n.params as SessionView)
+      .filter((x) => x.id === s.id);
+    assert.ok(
+      snapshots.some((x) => x.tasks.some((t) => t.state === 'blocked' && /lease|shared\.txt/.test(t.blocked?.reason ?? ''))),
+      'one waited on the lease',
+    );
+    assert.match(
+      task(v, 'x').result!.summary + task(v, 'y').result!.summary,
+      /outside its lease/,
+      'writes outside the predicted files are reported',
+    );
   });
 
   test('a real conflict goes to the user, never a silent overwrite', async () => {
@@ -100,14 +128,41 @@ describe('sessions over JSON-RPC with the real OpenCode binary', () => {
     const cwd = sampleRepo();
     const before = (await server.request(sessionList, {})).length;
     const bad = async (params: Record<string, unknown>, pattern: RegExp) => {
-      const err = await server.raw(sessionStart.method, params).then(() => undefined, (e: unknown) => e);
+      const err = await server.raw(sessionStart.method, params).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ResponseError, JSON.stringify(params).slice(0, 80));
       assert.equal(err.code, errorCodes.invalidParams);
       assert.match(err.message, pattern);
     };
-    await bad({ goal: 'g', cwd, plan: { tasks: [{ id: 'a', title: 'A', prompt: 'x', dependsOn: ['b'] }, { id: 'b', title: 'B', prompt: 'y', dependsOn: ['a'] }] } }, /cycle: (a → b → a|b → a → b)/);
+    await bad(
+      {
+        goal: 'g',
+        cwd,
+        plan: {
+          tasks: [
+            { id: 'a', title: 'A', prompt: 'x', dependsOn: ['b'] },
+            { id: 'b', title: 'B', prompt: 'y', dependsOn: ['a'] },
+          ],
+        },
+      },
+      /cycle: (a → b → a|b → a → b)/,
+    );
     await bad({ goal: 'g', cwd, plan: { tasks: [{ id: 'a', title: 'A', prompt: 'x', dependsOn: ['zzz'] }] } }, /zzz/);
-    await bad({ goal: 'g', cwd, plan: { tasks: [{ id: 'a', title: 'A', prompt: 'x' }, { id: 'a', title: 'A2', prompt: 'y' }] } }, /duplicate/);
+    await bad(
+      {
+        goal: 'g',
+        cwd,
+        plan: {
+          tasks: [
+            { id: 'a', title: 'A', prompt: 'x' },
+            { id: 'a', title: 'A2', prompt: 'y' },
+          ],
+        },
+      },
+      /duplicate/,
+    );
     await bad({ goal: '- [a] A (after: a): x', cwd }, /a/);
     await bad({ goal: '[[script:text]] Honestly, I would just start coding.', cwd, planner: 'llm' }, /prose instead of JSON/);
     assert.equal((await server.request(sessionList, {})).length, before, 'no session was created');
@@ -125,7 +180,8 @@ describe('sessions over JSON-RPC with the real OpenCode binary', () => {
 
   test('a budget crossing stops dispatch into awaiting_approval with the numbers', async () => {
     const cwd = sampleRepo();
-    const goal = '- [t1] T1 {tokens: 5000}: [[script:write_file t1.txt]] one\n- [t2] T2 (after: t1) {tokens: 5000}: [[script:write_file t2.txt]] two';
+    const goal =
+      '- [t1] T1 {tokens: 5000}: [[script:write_file t1.txt]] one\n- [t2] T2 (after: t1) {tokens: 5000}: [[script:write_file t2.txt]] two';
     const s = await server.request(sessionStart, { goal, cwd, approve: true, budget: { tokens: 6000 } });
     const v = await waitSession(server, s.id, (x) => x.state === 'awaiting_approval' || ended(x));
     assert.equal(v.state, 'awaiting_approval');

@@ -12,7 +12,16 @@ import { after, before, describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { errorCodes } from '../../protocol/errors';
 import {
-  sessionApply, sessionApprove, sessionCancel, sessionDelete, sessionDiff, sessionGet, sessionList, sessionRetry, sessionStart, type SessionView,
+  sessionApply,
+  sessionApprove,
+  sessionCancel,
+  sessionDelete,
+  sessionDiff,
+  sessionGet,
+  sessionList,
+  sessionRetry,
+  sessionStart,
+  type SessionView,
 } from '../../protocol/session';
 import { taskGet } from '../../protocol/task';
 import { startServer, tempDir, withDeadline, type ServerHandle } from './serverProcess';
@@ -20,21 +29,37 @@ import { ended, sampleRepo, task, waitSession } from './sessionHelpers';
 
 let server: ServerHandle;
 let dataDir: string;
-before(async () => { dataDir = tempDir(); server = await startServer(dataDir); });
-after(async () => { await server?.stop(); });
+before(async () => {
+  dataDir = tempDir();
+  server = await startServer(dataDir);
+});
+after(async () => {
+  await server?.stop();
+});
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' });
 /** What a user would look at: the worktrees and the orchestrator's branches of their repository. */
-const repoState = (cwd: string) => ({ worktrees: git(cwd, 'worktree', 'list', '--porcelain'), branches: git(cwd, 'branch', '--list', 'orchestrator/*') });
+const repoState = (cwd: string) => ({
+  worktrees: git(cwd, 'worktree', 'list', '--porcelain'),
+  branches: git(cwd, 'branch', '--list', 'orchestrator/*'),
+});
 /** Delete can wait for running turns to end: a longer deadline than the helper's 10 s. */
-const del = (sessionId: string) => withDeadline(server.connection.sendRequest(sessionDelete.method, { sessionId }), 90_000, 'session/delete') as Promise<{ sessionId: string; removedBranches: string[] }>;
+const del = (sessionId: string) =>
+  withDeadline(server.connection.sendRequest(sessionDelete.method, { sessionId }), 90_000, 'session/delete') as Promise<{
+    sessionId: string;
+    removedBranches: string[];
+  }>;
 const refused = async (p: Promise<unknown>, code: number, pattern: RegExp) => {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof ResponseError, 'the request is refused');
   assert.equal(err.code, code, err.message);
   assert.match(err.message, pattern);
 };
-const tokensOf = (u: { inputTokens: number; outputTokens: number; reasoningTokens: number }) => u.inputTokens + u.outputTokens + u.reasoningTokens;
+const tokensOf = (u: { inputTokens: number; outputTokens: number; reasoningTokens: number }) =>
+  u.inputTokens + u.outputTokens + u.reasoningTokens;
 
 describe('sessions leave nothing behind', () => {
   test('a session deleted after a failure leaves worktrees and orchestrator/* branches as before it started', async () => {
@@ -100,7 +125,11 @@ describe('sessions leave nothing behind', () => {
     const v = await server.request(sessionGet, { sessionId: s.id });
     assert.ok(v.appliedAt && v.appliedAt >= done.finishedAt!, 'the session says it was applied');
     assert.deepEqual(v.appliedFiles, ['a.txt']);
-    assert.deepEqual((await server.request(sessionDiff, { sessionId: s.id })).files.map((f) => f.path), ['a.txt'], 'the diff can still be reviewed');
+    assert.deepEqual(
+      (await server.request(sessionDiff, { sessionId: s.id })).files.map((f) => f.path),
+      ['a.txt'],
+      'the diff can still be reviewed',
+    );
 
     // The user keeps working on the applied file; a second click must neither complain about it nor touch it.
     writeFileSync(path.join(cwd, 'a.txt'), 'alpha, edited by the user\n');
@@ -113,9 +142,17 @@ describe('sessions leave nothing behind', () => {
 
   test('a cancelled session can be retried and then completes', async () => {
     const cwd = sampleRepo();
-    const s = await server.request(sessionStart, { goal: '- [w] W {files: w.txt}: [[script:slow_write w.txt 700]] written', cwd, approve: true });
+    const s = await server.request(sessionStart, {
+      goal: '- [w] W {files: w.txt}: [[script:slow_write w.txt 700]] written',
+      cwd,
+      approve: true,
+    });
     await waitSession(server, s.id, (x) => task(x, 'w').state === 'running' && !!task(x, 'w').runId);
-    const cancelled = await withDeadline(server.connection.sendRequest(sessionCancel.method, { sessionId: s.id }), 60_000, 'session/cancel') as SessionView;
+    const cancelled = (await withDeadline(
+      server.connection.sendRequest(sessionCancel.method, { sessionId: s.id }),
+      60_000,
+      'session/cancel',
+    )) as SessionView;
     assert.equal(cancelled.state, 'cancelled');
     const reopened = await server.request(sessionRetry, { sessionId: s.id });
     assert.equal(reopened.state, 'running');
@@ -130,7 +167,11 @@ describe('accounting', () => {
   test("the LLM planner's tokens count in the session's usage and budget", async () => {
     const cwd = sampleRepo();
     const plan = { tasks: [{ id: 'one', title: 'One', prompt: '[[script:write_file one.txt]] one', expectedFiles: ['one.txt'] }] };
-    const draft = await withDeadline(server.connection.sendRequest(sessionStart.method, { goal: `[[script:text]] ${JSON.stringify(plan)}`, cwd, planner: 'llm' }), 120_000, 'session/start') as SessionView;
+    const draft = (await withDeadline(
+      server.connection.sendRequest(sessionStart.method, { goal: `[[script:text]] ${JSON.stringify(plan)}`, cwd, planner: 'llm' }),
+      120_000,
+      'session/start',
+    )) as SessionView;
     assert.equal(draft.state, 'draft');
     const planned = tokensOf(draft.plannerUsage ?? { inputTokens: 0, outputTokens: 0, reasoningTokens: 0 });
     assert.ok(planned > 0, `the planning turn reported tokens (${JSON.stringify(draft.plannerUsage)})`);

@@ -15,7 +15,10 @@ function transcripts(dataDir: string): Map<string, string> {
   const root = path.join(dataDir, 'transcripts');
   const out = new Map<string, string>();
   if (!existsSync(root)) return out;
-  for (const f of readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.jsonl'))) out.set(f, readFileSync(path.join(root, f), 'utf8'));
+  for (const f of readdirSync(root, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.jsonl')))
+    out.set(f, readFileSync(path.join(root, f), 'utf8'));
   return out;
 }
 
@@ -53,7 +56,8 @@ test('kill -9 at several points of a run: the session completes and nothing ackn
       kills.push({ succeeded, lines: lineCount(before) });
       server = await startServer(dataDir);
       const after = await server.request(sessionGet, { sessionId: s.id });
-      for (const id of succeeded) assert.equal(after.tasks.find((t) => t.planId === id)?.state, 'succeeded', `${id} stays succeeded after the restart`);
+      for (const id of succeeded)
+        assert.equal(after.tasks.find((t) => t.planId === id)?.state, 'succeeded', `${id} stays succeeded after the restart`);
       const now = transcripts(dataDir);
       for (const [file, text] of before) {
         const complete = text.slice(0, text.lastIndexOf('\n') + 1);

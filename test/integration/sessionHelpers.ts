@@ -16,7 +16,12 @@ export function sampleRepo(): string {
   return d;
 }
 
-export async function waitSession(s: ServerHandle, sessionId: string, done: (v: SessionView) => boolean, ms = 180_000): Promise<SessionView> {
+export async function waitSession(
+  s: ServerHandle,
+  sessionId: string,
+  done: (v: SessionView) => boolean,
+  ms = 180_000,
+): Promise<SessionView> {
   const end = Date.now() + ms;
   let last: SessionView | undefined;
   while (Date.now() < end) {
@@ -24,7 +29,9 @@ export async function waitSession(s: ServerHandle, sessionId: string, done: (v: 
     if (done(last)) return last;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`session ${sessionId} did not reach the expected state within ${ms} ms; last: ${JSON.stringify(last?.tasks.map((t) => [t.planId, t.state, t.lastError]))} ${last?.state}`);
+  throw new Error(
+    `session ${sessionId} did not reach the expected state within ${ms} ms; last: ${JSON.stringify(last?.tasks.map((t) => [t.planId, t.state, t.lastError]))} ${last?.state}`,
+  );
 }
 
 export const ended = (v: SessionView) => ['completed', 'partially_completed', 'failed', 'cancelled', 'timed_out'].includes(v.state);

@@ -15,7 +15,9 @@ import { startServer, tempDir, type ServerHandle } from './serverProcess';
 import { ended, sampleRepo, task, waitSession } from './sessionHelpers';
 
 const started: ServerHandle[] = [];
-after(async () => { await Promise.all(started.map((s) => s.stop())); });
+after(async () => {
+  await Promise.all(started.map((s) => s.stop()));
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function server(dataDir = tempDir()): Promise<ServerHandle> {
@@ -24,7 +26,11 @@ async function server(dataDir = tempDir()): Promise<ServerHandle> {
   return s;
 }
 
-const worktrees = (cwd: string) => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd, encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('worktree ')).map((l) => l.slice(9));
+const worktrees = (cwd: string) =>
+  execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd, encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.startsWith('worktree '))
+    .map((l) => l.slice(9));
 
 describe('session promises', () => {
   test('cancelling a running session: its agents stop, every task is cancelled, nothing is dispatched later, worktrees are removed', async () => {
@@ -38,7 +44,12 @@ describe('session promises', () => {
     const draft = await s.request(sessionStart, { goal, cwd });
     await s.request(sessionApprove, { sessionId: draft.id });
     // Both slow turns are streaming (their transcripts grow).
-    const running = await waitSession(s, draft.id, (v) => ended(v) || ['a', 'b'].every((id) => task(v, id).state === 'running' && task(v, id).runId), 180_000);
+    const running = await waitSession(
+      s,
+      draft.id,
+      (v) => ended(v) || ['a', 'b'].every((id) => task(v, id).state === 'running' && task(v, id).runId),
+      180_000,
+    );
     assert.equal(running.state, 'running');
     const runIds = ['a', 'b'].map((id) => task(running, id).runId!);
     const deadline = Date.now() + 120_000;
@@ -63,16 +74,27 @@ describe('session promises', () => {
     assert.deepEqual(await lengths(), stopped, 'no event after the turns ended');
     const v = await s.request(sessionGet, { sessionId: draft.id });
     assert.equal(v.state, 'cancelled');
-    assert.deepEqual(v.tasks.map((t) => [t.planId, t.state]), [['a', 'cancelled'], ['b', 'cancelled'], ['c', 'cancelled']]);
+    assert.deepEqual(
+      v.tasks.map((t) => [t.planId, t.state]),
+      [
+        ['a', 'cancelled'],
+        ['b', 'cancelled'],
+        ['c', 'cancelled'],
+      ],
+    );
     assert.equal(task(v, 'c').startedAt, undefined, 'c was never dispatched');
     assert.equal(task(v, 'c').runId, undefined);
     assert.ok(!existsSync(path.join(cwd, 'c.txt')));
     const end = Date.now() + 30_000;
     while (Date.now() < end && worktrees(cwd).length > 1) await sleep(250);
-    assert.deepEqual(worktrees(cwd), [execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8' }).trim()], 'only the user\'s own worktree is left');
+    assert.deepEqual(
+      worktrees(cwd),
+      [execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd, encoding: 'utf8' }).trim()],
+      "only the user's own worktree is left",
+    );
   });
 
-  test('a dependent task starts from its dependencies\' merged work: it edits and reads what they wrote', async () => {
+  test("a dependent task starts from its dependencies' merged work: it edits and reads what they wrote", async () => {
     const s = await server();
     const cwd = sampleRepo();
     const goal = [
@@ -92,7 +114,7 @@ describe('session promises', () => {
     assert.deepEqual(task(v, 'c').result?.changedFiles, ['shared.txt'], 'c changed the file rather than creating it');
   });
 
-  test('after a kill -9 mid-run and a restart, every run\'s transcript is complete and gap-free', async () => {
+  test("after a kill -9 mid-run and a restart, every run's transcript is complete and gap-free", async () => {
     const dataDir = tempDir();
     const cwd = sampleRepo();
     const goal = [
@@ -105,7 +127,12 @@ describe('session promises', () => {
     // Kill while a turn is mid-stream (it has acknowledged transcript lines).
     const files = () => {
       const root = path.join(dataDir, 'transcripts');
-      return existsSync(root) ? readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.jsonl')).map((f) => path.join(root, f)) : [];
+      return existsSync(root)
+        ? readdirSync(root, { recursive: true })
+            .map(String)
+            .filter((f) => f.endsWith('.jsonl'))
+            .map((f) => path.join(root, f))
+        : [];
     };
     const end = Date.now() + 180_000;
     while (Date.now() < end && !files().some((f) => readFileSync(f, 'utf8').split('\n').filter(Boolean).length >= 3)) await sleep(100);
@@ -121,7 +148,11 @@ describe('session promises', () => {
     for (const run of runs) {
       const { events } = await s.request(taskTranscript, { taskId: run.id });
       const seqs = events.map((e: AgentEvent) => e.seq);
-      assert.deepEqual(seqs, seqs.map((_, i) => i + 1), `${run.id} (${run.state}): seq 1..n without gaps or repeats`);
+      assert.deepEqual(
+        seqs,
+        seqs.map((_, i) => i + 1),
+        `${run.id} (${run.state}): seq 1..n without gaps or repeats`,
+      );
       const keys = events.map((e) => e.key);
       assert.equal(new Set(keys).size, keys.length, `${run.id}: no event twice`);
       if (run.state !== 'failed' || run.error?.reason !== 'interrupted') {
@@ -133,6 +164,9 @@ describe('session promises', () => {
       const whole = text.slice(0, text.lastIndexOf('\n') + 1);
       assert.ok(readFileSync(file, 'utf8').startsWith(whole), `${path.basename(file)}: the acknowledged lines are kept as they were`);
     }
-    assert.ok(runs.some((r) => r.error?.reason === 'interrupted'), 'the killed turn is recorded as interrupted');
+    assert.ok(
+      runs.some((r) => r.error?.reason === 'interrupted'),
+      'the killed turn is recorded as interrupted',
+    );
   });
 });

@@ -12,7 +12,16 @@ import { after, describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import type { AgentEvent } from '../../protocol/agentEvent';
 import { errorCodes } from '../../protocol/errors';
-import { permissionRequest, taskDidUpdate, taskGet, taskList, taskRun, taskTranscript, type PermissionAsk, type TaskView } from '../../protocol/task';
+import {
+  permissionRequest,
+  taskDidUpdate,
+  taskGet,
+  taskList,
+  taskRun,
+  taskTranscript,
+  type PermissionAsk,
+  type TaskView,
+} from '../../protocol/task';
 import { startServer, tempDir, type ServerHandle } from './serverProcess';
 
 function repo(): string {
@@ -38,28 +47,46 @@ async function finished(s: ServerHandle, taskId: string, ms = 90_000): Promise<T
 let server: ServerHandle;
 const asks: PermissionAsk[] = [];
 let answer: 'allow' | 'deny' = 'allow';
-after(async () => { await server?.stop(); });
+after(async () => {
+  await server?.stop();
+});
 
 describe('task/* over JSON-RPC with the real OpenCode binary', () => {
   test('starts', async () => {
     server = await startServer(tempDir());
-    server.connection.onRequest(permissionRequest.method, (ask: PermissionAsk) => { asks.push(ask); return { decision: answer }; });
+    server.connection.onRequest(permissionRequest.method, (ask: PermissionAsk) => {
+      asks.push(ask);
+      return { decision: answer };
+    });
   });
 
   test('a demo-model task writes the file, streams task/didUpdate, and records the transcript', async () => {
     const cwd = repo();
-    const { taskId } = await server.request(taskRun, { agent: 'opencode', cwd, prompt: 'Create a file named notes.txt containing hello from the demo' });
+    const { taskId } = await server.request(taskRun, {
+      agent: 'opencode',
+      cwd,
+      prompt: 'Create a file named notes.txt containing hello from the demo',
+    });
     const t = await finished(server, taskId);
     assert.equal(t.state, 'succeeded', JSON.stringify(t.error));
     assert.equal(readFileSync(path.join(cwd, 'notes.txt'), 'utf8'), 'hello from the demo\n');
     assert.ok(t.usage.inputTokens > 0, 'usage recorded');
-    assert.deepEqual(t.diff?.map((f) => [f.path, f.status]), [['notes.txt', 'added']]);
+    assert.deepEqual(
+      t.diff?.map((f) => [f.path, f.status]),
+      [['notes.txt', 'added']],
+    );
     const { events } = await server.request(taskTranscript, { taskId });
     assert.equal(events.length, t.events);
-    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq is gap-free');
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_, i) => i + 1),
+      'seq is gap-free',
+    );
     const tools = events.filter((e): e is Extract<AgentEvent, { kind: 'tool_call' }> => e.kind === 'tool_call');
     assert.ok(tools.some((e) => e.toolName === 'write' && e.status === 'completed'));
-    const pushed = server.notifications.filter((n) => n.method === taskDidUpdate.method && (n.params as { task: TaskView }).task.id === taskId);
+    const pushed = server.notifications.filter(
+      (n) => n.method === taskDidUpdate.method && (n.params as { task: TaskView }).task.id === taskId,
+    );
     assert.ok(pushed.length >= events.length, `every event was pushed (${pushed.length} updates for ${events.length} events)`);
     assert.equal((pushed.at(-1)!.params as { task: TaskView }).task.state, 'succeeded');
   });
@@ -76,7 +103,10 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
     ];
     const before = await server.request(taskList, {});
     for (const [params, field, message] of cases) {
-      const err = await server.raw(taskRun.method, params).then(() => undefined, (e: unknown) => e);
+      const err = await server.raw(taskRun.method, params).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof ResponseError, `${JSON.stringify(params)} refused`);
       assert.equal(err.code, errorCodes.invalidParams);
       assert.match(err.message, new RegExp(field));
@@ -108,15 +138,25 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
     assert.equal(asks.length, 1);
     assert.ok(!existsSync(path.join(cwd, 'denied.txt')), 'the command did not run');
     const { events } = await server.request(taskTranscript, { taskId });
-    assert.ok(events.some((e) => e.kind === 'permission_decision' && e.decision === 'deny'), 'the transcript records the denial');
-    assert.ok(events.some((e) => e.kind === 'tool_call' && e.status === 'failed'), 'the tool call failed');
+    assert.ok(
+      events.some((e) => e.kind === 'permission_decision' && e.decision === 'deny'),
+      'the transcript records the denial',
+    );
+    assert.ok(
+      events.some((e) => e.kind === 'tool_call' && e.status === 'failed'),
+      'the tool call failed',
+    );
     assert.ok(['failed', 'succeeded'].includes(t.state));
   });
 
   test('an allow-listed command is allowed by policy without asking', async () => {
     const cwd = repo();
     asks.length = 0;
-    const { taskId } = await server.request(taskRun, { agent: 'opencode', cwd, prompt: '[[script:bash]] mkdir -p policy-dir && touch policy-dir/ok' });
+    const { taskId } = await server.request(taskRun, {
+      agent: 'opencode',
+      cwd,
+      prompt: '[[script:bash]] mkdir -p policy-dir && touch policy-dir/ok',
+    });
     const t = await finished(server, taskId);
     assert.equal(t.state, 'succeeded', JSON.stringify(t.error));
     assert.equal(asks.length, 0);
@@ -131,14 +171,25 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
       let oc = 0;
       while (!oc && Date.now() < end) {
         let out = '';
-        try { out = execFileSync('pgrep', ['-P', String(s2.child.pid), '-f', 'opencode serve'], { encoding: 'utf8' }); } catch { /* none yet */ }
+        try {
+          out = execFileSync('pgrep', ['-P', String(s2.child.pid), '-f', 'opencode serve'], { encoding: 'utf8' });
+        } catch {
+          /* none yet */
+        }
         oc = Number(out.trim().split('\n')[0] || 0) || 0;
         if (!oc) await new Promise((r) => setTimeout(r, 200));
       }
       assert.ok(oc > 0, 'OpenCode started under the server');
       assert.equal((await s2.request(taskGet, { taskId })).state, 'running');
       s2.child.kill('SIGKILL');
-      const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
       const t = Date.now();
       while (alive(oc) && Date.now() - t < 5_000) await new Promise((r) => setTimeout(r, 100));
       assert.equal(alive(oc), false, `OpenCode ${oc} was reaped after the server died`);

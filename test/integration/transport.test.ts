@@ -13,7 +13,9 @@ import { startServer, tempDir, withDeadline, type ServerHandle } from './serverP
 import { sampleRepo } from './sessionHelpers';
 
 const started: ServerHandle[] = [];
-after(async () => { await Promise.all(started.map((s) => s.stop())); });
+after(async () => {
+  await Promise.all(started.map((s) => s.stop()));
+});
 
 async function server(dataDir = tempDir()): Promise<ServerHandle> {
   const s = await startServer(dataDir);
@@ -28,10 +30,18 @@ function exitOf(s: ServerHandle): Promise<number | null> {
 
 describe('stdio transport of the server process', () => {
   const frames: [string, string, RegExp][] = [
-    ['no Content-Length header', 'Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{"jsonrpc":"2.0","id":99,"method":"server/status","params":{}}', /Content-Length/],
+    [
+      'no Content-Length header',
+      'Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n\r\n{"jsonrpc":"2.0","id":99,"method":"server/status","params":{}}',
+      /Content-Length/,
+    ],
     ['a Content-Length that is not a number', 'Content-Length: twelve\r\n\r\n{"jsonrpc":"2.0"}', /Content-Length/],
     ['a body that is not JSON', 'Content-Length: 11\r\n\r\nhello world', /framing error|JSON/],
-    ['a Content-Length larger than the body', 'Content-Length: 4096\r\n\r\n{"jsonrpc":"2.0","id":7,"method":"server/status","params":{}}', /incomplete|Content-Length/],
+    [
+      'a Content-Length larger than the body',
+      'Content-Length: 4096\r\n\r\n{"jsonrpc":"2.0","id":7,"method":"server/status","params":{}}',
+      /incomplete|Content-Length/,
+    ],
   ];
   for (const [name, frame, detail] of frames) {
     test(`${name}: the server exits non-zero with a clear line on stderr`, async () => {
@@ -52,16 +62,29 @@ describe('stdio transport of the server process', () => {
     const draft = await s.request(sessionStart, { goal: '- [a] A: do a', cwd: sampleRepo() });
     const other = tempDir();
     const err = await withDeadline(
-      s.connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { dataDir: other } }),
-      10_000, 'second initialize',
-    ).then(() => undefined, (e: unknown) => e);
+      s.connection.sendRequest('initialize', {
+        processId: process.pid,
+        rootUri: null,
+        capabilities: {},
+        initializationOptions: { dataDir: other },
+      }),
+      10_000,
+      'second initialize',
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof ResponseError, 'the second initialize gets an error');
     assert.equal(err.code, errorCodes.conflict);
     assert.match(err.message, /already/);
     const status = await s.request(serverStatus, {});
     assert.equal(status.dataDir, dataDir, 'the data folder did not change');
     assert.equal(status.health, 'ok');
-    assert.deepEqual((await s.request(sessionList, {})).map((v) => v.id), [draft.id], 'the client still sees its sessions');
+    assert.deepEqual(
+      (await s.request(sessionList, {})).map((v) => v.id),
+      [draft.id],
+      'the client still sees its sessions',
+    );
     assert.equal(s.child.exitCode, null, 'still serving');
   });
 });

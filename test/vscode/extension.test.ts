@@ -28,7 +28,10 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
 
 function nextDashboardMessage(api: OrchestratorApi, type: DashboardToHost['type'], ms: number): Promise<DashboardToHost> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { sub.dispose(); reject(new Error(`no ${type} from the dashboard within ${ms} ms`)); }, ms);
+    const timer = setTimeout(() => {
+      sub.dispose();
+      reject(new Error(`no ${type} from the dashboard within ${ms} ms`));
+    }, ms);
     const sub = api.onDashboardMessage((m) => {
       if (m.type !== type) return;
       clearTimeout(timer);
@@ -60,7 +63,7 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.deepEqual(agents, ['OpenCode']);
   });
 
-  it('the Agents view says whether agents\' commands are sandboxed, and why', async () => {
+  it("the Agents view says whether agents' commands are sandboxed, and why", async () => {
     const s = await api.status();
     assert.ok(s.sandbox, 'the server status carries the sandbox state');
     const [row] = await until('the Agents view row', 10_000, () => (api.agentRows().length ? api.agentRows() : undefined));
@@ -71,7 +74,9 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
   });
 
   it('contributes exactly the commands of the command table', async () => {
-    const manifest = JSON.parse(fs.readFileSync(path.join(vscode.extensions.getExtension(extensionId)!.extensionPath, 'package.json'), 'utf8'));
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(vscode.extensions.getExtension(extensionId)!.extensionPath, 'package.json'), 'utf8'),
+    );
     const contributed = (manifest.contributes.commands as { command: string }[]).map((c) => c.command).sort();
     assert.deepEqual(contributed, Object.values(commandIds).sort());
     const registered = await vscode.commands.getCommands(true);
@@ -96,7 +101,9 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
 
   it('Run Agent Task runs OpenCode on the workspace with the demo model and the Sessions view follows it', async () => {
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    const started = await vscode.commands.executeCommand<{ taskId: string }>(commandIds.runTask, { prompt: 'Create a file named from-vscode.txt containing made in VS Code' });
+    const started = await vscode.commands.executeCommand<{ taskId: string }>(commandIds.runTask, {
+      prompt: 'Create a file named from-vscode.txt containing made in VS Code',
+    });
     assert.ok(started?.taskId, 'a task id came back');
     const done = await until('the task to succeed in the Sessions view', 90_000, () => {
       const t = api.tasks().find((x) => x.id === started.taskId);
@@ -108,7 +115,8 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
   }).timeout(180_000); // agent turns on a loaded machine: the inner waits have their own deadlines
 
   it('Start Session plans a goal into a task graph, runs it in parallel worktrees and the Sessions view follows', async () => {
-    const goal = '- [one] One {files: one.txt}: [[script:write_file one.txt]] first\n- [two] Two {files: two.txt}: [[script:write_file two.txt]] second\n- [three] Three (after: one, two) {files: three.txt}: [[script:write_file three.txt]] third';
+    const goal =
+      '- [one] One {files: one.txt}: [[script:write_file one.txt]] first\n- [two] Two {files: two.txt}: [[script:write_file two.txt]] second\n- [three] Three (after: one, two) {files: three.txt}: [[script:write_file three.txt]] third';
     const started = await vscode.commands.executeCommand<{ id: string; state: string }>(commandIds.startSession, { goal, approve: true });
     assert.ok(started?.id, 'a session came back');
     const done = await until('the session to complete in the Sessions view', 120_000, () => {
@@ -116,7 +124,10 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
       return s && ['completed', 'partially_completed', 'failed', 'cancelled'].includes(s.state) ? s : undefined;
     });
     assert.equal(done.state, 'completed', JSON.stringify(done.tasks.map((t) => [t.planId, t.state, t.lastError])));
-    assert.deepEqual(done.tasks.map((t) => t.state), ['succeeded', 'succeeded', 'succeeded']);
+    assert.deepEqual(
+      done.tasks.map((t) => t.state),
+      ['succeeded', 'succeeded', 'succeeded'],
+    );
     const applied = await vscode.commands.executeCommand<{ applied: string[] }>(commandIds.applySession, started.id);
     assert.deepEqual(applied.applied.sort(), ['one.txt', 'three.txt', 'two.txt']);
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -125,26 +136,54 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
 
   it('a three-item task list typed into Start Session from Editor gives three tasks (a title may hold "()")', async () => {
     await vscode.commands.executeCommand(commandIds.startSessionFromEditor);
-    const editor = await until('the goal editor', 10_000, () => (vscode.window.activeTextEditor?.document.isUntitled ? vscode.window.activeTextEditor : undefined));
+    const editor = await until('the goal editor', 10_000, () =>
+      vscode.window.activeTextEditor?.document.isUntitled ? vscode.window.activeTextEditor : undefined,
+    );
     assert.match(editor.document.getText(), /^<!--/, 'the goal editor starts with its help');
-    const lines = ['- [fix] Fix add() in src/math.js {files: src/math.js}', '- [docs] Document add {files: README.md}', '- [check] Check both (after: fix, docs) {mode: read}'];
-    for (const [i, line] of lines.entries()) await vscode.commands.executeCommand('type', { text: `${line}${i < lines.length - 1 ? '\n' : ''}` });
-    assert.ok(editor.document.getText().endsWith(lines.join('\n')), `typed as three lines: ${JSON.stringify(editor.document.getText().slice(-300))}`);
+    const lines = [
+      '- [fix] Fix add() in src/math.js {files: src/math.js}',
+      '- [docs] Document add {files: README.md}',
+      '- [check] Check both (after: fix, docs) {mode: read}',
+    ];
+    for (const [i, line] of lines.entries())
+      await vscode.commands.executeCommand('type', { text: `${line}${i < lines.length - 1 ? '\n' : ''}` });
+    assert.ok(
+      editor.document.getText().endsWith(lines.join('\n')),
+      `typed as three lines: ${JSON.stringify(editor.document.getText().slice(-300))}`,
+    );
     const draft = await vscode.commands.executeCommand<SessionView>(commandIds.submitSessionGoal, { approve: false });
     assert.ok(draft, 'the goal was planned');
     assert.equal(draft.state, 'draft');
-    assert.deepEqual(draft.tasks.map((t) => [t.planId, t.title]), [['fix', 'Fix add() in src/math.js'], ['docs', 'Document add'], ['check', 'Check both']]);
+    assert.deepEqual(
+      draft.tasks.map((t) => [t.planId, t.title]),
+      [
+        ['fix', 'Fix add() in src/math.js'],
+        ['docs', 'Document add'],
+        ['check', 'Check both'],
+      ],
+    );
     assert.deepEqual(draft.tasks.find((t) => t.planId === 'check')!.dependsOn.length, 2);
     await until('the Sessions view to show the draft', 10_000, () => api.sessions().find((x) => x.id === draft.id && x.tasks.length === 3));
-    assert.ok(!vscode.workspace.textDocuments.some((d) => d === editor.document && !d.isClosed && vscode.window.visibleTextEditors.some((e) => e.document === d)), 'the goal editor closed');
+    assert.ok(
+      !vscode.workspace.textDocuments.some(
+        (d) => d === editor.document && !d.isClosed && vscode.window.visibleTextEditors.some((e) => e.document === d),
+      ),
+      'the goal editor closed',
+    );
     await vscode.commands.executeCommand(commandIds.deleteSession, { sessionId: draft.id }, { confirmed: true });
   });
 
   it('Delete Session from the Sessions view removes it and its branches and worktrees from the repository', async () => {
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    const repo = () => ({ worktrees: execFileSync('git', ['worktree', 'list'], { cwd: folder, encoding: 'utf8' }), branches: execFileSync('git', ['branch', '--list', 'orchestrator/*'], { cwd: folder, encoding: 'utf8' }) });
+    const repo = () => ({
+      worktrees: execFileSync('git', ['worktree', 'list'], { cwd: folder, encoding: 'utf8' }),
+      branches: execFileSync('git', ['branch', '--list', 'orchestrator/*'], { cwd: folder, encoding: 'utf8' }),
+    });
     const before = repo();
-    const started = await vscode.commands.executeCommand<SessionView>(commandIds.startSession, { goal: '- [d] D {files: deleted.txt}: [[script:write_file deleted.txt]] gone', approve: true });
+    const started = await vscode.commands.executeCommand<SessionView>(commandIds.startSession, {
+      goal: '- [d] D {files: deleted.txt}: [[script:write_file deleted.txt]] gone',
+      approve: true,
+    });
     const done = await until('the session to end', 120_000, () => {
       const s = api.sessions().find((x) => x.id === started.id);
       return s && ['completed', 'partially_completed', 'failed', 'cancelled'].includes(s.state) ? s : undefined;
@@ -152,7 +191,11 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.equal(done.state, 'completed');
     assert.match(repo().branches, new RegExp(`orchestrator/${started.id}/integration`), 'the unapplied result waits on its branch');
     // What the tree's trash button passes: the session item (it carries sessionId).
-    const r = await vscode.commands.executeCommand<{ removedBranches: string[] }>(commandIds.deleteSession, { sessionId: started.id, session: done }, { confirmed: true });
+    const r = await vscode.commands.executeCommand<{ removedBranches: string[] }>(
+      commandIds.deleteSession,
+      { sessionId: started.id, session: done },
+      { confirmed: true },
+    );
     assert.ok(r?.removedBranches.length, 'branches were removed');
     assert.ok(!api.sessions().some((x) => x.id === started.id), 'the Sessions view no longer lists it');
     assert.deepEqual(repo(), before, 'git worktree list and the orchestrator/* branches are as before');
@@ -167,7 +210,9 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
       return s.pid !== before.pid && s.health === 'ok' ? s : undefined;
     });
     assert.notEqual(after.pid, before.pid);
-    const pushed = await until('the new server to push its status', 10_000, () => (api.snapshot().status?.pid === after.pid ? api.snapshot() : undefined));
+    const pushed = await until('the new server to push its status', 10_000, () =>
+      api.snapshot().status?.pid === after.pid ? api.snapshot() : undefined,
+    );
     assert.equal(pushed.clientState, 'running');
   });
 
@@ -192,7 +237,9 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
         return s.pid !== pid ? s.pid : undefined;
       });
     }
-    const stopped = await until('the client to stop restarting', 30_000, () => (api.snapshot().clientState === 'stopped' ? api.snapshot() : undefined));
+    const stopped = await until('the client to stop restarting', 30_000, () =>
+      api.snapshot().clientState === 'stopped' ? api.snapshot() : undefined,
+    );
     assert.match(stopped.stoppedReason ?? '', /crashed 5 times in 3 minutes/);
     await assert.rejects(api.status(), 'no server answers while stopped');
     await vscode.commands.executeCommand(commandIds.restartServer);

@@ -10,7 +10,11 @@ const Mocha = mochaModule.default ?? mochaModule.Mocha ?? mochaModule;
 export function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
   const results: { title: string; state: string; err?: string }[] = [];
-  for (const f of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(path.join(__dirname, f));
+  for (const f of fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.js'))
+    .sort())
+    mocha.addFile(path.join(__dirname, f));
   return new Promise((resolve, reject) => {
     const runner = mocha.run((failures: number) => {
       const summary = { passed: results.filter((r) => r.state === 'passed').length, failed: failures, results };
@@ -21,6 +25,8 @@ export function run(): Promise<void> {
       else resolve();
     });
     runner.on('pass', (t: { fullTitle(): string }) => results.push({ title: t.fullTitle(), state: 'passed' }));
-    runner.on('fail', (t: { fullTitle(): string }, err: Error) => results.push({ title: t.fullTitle(), state: 'failed', err: String(err?.stack ?? err) }));
+    runner.on('fail', (t: { fullTitle(): string }, err: Error) =>
+      results.push({ title: t.fullTitle(), state: 'failed', err: String(err?.stack ?? err) }),
+    );
   });
 }

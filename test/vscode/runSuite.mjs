@@ -10,7 +10,10 @@ import { makeSandbox, startCodeServer } from '../../tools/codeServer.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const testsPath = path.join(root, 'dist', 'test', 'vscode', 'index.js');
 const timeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 300_000);
-if (!fs.existsSync(testsPath)) { console.error(`missing ${testsPath}: run npm run build first`); process.exit(1); }
+if (!fs.existsSync(testsPath)) {
+  console.error(`missing ${testsPath}: run npm run build first`);
+  process.exit(1);
+}
 
 const sandbox = makeSandbox();
 const results = path.join(sandbox.root, 'results.json');
@@ -21,7 +24,12 @@ const cleanup = async () => {
   await server?.stop();
   if (!process.env.KEEP_SANDBOX) fs.rmSync(sandbox.root, { recursive: true, force: true });
 };
-const watchdog = setTimeout(async () => { console.error(`[vscode] timed out after ${timeoutMs} ms; logs kept in ${sandbox.root}`); process.env.KEEP_SANDBOX = '1'; await cleanup(); process.exit(1); }, timeoutMs);
+const watchdog = setTimeout(async () => {
+  console.error(`[vscode] timed out after ${timeoutMs} ms; logs kept in ${sandbox.root}`);
+  process.env.KEEP_SANDBOX = '1';
+  await cleanup();
+  process.exit(1);
+}, timeoutMs);
 
 try {
   server = await startCodeServer(sandbox, { env: { ORCH_TEST_RESULTS: results } });
@@ -31,14 +39,21 @@ try {
   const exitCode = new Promise((resolve) => {
     void page.exposeFunction('codeAutomationLog', (type, args) => {
       const text = util.format(...(Array.isArray(args) ? args : [args]));
-      if (process.env.VERBOSE || /^\s*(✔|✓|\d+\) |\d+ passed)|^vscode \d|AssertionError/.test(text)) console.log(`[vscode:${type}] ${text}`);
+      if (process.env.VERBOSE || /^\s*(✔|✓|\d+\) |\d+ passed)|^vscode \d|AssertionError/.test(text))
+        console.log(`[vscode:${type}] ${text}`);
     });
     void page.exposeFunction('codeAutomationExit', (code) => resolve(code));
   });
-  await page.goto(server.url([['extensionDevelopmentPath', server.remote(root)], ['extensionTestsPath', server.remote(testsPath)]]));
+  await page.goto(
+    server.url([
+      ['extensionDevelopmentPath', server.remote(root)],
+      ['extensionTestsPath', server.remote(testsPath)],
+    ]),
+  );
   const code = await exitCode;
   clearTimeout(watchdog);
-  let passed = 0, failed = 1;
+  let passed = 0,
+    failed = 1;
   if (fs.existsSync(results)) {
     const r = JSON.parse(fs.readFileSync(results, 'utf8'));
     for (const t of r.results) console.log(`  ${t.state === 'passed' ? '✔' : '✖'} ${t.title}${t.err ? `\n${t.err}` : ''}`);

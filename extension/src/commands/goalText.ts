@@ -25,7 +25,8 @@ export function goalFromDocument(text: string): { goal: string; offset: number }
 }
 
 /** Error messages of the planner say `line N` of the goal; in the editor that line is N + offset. */
-export const editorLines = (message: string, offset: number): string => message.replace(/\bline (\d+)\b/g, (_m, n: string) => `line ${Number(n) + offset}`);
+export const editorLines = (message: string, offset: number): string =>
+  message.replace(/\bline (\d+)\b/g, (_m, n: string) => `line ${Number(n) + offset}`);
 
 /**
  * A task list pasted into the one-line input box arrives flattened; put each `- [id]` item back on

@@ -5,11 +5,24 @@ import type { DashboardPanels } from '../webviews/dashboardPanel';
 import { commandIds, type CommandId } from './ids';
 import { restartServer, showLogs, showStatus } from './server';
 import { GoalEditors } from './goalEditor';
-import { applySession, approveSession, cancelSession, deleteSession, retrySession, startSession, startSessionFromEditor, submitSessionGoal } from './sessions';
+import {
+  applySession,
+  approveSession,
+  cancelSession,
+  deleteSession,
+  retrySession,
+  startSession,
+  startSessionFromEditor,
+  submitSessionGoal,
+} from './sessions';
 import { cancelTask, runTask } from './tasks';
 
 /** `removeSession`: drops a deleted session from the Sessions view. */
-export function registerCommands(ctx: Ctx, dashboard: DashboardPanels, removeSession: (sessionId: string) => void = () => undefined): vscode.Disposable[] {
+export function registerCommands(
+  ctx: Ctx,
+  dashboard: DashboardPanels,
+  removeSession: (sessionId: string) => void = () => undefined,
+): vscode.Disposable[] {
   const goals = new GoalEditors();
   const deps = { goals, removeSession };
   const table: Record<CommandId, (...args: unknown[]) => unknown> = {

@@ -1,6 +1,14 @@
 /** Session commands: plan a goal (one line, or written in an editor), review and run the plan, cancel, retry, apply, delete. */
 import * as vscode from 'vscode';
-import { sessionApply, sessionApprove, sessionCancel, sessionDelete, sessionRetry, sessionStart, type SessionView } from '../../../protocol/session';
+import {
+  sessionApply,
+  sessionApprove,
+  sessionCancel,
+  sessionDelete,
+  sessionRetry,
+  sessionStart,
+  type SessionView,
+} from '../../../protocol/session';
 import type { Ctx } from '../ctx';
 import type { GoalEditors } from './goalEditor';
 import { editorLines, goalFromDocument, unflattenTaskList } from './goalText';
@@ -20,9 +28,10 @@ export interface SessionCommandDeps {
   removeSession(sessionId: string): void;
 }
 
-const idOf = (item?: { id?: string; sessionId?: string } | string) => (typeof item === 'string' ? item : item?.sessionId ?? item?.id);
+const idOf = (item?: { id?: string; sessionId?: string } | string) => (typeof item === 'string' ? item : (item?.sessionId ?? item?.id));
 /** Set when a tree command is called by automation (tests): `{ confirmed: true }` skips the modal question. */
-const confirmedBy = (opts: unknown) => !!opts && typeof opts === 'object' && !Array.isArray(opts) && (opts as { confirmed?: unknown }).confirmed === true;
+const confirmedBy = (opts: unknown) =>
+  !!opts && typeof opts === 'object' && !Array.isArray(opts) && (opts as { confirmed?: unknown }).confirmed === true;
 
 const noFolder = () => void vscode.window.showErrorMessage('Open a folder (a git repository) first: sessions run on a workspace folder.');
 
@@ -31,15 +40,28 @@ function askGoal(): Promise<string | 'editor' | undefined> {
   return new Promise((resolve) => {
     const box = vscode.window.createInputBox();
     box.title = 'Start Session';
-    box.prompt = 'State the goal; you review the plan before anything runs. For several lines or a task list (- [id] Title: prompt), press the pencil to write it in an editor.';
+    box.prompt =
+      'State the goal; you review the plan before anything runs. For several lines or a task list (- [id] Title: prompt), press the pencil to write it in an editor.';
     box.placeholder = 'e.g. add a --verbose flag with tests and docs';
     box.ignoreFocusOut = true;
-    const editorButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('edit'), tooltip: 'Write the goal in an editor (multi-line, task lists)' };
+    const editorButton: vscode.QuickInputButton = {
+      iconPath: new vscode.ThemeIcon('edit'),
+      tooltip: 'Write the goal in an editor (multi-line, task lists)',
+    };
     box.buttons = [editorButton];
     let answer: string | 'editor' | undefined;
-    box.onDidTriggerButton(() => { answer = 'editor'; box.hide(); });
-    box.onDidAccept(() => { answer = box.value; box.hide(); });
-    box.onDidHide(() => { box.dispose(); resolve(answer); });
+    box.onDidTriggerButton(() => {
+      answer = 'editor';
+      box.hide();
+    });
+    box.onDidAccept(() => {
+      answer = box.value;
+      box.hide();
+    });
+    box.onDidHide(() => {
+      box.dispose();
+      resolve(answer);
+    });
     box.show();
   });
 }
@@ -49,69 +71,84 @@ async function planAndRun(ctx: Ctx, goal: string, cwd: string, args?: StartSessi
   const draft = await ctx.request(sessionStart, { goal, cwd, planner: args?.planner });
   let run = args?.approve === true;
   if (args?.approve === undefined) {
-    const detail = draft.tasks.map((t) => `• [${t.planId}] ${t.title}${t.dependsOn.length ? ` (after ${t.dependsOn.map((d) => d.slice(d.lastIndexOf(':') + 1)).join(', ')})` : ''}`).join('\n');
-    run = (await vscode.window.showInformationMessage(`Plan: ${draft.tasks.length} task(s). Run it?`, { modal: true, detail }, 'Run Plan')) === 'Run Plan';
+    const detail = draft.tasks
+      .map(
+        (t) =>
+          `• [${t.planId}] ${t.title}${t.dependsOn.length ? ` (after ${t.dependsOn.map((d) => d.slice(d.lastIndexOf(':') + 1)).join(', ')})` : ''}`,
+      )
+      .join('\n');
+    run =
+      (await vscode.window.showInformationMessage(`Plan: ${draft.tasks.length} task(s). Run it?`, { modal: true, detail }, 'Run Plan')) ===
+      'Run Plan';
   }
   if (!run) return draft;
   return ctx.request(sessionApprove, { sessionId: draft.id });
 }
 
-export const startSession = (ctx: Ctx, deps: SessionCommandDeps) => async (args?: StartSessionArgs): Promise<SessionView | undefined> => {
-  const cwd = args?.cwd ?? workspaceRoot();
-  if (!cwd) return noFolder();
-  let goal = args?.goal;
-  if (goal === undefined) {
-    const answer = await askGoal();
-    if (answer === 'editor') {
-      await startSessionFromEditor(deps)();
+export const startSession =
+  (ctx: Ctx, deps: SessionCommandDeps) =>
+  async (args?: StartSessionArgs): Promise<SessionView | undefined> => {
+    const cwd = args?.cwd ?? workspaceRoot();
+    if (!cwd) return noFolder();
+    let goal = args?.goal;
+    if (goal === undefined) {
+      const answer = await askGoal();
+      if (answer === 'editor') {
+        await startSessionFromEditor(deps)();
+        return undefined;
+      }
+      goal = answer === undefined ? undefined : unflattenTaskList(answer);
+    }
+    if (!goal?.trim()) return undefined;
+    try {
+      return await planAndRun(ctx, goal, cwd, args);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not start the session: ${(e as Error).message}`);
       return undefined;
     }
-    goal = answer === undefined ? undefined : unflattenTaskList(answer);
-  }
-  if (!goal?.trim()) return undefined;
-  try {
-    return await planAndRun(ctx, goal, cwd, args);
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Could not start the session: ${(e as Error).message}`);
-    return undefined;
-  }
-};
+  };
 
 /** Opens a goal document, seeded with the active editor's selection (or `args.text`). */
-export const startSessionFromEditor = (deps: SessionCommandDeps) => async (args?: { text?: string }): Promise<string | undefined> => {
-  const active = vscode.window.activeTextEditor;
-  const selection = active && !deps.goals.isGoal(active.document) && !active.selection.isEmpty ? active.document.getText(active.selection) : '';
-  const editor = await deps.goals.open(args?.text ?? selection);
-  return editor.document.uri.toString();
-};
+export const startSessionFromEditor =
+  (deps: SessionCommandDeps) =>
+  async (args?: { text?: string }): Promise<string | undefined> => {
+    const active = vscode.window.activeTextEditor;
+    const selection =
+      active && !deps.goals.isGoal(active.document) && !active.selection.isEmpty ? active.document.getText(active.selection) : '';
+    const editor = await deps.goals.open(args?.text ?? selection);
+    return editor.document.uri.toString();
+  };
 
 /**
  * Plans the goal written in the active goal document. On success the document closes (nothing to
  * save); when the plan is refused it stays open and the error names the editor's line.
  */
-export const submitSessionGoal = (ctx: Ctx, deps: SessionCommandDeps) => async (args?: StartSessionArgs): Promise<SessionView | undefined> => {
-  const doc = vscode.window.activeTextEditor?.document;
-  if (!doc || !deps.goals.isGoal(doc)) {
-    void vscode.window.showWarningMessage('Open a goal editor first (Orchestrator: Start Session from Editor…).');
-    return undefined;
-  }
-  const cwd = args?.cwd ?? workspaceRoot();
-  if (!cwd) return noFolder();
-  const { goal, offset } = goalFromDocument(doc.getText());
-  if (!goal) {
-    void vscode.window.showWarningMessage('Write the goal below the comment first.');
-    return undefined;
-  }
-  try {
-    const session = await planAndRun(ctx, goal, cwd, args);
-    if (vscode.window.activeTextEditor?.document === doc) await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-    void vscode.commands.executeCommand('orchestrator.sessions.focus');
-    return session;
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Could not start the session: ${editorLines((e as Error).message, offset)}`);
-    return undefined;
-  }
-};
+export const submitSessionGoal =
+  (ctx: Ctx, deps: SessionCommandDeps) =>
+  async (args?: StartSessionArgs): Promise<SessionView | undefined> => {
+    const doc = vscode.window.activeTextEditor?.document;
+    if (!doc || !deps.goals.isGoal(doc)) {
+      void vscode.window.showWarningMessage('Open a goal editor first (Orchestrator: Start Session from Editor…).');
+      return undefined;
+    }
+    const cwd = args?.cwd ?? workspaceRoot();
+    if (!cwd) return noFolder();
+    const { goal, offset } = goalFromDocument(doc.getText());
+    if (!goal) {
+      void vscode.window.showWarningMessage('Write the goal below the comment first.');
+      return undefined;
+    }
+    try {
+      const session = await planAndRun(ctx, goal, cwd, args);
+      if (vscode.window.activeTextEditor?.document === doc)
+        await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      void vscode.commands.executeCommand('orchestrator.sessions.focus');
+      return session;
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not start the session: ${editorLines((e as Error).message, offset)}`);
+      return undefined;
+    }
+  };
 
 export const approveSession = (ctx: Ctx) => async (item?: { sessionId?: string } | string) => {
   const sessionId = idOf(item);
@@ -123,35 +160,41 @@ export const cancelSession = (ctx: Ctx) => async (item?: { sessionId?: string } 
   return sessionId ? ctx.request(sessionCancel, { sessionId }) : undefined;
 };
 
-export const retrySession = (ctx: Ctx) => async (item?: { sessionId?: string } | string): Promise<SessionView | undefined> => {
-  const sessionId = idOf(item);
-  if (!sessionId) return undefined;
-  try {
-    return await ctx.request(sessionRetry, { sessionId });
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Could not retry the session: ${(e as Error).message}`);
-    return undefined;
-  }
-};
+export const retrySession =
+  (ctx: Ctx) =>
+  async (item?: { sessionId?: string } | string): Promise<SessionView | undefined> => {
+    const sessionId = idOf(item);
+    if (!sessionId) return undefined;
+    try {
+      return await ctx.request(sessionRetry, { sessionId });
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not retry the session: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
 
 /** Deletes a session after asking (a running one is cancelled first); its worktrees and branches leave the repository. */
-export const deleteSession = (ctx: Ctx, deps: SessionCommandDeps) => async (item?: { sessionId?: string; session?: SessionView } | string, opts?: unknown) => {
-  const sessionId = idOf(item);
-  if (!sessionId) return undefined;
-  if (!confirmedBy(opts)) {
-    const live = typeof item === 'object' && item.session && ['running', 'paused', 'awaiting_approval'].includes(item.session.state);
-    const detail = `${live ? 'It is still running: it is cancelled first. ' : ''}Its worktrees and its orchestrator/${sessionId}/* branches are removed from your repository; changes you already applied stay. Transcripts are kept.`;
-    if ((await vscode.window.showWarningMessage('Delete this session?', { modal: true, detail }, 'Delete')) !== 'Delete') return undefined;
-  }
-  try {
-    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Deleting the session…' }, () => ctx.request(sessionDelete, { sessionId }));
-    deps.removeSession(sessionId);
-    return r;
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Could not delete the session: ${(e as Error).message}`);
-    return undefined;
-  }
-};
+export const deleteSession =
+  (ctx: Ctx, deps: SessionCommandDeps) => async (item?: { sessionId?: string; session?: SessionView } | string, opts?: unknown) => {
+    const sessionId = idOf(item);
+    if (!sessionId) return undefined;
+    if (!confirmedBy(opts)) {
+      const live = typeof item === 'object' && item.session && ['running', 'paused', 'awaiting_approval'].includes(item.session.state);
+      const detail = `${live ? 'It is still running: it is cancelled first. ' : ''}Its worktrees and its orchestrator/${sessionId}/* branches are removed from your repository; changes you already applied stay. Transcripts are kept.`;
+      if ((await vscode.window.showWarningMessage('Delete this session?', { modal: true, detail }, 'Delete')) !== 'Delete')
+        return undefined;
+    }
+    try {
+      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Deleting the session…' }, () =>
+        ctx.request(sessionDelete, { sessionId }),
+      );
+      deps.removeSession(sessionId);
+      return r;
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not delete the session: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
 
 export const applySession = (ctx: Ctx) => async (item?: { sessionId?: string } | string) => {
   const sessionId = idOf(item);

@@ -41,7 +41,9 @@ export function restartOnSettingsChange(ctx: Ctx, debounceMs = 400): vscode.Disp
           await ctx.restart();
           void vscode.window.showInformationMessage('Orchestrator settings changed; server restarted.');
         } catch (e) {
-          void vscode.window.showErrorMessage(`Orchestrator settings changed, but the server did not restart: ${(e as Error).message}`, 'Show Logs').then((p) => p && ctx.log.show());
+          void vscode.window
+            .showErrorMessage(`Orchestrator settings changed, but the server did not restart: ${(e as Error).message}`, 'Show Logs')
+            .then((p) => p && ctx.log.show());
         }
       });
     }, debounceMs);

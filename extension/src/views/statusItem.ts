@@ -5,8 +5,10 @@ import { commandIds } from '../commands/ids';
 import type { Ctx, StatusSnapshot } from '../ctx';
 
 export function renderStatusText(s: StatusSnapshot): { text: string; tooltip: string; warn: boolean } {
-  if (s.clientState === 'stopped') return { text: '$(error) Orchestrator: stopped', tooltip: s.stoppedReason ?? 'The server is stopped.', warn: true };
-  if (s.clientState === 'starting' || !s.status) return { text: '$(sync~spin) Orchestrator: starting', tooltip: 'The orchestrator server is starting.', warn: false };
+  if (s.clientState === 'stopped')
+    return { text: '$(error) Orchestrator: stopped', tooltip: s.stoppedReason ?? 'The server is stopped.', warn: true };
+  if (s.clientState === 'starting' || !s.status)
+    return { text: '$(sync~spin) Orchestrator: starting', tooltip: 'The orchestrator server is starting.', warn: false };
   const down = unavailableNote(s.status);
   if (down) return { text: `$(error) Orchestrator: ${down}`, tooltip: s.status.message, warn: true };
   const icon = s.status.health === 'ok' ? '$(pulse)' : '$(warning)';

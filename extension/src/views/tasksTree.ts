@@ -8,9 +8,20 @@ import type { TaskView } from '../../../protocol/task';
 import { sessionDescription, sessionTooltip, taskDescription, taskTooltip } from './wording';
 
 const icons: Record<string, string> = {
-  pending: 'circle-outline', ready: 'circle-outline', running: 'sync~spin', blocked: 'debug-pause',
-  succeeded: 'pass', failed: 'error', cancelled: 'circle-slash', skipped: 'debug-step-over',
-  draft: 'edit', paused: 'debug-pause', awaiting_approval: 'bell', completed: 'pass-filled', partially_completed: 'warning', timed_out: 'watch',
+  pending: 'circle-outline',
+  ready: 'circle-outline',
+  running: 'sync~spin',
+  blocked: 'debug-pause',
+  succeeded: 'pass',
+  failed: 'error',
+  cancelled: 'circle-slash',
+  skipped: 'debug-step-over',
+  draft: 'edit',
+  paused: 'debug-pause',
+  awaiting_approval: 'bell',
+  completed: 'pass-filled',
+  partially_completed: 'warning',
+  timed_out: 'watch',
 };
 const icon = (state: string) => new vscode.ThemeIcon(icons[state] ?? 'circle-outline');
 const short = (s: string, n = 60) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -24,13 +35,15 @@ export class TaskItem extends vscode.TreeItem {
     if (task.warnings?.length) this.description += ` · ⚠ ${short(task.warnings[0], 50)}`;
     this.iconPath = icon(task.state);
     this.contextValue = `task.${task.state}`;
-    this.tooltip = new vscode.MarkdownString([
-      `**${task.state}** · ${task.agent}${task.model ? ` · ${task.model}` : ''}\n\n${task.prompt}`,
-      task.summary ? `\n\n${task.summary}` : '',
-      task.error ? `\n\n**${task.error.reason}**: ${task.error.message}` : '',
-      task.diff?.length ? `\n\nChanged: ${task.diff.map((f) => f.path).join(', ')}` : '',
-      task.warnings?.length ? `\n\n**Warning**: ${task.warnings.join('; ')}` : '',
-    ].join(''));
+    this.tooltip = new vscode.MarkdownString(
+      [
+        `**${task.state}** · ${task.agent}${task.model ? ` · ${task.model}` : ''}\n\n${task.prompt}`,
+        task.summary ? `\n\n${task.summary}` : '',
+        task.error ? `\n\n**${task.error.reason}**: ${task.error.message}` : '',
+        task.diff?.length ? `\n\nChanged: ${task.diff.map((f) => f.path).join(', ')}` : '',
+        task.warnings?.length ? `\n\n**Warning**: ${task.warnings.join('; ')}` : '',
+      ].join(''),
+    );
   }
 }
 
@@ -40,7 +53,10 @@ const openStates = new Set(['draft', 'running', 'paused', 'awaiting_approval']);
 export class SessionItem extends vscode.TreeItem {
   readonly sessionId: string;
   constructor(readonly session: SessionView) {
-    super(short(session.goal.split('\n').find((l) => l.trim()) ?? session.goal), openStates.has(session.state) ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+    super(
+      short(session.goal.split('\n').find((l) => l.trim()) ?? session.goal),
+      openStates.has(session.state) ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed,
+    );
     this.id = session.id;
     this.sessionId = session.id;
     this.description = sessionDescription(session);
@@ -52,7 +68,10 @@ export class SessionItem extends vscode.TreeItem {
 }
 
 export class SessionTaskItem extends vscode.TreeItem {
-  constructor(sessionId: string, readonly task: SessionTaskView) {
+  constructor(
+    sessionId: string,
+    readonly task: SessionTaskView,
+  ) {
     super(`[${task.planId}] ${short(task.title, 50)}`, vscode.TreeItemCollapsibleState.None);
     this.id = `${sessionId}/${task.id}`;
     this.description = taskDescription(task);
@@ -110,7 +129,9 @@ export class TasksProvider implements vscode.TreeDataProvider<Node> {
     if (e) return [];
     return [
       ...this.allSessions().map((s) => new SessionItem(s)),
-      ...this.all().filter((t) => t.sessionId.startsWith('run-')).map((t) => new TaskItem(t)),
+      ...this.all()
+        .filter((t) => t.sessionId.startsWith('run-'))
+        .map((t) => new TaskItem(t)),
     ];
   }
 

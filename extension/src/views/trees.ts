@@ -32,9 +32,13 @@ export function agentItems(agents: AgentView[]): vscode.TreeItem[] {
     item.id = a.id;
     const down = a.availability.state === 'unavailable';
     item.description = `${agentStateText(a)} · ✓${a.health.successes} ✗${a.health.failures} · ${a.sandbox.enabled ? 'sandboxed' : 'not sandboxed'}`;
-    item.iconPath = new vscode.ThemeIcon(down ? 'error' : a.availability.state === 'checking' ? 'sync~spin' : a.health.circuit === 'open' ? 'warning' : 'hubot');
+    item.iconPath = new vscode.ThemeIcon(
+      down ? 'error' : a.availability.state === 'checking' ? 'sync~spin' : a.health.circuit === 'open' ? 'warning' : 'hubot',
+    );
     const why = down ? `\n\n**Unavailable:** ${a.availability.message ?? a.availability.reason}` : '';
-    item.tooltip = new vscode.MarkdownString(`**${a.name}** (${a.id})${why}\n\n${a.description}${a.model ? `\n\nModel: \`${a.model}\`` : ''}\n\nUp to ${a.maxConcurrency} tasks at once\n\nSandboxed: ${a.sandbox.enabled ? 'yes' : 'no'}. ${a.sandbox.reason}${a.health.lastError ? `\n\nLast error: ${a.health.lastError}` : ''}`);
+    item.tooltip = new vscode.MarkdownString(
+      `**${a.name}** (${a.id})${why}\n\n${a.description}${a.model ? `\n\nModel: \`${a.model}\`` : ''}\n\nUp to ${a.maxConcurrency} tasks at once\n\nSandboxed: ${a.sandbox.enabled ? 'yes' : 'no'}. ${a.sandbox.reason}${a.health.lastError ? `\n\nLast error: ${a.health.lastError}` : ''}`,
+    );
     item.contextValue = 'agent';
     return item;
   });

@@ -5,26 +5,55 @@ import { blockedText, errorText, routeText, sessionDescription, sessionTooltip, 
 
 const usage = { inputTokens: 1000, outputTokens: 200, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 };
 const task = (over: Partial<SessionTaskView>): SessionTaskView => ({
-  id: 's1:x', planId: 'x', title: 'X', prompt: 'do x', dependsOn: [], expectedFiles: [], state: 'pending', attempts: 0, maxAttempts: 3, ...over,
+  id: 's1:x',
+  planId: 'x',
+  title: 'X',
+  prompt: 'do x',
+  dependsOn: [],
+  expectedFiles: [],
+  state: 'pending',
+  attempts: 0,
+  maxAttempts: 3,
+  ...over,
 });
 const session = (over: Partial<SessionView>): SessionView => ({
-  id: 's1', goal: '- [x] X\n- [y] Y', cwd: '/repo', state: 'running', priority: 2, tasks: [],
-  budget: { limits: {}, spent: { tokens: 0, money: 0 }, reservedTotal: { tokens: 0, money: 0 } }, usage, createdAt: 0, ...over,
+  id: 's1',
+  goal: '- [x] X\n- [y] Y',
+  cwd: '/repo',
+  state: 'running',
+  priority: 2,
+  tasks: [],
+  budget: { limits: {}, spent: { tokens: 0, money: 0 }, reservedTotal: { tokens: 0, money: 0 } },
+  usage,
+  createdAt: 0,
+  ...over,
 });
 
 test('a lease wait names the task the user wrote and the files, not internal lease owner ids', () => {
-  const t = task({ state: 'blocked', blocked: { on: 'lease', reason: 'lease on shared.txt overlaps s1mq2x0:y (write: shared.txt)', since: 0 } });
+  const t = task({
+    state: 'blocked',
+    blocked: { on: 'lease', reason: 'lease on shared.txt overlaps s1mq2x0:y (write: shared.txt)', since: 0 },
+  });
   assert.equal(blockedText(t), 'waiting for y to finish with shared.txt');
   assert.equal(taskDescription(t), 'waiting for y to finish with shared.txt');
   assert.doesNotMatch(taskDescription(t), /s1mq2x0|overlaps|lease/);
   assert.match(taskTooltip(t), /Details: .*lease: lease on shared\.txt overlaps s1mq2x0:y/, 'the raw reason is one hover away');
-  assert.equal(blockedText(task({ state: 'blocked', blocked: { on: 'permission', reason: 'bash: rm -rf', since: 0 } })), 'waiting for your permission');
+  assert.equal(
+    blockedText(task({ state: 'blocked', blocked: { on: 'permission', reason: 'bash: rm -rf', since: 0 } })),
+    'waiting for your permission',
+  );
 });
 
 test('routing is said without scores; circuit-breaker terms become plain words', () => {
   assert.equal(routeText('opencode: generalist (*), no history, load 0/4; score 0.87 (only candidate)'), 'run by OpenCode');
-  assert.equal(routeText('opencode: full capability match, success 90% of 10, load 1/4; score 0.91 over acp-x 0.5'), 'run by OpenCode (preferred to acp-x)');
-  assert.equal(routeText('opencode: probe task after its circuit opened (3 consecutive failures, last: boom)'), 'OpenCode is being tried again after 3 failures in a row');
+  assert.equal(
+    routeText('opencode: full capability match, success 90% of 10, load 1/4; score 0.91 over acp-x 0.5'),
+    'run by OpenCode (preferred to acp-x)',
+  );
+  assert.equal(
+    routeText('opencode: probe task after its circuit opened (3 consecutive failures, last: boom)'),
+    'OpenCode is being tried again after 3 failures in a row',
+  );
   const rotation = errorText('every capable agent is out of rotation (circuit open): opencode');
   assert.equal(rotation, 'no agent can take it now: OpenCode paused after repeated failures and is tried again shortly');
   assert.doesNotMatch(rotation!, /circuit|rotation/);
@@ -36,8 +65,12 @@ test('routing is said without scores; circuit-breaker terms become plain words',
 
 test('session lines and tooltips say the current state, progress, planning tokens and whether it was applied', () => {
   const s = session({
-    state: 'running', plannerUsage: { ...usage, inputTokens: 300, outputTokens: 50 },
-    tasks: [task({ id: 's1:x', state: 'succeeded', result: { summary: 'ok', changedFiles: ['x.txt'], usage } }), task({ id: 's1:y', planId: 'y', state: 'running' })],
+    state: 'running',
+    plannerUsage: { ...usage, inputTokens: 300, outputTokens: 50 },
+    tasks: [
+      task({ id: 's1:x', state: 'succeeded', result: { summary: 'ok', changedFiles: ['x.txt'], usage } }),
+      task({ id: 's1:y', planId: 'y', state: 'running' }),
+    ],
   });
   assert.equal(sessionDescription(s), 'running · 1/2 done · 1 running · 1,200 tokens');
   const tip = sessionTooltip(s);
@@ -48,5 +81,8 @@ test('session lines and tooltips say the current state, progress, planning token
   assert.match(sessionDescription(applied), /^completed, applied/);
   assert.match(sessionTooltip(applied), /applied to your working tree/);
   assert.doesNotMatch(sessionTooltip(applied), /orchestrator\/s1\/integration/, 'an applied session has no branch left to mention');
-  assert.match(sessionTooltip(session({ state: 'awaiting_approval', approval: { kind: 'budget', message: 'tokens budget would be crossed' } })), /^\*\*waiting for you\*\*\n\nWaiting for you: tokens budget/);
+  assert.match(
+    sessionTooltip(session({ state: 'awaiting_approval', approval: { kind: 'budget', message: 'tokens budget would be crossed' } })),
+    /^\*\*waiting for you\*\*\n\nWaiting for you: tokens budget/,
+  );
 });

@@ -64,7 +64,8 @@ export function routeText(routeReason: string | undefined): string | undefined {
 export function errorText(error: string | undefined): string | undefined {
   if (!error) return undefined;
   const rotation = /every capable agent is out of rotation \(circuit open\): (.+)$/.exec(error);
-  if (rotation) return `no agent can take it now: ${rotation[1].split(', ').map(agentName).join(', ')} paused after repeated failures and is tried again shortly`;
+  if (rotation)
+    return `no agent can take it now: ${rotation[1].split(', ').map(agentName).join(', ')} paused after repeated failures and is tried again shortly`;
   const busy = /every capable agent is at capacity/.test(error);
   if (busy) return 'every agent that can do it is busy; it starts when one is free';
   return error;
@@ -88,13 +89,16 @@ export function taskDescription(t: SessionTaskView): string {
   const why = t.state === 'blocked' ? blockedText(t) : t.state === 'failed' ? errorText(t.lastError) : undefined;
   const head = t.state === 'blocked' ? undefined : taskStateText(t.state);
   const warning = t.result?.warnings?.length ? `⚠ ${t.result.warnings[0]}` : undefined;
-  return [head, why, t.result ? `${tokens(t.result.usage).toLocaleString('en-US')} tokens` : undefined, warning].filter(Boolean).join(' · ');
+  return [head, why, t.result ? `${tokens(t.result.usage).toLocaleString('en-US')} tokens` : undefined, warning]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 /** The tooltip of a session, as Markdown: the current state first, then the goal and the numbers. */
 export function sessionTooltip(s: SessionView): string {
   const counts = (['running', 'blocked', 'pending', 'ready', 'succeeded', 'failed', 'skipped', 'cancelled'] as const)
-    .map((st) => [st, s.tasks.filter((t) => t.state === st).length] as const).filter(([, n]) => n > 0)
+    .map((st) => [st, s.tasks.filter((t) => t.state === st).length] as const)
+    .filter(([, n]) => n > 0)
     .map(([st, n]) => `${n} ${taskStateText(st)}`);
   const lines = [
     `**${sessionStateText(s.state)}**${s.appliedAt ? ` · applied to your working tree ${new Date(s.appliedAt).toLocaleString()}` : ''}`,
@@ -102,7 +106,10 @@ export function sessionTooltip(s: SessionView): string {
     s.error && s.state !== 'completed' ? `Why: ${errorText(s.error)}` : '',
     `${count(s.tasks.length, 'task')}${counts.length ? `: ${counts.join(', ')}` : ''}`,
     `Tokens: ${tokens(s.usage).toLocaleString('en-US')}${s.plannerUsage ? ` (planning ${tokens(s.plannerUsage).toLocaleString('en-US')})` : ''}${s.budget.limits.tokens ? ` of ${s.budget.limits.tokens.toLocaleString('en-US')}` : ''}`,
-    `Goal:\n\n${s.goal.split('\n').map((l) => `    ${l}`).join('\n')}`,
+    `Goal:\n\n${s.goal
+      .split('\n')
+      .map((l) => `    ${l}`)
+      .join('\n')}`,
     `Details: session \`${s.id}\`${s.integrationBranch && !s.appliedAt ? ` · branch \`${s.integrationBranch}\`` : ''} · ${s.cwd}`,
   ];
   return lines.filter(Boolean).join('\n\n');
@@ -126,5 +133,7 @@ export function taskTooltip(t: SessionTaskView): string {
     t.result?.warnings?.length ? `**Warning**: ${t.result.warnings.join('; ')}` : '',
     t.prompt,
     `Details: ${details.join(' · ')}`,
-  ].filter(Boolean).join('\n\n');
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }

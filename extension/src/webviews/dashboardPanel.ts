@@ -31,7 +31,12 @@ export class DashboardPanels implements vscode.Disposable {
       this.panel.reveal();
       return this.panel;
     }
-    const panel = vscode.window.createWebviewPanel(dashboardViewType, 'Orchestrator Dashboard', vscode.ViewColumn.Active, webviewOptions(this.ctx.extension.extensionUri));
+    const panel = vscode.window.createWebviewPanel(
+      dashboardViewType,
+      'Orchestrator Dashboard',
+      vscode.ViewColumn.Active,
+      webviewOptions(this.ctx.extension.extensionUri),
+    );
     this.attach(panel);
     return panel;
   }

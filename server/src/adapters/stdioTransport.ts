@@ -26,7 +26,11 @@ export function createStdioTransport(onFatal: (line: string) => void, partialMes
   const fatal = (what: string) => {
     if (failed) return;
     failed = true;
-    onFatal(redactSecrets(`orchestrator server: ${what}; closing the connection and exiting (code ${transportExitCode}) so the client restarts the server`));
+    onFatal(
+      redactSecrets(
+        `orchestrator server: ${what}; closing the connection and exiting (code ${transportExitCode}) so the client restarts the server`,
+      ),
+    );
   };
   const reader = new StreamMessageReader(process.stdin);
   reader.partialMessageTimeout = partialMessageMs;
@@ -36,7 +40,9 @@ export function createStdioTransport(onFatal: (line: string) => void, partialMes
   writer.onError(([e]) => fatal(`cannot write to stdout: ${e.message}`));
   // stdout carries the protocol: stray console output goes to stderr instead.
   for (const name of ['log', 'info', 'debug', 'warn', 'error', 'trace'] as const) {
-    console[name] = (...args: unknown[]) => { process.stderr.write(`${redactSecrets(format(...args))}\n`); };
+    console[name] = (...args: unknown[]) => {
+      process.stderr.write(`${redactSecrets(format(...args))}\n`);
+    };
   }
   return { reader, writer };
 }

@@ -63,10 +63,20 @@ test('textRemainder', () => {
 test('mergeEvents unions by key in seq order', () => {
   const e = (seq: number, key: string): AgentEvent => ({ kind: 'finished', stopReason: 'end_turn', seq, at: 'x', key });
   const merged = mergeEvents([e(1, 'a'), e(3, 'c')], [e(2, 'b'), e(3, 'c'), e(1, 'a')]);
-  assert.deepEqual(merged.map((m) => m.key), ['a', 'b', 'c']);
+  assert.deepEqual(
+    merged.map((m) => m.key),
+    ['a', 'b', 'c'],
+  );
 });
 
 test('addUsage sums optional fields as zero', () => {
-  const t = addUsage(addUsage(emptyUsage(), { kind: 'usage', inputTokens: 10, outputTokens: 2, cost: 0.5 }), { kind: 'usage', inputTokens: 1, outputTokens: 1, reasoningTokens: 3, cacheReadTokens: 4, cost: 0 });
+  const t = addUsage(addUsage(emptyUsage(), { kind: 'usage', inputTokens: 10, outputTokens: 2, cost: 0.5 }), {
+    kind: 'usage',
+    inputTokens: 1,
+    outputTokens: 1,
+    reasoningTokens: 3,
+    cacheReadTokens: 4,
+    cost: 0,
+  });
   assert.deepEqual(t, { inputTokens: 11, outputTokens: 3, reasoningTokens: 3, cacheReadTokens: 4, cost: 0.5 });
 });

@@ -13,7 +13,15 @@
 import type { AgentEvent, AgentEventBody, MessageRole, ToolCallStatus, UsageTotals } from '../../../protocol/agentEvent';
 
 export type {
-  AgentEvent, AgentEventBody, AgentEventKind, AgentEventMeta, MessageRole, PermissionDecision, StopReason, ToolCallStatus, UsageTotals,
+  AgentEvent,
+  AgentEventBody,
+  AgentEventKind,
+  AgentEventMeta,
+  MessageRole,
+  PermissionDecision,
+  StopReason,
+  ToolCallStatus,
+  UsageTotals,
 } from '../../../protocol/agentEvent';
 
 export const emptyUsage = (): UsageTotals => ({ inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 });

@@ -2,16 +2,14 @@
  * Typed domain errors. Callers switch on `reason`, never on the message text.
  */
 export type DomainErrorReason =
-  | 'store_corrupt'
-  | 'store_read_only'
-  | 'not_found'
-  | 'conflict'
-  | 'bad_input'
-  | 'agent_unavailable'
-  | 'timeout';
+  'store_corrupt' | 'store_read_only' | 'not_found' | 'conflict' | 'bad_input' | 'agent_unavailable' | 'timeout';
 
 export class DomainError extends Error {
-  constructor(readonly reason: DomainErrorReason, message: string, readonly data?: Record<string, unknown>) {
+  constructor(
+    readonly reason: DomainErrorReason,
+    message: string,
+    readonly data?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = 'DomainError';
   }

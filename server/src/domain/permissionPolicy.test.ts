@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { commandPrograms, decidePermission, defaultAllowedCommands, isInside, requestGlobs, requestPaths, resolvePosix, type PolicyConfig, type PolicyRequest } from './permissionPolicy';
+import {
+  commandPrograms,
+  decidePermission,
+  defaultAllowedCommands,
+  isInside,
+  requestGlobs,
+  requestPaths,
+  resolvePosix,
+  type PolicyConfig,
+  type PolicyRequest,
+} from './permissionPolicy';
 
 /** The task's worktree, the user's repository and the user's home of every case. */
 const cwd = '/data/worktrees/s1/t1';
@@ -37,10 +47,16 @@ function fakeResolve(p: string, depth = 0): string {
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i];
     if (!part || part === '.') continue;
-    if (part === '..') { cur = cur.slice(0, cur.lastIndexOf('/')) || '/'; continue; }
+    if (part === '..') {
+      cur = cur.slice(0, cur.lastIndexOf('/')) || '/';
+      continue;
+    }
     const next = cur === '/' ? `/${part}` : `${cur}/${part}`;
     const target = links[next];
-    if (target === undefined) { cur = next; continue; }
+    if (target === undefined) {
+      cur = next;
+      continue;
+    }
     cur = fakeResolve(target.startsWith('/') ? target : `${cur}/${target}`, depth + 1);
   }
   return cur;
@@ -248,7 +264,10 @@ const cases: Case[] = [
 test(`the policy table has at least 60 cases in every class (${cases.length})`, () => {
   assert.ok(cases.length >= 60);
   for (const cls of ['symlink', 'option-write', 'option-exec', 'read-outside', 'secret', 'shell', 'dotdot', 'absolute', 'allowed']) {
-    assert.ok(cases.some((c) => c[0] === cls), cls);
+    assert.ok(
+      cases.some((c) => c[0] === cls),
+      cls,
+    );
   }
 });
 
@@ -292,7 +311,7 @@ test('relative patterns follow patternBase (OpenCode reports them from the proje
   assert.equal(decide('read', ['other/a.ts'], { cwd: `${repoRoot}/sub`, patternBase: repoRoot }).decision, 'allow');
 });
 
-test('requestPaths lists every path the decision looks up, raw (so `..` after a link is the resolver\'s job)', () => {
+test("requestPaths lists every path the decision looks up, raw (so `..` after a link is the resolver's job)", () => {
   const paths = requestPaths({ permission: 'bash', patterns: ['cat deep/../../x && cp a.txt out/'], cwd, repoRoot, home });
   assert.ok(paths.includes(`${cwd}/deep/../../x`));
   assert.ok(paths.includes(`${cwd}/out/`));

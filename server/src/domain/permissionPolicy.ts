@@ -18,7 +18,8 @@
  * - Anything else → ask.
  */
 import { lexCommand, type ShellWord } from './policy/shellWords';
-import { gitGlobalFlags, gitGlobalRisky, gitSubcommands, parseFind, parseOptions, programSpecs, type ArgKind, type ParsedArg } from './policy/programRules';
+import { gitGlobalFlags, gitGlobalRisky, gitSubcommands } from './policy/gitRules';
+import { parseFind, parseOptions, programSpecs, type ArgKind, type ParsedArg } from './policy/programRules';
 
 export type PolicyVerdict = { decision: 'allow' | 'deny' | 'ask'; reason: string };
 
@@ -55,15 +56,71 @@ export interface PolicyConfig {
  * code the agent may just have written. Users add them (`--allow node`, the config's allow-list).
  */
 export const defaultAllowedCommands: readonly string[] = [
-  'ls', 'cat', 'head', 'tail', 'wc', 'grep', 'rg', 'echo', 'printf', 'pwd', 'true', 'false', 'test', 'diff', 'sort', 'uniq',
-  'mkdir', 'touch', 'cp', 'mv', 'tr', 'cut', 'git',
+  'ls',
+  'cat',
+  'head',
+  'tail',
+  'wc',
+  'grep',
+  'rg',
+  'echo',
+  'printf',
+  'pwd',
+  'true',
+  'false',
+  'test',
+  'diff',
+  'sort',
+  'uniq',
+  'mkdir',
+  'touch',
+  'cp',
+  'mv',
+  'tr',
+  'cut',
+  'git',
 ];
 /** git subcommands allowed without asking (with their safe options; see policy/programRules.ts). */
 export const allowedGitSubcommands: readonly string[] = Object.keys(gitSubcommands);
 /** Programs that run other programs: always asked, even when a user puts them on the allow-list. */
 export const programRunners: readonly string[] = [
-  'eval', 'exec', 'xargs', 'env', 'sh', 'bash', 'zsh', 'dash', 'ksh', 'fish', 'csh', 'tcsh', 'sudo', 'su', 'doas', 'nohup', 'nice', 'timeout', 'time',
-  'command', 'builtin', 'source', '.', 'watch', 'parallel', 'setsid', 'chroot', 'unshare', 'nsenter', 'strace', 'ltrace', 'gdb', 'script', 'busybox', 'stdbuf', 'ionice', 'flock',
+  'eval',
+  'exec',
+  'xargs',
+  'env',
+  'sh',
+  'bash',
+  'zsh',
+  'dash',
+  'ksh',
+  'fish',
+  'csh',
+  'tcsh',
+  'sudo',
+  'su',
+  'doas',
+  'nohup',
+  'nice',
+  'timeout',
+  'time',
+  'command',
+  'builtin',
+  'source',
+  '.',
+  'watch',
+  'parallel',
+  'setsid',
+  'chroot',
+  'unshare',
+  'nsenter',
+  'strace',
+  'ltrace',
+  'gdb',
+  'script',
+  'busybox',
+  'stdbuf',
+  'ionice',
+  'flock',
 ];
 
 const readPermissions = new Set(['read']);
@@ -72,13 +129,37 @@ const harmlessPermissions = new Set(['glob', 'grep', 'list', 'lsp', 'codesearch'
 const editPermissions = new Set(['edit', 'write', 'patch', 'multiedit']);
 
 /** System places that hold secrets: never read. */
-const systemSecret = /^(\/etc\/(shadow|gshadow|sudoers|master\.passwd)(\/|$|-)|\/etc\/sudoers\.d(\/|$)|\/etc\/ssh\/ssh_host_[^/]*_key$|\/proc\/[^/]+\/(environ|mem|cmdline|auxv)$|\/var\/run\/secrets(\/|$)|\/run\/secrets(\/|$))/;
+const systemSecret =
+  /^(\/etc\/(shadow|gshadow|sudoers|master\.passwd)(\/|$|-)|\/etc\/sudoers\.d(\/|$)|\/etc\/ssh\/ssh_host_[^/]*_key$|\/proc\/[^/]+\/(environ|mem|cmdline|auxv)$|\/var\/run\/secrets(\/|$)|\/run\/secrets(\/|$))/;
 /** Folders or files under a home folder that hold credentials: never read. */
-const homeSecrets = ['.ssh', '.aws', '.gnupg', '.config/gcloud', '.azure', '.kube', '.docker', '.netrc', '.git-credentials', '.config/gh', '.password-store', '.pgpass', '.npmrc', '.pypirc', '.cargo/credentials', '.cargo/credentials.toml', '.config/git/credentials', '.local/share/keyrings', '.vault-token', '.bash_history', '.zsh_history'];
+const homeSecrets = [
+  '.ssh',
+  '.aws',
+  '.gnupg',
+  '.config/gcloud',
+  '.azure',
+  '.kube',
+  '.docker',
+  '.netrc',
+  '.git-credentials',
+  '.config/gh',
+  '.password-store',
+  '.pgpass',
+  '.npmrc',
+  '.pypirc',
+  '.cargo/credentials',
+  '.cargo/credentials.toml',
+  '.config/git/credentials',
+  '.local/share/keyrings',
+  '.vault-token',
+  '.bash_history',
+  '.zsh_history',
+];
 /** Credential folders wherever they are (another user's home, a copied folder). */
 const secretDir = /(^|\/)\.(ssh|aws|gnupg)(\/|$)/;
 /** Files that usually hold secrets, by name: asked inside the task's folder or repository, denied elsewhere. */
-const secretFile = /(^|\/)(\.env(\.(?!example$|sample$|template$|dist$)[^/]*)?|\.netrc|\.pgpass|\.git-credentials|id_(rsa|dsa|ecdsa|ed25519)|[^/]*\.(pem|key|p12|pfx|jks|keystore))$/i;
+const secretFile =
+  /(^|\/)(\.env(\.(?!example$|sample$|template$|dist$)[^/]*)?|\.netrc|\.pgpass|\.git-credentials|id_(rsa|dsa|ecdsa|ed25519)|[^/]*\.(pem|key|p12|pfx|jks|keystore))$/i;
 
 /** Normalise a POSIX path: resolve `.`/`..` lexically against `cwd` when relative. */
 export function resolvePosix(cwd: string, p: string): string {
@@ -116,7 +197,11 @@ export function commandPrograms(command: string): string[] | undefined {
 }
 
 type Access = 'read' | 'write';
-interface PathUse { raw: string; abs: string; access: Access }
+interface PathUse {
+  raw: string;
+  abs: string;
+  access: Access;
+}
 type Analysis = { uses: PathUse[]; globs: string[]; ask?: string };
 
 function home(req: PolicyRequest): string {
@@ -229,7 +314,9 @@ function operandUses(program: string, rule: string, args: ParsedArg[]): { uses: 
   for (const w of byKind('write')) uses.push({ word: w, access: 'write' });
   let operands = byKind('operand');
   switch (rule) {
-    case 'read': case 'git': case 'find':
+    case 'read':
+    case 'git':
+    case 'find':
       for (const w of operands) uses.push({ word: w, access: 'read' });
       break;
     case 'write':
@@ -239,7 +326,8 @@ function operandUses(program: string, rule: string, args: ParsedArg[]): { uses: 
       if (!byKind('pattern').length && !byKind('read').length) operands = operands.slice(1);
       for (const w of operands) uses.push({ word: w, access: 'read' });
       break;
-    case 'copy': case 'move': {
+    case 'copy':
+    case 'move': {
       const targetDir = byKind('write').length > 0;
       const sources = targetDir ? operands : operands.slice(0, -1);
       if (!targetDir && operands.length) uses.push({ word: operands[operands.length - 1], access: 'write' });
@@ -267,7 +355,8 @@ export function requestGlobs(req: PolicyRequest, config: PolicyConfig = { allowe
 export function requestPaths(req: PolicyRequest, config: PolicyConfig = { allowedCommands: defaultAllowedCommands }): string[] {
   const out = new Set<string>([req.cwd, req.repoRoot ?? req.cwd]);
   for (const p of filePatterns(req)) out.add(p);
-  if (req.permission.toLowerCase() === 'bash') for (const cmd of req.patterns) for (const u of analyzeCommand(cmd, req, config).uses) out.add(u.abs);
+  if (req.permission.toLowerCase() === 'bash')
+    for (const cmd of req.patterns) for (const u of analyzeCommand(cmd, req, config).uses) out.add(u.abs);
   return [...out];
 }
 
@@ -282,7 +371,10 @@ function filePatterns(req: PolicyRequest): string[] {
   return list;
 }
 
-interface Place { lexical: string; real: string }
+interface Place {
+  lexical: string;
+  real: string;
+}
 
 function place(req: PolicyRequest, abs: string): Place {
   return { lexical: resolvePosix('/', abs), real: resolvePosix('/', req.resolved?.[abs] ?? abs) };
@@ -307,11 +399,14 @@ function secretLocation(req: PolicyRequest, p: string): boolean {
 function judgeRead(req: PolicyRequest, raw: string, abs: string): PolicyVerdict {
   const p = place(req, abs);
   const via = p.real !== p.lexical ? ` (really ${p.real})` : '';
-  if (secretLocation(req, p.real) || secretLocation(req, p.lexical)) return { decision: 'deny', reason: `a place that holds secrets: ${raw}${via}` };
+  if (secretLocation(req, p.real) || secretLocation(req, p.lexical))
+    return { decision: 'deny', reason: `a place that holds secrets: ${raw}${via}` };
   const { task, repo } = roots(req);
   const inside = readsIn(task, p) || readsIn(repo, p);
   if (secretFile.test(p.real) || secretFile.test(p.lexical)) {
-    return inside ? { decision: 'ask', reason: `a file that usually holds secrets: ${raw}${via}` } : { decision: 'deny', reason: `a file that usually holds secrets, outside the repository: ${raw}${via}` };
+    return inside
+      ? { decision: 'ask', reason: `a file that usually holds secrets: ${raw}${via}` }
+      : { decision: 'deny', reason: `a file that usually holds secrets, outside the repository: ${raw}${via}` };
   }
   if (inside) return { decision: 'allow', reason: 'reads inside the task folder or the repository' };
   return { decision: 'ask', reason: `a read outside the task folder and the repository: ${raw}${via}` };
@@ -322,7 +417,10 @@ function judgeWrite(req: PolicyRequest, raw: string, abs: string, outside: 'deny
   const p = place(req, abs);
   const { task } = roots(req);
   if (!inPlace(task, p)) {
-    const via = p.real !== p.lexical ? ` (it resolves to ${p.real}${isInside(task.real, p.lexical) || isInside(task.lexical, p.lexical) ? ' through a symbolic link' : ''})` : '';
+    const via =
+      p.real !== p.lexical
+        ? ` (it resolves to ${p.real}${isInside(task.real, p.lexical) || isInside(task.lexical, p.lexical) ? ' through a symbolic link' : ''})`
+        : '';
     return { decision: outside, reason: `a write outside the task's directory: ${raw}${via}` };
   }
   const rel = p.real.slice(task.real.length);
@@ -342,12 +440,18 @@ export function decidePermission(req: PolicyRequest, config: PolicyConfig = { al
   if (readPermissions.has(perm)) {
     const paths = filePatterns(req);
     if (!paths.length) return { decision: 'ask', reason: 'a read without a specific path' };
-    return strictest(paths.map((p) => judgeRead(req, p, p)), { decision: 'allow', reason: 'reads inside the task folder or the repository' });
+    return strictest(
+      paths.map((p) => judgeRead(req, p, p)),
+      { decision: 'allow', reason: 'reads inside the task folder or the repository' },
+    );
   }
   if (harmlessPermissions.has(perm)) return { decision: 'allow', reason: `${perm} is confined to allowed folders by external_directory` };
   if (editPermissions.has(perm)) {
     if (!req.patterns.length || req.patterns.includes('*')) return { decision: 'ask', reason: 'an edit without a specific path' };
-    return strictest(filePatterns(req).map((p) => judgeWrite(req, p, p, 'deny')), { decision: 'allow', reason: "edits inside the task's directory" });
+    return strictest(
+      filePatterns(req).map((p) => judgeWrite(req, p, p, 'deny')),
+      { decision: 'allow', reason: "edits inside the task's directory" },
+    );
   }
   if (perm === 'external_directory') {
     const dirs = filePatterns(req);
@@ -355,10 +459,12 @@ export function decidePermission(req: PolicyRequest, config: PolicyConfig = { al
     const { task, repo } = roots(req);
     const verdicts = dirs.map((d): PolicyVerdict => {
       const p = place(req, d);
-      if (secretLocation(req, p.real) || secretLocation(req, p.lexical)) return { decision: 'deny', reason: `a place that holds secrets: ${d}` };
+      if (secretLocation(req, p.real) || secretLocation(req, p.lexical))
+        return { decision: 'deny', reason: `a place that holds secrets: ${d}` };
       if (readsIn(task, p)) return { decision: 'allow', reason: "inside the task's directory" };
       // A file tool's later read or edit is judged on its own; a command's working folder is not.
-      if (readsIn(repo, p) && req.filepath) return { decision: 'allow', reason: 'a file in the repository (the read or edit is judged next)' };
+      if (readsIn(repo, p) && req.filepath)
+        return { decision: 'allow', reason: 'a file in the repository (the read or edit is judged next)' };
       return { decision: 'ask', reason: `access outside the task's directory: ${d}` };
     });
     return strictest(verdicts, { decision: 'allow', reason: 'inside the task folder or the repository' });

@@ -3,9 +3,16 @@ import { test } from 'node:test';
 import { redactSecrets, redactValue } from './redact';
 
 test('redacts provider keys, tokens, bearer headers and password assignments', () => {
-  const text = 'key sk-abcdefghijklmnopqrstuvwx and ghp_abcdefghijklmnopqrstuvwxyz0123 Authorization: Bearer abc.def.ghi123 password=hunter22 AKIAABCDEFGHIJKLMNOP';
+  const text =
+    'key sk-abcdefghijklmnopqrstuvwx and ghp_abcdefghijklmnopqrstuvwxyz0123 Authorization: Bearer abc.def.ghi123 password=hunter22 AKIAABCDEFGHIJKLMNOP';
   const out = redactSecrets(text);
-  for (const secret of ['sk-abcdefghijklmnopqrstuvwx', 'ghp_abcdefghijklmnopqrstuvwxyz0123', 'abc.def.ghi123', 'hunter22', 'AKIAABCDEFGHIJKLMNOP']) {
+  for (const secret of [
+    'sk-abcdefghijklmnopqrstuvwx',
+    'ghp_abcdefghijklmnopqrstuvwxyz0123',
+    'abc.def.ghi123',
+    'hunter22',
+    'AKIAABCDEFGHIJKLMNOP',
+  ]) {
     assert.ok(!out.includes(secret), `${secret} is gone: ${out}`);
   }
   assert.match(out, /Bearer \[REDACTED\]/);

@@ -5,7 +5,14 @@ import { buildStatus, deriveHealth } from './status';
 test('health follows the store state', () => {
   assert.equal(deriveHealth(null).health, 'starting');
   assert.equal(deriveHealth({ kind: 'lowdb', path: 'p', schemaVersion: 1, state: 'ok' }).health, 'ok');
-  const bad = deriveHealth({ kind: 'lowdb', path: 'p', schemaVersion: 1, state: 'corrupt', error: 'p is not valid JSON', backupPath: 'p.bak' });
+  const bad = deriveHealth({
+    kind: 'lowdb',
+    path: 'p',
+    schemaVersion: 1,
+    state: 'corrupt',
+    error: 'p is not valid JSON',
+    backupPath: 'p.bak',
+  });
   assert.equal(bad.health, 'degraded');
   assert.match(bad.message, /p is not valid JSON/);
   assert.match(bad.message, /p\.bak/);
@@ -19,12 +26,17 @@ test('uptime is measured from the start', () => {
 
 test('an agent that cannot start degrades the health and the message says why; checking does not', () => {
   const store = { kind: 'lowdb' as const, path: 'p', schemaVersion: 1, state: 'ok' as const };
-  const agent = (availability: { state: 'checking' | 'ready' | 'unavailable'; reason?: 'not_installed'; message?: string }) => [{ id: 'opencode', name: 'OpenCode', availability: { ...availability, since: 'x' } }];
+  const agent = (availability: { state: 'checking' | 'ready' | 'unavailable'; reason?: 'not_installed'; message?: string }) => [
+    { id: 'opencode', name: 'OpenCode', availability: { ...availability, since: 'x' } },
+  ];
   assert.equal(deriveHealth(store, agent({ state: 'ready' })).health, 'ok');
   const checking = deriveHealth(store, agent({ state: 'checking' }));
   assert.equal(checking.health, 'ok');
   assert.match(checking.message, /Checking OpenCode/);
-  const down = deriveHealth(store, agent({ state: 'unavailable', reason: 'not_installed', message: 'No OpenCode binary; set orchestrator.opencode.path.' }));
+  const down = deriveHealth(
+    store,
+    agent({ state: 'unavailable', reason: 'not_installed', message: 'No OpenCode binary; set orchestrator.opencode.path.' }),
+  );
   assert.equal(down.health, 'degraded');
   assert.equal(down.message, 'OpenCode is unavailable: No OpenCode binary; set orchestrator.opencode.path.');
   // A broken store is reported first: it stops every write.

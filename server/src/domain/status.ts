@@ -23,18 +23,34 @@ export interface StatusInputs {
 }
 
 /** Store problems first (they stop all writes), then agents that cannot start (they stop all work). */
-export function deriveHealth(store: StoreStatus | null, agents: readonly AgentStatus[] = [], writeFault?: string): { health: Health; message: string } {
+export function deriveHealth(
+  store: StoreStatus | null,
+  agents: readonly AgentStatus[] = [],
+  writeFault?: string,
+): { health: Health; message: string } {
   if (!store) return { health: 'starting', message: 'The server is starting.' };
   if (writeFault) return { health: 'degraded', message: writeFault };
   if (store.state === 'locked') {
-    return { health: 'degraded', message: `${store.error ?? 'Another orchestrator server owns the data folder.'} This server only reads: close the other window or set orchestrator.server.dataDir.` };
+    return {
+      health: 'degraded',
+      message: `${store.error ?? 'Another orchestrator server owns the data folder.'} This server only reads: close the other window or set orchestrator.server.dataDir.`,
+    };
   }
   if (store.state === 'corrupt') {
     const kept = store.backupPath ? ` A backup is at ${store.backupPath}.` : '';
-    return { health: 'degraded', message: `The store could not be loaded and is read-only: ${store.error ?? 'unknown error'}.${kept} The original file was left untouched.` };
+    return {
+      health: 'degraded',
+      message: `The store could not be loaded and is read-only: ${store.error ?? 'unknown error'}.${kept} The original file was left untouched.`,
+    };
   }
   const down = agents.filter((a) => a.availability.state === 'unavailable');
-  if (down.length) return { health: 'degraded', message: down.map((a) => `${a.name} is unavailable: ${a.availability.message ?? a.availability.reason ?? 'unknown reason'}`).join(' ') };
+  if (down.length)
+    return {
+      health: 'degraded',
+      message: down
+        .map((a) => `${a.name} is unavailable: ${a.availability.message ?? a.availability.reason ?? 'unknown reason'}`)
+        .join(' '),
+    };
   const checking = agents.filter((a) => a.availability.state === 'checking').map((a) => a.name);
   const agentsNote = checking.length ? ` Checking ${checking.join(', ')}…` : '';
   return { health: 'ok', message: `The server is running and the store is healthy.${agentsNote}` };

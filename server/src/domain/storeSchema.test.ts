@@ -9,7 +9,17 @@ test('an empty store round-trips', () => {
 });
 
 test('a version-1 file moves its agent turns to runs', () => {
-  const r = parseStore(JSON.stringify({ schemaVersion: 1, createdAt: 't', tenants: [{ id: 'local', name: 'Local' }], sessions: [], tasks: [{ id: 'r1', tenantId: 'local', agent: 'opencode' }], agents: [] }), 'f');
+  const r = parseStore(
+    JSON.stringify({
+      schemaVersion: 1,
+      createdAt: 't',
+      tenants: [{ id: 'local', name: 'Local' }],
+      sessions: [],
+      tasks: [{ id: 'r1', tenantId: 'local', agent: 'opencode' }],
+      agents: [],
+    }),
+    'f',
+  );
   assert.equal(r.migratedFrom, 1);
   assert.deepEqual(r.data.runs, [{ id: 'r1', tenantId: 'local', agent: 'opencode' }]);
   assert.deepEqual(r.data.tasks, []);
@@ -30,10 +40,13 @@ for (const [name, text, pattern] of [
   ['an array', '[]', /does not hold a JSON object/],
   ['a newer schema', JSON.stringify({ schemaVersion: 99 }), /newer than this server supports/],
   ['a bad version', JSON.stringify({ schemaVersion: 'one' }), /schemaVersion must be/],
-  ['a bad field', JSON.stringify({ ...emptyStore('t'), tasks: [{ id: '' , tenantId: 'local' }] }), /tasks\.0\.id/],
+  ['a bad field', JSON.stringify({ ...emptyStore('t'), tasks: [{ id: '', tenantId: 'local' }] }), /tasks\.0\.id/],
   ['an unknown top-level field', JSON.stringify({ ...emptyStore('t'), extra: 1 }), /extra/],
 ] as const) {
   test(`rejects ${name} with a store_corrupt error naming the problem`, () => {
-    assert.throws(() => parseStore(text, 'store.json'), (e: unknown) => DomainError.is(e, 'store_corrupt') && pattern.test(e.message) && e.message.includes('store.json'));
+    assert.throws(
+      () => parseStore(text, 'store.json'),
+      (e: unknown) => DomainError.is(e, 'store_corrupt') && pattern.test(e.message) && e.message.includes('store.json'),
+    );
   });
 }

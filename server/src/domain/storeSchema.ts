@@ -10,23 +10,34 @@ export const currentSchemaVersion = 2;
 
 const entity = z.object({ id: z.string().min(1), tenantId: z.string().min(1) }).passthrough();
 
-const lease = z.object({ taskId: z.string(), repo: z.string(), globs: z.array(z.string()), mode: z.enum(['read', 'write']), acquiredAt: z.number(), expiresAt: z.number() }).strict();
+const lease = z
+  .object({
+    taskId: z.string(),
+    repo: z.string(),
+    globs: z.array(z.string()),
+    mode: z.enum(['read', 'write']),
+    acquiredAt: z.number(),
+    expiresAt: z.number(),
+  })
+  .strict();
 
-export const storeDataSchema = z.object({
-  schemaVersion: z.literal(currentSchemaVersion),
-  createdAt: z.string(),
-  tenants: z.array(z.object({ id: z.string().min(1), name: z.string() }).strict()).min(1),
-  /** Orchestrated sessions (domain `Session`). */
-  sessions: z.array(entity),
-  /** Tasks of orchestrated sessions (domain `Task`). */
-  tasks: z.array(entity),
-  /** Agent turns (`TaskView` records of the task runner), single runs and session task attempts alike. */
-  runs: z.array(entity),
-  agents: z.array(entity),
-  /** Agent health for routing, by agent id. */
-  agentHealth: z.record(z.string(), z.record(z.string(), z.unknown())),
-  leases: z.object({ leases: z.array(lease) }).strict(),
-}).strict();
+export const storeDataSchema = z
+  .object({
+    schemaVersion: z.literal(currentSchemaVersion),
+    createdAt: z.string(),
+    tenants: z.array(z.object({ id: z.string().min(1), name: z.string() }).strict()).min(1),
+    /** Orchestrated sessions (domain `Session`). */
+    sessions: z.array(entity),
+    /** Tasks of orchestrated sessions (domain `Task`). */
+    tasks: z.array(entity),
+    /** Agent turns (`TaskView` records of the task runner), single runs and session task attempts alike. */
+    runs: z.array(entity),
+    agents: z.array(entity),
+    /** Agent health for routing, by agent id. */
+    agentHealth: z.record(z.string(), z.record(z.string(), z.unknown())),
+    leases: z.object({ leases: z.array(lease) }).strict(),
+  })
+  .strict();
 
 export type StoreData = z.infer<typeof storeDataSchema>;
 
@@ -34,13 +45,24 @@ export const localTenantId = 'local';
 
 export function emptyStore(now: string): StoreData {
   return {
-    schemaVersion: currentSchemaVersion, createdAt: now, tenants: [{ id: localTenantId, name: 'Local' }],
-    sessions: [], tasks: [], runs: [], agents: [], agentHealth: {}, leases: { leases: [] },
+    schemaVersion: currentSchemaVersion,
+    createdAt: now,
+    tenants: [{ id: localTenantId, name: 'Local' }],
+    sessions: [],
+    tasks: [],
+    runs: [],
+    agents: [],
+    agentHealth: {},
+    leases: { leases: [] },
   };
 }
 
 type Raw = Record<string, unknown>;
-interface Migration { from: number; to: number; migrate(raw: Raw): Raw }
+interface Migration {
+  from: number;
+  to: number;
+  migrate(raw: Raw): Raw;
+}
 
 /** Ordered migrations; each takes the raw object of version `from` and returns version `to`. */
 const migrations: Migration[] = [
@@ -92,7 +114,10 @@ export function parseStore(text: string, source: string): { data: StoreData; mig
     throw new DomainError('store_corrupt', `${source}: schemaVersion must be a non-negative integer, got ${JSON.stringify(start)}`);
   }
   if (start > currentSchemaVersion) {
-    throw new DomainError('store_corrupt', `${source}: schema version ${start} is newer than this server supports (${currentSchemaVersion}); upgrade the extension`);
+    throw new DomainError(
+      'store_corrupt',
+      `${source}: schema version ${start} is newer than this server supports (${currentSchemaVersion}); upgrade the extension`,
+    );
   }
   for (let v = start; v < currentSchemaVersion; v++) {
     const m = migrations.find((x) => x.from === v);

@@ -12,7 +12,10 @@ test('a succeeded turn whose only write was denied is flagged, naming the write'
 });
 
 test('denied commands with nothing changed, and partial denials, are flagged too', () => {
-  assert.match(turnWarnings({ state: 'succeeded', changedFiles: 0, denied: [deniedBash] })[0], /1 permission request\(s\) were denied .*nothing changed/);
+  assert.match(
+    turnWarnings({ state: 'succeeded', changedFiles: 0, denied: [deniedBash] })[0],
+    /1 permission request\(s\) were denied .*nothing changed/,
+  );
   assert.match(turnWarnings({ state: 'succeeded', changedFiles: 2, denied: [deniedEdit] })[0], /some of the work may be missing/);
 });
 

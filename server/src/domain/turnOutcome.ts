@@ -18,7 +18,11 @@ export function isWritePermission(permission: string): boolean {
 export function turnWarnings(x: { state: string; changedFiles: number; denied: readonly DeniedPermission[] }): string[] {
   if (x.state !== 'succeeded' || !x.denied.length) return [];
   const writes = x.denied.filter((d) => isWritePermission(d.permission));
-  const list = (ds: readonly DeniedPermission[]) => ds.slice(0, 3).map((d) => `${d.permission} ${d.patterns.join(' ')}`.trim()).join('; ') + (ds.length > 3 ? '; …' : '');
+  const list = (ds: readonly DeniedPermission[]) =>
+    ds
+      .slice(0, 3)
+      .map((d) => `${d.permission} ${d.patterns.join(' ')}`.trim())
+      .join('; ') + (ds.length > 3 ? '; …' : '');
   if (!x.changedFiles && writes.length) return [`every write was denied (${writes.length}: ${list(writes)}); nothing changed`];
   if (!x.changedFiles) return [`${x.denied.length} permission request(s) were denied (${list(x.denied)}) and nothing changed`];
   return [`${x.denied.length} permission request(s) were denied (${list(x.denied)}); some of the work may be missing`];
@@ -27,6 +31,7 @@ export function turnWarnings(x: { state: string; changedFiles: number; denied: r
 /** Warnings for a finished session task: a writing task that changed no file, plus its turn's warnings. */
 export function sessionTaskWarnings(x: { mode: string; changedFiles: readonly string[]; runWarnings?: readonly string[] }): string[] {
   const out = [...(x.runWarnings ?? [])];
-  if (x.mode === 'write' && !x.changedFiles.length && !out.some((w) => w.includes('nothing changed'))) out.push('the task changed no files');
+  if (x.mode === 'write' && !x.changedFiles.length && !out.some((w) => w.includes('nothing changed')))
+    out.push('the task changed no files');
   return out;
 }

@@ -17,8 +17,11 @@ export function writeFaultCode(e: unknown): string | undefined {
 export function describeWriteFault(what: string, e: unknown): string {
   const code = writeFaultCode(e) ?? 'error';
   const detail = (e as Error)?.message ?? String(e);
-  const hint = code === 'ENOSPC' || code === 'EDQUOT'
-    ? 'free disk space'
-    : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'make the data folder writable' : 'check the disk';
+  const hint =
+    code === 'ENOSPC' || code === 'EDQUOT'
+      ? 'free disk space'
+      : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+        ? 'make the data folder writable'
+        : 'check the disk';
   return `Writing ${what} failed (${code}: ${detail}). Dispatching has stopped and nothing recorded was lost; ${hint}, then restart the server or run \`orchestrator resume\`.`;
 }

@@ -8,7 +8,9 @@ import { onRequest } from './register';
 export function registerServerHandlers(connection: Connection, status: StatusService, logger: Logger): void {
   onRequest(connection, serverStatus, logger, (p) => {
     const s = status.get();
-    return p.verbose ? { ...s, message: `${s.message} Transcripts: ${s.dataDir}/transcripts. Schema version ${s.store.schemaVersion}.` } : s;
+    return p.verbose
+      ? { ...s, message: `${s.message} Transcripts: ${s.dataDir}/transcripts. Schema version ${s.store.schemaVersion}.` }
+      : s;
   });
   status.onDidChange((s) => void connection.sendNotification(serverDidChangeStatus.method, s));
 }

@@ -2,7 +2,18 @@
 import type { Connection } from 'vscode-languageserver/node';
 import { agentList, type AgentView } from '../../../protocol/agent';
 import {
-  sessionApply, sessionApprove, sessionCancel, sessionDelete, sessionDiff, sessionGet, sessionList, sessionPause, sessionPlan, sessionResume, sessionRetry, sessionStart,
+  sessionApply,
+  sessionApprove,
+  sessionCancel,
+  sessionDelete,
+  sessionDiff,
+  sessionGet,
+  sessionList,
+  sessionPause,
+  sessionPlan,
+  sessionResume,
+  sessionRetry,
+  sessionStart,
 } from '../../../protocol/session';
 import type { Logger } from '../ports/logger';
 import type { SessionService } from '../services/sessionService';

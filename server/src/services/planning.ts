@@ -49,10 +49,19 @@ export interface PlannedGoal {
   usage: UsageTotals;
 }
 
-export async function planGoal(goal: string, planner: PlannerId, completer?: TextCompleter, opts: { sessionId?: string } = {}): Promise<PlannedGoal> {
+export async function planGoal(
+  goal: string,
+  planner: PlannerId,
+  completer?: TextCompleter,
+  opts: { sessionId?: string } = {},
+): Promise<PlannedGoal> {
   if (planner === 'template') {
     const r = templatePlan(goal);
-    if (!r.ok) throw new DomainError('bad_input', `plan (template planner, ${r.template}): ${r.errors.join('; ')}`, { field: 'goal', errors: r.errors });
+    if (!r.ok)
+      throw new DomainError('bad_input', `plan (template planner, ${r.template}): ${r.errors.join('; ')}`, {
+        field: 'goal',
+        errors: r.errors,
+      });
     return { plan: r.plan, usage: emptyUsage() };
   }
   if (!completer) throw new DomainError('agent_unavailable', 'the LLM planner needs a planning agent, and none is configured');
@@ -68,5 +77,9 @@ export async function planGoal(goal: string, planner: PlannerId, completer?: Tex
   const second = await ask(repairPrompt(goal, r1.errors, first));
   const r2 = parsePlanText(second);
   if (r2.ok) return { plan: r2.plan, usage };
-  throw new DomainError('bad_input', `plan (LLM planner, rejected after one repair round): ${r2.errors.join('; ')}`, { field: 'plan', errors: r2.errors, firstErrors: r1.errors });
+  throw new DomainError('bad_input', `plan (LLM planner, rejected after one repair round): ${r2.errors.join('; ')}`, {
+    field: 'plan',
+    errors: r2.errors,
+    firstErrors: r1.errors,
+  });
 }

@@ -16,15 +16,15 @@ import { SessionService } from './sessionService';
 import { TaskService } from './taskService';
 import { MemoryStore, identityPaths, immediate, quiet, until } from './testDoubles';
 
-
-
 function workspace(calls: string[]): WorkspacePort {
   return {
     assertRepo: async (cwd) => ({ root: cwd, head: 'base' }),
     headCommit: async () => 'base',
     branchExists: async () => true,
     createBranch: async () => undefined,
-    addWorktree: async (_r, dir) => { calls.push(`addWorktree ${dir}`); },
+    addWorktree: async (_r, dir) => {
+      calls.push(`addWorktree ${dir}`);
+    },
     removeWorktree: async () => undefined,
     resetWorktree: async () => undefined,
     commitAll: async () => 'c1',
@@ -33,58 +33,142 @@ function workspace(calls: string[]): WorkspacePort {
     diff: async () => '',
     dirtyFiles: async () => [],
     applyPatch: async () => undefined,
-    abortMerge: async (dir) => { calls.push(`abortMerge ${dir}`); },
+    abortMerge: async (dir) => {
+      calls.push(`abortMerge ${dir}`);
+    },
     resolveRef: async () => null,
     deleteBranches: async () => [],
   };
 }
 
-const ok = (summary: string): TurnResult => ({ status: 'succeeded', stopReason: 'end_turn', summary, usage: { inputTokens: 100, outputTokens: 50, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 }, diff: [], durationMs: 1, lastSeq: 1 });
+const ok = (summary: string): TurnResult => ({
+  status: 'succeeded',
+  stopReason: 'end_turn',
+  summary,
+  usage: { inputTokens: 100, outputTokens: 50, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 },
+  diff: [],
+  durationMs: 1,
+  lastSeq: 1,
+});
 
 function build(store: StorePort, runs: TurnRunner, calls: string[]) {
   const records = new SessionRecords(store, localTenantId);
   const ws = workspace(calls);
   const runner = new SessionRunner({
-    records, workspace: ws, runs, executor: immediate, agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: 4 }],
-    limits: { global: 4 }, worktreeRoot: '/wt', leaseTtlMs: 60_000, publish: () => undefined, now: Date.now, logger: quiet,
+    records,
+    workspace: ws,
+    runs,
+    executor: immediate,
+    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: 4 }],
+    limits: { global: 4 },
+    worktreeRoot: '/wt',
+    leaseTtlMs: 60_000,
+    publish: () => undefined,
+    now: Date.now,
+    logger: quiet,
   });
-  const sessions = new SessionService({ records, runner, workspace: ws, worktreeRoot: '/wt', newId: () => 's1', now: Date.now, cancelRun: async () => undefined });
+  const sessions = new SessionService({
+    records,
+    runner,
+    workspace: ws,
+    worktreeRoot: '/wt',
+    newId: () => 's1',
+    now: Date.now,
+    cancelRun: async () => undefined,
+  });
   return { records, runner, sessions };
 }
-
 
 test('recover after a crash: running tasks re-queued with the attempt refunded, leases and reservations freed, finished work untouched', async () => {
   const store = new MemoryStore(emptyStore(new Date(0).toISOString()));
   let n = 0;
   // Task a's turn succeeds; every other turn never ends (the process dies while they run).
   const runs: TurnRunner = {
-    run: async (input) => ({ taskId: `run${++n}`, done: input.prompt.startsWith('alpha') ? Promise.resolve(ok('a done')) : new Promise<never>(() => undefined) }),
+    run: async (input) => ({
+      taskId: `run${++n}`,
+      done: input.prompt.startsWith('alpha') ? Promise.resolve(ok('a done')) : new Promise<never>(() => undefined),
+    }),
     cancel: async () => undefined,
   };
   const first = build(store, runs, []);
-  const goal = ['- [a] A {files: a.txt}: alpha', '- [b] B {files: b.txt}: beta', '- [c] C (after: a) {files: c.txt}: gamma', '- [d] D (after: b) {files: d.txt}: delta'].join('\n');
+  const goal = [
+    '- [a] A {files: a.txt}: alpha',
+    '- [b] B {files: b.txt}: beta',
+    '- [c] C (after: a) {files: c.txt}: gamma',
+    '- [d] D (after: b) {files: d.txt}: delta',
+  ].join('\n');
   await first.sessions.start({ goal, cwd: '/repo', approve: true, budget: { tokens: 1_000_000 } });
   const byPlan = (s: StoreData, id: string) => (s.tasks as unknown as StoredTask[]).find((t) => t.planId === id)!;
-  await until('a succeeded and b, c running', () => byPlan(store.data, 'a').state === 'succeeded' && byPlan(store.data, 'b').state === 'running' && byPlan(store.data, 'c').state === 'running');
+  await until(
+    'a succeeded and b, c running',
+    () =>
+      byPlan(store.data, 'a').state === 'succeeded' &&
+      byPlan(store.data, 'b').state === 'running' &&
+      byPlan(store.data, 'c').state === 'running',
+  );
   first.runner.stop();
   // The crash: the next process starts from the store exactly as it was on disk.
   const crashed = structuredClone(store.data);
   crashed.runs = [
-    { id: 'r-live', tenantId: localTenantId, sessionId: 'run-r-live', state: 'running', agent: 'opencode', cwd: '/repo', prompt: 'p', createdAt: 'x', usage: {}, events: 3 },
-    { id: 'r-done', tenantId: localTenantId, sessionId: 'run-r-done', state: 'succeeded', agent: 'opencode', cwd: '/repo', prompt: 'p', createdAt: 'x', summary: 'kept', usage: {}, events: 2 },
+    {
+      id: 'r-live',
+      tenantId: localTenantId,
+      sessionId: 'run-r-live',
+      state: 'running',
+      agent: 'opencode',
+      cwd: '/repo',
+      prompt: 'p',
+      createdAt: 'x',
+      usage: {},
+      events: 3,
+    },
+    {
+      id: 'r-done',
+      tenantId: localTenantId,
+      sessionId: 'run-r-done',
+      state: 'succeeded',
+      agent: 'opencode',
+      cwd: '/repo',
+      prompt: 'p',
+      createdAt: 'x',
+      summary: 'kept',
+      usage: {},
+      events: 2,
+    },
   ] as unknown as StoreData['runs'];
-  assert.ok(crashed.leases.leases.some((l) => l.taskId === byPlan(crashed, 'b').id), 'b held a lease when the process died');
+  assert.ok(
+    crashed.leases.leases.some((l) => l.taskId === byPlan(crashed, 'b').id),
+    'b held a lease when the process died',
+  );
   assert.ok(byPlan(crashed, 'b').attempts === 1 && byPlan(crashed, 'c').attempts === 1);
   const aBefore = structuredClone(byPlan(crashed, 'a'));
 
   const next = new MemoryStore(crashed);
   const calls: string[] = [];
-  const second = build(next, { run: async () => { throw new Error('nothing may run during this test'); }, cancel: async () => undefined }, calls);
+  const second = build(
+    next,
+    {
+      run: async () => {
+        throw new Error('nothing may run during this test');
+      },
+      cancel: async () => undefined,
+    },
+    calls,
+  );
   second.runner.stop(); // no dispatch after recovery: the test looks at what recovery itself wrote
   const requeued = await second.sessions.recover();
   const tasks = new TaskService({
-    store: next, transcripts: {} as TranscriptPort, workspace: workspace([]), runtime: () => undefined as AgentRuntime | undefined, checkModel: () => undefined,
-    publish: () => undefined, askUser: async () => 'deny', newId: () => 'x', now: () => new Date(0), logger: quiet, paths: identityPaths,
+    store: next,
+    transcripts: {} as TranscriptPort,
+    workspace: workspace([]),
+    runtime: () => undefined as AgentRuntime | undefined,
+    checkModel: () => undefined,
+    publish: () => undefined,
+    askUser: async () => 'deny',
+    newId: () => 'x',
+    now: () => new Date(0),
+    logger: quiet,
+    paths: identityPaths,
   });
   const failedRuns = await tasks.recoverInterrupted();
 
@@ -97,14 +181,27 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
   }
   assert.deepEqual(byPlan(next.data, 'a'), aBefore, 'the finished task and its result are untouched');
   assert.equal(byPlan(next.data, 'd').state, 'pending', 'd still waits for b');
-  const session = next.data.sessions[0] as unknown as { state: string; budget: { reserved: Record<string, unknown>; spent: { tokens: number } } };
+  const session = next.data.sessions[0] as unknown as {
+    state: string;
+    budget: { reserved: Record<string, unknown>; spent: { tokens: number } };
+  };
   assert.equal(session.state, 'running');
   assert.deepEqual(Object.keys(session.budget.reserved), [], 'no reservation is left for the interrupted tasks');
   assert.equal(session.budget.spent.tokens, 150, "a's usage stays spent");
   assert.equal((next.data.agentHealth as Record<string, { running: number }>).opencode.running, 0, 'no agent turn counts as running');
-  assert.deepEqual(calls, ['addWorktree /wt/s1/_integration', 'abortMerge /wt/s1/_integration'], 'the integration worktree is back and a half-done merge aborted');
+  assert.deepEqual(
+    calls,
+    ['addWorktree /wt/s1/_integration', 'abortMerge /wt/s1/_integration'],
+    'the integration worktree is back and a half-done merge aborted',
+  );
   assert.equal(failedRuns, 1);
   const runsAfter = next.data.runs as unknown as { id: string; state: string; error?: { reason: string }; summary?: string }[];
-  assert.deepEqual(runsAfter.map((r) => [r.id, r.state, r.error?.reason]), [['r-live', 'failed', 'interrupted'], ['r-done', 'succeeded', undefined]]);
+  assert.deepEqual(
+    runsAfter.map((r) => [r.id, r.state, r.error?.reason]),
+    [
+      ['r-live', 'failed', 'interrupted'],
+      ['r-done', 'succeeded', undefined],
+    ],
+  );
   assert.equal(runsAfter[1].summary, 'kept');
 });

@@ -29,7 +29,10 @@ export interface OrchestrationState {
 }
 
 export class SessionRecords {
-  constructor(private readonly store: StorePort, readonly tenantId: string) {}
+  constructor(
+    private readonly store: StorePort,
+    readonly tenantId: string,
+  ) {}
 
   state(): OrchestrationState {
     const d = this.store.read();
@@ -103,17 +106,46 @@ export function replaceTasks(all: StoredTask[], changed: readonly Task[]): Store
 
 export function toView(s: StoredSession, tasks: readonly StoredTask[]): SessionView {
   return {
-    id: s.id, goal: s.goal, cwd: s.cwd, state: s.state, priority: s.priority, planner: s.planner,
-    plan: s.plan, budget: s.budget, usage: s.usage,
+    id: s.id,
+    goal: s.goal,
+    cwd: s.cwd,
+    state: s.state,
+    priority: s.priority,
+    planner: s.planner,
+    plan: s.plan,
+    budget: s.budget,
+    usage: s.usage,
     approval: s.approval ? { kind: s.approval.kind, message: s.approval.message } : undefined,
-    integrationBranch: s.integrationBranch, baseCommit: s.baseCommit, error: s.error, plannerUsage: s.plannerUsage,
-    appliedAt: s.applied?.at, appliedFiles: s.applied?.files,
-    createdAt: s.createdAt, startedAt: s.startedAt, finishedAt: s.finishedAt,
-    tasks: [...tasks].sort((a, b) => a.order - b.order).map((t): SessionTaskView => ({
-      id: t.id, planId: t.planId, title: t.title, prompt: t.prompt, dependsOn: t.dependsOn, expectedFiles: t.expectedFiles,
-      state: t.state, attempts: t.attempts, maxAttempts: t.maxAttempts, agentId: t.agentId, routeReason: t.routeReason,
-      blocked: t.blocked, branch: t.branch, runId: t.runId, result: t.result, lastError: t.lastError,
-      startedAt: t.startedAt, finishedAt: t.finishedAt,
-    })),
+    integrationBranch: s.integrationBranch,
+    baseCommit: s.baseCommit,
+    error: s.error,
+    plannerUsage: s.plannerUsage,
+    appliedAt: s.applied?.at,
+    appliedFiles: s.applied?.files,
+    createdAt: s.createdAt,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+    tasks: [...tasks]
+      .sort((a, b) => a.order - b.order)
+      .map((t): SessionTaskView => ({
+        id: t.id,
+        planId: t.planId,
+        title: t.title,
+        prompt: t.prompt,
+        dependsOn: t.dependsOn,
+        expectedFiles: t.expectedFiles,
+        state: t.state,
+        attempts: t.attempts,
+        maxAttempts: t.maxAttempts,
+        agentId: t.agentId,
+        routeReason: t.routeReason,
+        blocked: t.blocked,
+        branch: t.branch,
+        runId: t.runId,
+        result: t.result,
+        lastError: t.lastError,
+        startedAt: t.startedAt,
+        finishedAt: t.finishedAt,
+      })),
   };
 }

@@ -119,19 +119,27 @@ export class SessionRunner {
     if (this.halted) return;
     const now = this.d.now();
     // Renew only leases close to expiry, so an idle server does not rewrite the store every tick.
-    await this.d.records.mutate((st) => {
-      for (const t of st.tasks) {
-        const lease = st.leases.leases.find((l) => l.taskId === t.id);
-        if ((t.state === 'running' || t.state === 'blocked') && lease && lease.expiresAt - now < this.d.leaseTtlMs / 2) st.leases = renew(st.leases, t.id, now, this.d.leaseTtlMs).table;
-      }
-      st.leases = expire(st.leases, now).table;
-    }, { skipIfUnchanged: true }).catch((e: unknown) => this.d.logger.warn(`lease upkeep failed: ${String(e)}`));
+    await this.d.records
+      .mutate(
+        (st) => {
+          for (const t of st.tasks) {
+            const lease = st.leases.leases.find((l) => l.taskId === t.id);
+            if ((t.state === 'running' || t.state === 'blocked') && lease && lease.expiresAt - now < this.d.leaseTtlMs / 2)
+              st.leases = renew(st.leases, t.id, now, this.d.leaseTtlMs).table;
+          }
+          st.leases = expire(st.leases, now).table;
+        },
+        { skipIfUnchanged: true },
+      )
+      .catch((e: unknown) => this.d.logger.warn(`lease upkeep failed: ${String(e)}`));
     this.pump();
   }
 
   /** Serialized: each pump sees the state the previous one wrote. */
   pump(): void {
-    this.pumping = this.pumping.then(() => this.pumpOnce()).catch((e: unknown) => this.d.logger.error(`scheduler pass failed: ${(e as Error)?.stack ?? e}`));
+    this.pumping = this.pumping
+      .then(() => this.pumpOnce())
+      .catch((e: unknown) => this.d.logger.error(`scheduler pass failed: ${(e as Error)?.stack ?? e}`));
   }
 
   /** Resolves after the pumps queued so far. */
@@ -142,11 +150,16 @@ export class SessionRunner {
   private async pumpOnce(): Promise<void> {
     if (this.stopped || this.halted) return;
     const first = this.d.records.state();
-    const liveNow = (st: OrchestrationState) => st.sessions.filter((s) => s.tenantId === this.d.records.tenantId && !isSessionTerminal(s.state) && s.state !== 'draft');
+    const liveNow = (st: OrchestrationState) =>
+      st.sessions.filter((s) => s.tenantId === this.d.records.tenantId && !isSessionTerminal(s.state) && s.state !== 'draft');
     if (!liveNow(first).length) return;
     await this.finishDone(liveNow(first), first.tasks);
     // An agent that could not start may have been fixed (binary put back): look again before asking.
-    if (this.d.recheckAgents && liveNow(first).some((x) => x.state === 'running') && this.d.agents.some((a) => this.d.unavailable?.(a.id))) {
+    if (
+      this.d.recheckAgents &&
+      liveNow(first).some((x) => x.state === 'running') &&
+      this.d.agents.some((a) => this.d.unavailable?.(a.id))
+    ) {
       await this.d.recheckAgents().catch((e: unknown) => this.d.logger.warn(`re-checking agents failed: ${String(e)}`));
     }
     const unavailable = new Map(this.d.agents.map((a) => [a.id, this.d.unavailable?.(a.id)] as const));
@@ -154,63 +167,96 @@ export class SessionRunner {
     let dispatches: Dispatch[] = [];
     // The decision is pure and synchronous: it is computed from the same state it is written into,
     // inside one store update, so no concurrent finish or lease renewal can be overwritten.
-    await this.d.records.mutate((s) => {
-      const live = liveNow(s);
-      if (!live.length) return;
-      const ids = new Set(live.map((x) => x.id));
-      const now = this.d.now();
-      const decision = nextDispatches({
-        sessions: live,
-        tasks: s.tasks.filter((t) => ids.has(t.sessionId) && !isTaskTerminal(t.state)),
-        leases: s.leases,
-        agents: this.d.agents.map((profile) => ({ profile: { ...profile, unavailable: unavailable.get(profile.id) }, health: (s.agentHealth[profile.id] ?? newAgentHealth()) })),
-        limits: this.d.limits,
-        nowMs: now,
-        leaseTtlMs: this.d.leaseTtlMs,
-      });
-      dispatches = decision.dispatches;
-      const byId = new Map(s.tasks.map((t) => [t.id, t] as const));
-      const put = (t: Task) => { byId.set(t.id, t as StoredTask); touched.add(t.sessionId); };
-      for (const b of decision.blocked) {
-        const t = byId.get(b.taskId);
-        if (t?.state === 'ready') put(transitionTask(t, { type: 'block', on: 'lease', reason: b.reason, nowMs: now }));
-      }
-      for (const u of decision.unroutable) {
-        const t = byId.get(u.taskId);
-        if (t && !isTaskTerminal(t.state)) put(transitionTask(t, { type: 'fail', error: u.message, nowMs: now }));
-      }
-      for (const d of decision.dispatches) {
-        const t = byId.get(d.taskId);
-        if (t) put(transitionTask(t, { type: 'dispatch', agentId: d.agentId, routeReason: d.routeReason, branch: branchOf(d.sessionId, t.planId), nowMs: now }));
-      }
-      s.tasks = s.tasks.map((t) => byId.get(t.id) ?? t);
-      for (const u of decision.unroutable) {
-        // Dependents of a task no agent can take are skipped, like those of any final failure.
-        s.tasks = replaceTasks(s.tasks, afterTaskFinished(s.tasks.filter((t) => t.sessionId === u.sessionId), u.taskId, now, { autoRetry: false }).changed);
-      }
-      s.leases = decision.leases;
-      s.agentHealth = { ...s.agentHealth, ...decision.agents };
-      s.sessions = s.sessions.map((x) => {
-        let out: StoredSession = decision.budgets[x.id] ? { ...x, budget: decision.budgets[x.id] } : x;
-        const a = decision.approvals.find((p) => p.sessionId === x.id);
-        if (a && out.state === 'running') {
-          out = transitionSession(out, { type: 'await_approval', approval: { kind: 'budget', message: a.crossing.message, crossing: a.crossing }, nowMs: now });
-          touched.add(x.id);
+    await this.d.records.mutate(
+      (s) => {
+        const live = liveNow(s);
+        if (!live.length) return;
+        const ids = new Set(live.map((x) => x.id));
+        const now = this.d.now();
+        const decision = nextDispatches({
+          sessions: live,
+          tasks: s.tasks.filter((t) => ids.has(t.sessionId) && !isTaskTerminal(t.state)),
+          leases: s.leases,
+          agents: this.d.agents.map((profile) => ({
+            profile: { ...profile, unavailable: unavailable.get(profile.id) },
+            health: s.agentHealth[profile.id] ?? newAgentHealth(),
+          })),
+          limits: this.d.limits,
+          nowMs: now,
+          leaseTtlMs: this.d.leaseTtlMs,
+        });
+        dispatches = decision.dispatches;
+        const byId = new Map(s.tasks.map((t) => [t.id, t] as const));
+        const put = (t: Task) => {
+          byId.set(t.id, t as StoredTask);
+          touched.add(t.sessionId);
+        };
+        for (const b of decision.blocked) {
+          const t = byId.get(b.taskId);
+          if (t?.state === 'ready') put(transitionTask(t, { type: 'block', on: 'lease', reason: b.reason, nowMs: now }));
         }
-        const u = decision.unavailable.find((p) => p.sessionId === x.id);
-        if (u && out.state === 'running') {
-          const question = [...unavailable.values()].find((q) => q) ?? u.message;
-          out = transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: question }, nowMs: now });
-          touched.add(x.id);
+        for (const u of decision.unroutable) {
+          const t = byId.get(u.taskId);
+          if (t && !isTaskTerminal(t.state)) put(transitionTask(t, { type: 'fail', error: u.message, nowMs: now }));
         }
-        return out;
-      });
-    }, { skipIfUnchanged: true });
+        for (const d of decision.dispatches) {
+          const t = byId.get(d.taskId);
+          if (t)
+            put(
+              transitionTask(t, {
+                type: 'dispatch',
+                agentId: d.agentId,
+                routeReason: d.routeReason,
+                branch: branchOf(d.sessionId, t.planId),
+                nowMs: now,
+              }),
+            );
+        }
+        s.tasks = s.tasks.map((t) => byId.get(t.id) ?? t);
+        for (const u of decision.unroutable) {
+          // Dependents of a task no agent can take are skipped, like those of any final failure.
+          s.tasks = replaceTasks(
+            s.tasks,
+            afterTaskFinished(
+              s.tasks.filter((t) => t.sessionId === u.sessionId),
+              u.taskId,
+              now,
+              { autoRetry: false },
+            ).changed,
+          );
+        }
+        s.leases = decision.leases;
+        s.agentHealth = { ...s.agentHealth, ...decision.agents };
+        s.sessions = s.sessions.map((x) => {
+          let out: StoredSession = decision.budgets[x.id] ? { ...x, budget: decision.budgets[x.id] } : x;
+          const a = decision.approvals.find((p) => p.sessionId === x.id);
+          if (a && out.state === 'running') {
+            out = transitionSession(out, {
+              type: 'await_approval',
+              approval: { kind: 'budget', message: a.crossing.message, crossing: a.crossing },
+              nowMs: now,
+            });
+            touched.add(x.id);
+          }
+          const u = decision.unavailable.find((p) => p.sessionId === x.id);
+          if (u && out.state === 'running') {
+            const question = [...unavailable.values()].find((q) => q) ?? u.message;
+            out = transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: question }, nowMs: now });
+            touched.add(x.id);
+          }
+          return out;
+        });
+      },
+      { skipIfUnchanged: true },
+    );
     for (const id of touched) this.publish(id);
     for (const d of dispatches) {
       this.d.logger.info(`dispatch ${d.taskId} → ${d.agentId}: ${d.routeReason}`);
       this.executing.add(d.taskId);
-      this.d.executor.add(() => this.execute(d).finally(() => this.executing.delete(d.taskId)), this.d.records.session(d.sessionId).priority);
+      this.d.executor.add(
+        () => this.execute(d).finally(() => this.executing.delete(d.taskId)),
+        this.d.records.session(d.sessionId).priority,
+      );
     }
   }
 
@@ -234,7 +280,10 @@ export class SessionRunner {
   private buildPrompt(task: StoredTask, all: readonly StoredTask[]): string {
     const deps = task.dependsOn.map((id) => all.find((t) => t.id === id)).filter((t): t is StoredTask => !!t?.result);
     if (!deps.length) return task.prompt;
-    const lines = deps.map((t) => `- [${t.planId}] ${t.title}: ${t.result!.summary.slice(0, 600)}${t.result!.changedFiles.length ? ` (changed: ${t.result!.changedFiles.join(', ')})` : ''}`);
+    const lines = deps.map(
+      (t) =>
+        `- [${t.planId}] ${t.title}: ${t.result!.summary.slice(0, 600)}${t.result!.changedFiles.length ? ` (changed: ${t.result!.changedFiles.join(', ')})` : ''}`,
+    );
     return `${task.prompt}\n\n${dependencyContextHeading} (their changes are already in your working tree):\n${lines.join('\n')}`;
   }
 
@@ -258,8 +307,17 @@ export class SessionRunner {
       await this.d.workspace.resetWorktree(wt, session.integrationBranch!);
       baseSha = await this.d.workspace.headCommit(wt);
       if (!this.stillWanted(task.id)) throw new Error('cancelled before the agent started');
-      const run = await this.d.runs.run({ agent: d.agentId, cwd: wt, prompt: this.buildPrompt(task, this.d.records.tasksOf(session.id)), sessionId: session.id, model: session.model, repoRoot: session.cwd });
-      await this.d.records.mutate((s) => { s.tasks = s.tasks.map((t) => (t.id === task.id ? { ...t, runId: run.taskId, baseSha: baseSha ?? undefined } : t)); });
+      const run = await this.d.runs.run({
+        agent: d.agentId,
+        cwd: wt,
+        prompt: this.buildPrompt(task, this.d.records.tasksOf(session.id)),
+        sessionId: session.id,
+        model: session.model,
+        repoRoot: session.cwd,
+      });
+      await this.d.records.mutate((s) => {
+        s.tasks = s.tasks.map((t) => (t.id === task.id ? { ...t, runId: run.taskId, baseSha: baseSha ?? undefined } : t));
+      });
       // A cancel that arrived while the run was starting (before its id was known) applies now.
       if (!this.stillWanted(task.id)) await this.d.runs.cancel(run.taskId).catch(() => undefined);
       this.publish(session.id);
@@ -270,13 +328,20 @@ export class SessionRunner {
     await this.finish(task.id, { result, failure, wt, branch, baseSha });
   }
 
-  private async finish(taskId: string, x: { result?: TurnResult; failure?: string; wt: string; branch: string; baseSha: string | null }): Promise<void> {
+  private async finish(
+    taskId: string,
+    x: { result?: TurnResult; failure?: string; wt: string; branch: string; baseSha: string | null },
+  ): Promise<void> {
     const task = this.d.records.task(taskId);
     if (!task) return; // its session was deleted while the turn ended
     const session = this.d.records.session(task.sessionId);
     let changedFiles: string[] = [];
     let conflict: string[] | undefined;
-    let error = x.failure ?? (x.result?.status === 'failed' ? `${x.result.error?.reason ?? 'error'}: ${x.result.error?.message ?? 'the agent failed'}` : undefined);
+    let error =
+      x.failure ??
+      (x.result?.status === 'failed'
+        ? `${x.result.error?.reason ?? 'error'}: ${x.result.error?.message ?? 'the agent failed'}`
+        : undefined);
     let note = '';
     if (x.result?.status === 'succeeded' && !error) {
       try {
@@ -289,7 +354,8 @@ export class SessionRunner {
       } catch (e) {
         error = `commit or merge failed: ${(e as Error).message}`;
       }
-      if (conflict) error = `merge conflict with the integration branch in ${conflict.join(', ') || 'unknown files'}; the task's work is kept on branch ${x.branch}`;
+      if (conflict)
+        error = `merge conflict with the integration branch in ${conflict.join(', ') || 'unknown files'}; the task's work is kept on branch ${x.branch}`;
     }
     if (this.stopped) return; // graceful stop: the task stays running and is re-queued on the next start
     if (x.result?.error?.reason === 'write_failed') {
@@ -308,8 +374,11 @@ export class SessionRunner {
     const fatal = !cancelled && isFatalStartFailure(x.result?.error?.reason);
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.d.records.mutate((s) => (fatal ? this.recordUnavailable(s, task, `${error ?? 'the agent could not start'}`, now)
-          : this.recordFinish(s, task, { result, cancelled, error, changedFiles, conflict, note, now })));
+        await this.d.records.mutate((s) =>
+          fatal
+            ? this.recordUnavailable(s, task, `${error ?? 'the agent could not start'}`, now)
+            : this.recordFinish(s, task, { result, cancelled, error, changedFiles, conflict, note, now }),
+        );
         break;
       } catch (e) {
         // Retry a transient failure briefly. A write fault halts the runner (see `halt`): then the task
@@ -322,7 +391,9 @@ export class SessionRunner {
         await new Promise((r) => setTimeout(r, 250 * attempt));
       }
     }
-    this.d.logger.info(`task ${taskId} finished: ${this.d.records.task(taskId)?.state}${error ? ` (${error})` : ''}${usage ? `, ${usage.inputTokens + usage.outputTokens} tokens` : ''}`);
+    this.d.logger.info(
+      `task ${taskId} finished: ${this.d.records.task(taskId)?.state}${error ? ` (${error})` : ''}${usage ? `, ${usage.inputTokens + usage.outputTokens} tokens` : ''}`,
+    );
     this.publish(session.id);
     this.pump();
     // Clean-up is off the critical path: it does not hold an executor slot.
@@ -337,42 +408,85 @@ export class SessionRunner {
   private recordUnavailable(s: OrchestrationState, task: StoredTask, error: string, now: number): void {
     const current = s.tasks.find((t) => t.id === task.id)!;
     const agentId = current.agentId ?? 'opencode';
-    if (!isTaskTerminal(current.state)) s.tasks = replaceTasks(s.tasks, [transitionTask(current, { type: 'requeue', reason: error, nowMs: now })]);
+    if (!isTaskTerminal(current.state))
+      s.tasks = replaceTasks(s.tasks, [transitionTask(current, { type: 'requeue', reason: error, nowMs: now })]);
     s.leases = release(s.leases, task.id);
     s.agentHealth[agentId] = recordRelease(s.agentHealth[agentId] ?? newAgentHealth(), task.id);
     const question = this.d.unavailable?.(agentId) ?? `${agentId} cannot start: ${error}. Fix it, then approve to continue.`;
     s.sessions = s.sessions.map((x) => {
       if (x.id !== task.sessionId) return x;
-      const out: StoredSession = { ...x, budget: reconcile(x.budget, task.id, usageAmount({ inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 })) };
-      return out.state === 'running' || out.state === 'awaiting_approval' ? transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: question }, nowMs: now }) : out;
+      const out: StoredSession = {
+        ...x,
+        budget: reconcile(
+          x.budget,
+          task.id,
+          usageAmount({ inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 }),
+        ),
+      };
+      return out.state === 'running' || out.state === 'awaiting_approval'
+        ? transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: question }, nowMs: now })
+        : out;
     });
   }
 
-  private recordFinish(s: OrchestrationState, task: StoredTask, f: { result?: TurnResult; cancelled: boolean; error?: string; changedFiles: string[]; conflict?: string[]; note: string; now: number }): void {
+  private recordFinish(
+    s: OrchestrationState,
+    task: StoredTask,
+    f: { result?: TurnResult; cancelled: boolean; error?: string; changedFiles: string[]; conflict?: string[]; note: string; now: number },
+  ): void {
     const current = s.tasks.find((t) => t.id === task.id)!;
     let updated: Task = current;
     const ok = !f.error && f.result?.status === 'succeeded';
     if (!isTaskTerminal(current.state)) {
       if (ok) {
         const warnings = sessionTaskWarnings({ mode: current.mode, changedFiles: f.changedFiles, runWarnings: f.result!.warnings });
-        updated = transitionTask(current, { type: 'succeed', result: { summary: `${f.result!.summary}${f.note}`, changedFiles: f.changedFiles, usage: f.result!.usage, ...(warnings.length ? { warnings } : {}) }, nowMs: f.now });
-      }
-      else if (f.cancelled) updated = transitionTask(current, { type: 'cancel', reason: 'cancelled', nowMs: f.now });
+        updated = transitionTask(current, {
+          type: 'succeed',
+          result: {
+            summary: `${f.result!.summary}${f.note}`,
+            changedFiles: f.changedFiles,
+            usage: f.result!.usage,
+            ...(warnings.length ? { warnings } : {}),
+          },
+          nowMs: f.now,
+        });
+      } else if (f.cancelled) updated = transitionTask(current, { type: 'cancel', reason: 'cancelled', nowMs: f.now });
       else updated = transitionTask(current, { type: 'fail', error: f.error ?? 'failed', nowMs: f.now });
     }
     s.tasks = replaceTasks(s.tasks, [updated]);
-    const progress = afterTaskFinished(s.tasks.filter((t) => t.sessionId === task.sessionId), task.id, f.now, { autoRetry: !f.conflict });
+    const progress = afterTaskFinished(
+      s.tasks.filter((t) => t.sessionId === task.sessionId),
+      task.id,
+      f.now,
+      { autoRetry: !f.conflict },
+    );
     s.tasks = replaceTasks(s.tasks, progress.changed);
     s.leases = release(s.leases, task.id);
     const agentId = current.agentId ?? 'opencode';
     const health = s.agentHealth[agentId] ?? newAgentHealth();
-    s.agentHealth[agentId] = f.cancelled ? recordRelease(health, task.id) : recordOutcome(health, { taskId: task.id, ok, error: f.error }, f.now);
+    s.agentHealth[agentId] = f.cancelled
+      ? recordRelease(health, task.id)
+      : recordOutcome(health, { taskId: task.id, ok, error: f.error }, f.now);
     s.sessions = s.sessions.map((x) => {
       if (x.id !== task.sessionId) return x;
-      let out: StoredSession = { ...x, budget: reconcile(x.budget, task.id, usageAmount(f.result?.usage ?? { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 })) };
+      let out: StoredSession = {
+        ...x,
+        budget: reconcile(
+          x.budget,
+          task.id,
+          usageAmount(f.result?.usage ?? { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 }),
+        ),
+      };
       if (f.result?.usage) out.usage = addUsage(out.usage, { kind: 'usage', ...f.result.usage });
       if (f.conflict && (out.state === 'running' || out.state === 'awaiting_approval')) {
-        out = transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: `Task ${task.planId} conflicts with work already merged (${f.conflict.join(', ')}). Its branch ${branchOf(x.id, task.planId)} is kept. Approve to continue without it, or resolve and retry.` }, nowMs: f.now });
+        out = transitionSession(out, {
+          type: 'await_approval',
+          approval: {
+            kind: 'other',
+            message: `Task ${task.planId} conflicts with work already merged (${f.conflict.join(', ')}). Its branch ${branchOf(x.id, task.planId)} is kept. Approve to continue without it, or resolve and retry.`,
+          },
+          nowMs: f.now,
+        });
       }
       const outcome = deriveSessionOutcome(s.tasks.filter((t) => t.sessionId === x.id));
       // A session waiting for the user (a conflict, a budget) stays waiting; approving it finishes it.
@@ -384,7 +498,10 @@ export class SessionRunner {
   private mergeSerial(session: StoredSession, branch: string, message: string) {
     const prev = this.merges.get(session.id) ?? Promise.resolve();
     const next = prev.then(() => this.d.workspace.merge(integrationDir(this.d.worktreeRoot, session.id), branch, message));
-    this.merges.set(session.id, next.catch(() => undefined));
+    this.merges.set(
+      session.id,
+      next.catch(() => undefined),
+    );
     return next;
   }
 
@@ -396,7 +513,11 @@ export class SessionRunner {
     const end = this.d.now() + ms;
     const busy = () => [...this.executing].some((id) => this.d.records.task(id)?.sessionId === sessionId);
     while (busy()) {
-      if (this.d.now() > end) throw new DomainError('timeout', `session ${sessionId}: its running tasks did not stop within ${Math.round(ms / 1000)} s; try again`);
+      if (this.d.now() > end)
+        throw new DomainError(
+          'timeout',
+          `session ${sessionId}: its running tasks did not stop within ${Math.round(ms / 1000)} s; try again`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
     await this.pumping;

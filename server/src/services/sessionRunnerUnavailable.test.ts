@@ -55,7 +55,16 @@ test('a fatal start failure at dispatch hands the task back (attempt refunded), 
       const fail = !installed;
       if (!fail) writeFileSync(path.join(input.cwd, 'a.txt'), 'a\n');
       const result: TurnResult = fail
-        ? { status: 'failed', stopReason: 'error', summary: '', usage, diff: [], error: { reason: 'not_installed', message: 'No OpenCode binary.' }, durationMs: 1, lastSeq: 0 }
+        ? {
+            status: 'failed',
+            stopReason: 'error',
+            summary: '',
+            usage,
+            diff: [],
+            error: { reason: 'not_installed', message: 'No OpenCode binary.' },
+            durationMs: 1,
+            lastSeq: 0,
+          }
         : { status: 'succeeded', stopReason: 'end_turn', summary: 'wrote a.txt', usage, diff: [], durationMs: 1, lastSeq: 0 };
       return { taskId: `run${turns}`, done: Promise.resolve(result) };
     },
@@ -63,14 +72,30 @@ test('a fatal start failure at dispatch hands the task back (attempt refunded), 
   };
   const worktreeRoot = path.join(data, 'worktrees');
   const runner = new SessionRunner({
-    records, workspace: git, runs, worktreeRoot, executor: new PQueueExecutor(2, () => undefined),
+    records,
+    workspace: git,
+    runs,
+    worktreeRoot,
+    executor: new PQueueExecutor(2, () => undefined),
     agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: 2 }],
     // The runtime marks the agent unavailable as it reports the failure (see Agents.track).
     unavailable: () => (turns > 0 && !installed ? question : undefined),
-    limits: { global: 2 }, leaseTtlMs: 60_000, publish: () => undefined, now: Date.now, logger: quiet,
+    limits: { global: 2 },
+    leaseTtlMs: 60_000,
+    publish: () => undefined,
+    now: Date.now,
+    logger: quiet,
   });
   let n = 0;
-  const sessions = new SessionService({ records, runner, workspace: git, worktreeRoot, newId: () => `s${++n}`, now: Date.now, cancelRun: async () => undefined });
+  const sessions = new SessionService({
+    records,
+    runner,
+    workspace: git,
+    worktreeRoot,
+    newId: () => `s${++n}`,
+    now: Date.now,
+    cancelRun: async () => undefined,
+  });
   const s = await sessions.start({ goal: '- [a] A {files: a.txt}: write a', cwd: repo(), approve: true });
 
   const waiting = await until('the session to ask', 20_000, () => {
@@ -78,7 +103,10 @@ test('a fatal start failure at dispatch hands the task back (attempt refunded), 
     return v.state === 'awaiting_approval' ? v : undefined;
   });
   assert.equal(waiting.approval?.message, question);
-  assert.deepEqual(waiting.tasks.map((t) => [t.state, t.attempts]), [['ready', 0]]);
+  assert.deepEqual(
+    waiting.tasks.map((t) => [t.state, t.attempts]),
+    [['ready', 0]],
+  );
   assert.equal(turns, 1, 'one turn, no automatic retry');
   const health = records.state().agentHealth.opencode;
   assert.equal(health?.failures, 0);
@@ -93,6 +121,9 @@ test('a fatal start failure at dispatch hands the task back (attempt refunded), 
     return ['completed', 'failed', 'partially_completed'].includes(v.state) ? v : undefined;
   });
   assert.equal(done.state, 'completed', JSON.stringify(done.tasks));
-  assert.deepEqual(done.tasks.map((t) => t.attempts), [1]);
+  assert.deepEqual(
+    done.tasks.map((t) => t.attempts),
+    [1],
+  );
   runner.stop();
 });

@@ -51,16 +51,43 @@ export class SessionService {
   async start(p: StartSessionInput): Promise<SessionView> {
     const repo = await this.d.workspace.assertRepo(p.cwd);
     this.d.prewarm?.();
-    if (!repo.head) throw new DomainError('bad_input', `cwd: the repository at ${p.cwd} has no commits yet; commit once so sessions can branch from it`, { field: 'cwd' });
+    if (!repo.head)
+      throw new DomainError('bad_input', `cwd: the repository at ${p.cwd} has no commits yet; commit once so sessions can branch from it`, {
+        field: 'cwd',
+      });
     const id = this.d.newId();
-    const planned = p.plan !== undefined ? { plan: checkPlan(p.plan), usage: emptyUsage() } : await planGoal(p.goal, p.planner ?? 'template', this.d.completer, { sessionId: id });
+    const planned =
+      p.plan !== undefined
+        ? { plan: checkPlan(p.plan), usage: emptyUsage() }
+        : await planGoal(p.goal, p.planner ?? 'template', this.d.completer, { sessionId: id });
     const plan: Plan = planned.plan;
     const now = this.d.now();
-    let session: StoredSession = newSession({ id, tenantId: this.d.records.tenantId, goal: p.goal, cwd: repo.root, priority: p.priority, budget: p.budget, nowMs: now });
-    session = { ...transitionSession(session, { type: 'set_plan', plan, planner: p.plan !== undefined ? 'user' : p.planner ?? 'template', nowMs: now }), model: p.model };
+    let session: StoredSession = newSession({
+      id,
+      tenantId: this.d.records.tenantId,
+      goal: p.goal,
+      cwd: repo.root,
+      priority: p.priority,
+      budget: p.budget,
+      nowMs: now,
+    });
+    session = {
+      ...transitionSession(session, {
+        type: 'set_plan',
+        plan,
+        planner: p.plan !== undefined ? 'user' : (p.planner ?? 'template'),
+        nowMs: now,
+      }),
+      model: p.model,
+    };
     // The planning turns are part of what the session costs: its usage and its budget count them.
     if (usageTokens(planned.usage) > 0 || planned.usage.cost > 0) {
-      session = { ...session, plannerUsage: planned.usage, usage: addUsage(session.usage, { kind: 'usage', ...planned.usage }), budget: charge(session.budget, 'planner', usageAmount(planned.usage)) };
+      session = {
+        ...session,
+        plannerUsage: planned.usage,
+        usage: addUsage(session.usage, { kind: 'usage', ...planned.usage }),
+        budget: charge(session.budget, 'planner', usageAmount(planned.usage)),
+      };
     }
     const tasks = tasksFromPlan(plan, { sessionId: id, tenantId: this.d.records.tenantId, nowMs: now });
     await this.d.records.mutate((s) => {
@@ -79,7 +106,11 @@ export class SessionService {
     const now = this.d.now();
     const tasks = tasksFromPlan(plan, { sessionId, tenantId: s.tenantId, nowMs: now });
     await this.d.records.mutate((st) => {
-      st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...transitionSession(x, { type: 'set_plan', plan, planner: 'user', nowMs: now }), model: x.model, baseCommit: x.baseCommit } : x));
+      st.sessions = st.sessions.map((x) =>
+        x.id === sessionId
+          ? { ...transitionSession(x, { type: 'set_plan', plan, planner: 'user', nowMs: now }), model: x.model, baseCommit: x.baseCommit }
+          : x,
+      );
       st.tasks = [...st.tasks.filter((t) => t.sessionId !== sessionId), ...tasks];
     });
     this.d.runner.publish(sessionId);
@@ -104,9 +135,20 @@ export class SessionService {
       st.sessions = st.sessions.map((x) => {
         if (x.id !== sessionId) return x;
         const limited = budget ? { ...x, budget: setLimits(x.budget, budget) } : x;
-        return { ...transitionSession({ ...limited, ...extra }, { type: 'approve', nowMs: now }), model: x.model, ...extra, baseCommit: extra.baseCommit ?? x.baseCommit };
+        return {
+          ...transitionSession({ ...limited, ...extra }, { type: 'approve', nowMs: now }),
+          model: x.model,
+          ...extra,
+          baseCommit: extra.baseCommit ?? x.baseCommit,
+        };
       });
-      st.tasks = replaceTasks(st.tasks, promoteReady(st.tasks.filter((t) => t.sessionId === sessionId), now).changed);
+      st.tasks = replaceTasks(
+        st.tasks,
+        promoteReady(
+          st.tasks.filter((t) => t.sessionId === sessionId),
+          now,
+        ).changed,
+      );
     });
     this.d.runner.publish(sessionId);
     this.d.runner.pump();
@@ -118,7 +160,14 @@ export class SessionService {
     this.d.records.session(sessionId);
     await this.d.records.mutate((st) => {
       st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...x, ...transitionSession(x, { type, nowMs: now }) } : x));
-      if (type === 'resume') st.tasks = replaceTasks(st.tasks, promoteReady(st.tasks.filter((t) => t.sessionId === sessionId), now).changed);
+      if (type === 'resume')
+        st.tasks = replaceTasks(
+          st.tasks,
+          promoteReady(
+            st.tasks.filter((t) => t.sessionId === sessionId),
+            now,
+          ).changed,
+        );
     });
     this.d.runner.publish(sessionId);
     this.d.runner.pump();
@@ -140,8 +189,16 @@ export class SessionService {
     for (const t of running) this.d.runner.requestCancel(t.id);
     const now = this.d.now();
     await this.d.records.mutate((st) => {
-      st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...x, ...transitionSession(x, { type: 'cancel', reason: 'cancelled by the user', nowMs: now }) } : x));
-      st.tasks = replaceTasks(st.tasks, cancelAll(st.tasks.filter((t) => t.sessionId === sessionId), now).changed);
+      st.sessions = st.sessions.map((x) =>
+        x.id === sessionId ? { ...x, ...transitionSession(x, { type: 'cancel', reason: 'cancelled by the user', nowMs: now }) } : x,
+      );
+      st.tasks = replaceTasks(
+        st.tasks,
+        cancelAll(
+          st.tasks.filter((t) => t.sessionId === sessionId),
+          now,
+        ).changed,
+      );
     });
     // Running turns end as cancelled and keep their partial output; the runner then frees their leases.
     await Promise.all(running.filter((t) => t.runId).map((t) => this.d.cancelRun(t.runId!).catch(() => undefined)));
@@ -153,19 +210,32 @@ export class SessionService {
   async retry(sessionId: string): Promise<SessionView> {
     const now = this.d.now();
     const s = this.d.records.session(sessionId);
-    if (s.applied) throw new DomainError('conflict', `session ${sessionId} was already applied to your working tree; start a new session for more work`);
+    if (s.applied)
+      throw new DomainError('conflict', `session ${sessionId} was already applied to your working tree; start a new session for more work`);
     // A cancelled session re-opens its cancelled tasks too (their dependents follow through retryTask).
-    const reopen = this.d.records.tasksOf(sessionId).filter((t) => t.state === 'failed' || (s.state === 'cancelled' && t.state === 'cancelled'));
+    const reopen = this.d.records
+      .tasksOf(sessionId)
+      .filter((t) => t.state === 'failed' || (s.state === 'cancelled' && t.state === 'cancelled'));
     if (s.state === 'awaiting_approval' || s.state === 'running' || s.state === 'paused') {
       if (!reopen.length) throw new DomainError('conflict', `session ${sessionId} has no failed task to retry`);
     }
     await this.d.records.mutate((st) => {
-      st.sessions = st.sessions.map((x) => (x.id === sessionId && isSessionTerminal(x.state) ? { ...x, ...transitionSession(x, { type: 'retry', nowMs: now }) } : x));
+      st.sessions = st.sessions.map((x) =>
+        x.id === sessionId && isSessionTerminal(x.state) ? { ...x, ...transitionSession(x, { type: 'retry', nowMs: now }) } : x,
+      );
       for (const t of reopen) {
         const current = st.tasks.find((x) => x.id === t.id);
         // An earlier retryTask of this loop may already have re-opened it as a dependent.
         if (current?.state !== 'failed' && current?.state !== 'cancelled') continue;
-        st.tasks = replaceTasks(st.tasks, retryTask(st.tasks.filter((x) => x.sessionId === sessionId), t.id, now, { raiseLimit: true }).changed);
+        st.tasks = replaceTasks(
+          st.tasks,
+          retryTask(
+            st.tasks.filter((x) => x.sessionId === sessionId),
+            t.id,
+            now,
+            { raiseLimit: true },
+          ).changed,
+        );
       }
     });
     if (this.d.records.session(sessionId).state !== 'draft' && s.integrationBranch) {
@@ -182,8 +252,16 @@ export class SessionService {
 
   list(limit = 100): SessionView[] {
     const st = this.d.records.state();
-    return st.sessions.filter((s) => s.tenantId === this.d.records.tenantId).sort((a, b) => b.createdAt - a.createdAt).slice(0, limit)
-      .map((s) => toView(s, st.tasks.filter((t) => t.sessionId === s.id)));
+    return st.sessions
+      .filter((s) => s.tenantId === this.d.records.tenantId)
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .slice(0, limit)
+      .map((s) =>
+        toView(
+          s,
+          st.tasks.filter((t) => t.sessionId === s.id),
+        ),
+      );
   }
 
   async diff(sessionId: string): Promise<{ files: { path: string; status: string }[]; patch: string }> {
@@ -193,7 +271,10 @@ export class SessionService {
     const to = s.applied ? s.applied.commit : s.integrationBranch;
     try {
       if (!to) throw new Error('no applied commit');
-      return { files: await this.d.workspace.changedFiles(s.cwd, s.baseCommit, to), patch: await this.d.workspace.diff(s.cwd, s.baseCommit, to) };
+      return {
+        files: await this.d.workspace.changedFiles(s.cwd, s.baseCommit, to),
+        patch: await this.d.workspace.diff(s.cwd, s.baseCommit, to),
+      };
     } catch (e) {
       if (!s.applied) throw e;
       return { files: s.applied.files.map((p) => ({ path: p, status: 'other' })), patch: '' };
@@ -203,25 +284,40 @@ export class SessionService {
   async apply(sessionId: string): Promise<{ applied: string[]; warning?: string }> {
     const s = this.d.records.session(sessionId);
     if (s.applied) {
-      throw new DomainError('conflict', `session ${sessionId} was already applied (${new Date(s.applied.at).toISOString()}, ${s.applied.files.length} file(s)); nothing was changed`, { appliedAt: s.applied.at });
+      throw new DomainError(
+        'conflict',
+        `session ${sessionId} was already applied (${new Date(s.applied.at).toISOString()}, ${s.applied.files.length} file(s)); nothing was changed`,
+        { appliedAt: s.applied.at },
+      );
     }
-    if (!isSessionTerminal(s.state)) throw new DomainError('conflict', `session ${sessionId} is ${s.state}; apply it once it has finished (or cancel it)`);
-    if (!s.integrationBranch || !s.baseCommit) throw new DomainError('conflict', `session ${sessionId} never started; there is nothing to apply`);
+    if (!isSessionTerminal(s.state))
+      throw new DomainError('conflict', `session ${sessionId} is ${s.state}; apply it once it has finished (or cancel it)`);
+    if (!s.integrationBranch || !s.baseCommit)
+      throw new DomainError('conflict', `session ${sessionId} never started; there is nothing to apply`);
     const commit = await this.d.workspace.resolveRef(s.cwd, s.integrationBranch);
-    if (!commit) throw new DomainError('conflict', `session ${sessionId}: its branch ${s.integrationBranch} is gone; there is nothing to apply`);
+    if (!commit)
+      throw new DomainError('conflict', `session ${sessionId}: its branch ${s.integrationBranch} is gone; there is nothing to apply`);
     const files = await this.d.workspace.changedFiles(s.cwd, s.baseCommit, commit);
     const patch = await this.d.workspace.diff(s.cwd, s.baseCommit, commit);
     const dirty = new Set(await this.d.workspace.dirtyFiles(s.cwd));
     const overlap = files.map((f) => f.path).filter((p) => dirty.has(p));
-    if (overlap.length) throw new DomainError('conflict', `your working tree has uncommitted changes to ${overlap.join(', ')}; commit or stash them, then apply again`, { files: overlap });
+    if (overlap.length)
+      throw new DomainError(
+        'conflict',
+        `your working tree has uncommitted changes to ${overlap.join(', ')}; commit or stash them, then apply again`,
+        { files: overlap },
+      );
     await this.d.workspace.applyPatch(s.cwd, patch);
     const applied = { at: this.d.now(), files: files.map((f) => f.path), commit };
-    await this.d.records.mutate((st) => { st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...x, applied } : x)); });
+    await this.d.records.mutate((st) => {
+      st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...x, applied } : x));
+    });
     // Applied work needs no branch any more: leave the user's repository as it was, plus the applied files.
     // The files are applied either way; a failed clean-up is reported, not turned into a failed apply.
     const warning = await this.removeGitState(this.d.records.session(sessionId)).then(
       () => undefined,
-      (e: unknown) => `the changes were applied, but removing the session's branches failed (${(e as Error).message}); Delete Session removes them`,
+      (e: unknown) =>
+        `the changes were applied, but removing the session's branches failed (${(e as Error).message}); Delete Session removes them`,
     );
     this.d.runner.publish(sessionId);
     return warning ? { applied: applied.files, warning } : { applied: applied.files };
@@ -236,7 +332,10 @@ export class SessionService {
     if (!isSessionTerminal(s.state) && s.state !== 'draft') await this.cancel(sessionId);
     await this.d.runner.quiesce(sessionId, 60_000);
     // A repository the user has since removed has nothing left to clean; the records still go.
-    const repoThere = await this.d.workspace.assertRepo(s.cwd).then(() => true, () => false);
+    const repoThere = await this.d.workspace.assertRepo(s.cwd).then(
+      () => true,
+      () => false,
+    );
     const removedBranches = repoThere ? await this.removeGitState(s) : [];
     await this.d.records.removeSession(sessionId);
     return { sessionId, removedBranches };
@@ -258,13 +357,27 @@ export class SessionService {
     await this.d.records.mutate((s) => {
       for (const session of live) {
         const mine = interrupted.filter((t) => t.sessionId === session.id);
-        s.tasks = replaceTasks(s.tasks, requeueInterrupted(s.tasks.filter((t) => t.sessionId === session.id), mine.map((t) => t.id), now).changed);
+        s.tasks = replaceTasks(
+          s.tasks,
+          requeueInterrupted(
+            s.tasks.filter((t) => t.sessionId === session.id),
+            mine.map((t) => t.id),
+            now,
+          ).changed,
+        );
         s.sessions = s.sessions.map((x) => (x.id === session.id ? { ...x, budget: mine.reduce((b, t) => settle(b, t.id), x.budget) } : x));
-        s.tasks = replaceTasks(s.tasks, promoteReady(s.tasks.filter((t) => t.sessionId === session.id), now).changed);
+        s.tasks = replaceTasks(
+          s.tasks,
+          promoteReady(
+            s.tasks.filter((t) => t.sessionId === session.id),
+            now,
+          ).changed,
+        );
       }
       for (const t of interrupted) s.leases = release(s.leases, t.id);
       // No agent turn survives a restart of this process.
-      for (const id of Object.keys(s.agentHealth)) s.agentHealth[id] = { ...(s.agentHealth[id] ?? newAgentHealth()), running: 0, probeTaskId: undefined };
+      for (const id of Object.keys(s.agentHealth))
+        s.agentHealth[id] = { ...(s.agentHealth[id] ?? newAgentHealth()), running: 0, probeTaskId: undefined };
     });
     for (const session of live) {
       if (session.integrationBranch) {

@@ -100,19 +100,41 @@ export class TaskService {
     const id = this.deps.newId();
     const now = this.deps.now().toISOString();
     const task: TaskRecord = {
-      id, tenantId: localTenantId, sessionId: input.sessionId ?? `run-${id}`, agent: input.agent, cwd: input.cwd, prompt: input.prompt,
-      model: input.model, state: 'running', createdAt: now, startedAt: now, usage: emptyUsage(), events: 0,
+      id,
+      tenantId: localTenantId,
+      sessionId: input.sessionId ?? `run-${id}`,
+      agent: input.agent,
+      cwd: input.cwd,
+      prompt: input.prompt,
+      model: input.model,
+      state: 'running',
+      createdAt: now,
+      startedAt: now,
+      usage: emptyUsage(),
+      events: 0,
     };
     await this.save(task);
     this.deps.publish({ task: this.view(task) });
     const controller = new AbortController();
-    const ctx: TurnContext = { repoRoot: input.repoRoot ?? root, patternBase: root, workdirs: new Map(), reasons: new Map(), requests: new Map() };
+    const ctx: TurnContext = {
+      repoRoot: input.repoRoot ?? root,
+      patternBase: root,
+      workdirs: new Map(),
+      reasons: new Map(),
+      requests: new Map(),
+    };
     const done = this.drive(runtime, task, input, ctx, controller).finally(() => this.running.delete(id));
     this.running.set(id, { controller, done });
     return { taskId: id, sessionId: task.sessionId, done };
   }
 
-  private async drive(runtime: AgentRuntime, task: TaskRecord, input: RunTaskInput, ctx: TurnContext, controller: AbortController): Promise<TurnResult | undefined> {
+  private async drive(
+    runtime: AgentRuntime,
+    task: TaskRecord,
+    input: RunTaskInput,
+    ctx: TurnContext,
+    controller: AbortController,
+  ): Promise<TurnResult | undefined> {
     const signal = controller.signal;
     // Transcript appends are chained so events land in seq order; publishing waits for the append.
     let chain = Promise.resolve();
@@ -129,7 +151,8 @@ export class TaskService {
       task.events++;
       this.notePermissions(task, ctx, e);
       if (e.kind === 'usage') task.usage = addUsage(task.usage, e);
-      if (e.kind === 'tool_call') task.currentTool = e.status === 'pending' || e.status === 'in_progress' ? e.title || e.toolName : undefined;
+      if (e.kind === 'tool_call')
+        task.currentTool = e.status === 'pending' || e.status === 'in_progress' ? e.title || e.toolName : undefined;
       const snapshot = this.view(task);
       chain = chain
         .then(() => this.deps.transcripts.append(task.sessionId, task.id, e as never))
@@ -138,17 +161,40 @@ export class TaskService {
     };
     let result: TurnResult | undefined;
     try {
-      result = await runtime.prompt({ taskId: task.id, cwd: input.cwd, prompt: input.prompt, model: input.model, signal, timeouts: input.timeouts,
-        permissionPolicy: (req) => this.permission(task, ctx, req) }, onEvent);
+      result = await runtime.prompt(
+        {
+          taskId: task.id,
+          cwd: input.cwd,
+          prompt: input.prompt,
+          model: input.model,
+          signal,
+          timeouts: input.timeouts,
+          permissionPolicy: (req) => this.permission(task, ctx, req),
+        },
+        onEvent,
+      );
     } catch (e) {
       // Refused before it started (busy, disposed, bad input): a failed result that says why.
       const reason = (e as { reason?: string }).reason ?? 'error';
-      result = { status: 'failed', stopReason: 'error', summary: '', usage: task.usage, diff: [], error: { reason: reason as never, message: (e as Error).message }, durationMs: 0, lastSeq: 0 };
+      result = {
+        status: 'failed',
+        stopReason: 'error',
+        summary: '',
+        usage: task.usage,
+        diff: [],
+        error: { reason: reason as never, message: (e as Error).message },
+        durationMs: 0,
+        lastSeq: 0,
+      };
     }
     await chain;
     if (writeError) {
       const base = result ?? { stopReason: 'error' as const, summary: '', usage: task.usage, diff: [], durationMs: 0, lastSeq: 0 };
-      result = { ...base, status: 'failed', error: { reason: 'write_failed', message: `the transcript could not be written: ${writeError.message}` } };
+      result = {
+        ...base,
+        status: 'failed',
+        error: { reason: 'write_failed', message: `the transcript could not be written: ${writeError.message}` },
+      };
     }
     task.state = result?.status ?? 'failed';
     task.finishedAt = this.deps.now().toISOString();
@@ -190,11 +236,18 @@ export class TaskService {
     const filepath = typeof req.metadata?.filepath === 'string' ? req.metadata.filepath : undefined;
     const workdir = req.toolCallId ? ctx.workdirs.get(req.toolCallId) : undefined;
     const base: PolicyRequest = {
-      permission: req.permission, patterns: req.patterns, cwd: req.cwd || task.cwd, repoRoot: ctx.repoRoot, patternBase: ctx.patternBase,
-      home: this.deps.paths.home(), ...(filepath ? { filepath } : {}), ...(workdir ? { commandCwd: workdir } : {}),
+      permission: req.permission,
+      patterns: req.patterns,
+      cwd: req.cwd || task.cwd,
+      repoRoot: ctx.repoRoot,
+      patternBase: ctx.patternBase,
+      home: this.deps.paths.home(),
+      ...(filepath ? { filepath } : {}),
+      ...(workdir ? { commandCwd: workdir } : {}),
     };
     const globs = requestGlobs(base, this.deps.policy);
-    if (globs.length) base.expanded = Object.fromEntries(await Promise.all(globs.map(async (g) => [g, await this.deps.paths.expand(g)] as const)));
+    if (globs.length)
+      base.expanded = Object.fromEntries(await Promise.all(globs.map(async (g) => [g, await this.deps.paths.expand(g)] as const)));
     const paths = requestPaths(base, this.deps.policy);
     const resolved = Object.fromEntries(await Promise.all(paths.map(async (p) => [p, await this.deps.paths.resolve(p)] as const)));
     const verdict = decidePermission({ ...base, resolved }, this.deps.policy);
@@ -203,7 +256,13 @@ export class TaskService {
     ctx.reasons.set(key, verdict.reason);
     if (verdict.decision !== 'ask') return verdict.decision;
     try {
-      const answer = await this.deps.askUser({ taskId: task.id, permission: req.permission, patterns: req.patterns, reason: verdict.reason, cwd: task.cwd });
+      const answer = await this.deps.askUser({
+        taskId: task.id,
+        permission: req.permission,
+        patterns: req.patterns,
+        reason: verdict.reason,
+        cwd: task.cwd,
+      });
       if (answer === 'deny') ctx.reasons.set(key, `the user denied it (${verdict.reason})`);
       return answer;
     } catch (e) {
@@ -234,7 +293,11 @@ export class TaskService {
 
   list(limit = 100): TaskView[] {
     const stored = this.deps.store.read().runs as unknown as TaskRecord[];
-    return [...stored].filter((t) => t.tenantId === localTenantId).sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, limit).map((t) => this.get(t.id));
+    return [...stored]
+      .filter((t) => t.tenantId === localTenantId)
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, limit)
+      .map((t) => this.get(t.id));
   }
 
   async transcript(taskId: string, afterSeq = 0): Promise<AgentEvent[]> {

@@ -16,9 +16,15 @@ export class MemoryStore implements StorePort {
   /** While true, every write fails with ENOSPC and changes nothing. */
   full = false;
   constructor(public data: StoreData) {}
-  async load(): Promise<StoreStatus> { return this.status(); }
-  status(): StoreStatus { return { kind: 'lowdb', path: ':memory:', schemaVersion: 1, state: 'ok' }; }
-  read(): Readonly<StoreData> { return this.data; }
+  async load(): Promise<StoreStatus> {
+    return this.status();
+  }
+  status(): StoreStatus {
+    return { kind: 'lowdb', path: ':memory:', schemaVersion: 1, state: 'ok' };
+  }
+  read(): Readonly<StoreData> {
+    return this.data;
+  }
   async update(mutate: (d: StoreData) => void | boolean): Promise<void> {
     const draft = structuredClone(this.data);
     if (mutate(draft) === false) return;

@@ -16,17 +16,26 @@ import { SessionService } from './sessionService';
 import { TaskService } from './taskService';
 import { MemoryStore, enospc, identityPaths, immediate, quiet, until } from './testDoubles';
 
-
-
 const ws: WorkspacePort = {
-  assertRepo: async (cwd) => ({ root: cwd, head: 'base' }), headCommit: async () => 'base', branchExists: async () => true,
-  createBranch: async () => undefined, addWorktree: async () => undefined, removeWorktree: async () => undefined, resetWorktree: async () => undefined,
-  commitAll: async () => 'c1', merge: async () => ({ ok: true }), changedFiles: async () => [], diff: async () => '', dirtyFiles: async () => [],
-  applyPatch: async () => undefined, abortMerge: async () => undefined, resolveRef: async () => null, deleteBranches: async () => [],
+  assertRepo: async (cwd) => ({ root: cwd, head: 'base' }),
+  headCommit: async () => 'base',
+  branchExists: async () => true,
+  createBranch: async () => undefined,
+  addWorktree: async () => undefined,
+  removeWorktree: async () => undefined,
+  resetWorktree: async () => undefined,
+  commitAll: async () => 'c1',
+  merge: async () => ({ ok: true }),
+  changedFiles: async () => [],
+  diff: async () => '',
+  dirtyFiles: async () => [],
+  applyPatch: async () => undefined,
+  abortMerge: async () => undefined,
+  resolveRef: async () => null,
+  deleteBranches: async () => [],
 };
 const usage = { inputTokens: 1, outputTokens: 1, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 };
 const ok: TurnResult = { status: 'succeeded', stopReason: 'end_turn', summary: 'done', usage, diff: [], durationMs: 1, lastSeq: 1 };
-
 
 test('the end of a task cannot be recorded (ENOSPC): the runner halts and says why, the store keeps the task running, nothing more is dispatched', async () => {
   const store = new MemoryStore(emptyStore(new Date(0).toISOString()));
@@ -36,17 +45,39 @@ test('the end of a task cannot be recorded (ENOSPC): the runner halts and says w
   const runs: TurnRunner = {
     run: async (input) => {
       dispatched.push(input.prompt.split('\n')[0]);
-      return { taskId: `run${dispatched.length}`, done: new Promise<TurnResult>((r) => { finishA = r; }) };
+      return {
+        taskId: `run${dispatched.length}`,
+        done: new Promise<TurnResult>((r) => {
+          finishA = r;
+        }),
+      };
     },
     cancel: async () => undefined,
   };
   const runner = new SessionRunner({
-    records, workspace: ws, runs, executor: immediate, agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: 4 }],
-    limits: { global: 4 }, worktreeRoot: '/wt', leaseTtlMs: 60_000, publish: () => undefined, now: Date.now, logger: quiet,
+    records,
+    workspace: ws,
+    runs,
+    executor: immediate,
+    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: 4 }],
+    limits: { global: 4 },
+    worktreeRoot: '/wt',
+    leaseTtlMs: 60_000,
+    publish: () => undefined,
+    now: Date.now,
+    logger: quiet,
   });
   const halts: string[] = [];
   runner.onHalt((r) => halts.push(r));
-  const sessions = new SessionService({ records, runner, workspace: ws, worktreeRoot: '/wt', newId: () => 's1', now: Date.now, cancelRun: async () => undefined });
+  const sessions = new SessionService({
+    records,
+    runner,
+    workspace: ws,
+    worktreeRoot: '/wt',
+    newId: () => 's1',
+    now: Date.now,
+    cancelRun: async () => undefined,
+  });
   await sessions.start({ goal: '- [a] A {files: a.txt}: alpha\n- [b] B (after: a) {files: b.txt}: beta', cwd: '/repo', approve: true });
   const a = () => (store.data.tasks as unknown as StoredTask[]).find((t) => t.planId === 'a')!;
   await until('a running', () => a().state === 'running' && !!a().runId);
@@ -59,7 +90,15 @@ test('the end of a task cannot be recorded (ENOSPC): the runner halts and says w
   // Space returns, but this process stays halted: a session approved now is recorded, not dispatched.
   store.full = false;
   let n = 1;
-  const more = new SessionService({ records, runner, workspace: ws, worktreeRoot: '/wt', newId: () => `s${++n}`, now: Date.now, cancelRun: async () => undefined });
+  const more = new SessionService({
+    records,
+    runner,
+    workspace: ws,
+    worktreeRoot: '/wt',
+    newId: () => `s${++n}`,
+    now: Date.now,
+    cancelRun: async () => undefined,
+  });
   const second = await more.start({ goal: '- [z] Z {files: z.txt}: zeta', cwd: '/repo', approve: true });
   runner.pump();
   await runner.settled();
@@ -76,20 +115,40 @@ test('a transcript that cannot be written stops the turn and fails it as write_f
   const runtime: AgentRuntime = {
     id: 'opencode',
     start: async () => undefined,
-    cancel: async () => { cancelled = true; },
+    cancel: async () => {
+      cancelled = true;
+    },
     dispose: async () => undefined,
     prompt: async (req, onEvent) => {
-      req.signal?.addEventListener('abort', () => { aborted = true; });
+      req.signal?.addEventListener('abort', () => {
+        aborted = true;
+      });
       for (let seq = 1; seq <= 3; seq++) onEvent({ kind: 'message_chunk', text: 'x', seq, at: 'now', key: `k${seq}` } as AgentEvent);
       await until('the abort', () => aborted, 5_000);
       return { ...ok, status: 'cancelled', stopReason: 'cancelled' };
     },
   };
-  const failing: TranscriptPort = { append: async () => { throw enospc(); }, read: async () => [] };
+  const failing: TranscriptPort = {
+    append: async () => {
+      throw enospc();
+    },
+    read: async () => [],
+  };
   const published: string[] = [];
   const tasks = new TaskService({
-    store, transcripts: failing, workspace: ws, runtime: () => runtime, checkModel: () => undefined,
-    publish: (u) => { if (u.event) published.push(u.event.key); }, askUser: async () => 'deny', newId: () => 'r1', now: () => new Date(0), logger: quiet, paths: identityPaths,
+    store,
+    transcripts: failing,
+    workspace: ws,
+    runtime: () => runtime,
+    checkModel: () => undefined,
+    publish: (u) => {
+      if (u.event) published.push(u.event.key);
+    },
+    askUser: async () => 'deny',
+    newId: () => 'r1',
+    now: () => new Date(0),
+    logger: quiet,
+    paths: identityPaths,
   });
   const { done } = await tasks.run({ agent: 'opencode', cwd: '/repo', prompt: 'go' });
   const result = await done;

@@ -4,8 +4,17 @@ import type { ServerStatus } from '../../../protocol/server';
 import { formatUptime, healthLabel, renderStatus } from './render';
 
 const status: ServerStatus = {
-  health: 'ok', message: 'fine <b>', version: '0.1.0', pid: 42, node: 'v24', mode: 'stdio', startedAt: new Date(0).toISOString(),
-  uptimeMs: 0, dataDir: '/d', store: { kind: 'lowdb', path: '/d/store.json', schemaVersion: 1, state: 'ok' }, agents: [],
+  health: 'ok',
+  message: 'fine <b>',
+  version: '0.1.0',
+  pid: 42,
+  node: 'v24',
+  mode: 'stdio',
+  startedAt: new Date(0).toISOString(),
+  uptimeMs: 0,
+  dataDir: '/d',
+  store: { kind: 'lowdb', path: '/d/store.json', schemaVersion: 1, state: 'ok' },
+  agents: [],
 };
 
 test('renders health, pid and escapes text from the host', () => {

@@ -17,7 +17,10 @@ function spyFs(log: string[], failOn?: 'writeFile' | 'sync' | 'rename'): AtomicF
       log.push(`open ${path.basename(file)} ${flags}`);
       return {
         async writeFile(data, enc) {
-          if (failOn === 'writeFile') { await h.writeFile(data.slice(0, 3), enc); throw enospc(); }
+          if (failOn === 'writeFile') {
+            await h.writeFile(data.slice(0, 3), enc);
+            throw enospc();
+          }
           await h.writeFile(data, enc);
           log.push(`write ${path.basename(file)}`);
         },
@@ -26,7 +29,10 @@ function spyFs(log: string[], failOn?: 'writeFile' | 'sync' | 'rename'): AtomicF
           await h.sync();
           log.push(`sync ${path.basename(file)}`);
         },
-        async close() { await h.close(); log.push(`close ${path.basename(file)}`); },
+        async close() {
+          await h.close();
+          log.push(`close ${path.basename(file)}`);
+        },
       };
     },
     async rename(from, to) {
@@ -47,7 +53,14 @@ test('a write goes to a temp file beside the target, is fsynced, then renamed ov
   assert.equal(readFileSync(file, 'utf8'), 'new content');
   const tmp = /^open (\.store\.json\.\d+\.[0-9a-f]+\.tmp) w$/.exec(log[0] ?? '')?.[1];
   assert.ok(tmp, `the first open is a temp file, not the target: ${log.join(' | ')}`);
-  assert.deepEqual(log.slice(0, 6), [`open ${tmp} w`, `write ${tmp}`, `sync ${tmp}`, `close ${tmp}`, `rename ${tmp} → store.json`, `open ${path.basename(d)} r`]);
+  assert.deepEqual(log.slice(0, 6), [
+    `open ${tmp} w`,
+    `write ${tmp}`,
+    `sync ${tmp}`,
+    `close ${tmp}`,
+    `rename ${tmp} → store.json`,
+    `open ${path.basename(d)} r`,
+  ]);
   assert.ok(!log.some((l) => l.startsWith('open store.json')), 'the target is never opened for writing');
   assert.deepEqual(readdirSync(d), ['store.json']);
 });
@@ -66,7 +79,10 @@ for (const step of ['writeFile', 'sync', 'rename'] as const) {
     const d = dir();
     const file = path.join(d, 'store.json');
     writeFileSync(file, 'old bytes');
-    await assert.rejects(writeFileAtomic(file, 'new bytes that do not fit', spyFs([], step)), (e: unknown) => (e as { code?: string }).code === 'ENOSPC');
+    await assert.rejects(
+      writeFileAtomic(file, 'new bytes that do not fit', spyFs([], step)),
+      (e: unknown) => (e as { code?: string }).code === 'ENOSPC',
+    );
     assert.equal(readFileSync(file, 'utf8'), 'old bytes');
     assert.deepEqual(readdirSync(d), ['store.json'], 'no temp file');
   });

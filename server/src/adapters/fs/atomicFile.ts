@@ -10,7 +10,11 @@ import path from 'node:path';
 /** The part of `fs/promises` these writes use; tests pass a spying or failing one. */
 export interface AtomicFs {
   mkdir(dir: string, opts: { recursive: true }): Promise<unknown>;
-  open(file: string, flags: string, mode?: number): Promise<{
+  open(
+    file: string,
+    flags: string,
+    mode?: number,
+  ): Promise<{
     writeFile(data: string, encoding: 'utf8'): Promise<void>;
     sync(): Promise<void>;
     close(): Promise<void>;

@@ -24,7 +24,13 @@ export async function acquireDataDirLock(dataDir: string): Promise<LockResult> {
       const handle = await fs.open(file, 'wx', 0o600);
       await handle.writeFile(JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }));
       await handle.close();
-      const onExit = () => { try { unlinkSync(file); } catch { /* already gone */ } };
+      const onExit = () => {
+        try {
+          unlinkSync(file);
+        } catch {
+          /* already gone */
+        }
+      };
       process.once('exit', onExit);
       return {
         ok: true,

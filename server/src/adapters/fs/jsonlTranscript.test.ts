@@ -12,9 +12,16 @@ const logger: Logger = { error() {}, warn: (m) => warnings.push(m), info() {}, d
 
 test('appends in order, one JSON line each, redacting secrets', async () => {
   const t = new JsonlTranscripts(mkdtempSync(path.join(os.tmpdir(), 'orch-tr-')), logger);
-  await Promise.all(Array.from({ length: 50 }, (_, i) => t.append('s1', 't1', { seq: i, at: 'now', kind: 'message_chunk', text: i === 7 ? 'use sk-abcdefghijklmnopqrstuvwx' : `chunk ${i}` })));
+  await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      t.append('s1', 't1', { seq: i, at: 'now', kind: 'message_chunk', text: i === 7 ? 'use sk-abcdefghijklmnopqrstuvwx' : `chunk ${i}` }),
+    ),
+  );
   const entries = await t.read('s1', 't1');
-  assert.deepEqual(entries.map((e) => e.seq), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    entries.map((e) => e.seq),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   assert.equal(entries[7].text, 'use [REDACTED]');
   assert.ok(!readFileSync(t.fileFor('s1', 't1'), 'utf8').includes('sk-abcdef'));
 });
@@ -31,7 +38,10 @@ test('a torn last line is skipped and reported, earlier lines survive', async ()
 test('ids that could escape the transcript folder are refused', () => {
   const t = new JsonlTranscripts('/tmp/x', logger);
   for (const bad of ['..', '../etc', 'a/b', '']) {
-    assert.throws(() => t.fileFor(bad, 't'), (e: unknown) => DomainError.is(e, 'bad_input'));
+    assert.throws(
+      () => t.fileFor(bad, 't'),
+      (e: unknown) => DomainError.is(e, 'bad_input'),
+    );
   }
 });
 
@@ -45,11 +55,20 @@ function gatedFs(log: string[], gate: () => Promise<void>, opts: { failWrite?: b
       return {
         stat: () => h.stat(),
         async write(data) {
-          if (opts.failWrite) { await h.write(data.slice(0, 7)); log.push('write (partial)'); throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); }
+          if (opts.failWrite) {
+            await h.write(data.slice(0, 7));
+            log.push('write (partial)');
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          }
           await h.write(data);
           log.push('write');
         },
-        async datasync() { log.push('datasync start'); await gate(); await h.datasync(); log.push('datasync done'); },
+        async datasync() {
+          log.push('datasync start');
+          await gate();
+          await h.datasync();
+          log.push('datasync done');
+        },
         truncate: (n) => h.truncate(n),
         close: () => h.close(),
       };
@@ -60,10 +79,19 @@ function gatedFs(log: string[], gate: () => Promise<void>, opts: { failWrite?: b
 test('an append resolves only after fdatasync of its line', async () => {
   const log: string[] = [];
   let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
-  const t = new JsonlTranscripts(mkdtempSync(path.join(os.tmpdir(), 'orch-tr-')), logger, gatedFs(log, () => gate));
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  const t = new JsonlTranscripts(
+    mkdtempSync(path.join(os.tmpdir(), 'orch-tr-')),
+    logger,
+    gatedFs(log, () => gate),
+  );
   let acknowledged = false;
-  const append = t.append('s', 't', { seq: 1, at: 'now', kind: 'x' }).then(() => { acknowledged = true; log.push('resolved'); });
+  const append = t.append('s', 't', { seq: 1, at: 'now', kind: 'x' }).then(() => {
+    acknowledged = true;
+    log.push('resolved');
+  });
   const deadline = Date.now() + 5_000;
   while (!log.includes('datasync start') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   await new Promise((r) => setTimeout(r, 50));
@@ -78,10 +106,19 @@ test('a failed append (ENOSPC mid-line) is cut back and reported; the next line 
   const reported: unknown[] = [];
   const ok = new JsonlTranscripts(root, logger);
   await ok.append('s', 't', { seq: 1, at: 'now', kind: 'x' });
-  const failing = new JsonlTranscripts(root, logger, gatedFs([], async () => undefined, { failWrite: true }), (e) => reported.push(e));
+  const failing = new JsonlTranscripts(
+    root,
+    logger,
+    gatedFs([], async () => undefined, { failWrite: true }),
+    (e) => reported.push(e),
+  );
   await assert.rejects(failing.append('s', 't', { seq: 2, at: 'now', kind: 'x' }), /ENOSPC/);
   assert.equal((reported[0] as { code?: string }).code, 'ENOSPC');
   await ok.append('s', 't', { seq: 2, at: 'now', kind: 'x' });
   const lines = readFileSync(ok.fileFor('s', 't'), 'utf8').split('\n').filter(Boolean);
-  assert.deepEqual(lines.map((l) => (JSON.parse(l) as { seq: number }).seq), [1, 2], 'no torn line between the two');
+  assert.deepEqual(
+    lines.map((l) => (JSON.parse(l) as { seq: number }).seq),
+    [1, 2],
+    'no torn line between the two',
+  );
 });

@@ -16,7 +16,11 @@ const safeId = /^[A-Za-z0-9_.-]{1,128}$/;
 /** The part of `fs/promises` appends use; tests pass a spying or failing one. */
 export interface TranscriptFs {
   mkdir(dir: string, opts: { recursive: true }): Promise<unknown>;
-  open(file: string, flags: 'a', mode: number): Promise<{
+  open(
+    file: string,
+    flags: 'a',
+    mode: number,
+  ): Promise<{
     stat(): Promise<{ size: number }>;
     write(data: string): Promise<unknown>;
     datasync(): Promise<void>;
@@ -38,8 +42,12 @@ export class JsonlTranscripts implements TranscriptPort {
   ) {}
 
   fileFor(sessionId: string, taskId: string): string {
-    for (const [name, id] of [['sessionId', sessionId], ['taskId', taskId]] as const) {
-      if (!safeId.test(id) || id === '.' || id === '..') throw new DomainError('bad_input', `${name} must match ${safeId} (got ${JSON.stringify(id)})`);
+    for (const [name, id] of [
+      ['sessionId', sessionId],
+      ['taskId', taskId],
+    ] as const) {
+      if (!safeId.test(id) || id === '.' || id === '..')
+        throw new DomainError('bad_input', `${name} must match ${safeId} (got ${JSON.stringify(id)})`);
     }
     return path.join(this.root, sessionId, `${taskId}.jsonl`);
   }
@@ -49,27 +57,32 @@ export class JsonlTranscripts implements TranscriptPort {
     const line = `${JSON.stringify(redactValue(entry))}\n`;
     // Appends to one file are chained so lines never interleave.
     const prev = this.chains.get(file) ?? Promise.resolve();
-    const next = prev.then(async () => {
-      await this.fs.mkdir(path.dirname(file), { recursive: true });
-      const handle = await this.fs.open(file, 'a', 0o600);
-      try {
-        const { size } = await handle.stat();
+    const next = prev
+      .then(async () => {
+        await this.fs.mkdir(path.dirname(file), { recursive: true });
+        const handle = await this.fs.open(file, 'a', 0o600);
         try {
-          await handle.write(line);
-          // Resolving means acknowledged: the line is on disk, not only in the page cache.
-          await handle.datasync();
-        } catch (e) {
-          await handle.truncate(size).catch(() => undefined);
-          throw e;
+          const { size } = await handle.stat();
+          try {
+            await handle.write(line);
+            // Resolving means acknowledged: the line is on disk, not only in the page cache.
+            await handle.datasync();
+          } catch (e) {
+            await handle.truncate(size).catch(() => undefined);
+            throw e;
+          }
+        } finally {
+          await handle.close();
         }
-      } finally {
-        await handle.close();
-      }
-    }).catch((e: unknown) => {
-      this.onWriteError?.(e);
-      throw e;
-    });
-    this.chains.set(file, next.catch(() => undefined));
+      })
+      .catch((e: unknown) => {
+        this.onWriteError?.(e);
+        throw e;
+      });
+    this.chains.set(
+      file,
+      next.catch(() => undefined),
+    );
     return next;
   }
 

@@ -32,7 +32,7 @@ test('a committed symlink to a folder outside resolves outside (absolute and rel
   assert.equal(await r.resolve(path.join(task, 'chain', 'secret.txt')), path.join(outside, 'secret.txt'));
 });
 
-test('`..` after a link climbs from the link\'s target, as the kernel does', async () => {
+test("`..` after a link climbs from the link's target, as the kernel does", async () => {
   // Lexically task/rel/../x is task/x; really it is outside/a/x.
   assert.equal(await r.resolve(`${task}/rel/../x`), path.join(outside, 'a', 'x'));
 });

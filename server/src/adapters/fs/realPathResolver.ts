@@ -21,7 +21,10 @@ export class RealPathResolver implements PathResolverPort {
   async expand(pattern: string, limit = 1000): Promise<string[] | null> {
     let current = ['/'];
     for (const part of pattern.split('/').filter(Boolean)) {
-      if (!/[*?[]/.test(part)) { current = current.map((d) => path.posix.join(d, part)); continue; }
+      if (!/[*?[]/.test(part)) {
+        current = current.map((d) => path.posix.join(d, part));
+        continue;
+      }
       const re = wildcardRegExp(part);
       const next: string[] = [];
       for (const dir of current) {
@@ -48,12 +51,18 @@ export class RealPathResolver implements PathResolverPort {
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i];
       if (!part || part === '.') continue;
-      if (part === '..') { cur = path.posix.dirname(cur); continue; }
+      if (part === '..') {
+        cur = path.posix.dirname(cur);
+        continue;
+      }
       const next = path.posix.join(cur, part);
       const st = await fs.lstat(next).catch(() => undefined);
       // Missing (or unreadable): nothing below it can be a link yet; the rest is appended as written.
       if (!st) return path.posix.resolve(next, ...parts.slice(i + 1).filter(Boolean));
-      if (!st.isSymbolicLink()) { cur = next; continue; }
+      if (!st.isSymbolicLink()) {
+        cur = next;
+        continue;
+      }
       if (--budget.links < 0) return undefined;
       const target = await fs.readlink(next).catch(() => undefined);
       if (target === undefined) return path.posix.resolve(next, ...parts.slice(i + 1).filter(Boolean));
@@ -74,7 +83,10 @@ export function wildcardRegExp(part: string): RegExp {
     else if (c === '?') re += '.';
     else if (c === '[') {
       const end = part.indexOf(']', i + 2);
-      if (end < 0) { re += '\\['; continue; }
+      if (end < 0) {
+        re += '\\[';
+        continue;
+      }
       let body = part.slice(i + 1, end);
       if (body.startsWith('!')) body = `^${body.slice(1)}`;
       re += `[${body.replace(/\\/g, '\\\\')}]`;

@@ -8,7 +8,8 @@ import { DomainError } from '../../domain/errors';
 import { GitWorkspace } from './git';
 
 const git = new GitWorkspace(20_000);
-const g = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
+const g = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8' });
 
 function repo(): string {
   const d = mkdtempSync(path.join(os.tmpdir(), 'orch-git-'));
@@ -21,9 +22,15 @@ function repo(): string {
 
 test('assertRepo names what is wrong with cwd', async () => {
   await assert.rejects(git.assertRepo('relative/path'), (e: unknown) => DomainError.is(e, 'bad_input') && /absolute/.test(e.message));
-  await assert.rejects(git.assertRepo('/nonexistent/xyz'), (e: unknown) => DomainError.is(e, 'bad_input') && /does not exist/.test(e.message));
+  await assert.rejects(
+    git.assertRepo('/nonexistent/xyz'),
+    (e: unknown) => DomainError.is(e, 'bad_input') && /does not exist/.test(e.message),
+  );
   const plain = mkdtempSync(path.join(os.tmpdir(), 'orch-plain-'));
-  await assert.rejects(git.assertRepo(plain), (e: unknown) => DomainError.is(e, 'bad_input') && /not inside a git repository/.test(e.message));
+  await assert.rejects(
+    git.assertRepo(plain),
+    (e: unknown) => DomainError.is(e, 'bad_input') && /not inside a git repository/.test(e.message),
+  );
   const r = repo();
   assert.equal((await git.assertRepo(r)).head?.length, 40);
 });
@@ -54,7 +61,10 @@ test('a real conflict is reported and the merge aborted, nothing overwritten', a
   const r = repo();
   const base = (await git.headCommit(r))!;
   const root = mkdtempSync(path.join(os.tmpdir(), 'orch-wt-'));
-  for (const [t, text] of [['x', 'ONE from x\n'], ['y', 'ONE from y\n']]) {
+  for (const [t, text] of [
+    ['x', 'ONE from x\n'],
+    ['y', 'ONE from y\n'],
+  ]) {
     const wt = path.join(root, t);
     await git.addWorktree(r, wt, `orchestrator/s/${t}`, base);
     writeFileSync(path.join(wt, 'a.txt'), text + 'two\nthree\n');
@@ -73,14 +83,26 @@ test('a real conflict is reported and the merge aborted, nothing overwritten', a
 test("deleteBranches removes only the session's branches, even one still checked out in a removed worktree", async () => {
   const r = repo();
   const base = (await git.headCommit(r))!;
-  for (const b of ['orchestrator/s1/integration', 'orchestrator/s1/t1', 'orchestrator/s10/integration', 'orchestrator/other']) await git.createBranch(r, b, base);
+  for (const b of ['orchestrator/s1/integration', 'orchestrator/s1/t1', 'orchestrator/s10/integration', 'orchestrator/other'])
+    await git.createBranch(r, b, base);
   const session = mkdtempSync(path.join(os.tmpdir(), 'orch-wt-'));
   const wt = path.join(session, 's1', 't2');
   await git.addWorktree(r, wt, 'orchestrator/s1/t2', base);
   await git.removeWorktree(r, wt);
   assert.throws(() => readFileSync(path.join(session, 's1')), /ENOENT/, "the session's empty folder went with its last worktree");
-  assert.deepEqual((await git.deleteBranches(r, 'orchestrator/s1')).sort(), ['orchestrator/s1/integration', 'orchestrator/s1/t1', 'orchestrator/s1/t2']);
-  assert.deepEqual(g(r, 'branch', '--list', 'orchestrator/*').split('\n').map((l) => l.trim()).filter(Boolean).sort(), ['orchestrator/other', 'orchestrator/s10/integration']);
+  assert.deepEqual((await git.deleteBranches(r, 'orchestrator/s1')).sort(), [
+    'orchestrator/s1/integration',
+    'orchestrator/s1/t1',
+    'orchestrator/s1/t2',
+  ]);
+  assert.deepEqual(
+    g(r, 'branch', '--list', 'orchestrator/*')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .sort(),
+    ['orchestrator/other', 'orchestrator/s10/integration'],
+  );
   assert.deepEqual(await git.deleteBranches(r, 'orchestrator/s1/'), [], 'nothing left to delete');
   await assert.rejects(git.deleteBranches(r, ''), /refusing/);
   assert.equal(await git.resolveRef(r, 'orchestrator/s1/integration'), null);

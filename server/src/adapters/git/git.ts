@@ -9,38 +9,68 @@ import { DomainError } from '../../domain/errors';
 import type { ChangedFile, MergeOutcome, WorkspacePort } from '../../ports/workspace';
 
 export class GitError extends Error {
-  constructor(readonly args: string[], readonly code: number | string | null, readonly stderr: string) {
+  constructor(
+    readonly args: string[],
+    readonly code: number | string | null,
+    readonly stderr: string,
+  ) {
     super(`git ${args.join(' ')} failed (${code}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
     this.name = 'GitError';
   }
 }
 
 // Our own git calls never run repository hooks or an fsmonitor: an agent could have planted either.
-const identity = ['-c', 'user.name=Industrial Orchestrator', '-c', 'user.email=orchestrator@localhost', '-c', 'commit.gpgsign=false',
-  '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
+const identity = [
+  '-c',
+  'user.name=Industrial Orchestrator',
+  '-c',
+  'user.email=orchestrator@localhost',
+  '-c',
+  'commit.gpgsign=false',
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'core.fsmonitor=false',
+];
 
 export class GitWorkspace implements WorkspacePort {
   constructor(private readonly timeoutMs = 60_000) {}
 
   run(cwd: string, args: string[], allowCodes: number[] = [0]): Promise<{ stdout: string; stderr: string; code: number }> {
     return new Promise((resolve, reject) => {
-      execFile('git', [...identity, ...args], { cwd, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
+      execFile(
+        'git',
+        [...identity, ...args],
+        { cwd, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
         (err, stdout, stderr) => {
-          const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : (err as { code?: unknown }).code) : 0;
+          const code = err
+            ? typeof (err as NodeJS.ErrnoException).code === 'number'
+              ? Number((err as NodeJS.ErrnoException).code)
+              : (err as { code?: unknown }).code
+            : 0;
           if (err && !(typeof code === 'number' && allowCodes.includes(code))) {
-            reject(new GitError(args, (err as { killed?: boolean }).killed ? 'timeout' : (code as number | string | null) ?? null, String(stderr || err.message)));
+            reject(
+              new GitError(
+                args,
+                (err as { killed?: boolean }).killed ? 'timeout' : ((code as number | string | null) ?? null),
+                String(stderr || err.message),
+              ),
+            );
           } else resolve({ stdout: String(stdout), stderr: String(stderr), code: typeof code === 'number' ? code : 0 });
-        });
+        },
+      );
     });
   }
 
   async assertRepo(cwd: string): Promise<{ root: string; head: string | null }> {
-    if (!path.isAbsolute(cwd)) throw new DomainError('bad_input', `cwd must be an absolute path (got ${JSON.stringify(cwd)})`, { field: 'cwd' });
+    if (!path.isAbsolute(cwd))
+      throw new DomainError('bad_input', `cwd must be an absolute path (got ${JSON.stringify(cwd)})`, { field: 'cwd' });
     const st = await fs.stat(cwd).catch(() => undefined);
     if (!st) throw new DomainError('bad_input', `cwd does not exist: ${cwd}`, { field: 'cwd' });
     if (!st.isDirectory()) throw new DomainError('bad_input', `cwd is not a folder: ${cwd}`, { field: 'cwd' });
     const r = await this.run(cwd, ['rev-parse', '--show-toplevel'], [0, 128]);
-    if (r.code !== 0) throw new DomainError('bad_input', `cwd is not inside a git repository: ${cwd} (run \`git init\` there first)`, { field: 'cwd' });
+    if (r.code !== 0)
+      throw new DomainError('bad_input', `cwd is not inside a git repository: ${cwd} (run \`git init\` there first)`, { field: 'cwd' });
     return { root: r.stdout.trim(), head: await this.headCommit(cwd) };
   }
 
@@ -65,7 +95,10 @@ export class GitWorkspace implements WorkspacePort {
   async deleteBranches(repo: string, prefix: string): Promise<string[]> {
     if (!prefix.trim() || prefix.startsWith('-')) throw new Error(`refusing to delete branches with prefix ${JSON.stringify(prefix)}`);
     const r = await this.run(repo, ['for-each-ref', '--format=%(refname)', `refs/heads/${prefix.replace(/\/?$/, '/')}`]);
-    const names = r.stdout.split('\n').filter((l) => l.startsWith('refs/heads/')).map((l) => l.slice('refs/heads/'.length));
+    const names = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('refs/heads/'))
+      .map((l) => l.slice('refs/heads/'.length));
     if (!names.length) return [];
     // A branch still registered as checked out in a worktree cannot be deleted: drop stale registrations first.
     await this.run(repo, ['worktree', 'prune']);
@@ -118,10 +151,13 @@ export class GitWorkspace implements WorkspacePort {
   async changedFiles(cwd: string, from: string, to = 'HEAD'): Promise<ChangedFile[]> {
     const r = await this.run(cwd, ['diff', '--name-status', '--no-renames', from, to]);
     const map: Record<string, ChangedFile['status']> = { A: 'added', M: 'modified', D: 'deleted', R: 'renamed' };
-    return r.stdout.split('\n').filter(Boolean).map((l) => {
-      const [code, ...rest] = l.split('\t');
-      return { path: rest.join('\t'), status: map[code[0]] ?? 'other' };
-    });
+    return r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [code, ...rest] = l.split('\t');
+        return { path: rest.join('\t'), status: map[code[0]] ?? 'other' };
+      });
   }
 
   async diff(cwd: string, from: string, to = 'HEAD'): Promise<string> {
@@ -145,6 +181,9 @@ export class GitWorkspace implements WorkspacePort {
 
   async dirtyFiles(cwd: string): Promise<string[]> {
     const r = await this.run(cwd, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
-    return r.stdout.split('\0').filter(Boolean).map((e) => e.slice(3));
+    return r.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((e) => e.slice(3));
   }
 }

@@ -15,7 +15,13 @@ test('creates the file, persists updates atomically and leaves no temp files', a
   const file = path.join(d, 'store.json');
   const store = new LowdbStore(file, quiet);
   assert.equal((await store.load()).state, 'ok');
-  await Promise.all(Array.from({ length: 20 }, (_, i) => store.update((data) => { data.sessions.push({ id: `s${i}`, tenantId: 'local' }); })));
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      store.update((data) => {
+        data.sessions.push({ id: `s${i}`, tenantId: 'local' });
+      }),
+    ),
+  );
   const onDisk = JSON.parse(readFileSync(file, 'utf8'));
   assert.equal(onDisk.sessions.length, 20);
   assert.deepEqual(readdirSync(d), ['store.json']);
@@ -31,8 +37,14 @@ test('a corrupt file stays as it is; reads and writes are refused with typed err
   const store = new LowdbStore(file, quiet);
   const st = await store.load();
   assert.equal(st.state, 'corrupt');
-  assert.throws(() => store.read(), (e: unknown) => DomainError.is(e, 'store_corrupt'));
-  await assert.rejects(store.update(() => {}), (e: unknown) => DomainError.is(e, 'store_read_only'));
+  assert.throws(
+    () => store.read(),
+    (e: unknown) => DomainError.is(e, 'store_corrupt'),
+  );
+  await assert.rejects(
+    store.update(() => {}),
+    (e: unknown) => DomainError.is(e, 'store_read_only'),
+  );
   assert.equal(readFileSync(file, 'utf8'), '{oops');
   assert.equal(readFileSync(st.backupPath!, 'utf8'), '{oops');
 });
@@ -42,7 +54,12 @@ test('a failed mutation changes nothing in memory or on disk', async () => {
   const store = new LowdbStore(file, quiet);
   await store.load();
   const before = readFileSync(file, 'utf8');
-  await assert.rejects(store.update((data) => { data.sessions.push({ id: 'x', tenantId: 'local' }); throw new Error('boom'); }));
+  await assert.rejects(
+    store.update((data) => {
+      data.sessions.push({ id: 'x', tenantId: 'local' });
+      throw new Error('boom');
+    }),
+  );
   assert.equal(store.read().sessions.length, 0);
   assert.equal(readFileSync(file, 'utf8'), before);
 });
@@ -72,7 +89,10 @@ test('a write that hits ENOSPC: rejected, reported, memory and file unchanged, n
         const h = await real.open(f, flags, mode);
         return {
           writeFile: async (data, enc) => {
-            if (full && flags === 'w') { await h.writeFile(data.slice(0, 10), enc); throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); }
+            if (full && flags === 'w') {
+              await h.writeFile(data.slice(0, 10), enc);
+              throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+            }
             await h.writeFile(data, enc);
           },
           sync: () => h.sync(),
@@ -84,15 +104,31 @@ test('a write that hits ENOSPC: rejected, reported, memory and file unchanged, n
     },
   });
   await store.load();
-  await store.update((data) => { data.sessions.push({ id: 'kept', tenantId: 'local' }); });
+  await store.update((data) => {
+    data.sessions.push({ id: 'kept', tenantId: 'local' });
+  });
   const before = readFileSync(file, 'utf8');
   full = true;
-  await assert.rejects(store.update((data) => { data.sessions.push({ id: 'lost', tenantId: 'local' }); }), /ENOSPC/);
-  assert.deepEqual(store.read().sessions.map((s) => s.id), ['kept'], 'memory changes only after a successful write');
+  await assert.rejects(
+    store.update((data) => {
+      data.sessions.push({ id: 'lost', tenantId: 'local' });
+    }),
+    /ENOSPC/,
+  );
+  assert.deepEqual(
+    store.read().sessions.map((s) => s.id),
+    ['kept'],
+    'memory changes only after a successful write',
+  );
   assert.equal(readFileSync(file, 'utf8'), before, 'the file keeps its bytes');
   assert.deepEqual(readdirSync(d), ['store.json'], 'no temp file');
   assert.equal((reported[0] as { code?: string })?.code, 'ENOSPC', 'the failure is reported');
   full = false;
-  await store.update((data) => { data.sessions.push({ id: 'after', tenantId: 'local' }); });
-  assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')).sessions.map((s: { id: string }) => s.id), ['kept', 'after']);
+  await store.update((data) => {
+    data.sessions.push({ id: 'after', tenantId: 'local' });
+  });
+  assert.deepEqual(
+    JSON.parse(readFileSync(file, 'utf8')).sessions.map((s: { id: string }) => s.id),
+    ['kept', 'after'],
+  );
 });

@@ -22,7 +22,10 @@ export interface LowdbStoreOptions {
 
 class ValidatingJsonFile implements Adapter<StoreData> {
   migratedFrom: number | undefined;
-  constructor(private readonly file: string, private readonly fs?: AtomicFs) {}
+  constructor(
+    private readonly file: string,
+    private readonly fs?: AtomicFs,
+  ) {}
 
   async read(): Promise<StoreData | null> {
     let text: string;
@@ -50,7 +53,11 @@ export class LowdbStore implements StorePort {
 
   private readonly now: () => Date;
 
-  constructor(private readonly file: string, private readonly logger: Logger, private readonly opts: LowdbStoreOptions = {}) {
+  constructor(
+    private readonly file: string,
+    private readonly logger: Logger,
+    private readonly opts: LowdbStoreOptions = {},
+  ) {
     this.now = opts.now ?? (() => new Date());
     this.adapter = new ValidatingJsonFile(file, opts.fs);
     this.db = new Low<StoreData>(this.adapter, emptyStore(this.now().toISOString()));
@@ -77,7 +84,9 @@ export class LowdbStore implements StorePort {
       if (this.adapter.migratedFrom !== undefined) {
         // Keep the pre-migration file before the first write in the new shape.
         const backup = await backupFile(this.file, `pre-migration-v${this.adapter.migratedFrom}-${this.now().toISOString()}`);
-        this.logger.info(`store migrated from schema version ${this.adapter.migratedFrom} to ${currentSchemaVersion}; the old file is kept at ${backup}`);
+        this.logger.info(
+          `store migrated from schema version ${this.adapter.migratedFrom} to ${currentSchemaVersion}; the old file is kept at ${backup}`,
+        );
         await this.db.write();
       } else {
         // Creates the file on first run; rewrites the same content otherwise.
@@ -96,8 +105,17 @@ export class LowdbStore implements StorePort {
           this.logger.error(`could not back up the corrupt store ${this.file}: ${(b as Error).message}`);
         }
       }
-      this.logger.error(`store is corrupt and stays read-only: ${e.message}${backupPath ? `; backup at ${backupPath}` : '; not backed up here (only the server that owns the data folder makes the backup)'}`);
-      this.current = { kind: 'lowdb', path: this.file, schemaVersion: currentSchemaVersion, state: 'corrupt', error: e.message, backupPath };
+      this.logger.error(
+        `store is corrupt and stays read-only: ${e.message}${backupPath ? `; backup at ${backupPath}` : '; not backed up here (only the server that owns the data folder makes the backup)'}`,
+      );
+      this.current = {
+        kind: 'lowdb',
+        path: this.file,
+        schemaVersion: currentSchemaVersion,
+        state: 'corrupt',
+        error: e.message,
+        backupPath,
+      };
     }
     return this.current;
   }
@@ -122,16 +140,24 @@ export class LowdbStore implements StorePort {
   }
 
   read(): Readonly<StoreData> {
-    if (this.current.state === 'corrupt') throw new DomainError('store_corrupt', `the store at ${this.file} is corrupt: ${this.current.error}`);
+    if (this.current.state === 'corrupt')
+      throw new DomainError('store_corrupt', `the store at ${this.file} is corrupt: ${this.current.error}`);
     return this.db.data;
   }
 
   update(mutate: (data: StoreData) => void | boolean): Promise<void> {
     if (!this.writable && this.current.state !== 'corrupt') {
-      return Promise.reject(new DomainError('store_read_only', `the store at ${this.file} is read-only here: ${this.current.error ?? 'opened for reading only'}`));
+      return Promise.reject(
+        new DomainError(
+          'store_read_only',
+          `the store at ${this.file} is read-only here: ${this.current.error ?? 'opened for reading only'}`,
+        ),
+      );
     }
     if (this.current.state === 'corrupt') {
-      return Promise.reject(new DomainError('store_read_only', `the store at ${this.file} is read-only because it failed to load: ${this.current.error}`));
+      return Promise.reject(
+        new DomainError('store_read_only', `the store at ${this.file} is read-only because it failed to load: ${this.current.error}`),
+      );
     }
     // Serialise writes so two updates never interleave their temp files and renames.
     const next = this.writes.then(async () => {

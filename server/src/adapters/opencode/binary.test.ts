@@ -21,7 +21,10 @@ function fakeInstall(withBinary: boolean): string {
 
 test('the binary the platform .vsix carries next to dist/ is found', () => {
   const root = fakeInstall(true);
-  assert.equal(resolveOpencodeBinary({ searchPaths: [root] }), path.join(root, 'node_modules', platformPackageNames()[0], 'bin', 'opencode'));
+  assert.equal(
+    resolveOpencodeBinary({ searchPaths: [root] }),
+    path.join(root, 'node_modules', platformPackageNames()[0], 'bin', 'opencode'),
+  );
 });
 
 test('an explicit orchestrator.opencode.path wins over the bundled binary', () => {
@@ -34,17 +37,23 @@ test('an explicit orchestrator.opencode.path wins over the bundled binary', () =
 
 test('an unusable explicit path is an error naming the setting, never a silent fallback to the bundled binary', () => {
   const root = fakeInstall(true);
-  assert.throws(() => resolveOpencodeBinary({ explicitPath: path.join(root, 'nope'), searchPaths: [root] }),
-    (e: unknown) => AgentError.is(e, 'not_installed') && /orchestrator\.opencode\.path/.test(e.message) && e.message.includes(path.join(root, 'nope')));
+  assert.throws(
+    () => resolveOpencodeBinary({ explicitPath: path.join(root, 'nope'), searchPaths: [root] }),
+    (e: unknown) =>
+      AgentError.is(e, 'not_installed') && /orchestrator\.opencode\.path/.test(e.message) && e.message.includes(path.join(root, 'nope')),
+  );
 });
 
 test('a missing binary says what to do in VS Code terms (platform build or the setting), not npm', () => {
   const root = fakeInstall(false);
-  assert.throws(() => resolveOpencodeBinary({ searchPaths: [root] }), (e: unknown) => {
-    assert.ok(AgentError.is(e, 'not_installed'));
-    assert.match(e.message, new RegExp(`Install the ${process.platform}-${process.arch} build of Industrial Orchestrator`));
-    assert.match(e.message, /set orchestrator\.opencode\.path/);
-    assert.doesNotMatch(e.message, /npm install/);
-    return true;
-  });
+  assert.throws(
+    () => resolveOpencodeBinary({ searchPaths: [root] }),
+    (e: unknown) => {
+      assert.ok(AgentError.is(e, 'not_installed'));
+      assert.match(e.message, new RegExp(`Install the ${process.platform}-${process.arch} build of Industrial Orchestrator`));
+      assert.match(e.message, /set orchestrator\.opencode\.path/);
+      assert.doesNotMatch(e.message, /npm install/);
+      return true;
+    },
+  );
 });

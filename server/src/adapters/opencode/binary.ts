@@ -56,7 +56,11 @@ function resolvePackageDir(name: string, searchPaths: string[]): string | undefi
 export function resolveOpencodeBinary(opts: ResolveBinaryOptions = {}): string {
   if (opts.explicitPath) {
     const problem = usable(opts.explicitPath);
-    if (problem) throw new AgentError('not_installed', `The OpenCode binary set in orchestrator.opencode.path (${opts.explicitPath}) is not usable: ${problem}. Fix or clear the setting.`);
+    if (problem)
+      throw new AgentError(
+        'not_installed',
+        `The OpenCode binary set in orchestrator.opencode.path (${opts.explicitPath}) is not usable: ${problem}. Fix or clear the setting.`,
+      );
     return path.resolve(opts.explicitPath);
   }
   // Not the process's cwd: that is the user's folder, whose node_modules are none of our business.
@@ -99,7 +103,9 @@ export type ProbeResult =
   | { ok: false; reason: 'not_installed' | 'start_failed'; message: string }
   | { ok: false; reason: 'inconclusive'; message: string };
 
-export function probeOpencode(opts: ResolveBinaryOptions & { timeoutMs?: number; /** HOME for the probe (OpenCode writes caches and logs there). */ home: string }): Promise<ProbeResult> {
+export function probeOpencode(
+  opts: ResolveBinaryOptions & { timeoutMs?: number; /** HOME for the probe (OpenCode writes caches and logs there). */ home: string },
+): Promise<ProbeResult> {
   let binary: string;
   try {
     binary = resolveOpencodeBinary(opts);
@@ -109,14 +115,26 @@ export function probeOpencode(opts: ResolveBinaryOptions & { timeoutMs?: number;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const home = opts.home;
   fs.mkdirSync(home, { recursive: true });
-  const env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'), XDG_CACHE_HOME: path.join(home, '.cache'), XDG_STATE_HOME: path.join(home, '.local', 'state') };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    XDG_CACHE_HOME: path.join(home, '.cache'),
+    XDG_STATE_HOME: path.join(home, '.local', 'state'),
+  };
   return new Promise((resolve) => {
     execFile(binary, ['--version'], { timeout: timeoutMs, killSignal: 'SIGKILL', cwd: home, env }, (err, stdout, stderr) => {
       if (!err) return resolve({ ok: true, binary, version: stdout.trim() });
       const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string };
-      if (e.killed && e.signal === 'SIGKILL') return resolve({ ok: false, reason: 'inconclusive', message: `${binary} --version gave no answer within ${timeoutMs} ms` });
+      if (e.killed && e.signal === 'SIGKILL')
+        return resolve({ ok: false, reason: 'inconclusive', message: `${binary} --version gave no answer within ${timeoutMs} ms` });
       const detail = (stderr || e.message).trim().split('\n').slice(-3).join(' ');
-      resolve({ ok: false, reason: 'start_failed', message: `The OpenCode binary ${binary} does not run (${binary} --version: ${detail}). Set orchestrator.opencode.path to a working opencode binary, or reinstall the platform build of the extension.` });
+      resolve({
+        ok: false,
+        reason: 'start_failed',
+        message: `The OpenCode binary ${binary} does not run (${binary} --version: ${detail}). Set orchestrator.opencode.path to a working opencode binary, or reinstall the platform build of the extension.`,
+      });
     });
   });
 }

@@ -47,7 +47,10 @@ export function prepareHome(dataDir: string, version: string): OpencodeHome {
   }
   const deps = { '@opencode-ai/plugin': version };
   fs.writeFileSync(path.join(home.configDir, 'package.json'), JSON.stringify({ dependencies: deps }));
-  fs.writeFileSync(path.join(home.configDir, 'package-lock.json'), JSON.stringify({ lockfileVersion: 3, packages: { '': { dependencies: deps } } }));
+  fs.writeFileSync(
+    path.join(home.configDir, 'package-lock.json'),
+    JSON.stringify({ lockfileVersion: 3, packages: { '': { dependencies: deps } } }),
+  );
   return home;
 }
 
@@ -58,7 +61,12 @@ export function buildConfig(input: OpencodeConfigInput): Record<string, unknown>
     for (const [id, m] of Object.entries(p.models)) {
       models[id] = { name: m.name ?? id, tool_call: m.toolCall ?? true, limit: { context: m.context ?? 128000, output: m.output ?? 4096 } };
     }
-    provider[p.id] = { npm: '@ai-sdk/openai-compatible', name: p.name ?? p.id, options: { baseURL: p.baseURL, apiKey: p.apiKey ?? 'none' }, models };
+    provider[p.id] = {
+      npm: '@ai-sdk/openai-compatible',
+      name: p.name ?? p.id,
+      options: { baseURL: p.baseURL, apiKey: p.apiKey ?? 'none' },
+      models,
+    };
   }
   return {
     $schema: 'https://opencode.ai/config.json',
@@ -90,7 +98,13 @@ export function splitModel(model: string): { providerID: string; modelID: string
  * variables of `base` pass through (PATH, locale, temp); `extra` adds more (e.g. a provider key referenced
  * as `{env:NAME}` in the config).
  */
-export function buildEnv(home: OpencodeHome, config: Record<string, unknown>, password: string, extra: Record<string, string> = {}, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function buildEnv(
+  home: OpencodeHome,
+  config: Record<string, unknown>,
+  password: string,
+  extra: Record<string, string> = {},
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   // Keep only what tools need to run (PATH for git/rg/bash, locale, temp dirs); drop the caller's secrets.
   for (const k of ['PATH', 'LANG', 'LC_ALL', 'TMPDIR', 'TEMP', 'TMP', 'SHELL', 'TERM', 'SystemRoot', 'ComSpec', 'PATHEXT']) {

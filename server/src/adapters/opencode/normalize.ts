@@ -12,7 +12,12 @@ export interface MessageWithParts {
   parts: Part[];
 }
 
-const toolStatus: Record<ToolPart['state']['status'], ToolCallStatus> = { pending: 'pending', running: 'in_progress', completed: 'completed', error: 'failed' };
+const toolStatus: Record<ToolPart['state']['status'], ToolCallStatus> = {
+  pending: 'pending',
+  running: 'in_progress',
+  completed: 'completed',
+  error: 'failed',
+};
 
 function locationsOf(input: Record<string, unknown> | undefined): { path: string }[] | undefined {
   if (!input) return undefined;
@@ -24,7 +29,13 @@ export function toolEvent(part: ToolPart): Extract<AgentEventBody, { kind: 'tool
   const st = part.state;
   const input = st.status === 'pending' ? undefined : st.input;
   const title = ('title' in st && st.title) || part.tool;
-  const body: Extract<AgentEventBody, { kind: 'tool_call' }> = { kind: 'tool_call', id: part.callID, title, toolName: part.tool, status: toolStatus[st.status] };
+  const body: Extract<AgentEventBody, { kind: 'tool_call' }> = {
+    kind: 'tool_call',
+    id: part.callID,
+    title,
+    toolName: part.tool,
+    status: toolStatus[st.status],
+  };
   const locations = locationsOf(input);
   if (locations) body.locations = locations;
   if (input && Object.keys(input).length) body.input = input;
@@ -63,7 +74,9 @@ export function applyPart(log: AgentEventLog, part: Part, role: 'user' | 'assist
       );
       break;
     case 'retry':
-      out.push(log.push(`retry:${part.messageID}:${part.attempt}`, { kind: 'retry', attempt: part.attempt, message: part.error.data.message }));
+      out.push(
+        log.push(`retry:${part.messageID}:${part.attempt}`, { kind: 'retry', attempt: part.attempt, message: part.error.data.message }),
+      );
       break;
     default:
       break;
@@ -105,12 +118,20 @@ export function classifyError(err: NonNullable<AssistantMessage['error']>): { re
   const message = 'message' in err.data && typeof err.data.message === 'string' ? err.data.message : err.name;
   if (err.name === 'MessageAbortedError') return { reason: 'aborted', message };
   if (err.name === 'APIError' && looksUnreachable(message)) return { reason: 'unreachable', message };
-  if (err.name === 'APIError' || err.name === 'ProviderAuthError' || err.name === 'ContextOverflowError' || err.name === 'MessageOutputLengthError') return { reason: 'model_error', message: `${err.name}: ${message}` };
+  if (
+    err.name === 'APIError' ||
+    err.name === 'ProviderAuthError' ||
+    err.name === 'ContextOverflowError' ||
+    err.name === 'MessageOutputLengthError'
+  )
+    return { reason: 'model_error', message: `${err.name}: ${message}` };
   return { reason: 'protocol', message: `${err.name}: ${message}` };
 }
 
 export function looksUnreachable(message: string): boolean {
-  return /cannot connect|unable to connect|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|fetch failed|connection refused|socket hang up|timed? ?out/i.test(message);
+  return /cannot connect|unable to connect|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|fetch failed|connection refused|socket hang up|timed? ?out/i.test(
+    message,
+  );
 }
 
 /** What the stored messages say about a turn (`msgs` = `turnMessages(...)`). */
@@ -148,5 +169,11 @@ interface OpencodeFileDiff {
 export function toFileChanges(diffs: OpencodeFileDiff[] | undefined): FileChange[] {
   return (diffs ?? [])
     .filter((d) => d.file)
-    .map((d) => ({ path: d.file as string, status: d.status ?? 'modified', additions: d.additions, deletions: d.deletions, ...(d.patch ? { patch: d.patch } : {}) }));
+    .map((d) => ({
+      path: d.file as string,
+      status: d.status ?? 'modified',
+      additions: d.additions,
+      deletions: d.deletions,
+      ...(d.patch ? { patch: d.patch } : {}),
+    }));
 }

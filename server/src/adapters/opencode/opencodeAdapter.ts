@@ -12,7 +12,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { createOpencodeClient, OpencodeClient, PermissionRequest as OcPermissionRequest } from '@opencode-ai/sdk/v2';
 import { AgentEventLog } from '../../domain/agentEvent';
-import { AgentError, type AgentEventListener, type AgentRuntime, type PromptRequest, type TurnResult, type TurnTimeouts } from '../../ports/agentRuntime';
+import {
+  AgentError,
+  type AgentEventListener,
+  type AgentRuntime,
+  type PromptRequest,
+  type TurnResult,
+  type TurnTimeouts,
+} from '../../ports/agentRuntime';
 import { resolveOpencodeBinary } from './binary';
 import { EventStream, type OpencodeEvent } from './eventStream';
 import { buildConfig, buildEnv, knownModel, prepareHome, splitModel, type OpencodeConfigInput } from './home';
@@ -68,7 +75,8 @@ interface TaskState {
 
 function readVersion(binary: string): string {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(path.dirname(path.dirname(binary)), 'package.json'), 'utf8')) as { version: string }).version;
+    return (JSON.parse(fs.readFileSync(path.join(path.dirname(path.dirname(binary)), 'package.json'), 'utf8')) as { version: string })
+      .version;
   } catch {
     return '1.18.33';
   }
@@ -107,7 +115,8 @@ export class OpencodeAdapter implements AgentRuntime {
 
   constructor(private readonly opts: OpencodeAdapterOptions) {
     this.apiTimeoutMs = opts.apiTimeoutMs ?? 20_000;
-    if (!knownModel(opts.models, opts.models.defaultModel)) throw new AgentError('bad_input', `models.defaultModel "${opts.models.defaultModel}" is not one of the configured provider models.`);
+    if (!knownModel(opts.models, opts.models.defaultModel))
+      throw new AgentError('bad_input', `models.defaultModel "${opts.models.defaultModel}" is not one of the configured provider models.`);
   }
 
   /** Pid of the running `opencode serve`, if any (for diagnostics and tests). */
@@ -211,10 +220,14 @@ export class OpencodeAdapter implements AgentRuntime {
   }
 
   private resyncAll(): void {
-    for (const turn of this.turnsBySession.values()) turn.resync().catch((e: unknown) => this.opts.log?.(`resync of ${turn.sessionId} failed: ${message(e)}`));
+    for (const turn of this.turnsBySession.values())
+      turn.resync().catch((e: unknown) => this.opts.log?.(`resync of ${turn.sessionId} failed: ${message(e)}`));
   }
 
-  private async call<T>(what: string, fn: (c: OpencodeClient, o: { signal: AbortSignal; throwOnError: true }) => Promise<{ data: T }>): Promise<T> {
+  private async call<T>(
+    what: string,
+    fn: (c: OpencodeClient, o: { signal: AbortSignal; throwOnError: true }) => Promise<{ data: T }>,
+  ): Promise<T> {
     if (this.disposed) throw new AgentError('disposed', `The OpenCode adapter was disposed (${what}).`);
     const client = this.client;
     if (!client) throw new AgentError('crashed', `OpenCode is not running (${what}).`, this.server?.stderrTail());
@@ -226,15 +239,19 @@ export class OpencodeAdapter implements AgentRuntime {
   }
 
   private readonly api: TurnApi = {
-    messages: (sessionID, directory) => this.call('messages', (c, o) => c.session.messages({ sessionID, directory }, o)) as Promise<MessageWithParts[]>,
+    messages: (sessionID, directory) =>
+      this.call('messages', (c, o) => c.session.messages({ sessionID, directory }, o)) as Promise<MessageWithParts[]>,
     diff: (sessionID, directory, messageID) => this.call('diff', (c, o) => c.session.diff({ sessionID, directory, messageID }, o)),
     abort: async (sessionID, directory) => {
       await this.call('abort', (c, o) => c.session.abort({ sessionID, directory }, o));
     },
     replyPermission: async (requestID, directory, reply, msg) => {
-      await this.call('permission reply', (c, o) => c.permission.reply({ requestID, directory, reply, ...(msg ? { message: msg } : {}) }, o));
+      await this.call('permission reply', (c, o) =>
+        c.permission.reply({ requestID, directory, reply, ...(msg ? { message: msg } : {}) }, o),
+      );
     },
-    pendingPermissions: (directory) => this.call('permission list', (c, o) => c.permission.list({ directory }, o)) as Promise<OcPermissionRequest[]>,
+    pendingPermissions: (directory) =>
+      this.call('permission list', (c, o) => c.permission.list({ directory }, o)) as Promise<OcPermissionRequest[]>,
   };
 
   private validate(req: PromptRequest): void {
@@ -314,14 +331,26 @@ export class OpencodeAdapter implements AgentRuntime {
     if (req.signal?.aborted) {
       const ev = task.log.push(`finished:pre:${started}`, { kind: 'finished', stopReason: 'cancelled' });
       if (ev) onEvent(ev);
-      return { status: 'cancelled', stopReason: 'cancelled', summary: '', usage: { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 }, diff: [], durationMs: 0, lastSeq: task.log.lastSeq };
+      return {
+        status: 'cancelled',
+        stopReason: 'cancelled',
+        summary: '',
+        usage: { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 },
+        diff: [],
+        durationMs: 0,
+        lastSeq: task.log.lastSeq,
+      };
     }
     let sessionId: string;
     try {
       await this.ensureServer();
       if (!task.sessionId || task.cwd !== req.cwd) {
-        const ask = req.permissionPolicy ? (this.opts.askPermissions ?? defaultAsk).map((permission) => ({ permission, pattern: '*', action: 'ask' as const })) : undefined;
-        const session = await this.call('session create', (c, o) => c.session.create({ directory: req.cwd, title: `task ${req.taskId}`, ...(ask ? { permission: ask } : {}) }, o));
+        const ask = req.permissionPolicy
+          ? (this.opts.askPermissions ?? defaultAsk).map((permission) => ({ permission, pattern: '*', action: 'ask' as const }))
+          : undefined;
+        const session = await this.call('session create', (c, o) =>
+          c.session.create({ directory: req.cwd, title: `task ${req.taskId}`, ...(ask ? { permission: ask } : {}) }, o),
+        );
         task.sessionId = session.id;
         task.cwd = req.cwd;
         task.previousUserMessageId = undefined;
@@ -350,7 +379,9 @@ export class OpencodeAdapter implements AgentRuntime {
     if (req.signal?.aborted) onAbort();
     try {
       const model = splitModel(req.model ?? this.opts.models.defaultModel);
-      await this.call('prompt', (c, o) => c.session.promptAsync({ sessionID: sessionId, directory: req.cwd, model, parts: [{ type: 'text', text: req.prompt }] }, o));
+      await this.call('prompt', (c, o) =>
+        c.session.promptAsync({ sessionID: sessionId, directory: req.cwd, model, parts: [{ type: 'text', text: req.prompt }] }, o),
+      );
     } catch (e) {
       const err = e instanceof AgentError ? e : new AgentError('protocol', message(e));
       if (this.server?.alive) turn.fail(err.reason, err.message);

@@ -207,14 +207,18 @@ export class ServerProcess {
   private waitListening(child: ChildProcess, deadline: number): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       let buf = '';
-      const timer = setTimeout(() => done(new AgentError('start_failed', `OpenCode printed no "listening" line within ${this.opts.startTimeoutMs} ms.`)), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => done(new AgentError('start_failed', `OpenCode printed no "listening" line within ${this.opts.startTimeoutMs} ms.`)),
+        Math.max(0, deadline - Date.now()),
+      );
       const onData = (d: string) => {
         buf += d;
         const m = /listening on (https?:\/\/[^\s]+)/.exec(buf);
         if (m) done(undefined, m[1].replace(/\/$/, ''));
         else if (buf.length > 65536) buf = buf.slice(-4096);
       };
-      const onExit = (i: ExitInfo) => done(new AgentError('start_failed', `OpenCode exited while starting (code ${i.code}, signal ${i.signal}).`, i.stderrTail));
+      const onExit = (i: ExitInfo) =>
+        done(new AgentError('start_failed', `OpenCode exited while starting (code ${i.code}, signal ${i.signal}).`, i.stderrTail));
       const done = (err?: Error, url?: string) => {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
@@ -233,7 +237,8 @@ export class ServerProcess {
   private async waitHealthy(deadline: number): Promise<void> {
     let last = '';
     while (Date.now() < deadline) {
-      if (this.exited) throw new AgentError('start_failed', `OpenCode exited while starting (code ${this.exited.code}).`, this.exited.stderrTail);
+      if (this.exited)
+        throw new AgentError('start_failed', `OpenCode exited while starting (code ${this.exited.code}).`, this.exited.stderrTail);
       try {
         const res = await fetch(`${this.url}/global/health`, {
           headers: { authorization: this.authHeader },

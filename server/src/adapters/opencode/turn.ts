@@ -7,10 +7,35 @@
  * message (finish ≠ tool-calls, or an error) decides the outcome; idle without one means it was aborted.
  */
 import type { Part, PermissionRequest as OcPermissionRequest } from '@opencode-ai/sdk/v2';
-import { addUsage, emptyUsage, type AgentEvent, type AgentEventBody, type AgentEventLog, type PermissionDecision, type UsageTotals } from '../../domain/agentEvent';
-import type { AgentErrorReason, AgentEventListener, FileChange, PermissionPolicy, TurnError, TurnResult, TurnTimeouts } from '../../ports/agentRuntime';
+import {
+  addUsage,
+  emptyUsage,
+  type AgentEvent,
+  type AgentEventBody,
+  type AgentEventLog,
+  type PermissionDecision,
+  type UsageTotals,
+} from '../../domain/agentEvent';
+import type {
+  AgentErrorReason,
+  AgentEventListener,
+  FileChange,
+  PermissionPolicy,
+  TurnError,
+  TurnResult,
+  TurnTimeouts,
+} from '../../ports/agentRuntime';
 import type { OpencodeEvent } from './eventStream';
-import { applyPart, applySnapshot, findTurnUserMessage, looksUnreachable, toFileChanges, turnMessages, turnOutcome, type MessageWithParts } from './normalize';
+import {
+  applyPart,
+  applySnapshot,
+  findTurnUserMessage,
+  looksUnreachable,
+  toFileChanges,
+  turnMessages,
+  turnOutcome,
+  type MessageWithParts,
+} from './normalize';
 
 /** The OpenCode calls a turn needs; implemented by the adapter with deadlines. */
 export interface TurnApi {
@@ -44,7 +69,10 @@ function patchedFiles(msgs: MessageWithParts[]): number {
 
 function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} took longer than ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} took longer than ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(t));
 }
 
 export class Turn {
@@ -71,7 +99,10 @@ export class Turn {
 
   constructor(private readonly init: TurnInit) {
     this.result = new Promise((r) => (this.resolve = r));
-    this.turnTimer = setTimeout(() => this.fail('timeout', `The turn exceeded its wall-clock limit of ${init.timeouts.turnMs} ms.`), init.timeouts.turnMs);
+    this.turnTimer = setTimeout(
+      () => this.fail('timeout', `The turn exceeded its wall-clock limit of ${init.timeouts.turnMs} ms.`),
+      init.timeouts.turnMs,
+    );
     this.touch();
   }
 
@@ -122,7 +153,8 @@ export class Turn {
       case 'message.updated': {
         const info = p.info as { id: string; role: 'user' | 'assistant'; parentID?: string; error?: unknown };
         this.roles.set(info.id, { role: info.role, parentID: info.parentID });
-        if (info.role === 'user' && !this.userMessageId && (!this.init.previousUserMessageId || info.id > this.init.previousUserMessageId)) this.userMessageId = info.id;
+        if (info.role === 'user' && !this.userMessageId && (!this.init.previousUserMessageId || info.id > this.init.previousUserMessageId))
+          this.userMessageId = info.id;
         this.touch();
         break;
       }
@@ -161,7 +193,10 @@ export class Turn {
         const err = p.error as { name: string; data?: { message?: string } } | undefined;
         if (err) {
           const message = err.data?.message ?? err.name;
-          this.sessionError = err.name === 'MessageAbortedError' ? { reason: 'aborted', message } : { reason: looksUnreachable(message) ? 'unreachable' : 'model_error', message: `${err.name}: ${message}` };
+          this.sessionError =
+            err.name === 'MessageAbortedError'
+              ? { reason: 'aborted', message }
+              : { reason: looksUnreachable(message) ? 'unreachable' : 'model_error', message: `${err.name}: ${message}` };
         }
         this.touch();
         break;
@@ -188,16 +223,24 @@ export class Turn {
 
   private onRetry(attempt: number, message: string, next?: number): void {
     this.lastRetryMessage = message;
-    this.push(`retry:${this.userMessageId ?? 'turn'}:${attempt}:${next ?? ''}`, { kind: 'retry', attempt, message, ...(next ? { nextAt: new Date(next).toISOString() } : {}) });
+    this.push(`retry:${this.userMessageId ?? 'turn'}:${attempt}:${next ?? ''}`, {
+      kind: 'retry',
+      attempt,
+      message,
+      ...(next ? { nextAt: new Date(next).toISOString() } : {}),
+    });
     // The deadline counts from the start of the turn, so a caller's `unreachableMs` bounds the whole wait
     // (OpenCode itself would retry for ~68 s); it is armed by the first retry of a streak.
     if (!this.unreachableTimer) {
       const ms = this.init.timeouts.unreachableMs;
-      this.unreachableTimer = setTimeout(() => {
-        const msg = this.lastRetryMessage;
-        if (looksUnreachable(msg)) this.fail('unreachable', `The model endpoint could not be reached within ${ms} ms: ${msg}`);
-        else this.fail('model_error', `The model endpoint kept failing for ${ms} ms: ${msg}`);
-      }, Math.max(0, this.startedAt + ms - Date.now()));
+      this.unreachableTimer = setTimeout(
+        () => {
+          const msg = this.lastRetryMessage;
+          if (looksUnreachable(msg)) this.fail('unreachable', `The model endpoint could not be reached within ${ms} ms: ${msg}`);
+          else this.fail('model_error', `The model endpoint kept failing for ${ms} ms: ${msg}`);
+        },
+        Math.max(0, this.startedAt + ms - Date.now()),
+      );
     }
   }
 
@@ -211,12 +254,25 @@ export class Turn {
     this.handledPermissions.add(req.id);
     this.pendingPermissions++;
     this.touch();
-    this.push(`perm:${req.id}`, { kind: 'permission_request', id: req.id, permission: req.permission, patterns: req.patterns, ...(req.tool ? { toolCallId: req.tool.callID } : {}) });
+    this.push(`perm:${req.id}`, {
+      kind: 'permission_request',
+      id: req.id,
+      permission: req.permission,
+      patterns: req.patterns,
+      ...(req.tool ? { toolCallId: req.tool.callID } : {}),
+    });
     let decision: PermissionDecision = 'deny';
     let by: 'policy' | 'timeout' | 'no_policy' | 'policy_error' = 'no_policy';
     if (this.init.policy) {
       try {
-        const ask = this.init.policy({ taskId: this.init.taskId, permission: req.permission, patterns: req.patterns, toolCallId: req.tool?.callID, metadata: req.metadata, cwd: this.init.cwd });
+        const ask = this.init.policy({
+          taskId: this.init.taskId,
+          permission: req.permission,
+          patterns: req.patterns,
+          toolCallId: req.tool?.callID,
+          metadata: req.metadata,
+          cwd: this.init.cwd,
+        });
         decision = (await withDeadline(ask, this.init.timeouts.permissionMs, 'permission policy')) === 'allow' ? 'allow' : 'deny';
         by = 'policy';
       } catch (e) {
@@ -224,7 +280,13 @@ export class Turn {
       }
     }
     try {
-      if (!this.settled) await this.init.api.replyPermission(req.id, this.init.cwd, decision === 'allow' ? 'once' : 'reject', decision === 'deny' ? `Denied by the orchestrator (${by}).` : undefined);
+      if (!this.settled)
+        await this.init.api.replyPermission(
+          req.id,
+          this.init.cwd,
+          decision === 'allow' ? 'once' : 'reject',
+          decision === 'deny' ? `Denied by the orchestrator (${by}).` : undefined,
+        );
     } catch (e) {
       this.init.debug?.(`permission reply failed: ${String(e)}`);
     }
@@ -240,11 +302,13 @@ export class Turn {
     this.userMessageId ??= findTurnUserMessage(all, this.init.previousUserMessageId);
     if (!this.userMessageId || this.settled || this.finishing) return;
     const mine = turnMessages(all, this.userMessageId);
-    for (const m of mine) this.roles.set(m.info.id, { role: m.info.role, parentID: m.info.role === 'assistant' ? m.info.parentID : undefined });
+    for (const m of mine)
+      this.roles.set(m.info.id, { role: m.info.role, parentID: m.info.role === 'assistant' ? m.info.parentID : undefined });
     const filled = applySnapshot(this.init.log, mine);
     for (const e of filled) this.emit(e);
     this.init.debug?.(`resync of ${this.init.sessionId}: ${filled.length} event(s) filled from the messages API`);
-    for (const req of await this.init.api.pendingPermissions(this.init.cwd)) if (req.sessionID === this.init.sessionId) void this.onPermission(req);
+    for (const req of await this.init.api.pendingPermissions(this.init.cwd))
+      if (req.sessionID === this.init.sessionId) void this.onPermission(req);
     if (turnOutcome(mine).complete) await this.finish();
     this.touch();
   }

@@ -5,7 +5,10 @@ import type { Executor } from '../../ports/executor';
 export class PQueueExecutor implements Executor {
   private readonly queue: PQueue;
 
-  constructor(concurrency: number, private readonly onError: (e: unknown) => void) {
+  constructor(
+    concurrency: number,
+    private readonly onError: (e: unknown) => void,
+  ) {
     this.queue = new PQueue({ concurrency: Math.max(1, concurrency) });
   }
 

@@ -65,7 +65,7 @@ describe('detectBubblewrap', () => {
     assert.ok(Date.now() - t0 < 10_000);
   });
 
-  test('the machine\'s real bwrap passes the probe and is reported with its version', { skip: needBwrap }, async () => {
+  test("the machine's real bwrap passes the probe and is reported with its version", { skip: needBwrap }, async () => {
     const d = await detectBubblewrap({ mode: 'auto', platform: 'linux' });
     assert.equal(d.status.enabled, true, d.status.reason);
     assert.match(d.status.reason, /^bubblewrap \d+\.\d+.*write only in their task folder/);
@@ -93,10 +93,41 @@ describe('the wrapper picks the writable folder', () => {
     execFileSync(wrapper, ['-c', 'true'], { cwd: path.join(dir, 'link', 'sub') });
     const argv = fs.readFileSync(log, 'utf8').trim().split('\n');
     const t = path.join(tmpRoot, rootId(inner));
-    assert.deepEqual(argv, ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--die-with-parent',
-      '--bind', inner, inner, '--ro-bind', `${inner}/.git`, `${inner}/.git`,
-      '--bind', t, t, '--setenv', 'TMPDIR', t, '--setenv', 'TMP', t, '--setenv', 'TEMP', t,
-      '--chdir', path.join(inner, 'sub'), '--', '/bin/bash', '-c', 'true']);
+    assert.deepEqual(argv, [
+      '--ro-bind',
+      '/',
+      '/',
+      '--dev',
+      '/dev',
+      '--proc',
+      '/proc',
+      '--unshare-pid',
+      '--die-with-parent',
+      '--bind',
+      inner,
+      inner,
+      '--ro-bind',
+      `${inner}/.git`,
+      `${inner}/.git`,
+      '--bind',
+      t,
+      t,
+      '--setenv',
+      'TMPDIR',
+      t,
+      '--setenv',
+      'TMP',
+      t,
+      '--setenv',
+      'TEMP',
+      t,
+      '--chdir',
+      path.join(inner, 'sub'),
+      '--',
+      '/bin/bash',
+      '-c',
+      'true',
+    ]);
     // A prefix that is not a folder boundary does not count, and an unknown cwd gets no writable bind.
     const sibling = path.join(dir, 'repo-other');
     fs.mkdirSync(sibling);
@@ -130,20 +161,23 @@ describe('real confinement through the wrapper', { skip: needBwrap }, () => {
   test('writes land in the task folder and its temp; beside it, in the main repo and in .git they fail', () => {
     const release = sandbox.allow(worktree);
     try {
-      const r = sh(worktree, [
-        'echo in > inside.txt',
-        'echo t > "$TMPDIR/scratch" && cat "$TMPDIR/scratch" > from-tmp.txt',
-        `echo out > ${JSON.stringify(path.join(tmp, 'outside.txt'))} || echo outside-refused`,
-        `echo x > ${JSON.stringify(path.join(repo, 'planted.txt'))} || echo repo-refused`,
-        'echo gitdir: /tmp > .git || echo dotgit-refused',
-        'git add inside.txt 2>/dev/null || echo git-add-refused',
-        'git status --short',
-      ].join('; '));
+      const r = sh(
+        worktree,
+        [
+          'echo in > inside.txt',
+          'echo t > "$TMPDIR/scratch" && cat "$TMPDIR/scratch" > from-tmp.txt',
+          `echo out > ${JSON.stringify(path.join(tmp, 'outside.txt'))} || echo outside-refused`,
+          `echo x > ${JSON.stringify(path.join(repo, 'planted.txt'))} || echo repo-refused`,
+          'echo gitdir: /tmp > .git || echo dotgit-refused',
+          'git add inside.txt 2>/dev/null || echo git-add-refused',
+          'git status --short',
+        ].join('; '),
+      );
       assert.equal(r.status, 0, r.stderr);
       assert.equal(fs.readFileSync(path.join(worktree, 'inside.txt'), 'utf8'), 'in\n');
       assert.equal(fs.readFileSync(path.join(worktree, 'from-tmp.txt'), 'utf8'), 't\n');
       assert.ok(!fs.existsSync(path.join(tmp, 'outside.txt')), 'nothing written beside the task folder');
-      assert.ok(!fs.existsSync(path.join(repo, 'planted.txt')), 'nothing written in the user\'s repository');
+      assert.ok(!fs.existsSync(path.join(repo, 'planted.txt')), "nothing written in the user's repository");
       assert.match(fs.readFileSync(path.join(worktree, '.git'), 'utf8'), /^gitdir: .*worktrees/);
       for (const w of ['outside-refused', 'repo-refused', 'dotgit-refused', 'git-add-refused']) assert.match(r.stdout, new RegExp(w));
       assert.match(r.stdout, /\?\? inside\.txt/, 'git still reads inside the sandbox');

@@ -45,7 +45,17 @@ export interface DetectOptions {
 }
 
 /** Flags every sandboxed command gets, before the per-task binds. */
-export const baseBwrapArgs: readonly string[] = ['--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--unshare-pid', '--die-with-parent'];
+export const baseBwrapArgs: readonly string[] = [
+  '--ro-bind',
+  '/',
+  '/',
+  '--dev',
+  '/dev',
+  '--proc',
+  '/proc',
+  '--unshare-pid',
+  '--die-with-parent',
+];
 
 const installHint = 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap)';
 
@@ -87,8 +97,12 @@ const firstLine = (s: string) => s.trim().split('\n')[0]?.trim() ?? '';
 export async function detectBubblewrap(opts: DetectOptions): Promise<BubblewrapDetection> {
   const platform = opts.platform ?? process.platform;
   const off = (reason: string): BubblewrapDetection => ({ status: { enabled: false, reason } });
-  if (opts.mode === 'off') return off('Turned off by the sandbox setting (orchestrator.agents.sandbox = "off"): agents\' commands can write wherever the permission policy lets them.');
-  if (platform !== 'linux') return off(`No OS sandbox on ${platform}: bubblewrap is Linux-only; agents' commands are limited by the permission policy alone.`);
+  if (opts.mode === 'off')
+    return off(
+      'Turned off by the sandbox setting (orchestrator.agents.sandbox = "off"): agents\' commands can write wherever the permission policy lets them.',
+    );
+  if (platform !== 'linux')
+    return off(`No OS sandbox on ${platform}: bubblewrap is Linux-only; agents' commands are limited by the permission policy alone.`);
   const pathEnv = opts.pathEnv ?? [process.env.PATH ?? '', '/usr/bin', '/bin', '/usr/local/bin'].join(path.delimiter);
   const bwrap = findExecutable('bwrap', pathEnv);
   if (!bwrap) return off(`bubblewrap (bwrap) is not installed: ${installHint}, then restart the server.`);
@@ -100,17 +114,27 @@ export async function detectBubblewrap(opts: DetectOptions): Promise<BubblewrapD
     const rw = path.join(scratch, 'rw');
     fs.mkdirSync(rw);
     // The probe proves the two halves of the promise: the bound folder is writable, its sibling is not.
-    const probe = await run(bwrap, [...baseBwrapArgs, '--bind', rw, rw, '--', bash, '-c', 'touch "$1/ok" && ! touch "$2/escaped" 2>/dev/null', 'probe', rw, scratch], timeoutMs);
+    const probe = await run(
+      bwrap,
+      [...baseBwrapArgs, '--bind', rw, rw, '--', bash, '-c', 'touch "$1/ok" && ! touch "$2/escaped" 2>/dev/null', 'probe', rw, scratch],
+      timeoutMs,
+    );
     const wrote = fs.existsSync(path.join(rw, 'ok'));
     const escaped = fs.existsSync(path.join(scratch, 'escaped'));
     if (probe.code !== 0 || !wrote || escaped) {
-      const why = probe.error ?? (escaped ? 'a write outside the bound folder succeeded' : (firstLine(probe.stderr) || `exit code ${probe.code}`));
-      const userns = /namespace|permission|operation not permitted/i.test(why) ? ' (unprivileged user namespaces may be disabled: e.g. sysctl kernel.unprivileged_userns_clone=1, or an AppArmor profile for bwrap on Ubuntu 24.04+)' : '';
+      const why =
+        probe.error ?? (escaped ? 'a write outside the bound folder succeeded' : firstLine(probe.stderr) || `exit code ${probe.code}`);
+      const userns = /namespace|permission|operation not permitted/i.test(why)
+        ? ' (unprivileged user namespaces may be disabled: e.g. sysctl kernel.unprivileged_userns_clone=1, or an AppArmor profile for bwrap on Ubuntu 24.04+)'
+        : '';
       return off(`bwrap at ${bwrap} is installed but could not make a sandbox here: ${why}${userns}.`);
     }
     const version = firstLine((await run(bwrap, ['--version'], timeoutMs)).stdout) || 'bubblewrap';
     return {
-      status: { enabled: true, reason: `${version} (${bwrap}): agents' shell commands can write only in their task folder and a private temp folder.` },
+      status: {
+        enabled: true,
+        reason: `${version} (${bwrap}): agents' shell commands can write only in their task folder and a private temp folder.`,
+      },
       bwrap,
       bash,
     };
@@ -169,7 +193,10 @@ export class BubblewrapSandbox {
   private readonly tmpRoot: string;
   private readonly counts = new Map<string, number>();
 
-  constructor(private readonly dir: string, detection: { bwrap: string; bash: string }) {
+  constructor(
+    private readonly dir: string,
+    detection: { bwrap: string; bash: string },
+  ) {
     this.shellPath = path.join(dir, 'bin', 'bash');
     this.rootsFile = path.join(dir, 'roots.tsv');
     this.tmpRoot = path.join(dir, 'tmp');

@@ -16,7 +16,10 @@ const tools = ['bash', 'edit', 'read', 'write'].map((name) => ({ type: 'function
 const system = { role: 'system', content: 'You are a test.\n  Working directory: /tmp/repo\n' };
 
 interface Chunk {
-  choices: { delta: { content?: string; tool_calls?: { index: number; id?: string; function: { name?: string; arguments?: string } }[] }; finish_reason: string | null }[];
+  choices: {
+    delta: { content?: string; tool_calls?: { index: number; id?: string; function: { name?: string; arguments?: string } }[] };
+    finish_reason: string | null;
+  }[];
   usage?: { prompt_tokens: number; completion_tokens: number };
 }
 
@@ -58,11 +61,18 @@ function toolCalls(chunks: Chunk[]): { name: string; args: Record<string, unknow
 test('GET /v1/models lists the scripted model', async () => {
   const res = await fetch(`${model.url}/models`);
   const body = (await res.json()) as { data: { id: string }[] };
-  assert.deepEqual(body.data.map((m) => m.id), ['scripted']);
+  assert.deepEqual(
+    body.data.map((m) => m.id),
+    ['scripted'],
+  );
 });
 
 test('parseMarker reads name, args and the rest', () => {
-  assert.deepEqual(parseMarker('please [[script:edit_file a.txt old new]] and more'), { name: 'edit_file', args: ['a.txt', 'old', 'new'], rest: 'and more' });
+  assert.deepEqual(parseMarker('please [[script:edit_file a.txt old new]] and more'), {
+    name: 'edit_file',
+    args: ['a.txt', 'old', 'new'],
+    rest: 'and more',
+  });
   assert.equal(parseMarker('no marker'), undefined);
 });
 
@@ -77,7 +87,12 @@ test('write_file: tool call with an absolute path, then final text after the too
   assert.ok(last.usage && last.usage.prompt_tokens > 0 && last.usage.completion_tokens > 0);
   assert.ok(step0.raw.trimEnd().endsWith('data: [DONE]'));
 
-  const step1 = await chat([system, user, { role: 'assistant', content: null, tool_calls: [{ id: 'c1' }] }, { role: 'tool', tool_call_id: 'c1', content: 'Wrote file successfully.' }]);
+  const step1 = await chat([
+    system,
+    user,
+    { role: 'assistant', content: null, tool_calls: [{ id: 'c1' }] },
+    { role: 'tool', tool_call_id: 'c1', content: 'Wrote file successfully.' },
+  ]);
   assert.match(textOf(step1.chunks), /Wrote notes\/a\.txt\. Last tool said: Wrote file successfully\./);
 });
 
@@ -86,7 +101,10 @@ test('edit_file: read, then edit, then text', async () => {
   assert.equal(toolCalls((await chat([system, user])).chunks)[0].name, 'read');
   const s1 = toolCalls((await chat([system, user, { role: 'tool', content: 'one' }])).chunks)[0];
   assert.deepEqual(s1, { name: 'edit', args: { filePath: '/tmp/repo/f.txt', oldString: 'one', newString: 'two' } });
-  assert.match(textOf((await chat([system, user, { role: 'tool', content: 'x' }, { role: 'tool', content: 'Edit applied' }])).chunks), /Edited f\.txt/);
+  assert.match(
+    textOf((await chat([system, user, { role: 'tool', content: 'x' }, { role: 'tool', content: 'Edit applied' }])).chunks),
+    /Edited f\.txt/,
+  );
 });
 
 test('bash: command from the rest of the message', async () => {
@@ -131,7 +149,11 @@ test('malformed: a chunk that is not JSON', async () => {
 test('hang: the client can give up, the server records it', async () => {
   const before = model.requests.length;
   const ac = new AbortController();
-  const p = fetch(`${model.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ stream: true, tools, messages: [{ role: 'user', content: '[[script:hang]]' }] }), signal: ac.signal }).then((r) => r.text());
+  const p = fetch(`${model.url}/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ stream: true, tools, messages: [{ role: 'user', content: '[[script:hang]]' }] }),
+    signal: ac.signal,
+  }).then((r) => r.text());
   setTimeout(() => ac.abort(), 200);
   await assert.rejects(p);
   await new Promise((r) => setTimeout(r, 100));
@@ -156,7 +178,10 @@ test('demo and scripts act only on what was asked: never on the dependency conte
   const write = await chat([system, { role: 'user', content: `[[script:write_file c.txt]] gamma${context}` }]);
   assert.deepEqual(toolCalls(write.chunks), [{ name: 'write', args: { filePath: '/tmp/repo/c.txt', content: 'gamma\n' } }]);
   // A read-only task does not write even when its goal names a file to create.
-  const readOnly = await chat([system, { role: 'user', content: 'Goal: create a file named x.md containing hi\n\nRead the code and plan. Do not edit files.' }]);
+  const readOnly = await chat([
+    system,
+    { role: 'user', content: 'Goal: create a file named x.md containing hi\n\nRead the code and plan. Do not edit files.' },
+  ]);
   assert.deepEqual(toolCalls(readOnly.chunks), []);
 });
 
@@ -164,7 +189,10 @@ test('requests without tools (title generation) get a short title; custom script
   const title = await chat([{ role: 'user', content: '[[script:write_file x]] Make a thing' }], { tools: [] });
   assert.equal(textOf(title.chunks), 'Scripted: Make a thing');
   assert.equal(textOf((await chat([system, { role: 'user', content: '[[script:custom]]' }])).chunks), 'from a custom script');
-  const res = await fetch(`${model.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ stream: false, tools, messages: [system, { role: 'user', content: '[[script:text]] plain json' }] }) });
+  const res = await fetch(`${model.url}/chat/completions`, {
+    method: 'POST',
+    body: JSON.stringify({ stream: false, tools, messages: [system, { role: 'user', content: '[[script:text]] plain json' }] }),
+  });
   const body = (await res.json()) as { choices: { message: { content: string } }[] };
   assert.equal(body.choices[0].message.content, 'plain json');
   assert.ok(model.requests.some((r) => r.script === 'custom'));

@@ -5,7 +5,16 @@
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { builtinScripts, demoScript, parseMarker, requestText, titleFor, type Script, type ScriptContext, type ScriptStep } from './scripts';
+import {
+  builtinScripts,
+  demoScript,
+  parseMarker,
+  requestText,
+  titleFor,
+  type Script,
+  type ScriptContext,
+  type ScriptStep,
+} from './scripts';
 
 export interface RecordedRequest {
   at: string;
@@ -56,7 +65,11 @@ export interface ScriptedModel {
 export function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    return content.map((p: unknown) => (p && typeof p === 'object' && (p as { type?: string }).type === 'text' ? String((p as { text?: unknown }).text ?? '') : '')).join('');
+    return content
+      .map((p: unknown) =>
+        p && typeof p === 'object' && (p as { type?: string }).type === 'text' ? String((p as { text?: unknown }).text ?? '') : '',
+      )
+      .join('');
   }
   return '';
 }
@@ -78,18 +91,35 @@ function plan(body: ChatRequest, headers: http.IncomingHttpHeaders, scripts: Rec
   const userText = requestText(lastUser >= 0 ? textOf(msgs[lastUser].content) : '');
   const after = msgs.slice(lastUser + 1);
   const toolResults = after.filter((m) => m.role === 'tool').map((m) => textOf(m.content));
-  const system = msgs.filter((m) => m.role === 'system').map((m) => textOf(m.content)).join('\n');
+  const system = msgs
+    .filter((m) => m.role === 'system')
+    .map((m) => textOf(m.content))
+    .join('\n');
   const cwd = /Working directory:\s*(\S+)/i.exec(system)?.[1];
   const tools = (body.tools ?? []).map((t) => t.function?.name ?? '').filter(Boolean);
   const marker = parseMarker(userText);
   const conv = `${String(headers['x-session-id'] ?? userText)}#${toolResults.length}`;
   const attempt = (attempts.get(conv) ?? 0) + 1;
   attempts.set(conv, attempt);
-  const ctx: ScriptContext = { step: toolResults.length, args: marker?.args ?? [], rest: marker?.rest ?? userText, userText, cwd, toolResults, tools, attempt };
+  const ctx: ScriptContext = {
+    step: toolResults.length,
+    args: marker?.args ?? [],
+    rest: marker?.rest ?? userText,
+    userText,
+    cwd,
+    toolResults,
+    tools,
+    attempt,
+  };
   if (tools.length === 0) return { name: 'title', ctx, step: { kind: 'text', text: titleFor(userText) } };
   if (marker) {
     const script = scripts[marker.name];
-    if (!script) return { name: marker.name, ctx, step: { kind: 'text', text: `Unknown script "${marker.name}". Known: ${Object.keys(scripts).join(', ')}.` } };
+    if (!script)
+      return {
+        name: marker.name,
+        ctx,
+        step: { kind: 'text', text: `Unknown script "${marker.name}". Known: ${Object.keys(scripts).join(', ')}.` },
+      };
     return { name: marker.name, ctx, step: script(ctx) };
   }
   return { name: 'demo', ctx, step: demoScript(ctx) };
@@ -162,19 +192,50 @@ export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promi
       const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
       if (step.retryAfterSec !== undefined) headers['retry-after'] = String(step.retryAfterSec);
       res.writeHead(step.status, headers);
-      res.end(JSON.stringify({ error: { message: step.message, type: step.status === 429 ? 'rate_limit_exceeded' : 'server_error', code: step.status } }));
+      res.end(
+        JSON.stringify({
+          error: { message: step.message, type: step.status === 429 ? 'rate_limit_exceeded' : 'server_error', code: step.status },
+        }),
+      );
       return;
     }
 
-    const outText = step.kind === 'text' ? step.text : step.kind === 'tool' ? JSON.stringify(step.calls) : (step.kind === 'malformed' ? step.before ?? '' : '');
-    const usage = { prompt_tokens: promptTokens, completion_tokens: estimateTokens(outText), total_tokens: promptTokens + estimateTokens(outText) };
+    const outText =
+      step.kind === 'text'
+        ? step.text
+        : step.kind === 'tool'
+          ? JSON.stringify(step.calls)
+          : step.kind === 'malformed'
+            ? (step.before ?? '')
+            : '';
+    const usage = {
+      prompt_tokens: promptTokens,
+      completion_tokens: estimateTokens(outText),
+      total_tokens: promptTokens + estimateTokens(outText),
+    };
     const toolCalls = (calls: { name: string; args: Record<string, unknown> }[]) =>
-      calls.map((c, i) => ({ id: `call_${counter}_${i}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.args) } }));
+      calls.map((c, i) => ({
+        id: `call_${counter}_${i}`,
+        type: 'function',
+        function: { name: c.name, arguments: JSON.stringify(c.args) },
+      }));
 
     if (!body.stream) {
-      const message = step.kind === 'tool' ? { role: 'assistant', content: null, tool_calls: toolCalls(step.calls) } : { role: 'assistant', content: outText };
+      const message =
+        step.kind === 'tool'
+          ? { role: 'assistant', content: null, tool_calls: toolCalls(step.calls) }
+          : { role: 'assistant', content: outText };
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id, object: 'chat.completion', created, model, choices: [{ index: 0, message, finish_reason: step.kind === 'tool' ? 'tool_calls' : 'stop' }], usage }));
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [{ index: 0, message, finish_reason: step.kind === 'tool' ? 'tool_calls' : 'stop' }],
+          usage,
+        }),
+      );
       return;
     }
 
@@ -187,7 +248,9 @@ export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promi
     });
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const send = (delta: Record<string, unknown>, finish: string | null = null) =>
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+      );
     send({ role: 'assistant', content: '' });
 
     if (step.kind === 'hang') {

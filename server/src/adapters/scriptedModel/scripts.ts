@@ -15,7 +15,6 @@
  */
 import { dependencyContextHeading } from '../../domain/orchestration/plan';
 
-
 /** What one chat-completions request should stream back. */
 export type ScriptStep =
   | { kind: 'text'; text: string; chunkSize?: number; delayMs?: number }
@@ -125,8 +124,18 @@ const slow: Script = (ctx) => {
 
 /** `[[script:slow_write PATH MS]] content…` → a write call streamed slowly (MS per chunk), then a final text. */
 const slowWrite: Script = (ctx) => {
-  if (ctx.step > 0) return { kind: 'text', text: `Wrote ${ctx.args[0]} slowly. ${'Streaming the final answer. '.repeat(4)}`, chunkSize: 8, delayMs: Number(ctx.args[1] ?? 200) || 200 };
-  return { kind: 'tool', delayMs: Number(ctx.args[1] ?? 200) || 200, calls: [{ name: 'write', args: { filePath: absolute(ctx.args[0] ?? 'slow.txt', ctx.cwd), content: `${ctx.rest}\n` } }] };
+  if (ctx.step > 0)
+    return {
+      kind: 'text',
+      text: `Wrote ${ctx.args[0]} slowly. ${'Streaming the final answer. '.repeat(4)}`,
+      chunkSize: 8,
+      delayMs: Number(ctx.args[1] ?? 200) || 200,
+    };
+  return {
+    kind: 'tool',
+    delayMs: Number(ctx.args[1] ?? 200) || 200,
+    calls: [{ name: 'write', args: { filePath: absolute(ctx.args[0] ?? 'slow.txt', ctx.cwd), content: `${ctx.rest}\n` } }],
+  };
 };
 
 /** `[[script:http_error STATUS TIMES]]` → answer STATUS for the first TIMES attempts (default: always), then text. */
@@ -146,7 +155,10 @@ const text: Script = (ctx) => ({ kind: 'text', text: ctx.rest || 'Scripted reply
 /** `[[script:multi_write A B]] content` → two write calls in one step, then a final text. */
 const multiWrite: Script = (ctx) => {
   if (ctx.step > 0) return finalText(ctx, `Wrote ${ctx.args.join(' and ')}.`);
-  return { kind: 'tool', calls: ctx.args.map((f) => ({ name: 'write', args: { filePath: absolute(f, ctx.cwd), content: `${ctx.rest}\n` } })) };
+  return {
+    kind: 'tool',
+    calls: ctx.args.map((f) => ({ name: 'write', args: { filePath: absolute(f, ctx.cwd), content: `${ctx.rest}\n` } })),
+  };
 };
 
 export const builtinScripts: Readonly<Record<string, Script>> = {
@@ -163,7 +175,8 @@ export const builtinScripts: Readonly<Record<string, Script>> = {
   multi_write: multiWrite,
 };
 
-const createFileRe = /\b(?:create|write|make|add)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?file\s+(?:named\s+|called\s+)?[`'"]?([\w./-]+\.\w+)[`'"]?(?:[\s\S]*?\b(?:containing|with(?:\s+the)?\s+(?:content|text))\s*:?\s*[`'"]?([^`'"\n]*)[`'"]?)?/i;
+const createFileRe =
+  /\b(?:create|write|make|add)\s+(?:a\s+|an\s+|the\s+)?(?:new\s+)?file\s+(?:named\s+|called\s+)?[`'"]?([\w./-]+\.\w+)[`'"]?(?:[\s\S]*?\b(?:containing|with(?:\s+the)?\s+(?:content|text))\s*:?\s*[`'"]?([^`'"\n]*)[`'"]?)?/i;
 
 /** The behaviour without a marker: label the reply as scripted; write a file when asked to create one. */
 export const demoScript: Script = (ctx) => {
@@ -173,7 +186,10 @@ export const demoScript: Script = (ctx) => {
   if (m && !readOnly && ctx.tools.includes('write')) {
     const file = m[1];
     if (ctx.step > 0) {
-      return { kind: 'text', text: `${demoLabel} I created ${file} as asked. No real language model was involved; configure a real provider for actual work.` };
+      return {
+        kind: 'text',
+        text: `${demoLabel} I created ${file} as asked. No real language model was involved; configure a real provider for actual work.`,
+      };
     }
     const content = m[2]?.trim() || `Created by the scripted demo model for: ${ctx.userText.slice(0, 120)}`;
     return { kind: 'tool', calls: [{ name: 'write', args: { filePath: absolute(file, ctx.cwd), content: `${content}\n` } }] };

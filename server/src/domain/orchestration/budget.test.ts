@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  charge, checkReserve, estimateAmount, newBudget, overrun, reconcile, remaining, reserve, setLimits, settle, startClock, usageAmount,
+  charge,
+  checkReserve,
+  estimateAmount,
+  newBudget,
+  overrun,
+  reconcile,
+  remaining,
+  reserve,
+  setLimits,
+  settle,
+  startClock,
+  usageAmount,
 } from './budget';
 
 test('reservations count against the limit and a crossing reports the numbers', () => {
@@ -38,7 +49,11 @@ test('reconcile releases the reservation and adds actual usage', () => {
   let b = newBudget({ tokens: 10_000, money: 1 });
   const r = reserve(b, 't1', { tokens: 5_000, money: 0.5 }, 0);
   assert.ok(r.ok);
-  b = reconcile(r.state, 't1', usageAmount({ inputTokens: 3_000, outputTokens: 1_000, reasoningTokens: 500, cacheReadTokens: 9_999, cost: 0.2 }));
+  b = reconcile(
+    r.state,
+    't1',
+    usageAmount({ inputTokens: 3_000, outputTokens: 1_000, reasoningTokens: 500, cacheReadTokens: 9_999, cost: 0.2 }),
+  );
   assert.deepEqual(b.spent, { tokens: 4_500, money: 0.2 });
   assert.deepEqual(b.reservedTotal, { tokens: 0, money: 0 });
   assert.deepEqual(b.reserved, {});

@@ -97,10 +97,18 @@ export function startClock(state: BudgetState, nowMs: number): BudgetState {
   return state.startedAtMs === undefined ? { ...state, startedAtMs: nowMs } : state;
 }
 
-function crossingOf(limit: BudgetLimitName, limitValue: number, used: number, reserved: number, requested: number, taskId?: string): BudgetCrossing {
-  const message = limit === 'wallMs'
-    ? `wall-time budget crossed: ${fmt(used)} ms elapsed ≥ ${fmt(limitValue)} ms limit`
-    : `${limit} budget would be crossed: ${fmt(used)} used + ${fmt(reserved)} reserved + ${fmt(requested)} requested > ${fmt(limitValue)} limit`;
+function crossingOf(
+  limit: BudgetLimitName,
+  limitValue: number,
+  used: number,
+  reserved: number,
+  requested: number,
+  taskId?: string,
+): BudgetCrossing {
+  const message =
+    limit === 'wallMs'
+      ? `wall-time budget crossed: ${fmt(used)} ms elapsed ≥ ${fmt(limitValue)} ms limit`
+      : `${limit} budget would be crossed: ${fmt(used)} used + ${fmt(reserved)} reserved + ${fmt(requested)} requested > ${fmt(limitValue)} limit`;
   return { limit, limitValue, used, reserved, requested, ...(taskId === undefined ? {} : { taskId }), message };
 }
 
@@ -132,7 +140,11 @@ export function reserve(state: BudgetState, taskId: string, requested: Amount, n
   const held = state.reserved[taskId] ?? zero();
   return {
     ok: true,
-    state: { ...state, reserved: { ...state.reserved, [taskId]: { ...requested } }, reservedTotal: add(sub(state.reservedTotal, held), requested) },
+    state: {
+      ...state,
+      reserved: { ...state.reserved, [taskId]: { ...requested } },
+      reservedTotal: add(sub(state.reservedTotal, held), requested),
+    },
   };
 }
 
@@ -172,8 +184,10 @@ export function overrun(state: BudgetState, nowMs: number): BudgetCrossing | und
   if (limits.wallMs !== undefined && state.startedAtMs !== undefined && nowMs - state.startedAtMs >= limits.wallMs) {
     return crossingOf('wallMs', limits.wallMs, nowMs - state.startedAtMs, 0, 0);
   }
-  if (limits.tokens !== undefined && spent.tokens > limits.tokens) return crossingOf('tokens', limits.tokens, spent.tokens, state.reservedTotal.tokens, 0);
-  if (limits.money !== undefined && spent.money > limits.money) return crossingOf('money', limits.money, spent.money, state.reservedTotal.money, 0);
+  if (limits.tokens !== undefined && spent.tokens > limits.tokens)
+    return crossingOf('tokens', limits.tokens, spent.tokens, state.reservedTotal.tokens, 0);
+  if (limits.money !== undefined && spent.money > limits.money)
+    return crossingOf('money', limits.money, spent.money, state.reservedTotal.money, 0);
   return undefined;
 }
 

@@ -2,21 +2,33 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { emptyUsage } from '../agentEvent';
 import { DomainError } from '../errors';
-import { afterTaskFinished, cancelAll, cancelCascade, dependentsIndex, promoteReady, requeueInterrupted, retryTask, transitiveDependents } from './dagProgress';
+import {
+  afterTaskFinished,
+  cancelAll,
+  cancelCascade,
+  dependentsIndex,
+  promoteReady,
+  requeueInterrupted,
+  retryTask,
+  transitiveDependents,
+} from './dagProgress';
 import { tasksFromPlan } from './plan';
 import { transitionTask, type Task } from './taskState';
 import { templatePlan } from './templatePlanner';
 
 // a → b → d, a → c → d, e independent
 function session(): Task[] {
-  const r = templatePlan(['- [a] A: x', '- [b] B (after: a): x', '- [c] C (after: a): x', '- [d] D (after: b, c): x', '- [e] E: x'].join('\n'));
+  const r = templatePlan(
+    ['- [a] A: x', '- [b] B (after: a): x', '- [c] C (after: a): x', '- [d] D (after: b, c): x', '- [e] E: x'].join('\n'),
+  );
   assert.ok(r.ok);
   return tasksFromPlan(r.plan, { sessionId: 's', tenantId: 'local', nowMs: 0, makeId: (id) => id });
 }
 const stateOf = (tasks: Task[]) => Object.fromEntries(tasks.map((t) => [t.id, t.state]));
 const set = (tasks: Task[], id: string, f: (t: Task) => Task): Task[] => tasks.map((t) => (t.id === id ? f(t) : t));
 const run = (t: Task): Task => transitionTask(t, { type: 'dispatch', agentId: 'x', routeReason: '', nowMs: 1 });
-const succeed = (t: Task): Task => transitionTask(run(t), { type: 'succeed', result: { summary: '', changedFiles: [], usage: emptyUsage() }, nowMs: 2 });
+const succeed = (t: Task): Task =>
+  transitionTask(run(t), { type: 'succeed', result: { summary: '', changedFiles: [], usage: emptyUsage() }, nowMs: 2 });
 const fail = (t: Task): Task => transitionTask(run(t), { type: 'fail', error: 'boom', nowMs: 2 });
 
 test('index and transitive dependents', () => {
@@ -29,7 +41,10 @@ test('index and transitive dependents', () => {
 test('promoteReady starts the roots; a dependent is ready only when all deps succeeded', () => {
   let p = promoteReady(session(), 1);
   assert.deepEqual(stateOf(p.tasks), { a: 'ready', b: 'pending', c: 'pending', d: 'pending', e: 'ready' });
-  assert.deepEqual(p.changed.map((t) => t.id), ['a', 'e']);
+  assert.deepEqual(
+    p.changed.map((t) => t.id),
+    ['a', 'e'],
+  );
   let tasks = set(p.tasks, 'a', succeed);
   p = afterTaskFinished(tasks, 'a', 3);
   assert.deepEqual(stateOf(p.tasks), { a: 'succeeded', b: 'ready', c: 'ready', d: 'pending', e: 'ready' });
@@ -78,7 +93,10 @@ test('a user retry re-opens the task and the dependents skipped because of it', 
   assert.deepEqual(stateOf(p.tasks), { a: 'ready', b: 'pending', c: 'pending', d: 'pending', e: 'ready' });
   // exhausted attempts need raiseLimit
   const exhausted = set(tasks, 'a', (t) => ({ ...t, attempts: 3 }));
-  assert.throws(() => retryTask(exhausted, 'a', 3), (e: unknown) => DomainError.is(e, 'conflict'));
+  assert.throws(
+    () => retryTask(exhausted, 'a', 3),
+    (e: unknown) => DomainError.is(e, 'conflict'),
+  );
   assert.equal(stateOf(retryTask(exhausted, 'a', 3, { raiseLimit: true }).tasks).a, 'ready');
   // succeeded tasks are never re-opened
   assert.throws(() => retryTask(set(tasks, 'e', succeed), 'e', 3), /succeeded → pending/);
@@ -88,5 +106,8 @@ test('requeueInterrupted refunds the attempt of running tasks and ignores others
   let tasks = promoteReady(session(), 0).tasks;
   tasks = set(tasks, 'a', run);
   const p = requeueInterrupted(tasks, ['a', 'e'], 5);
-  assert.deepEqual(p.changed.map((t) => [t.id, t.state, t.attempts]), [['a', 'ready', 0]]);
+  assert.deepEqual(
+    p.changed.map((t) => [t.id, t.state, t.attempts]),
+    [['a', 'ready', 0]],
+  );
 });

@@ -25,11 +25,12 @@ export interface RetryPolicy {
 /** Direct dependents of each task id. */
 export function dependentsIndex(tasks: readonly Task[]): Map<string, string[]> {
   const index = new Map<string, string[]>();
-  for (const t of tasks) for (const d of t.dependsOn) {
-    const list = index.get(d);
-    if (list) list.push(t.id);
-    else index.set(d, [t.id]);
-  }
+  for (const t of tasks)
+    for (const d of t.dependsOn) {
+      const list = index.get(d);
+      if (list) list.push(t.id);
+      else index.set(d, [t.id]);
+    }
   return index;
 }
 
@@ -79,7 +80,11 @@ function promote(w: Work, ids: Iterable<string>, nowMs: number): void {
 /** Every pending task whose dependencies all succeeded becomes ready (use when a session starts or resumes). */
 export function promoteReady(tasks: readonly Task[], nowMs: number): Progress {
   const w = new Work(tasks);
-  promote(w, tasks.map((t) => t.id), nowMs);
+  promote(
+    w,
+    tasks.map((t) => t.id),
+    nowMs,
+  );
   return w.result();
 }
 
@@ -96,7 +101,8 @@ function skipDependents(w: Work, from: Task, index: Map<string, string[]>, nowMs
 function cancelDependents(w: Work, from: Task, index: Map<string, string[]>, nowMs: number): void {
   for (const id of transitiveDependents(from.id, index)) {
     const t = w.get(id);
-    if (t && !isTaskTerminal(t.state)) w.set(transitionTask(t, { type: 'cancel', reason: `dependency ${from.planId} was cancelled`, nowMs }));
+    if (t && !isTaskTerminal(t.state))
+      w.set(transitionTask(t, { type: 'cancel', reason: `dependency ${from.planId} was cancelled`, nowMs }));
   }
 }
 
@@ -175,7 +181,12 @@ export function retryTask(tasks: readonly Task[], taskId: string, nowMs: number,
  * Crash recovery: tasks that were active when the server died and cannot be re-attached go back to
  * `ready` (the interrupted attempt is refunded). Pass the ids the caller could not re-attach.
  */
-export function requeueInterrupted(tasks: readonly Task[], ids: Iterable<string>, nowMs: number, reason = 'interrupted by a server restart'): Progress {
+export function requeueInterrupted(
+  tasks: readonly Task[],
+  ids: Iterable<string>,
+  nowMs: number,
+  reason = 'interrupted by a server restart',
+): Progress {
   const w = new Work(tasks);
   for (const id of ids) {
     const t = w.get(id);

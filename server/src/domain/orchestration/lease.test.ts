@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emptyLeaseTable, expire, leaseOf, matchesGlob, outsideLease, overlaps, release, renew, tryAcquire, type LeaseTable } from './lease';
+import {
+  emptyLeaseTable,
+  expire,
+  leaseOf,
+  matchesGlob,
+  outsideLease,
+  overlaps,
+  release,
+  renew,
+  tryAcquire,
+  type LeaseTable,
+} from './lease';
 
 test('overlap: exact paths, directories and globstars', () => {
   assert.equal(overlaps(['src/a.ts'], ['src/a.ts']), true);
@@ -52,7 +63,10 @@ test('tryAcquire refuses overlapping writes of other tasks, all or nothing', () 
   const b = tryAcquire(t, req('b', ['src/b.ts', 'src/a.ts']), 0, 1_000);
   assert.equal(b.ok, false);
   if (!b.ok) {
-    assert.deepEqual(b.conflicts.map((c) => c.taskId), ['a']);
+    assert.deepEqual(
+      b.conflicts.map((c) => c.taskId),
+      ['a'],
+    );
     assert.match(b.reason, /overlaps a \(write: src\/a\.ts\)/);
   }
   assert.equal(leaseOf(t, 'b'), undefined, 'nothing was granted');
@@ -83,7 +97,10 @@ test('leases expire unless renewed; expired leases do not block and are not rene
   assert.ok(tryAcquire(r.table, req('b', ['x']), 150, 100).ok, 'expired lease no longer blocks');
   assert.equal(renew(r.table, 'a', 150, 100).renewed, false);
   const e = expire(r.table, 150);
-  assert.deepEqual(e.expired.map((l) => l.taskId), ['a']);
+  assert.deepEqual(
+    e.expired.map((l) => l.taskId),
+    ['a'],
+  );
   assert.deepEqual(e.table.leases, []);
   assert.deepEqual(release(r.table, 'a').leases, []);
   assert.equal(release(r.table, 'zzz'), r.table);

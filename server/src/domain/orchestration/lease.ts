@@ -46,9 +46,7 @@ export interface LeaseConflict {
   globs: string[];
 }
 
-export type AcquireResult =
-  | { ok: true; table: LeaseTable; lease: Lease }
-  | { ok: false; conflicts: LeaseConflict[]; reason: string };
+export type AcquireResult = { ok: true; table: LeaseTable; lease: Lease } | { ok: false; conflicts: LeaseConflict[]; reason: string };
 
 type Seg = { kind: 'globstar' } | { kind: 'lit'; text: string } | { kind: 'glob'; re: RegExp; prefix: string; suffix: string };
 type Pattern = Seg[];
@@ -85,15 +83,20 @@ function expandBraces(s: string): string[] {
       for (let j = 0; j < inner.length; j++) {
         if (inner[j] === '{') d++;
         else if (inner[j] === '}') d--;
-        else if (inner[j] === ',' && d === 0) { alts.push(inner.slice(start, j)); start = j + 1; }
+        else if (inner[j] === ',' && d === 0) {
+          alts.push(inner.slice(start, j));
+          start = j + 1;
+        }
       }
       alts.push(inner.slice(start));
       const rest = expandBraces(s.slice(i + 1));
       const out: string[] = [];
-      for (const a of alts) for (const head of expandBraces(s.slice(0, open) + a)) for (const r of rest) {
-        out.push(head + r);
-        if (out.length > maxBraceExpansions) return [s.replace(/[{}]/g, '*').replace(/,/g, '')];
-      }
+      for (const a of alts)
+        for (const head of expandBraces(s.slice(0, open) + a))
+          for (const r of rest) {
+            out.push(head + r);
+            if (out.length > maxBraceExpansions) return [s.replace(/[{}]/g, '*').replace(/,/g, '')];
+          }
       return out;
     }
   }
@@ -108,7 +111,10 @@ function segRegex(seg: string): RegExp {
     else if (c === '?') re += '.';
     else if (c === '[') {
       const end = seg.indexOf(']', i + 2);
-      if (end < 0) { re += '\\['; continue; }
+      if (end < 0) {
+        re += '\\[';
+        continue;
+      }
       let body = seg.slice(i + 1, end).replace(/\\/g, '\\\\');
       if (body.startsWith('!')) body = `^${body.slice(1)}`;
       re += `[${body}]`;
@@ -123,7 +129,11 @@ function parseSeg(seg: string): Seg {
   if (!specials.test(seg)) return { kind: 'lit', text: seg };
   const first = seg.search(specials);
   let last = -1;
-  for (let i = seg.length - 1; i >= 0; i--) if (specials.test(seg[i] as string)) { last = i; break; }
+  for (let i = seg.length - 1; i >= 0; i--)
+    if (specials.test(seg[i] as string)) {
+      last = i;
+      break;
+    }
   return { kind: 'glob', re: segRegex(seg.replace(/\*\*+/g, '*')), prefix: seg.slice(0, first), suffix: seg.slice(last + 1) };
 }
 
@@ -250,7 +260,14 @@ export function tryAcquire(table: LeaseTable, req: LeaseRequest, nowMs: number, 
     const list = conflicts.map((c) => `${c.taskId} (${c.mode}: ${c.globs.join(', ')})`).join('; ');
     return { ok: false, conflicts, reason: `lease on ${req.globs.join(', ')} overlaps ${list}` };
   }
-  const lease: Lease = { taskId: req.taskId, repo: req.repo, globs: [...req.globs], mode: req.mode, acquiredAt: nowMs, expiresAt: nowMs + ttlMs };
+  const lease: Lease = {
+    taskId: req.taskId,
+    repo: req.repo,
+    globs: [...req.globs],
+    mode: req.mode,
+    acquiredAt: nowMs,
+    expiresAt: nowMs + ttlMs,
+  };
   return { ok: true, table: { leases: [...table.leases.filter((l) => l.taskId !== req.taskId), lease] }, lease };
 }
 

@@ -3,7 +3,13 @@ import { test } from 'node:test';
 import { DomainError } from '../errors';
 import { extractJson, levels, parsePlanText, tasksFromPlan, topoOrder, validatePlan, type Plan } from './plan';
 
-const t = (id: string, dependsOn: string[] = [], extra: Record<string, unknown> = {}) => ({ id, title: `Task ${id}`, prompt: `do ${id}`, dependsOn, ...extra });
+const t = (id: string, dependsOn: string[] = [], extra: Record<string, unknown> = {}) => ({
+  id,
+  title: `Task ${id}`,
+  prompt: `do ${id}`,
+  dependsOn,
+  ...extra,
+});
 
 function errorsOf(raw: unknown): string[] {
   const r = validatePlan(raw);
@@ -22,10 +28,21 @@ test('a valid plan gets defaults and passes', () => {
 });
 
 test('bad fields are named by task index, id and field', () => {
-  const errs = errorsOf({ tasks: [t('a'), { id: 'b', title: 'B', prompt: '   ', estimate: { tokens: -1, minutes: 1 } }, { ...t('c'), depends_on: ['a'] }] });
-  assert.ok(errs.some((e) => /^tasks\[1\] \(id "b"\)\.prompt: must not be empty/.test(e)), errs.join('\n'));
-  assert.ok(errs.some((e) => /^tasks\[1\] \(id "b"\)\.estimate\.tokens:/.test(e)), errs.join('\n'));
-  assert.ok(errs.some((e) => /^tasks\[2\] \(id "c"\).*depends_on/.test(e)), errs.join('\n'));
+  const errs = errorsOf({
+    tasks: [t('a'), { id: 'b', title: 'B', prompt: '   ', estimate: { tokens: -1, minutes: 1 } }, { ...t('c'), depends_on: ['a'] }],
+  });
+  assert.ok(
+    errs.some((e) => /^tasks\[1\] \(id "b"\)\.prompt: must not be empty/.test(e)),
+    errs.join('\n'),
+  );
+  assert.ok(
+    errs.some((e) => /^tasks\[1\] \(id "b"\)\.estimate\.tokens:/.test(e)),
+    errs.join('\n'),
+  );
+  assert.ok(
+    errs.some((e) => /^tasks\[2\] \(id "c"\).*depends_on/.test(e)),
+    errs.join('\n'),
+  );
   assert.ok(errorsOf({ tasks: [t('bad id!')] }).some((e) => /tasks\[0\] \(id "bad id!"\)\.id: must be 1–64 letters/.test(e)));
   assert.ok(errorsOf({ tasks: [] }).some((e) => /tasks: a plan needs at least one task/.test(e)));
   assert.ok(errorsOf('nope').some((e) => /^plan:/.test(e)));
@@ -80,9 +97,18 @@ test('topoOrder and levels give dependency order and parallel waves', () => {
   const p = diamond();
   assert.deepEqual(levels(p), [['design', 'lint'], ['impl'], ['docs', 'test']]);
   const order = topoOrder(p);
-  for (const task of p.tasks) for (const d of task.dependsOn) assert.ok(order.indexOf(d) < order.indexOf(task.id), `${d} before ${task.id}`);
-  assert.throws(() => levels({ tasks: [{ id: 'a', dependsOn: ['b'] }, { id: 'b', dependsOn: ['a'] }] as Plan['tasks'] }),
-    (e: unknown) => DomainError.is(e, 'bad_input') && /cycle: a → b → a/.test((e as Error).message));
+  for (const task of p.tasks)
+    for (const d of task.dependsOn) assert.ok(order.indexOf(d) < order.indexOf(task.id), `${d} before ${task.id}`);
+  assert.throws(
+    () =>
+      levels({
+        tasks: [
+          { id: 'a', dependsOn: ['b'] },
+          { id: 'b', dependsOn: ['a'] },
+        ] as Plan['tasks'],
+      }),
+    (e: unknown) => DomainError.is(e, 'bad_input') && /cycle: a → b → a/.test((e as Error).message),
+  );
 });
 
 test('tasksFromPlan maps plan ids to global ids with topological order', () => {
@@ -96,7 +122,19 @@ test('tasksFromPlan maps plan ids to global ids with topological order', () => {
 });
 
 test('expectedFiles must stay inside the repository: each bad path is named by task and index', () => {
-  const outside = ['../etc/passwd', '/etc/passwd', '~/.ssh/id_rsa', '~', 'C:\\Windows\\x', 'src/../../x', '..', '.', './', 'a\\..\\..\\b', 'bad\0name'];
+  const outside = [
+    '../etc/passwd',
+    '/etc/passwd',
+    '~/.ssh/id_rsa',
+    '~',
+    'C:\\Windows\\x',
+    'src/../../x',
+    '..',
+    '.',
+    './',
+    'a\\..\\..\\b',
+    'bad\0name',
+  ];
   for (const [i, bad] of outside.entries()) {
     const errors = errorsOf({ tasks: [t('a'), t('b', [], { expectedFiles: ['ok.txt', bad] })] });
     assert.equal(errors.length, 1, `${JSON.stringify(bad)}: ${errors.join(' | ')}`);
@@ -105,7 +143,19 @@ test('expectedFiles must stay inside the repository: each bad path is named by t
 });
 
 test('expectedFiles inside the repository are kept, normalised', () => {
-  const r = validatePlan({ tasks: [t('a', [], { expectedFiles: ['./src//a.ts', 'src\\b.ts', 'lib/', 'docs/**/*.md', '**', '.github/workflows/ci.yml', 'a..b.txt'] })] });
+  const r = validatePlan({
+    tasks: [
+      t('a', [], { expectedFiles: ['./src//a.ts', 'src\\b.ts', 'lib/', 'docs/**/*.md', '**', '.github/workflows/ci.yml', 'a..b.txt'] }),
+    ],
+  });
   assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
-  assert.deepEqual(r.plan.tasks[0].expectedFiles, ['src/a.ts', 'src/b.ts', 'lib/', 'docs/**/*.md', '**', '.github/workflows/ci.yml', 'a..b.txt']);
+  assert.deepEqual(r.plan.tasks[0].expectedFiles, [
+    'src/a.ts',
+    'src/b.ts',
+    'lib/',
+    'docs/**/*.md',
+    '**',
+    '.github/workflows/ci.yml',
+    'a..b.txt',
+  ]);
 });

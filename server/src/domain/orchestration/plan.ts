@@ -29,26 +29,33 @@ export const dependencyContextHeading = 'Context from the tasks this one depends
 export const taskIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const taskId = z.string().regex(taskIdPattern, 'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit');
 
-export const planTaskSchema = z.object({
-  id: taskId,
-  title: z.string().trim().min(1, 'must not be empty').max(200),
-  prompt: z.string().trim().min(1, 'must not be empty').max(planLimits.maxPromptChars),
-  dependsOn: z.array(z.string()).max(planLimits.maxDependencies).default([]),
-  /** Lease paths or globs: relative, normalised, inside the repository (`repoPathProblem` says why not). */
-  expectedFiles: z.array(repoPath).max(planLimits.maxFiles).default([]),
-  capabilities: z.array(z.string().trim().min(1).max(64)).max(planLimits.maxCapabilities).default([]),
-  estimate: z.object({
-    tokens: z.number().int().min(0).max(planLimits.maxTokensPerTask),
-    minutes: z.number().positive().max(planLimits.maxMinutesPerTask),
-  }).strict().default({ tokens: 20_000, minutes: 10 }),
-  /** `read` for tasks that only read (design, review): they take read leases. */
-  mode: z.enum(['write', 'read']).default('write'),
-}).strict();
+export const planTaskSchema = z
+  .object({
+    id: taskId,
+    title: z.string().trim().min(1, 'must not be empty').max(200),
+    prompt: z.string().trim().min(1, 'must not be empty').max(planLimits.maxPromptChars),
+    dependsOn: z.array(z.string()).max(planLimits.maxDependencies).default([]),
+    /** Lease paths or globs: relative, normalised, inside the repository (`repoPathProblem` says why not). */
+    expectedFiles: z.array(repoPath).max(planLimits.maxFiles).default([]),
+    capabilities: z.array(z.string().trim().min(1).max(64)).max(planLimits.maxCapabilities).default([]),
+    estimate: z
+      .object({
+        tokens: z.number().int().min(0).max(planLimits.maxTokensPerTask),
+        minutes: z.number().positive().max(planLimits.maxMinutesPerTask),
+      })
+      .strict()
+      .default({ tokens: 20_000, minutes: 10 }),
+    /** `read` for tasks that only read (design, review): they take read leases. */
+    mode: z.enum(['write', 'read']).default('write'),
+  })
+  .strict();
 
-export const planSchema = z.object({
-  summary: z.string().max(2_000).optional(),
-  tasks: z.array(planTaskSchema).min(1, 'a plan needs at least one task'),
-}).strict();
+export const planSchema = z
+  .object({
+    summary: z.string().max(2_000).optional(),
+    tasks: z.array(planTaskSchema).min(1, 'a plan needs at least one task'),
+  })
+  .strict();
 
 export type PlanTask = z.infer<typeof planTaskSchema>;
 export type Plan = z.infer<typeof planSchema>;
@@ -193,7 +200,10 @@ export function extractJson(text: string): ExtractResult {
   }
   if (!sawCandidate) {
     const head = text.trim().slice(0, 80).replace(/\s+/g, ' ');
-    return { ok: false, error: `prose instead of JSON: no JSON object found in the planner output${head ? ` (it starts: "${head}")` : ' (it is empty)'}` };
+    return {
+      ok: false,
+      error: `prose instead of JSON: no JSON object found in the planner output${head ? ` (it starts: "${head}")` : ' (it is empty)'}`,
+    };
   }
   return { ok: false, error: `invalid JSON in the planner output: ${firstError ?? 'no parsable object'}` };
 }
@@ -232,11 +242,12 @@ export function levels(plan: Pick<Plan, 'tasks'>): string[][] {
     out.push(wave);
     placed += wave.length;
     const next: string[] = [];
-    for (const id of wave) for (const dep of dependents.get(id) ?? []) {
-      const n = (indegree.get(dep) ?? 0) - 1;
-      indegree.set(dep, n);
-      if (n === 0) next.push(dep);
-    }
+    for (const id of wave)
+      for (const dep of dependents.get(id) ?? []) {
+        const n = (indegree.get(dep) ?? 0) - 1;
+        indegree.set(dep, n);
+        if (n === 0) next.push(dep);
+      }
     wave = next.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
   }
   if (placed !== plan.tasks.length) {
@@ -259,20 +270,22 @@ export interface TasksFromPlanOptions {
 export function tasksFromPlan(plan: Plan, o: TasksFromPlanOptions): Task[] {
   const makeId = o.makeId ?? ((planId: string) => `${o.sessionId}:${planId}`);
   const order = new Map(topoOrder(plan).map((id, i) => [id, i] as const));
-  return plan.tasks.map((t) => newTask({
-    id: makeId(t.id),
-    planId: t.id,
-    sessionId: o.sessionId,
-    tenantId: o.tenantId,
-    title: t.title,
-    prompt: t.prompt,
-    dependsOn: [...new Set(t.dependsOn)].map(makeId),
-    expectedFiles: t.expectedFiles,
-    capabilities: t.capabilities,
-    estimate: t.estimate,
-    mode: t.mode,
-    order: order.get(t.id) ?? 0,
-    ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
-    nowMs: o.nowMs,
-  }));
+  return plan.tasks.map((t) =>
+    newTask({
+      id: makeId(t.id),
+      planId: t.id,
+      sessionId: o.sessionId,
+      tenantId: o.tenantId,
+      title: t.title,
+      prompt: t.prompt,
+      dependsOn: [...new Set(t.dependsOn)].map(makeId),
+      expectedFiles: t.expectedFiles,
+      capabilities: t.capabilities,
+      estimate: t.estimate,
+      mode: t.mode,
+      order: order.get(t.id) ?? 0,
+      ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
+      nowMs: o.nowMs,
+    }),
+  );
 }

@@ -1,11 +1,25 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  circuitOf, defaultRoutingPolicy, fitOf, healthOf, newAgentHealth, recordDispatch, recordOutcome, recordRelease, routeTask,
-  type AgentCandidate, type AgentHealth,
+  circuitOf,
+  defaultRoutingPolicy,
+  fitOf,
+  healthOf,
+  newAgentHealth,
+  recordDispatch,
+  recordOutcome,
+  recordRelease,
+  routeTask,
+  type AgentCandidate,
+  type AgentHealth,
 } from './routing';
 
-const agent = (id: string, capabilities: string[], extra: Partial<AgentCandidate['profile']> = {}, health: Partial<AgentHealth> = {}): AgentCandidate => ({
+const agent = (
+  id: string,
+  capabilities: string[],
+  extra: Partial<AgentCandidate['profile']> = {},
+  health: Partial<AgentHealth> = {},
+): AgentCandidate => ({
   profile: { id, capabilities, maxConcurrency: 2, ...extra },
   health: { ...newAgentHealth(), ...health },
 });
@@ -20,7 +34,10 @@ test('capability fit: specialists beat generalists, missing capabilities exclude
   assert.ok(r.ok);
   assert.equal(r.agentId, 'coder');
   assert.match(r.reason, /^coder: full capability match, no history, load 0\/2; score [\d.]+ over general [\d.]+$/);
-  assert.deepEqual(r.alternatives.map((a) => a.agentId), ['general']);
+  assert.deepEqual(
+    r.alternatives.map((a) => a.agentId),
+    ['general'],
+  );
 });
 
 test('health, load and cost move the choice', () => {

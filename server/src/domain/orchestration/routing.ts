@@ -103,7 +103,12 @@ function describe(c: AgentCandidate, fit: number, score: number): string {
 }
 
 /** Choose an agent for a task needing `capabilities`. Pure: the caller records the dispatch. */
-export function routeTask(task: { capabilities: readonly string[] }, agents: readonly AgentCandidate[], nowMs: number, policy: RoutingPolicy = defaultRoutingPolicy): RouteResult {
+export function routeTask(
+  task: { capabilities: readonly string[] },
+  agents: readonly AgentCandidate[],
+  nowMs: number,
+  policy: RoutingPolicy = defaultRoutingPolicy,
+): RouteResult {
   const enabled = agents.filter((a) => a.profile.enabled !== false && a.profile.maxConcurrency > 0);
   if (!enabled.length) return { ok: false, failure: 'no_agents', message: 'no agent is registered and enabled' };
   const fitting = enabled.map((a) => ({ a, fit: fitOf(a.profile.capabilities, task.capabilities) })).filter((x) => x.fit > 0);
@@ -115,14 +120,19 @@ export function routeTask(task: { capabilities: readonly string[] }, agents: rea
     return { ok: false, failure: 'unavailable', message: fitting.map((x) => `${x.a.profile.id}: ${x.a.profile.unavailable}`).join('; ') };
   }
   const hasRoom = (a: AgentCandidate): boolean => a.health.running < a.profile.maxConcurrency;
-  const byId = (x: { a: AgentCandidate }, y: { a: AgentCandidate }): number => (x.a.profile.id < y.a.profile.id ? -1 : x.a.profile.id > y.a.profile.id ? 1 : 0);
+  const byId = (x: { a: AgentCandidate }, y: { a: AgentCandidate }): number =>
+    x.a.profile.id < y.a.profile.id ? -1 : x.a.profile.id > y.a.profile.id ? 1 : 0;
 
   if (policy.preferProbes) {
     const probe = capable.filter((x) => circuitOf(x.a.health, nowMs, policy) === 'probe' && hasRoom(x.a)).sort(byId)[0];
     if (probe) {
       const h = probe.a.health;
       return {
-        ok: true, agentId: probe.a.profile.id, score: 0, probe: true, alternatives: [],
+        ok: true,
+        agentId: probe.a.profile.id,
+        score: 0,
+        probe: true,
+        alternatives: [],
         reason: `${probe.a.profile.id}: probe task after its circuit opened (${h.consecutiveFailures} consecutive failures${h.lastError ? `, last: ${h.lastError}` : ''})`,
       };
     }
@@ -133,28 +143,42 @@ export function routeTask(task: { capabilities: readonly string[] }, agents: rea
   });
   if (!inRotation.length) {
     const next = Math.min(...capable.map((x) => (x.a.health.openedAtMs ?? 0) + policy.probeAfterMs));
-    return { ok: false, failure: 'out_of_rotation', message: `every capable agent is out of rotation (circuit open): ${capable.map((x) => x.a.profile.id).join(', ')}`, retryAtMs: next };
+    return {
+      ok: false,
+      failure: 'out_of_rotation',
+      message: `every capable agent is out of rotation (circuit open): ${capable.map((x) => x.a.profile.id).join(', ')}`,
+      retryAtMs: next,
+    };
   }
   const free = inRotation.filter((x) => hasRoom(x.a));
   if (!free.length) {
-    return { ok: false, failure: 'all_busy', message: `every capable agent is at capacity: ${inRotation.map((x) => `${x.a.profile.id} ${x.a.health.running}/${x.a.profile.maxConcurrency}`).join(', ')}` };
+    return {
+      ok: false,
+      failure: 'all_busy',
+      message: `every capable agent is at capacity: ${inRotation.map((x) => `${x.a.profile.id} ${x.a.health.running}/${x.a.profile.maxConcurrency}`).join(', ')}`,
+    };
   }
   const costs = free.map((x) => x.a.profile.costHint).filter((c): c is number => c !== undefined);
   const minCost = Math.min(...costs);
   const maxCost = Math.max(...costs);
   const w = policy.weights;
-  const scored = free.map((x) => {
-    const c = x.a.profile.costHint;
-    const cost = c === undefined ? 0.5 : maxCost === minCost ? 1 : 1 - (c - minCost) / (maxCost - minCost);
-    const load = 1 - x.a.health.running / x.a.profile.maxConcurrency;
-    const score = w.fit * x.fit + w.health * healthOf(x.a.health) + w.load * load + w.cost * cost;
-    return { ...x, score };
-  }).sort((x, y) => y.score - x.score || byId(x, y));
+  const scored = free
+    .map((x) => {
+      const c = x.a.profile.costHint;
+      const cost = c === undefined ? 0.5 : maxCost === minCost ? 1 : 1 - (c - minCost) / (maxCost - minCost);
+      const load = 1 - x.a.health.running / x.a.profile.maxConcurrency;
+      const score = w.fit * x.fit + w.health * healthOf(x.a.health) + w.load * load + w.cost * cost;
+      return { ...x, score };
+    })
+    .sort((x, y) => y.score - x.score || byId(x, y));
   const [best, second] = scored;
   if (!best) throw new Error('unreachable: free agents were checked above');
   const over = second ? ` over ${second.a.profile.id} ${round(second.score)}` : ' (only candidate)';
   return {
-    ok: true, agentId: best.a.profile.id, score: round(best.score), probe: false,
+    ok: true,
+    agentId: best.a.profile.id,
+    score: round(best.score),
+    probe: false,
     reason: describe(best.a, best.fit, best.score) + over,
     alternatives: scored.slice(1, 4).map((x) => ({ agentId: x.a.profile.id, score: round(x.score) })),
   };
@@ -166,7 +190,12 @@ export function recordDispatch(h: AgentHealth, taskId: string, probe = false): A
 }
 
 /** The agent finished a task. Any success closes the circuit; failures count towards opening it. */
-export function recordOutcome(h: AgentHealth, o: { taskId: string; ok: boolean; error?: string }, nowMs: number, policy: RoutingPolicy = defaultRoutingPolicy): AgentHealth {
+export function recordOutcome(
+  h: AgentHealth,
+  o: { taskId: string; ok: boolean; error?: string },
+  nowMs: number,
+  policy: RoutingPolicy = defaultRoutingPolicy,
+): AgentHealth {
   const base: AgentHealth = { ...h, running: Math.max(0, h.running - 1) };
   const wasProbe = h.probeTaskId === o.taskId;
   if (wasProbe) delete base.probeTaskId;
@@ -178,7 +207,8 @@ export function recordOutcome(h: AgentHealth, o: { taskId: string; ok: boolean; 
   }
   const consecutiveFailures = h.consecutiveFailures + 1;
   const failed: AgentHealth = { ...base, failures: h.failures + 1, consecutiveFailures, ...(o.error ? { lastError: o.error } : {}) };
-  if (wasProbe || (h.circuit === 'closed' && consecutiveFailures >= policy.failureThreshold)) return { ...failed, circuit: 'open', openedAtMs: nowMs };
+  if (wasProbe || (h.circuit === 'closed' && consecutiveFailures >= policy.failureThreshold))
+    return { ...failed, circuit: 'open', openedAtMs: nowMs };
   return failed;
 }
 

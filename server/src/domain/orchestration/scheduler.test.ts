@@ -10,9 +10,18 @@ import { leaseRequestFor, nextDispatches, type SchedulerInput, type SchedulerSes
 import { transitionTask, type Task } from './taskState';
 import { templatePlan } from './templatePlanner';
 
-const agent = (id: string, maxConcurrency = 10, capabilities = ['*']): AgentCandidate => ({ profile: { id, capabilities, maxConcurrency }, health: newAgentHealth() });
+const agent = (id: string, maxConcurrency = 10, capabilities = ['*']): AgentCandidate => ({
+  profile: { id, capabilities, maxConcurrency },
+  health: newAgentHealth(),
+});
 const sess = (id: string, extra: Partial<SchedulerSession> = {}, limits: BudgetLimits = {}): SchedulerSession => ({
-  id, state: 'running', priority: 2, createdAt: 0, cwd: `/repo/${id}`, budget: newBudget(limits), ...extra,
+  id,
+  state: 'running',
+  priority: 2,
+  createdAt: 0,
+  cwd: `/repo/${id}`,
+  budget: newBudget(limits),
+  ...extra,
 });
 function tasksOf(sessionId: string, text: string): Task[] {
   const r = templatePlan(text);
@@ -20,7 +29,14 @@ function tasksOf(sessionId: string, text: string): Task[] {
   return promoteReady(tasksFromPlan(r.plan, { sessionId, tenantId: 'local', nowMs: 0 }), 0).tasks;
 }
 const input = (over: Partial<SchedulerInput>): SchedulerInput => ({
-  sessions: [], tasks: [], leases: emptyLeaseTable(), agents: [agent('a1')], limits: { global: 10 }, nowMs: 0, leaseTtlMs: 60_000, ...over,
+  sessions: [],
+  tasks: [],
+  leases: emptyLeaseTable(),
+  agents: [agent('a1')],
+  limits: { global: 10 },
+  nowMs: 0,
+  leaseTtlMs: 60_000,
+  ...over,
 });
 
 test('lease requests: writes without predictions lease the whole repo; reads with none lease nothing', () => {
@@ -32,13 +48,28 @@ test('lease requests: writes without predictions lease the whole repo; reads wit
 test('two tasks predicted to touch the same file never start together; the second is blocked with the reason', () => {
   const tasks = tasksOf('s', '- [a] A {files: src/x.ts}: x\n- [b] B {files: src/*.ts}: y\n- [c] C {files: docs/c.md}: z');
   const d = nextDispatches(input({ sessions: [sess('s')], tasks }));
-  assert.deepEqual(d.dispatches.map((x) => x.taskId), ['s:a', 's:c']);
-  assert.deepEqual(d.blocked, [{ taskId: 's:b', sessionId: 's', reason: 'lease on src/*.ts overlaps s:a (write: src/x.ts)', conflictsWith: ['s:a'] }]);
-  assert.deepEqual(d.leases.leases.map((l) => l.taskId), ['s:a', 's:c']);
+  assert.deepEqual(
+    d.dispatches.map((x) => x.taskId),
+    ['s:a', 's:c'],
+  );
+  assert.deepEqual(d.blocked, [
+    { taskId: 's:b', sessionId: 's', reason: 'lease on src/*.ts overlaps s:a (write: src/x.ts)', conflictsWith: ['s:a'] },
+  ]);
+  assert.deepEqual(
+    d.leases.leases.map((l) => l.taskId),
+    ['s:a', 's:c'],
+  );
   // once a's lease is released and b was marked blocked, b dispatches from blocked
-  const blockedB = tasks.map((t) => (t.id === 's:b' ? transitionTask(t, { type: 'block', on: 'lease', reason: d.blocked[0]?.reason ?? '', nowMs: 1 }) : t));
-  const next = nextDispatches(input({ sessions: [sess('s')], tasks: blockedB.filter((t) => t.id === 's:b'), leases: release(d.leases, 's:a'), nowMs: 2 }));
-  assert.deepEqual(next.dispatches.map((x) => x.taskId), ['s:b']);
+  const blockedB = tasks.map((t) =>
+    t.id === 's:b' ? transitionTask(t, { type: 'block', on: 'lease', reason: d.blocked[0]?.reason ?? '', nowMs: 1 }) : t,
+  );
+  const next = nextDispatches(
+    input({ sessions: [sess('s')], tasks: blockedB.filter((t) => t.id === 's:b'), leases: release(d.leases, 's:a'), nowMs: 2 }),
+  );
+  assert.deepEqual(
+    next.dispatches.map((x) => x.taskId),
+    ['s:b'],
+  );
 });
 
 test('concurrency: global, per session (and budget maxParallel) and per agent', () => {
@@ -46,7 +77,9 @@ test('concurrency: global, per session (and budget maxParallel) and per agent', 
   const tasks = [...many('s1'), ...many('s2')];
   const g = nextDispatches(input({ sessions: [sess('s1'), sess('s2')], tasks, limits: { global: 3 } }));
   assert.equal(g.dispatches.length, 3);
-  const p = nextDispatches(input({ sessions: [sess('s1'), sess('s2', {}, { maxParallel: 1 })], tasks, limits: { global: 10, perSession: 2 } }));
+  const p = nextDispatches(
+    input({ sessions: [sess('s1'), sess('s2', {}, { maxParallel: 1 })], tasks, limits: { global: 10, perSession: 2 } }),
+  );
   assert.deepEqual(p.dispatches.map((x) => x.sessionId).sort(), ['s1', 's1', 's2']);
   const a = nextDispatches(input({ sessions: [sess('s1')], tasks, agents: [agent('small', 2)], limits: { global: 10 } }));
   assert.equal(a.dispatches.length, 2);
@@ -60,8 +93,17 @@ test('concurrency: global, per session (and budget maxParallel) and per agent', 
 test('priority first, then topological order; paused sessions and backoff wait', () => {
   const low = tasksOf('low', '- [a] A {files: a}: x');
   const high = tasksOf('high', '- [a] A {files: a}: x');
-  const d = nextDispatches(input({ sessions: [sess('low', { priority: 4 }), sess('high', { priority: 0, createdAt: 5 })], tasks: [...low, ...high], limits: { global: 1 } }));
-  assert.deepEqual(d.dispatches.map((x) => x.taskId), ['high:a']);
+  const d = nextDispatches(
+    input({
+      sessions: [sess('low', { priority: 4 }), sess('high', { priority: 0, createdAt: 5 })],
+      tasks: [...low, ...high],
+      limits: { global: 1 },
+    }),
+  );
+  assert.deepEqual(
+    d.dispatches.map((x) => x.taskId),
+    ['high:a'],
+  );
   const paused = nextDispatches(input({ sessions: [sess('low', { state: 'paused' })], tasks: low }));
   assert.equal(paused.dispatches.length, 0);
   const backoff = low.map((t) => ({ ...t, notBeforeMs: 100 }));
@@ -70,19 +112,27 @@ test('priority first, then topological order; paused sessions and backoff wait',
 });
 
 test('a budget crossing stops dispatch for that session with the numbers; other sessions go on', () => {
-  const tasks = [...tasksOf('poor', '- [a] A {files: a} {tokens: 6000}: x\n- [b] B {files: b} {tokens: 6000}: y'), ...tasksOf('rich', '- [a] A {files: a}: x')];
+  const tasks = [
+    ...tasksOf('poor', '- [a] A {files: a} {tokens: 6000}: x\n- [b] B {files: b} {tokens: 6000}: y'),
+    ...tasksOf('rich', '- [a] A {files: a}: x'),
+  ];
   const d = nextDispatches(input({ sessions: [sess('poor', {}, { tokens: 10_000 }), sess('rich')], tasks }));
   assert.deepEqual(d.dispatches.map((x) => x.taskId).sort(), ['poor:a', 'rich:a']);
   assert.equal(d.approvals.length, 1);
   const ap = d.approvals[0];
   assert.equal(ap?.sessionId, 'poor');
   assert.equal(ap?.taskId, 'poor:b');
-  assert.deepEqual([ap?.crossing.limit, ap?.crossing.limitValue, ap?.crossing.used, ap?.crossing.reserved, ap?.crossing.requested], ['tokens', 10_000, 0, 6_000, 6_000]);
+  assert.deepEqual(
+    [ap?.crossing.limit, ap?.crossing.limitValue, ap?.crossing.used, ap?.crossing.reserved, ap?.crossing.requested],
+    ['tokens', 10_000, 0, 6_000, 6_000],
+  );
   assert.equal(d.budgets.poor?.reservedTotal.tokens, 6_000);
   assert.equal(d.budgets.poor?.startedAtMs, 0, 'the wall clock starts at the first dispatch');
   // a session already over its budget gets an approval without dispatching
   const spent = reconcile(newBudget({ tokens: 100 }), 'x', { tokens: 500, money: 0 });
-  const over = nextDispatches(input({ sessions: [{ ...sess('poor'), budget: spent }], tasks: tasks.filter((t) => t.sessionId === 'poor') }));
+  const over = nextDispatches(
+    input({ sessions: [{ ...sess('poor'), budget: spent }], tasks: tasks.filter((t) => t.sessionId === 'poor') }),
+  );
   assert.equal(over.dispatches.length, 0);
   assert.equal(over.approvals[0]?.crossing.used, 500);
 });
@@ -96,11 +146,16 @@ test('unroutable tasks are reported; nothing is committed for them', () => {
 });
 
 test('simulation: a 5-task DAG runs in dependency order with independent tasks overlapping', () => {
-  let tasks = tasksOf('s', [
-    '- [lexer] Lexer {files: src/lexer.ts}: x', '- [ast] AST {files: src/ast.ts}: x',
-    '- [parser] Parser (after: lexer, ast) {files: src/parser.ts}: x',
-    '- [tests] Tests (after: parser) {files: test/**}: x', '- [docs] Docs (after: parser) {files: README.md}: x',
-  ].join('\n'));
+  let tasks = tasksOf(
+    's',
+    [
+      '- [lexer] Lexer {files: src/lexer.ts}: x',
+      '- [ast] AST {files: src/ast.ts}: x',
+      '- [parser] Parser (after: lexer, ast) {files: src/parser.ts}: x',
+      '- [tests] Tests (after: parser) {files: test/**}: x',
+      '- [docs] Docs (after: parser) {files: README.md}: x',
+    ].join('\n'),
+  );
   let leases: LeaseTable = emptyLeaseTable();
   let agents = [agent('a1', 4)];
   const waves: string[][] = [];
@@ -110,9 +165,15 @@ test('simulation: a 5-task DAG runs in dependency order with independent tasks o
     leases = d.leases;
     waves.push(d.dispatches.map((x) => x.taskId.slice(2)));
     const started = d.dispatches.map((x) => x.taskId);
-    tasks = tasks.map((t) => (started.includes(t.id) ? transitionTask(t, { type: 'dispatch', agentId: 'a1', routeReason: '', nowMs: now }) : t));
+    tasks = tasks.map((t) =>
+      started.includes(t.id) ? transitionTask(t, { type: 'dispatch', agentId: 'a1', routeReason: '', nowMs: now }) : t,
+    );
     for (const id of started) {
-      tasks = tasks.map((t) => (t.id === id ? transitionTask(t, { type: 'succeed', result: { summary: '', changedFiles: [], usage: emptyUsage() }, nowMs: now }) : t));
+      tasks = tasks.map((t) =>
+        t.id === id
+          ? transitionTask(t, { type: 'succeed', result: { summary: '', changedFiles: [], usage: emptyUsage() }, nowMs: now })
+          : t,
+      );
       tasks = afterTaskFinished(tasks, id, now).tasks;
       leases = release(leases, id);
       agents = agents.map((a) => ({ ...a, health: recordOutcome(a.health, { taskId: id, ok: true }, now) }));
@@ -147,16 +208,20 @@ test('1,000 queued tasks across 100 sessions: limits, priorities and leases all 
   assert.ok(d.dispatches.every((x) => prio.get(x.sessionId) === 0));
   // only ready roots start, never a dependent, and no two dispatched leases overlap in one repo
   assert.ok(d.dispatches.every((x) => /:r\d$/.test(x.taskId)));
-  for (const [i, x] of d.dispatches.entries()) for (const y of d.dispatches.slice(i + 1)) {
-    if (x.lease.repo === y.lease.repo) assert.equal(overlaps(x.lease.globs, y.lease.globs), false, `${x.taskId} vs ${y.taskId}`);
-  }
+  for (const [i, x] of d.dispatches.entries())
+    for (const y of d.dispatches.slice(i + 1)) {
+      if (x.lease.repo === y.lease.repo) assert.equal(overlaps(x.lease.globs, y.lease.globs), false, `${x.taskId} vs ${y.taskId}`);
+    }
   // the shared-file root is blocked, naming its holder
   assert.ok(d.blocked.some((b) => b.taskId.endsWith(':r1') && b.conflictsWith[0] === b.taskId.replace(':r1', ':r0')));
 });
 
 test('an agent that cannot start: the session is reported for a question, nothing is dispatched, no lease or attempt is taken', () => {
   const tasks = tasksOf('s', '- [a] A {files: a.txt}: x\n- [b] B {files: b.txt}: y');
-  const down: AgentCandidate = { profile: { id: 'opencode', capabilities: ['*'], maxConcurrency: 4, unavailable: 'no OpenCode binary' }, health: newAgentHealth() };
+  const down: AgentCandidate = {
+    profile: { id: 'opencode', capabilities: ['*'], maxConcurrency: 4, unavailable: 'no OpenCode binary' },
+    health: newAgentHealth(),
+  };
   const d = nextDispatches(input({ sessions: [sess('s')], tasks, agents: [down] }));
   assert.deepEqual(d.dispatches, []);
   assert.deepEqual(d.unroutable, []);

@@ -27,9 +27,27 @@
  *
  * Cost: O(n log n) for the sort plus O(active leases) per lease check; no per-call quadratic work.
  */
-import { checkReserve, estimateAmount, overrun, reserve, startClock, type Amount, type BudgetCrossing, type BudgetState, type Pricing } from './budget';
+import {
+  checkReserve,
+  estimateAmount,
+  overrun,
+  reserve,
+  startClock,
+  type Amount,
+  type BudgetCrossing,
+  type BudgetState,
+  type Pricing,
+} from './budget';
 import { tryAcquire, type Lease, type LeaseRequest, type LeaseTable } from './lease';
-import { defaultRoutingPolicy, recordDispatch, routeTask, type AgentCandidate, type AgentHealth, type RouteFailure, type RoutingPolicy } from './routing';
+import {
+  defaultRoutingPolicy,
+  recordDispatch,
+  routeTask,
+  type AgentCandidate,
+  type AgentHealth,
+  type RouteFailure,
+  type RoutingPolicy,
+} from './routing';
 import type { SessionState } from './sessionState';
 import { isActiveTask, isDispatchable, type Task } from './taskState';
 
@@ -105,18 +123,30 @@ interface Candidate {
 }
 
 function compareCandidates(a: Candidate, b: Candidate): number {
-  return a.priority - b.priority
-    || a.task.order - b.task.order
-    || a.session.createdAt - b.session.createdAt
-    || (a.session.id < b.session.id ? -1 : a.session.id > b.session.id ? 1 : 0)
-    || (a.task.id < b.task.id ? -1 : a.task.id > b.task.id ? 1 : 0);
+  return (
+    a.priority - b.priority ||
+    a.task.order - b.task.order ||
+    a.session.createdAt - b.session.createdAt ||
+    (a.session.id < b.session.id ? -1 : a.session.id > b.session.id ? 1 : 0) ||
+    (a.task.id < b.task.id ? -1 : a.task.id > b.task.id ? 1 : 0)
+  );
 }
 
 /** Decide which tasks start now. Pure: inputs are not modified. */
 export function nextDispatches(input: SchedulerInput): SchedulerDecision {
   const { nowMs, limits } = input;
   const policy = input.routing ?? defaultRoutingPolicy;
-  const out: SchedulerDecision = { dispatches: [], blocked: [], approvals: [], unavailable: [], unroutable: [], waiting: [], leases: input.leases, budgets: {}, agents: {} };
+  const out: SchedulerDecision = {
+    dispatches: [],
+    blocked: [],
+    approvals: [],
+    unavailable: [],
+    unroutable: [],
+    waiting: [],
+    leases: input.leases,
+    budgets: {},
+    agents: {},
+  };
   const sessions = new Map(input.sessions.map((s) => [s.id, s] as const));
   const activePerSession = new Map<string, number>();
   let activeGlobal = 0;
@@ -159,7 +189,12 @@ export function nextDispatches(input: SchedulerInput): SchedulerDecision {
 
     const lease = tryAcquire(out.leases, leaseRequestFor(task, session.cwd), nowMs, input.leaseTtlMs);
     if (!lease.ok) {
-      out.blocked.push({ taskId: task.id, sessionId: session.id, reason: lease.reason, conflictsWith: lease.conflicts.map((c) => c.taskId) });
+      out.blocked.push({
+        taskId: task.id,
+        sessionId: session.id,
+        reason: lease.reason,
+        conflictsWith: lease.conflicts.map((c) => c.taskId),
+      });
       continue;
     }
 
@@ -169,8 +204,7 @@ export function nextDispatches(input: SchedulerInput): SchedulerDecision {
       else if (route.failure === 'unavailable') {
         stopped.add(session.id);
         out.unavailable.push({ sessionId: session.id, taskId: task.id, message: route.message });
-      }
-      else out.unroutable.push({ taskId: task.id, sessionId: session.id, failure: route.failure, message: route.message });
+      } else out.unroutable.push({ taskId: task.id, sessionId: session.id, failure: route.failure, message: route.message });
       continue;
     }
 
@@ -185,7 +219,15 @@ export function nextDispatches(input: SchedulerInput): SchedulerDecision {
     out.agents[route.agentId] = health;
     activeGlobal++;
     activePerSession.set(session.id, active + 1);
-    out.dispatches.push({ taskId: task.id, sessionId: session.id, agentId: route.agentId, routeReason: route.reason, probe: route.probe, lease: lease.lease, reservation: amount });
+    out.dispatches.push({
+      taskId: task.id,
+      sessionId: session.id,
+      agentId: route.agentId,
+      routeReason: route.reason,
+      probe: route.probe,
+      lease: lease.lease,
+      reservation: amount,
+    });
   }
   return out;
 }

@@ -5,10 +5,31 @@ import type { Plan } from './plan';
 import { countTasks, deriveSessionOutcome, newSession, transitionSession, type Session } from './sessionState';
 import type { TaskState } from './taskState';
 
-const plan: Plan = { tasks: [{ id: 'a', title: 'A', prompt: 'p', dependsOn: [], expectedFiles: [], capabilities: [], estimate: { tokens: 1, minutes: 1 }, mode: 'write' }] };
+const plan: Plan = {
+  tasks: [
+    {
+      id: 'a',
+      title: 'A',
+      prompt: 'p',
+      dependsOn: [],
+      expectedFiles: [],
+      capabilities: [],
+      estimate: { tokens: 1, minutes: 1 },
+      mode: 'write',
+    },
+  ],
+};
 const draft = (): Session => newSession({ id: 's1', tenantId: 'local', goal: 'add x', cwd: '/repo', budget: { tokens: 1_000 }, nowMs: 0 });
-const running = (): Session => transitionSession(transitionSession(draft(), { type: 'set_plan', plan, planner: 'template', nowMs: 1 }), { type: 'approve', nowMs: 2 });
-const crossing = { limit: 'tokens' as const, limitValue: 1_000, used: 900, reserved: 0, requested: 500, message: 'tokens budget would be crossed' };
+const running = (): Session =>
+  transitionSession(transitionSession(draft(), { type: 'set_plan', plan, planner: 'template', nowMs: 1 }), { type: 'approve', nowMs: 2 });
+const crossing = {
+  limit: 'tokens' as const,
+  limitValue: 1_000,
+  used: 900,
+  reserved: 0,
+  requested: 500,
+  message: 'tokens budget would be crossed',
+};
 
 function conflict(fn: () => unknown, re: RegExp): void {
   assert.throws(fn, (e: unknown) => DomainError.is(e, 'conflict') && re.test((e as Error).message));
@@ -20,9 +41,15 @@ test('newSession validates input and starts as draft', () => {
   assert.equal(s.priority, 2);
   assert.equal(s.budget.limits.tokens, 1_000);
   assert.equal(s.usage.inputTokens, 0);
-  assert.throws(() => newSession({ id: 'x', tenantId: 'l', goal: 'g', cwd: '/', priority: 5, nowMs: 0 }), (e: unknown) => DomainError.is(e, 'bad_input'));
+  assert.throws(
+    () => newSession({ id: 'x', tenantId: 'l', goal: 'g', cwd: '/', priority: 5, nowMs: 0 }),
+    (e: unknown) => DomainError.is(e, 'bad_input'),
+  );
   assert.throws(() => newSession({ id: 'x', tenantId: 'l', goal: '  ', cwd: '/', nowMs: 0 }), /goal must not be empty/);
-  assert.throws(() => newSession({ id: 'x', tenantId: 'l', goal: 'g', cwd: '/', budget: { tokens: -1 }, nowMs: 0 }), /budget\.tokens must be a number ≥ 0/);
+  assert.throws(
+    () => newSession({ id: 'x', tenantId: 'l', goal: 'g', cwd: '/', budget: { tokens: -1 }, nowMs: 0 }),
+    /budget\.tokens must be a number ≥ 0/,
+  );
   assert.throws(() => newSession({ id: 'x', tenantId: 'l', goal: 'g', cwd: '/', budget: { maxParallel: 0 }, nowMs: 0 }), /maxParallel/);
 });
 
@@ -36,7 +63,11 @@ test('draft needs a plan before approval; plans change only in draft', () => {
 });
 
 test('budget approval round trip keeps the numbers until approved', () => {
-  const waiting = transitionSession(running(), { type: 'await_approval', approval: { kind: 'budget', message: crossing.message, crossing }, nowMs: 3 });
+  const waiting = transitionSession(running(), {
+    type: 'await_approval',
+    approval: { kind: 'budget', message: crossing.message, crossing },
+    nowMs: 3,
+  });
   assert.equal(waiting.state, 'awaiting_approval');
   assert.equal(waiting.approval?.kind === 'budget' && waiting.approval.crossing.requested, 500);
   const paused = transitionSession(waiting, { type: 'pause', nowMs: 4 });
@@ -65,9 +96,16 @@ test('finishing, cancelling, timing out and retrying', () => {
   assert.equal(transitionSession(partial, { type: 'retry', nowMs: 6 }).state, 'running');
   const cancelled = transitionSession(running(), { type: 'cancel', reason: 'user', nowMs: 5 });
   assert.equal(cancelled.error, 'user');
-  assert.equal(transitionSession(cancelled, { type: 'retry', nowMs: 6 }).state, 'running', 'a cancelled session that had started can be retried');
+  assert.equal(
+    transitionSession(cancelled, { type: 'retry', nowMs: 6 }).state,
+    'running',
+    'a cancelled session that had started can be retried',
+  );
   const cancelledDraft = transitionSession(draft(), { type: 'cancel', nowMs: 2 });
-  conflict(() => transitionSession(cancelledDraft, { type: 'retry', nowMs: 6 }), /cancelled → running \(retry\): it was cancelled before it started/);
+  conflict(
+    () => transitionSession(cancelledDraft, { type: 'retry', nowMs: 6 }),
+    /cancelled → running \(retry\): it was cancelled before it started/,
+  );
   assert.equal(transitionSession(draft(), { type: 'fail', error: 'planner timed out', nowMs: 1 }).error, 'planner timed out');
 });
 
@@ -83,5 +121,15 @@ test('the session outcome is derived from its tasks', () => {
   assert.equal(deriveSessionOutcome(states('cancelled', 'cancelled')), 'cancelled');
   assert.equal(deriveSessionOutcome(states('cancelled', 'failed')), 'failed');
   assert.equal(deriveSessionOutcome([]), 'completed');
-  assert.deepEqual(countTasks(states('failed', 'failed', 'ready')), { total: 3, pending: 0, ready: 1, running: 0, blocked: 0, succeeded: 0, failed: 2, cancelled: 0, skipped: 0 });
+  assert.deepEqual(countTasks(states('failed', 'failed', 'ready')), {
+    total: 3,
+    pending: 0,
+    ready: 1,
+    running: 0,
+    blocked: 0,
+    succeeded: 0,
+    failed: 2,
+    cancelled: 0,
+    skipped: 0,
+  });
 });

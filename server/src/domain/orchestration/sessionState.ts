@@ -21,7 +21,8 @@ import { newBudget, type BudgetCrossing, type BudgetLimits, type BudgetState } f
 import type { Plan } from './plan';
 import type { Task } from './taskState';
 
-export type SessionState = 'draft' | 'running' | 'paused' | 'awaiting_approval' | 'completed' | 'partially_completed' | 'failed' | 'cancelled' | 'timed_out';
+export type SessionState =
+  'draft' | 'running' | 'paused' | 'awaiting_approval' | 'completed' | 'partially_completed' | 'failed' | 'cancelled' | 'timed_out';
 export type SessionOutcome = 'completed' | 'partially_completed' | 'failed' | 'cancelled';
 export type SessionPriority = 0 | 1 | 2 | 3 | 4;
 
@@ -84,24 +85,37 @@ export interface NewSessionInput {
 
 export function newSession(i: NewSessionInput): Session {
   const priority = i.priority ?? 2;
-  if (!(Number.isInteger(priority) && priority >= 0 && priority <= 4)) throw new DomainError('bad_input', `priority must be an integer 0–4, got ${priority}`);
+  if (!(Number.isInteger(priority) && priority >= 0 && priority <= 4))
+    throw new DomainError('bad_input', `priority must be an integer 0–4, got ${priority}`);
   if (!i.goal.trim()) throw new DomainError('bad_input', 'goal must not be empty');
   if (!i.cwd.trim()) throw new DomainError('bad_input', 'cwd must not be empty');
   for (const [k, v] of Object.entries(i.budget ?? {})) {
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw new DomainError('bad_input', `budget.${k} must be a number ≥ 0, got ${String(v)}`);
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0))
+      throw new DomainError('bad_input', `budget.${k} must be a number ≥ 0, got ${String(v)}`);
   }
   if (i.budget?.maxParallel !== undefined && !(Number.isInteger(i.budget.maxParallel) && i.budget.maxParallel >= 1)) {
     throw new DomainError('bad_input', `budget.maxParallel must be an integer ≥ 1, got ${i.budget.maxParallel}`);
   }
   return {
-    id: i.id, tenantId: i.tenantId, goal: i.goal, cwd: i.cwd, state: 'draft', priority: priority as SessionPriority,
-    createdAt: i.nowMs, updatedAt: i.nowMs, budget: newBudget(i.budget), usage: emptyUsage(),
+    id: i.id,
+    tenantId: i.tenantId,
+    goal: i.goal,
+    cwd: i.cwd,
+    state: 'draft',
+    priority: priority as SessionPriority,
+    createdAt: i.nowMs,
+    updatedAt: i.nowMs,
+    budget: newBudget(i.budget),
+    usage: emptyUsage(),
   };
 }
 
 function invalid(s: Session, event: SessionEvent, to: string, why?: string): never {
   throw new DomainError('conflict', `session ${s.id}: invalid transition ${s.state} → ${to} (${event.type})${why ? `: ${why}` : ''}`, {
-    sessionId: s.id, from: s.state, to, event: event.type,
+    sessionId: s.id,
+    from: s.state,
+    to,
+    event: event.type,
   });
 }
 
@@ -140,7 +154,13 @@ export function transitionSession(s: Session, event: SessionEvent): Session {
       return { ...without(s, 'approval'), ...at, state: event.outcome, finishedAt: event.nowMs };
     case 'cancel':
       if (terminal.has(s.state)) invalid(s, event, 'cancelled');
-      return { ...without(s, 'approval'), ...at, state: 'cancelled', finishedAt: event.nowMs, ...(event.reason ? { error: event.reason } : {}) };
+      return {
+        ...without(s, 'approval'),
+        ...at,
+        state: 'cancelled',
+        finishedAt: event.nowMs,
+        ...(event.reason ? { error: event.reason } : {}),
+      };
     case 'time_out':
       if (!live.has(s.state)) invalid(s, event, 'timed_out');
       return { ...without(s, 'approval'), ...at, state: 'timed_out', finishedAt: event.nowMs, error: 'the session ran out of wall time' };
@@ -148,8 +168,20 @@ export function transitionSession(s: Session, event: SessionEvent): Session {
       if (terminal.has(s.state)) invalid(s, event, 'failed');
       return { ...without(s, 'approval'), ...at, state: 'failed', finishedAt: event.nowMs, error: event.error };
     case 'retry':
-      if (!(s.state === 'failed' || s.state === 'timed_out' || s.state === 'partially_completed' || (s.state === 'cancelled' && s.startedAt !== undefined))) {
-        invalid(s, event, 'running', s.state === 'cancelled' ? 'it was cancelled before it started; start a new session' : 'only failed, timed-out, cancelled or partially completed sessions are re-opened');
+      if (!(
+        s.state === 'failed' ||
+        s.state === 'timed_out' ||
+        s.state === 'partially_completed' ||
+        (s.state === 'cancelled' && s.startedAt !== undefined)
+      )) {
+        invalid(
+          s,
+          event,
+          'running',
+          s.state === 'cancelled'
+            ? 'it was cancelled before it started; start a new session'
+            : 'only failed, timed-out, cancelled or partially completed sessions are re-opened',
+        );
       }
       if (!s.plan) invalid(s, event, 'running', 'there is no plan to run');
       return { ...without(s, 'finishedAt', 'error'), ...at, state: 'running' };
@@ -169,7 +201,17 @@ export interface TaskCounts {
 }
 
 export function countTasks(tasks: readonly Pick<Task, 'state'>[]): TaskCounts {
-  const c: TaskCounts = { total: tasks.length, pending: 0, ready: 0, running: 0, blocked: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 };
+  const c: TaskCounts = {
+    total: tasks.length,
+    pending: 0,
+    ready: 0,
+    running: 0,
+    blocked: 0,
+    succeeded: 0,
+    failed: 0,
+    cancelled: 0,
+    skipped: 0,
+  };
   for (const t of tasks) c[t.state]++;
   return c;
 }

@@ -27,9 +27,15 @@ test('happy path: pending → ready → running → succeeded, immutably', () =>
 });
 
 test('invalid transitions throw conflict naming from and to', () => {
-  conflict(() => transitionTask(base(), { type: 'dispatch', agentId: 'x', routeReason: '', nowMs: 1 }), /s1:a: invalid transition pending → running \(dispatch\)/);
+  conflict(
+    () => transitionTask(base(), { type: 'dispatch', agentId: 'x', routeReason: '', nowMs: 1 }),
+    /s1:a: invalid transition pending → running \(dispatch\)/,
+  );
   conflict(() => transitionTask(base(), { type: 'succeed', result, nowMs: 1 }), /pending → succeeded/);
-  const done = transitionTask(transitionTask(transitionTask(base(), { type: 'ready', nowMs: 1 }), { type: 'dispatch', agentId: 'x', routeReason: '', nowMs: 1 }), { type: 'succeed', result, nowMs: 1 });
+  const done = transitionTask(
+    transitionTask(transitionTask(base(), { type: 'ready', nowMs: 1 }), { type: 'dispatch', agentId: 'x', routeReason: '', nowMs: 1 }),
+    { type: 'succeed', result, nowMs: 1 },
+  );
   conflict(() => transitionTask(done, { type: 'retry', nowMs: 2 }), /succeeded → pending/);
   conflict(() => transitionTask(done, { type: 'cancel', nowMs: 2 }), /succeeded → cancelled/);
 });
@@ -75,14 +81,20 @@ test('retry re-opens failed tasks until attempts reach maxAttempts', () => {
 });
 
 test('dispatch refuses when attempts are exhausted; requeue refunds the attempt', () => {
-  let t = transitionTask(newTask({ id: 'x', sessionId: 's', tenantId: 'local', title: 'X', prompt: 'p', maxAttempts: 1, nowMs: 0 }), { type: 'ready', nowMs: 0 });
+  let t = transitionTask(newTask({ id: 'x', sessionId: 's', tenantId: 'local', title: 'X', prompt: 'p', maxAttempts: 1, nowMs: 0 }), {
+    type: 'ready',
+    nowMs: 0,
+  });
   t = transitionTask(t, { type: 'dispatch', agentId: 'a', routeReason: '', nowMs: 1 });
   t = transitionTask(t, { type: 'requeue', reason: 'server restarted', nowMs: 2 });
   assert.equal(t.state, 'ready');
   assert.equal(t.attempts, 0);
   t = transitionTask(t, { type: 'dispatch', agentId: 'a', routeReason: '', nowMs: 3 });
   t = transitionTask(t, { type: 'fail', error: 'e', nowMs: 4 });
-  assert.throws(() => transitionTask({ ...t, state: 'ready' }, { type: 'dispatch', agentId: 'a', routeReason: '', nowMs: 5 }), /attempts exhausted \(1\/1\)/);
+  assert.throws(
+    () => transitionTask({ ...t, state: 'ready' }, { type: 'dispatch', agentId: 'a', routeReason: '', nowMs: 5 }),
+    /attempts exhausted \(1\/1\)/,
+  );
 });
 
 test('skip and cancel', () => {
@@ -90,7 +102,12 @@ test('skip and cancel', () => {
   assert.equal(skipped.state, 'skipped');
   assert.equal(skipped.lastError, 'dependency b failed');
   assert.equal(transitionTask(skipped, { type: 'retry', nowMs: 2 }).state, 'pending');
-  const running = transitionTask(transitionTask(base(), { type: 'ready', nowMs: 1 }), { type: 'dispatch', agentId: 'x', routeReason: '', nowMs: 1 });
+  const running = transitionTask(transitionTask(base(), { type: 'ready', nowMs: 1 }), {
+    type: 'dispatch',
+    agentId: 'x',
+    routeReason: '',
+    nowMs: 1,
+  });
   conflict(() => transitionTask(running, { type: 'skip', reason: '', nowMs: 2 }), /running → skipped/);
   assert.equal(transitionTask(running, { type: 'cancel', nowMs: 2 }).state, 'cancelled');
 });
@@ -99,7 +116,16 @@ test('newTask validates and defaults; backoff grows and caps', () => {
   const t = base();
   assert.equal(t.maxAttempts, 3);
   assert.equal(t.mode, 'write');
-  assert.throws(() => newTask({ id: 'x', sessionId: 's', tenantId: 'l', title: 't', prompt: 'p', maxAttempts: 0, nowMs: 0 }), (e: unknown) => DomainError.is(e, 'bad_input'));
-  assert.throws(() => newTask({ id: 'x', sessionId: 's', tenantId: 'l', title: 't', prompt: 'p', priority: 7, nowMs: 0 }), /priority must be an integer 0–4/);
-  assert.deepEqual([1, 2, 3, 10].map((a) => retryBackoffMs(a, 1_000, 5_000)), [1_000, 2_000, 4_000, 5_000]);
+  assert.throws(
+    () => newTask({ id: 'x', sessionId: 's', tenantId: 'l', title: 't', prompt: 'p', maxAttempts: 0, nowMs: 0 }),
+    (e: unknown) => DomainError.is(e, 'bad_input'),
+  );
+  assert.throws(
+    () => newTask({ id: 'x', sessionId: 's', tenantId: 'l', title: 't', prompt: 'p', priority: 7, nowMs: 0 }),
+    /priority must be an integer 0–4/,
+  );
+  assert.deepEqual(
+    [1, 2, 3, 10].map((a) => retryBackoffMs(a, 1_000, 5_000)),
+    [1_000, 2_000, 4_000, 5_000],
+  );
 });

@@ -90,14 +90,17 @@ const terminal: ReadonlySet<TaskState> = new Set(['succeeded', 'failed', 'cancel
 
 export const isTaskTerminal = (s: TaskState): boolean => terminal.has(s);
 /** Failed and out of automatic attempts: its dependents are skipped. */
-export const isFinallyFailed = (t: Pick<Task, 'state' | 'attempts' | 'maxAttempts'>): boolean => t.state === 'failed' && t.attempts >= t.maxAttempts;
+export const isFinallyFailed = (t: Pick<Task, 'state' | 'attempts' | 'maxAttempts'>): boolean =>
+  t.state === 'failed' && t.attempts >= t.maxAttempts;
 /** Whether an automatic retry is allowed. */
 export const canRetry = (t: Pick<Task, 'state' | 'attempts' | 'maxAttempts'>): boolean =>
   (t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped') && t.attempts < t.maxAttempts;
 /** A task that holds an agent (and its lease): running, or blocked on a permission while running. */
-export const isActiveTask = (t: Pick<Task, 'state' | 'blocked'>): boolean => t.state === 'running' || (t.state === 'blocked' && t.blocked?.on === 'permission');
+export const isActiveTask = (t: Pick<Task, 'state' | 'blocked'>): boolean =>
+  t.state === 'running' || (t.state === 'blocked' && t.blocked?.on === 'permission');
 /** A task the scheduler may dispatch: ready, or blocked waiting for a lease. */
-export const isDispatchable = (t: Pick<Task, 'state' | 'blocked'>): boolean => t.state === 'ready' || (t.state === 'blocked' && t.blocked?.on === 'lease');
+export const isDispatchable = (t: Pick<Task, 'state' | 'blocked'>): boolean =>
+  t.state === 'ready' || (t.state === 'blocked' && t.blocked?.on === 'lease');
 
 /** Exponential backoff before retry number `attempts` (1-based: the delay after the first failure is `baseMs`). */
 export function retryBackoffMs(attempts: number, baseMs = 2_000, maxMs = 60_000): number {
@@ -124,7 +127,8 @@ export interface NewTaskInput {
 
 export function newTask(i: NewTaskInput): Task {
   const maxAttempts = i.maxAttempts ?? defaultMaxAttempts;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new DomainError('bad_input', `task ${i.id}: maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new DomainError('bad_input', `task ${i.id}: maxAttempts must be an integer ≥ 1, got ${maxAttempts}`);
   if (i.priority !== undefined && !(Number.isInteger(i.priority) && i.priority >= 0 && i.priority <= 4)) {
     throw new DomainError('bad_input', `task ${i.id}: priority must be an integer 0–4, got ${i.priority}`);
   }
@@ -152,7 +156,10 @@ export function newTask(i: NewTaskInput): Task {
 
 function invalid(t: Task, event: TaskEvent, to: TaskState | string, why?: string): never {
   throw new DomainError('conflict', `task ${t.id}: invalid transition ${t.state} → ${to} (${event.type})${why ? `: ${why}` : ''}`, {
-    taskId: t.id, from: t.state, to, event: event.type,
+    taskId: t.id,
+    from: t.state,
+    to,
+    event: event.type,
   });
 }
 
@@ -173,7 +180,12 @@ export function transitionTask(t: Task, event: TaskEvent): Task {
       const from: TaskState = event.on === 'lease' ? 'ready' : 'running';
       const same = t.state === 'blocked' && t.blocked?.on === event.on;
       if (t.state !== from && !same) invalid(t, event, 'blocked', `a ${event.on} block applies to ${from} tasks`);
-      return { ...t, ...at, state: 'blocked', blocked: { on: event.on, reason: event.reason, since: same && t.blocked ? t.blocked.since : event.nowMs } };
+      return {
+        ...t,
+        ...at,
+        state: 'blocked',
+        blocked: { on: event.on, reason: event.reason, since: same && t.blocked ? t.blocked.since : event.nowMs },
+      };
     }
     case 'unblock': {
       if (t.state !== 'blocked') invalid(t, event, 'ready|running');
@@ -183,8 +195,13 @@ export function transitionTask(t: Task, event: TaskEvent): Task {
       if (!isDispatchable(t)) invalid(t, event, 'running');
       if (t.attempts >= t.maxAttempts) invalid(t, event, 'running', `attempts exhausted (${t.attempts}/${t.maxAttempts})`);
       return {
-        ...without(t, 'blocked', 'notBeforeMs', 'result'), ...at, state: 'running', attempts: t.attempts + 1,
-        agentId: event.agentId, routeReason: event.routeReason, startedAt: event.nowMs,
+        ...without(t, 'blocked', 'notBeforeMs', 'result'),
+        ...at,
+        state: 'running',
+        attempts: t.attempts + 1,
+        agentId: event.agentId,
+        routeReason: event.routeReason,
+        startedAt: event.nowMs,
         ...(event.branch === undefined ? {} : { branch: event.branch }),
       };
     case 'succeed':
@@ -193,29 +210,50 @@ export function transitionTask(t: Task, event: TaskEvent): Task {
     case 'fail':
       if (t.state !== 'running' && t.state !== 'blocked' && t.state !== 'ready') invalid(t, event, 'failed');
       return {
-        ...without(t, 'blocked'), ...at, state: 'failed', lastError: event.error, finishedAt: event.nowMs,
+        ...without(t, 'blocked'),
+        ...at,
+        state: 'failed',
+        lastError: event.error,
+        finishedAt: event.nowMs,
         ...(event.result ? { result: { ...event.result, error: event.error } } : {}),
       };
     case 'cancel':
       if (isTaskTerminal(t.state)) invalid(t, event, 'cancelled');
-      return { ...without(t, 'blocked'), ...at, state: 'cancelled', finishedAt: event.nowMs, ...(event.reason ? { lastError: event.reason } : {}) };
+      return {
+        ...without(t, 'blocked'),
+        ...at,
+        state: 'cancelled',
+        finishedAt: event.nowMs,
+        ...(event.reason ? { lastError: event.reason } : {}),
+      };
     case 'skip':
-      if (!(t.state === 'pending' || t.state === 'ready' || (t.state === 'blocked' && t.blocked?.on === 'lease'))) invalid(t, event, 'skipped');
+      if (!(t.state === 'pending' || t.state === 'ready' || (t.state === 'blocked' && t.blocked?.on === 'lease')))
+        invalid(t, event, 'skipped');
       return { ...without(t, 'blocked'), ...at, state: 'skipped', lastError: event.reason, finishedAt: event.nowMs };
     case 'retry': {
-      if (!(t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped')) invalid(t, event, 'pending', 'only failed, cancelled or skipped tasks are re-opened');
+      if (!(t.state === 'failed' || t.state === 'cancelled' || t.state === 'skipped'))
+        invalid(t, event, 'pending', 'only failed, cancelled or skipped tasks are re-opened');
       let maxAttempts = t.maxAttempts;
       if (t.attempts >= maxAttempts) {
         if (!event.raiseLimit) invalid(t, event, 'pending', `attempts exhausted (${t.attempts}/${t.maxAttempts})`);
         maxAttempts = t.attempts + 1;
       }
       return {
-        ...without(t, 'blocked', 'result', 'finishedAt', 'notBeforeMs'), ...at, state: 'pending', maxAttempts,
+        ...without(t, 'blocked', 'result', 'finishedAt', 'notBeforeMs'),
+        ...at,
+        state: 'pending',
+        maxAttempts,
         ...(event.notBeforeMs === undefined ? {} : { notBeforeMs: event.notBeforeMs }),
       };
     }
     case 'requeue':
       if (!isActiveTask(t)) invalid(t, event, 'ready', 'only running tasks (or tasks blocked on a permission) are requeued');
-      return { ...without(t, 'blocked', 'startedAt'), ...at, state: 'ready', attempts: Math.max(0, t.attempts - 1), lastError: event.reason };
+      return {
+        ...without(t, 'blocked', 'startedAt'),
+        ...at,
+        state: 'ready',
+        attempts: Math.max(0, t.attempts - 1),
+        lastError: event.reason,
+      };
   }
 }

@@ -40,18 +40,24 @@ test('explicit syntax: a 5-task DAG written as text', () => {
 
 test('explicit syntax errors name the line; graph errors come from validatePlan', () => {
   const bad = parseTaskList('- [a] A {colour: red}: x\n- [b] B {tokens: lots}: y\n- [c] {files: x}: z');
-  assert.deepEqual(bad, { ok: false, errors: [
-    'line 1: unknown option {colour} (use files, caps, tokens, minutes, mode)',
-    'line 2: {tokens} needs a number ≥ 0, got "lots"',
-    'line 3: task "c" has no title',
-  ] });
+  assert.deepEqual(bad, {
+    ok: false,
+    errors: [
+      'line 1: unknown option {colour} (use files, caps, tokens, minutes, mode)',
+      'line 2: {tokens} needs a number ≥ 0, got "lots"',
+      'line 3: task "c" has no title',
+    ],
+  });
   const cyc = parseTaskList('- [a] A (after: b): x\n- [b] B (after: a): y');
   assert.deepEqual(cyc, { ok: false, errors: ['dependency cycle: a → b → a'] });
   const unknown = templatePlan('- [a] A (after: nope): x');
   assert.equal(unknown.ok, false);
   assert.equal(unknown.template, 'explicit');
   assert.deepEqual(unknown.ok ? [] : unknown.errors, ['tasks[0] (id "a").dependsOn: unknown task "nope"']);
-  assert.deepEqual(parseTaskList('just prose'), { ok: false, errors: ['no task items found (expected lines like "- [id] Title: prompt")'] });
+  assert.deepEqual(parseTaskList('just prose'), {
+    ok: false,
+    errors: ['no task items found (expected lines like "- [id] Title: prompt")'],
+  });
 });
 
 test('feature template: design → implement per file (parallel) → tests ∥ docs', () => {
@@ -104,11 +110,13 @@ test('paths mentioned in a goal that lead outside the repository are not lease r
 });
 
 test('a title may contain parentheses; (after: …) and {files: …} still parse around them', () => {
-  const r = parseTaskList([
-    '- [fix] Fix add() in src/math.js',
-    '- [call] Make sum(a, b) call add() (after: fix) {files: src/sum.js, src/math.js}: use add(x, y) everywhere',
-    '- [aftermath] Clean up (aftermath of the fix) (after: call)',
-  ].join('\n'));
+  const r = parseTaskList(
+    [
+      '- [fix] Fix add() in src/math.js',
+      '- [call] Make sum(a, b) call add() (after: fix) {files: src/sum.js, src/math.js}: use add(x, y) everywhere',
+      '- [aftermath] Clean up (aftermath of the fix) (after: call)',
+    ].join('\n'),
+  );
   assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
   const fix = r.plan.tasks.find((t) => t.id === 'fix')!;
   assert.equal(fix.title, 'Fix add() in src/math.js');

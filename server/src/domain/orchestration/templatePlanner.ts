@@ -61,7 +61,11 @@ const maxParallelFiles = 6;
 
 export const isTaskList = (text: string): boolean => text.split(/\r?\n/).some((l) => itemLine.test(l));
 
-const splitList = (s: string): string[] => s.split(',').map((x) => x.trim()).filter(Boolean);
+const splitList = (s: string): string[] =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /** Index of the first `:` outside () and {}, or -1. */
 function promptColon(s: string): number {
@@ -88,7 +92,12 @@ function parseItem(id: string, rest: string, line: number, errors: string[]): Dr
   const colon = promptColon(rest);
   let head = colon < 0 ? rest : rest.slice(0, colon);
   const prompt = colon < 0 ? '' : rest.slice(colon + 1).trim();
-  const draft: Draft & { estimate: { tokens: number; minutes: number } } = { id: id.trim(), title: '', prompt, estimate: { tokens: 20_000, minutes: 10 } };
+  const draft: Draft & { estimate: { tokens: number; minutes: number } } = {
+    id: id.trim(),
+    title: '',
+    prompt,
+    estimate: { tokens: 20_000, minutes: 10 },
+  };
   head = head.replace(/\(\s*after\b\s*:?\s*([^()]*)\)/gi, (_m, list: string) => {
     draft.dependsOn = [...(draft.dependsOn ?? []), ...splitList(list)];
     return ' ';
@@ -104,8 +113,7 @@ function parseItem(id: string, rest: string, line: number, errors: string[]): Dr
         if (problem) errors.push(`line ${line}: {files: ${v}}: task "${id.trim()}": ${problem}`);
       }
       draft.expectedFiles = [...(draft.expectedFiles ?? []), ...files];
-    }
-    else if (k === 'caps' || k === 'capabilities') draft.capabilities = [...(draft.capabilities ?? []), ...splitList(v)];
+    } else if (k === 'caps' || k === 'capabilities') draft.capabilities = [...(draft.capabilities ?? []), ...splitList(v)];
     else if (k === 'tokens' || k === 'minutes') {
       if (!v || !Number.isFinite(num) || num < 0) errors.push(`line ${line}: {${key}} needs a number ≥ 0, got "${v}"`);
       else draft.estimate[k] = num;
@@ -144,8 +152,14 @@ export function parseTaskList(text: string): PlanResult {
 
 function toPlanTask(d: Draft): Record<string, unknown> {
   return {
-    id: d.id, title: d.title, prompt: d.prompt, dependsOn: d.dependsOn ?? [], expectedFiles: d.expectedFiles ?? [],
-    capabilities: [...(d.capabilities ?? [])], estimate: d.estimate ?? { tokens: 20_000, minutes: 10 }, mode: d.mode ?? 'write',
+    id: d.id,
+    title: d.title,
+    prompt: d.prompt,
+    dependsOn: d.dependsOn ?? [],
+    expectedFiles: d.expectedFiles ?? [],
+    capabilities: [...(d.capabilities ?? [])],
+    estimate: d.estimate ?? { tokens: 20_000, minutes: 10 },
+    mode: d.mode ?? 'write',
   };
 }
 
@@ -161,10 +175,17 @@ export function filesInText(text: string): string[] {
 }
 
 function slugOf(goal: string): string {
-  return goal.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'goal';
+  return (
+    goal
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'goal'
+  );
 }
 
-const scope = (files: readonly string[]): string => (files.length ? ` Expected files: ${files.join(', ')}. Stay inside them; say so if you must touch others.` : '');
+const scope = (files: readonly string[]): string =>
+  files.length ? ` Expected files: ${files.join(', ')}. Stay inside them; say so if you must touch others.` : '';
 
 /** One task per file (up to a cap) when several files are given, else one task over all of them. */
 function perFile(prefix: string, files: readonly string[], make: (files: string[], suffix: string) => Omit<Draft, 'id'>): Draft[] {
@@ -174,7 +195,10 @@ function perFile(prefix: string, files: readonly string[], make: (files: string[
 
 const rules: { name: Exclude<TemplateName, 'explicit' | 'generic'>; test: RegExp }[] = [
   { name: 'bugfix', test: /\b(fix(es|ed)?|bugs?|crash(es|ing)?|broken|regression|failing)\b/i },
-  { name: 'tests', test: /^\s*(please\s+)?(write|add|improve|increase)\s+((more|missing|unit|integration|e2e|the)\s+)*(tests?|test coverage|coverage)\b/i },
+  {
+    name: 'tests',
+    test: /^\s*(please\s+)?(write|add|improve|increase)\s+((more|missing|unit|integration|e2e|the)\s+)*(tests?|test coverage|coverage)\b/i,
+  },
   { name: 'refactor', test: /\b(refactor(ing)?|restructure|rename|clean\s*up|simplify|extract|reorgani[sz]e|deduplicate)\b/i },
   { name: 'docs', test: /^\s*(please\s+)?(document|(write|add|update|improve)\s+(the\s+)?(docs|documentation|readme|changelog))\b/i },
   { name: 'feature', test: /\b(add|implement|create|build|support|introduce|make|enable|allow)\b/i },
@@ -188,55 +212,145 @@ function build(name: TemplateName, goal: string, files: readonly string[]): Draf
   switch (name) {
     case 'bugfix':
       return [
-        { id: 'reproduce', title: 'Reproduce the bug', capabilities: [...templateCapabilities.debug, ...templateCapabilities.tests], expectedFiles: testFiles, estimate: { tokens: 15_000, minutes: 8 },
-          prompt: `${g}Reproduce the problem with a failing automated test. Do not fix it yet; report the root cause you suspect.${scope(testFiles)}` },
-        { id: 'fix', title: 'Fix the bug', dependsOn: ['reproduce'], capabilities: templateCapabilities.code, expectedFiles: sources, estimate: { tokens: 30_000, minutes: 15 },
-          prompt: `${g}Fix the root cause so that the reproducing test passes, without weakening the test.${scope(sources)}` },
-        { id: 'verify', title: 'Verify the fix', dependsOn: ['fix'], capabilities: templateCapabilities.tests, mode: 'read', estimate: { tokens: 8_000, minutes: 5 },
-          prompt: `${g}Run the whole test suite and report whether the fix holds and nothing else broke. Do not edit files.` },
+        {
+          id: 'reproduce',
+          title: 'Reproduce the bug',
+          capabilities: [...templateCapabilities.debug, ...templateCapabilities.tests],
+          expectedFiles: testFiles,
+          estimate: { tokens: 15_000, minutes: 8 },
+          prompt: `${g}Reproduce the problem with a failing automated test. Do not fix it yet; report the root cause you suspect.${scope(testFiles)}`,
+        },
+        {
+          id: 'fix',
+          title: 'Fix the bug',
+          dependsOn: ['reproduce'],
+          capabilities: templateCapabilities.code,
+          expectedFiles: sources,
+          estimate: { tokens: 30_000, minutes: 15 },
+          prompt: `${g}Fix the root cause so that the reproducing test passes, without weakening the test.${scope(sources)}`,
+        },
+        {
+          id: 'verify',
+          title: 'Verify the fix',
+          dependsOn: ['fix'],
+          capabilities: templateCapabilities.tests,
+          mode: 'read',
+          estimate: { tokens: 8_000, minutes: 5 },
+          prompt: `${g}Run the whole test suite and report whether the fix holds and nothing else broke. Do not edit files.`,
+        },
       ];
     case 'tests':
       return [
-        { id: 'write-tests', title: 'Write the tests', capabilities: templateCapabilities.tests, expectedFiles: testFiles, estimate: { tokens: 25_000, minutes: 12 },
-          prompt: `${g}Write the tests. Cover normal cases, edge cases and errors; keep them deterministic.${scope(testFiles)}` },
-        { id: 'run-tests', title: 'Run the tests', dependsOn: ['write-tests'], capabilities: templateCapabilities.tests, mode: 'read', estimate: { tokens: 8_000, minutes: 5 },
-          prompt: `${g}Run the test suite and report the results. Do not edit files.` },
+        {
+          id: 'write-tests',
+          title: 'Write the tests',
+          capabilities: templateCapabilities.tests,
+          expectedFiles: testFiles,
+          estimate: { tokens: 25_000, minutes: 12 },
+          prompt: `${g}Write the tests. Cover normal cases, edge cases and errors; keep them deterministic.${scope(testFiles)}`,
+        },
+        {
+          id: 'run-tests',
+          title: 'Run the tests',
+          dependsOn: ['write-tests'],
+          capabilities: templateCapabilities.tests,
+          mode: 'read',
+          estimate: { tokens: 8_000, minutes: 5 },
+          prompt: `${g}Run the test suite and report the results. Do not edit files.`,
+        },
       ];
     case 'refactor': {
       const work = perFile('refactor', sources, (fs, suffix) => ({
-        title: `Refactor${suffix}`, dependsOn: ['analyze'], capabilities: templateCapabilities.code, expectedFiles: fs, estimate: { tokens: 30_000, minutes: 15 },
+        title: `Refactor${suffix}`,
+        dependsOn: ['analyze'],
+        capabilities: templateCapabilities.code,
+        expectedFiles: fs,
+        estimate: { tokens: 30_000, minutes: 15 },
         prompt: `${g}Refactor following the analysis, keeping behaviour identical.${scope(fs)}`,
       }));
       return [
-        { id: 'analyze', title: 'Analyze the code to refactor', capabilities: templateCapabilities.design, mode: 'read', estimate: { tokens: 10_000, minutes: 5 },
-          prompt: `${g}Read the code involved and write down the refactoring steps and risks. Do not edit files.${scope(files)}` },
+        {
+          id: 'analyze',
+          title: 'Analyze the code to refactor',
+          capabilities: templateCapabilities.design,
+          mode: 'read',
+          estimate: { tokens: 10_000, minutes: 5 },
+          prompt: `${g}Read the code involved and write down the refactoring steps and risks. Do not edit files.${scope(files)}`,
+        },
         ...work,
-        { id: 'verify', title: 'Verify behaviour is unchanged', dependsOn: work.map((w) => w.id), capabilities: templateCapabilities.tests, mode: 'read', estimate: { tokens: 8_000, minutes: 5 },
-          prompt: `${g}Run the test suite and check the refactoring changed no behaviour. Do not edit files.` },
+        {
+          id: 'verify',
+          title: 'Verify behaviour is unchanged',
+          dependsOn: work.map((w) => w.id),
+          capabilities: templateCapabilities.tests,
+          mode: 'read',
+          estimate: { tokens: 8_000, minutes: 5 },
+          prompt: `${g}Run the test suite and check the refactoring changed no behaviour. Do not edit files.`,
+        },
       ];
     }
     case 'docs':
-      return [{ id: 'docs', title: 'Write the documentation', capabilities: templateCapabilities.docs, expectedFiles: files.length ? [...files] : docGlobs, estimate: { tokens: 10_000, minutes: 6 },
-        prompt: `${g}Write or update the documentation.${scope(files.length ? files : docGlobs)}` }];
+      return [
+        {
+          id: 'docs',
+          title: 'Write the documentation',
+          capabilities: templateCapabilities.docs,
+          expectedFiles: files.length ? [...files] : docGlobs,
+          estimate: { tokens: 10_000, minutes: 6 },
+          prompt: `${g}Write or update the documentation.${scope(files.length ? files : docGlobs)}`,
+        },
+      ];
     case 'feature': {
       const impl = perFile('implement', sources, (fs, suffix) => ({
-        title: `Implement${suffix}`, dependsOn: ['design'], capabilities: templateCapabilities.code, expectedFiles: fs, estimate: { tokens: 30_000, minutes: 15 },
+        title: `Implement${suffix}`,
+        dependsOn: ['design'],
+        capabilities: templateCapabilities.code,
+        expectedFiles: fs,
+        estimate: { tokens: 30_000, minutes: 15 },
         prompt: `${g}Implement the change following the design notes.${scope(fs)}`,
       }));
       const after = impl.map((w) => w.id);
       return [
-        { id: 'design', title: 'Design the change', capabilities: templateCapabilities.design, mode: 'read', estimate: { tokens: 10_000, minutes: 5 },
-          prompt: `${g}Read the relevant code and decide how to build this: files to change, interfaces, edge cases. Do not edit files.${scope(files)}` },
+        {
+          id: 'design',
+          title: 'Design the change',
+          capabilities: templateCapabilities.design,
+          mode: 'read',
+          estimate: { tokens: 10_000, minutes: 5 },
+          prompt: `${g}Read the relevant code and decide how to build this: files to change, interfaces, edge cases. Do not edit files.${scope(files)}`,
+        },
         ...impl,
-        { id: 'tests', title: 'Write tests', dependsOn: after, capabilities: templateCapabilities.tests, expectedFiles: testFiles, estimate: { tokens: 20_000, minutes: 10 },
-          prompt: `${g}Write tests for the new behaviour and run them.${scope(testFiles)}` },
-        { id: 'docs', title: 'Document the change', dependsOn: after, capabilities: templateCapabilities.docs, expectedFiles: docGlobs, estimate: { tokens: 8_000, minutes: 5 },
-          prompt: `${g}Document the new behaviour for users.${scope(docGlobs)}` },
+        {
+          id: 'tests',
+          title: 'Write tests',
+          dependsOn: after,
+          capabilities: templateCapabilities.tests,
+          expectedFiles: testFiles,
+          estimate: { tokens: 20_000, minutes: 10 },
+          prompt: `${g}Write tests for the new behaviour and run them.${scope(testFiles)}`,
+        },
+        {
+          id: 'docs',
+          title: 'Document the change',
+          dependsOn: after,
+          capabilities: templateCapabilities.docs,
+          expectedFiles: docGlobs,
+          estimate: { tokens: 8_000, minutes: 5 },
+          prompt: `${g}Document the new behaviour for users.${scope(docGlobs)}`,
+        },
       ];
     }
     case 'generic':
     case 'explicit':
-      return [{ id: slugOf(goal), title: goal.trim().split(/\r?\n/)[0]?.slice(0, 200) ?? goal, expectedFiles: [...files], estimate: { tokens: 30_000, minutes: 15 }, prompt: `${goal.trim()}${scope(files)}` }];
+      return [
+        {
+          id: slugOf(goal),
+          title: goal.trim().split(/\r?\n/)[0]?.slice(0, 200) ?? goal,
+          expectedFiles: [...files],
+          estimate: { tokens: 30_000, minutes: 15 },
+          prompt: `${goal.trim()}${scope(files)}`,
+        },
+      ];
   }
 }
 

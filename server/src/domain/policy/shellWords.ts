@@ -48,7 +48,10 @@ export function lexCommand(command: string): LexResult {
   const s = command;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
-    if (c === ' ' || c === '\t') { endWord(); continue; }
+    if (c === ' ' || c === '\t') {
+      endWord();
+      continue;
+    }
     if (c === '\n' || c === ';') {
       if (c === ';' && s[i + 1] === ';') return { ask: 'a case clause (;;)' };
       endSegment(';');
@@ -120,7 +123,12 @@ export function lexCommand(command: string): LexResult {
     w.text += c;
   }
   endSegment('');
-  if (segments.length && segments[segments.length - 1].sep !== '' && segments[segments.length - 1].sep !== ';' && segments[segments.length - 1].sep !== '&') {
+  if (
+    segments.length &&
+    segments[segments.length - 1].sep !== '' &&
+    segments[segments.length - 1].sep !== ';' &&
+    segments[segments.length - 1].sep !== '&'
+  ) {
     return { ask: `a command line ending in ${segments[segments.length - 1].sep}` };
   }
   return { segments };
