@@ -1,6 +1,6 @@
 // `npm test`: every layer in order, each with a deadline, each summary printed, then one closing line
 // `N passed, N failed` over all layers. Exit 1 on any failure.  Usage: node test/runAll.mjs [layer…]
-// Layers: typecheck lint build unit integration vscode e2e (checks count as one test each).
+// Layers: typecheck lint format build unit integration vscode e2e (checks count as one test each).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,6 +56,7 @@ const check = (cmd, args) => () => ({ cmd, args, count: undefined });
 const layers = {
   typecheck: { minutes: 5, make: check(bin('tsc'), ['-b']) },
   lint: { minutes: 5, make: check(bin('eslint'), ['.']) },
+  format: { minutes: 3, make: check(bin('prettier'), ['--check', '--log-level=warn', '**/*.{ts,mts,mjs,cjs}']) },
   build: { minutes: 3, make: check(process.execPath, ['esbuild.mjs']) },
   unit: { minutes: 10, make: nodeTest(['protocol', 'server/src', 'extension/src', 'webview/src']) },
   integration: { minutes: 20, make: nodeTest(['test/integration']) },

@@ -94,6 +94,8 @@ export async function startCodeServer(sandbox, { env = {}, port } = {}) {
     sandbox.userData,
     '--extensions-dir',
     sandbox.extensions,
+    '--logsPath',
+    path.join(sandbox.root, 'logs'),
   ];
   const child = spawn(vscode.node, args, {
     env: { ...process.env, HOME: sandbox.home, ...env },
@@ -138,4 +140,17 @@ export async function startCodeServer(sandbox, { env = {}, port } = {}) {
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/** The last `lines` lines of the extension's output channel ("Industrial Orchestrator") in the sandbox's logs. */
+export function orchestratorLogTail(sandbox, lines = 40) {
+  const dir = path.join(sandbox.root, 'logs');
+  if (!fs.existsSync(dir)) return '(no logs folder)';
+  const files = fs
+    .readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => /Industrial Orchestrator\.log$/.test(f))
+    .map((f) => path.join(dir, f));
+  if (!files.length) return `(no Industrial Orchestrator log under ${dir})`;
+  return files.map((f) => `${f}:\n${fs.readFileSync(f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n');
 }

@@ -89,6 +89,7 @@ export class Agents {
   private config?: OpencodeConfigInput;
   private availability: AgentAvailability = initialAvailability(Date.now());
   private probing?: Promise<void>;
+  private readonly stopping = new AbortController();
   private readonly availabilityListeners = new Set<() => void>();
   private sandbox: SandboxStatus = { enabled: false, reason: 'The sandbox has not been checked yet.' };
 
@@ -126,7 +127,7 @@ export class Agents {
     this.probing ??= (async () => {
       const r = await probeOpencode({
         explicitPath: this.settings.opencodePath,
-        home: path.join(this.dataDir, 'agents', 'opencode', 'probe-home'),
+        signal: this.stopping.signal,
       });
       const nowMs = Date.now();
       if (r.ok) this.observe({ type: 'probe_passed', nowMs });
@@ -256,6 +257,7 @@ export class Agents {
   }
 
   async dispose(): Promise<void> {
+    this.stopping.abort();
     await this.opencode?.dispose().catch((e: unknown) => this.logger.warn(`disposing OpenCode: ${String(e)}`));
     await this.demo?.close().catch(() => undefined);
   }

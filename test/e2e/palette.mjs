@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { launchBrowser } from '../../tools/browser.mjs';
-import { installVsix, makeSandbox, startCodeServer } from '../../tools/codeServer.mjs';
+import { installVsix, makeSandbox, orchestratorLogTail, startCodeServer } from '../../tools/codeServer.mjs';
 import { ensureVscode } from '../../tools/installVscode.mjs';
 import { opencodePackageFor, currentTarget, packageVsix, repoRoot } from '../../tools/vsix.mjs';
 import { workbench } from './workbench.mjs';
@@ -36,7 +36,7 @@ async function check(name, fn) {
     console.log(`  ✔ ${name} (${Date.now() - t} ms)`);
   } catch (e) {
     results.push({ name, ok: false });
-    console.log(`  ✖ ${name}\n${e.stack ?? e}`);
+    console.log(`  ✖ ${name}\n${e.stack ?? e}\n--- the extension's log:\n${orchestratorLogTail(sandbox)}`);
     await page?.screenshot({ path: path.join(shots, `e2e-failure-${results.length}.png`) }).catch(() => {});
   }
 }

@@ -9,7 +9,9 @@ export function workbench(page) {
       await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 10_000 });
       await page.keyboard.type(title);
       try {
-        await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${title}"]`, { timeout: 5_000 });
+        await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${title}"]`, {
+          timeout: Math.max(1_000, Math.min(10_000, deadline - Date.now())),
+        });
         await page.keyboard.press('Enter');
         return;
       } catch (e) {
@@ -49,8 +51,12 @@ export function workbench(page) {
         .first();
       if (await item.count()) return item;
       if (!centerOpened && Date.now() > openCenterAt) {
-        await palette('Notifications: Show Notifications').catch(() => undefined);
-        centerOpened = true;
+        // Bounded: a palette that cannot find the command must not stop the polling (a toast hides itself
+        // after a while, and the notification may arrive while the palette is retrying).
+        centerOpened = await palette('Notifications: Show Notifications', Math.min(end, Date.now() + 10_000)).then(
+          () => true,
+          () => false,
+        );
       }
       if (Date.now() > end) {
         const seen = await page

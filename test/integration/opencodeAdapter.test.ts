@@ -374,3 +374,21 @@ test('SSE stream cut mid-turn: reconnected and resynced with no lost and no dupl
   assert.equal(events.filter((e) => e.kind === 'usage').length, 2, 'one usage event per step');
   assertWellFormed(events);
 });
+
+test('cancel at any moment, then a new run in the same folder at once: the new run works', async () => {
+  const repo = makeRepo('cancel-then-run');
+  const outcomes: string[] = [];
+  for (const [i, delayMs] of [0, 50, 200, 600, 1500].entries()) {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), delayMs);
+    const first = await run({ taskId: `cancelled-${i}`, cwd: repo, prompt: '[[script:slow_write w.txt 700]] written', signal: ac.signal });
+    const next = await run({ taskId: `after-${i}`, cwd: repo, prompt: '[[script:text]] after cancel' });
+    outcomes.push(`${delayMs} ms: ${first.result.status} then ${next.result.status} ${next.result.error?.message ?? ''}`);
+  }
+  console.log(outcomes.join('\n'));
+  assert.deepEqual(
+    outcomes.filter((o) => !/then succeeded/.test(o)),
+    [],
+    'every run after a cancel succeeds',
+  );
+});

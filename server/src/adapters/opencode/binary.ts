@@ -11,6 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { AgentError } from '../../ports/agentRuntime';
 
@@ -104,7 +105,11 @@ export type ProbeResult =
   | { ok: false; reason: 'inconclusive'; message: string };
 
 export function probeOpencode(
-  opts: ResolveBinaryOptions & { timeoutMs?: number; /** HOME for the probe (OpenCode writes caches and logs there). */ home: string },
+  opts: ResolveBinaryOptions & {
+    timeoutMs?: number;
+    /** Kills the probe (the server is shutting down); the result is then `inconclusive`. */
+    signal?: AbortSignal;
+  },
 ): Promise<ProbeResult> {
   let binary: string;
   try {
@@ -113,8 +118,10 @@ export function probeOpencode(
     return Promise.resolve({ ok: false, reason: 'not_installed', message: (e as Error).message });
   }
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const home = opts.home;
-  fs.mkdirSync(home, { recursive: true });
+  // A throwaway HOME outside the data folder (OpenCode writes caches and logs there): a read-only look at
+  // the data folder must leave it byte-identical, and nothing of the probe outlives it.
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-opencode-probe-'));
+  const cleanUp = () => fs.rmSync(home, { recursive: true, force: true });
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: home,
@@ -124,9 +131,12 @@ export function probeOpencode(
     XDG_STATE_HOME: path.join(home, '.local', 'state'),
   };
   return new Promise((resolve) => {
-    execFile(binary, ['--version'], { timeout: timeoutMs, killSignal: 'SIGKILL', cwd: home, env }, (err, stdout, stderr) => {
+    const opts2 = { timeout: timeoutMs, killSignal: 'SIGKILL' as const, cwd: home, env, signal: opts.signal };
+    execFile(binary, ['--version'], opts2, (err, stdout, stderr) => {
+      cleanUp();
       if (!err) return resolve({ ok: true, binary, version: stdout.trim() });
       const e = err as NodeJS.ErrnoException & { killed?: boolean; signal?: string };
+      if (opts.signal?.aborted) return resolve({ ok: false, reason: 'inconclusive', message: 'the probe was stopped' });
       if (e.killed && e.signal === 'SIGKILL')
         return resolve({ ok: false, reason: 'inconclusive', message: `${binary} --version gave no answer within ${timeoutMs} ms` });
       const detail = (stderr || e.message).trim().split('\n').slice(-3).join(' ');

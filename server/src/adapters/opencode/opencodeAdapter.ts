@@ -388,11 +388,27 @@ export class OpencodeAdapter implements AgentRuntime {
       else turn.settleOffline('crashed', err.message, err.stderrTail);
     }
     try {
-      return await turn.result;
+      const result = await turn.result;
+      if (leavesInstanceSuspect(result)) await this.resetInstance(req.cwd);
+      return result;
     } finally {
       req.signal?.removeEventListener('abort', onAbort);
       this.turnsBySession.delete(sessionId);
       if (turn.userMessageId) task.previousUserMessageId = turn.userMessageId;
+    }
+  }
+
+  /**
+   * Disposes OpenCode's per-directory instance so the next turn there starts from a fresh one. After an
+   * abort (or an internal OpenCode error) the instance has been seen to fail the next prompt in the same
+   * folder with `UnknownError: All fibers interrupted`; a task folder has one writer, so this costs only
+   * the next turn's instance start. Best effort, bounded by the API deadline.
+   */
+  private async resetInstance(directory: string): Promise<void> {
+    try {
+      await this.call('instance dispose', (c, o) => c.instance.dispose({ directory }, o));
+    } catch (e) {
+      this.opts.log?.(`disposing the OpenCode instance of ${directory} failed: ${message(e)}`);
     }
   }
 
@@ -414,4 +430,9 @@ export class OpencodeAdapter implements AgentRuntime {
     this.client = undefined;
     await server?.stop();
   }
+}
+
+/** A turn after which OpenCode's instance for the folder may be left in a broken state. */
+function leavesInstanceSuspect(r: TurnResult): boolean {
+  return r.status === 'cancelled' || (r.status === 'failed' && /^UnknownError\b/.test(r.error?.message ?? ''));
 }
