@@ -90,7 +90,11 @@ export function onNotification<D extends NotificationDef<string, unknown>>(
 }
 
 /** Send a request by its definition; resolves with the typed result. */
-export function sendRequest<D extends RequestDef<string, unknown, unknown>>(c: RpcEndpoint, def: D, params: ParamsOf<D>): Promise<ResultOf<D>> {
+export function sendRequest<D extends RequestDef<string, unknown, unknown>>(
+  c: RpcEndpoint,
+  def: D,
+  params: ParamsOf<D>,
+): Promise<ResultOf<D>> {
   return c.sendRequest(def.method, params) as Promise<ResultOf<D>>;
 }
 

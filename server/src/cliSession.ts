@@ -217,7 +217,12 @@ export async function listSessions(args: SessionArgs, logger: Logger): Promise<n
   const d = base.store.read();
   const stored = d.tasks as unknown as StoredTask[];
   const sessions = (d.sessions as unknown as StoredSession[])
-    .map((s) => toView(s, stored.filter((t) => t.sessionId === s.id)))
+    .map((s) =>
+      toView(
+        s,
+        stored.filter((t) => t.sessionId === s.id),
+      ),
+    )
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   if (args.json) {
     process.stdout.write(

@@ -16,8 +16,7 @@ const isObject = (x: unknown): x is Raw => !!x && typeof x === 'object' && !Arra
 export function migrateRunsV2ToV3(raw: Raw): Raw {
   const attemptOf = new Map<string, string>();
   if (Array.isArray(raw.tasks))
-    for (const t of raw.tasks)
-      if (isObject(t) && typeof t.runId === 'string' && typeof t.id === 'string') attemptOf.set(t.runId, t.id);
+    for (const t of raw.tasks) if (isObject(t) && typeof t.runId === 'string' && typeof t.id === 'string') attemptOf.set(t.runId, t.id);
   const runs = Array.isArray(raw.runs)
     ? raw.runs.map((r: unknown) => {
         if (!isObject(r) || typeof r.id !== 'string') return r;
