@@ -48,8 +48,11 @@ export interface AgentView {
 /** `agent/list` (client → server): registered agents with health and availability. */
 export const agentList = defineRequest<AgentView[]>()('agent/list', 'clientToServer', z.object({}).strict());
 
-/** `agent/didChange` (server → client): the full agent list after an agent's health or availability changed. */
-export const agentDidChange = defineNotification('agent/didChange', 'serverToClient', z.custom<AgentView[]>());
+/**
+ * `agent/didChange` (server → client): the full agent list after an agent's health or availability changed
+ * (an object, not a bare array: JSON-RPC would spread an array into positional params).
+ */
+export const agentDidChange = defineNotification('agent/didChange', 'serverToClient', z.custom<{ agents: AgentView[] }>());
 
 /** A model id, `provider/model`: the one definition every input schema (protocol, settings, config) uses. */
 export const modelIdPattern = /^[^/\s]+\/\S+$/;

@@ -59,7 +59,7 @@ export class Ctx implements vscode.Disposable {
     onNotification(client, serverDidChangeStatus, (s) => this.update({ clientState: 'running', status: s }));
     onNotification(client, runDidUpdate, (u) => this.runChanged.fire(u.run));
     onNotification(client, sessionDidChange, (v) => this.sessionChanged.fire(v));
-    onNotification(client, agentDidChange, (a) => this.agentsChanged.fire(a));
+    onNotification(client, agentDidChange, (p) => this.agentsChanged.fire(p.agents));
     onRequest(client, permissionRequest, (ask) => askPermission(ask));
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) this.update({ ...this.snapshot, clientState: 'running', stoppedReason: undefined });

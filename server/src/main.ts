@@ -73,7 +73,7 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
     logger,
     publish: (u) => sendNotification(connection, runDidUpdate, u),
     publishSession: (v) => sendNotification(connection, sessionDidChange, v),
-    publishAgents: (a) => sendNotification(connection, agentDidChange, a),
+    publishAgents: (agents) => sendNotification(connection, agentDidChange, { agents }),
     askUser: (ask) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no answer within ${permissionDeadlineMs / 1000} s`)), permissionDeadlineMs);

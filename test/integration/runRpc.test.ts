@@ -51,7 +51,7 @@ after(async () => {
   await server?.stop();
 });
 
-describe('task/* over JSON-RPC with the real OpenCode binary', () => {
+describe('run/* over JSON-RPC with the real OpenCode binary', () => {
   test('starts', async () => {
     server = await startServer(tempDir());
     server.connection.onRequest(permissionRequest.method, (ask: PermissionAsk) => {
@@ -60,7 +60,7 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
     });
   });
 
-  test('a demo-model task writes the file, streams task/didUpdate, and records the transcript', async () => {
+  test('a demo-model run writes the file, streams run/didUpdate, and records the transcript', async () => {
     const cwd = repo();
     const { runId } = await server.request(runStart, {
       agent: 'opencode',
@@ -86,7 +86,7 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
     assert.ok(tools.some((e) => e.toolName === 'write' && e.status === 'completed'));
     const pushed = server.notifications.filter((n) => n.method === runDidUpdate.method && (n.params as { run: RunView }).run.id === runId);
     assert.ok(pushed.length >= events.length, `every event was pushed (${pushed.length} updates for ${events.length} events)`);
-    assert.equal((pushed.at(-1)!.params as { task: RunView }).task.state, 'succeeded');
+    assert.equal((pushed.at(-1)!.params as { run: RunView }).run.state, 'succeeded');
   });
 
   test('bad input is refused with InvalidParams naming the field, and nothing starts', async () => {
