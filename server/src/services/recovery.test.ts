@@ -157,7 +157,7 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
   );
   second.runner.stop(); // no dispatch after recovery: the test looks at what recovery itself wrote
   const requeued = await second.sessions.recover();
-  const tasks = new RunService({
+  const runService = new RunService({
     store: next,
     transcripts: {} as TranscriptPort,
     workspace: workspace([]),
@@ -170,7 +170,7 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
     logger: quiet,
     paths: identityPaths,
   });
-  const failedRuns = await tasks.recoverInterrupted();
+  const failedRuns = await runService.recoverInterrupted();
 
   assert.equal(requeued, 2, 'b and c were interrupted');
   for (const id of ['b', 'c']) {

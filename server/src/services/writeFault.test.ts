@@ -135,7 +135,7 @@ test('a transcript that cannot be written stops the turn and fails it as write_f
     read: async () => [],
   };
   const published: string[] = [];
-  const tasks = new RunService({
+  const runService = new RunService({
     store,
     transcripts: failing,
     workspace: ws,
@@ -150,12 +150,12 @@ test('a transcript that cannot be written stops the turn and fails it as write_f
     logger: quiet,
     paths: identityPaths,
   });
-  const { done } = await tasks.start({ agent: 'opencode', cwd: '/repo', prompt: 'go' });
+  const { done } = await runService.start({ agent: 'opencode', cwd: '/repo', prompt: 'go' });
   const result = await done;
   assert.equal(result?.status, 'failed');
   assert.equal(result?.error?.reason, 'write_failed');
   assert.match(result?.error?.message ?? '', /ENOSPC/);
   assert.ok(aborted && cancelled, 'the agent was told to stop');
   assert.deepEqual(published, [], 'no event was published that is not in the transcript');
-  assert.equal(tasks.get('r1').state, 'failed');
+  assert.equal(runService.get('r1').state, 'failed');
 });
