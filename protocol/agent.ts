@@ -1,8 +1,8 @@
 /**
- * `agent/*`: the agents the server can route tasks to, with their runtime health.
+ * `agent/*`: the agents the server can route tasks to, with their runtime health. Times are ISO 8601 strings.
  */
 import { z } from 'zod';
-import { defineRequest } from './messages';
+import { defineNotification, defineRequest } from './messages';
 import type { SandboxStatus } from './server';
 
 /**
@@ -19,7 +19,7 @@ export interface AgentAvailability {
   message?: string;
   /** The setting that fixes it, e.g. `orchestrator.opencode.path`. */
   setting?: string;
-  /** When the state was reached (ISO 8601). */
+  /** When the state was reached. */
   since: string;
 }
 
@@ -47,3 +47,13 @@ export interface AgentView {
 
 /** `agent/list` (client → server): registered agents with health and availability. */
 export const agentList = defineRequest<AgentView[]>()('agent/list', 'clientToServer', z.object({}).strict());
+
+/**
+ * `agent/didChange` (server → client): the full agent list after an agent's health or availability changed
+ * (an object, not a bare array: JSON-RPC would spread an array into positional params).
+ */
+export const agentDidChange = defineNotification('agent/didChange', 'serverToClient', z.custom<{ agents: AgentView[] }>());
+
+/** A model id, `provider/model`: the one definition every input schema (protocol, settings, config) uses. */
+export const modelIdPattern = /^[^/\s]+\/\S+$/;
+export const modelId = z.string().regex(modelIdPattern, 'must be provider/model');

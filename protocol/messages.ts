@@ -63,3 +63,46 @@ export function issueFields(error: z.ZodError): string[] {
   }
   return [...out];
 }
+
+/**
+ * The part of a JSON-RPC connection the typed helpers below need; the server's `Connection`, the
+ * extension's `LanguageClient` and vscode-jsonrpc's `MessageConnection` all fit.
+ */
+export interface RpcEndpoint {
+  sendNotification(method: string, params?: unknown): unknown;
+  onNotification(method: string, handler: (params: unknown) => void): unknown;
+  sendRequest(method: string, params?: unknown): Promise<unknown>;
+  onRequest(method: string, handler: (params: unknown) => unknown): unknown;
+}
+
+/** Send a notification by its definition: the method name and the payload type come from `protocol/`. */
+export function sendNotification<D extends NotificationDef<string, unknown>>(c: RpcEndpoint, def: D, params: ParamsOf<D>): void {
+  void Promise.resolve(c.sendNotification(def.method, params)).catch(() => undefined);
+}
+
+/** Subscribe to a notification by its definition; the handler gets the typed payload. */
+export function onNotification<D extends NotificationDef<string, unknown>>(
+  c: RpcEndpoint,
+  def: D,
+  handler: (params: ParamsOf<D>) => void,
+): void {
+  c.onNotification(def.method, handler as (params: unknown) => void);
+}
+
+/** Send a request by its definition; resolves with the typed result. */
+export function sendRequest<D extends RequestDef<string, unknown, unknown>>(
+  c: RpcEndpoint,
+  def: D,
+  params: ParamsOf<D>,
+): Promise<ResultOf<D>> {
+  return c.sendRequest(def.method, params) as Promise<ResultOf<D>>;
+}
+
+/** Answer a request by its definition (for server → client requests handled by the client). */
+export function onRequest<D extends RequestDef<string, unknown, unknown>>(
+  c: RpcEndpoint,
+  def: D,
+  handler: (params: ParamsOf<D>) => Promise<ResultOf<D>> | ResultOf<D>,
+): void {
+  c.onRequest(def.method, handler as (params: unknown) => unknown);
+}

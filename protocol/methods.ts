@@ -2,7 +2,7 @@
  * The registry of every JSON-RPC method between the extension (or a remote client) and the server.
  * Tests iterate it (malformed params to every request; README table drift).
  */
-import { agentList } from './agent';
+import { agentDidChange, agentList } from './agent';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { serverDidChangeStatus, serverStatus } from './server';
 import {
@@ -20,17 +20,17 @@ import {
   sessionRetry,
   sessionStart,
 } from './session';
-import { permissionRequest, taskCancel, taskDidUpdate, taskGet, taskList, taskRun, taskTranscript } from './task';
+import { permissionRequest, runCancel, runDidUpdate, runGet, runList, runStart, runTranscript } from './run';
 
 /** Client → server requests. */
 export const requests: readonly AnyRequestDef[] = [
   serverStatus,
   agentList,
-  taskRun,
-  taskGet,
-  taskList,
-  taskCancel,
-  taskTranscript,
+  runStart,
+  runGet,
+  runList,
+  runCancel,
+  runTranscript,
   sessionStart,
   sessionPlan,
   sessionApprove,
@@ -48,6 +48,7 @@ export const requests: readonly AnyRequestDef[] = [
 export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];
 export const notifications: readonly AnyNotificationDef[] = [
   serverDidChangeStatus,
-  taskDidUpdate,
+  agentDidChange,
+  runDidUpdate,
   sessionDidChange,
 ] as AnyNotificationDef[];

@@ -4,41 +4,48 @@
  * Times are epoch milliseconds.
  */
 import { z } from 'zod';
+import { modelId } from './agent';
 import type { UsageTotals } from './agentEvent';
 import { defineNotification, defineRequest } from './messages';
 
 export type SessionState =
   'draft' | 'running' | 'paused' | 'awaiting_approval' | 'completed' | 'partially_completed' | 'failed' | 'cancelled' | 'timed_out';
-export type SessionTaskState = 'pending' | 'ready' | 'running' | 'blocked' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+/** The states of a task (a node of the plan); a run's states (`RunState`) are a subset. */
+export type TaskState = 'pending' | 'ready' | 'running' | 'blocked' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
 
-export interface SessionTaskView {
+export interface TaskView {
   id: string;
   planId: string;
   title: string;
   prompt: string;
   dependsOn: string[];
   expectedFiles: string[];
-  state: SessionTaskState;
+  state: TaskState;
   attempts: number;
   maxAttempts: number;
   agentId?: string;
   routeReason?: string;
-  blocked?: { on: string; reason: string; since: number };
+  blocked?: { on: string; reason: string; since: string };
   branch?: string;
-  /** The agent turn (see `task/get`, `task/transcript`) of the latest attempt. */
+  /** The run (see `run/get`, `run/transcript`) of the latest attempt. */
   runId?: string;
+  /** While an attempt runs: the title of its tool call in progress, when one is. */
+  currentTool?: string;
+  /** While an attempt runs: what it has used so far (`result.usage` once it finished). */
+  usage?: UsageTotals;
   /** `warnings`: why a succeeded task is not a plain success (a writing task that changed no files, writes denied). */
   result?: { summary: string; changedFiles: string[]; usage: UsageTotals; error?: string; warnings?: string[] };
   lastError?: string;
-  startedAt?: number;
-  finishedAt?: number;
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 export interface BudgetView {
   limits: { tokens?: number; money?: number; wallMs?: number; maxParallel?: number };
   spent: { tokens: number; money: number };
   reservedTotal: { tokens: number; money: number };
-  startedAtMs?: number;
+  /** When the session's wall clock started (its first dispatch). */
+  startedAt?: string;
 }
 
 export interface SessionView {
@@ -49,14 +56,14 @@ export interface SessionView {
   priority: number;
   planner?: string;
   plan?: { summary?: string; tasks: PlanTaskInput[] };
-  tasks: SessionTaskView[];
+  tasks: TaskView[];
   budget: BudgetView;
   /** Everything the session cost so far: its tasks' turns and the LLM planner's turns. */
   usage: UsageTotals;
   /** What planning cost (LLM planner only); already included in `usage` and `budget.spent`. */
   plannerUsage?: UsageTotals;
   /** When the session's changes were applied to the user's working tree; a second apply is refused. */
-  appliedAt?: number;
+  appliedAt?: string;
   /** The files that apply wrote. */
   appliedFiles?: string[];
   /** Why the session waits for the user (budget crossing with its numbers, a merge conflict, …). */
@@ -64,9 +71,9 @@ export interface SessionView {
   integrationBranch?: string;
   baseCommit?: string;
   error?: string;
-  createdAt: number;
-  startedAt?: number;
-  finishedAt?: number;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
 }
 
 const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,160}$/, 'must be an id');
@@ -151,10 +158,7 @@ export const sessionStart = defineRequest<SessionView>()(
       approve: z.boolean().optional(),
       priority: z.number().int().min(0).max(4).optional(),
       budget: budgetInput.optional(),
-      model: z
-        .string()
-        .regex(/^[^/\s]+\/\S+$/, 'must be provider/model')
-        .optional(),
+      model: modelId.optional(),
     })
     .strict(),
 );

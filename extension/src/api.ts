@@ -1,10 +1,17 @@
 /** What `activate` returns: a small API for tests and for other extensions. */
 import type * as vscode from 'vscode';
 import type { ServerStatus } from '../../protocol/server';
+import type { RunView } from '../../protocol/run';
 import type { SessionView } from '../../protocol/session';
-import type { TaskView } from '../../protocol/task';
 import type { DashboardToHost } from '../../protocol/webview/dashboard';
 import type { StatusSnapshot } from './ctx';
+
+/** A tree row as VS Code shows it. */
+export interface TreeRow {
+  label: string;
+  description: string;
+  children?: TreeRow[];
+}
 
 export interface OrchestratorApi {
   /** Ask the server for its status (`server/status`). */
@@ -16,14 +23,16 @@ export interface OrchestratorApi {
   onDashboardMessage: vscode.Event<DashboardToHost>;
   /** Milliseconds from `activate` entry to the server's first status. */
   activationMs: number;
-  /** What the Sessions view shows. */
-  tasks(): TaskView[];
+  /** The runs the Sessions view knows (single runs are rows; a session's runs show through its tasks). */
+  runs(): RunView[];
   /** Sessions the Sessions view shows. */
   sessions(): SessionView[];
+  /** The Sessions view's rows as rendered: sessions with their task rows, then single runs. */
+  sessionRows(): TreeRow[];
   /** Names the Agents view shows. */
   agents(): string[];
   /** The Agents view's rows as shown: label, description and tooltip text. */
   agentRows(): { label: string; description: string; tooltip: string }[];
-  onDidUpdateTask: vscode.Event<TaskView>;
+  onDidUpdateRun: vscode.Event<RunView>;
   extensionHostPid: number;
 }

@@ -4,10 +4,11 @@
  */
 import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
-import type { ParamsOf, RequestDef, ResultOf } from '../../protocol/messages';
+import { agentDidChange, type AgentView } from '../../protocol/agent';
+import { onNotification, onRequest, sendRequest, type ParamsOf, type RequestDef, type ResultOf } from '../../protocol/messages';
+import { permissionRequest, runDidUpdate, type RunView } from '../../protocol/run';
 import { serverDidChangeStatus, type ServerStatus } from '../../protocol/server';
 import { sessionDidChange, type SessionView } from '../../protocol/session';
-import { permissionRequest, taskDidUpdate, type PermissionAsk, type TaskView } from '../../protocol/task';
 import type { ClientState } from '../../protocol/webview/dashboard';
 import { createClient } from './client';
 import { askPermission } from './permissions';
@@ -27,18 +28,21 @@ export class Ctx implements vscode.Disposable {
   private snapshot: StatusSnapshot = { clientState: 'starting', status: null };
   private readonly changed = new vscode.EventEmitter<StatusSnapshot>();
   readonly onDidChangeStatus = this.changed.event;
-  private readonly taskChanged = new vscode.EventEmitter<TaskView>();
-  /** Every `task/didUpdate` from the server. */
-  readonly onDidUpdateTask = this.taskChanged.event;
+  private readonly runChanged = new vscode.EventEmitter<RunView>();
+  /** Every `run/didUpdate` from the server. */
+  readonly onDidUpdateRun = this.runChanged.event;
   private readonly sessionChanged = new vscode.EventEmitter<SessionView>();
   /** Every `session/didChange` from the server. */
   readonly onDidChangeSession = this.sessionChanged.event;
+  private readonly agentsChanged = new vscode.EventEmitter<AgentView[]>();
+  /** Every `agent/didChange` from the server (an agent's health or availability changed). */
+  readonly onDidChangeAgents = this.agentsChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Industrial Orchestrator', { log: true });
     this.policy = new RestartPolicy(readConfig().maxRestarts || 5);
-    this.disposables.push(this.log, this.changed, this.taskChanged, this.sessionChanged);
+    this.disposables.push(this.log, this.changed, this.runChanged, this.sessionChanged, this.agentsChanged);
   }
 
   get status(): StatusSnapshot {
@@ -52,10 +56,11 @@ export class Ctx implements vscode.Disposable {
       onGiveUp: (n) => this.giveUp(n),
     });
     this.client = client;
-    client.onNotification(serverDidChangeStatus.method, (s: ServerStatus) => this.update({ clientState: 'running', status: s }));
-    client.onNotification(taskDidUpdate.method, (u: { task: TaskView }) => this.taskChanged.fire(u.task));
-    client.onNotification(sessionDidChange.method, (v: SessionView) => this.sessionChanged.fire(v));
-    client.onRequest(permissionRequest.method, (ask: PermissionAsk) => askPermission(ask));
+    onNotification(client, serverDidChangeStatus, (s) => this.update({ clientState: 'running', status: s }));
+    onNotification(client, runDidUpdate, (u) => this.runChanged.fire(u.run));
+    onNotification(client, sessionDidChange, (v) => this.sessionChanged.fire(v));
+    onNotification(client, agentDidChange, (p) => this.agentsChanged.fire(p.agents));
+    onRequest(client, permissionRequest, (ask) => askPermission(ask));
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) this.update({ ...this.snapshot, clientState: 'running', stoppedReason: undefined });
       else if (e.newState === State.Starting) this.update({ ...this.snapshot, clientState: 'starting' });
@@ -69,7 +74,7 @@ export class Ctx implements vscode.Disposable {
   /** Typed request to the server. Rejects when the client is not running. */
   async request<D extends RequestDef<string, unknown, unknown>>(def: D, params: ParamsOf<D>): Promise<ResultOf<D>> {
     if (!this.client) throw new Error('The orchestrator server is not running. Run "Orchestrator: Restart Server".');
-    return this.client.sendRequest(def.method, params) as Promise<ResultOf<D>>;
+    return sendRequest(this.client, def, params);
   }
 
   async restart(): Promise<void> {

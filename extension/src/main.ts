@@ -2,11 +2,12 @@
 import * as vscode from 'vscode';
 import { serverStatus } from '../../protocol/server';
 import { agentList } from '../../protocol/agent';
+import { runList } from '../../protocol/run';
 import { sessionList } from '../../protocol/session';
-import { taskList } from '../../protocol/task';
 import type { OrchestratorApi } from './api';
 import { registerCommands } from './commands/registry';
 import { Ctx } from './ctx';
+import { sessionRows } from './views/sessionsTree';
 import { agentItems, registerTrees } from './views/trees';
 import { createAgentNotifications, restartOnSettingsChange } from './views/agentNotifications';
 import { createStatusItem } from './views/statusItem';
@@ -44,15 +45,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
       () => undefined,
     );
   context.subscriptions.push(
-    c.onDidUpdateTask((t) => trees.sessions.upsert(t)),
-    c.onDidChangeSession((v) => {
-      trees.sessions.upsertSession(v);
-      refreshAgents();
-    }),
-    // After every (re)start, load the task list the server kept.
+    c.onDidUpdateRun((r) => trees.sessions.upsertRun(r)),
+    c.onDidChangeSession((v) => trees.sessions.upsertSession(v)),
+    // Agents' health and availability arrive as `agent/didChange`; nothing is asked back.
+    c.onDidChangeAgents((a) => trees.agents.set(agentItems(a))),
+    // After every (re)start, load the runs, sessions and agents the server kept.
     c.onDidChangeStatus((s) => {
       if (s.clientState === 'running' && s.status) {
-        void Promise.all([c.request(taskList, {}), c.request(sessionList, {})]).then(
+        void Promise.all([c.request(runList, {}), c.request(sessionList, {})]).then(
           ([l, ss]) => trees.sessions.replaceAll(l, ss),
           () => undefined,
         );
@@ -66,8 +66,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     onDidChangeStatus: c.onDidChangeStatus,
     onDashboardMessage: dashboard.onDidReceive,
     activationMs,
-    tasks: () => trees.sessions.all(),
+    runs: () => trees.sessions.allRuns(),
     sessions: () => trees.sessions.allSessions(),
+    sessionRows: () => sessionRows(trees.sessions),
     agents: () => trees.agents.getChildren().map((i) => String(i.label)),
     agentRows: () =>
       trees.agents.getChildren().map((i) => ({
@@ -75,7 +76,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
         description: String(i.description ?? ''),
         tooltip: typeof i.tooltip === 'string' ? i.tooltip : (i.tooltip?.value ?? ''),
       })),
-    onDidUpdateTask: c.onDidUpdateTask,
+    onDidUpdateRun: c.onDidUpdateRun,
     extensionHostPid: process.pid,
   };
 }

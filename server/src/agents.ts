@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../../protocol/messages';
-import type { AgentAvailability } from '../../protocol/agent';
+import { modelId, type AgentAvailability } from '../../protocol/agent';
 import { probeOpencode } from './adapters/opencode/binary';
 import { sandboxModeSchema, type SandboxStatus } from '../../protocol/server';
 import { OpencodeAdapter } from './adapters/opencode/opencodeAdapter';
@@ -46,10 +46,7 @@ export const agentSettingsSchema = z
   .object({
     opencodePath: z.string().min(1).optional(),
     providers: z.array(providerSchema).optional(),
-    model: z
-      .string()
-      .regex(/^[^/\s]+\/\S+$/, 'must be provider/model')
-      .optional(),
+    model: modelId.optional(),
     timeouts: z
       .object({
         idleMs: z.number().int().positive().optional(),

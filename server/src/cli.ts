@@ -16,7 +16,7 @@ import {
   type ParsedValues,
 } from './cliArgs';
 import { agentSettingsOf, allowedProgramSchema, checkModelChoice, demoNotice, loadCliConfig, type LoadedConfig } from './cliConfig';
-import { runTask } from './cliRun';
+import { runAgent } from './cliRun';
 import { listSessions, resumeSession, runSession, type SessionArgs } from './cliSession';
 import { createServices } from './compose';
 import { defaultDataDir } from './dataDir';
@@ -124,7 +124,7 @@ async function dispatch(argv: string[]): Promise<number> {
       const { loaded, allow, model } = await agentOptions(values);
       const cwd = path.resolve(stringValue(values, 'cwd') ?? process.cwd());
       if (agent !== undefined) {
-        return runTask(
+        return runAgent(
           {
             agent,
             cwd,

@@ -59,10 +59,10 @@ export const commands = {
   run: {
     usage: 'orchestrator run "GOAL" --cwd REPO [options]\n  orchestrator run --agent opencode --cwd REPO [options] "PROMPT"',
     summary:
-      'plan GOAL into tasks and run them in parallel worktrees (or, with --agent, run one agent task); print the summary and the diff',
+      'plan GOAL into tasks and run them in parallel worktrees (or, with --agent, do one agent run with PROMPT); print the summary and the diff',
     options: {
       cwd: { type: 'string', value: 'REPO', help: 'the git repository to work on (default: the current folder)' },
-      agent: { type: 'string', value: 'ID', help: 'run one agent task (opencode) with PROMPT instead of planning a session' },
+      agent: { type: 'string', value: 'ID', help: 'do one agent run (opencode) with PROMPT instead of planning a session' },
       model,
       config,
       allow,

@@ -1,13 +1,16 @@
 /**
  * `orchestrator run --agent opencode --cwd <repo> [--model p/m] [--json] [--timeout-ms N] "<prompt>"`:
- * one task with a live progress line, then the summary and the diff. Exit 0 when it succeeded.
+ * one run (a single agent turn) with a live progress line, then the summary and the diff. Exit 0 when it
+ * succeeded. The input is validated here, at the edge, with the `run/start` schema.
  */
 import path from 'node:path';
-import type { TaskView } from '../../protocol/task';
+import { describeIssues } from '../../protocol/messages';
+import { runStartParams, type RunView } from '../../protocol/run';
 import type { AgentSettings } from './agents';
 import { createRunServices, createServices } from './compose';
 import { DomainError } from './domain/errors';
 import type { Logger } from './ports/logger';
+import { transcriptFolder } from './services/runService';
 
 export interface RunArgs {
   agent: string;
@@ -25,23 +28,28 @@ export interface RunArgs {
   demoNotice?: string;
 }
 
-function progressLine(t: TaskView, withEvents: boolean): string {
+function progressLine(t: RunView, withEvents: boolean): string {
   const tokens = t.usage.inputTokens + t.usage.outputTokens;
   const doing = t.state === 'running' ? (t.currentTool ? ` tool: ${t.currentTool} ·` : ' thinking ·') : '';
   return `[${t.state}]${doing} ${tokens} tokens${withEvents ? ` · ${t.events} events` : ''}`;
 }
 
-export async function runTask(args: RunArgs, logger: Logger): Promise<number> {
+export async function runAgent(args: RunArgs, logger: Logger): Promise<number> {
+  const input = runStartParams.safeParse({ agent: args.agent, cwd: path.resolve(args.cwd), prompt: args.prompt, model: args.model });
+  if (!input.success) {
+    process.stderr.write(`orchestrator: ${describeIssues(input.error)}\n`);
+    return 2;
+  }
   const base = await createServices({ dataDir: args.dataDir, mode: 'cli', logger, access: 'write-or-fail' });
   const tty = process.stderr.isTTY;
   let last = '';
-  const run = await createRunServices(base, {
+  const services = await createRunServices(base, {
     agentSettings: args.agentSettings,
     allowCommands: args.allow,
     logger,
-    publish: ({ task }) => {
+    publish: ({ run }) => {
       if (args.json) return;
-      const line = progressLine(task, tty);
+      const line = progressLine(run, tty);
       if (line === last) return;
       last = line;
       process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
@@ -58,7 +66,7 @@ export async function runTask(args: RunArgs, logger: Logger): Promise<number> {
   try {
     let started;
     try {
-      started = await run.tasks.run({ agent: args.agent, cwd: path.resolve(args.cwd), prompt: args.prompt, model: args.model });
+      started = await services.runs.start(input.data);
     } catch (e) {
       if (DomainError.is(e, 'bad_input')) {
         process.stderr.write(`orchestrator: ${e.message}\n`);
@@ -66,26 +74,26 @@ export async function runTask(args: RunArgs, logger: Logger): Promise<number> {
       }
       throw e;
     }
-    const onSignal = () => void run.tasks.cancel(started.taskId);
+    const onSignal = () => void services.runs.cancel(started.runId);
     process.once('SIGINT', onSignal);
     await started.done;
     process.off('SIGINT', onSignal);
-    const task = run.tasks.get(started.taskId);
+    const run = services.runs.get(started.runId);
     if (tty && !args.json) process.stderr.write('\n');
     if (args.json) {
-      process.stdout.write(`${JSON.stringify(task, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
     } else {
-      const out: string[] = [`task ${task.id}: ${task.state}${task.warnings?.length ? ' (with warnings)' : ''}`];
-      for (const w of task.warnings ?? []) out.push(`warning: ${w}`);
-      if (task.error)
+      const out: string[] = [`run ${run.id}: ${run.state}${run.warnings?.length ? ' (with warnings)' : ''}`];
+      for (const w of run.warnings ?? []) out.push(`warning: ${w}`);
+      if (run.error)
         out.push(
-          `error (${task.error.reason}): ${task.error.message}`,
-          ...(task.error.stderrTail ? [`stderr:\n${task.error.stderrTail}`] : []),
+          `error (${run.error.reason}): ${run.error.message}`,
+          ...(run.error.stderrTail ? [`stderr:\n${run.error.stderrTail}`] : []),
         );
-      if (task.summary) out.push(`summary: ${task.summary}`);
-      out.push(`usage: ${task.usage.inputTokens} in / ${task.usage.outputTokens} out tokens, cost ${task.usage.cost}`);
-      out.push(`transcript: ${path.join(base.dataDir, 'transcripts', task.sessionId, `${task.id}.jsonl`)}`);
-      const diff = task.diff ?? [];
+      if (run.summary) out.push(`summary: ${run.summary}`);
+      out.push(`usage: ${run.usage.inputTokens} in / ${run.usage.outputTokens} out tokens, cost ${run.usage.cost}`);
+      out.push(`transcript: ${path.join(base.dataDir, 'transcripts', transcriptFolder(run), `${run.id}.jsonl`)}`);
+      const diff = run.diff ?? [];
       out.push(
         diff.length
           ? `changed files:\n${diff.map((f) => `  ${f.status} ${f.path} (+${f.additions} -${f.deletions})`).join('\n')}`
@@ -95,8 +103,8 @@ export async function runTask(args: RunArgs, logger: Logger): Promise<number> {
       if (args.demoNotice) out.push(`note: ${args.demoNotice}`);
       process.stdout.write(`${out.join('\n')}\n`);
     }
-    return task.state === 'succeeded' ? 0 : 1;
+    return run.state === 'succeeded' ? 0 : 1;
   } finally {
-    await run.dispose();
+    await services.dispose();
   }
 }

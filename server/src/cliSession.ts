@@ -9,6 +9,7 @@ import type { AgentSettings } from './agents';
 import { createRunServices, createServices, type RunServices } from './compose';
 import { DomainError } from './domain/errors';
 import type { Logger } from './ports/logger';
+import { toView, type StoredSession, type StoredTask } from './services/sessionRecords';
 
 export interface SessionArgs {
   dataDir: string;
@@ -214,7 +215,15 @@ export async function resumeSession(sessionId: string, args: SessionArgs, logger
 export async function listSessions(args: SessionArgs, logger: Logger): Promise<number> {
   const base = await createServices({ dataDir: args.dataDir, mode: 'cli', logger, access: 'read' });
   const d = base.store.read();
-  const sessions = (d.sessions as unknown as SessionView[]).slice().sort((a, b) => b.createdAt - a.createdAt);
+  const stored = d.tasks as unknown as StoredTask[];
+  const sessions = (d.sessions as unknown as StoredSession[])
+    .map((s) =>
+      toView(
+        s,
+        stored.filter((t) => t.sessionId === s.id),
+      ),
+    )
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   if (args.json) {
     process.stdout.write(
       `${JSON.stringify(
@@ -227,9 +236,8 @@ export async function listSessions(args: SessionArgs, logger: Logger): Promise<n
   }
   if (!sessions.length) process.stdout.write('no sessions yet\n');
   for (const s of sessions) {
-    const tasks = (d.tasks as unknown as { sessionId: string; state: string }[]).filter((t) => t.sessionId === s.id);
     process.stdout.write(
-      `${s.id}  ${s.state.padEnd(19)} ${tasks.filter((t) => t.state === 'succeeded').length}/${tasks.length} tasks  ${new Date(s.createdAt).toISOString()}  ${s.goal.split('\n')[0].slice(0, 60)}\n`,
+      `${s.id}  ${s.state.padEnd(19)} ${s.tasks.filter((t) => t.state === 'succeeded').length}/${s.tasks.length} tasks  ${s.createdAt}  ${s.goal.split('\n')[0].slice(0, 60)}\n`,
     );
   }
   return 0;

@@ -14,7 +14,8 @@ import { LowdbStore } from './adapters/lowdb/lowdbStore';
 import type { Logger } from './ports/logger';
 import { Agents, type AgentSettings } from './agents';
 import { StatusService } from './services/statusService';
-import { TaskService, type TaskServiceDeps } from './services/taskService';
+import { RunService, type RunServiceDeps } from './services/runService';
+import { activityKey, withRunActivity } from './services/runActivity';
 import type { AgentView } from '../../protocol/agent';
 import type { SessionView } from '../../protocol/session';
 import { newAgentHealth, type AgentHealth } from './domain/orchestration/routing';
@@ -89,8 +90,10 @@ export interface RunServices {
   agents: Agents;
   /** `agent/list`: the registered agents with their routing health. */
   agentViews(): AgentView[];
-  tasks: TaskService;
+  runs: RunService;
   sessions: SessionService;
+  /** A session view with its running tasks' live activity (tool in progress, usage so far). */
+  liveSession(v: SessionView): SessionView;
   runner: SessionRunner;
   dispose(): Promise<void>;
 }
@@ -107,15 +110,18 @@ async function plannerWorkspace(dataDir: string, git: GitWorkspace): Promise<str
   return dir;
 }
 
-/** Agents and the task service on top of the base services (the stdio server and `orchestrator run`). */
+/** Agents, the run service and the session service on top of the base services (the stdio server and the CLI). */
 export async function createRunServices(
   base: Services,
   opts: {
     agentSettings: AgentSettings;
     logger: Logger;
-    publish: TaskServiceDeps['publish'];
-    askUser: TaskServiceDeps['askUser'];
+    publish: RunServiceDeps['publish'];
+    askUser: RunServiceDeps['askUser'];
+    /** Every session change, with its running tasks' live activity. */
     publishSession?: (v: SessionView) => void;
+    /** The agent list, whenever an agent's health or availability changed. */
+    publishAgents?: (agents: AgentView[]) => void;
     maxParallel?: number;
     /** Programs allowed in agents' shell commands besides `defaultAllowedCommands` (`--allow`, the CLI config's `allow`). */
     allowCommands?: readonly string[];
@@ -131,13 +137,28 @@ export async function createRunServices(
   base.status.setSandbox(agents.sandboxStatus);
   const git = new GitWorkspace();
   const newId = (prefix: string) => () => `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const tasks = new TaskService({
+  // A session task's run republishes its session when its tool in progress or its token count changes.
+  const shown = new Map<string, string>();
+  const publishRun: RunServiceDeps['publish'] = (u) => {
+    opts.publish(u);
+    const { run } = u;
+    if (!run.sessionId || !run.taskId) return;
+    if (run.state !== 'running') {
+      shown.delete(run.id);
+      return;
+    }
+    const key = activityKey(run);
+    if (shown.get(run.id) === key) return;
+    shown.set(run.id, key);
+    runner.publish(run.sessionId);
+  };
+  const runs = new RunService({
     store: base.store,
     transcripts: base.transcripts,
     workspace: git,
     runtime: (a) => agents.runtime(a),
     checkModel: (a, m) => agents.checkModel(a, m),
-    publish: opts.publish,
+    publish: publishRun,
     askUser: opts.askUser,
     paths: new RealPathResolver(),
     newId: newId('r'),
@@ -150,10 +171,24 @@ export async function createRunServices(
   const worktreeRoot = path.join(base.dataDir, 'worktrees');
   /** The agents the scheduler routes to (and `agent/list` describes). */
   const profiles = [{ id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel }];
+  function liveSession(v: SessionView): SessionView {
+    return withRunActivity(v, (id) => runs.activity(id));
+  }
+  // Agent health changes with the sessions' dispatches and outcomes; the list is sent when it differs.
+  let sentAgents = '';
+  function publishAgents(): void {
+    if (!opts.publishAgents) return;
+    const list = agentViews();
+    const text = JSON.stringify(list);
+    if (text === sentAgents) return;
+    sentAgents = text;
+    opts.publishAgents(list);
+  }
+  agents.onDidChangeAvailability(publishAgents);
   const runner = new SessionRunner({
     records,
     workspace: git,
-    runs: tasks,
+    runs,
     worktreeRoot,
     executor: new PQueueExecutor(maxParallel, (e) => opts.logger.error(`task execution failed: ${String(e)}`)),
     agents: profiles,
@@ -164,7 +199,10 @@ export async function createRunServices(
     recheckAgents: () => agents.probe(),
     limits: { global: maxParallel },
     leaseTtlMs: 10 * 60_000,
-    publish: opts.publishSession ?? (() => undefined),
+    publish: (v) => {
+      opts.publishSession?.(liveSession(v));
+      publishAgents();
+    },
     now: Date.now,
     logger: opts.logger,
   });
@@ -183,7 +221,7 @@ export async function createRunServices(
     worktreeRoot,
     newId: newId('s'),
     now: Date.now,
-    cancelRun: (id) => tasks.cancel(id),
+    cancelRun: (id) => runs.cancel(id),
     prewarm: () =>
       void agents
         .runtime('opencode')
@@ -191,7 +229,7 @@ export async function createRunServices(
         .catch((e: unknown) => opts.logger.warn(`pre-warming OpenCode failed: ${String(e)}`)),
     completer: {
       complete: async (prompt, o) => {
-        const r = await tasks.run({ agent: 'opencode', cwd: await plannerWorkspace(base.dataDir, git), prompt, sessionId: o?.sessionId });
+        const r = await runs.start({ agent: 'opencode', cwd: await plannerWorkspace(base.dataDir, git), prompt, sessionId: o?.sessionId });
         const result = await r.done;
         if (result?.status !== 'succeeded')
           throw new DomainError('agent_unavailable', `the planning agent failed: ${result?.error?.message ?? 'no answer'}`);
@@ -200,14 +238,14 @@ export async function createRunServices(
     },
   });
   if (base.store.status().state === 'ok' && base.store.writable) {
-    const n = await tasks.recoverInterrupted();
+    const n = await runs.recoverInterrupted();
     if (n) opts.logger.warn(`${n} agent turn(s) were interrupted by a server stop and are marked failed`);
     const m = await sessions.recover();
     if (m) opts.logger.warn(`${m} session task(s) were interrupted by a server stop and are queued again`);
     runner.startTicking();
   }
-  const agentViews = (): AgentView[] =>
-    agents.describe().map((a) => {
+  function agentViews(): AgentView[] {
+    return agents.describe().map((a) => {
       const h = (base.store.read().agentHealth[a.id] ?? newAgentHealth()) as unknown as AgentHealth;
       const p = profiles.find((x) => x.id === a.id)!;
       return {
@@ -226,12 +264,14 @@ export async function createRunServices(
         availability: agents.availabilityOf(a.id)!,
       };
     });
+  }
   return {
     agents,
-    tasks,
+    runs,
     sessions,
     runner,
     agentViews,
+    liveSession,
     dispose: async () => {
       runner.stop();
       await agents.dispose();

@@ -13,10 +13,12 @@ import { parseAgentSettings } from './agents';
 import { createRunServices, createServices, type RunServices, type Services } from './compose';
 import { argValue, defaultDataDir } from './dataDir';
 import { registerServerHandlers } from './handlers/server';
-import { registerTaskHandlers } from './handlers/task';
+import { registerRunHandlers } from './handlers/run';
 import { registerAgentHandlers, registerSessionHandlers } from './handlers/session';
+import { agentDidChange } from '../../protocol/agent';
+import { sendNotification, sendRequest } from '../../protocol/messages';
 import { sessionDidChange } from '../../protocol/session';
-import { permissionRequest, taskDidUpdate } from '../../protocol/task';
+import { permissionRequest, runDidUpdate } from '../../protocol/run';
 import type { LogLevel } from './ports/logger';
 import { version } from './version';
 
@@ -69,15 +71,16 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
   run = await createRunServices(services, {
     agentSettings: parseAgentSettings(parsed.data.agents),
     logger,
-    publish: (u) => void connection.sendNotification(taskDidUpdate.method, u),
-    publishSession: (v) => void connection.sendNotification(sessionDidChange.method, v),
+    publish: (u) => sendNotification(connection, runDidUpdate, u),
+    publishSession: (v) => sendNotification(connection, sessionDidChange, v),
+    publishAgents: (agents) => sendNotification(connection, agentDidChange, { agents }),
     askUser: (ask) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no answer within ${permissionDeadlineMs / 1000} s`)), permissionDeadlineMs);
-        connection.sendRequest(permissionRequest.method, ask).then(
+        sendRequest(connection, permissionRequest, ask).then(
           (r) => {
             clearTimeout(timer);
-            resolve((r as { decision?: string })?.decision === 'allow' ? 'allow' : 'deny');
+            resolve(r?.decision === 'allow' ? 'allow' : 'deny');
           },
           (e: unknown) => {
             clearTimeout(timer);
@@ -86,8 +89,8 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
         );
       }),
   });
-  registerTaskHandlers(connection, run.tasks, logger);
-  registerSessionHandlers(connection, run.sessions, logger);
+  registerRunHandlers(connection, run.runs, logger);
+  registerSessionHandlers(connection, run.sessions, run.liveSession, logger);
   registerAgentHandlers(connection, run.agentViews, logger);
   logger.info(`orchestrator server ${version} (pid ${process.pid}, node ${process.version}) using ${services.dataDir}`);
   return { capabilities: {}, serverInfo: { name: 'industrial-orchestrator', version } };

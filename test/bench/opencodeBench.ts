@@ -12,7 +12,7 @@ import { resolveOpencodeBinary } from '../../server/src/adapters/opencode/binary
 import { buildConfig, buildEnv, prepareHome } from '../../server/src/adapters/opencode/home';
 import { randomPassword, ServerProcess } from '../../server/src/adapters/opencode/serverProcess';
 import { startScriptedModel } from '../../server/src/adapters/scriptedModel/scriptedModel';
-import { taskDidUpdate, taskRun, type TaskView } from '../../protocol/task';
+import { runDidUpdate, runStart, type RunView } from '../../protocol/run';
 import { startServer, tempDir } from '../integration/serverProcess';
 
 const turns = Number(process.env.BENCH_TURNS ?? 8);
@@ -33,11 +33,11 @@ const slowPrompt = (i: number, who: string) => `[[script:slow_write ${who}-slow-
 
 async function orchestrator(cwd: string) {
   const s = await startServer(tempDir());
-  const waitDone = (taskId: string, onFirstEvent?: () => void) =>
-    new Promise<TaskView>((resolve, reject) => {
+  const waitDone = (runId: string, onFirstEvent?: () => void) =>
+    new Promise<RunView>((resolve, reject) => {
       const deadline = setTimeout(() => {
         clearInterval(tick);
-        reject(new Error(`bench turn ${taskId} did not finish within 120 s`));
+        reject(new Error(`bench turn ${runId} did not finish within 120 s`));
       }, 120_000);
       let seen = false;
       // Each waiter reads the shared notification list with its own cursor (two turns may wait at once).
@@ -46,24 +46,24 @@ async function orchestrator(cwd: string) {
         const fresh = s.notifications.slice(cursor);
         cursor = s.notifications.length;
         for (const n of fresh) {
-          if (n.method !== taskDidUpdate.method) continue;
-          const u = n.params as { task: TaskView; event?: unknown };
-          if (u.task.id !== taskId) continue;
+          if (n.method !== runDidUpdate.method) continue;
+          const u = n.params as { run: RunView; event?: unknown };
+          if (u.run.id !== runId) continue;
           if (u.event && !seen) {
             seen = true;
             onFirstEvent?.();
           }
-          if (!['running', 'pending'].includes(u.task.state)) {
+          if (!['running', 'pending'].includes(u.run.state)) {
             clearInterval(tick);
             clearTimeout(deadline);
-            resolve(u.task);
+            resolve(u.run);
           }
         }
       }, 1);
     });
   const turn = async (i: number, onFirstEvent?: () => void, dir = cwd, text = prompt(i, 'orch')) => {
-    const r = await s.request(taskRun, { agent: 'opencode', cwd: dir, prompt: text });
-    const done = await waitDone(r.taskId, onFirstEvent);
+    const r = await s.request(runStart, { agent: 'opencode', cwd: dir, prompt: text });
+    const done = await waitDone(r.runId, onFirstEvent);
     if (done.state !== 'succeeded') throw new Error(`orchestrator turn ${i} ${done.state}: ${JSON.stringify(done.error)}`);
   };
   const rss = () => {

@@ -56,8 +56,8 @@ async function runSession(c: number): Promise<number> {
   let n = 0;
   const runs = {
     // The stand-in agent turn: takes L ms and writes its file, like a real turn would.
-    run: async (input: { cwd: string; prompt: string }) => ({
-      taskId: `run${n++}`,
+    start: async (input: { cwd: string; prompt: string }) => ({
+      runId: `run${n++}`,
       done: (async (): Promise<TurnResult> => {
         await new Promise((r) => setTimeout(r, L));
         await writeFile(path.join(input.cwd, `${input.prompt}.txt`), `${input.prompt}\n`);
@@ -102,7 +102,7 @@ async function runSession(c: number): Promise<number> {
   if (process.env.BENCH_TRACE)
     for (const t of v.tasks)
       process.stderr.write(
-        `${t.planId} start +${Math.round(t.startedAt! - (v.startedAt ?? 0))} end +${Math.round(t.finishedAt! - (v.startedAt ?? 0))}\n`,
+        `${t.planId} start +${Date.parse(t.startedAt!) - Date.parse(v.startedAt!)} end +${Date.parse(t.finishedAt!) - Date.parse(v.startedAt!)}\n`,
       );
   return wall;
 }

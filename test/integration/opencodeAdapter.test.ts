@@ -111,15 +111,12 @@ test('bad input is refused with a clear error and starts nothing', async () => {
   const repo = makeRepo('bad-input');
   const before = model.requests.length;
   const cases: [Partial<PromptRequest>, RegExp][] = [
-    [{ taskId: 'b', prompt: 'x' }, /cwd: is required/],
-    [{ taskId: 'b', cwd: 'relative/dir', prompt: 'x' }, /cwd: must be an absolute path/],
-    [{ taskId: 'b', cwd: path.join(tmp, 'does-not-exist'), prompt: 'x' }, /cwd: does not exist/],
-    [{ taskId: 'b', cwd: repo, prompt: '   ' }, /prompt: must be non-empty/],
-    [
-      { taskId: 'b', cwd: repo, prompt: 'x', model: 'nope/unknown' },
-      /model: unknown model "nope\/unknown"; configured: scripted\/scripted/,
-    ],
-    [{ taskId: '', cwd: repo, prompt: 'x' }, /taskId/],
+    [{ runId: 'b', prompt: 'x' }, /cwd: is required/],
+    [{ runId: 'b', cwd: 'relative/dir', prompt: 'x' }, /cwd: must be an absolute path/],
+    [{ runId: 'b', cwd: path.join(tmp, 'does-not-exist'), prompt: 'x' }, /cwd: does not exist/],
+    [{ runId: 'b', cwd: repo, prompt: '   ' }, /prompt: must be non-empty/],
+    [{ runId: 'b', cwd: repo, prompt: 'x', model: 'nope/unknown' }, /model: unknown model "nope\/unknown"; configured: scripted\/scripted/],
+    [{ runId: '', cwd: repo, prompt: 'x' }, /runId/],
   ];
   for (const on of [fresh, adapter]) {
     for (const [req, msg] of cases) {
@@ -142,7 +139,7 @@ test('bad input is refused with a clear error and starts nothing', async () => {
 
 test('write: the file is created; tool call statuses, usage, diff and finish are reported', async () => {
   const repo = makeRepo('write');
-  const { result, events, ms } = await run({ taskId: 'write', cwd: repo, prompt: '[[script:write_file hello.txt]] Hello world' });
+  const { result, events, ms } = await run({ runId: 'write', cwd: repo, prompt: '[[script:write_file hello.txt]] Hello world' });
   console.log(`write turn (first prompt in a fresh repo): ${ms} ms`);
   assert.equal(result.status, 'succeeded', JSON.stringify(result.error));
   assert.equal(result.stopReason, 'end_turn');
@@ -164,7 +161,7 @@ test('write: the file is created; tool call statuses, usage, diff and finish are
   );
   assert.match(result.diff[0].patch ?? '', /\+Hello world/);
   assertWellFormed(events);
-  const second = await run({ taskId: 'write', cwd: repo, prompt: '[[script:write_file second.txt]] again' });
+  const second = await run({ runId: 'write', cwd: repo, prompt: '[[script:write_file second.txt]] again' });
   console.log(`write turn (same task, warm): ${second.ms} ms`);
   assert.equal(second.result.status, 'succeeded');
   assert.ok(second.events[0].seq > events[events.length - 1].seq, 'seq continues across turns of a task');
@@ -177,7 +174,7 @@ test('write: the file is created; tool call statuses, usage, diff and finish are
 
 test('read + edit and bash change the repo as asked', async () => {
   const repo = makeRepo('edit', { 'greeting.txt': 'Hello old world\n' });
-  const edit = await run({ taskId: 'edit', cwd: repo, prompt: '[[script:edit_file greeting.txt old new]]' });
+  const edit = await run({ runId: 'edit', cwd: repo, prompt: '[[script:edit_file greeting.txt old new]]' });
   assert.equal(edit.result.status, 'succeeded', JSON.stringify(edit.result.error));
   assert.equal(fs.readFileSync(path.join(repo, 'greeting.txt'), 'utf8'), 'Hello new world\n');
   const names = tools(edit.events)
@@ -190,7 +187,7 @@ test('read + edit and bash change the repo as asked', async () => {
   );
   assertWellFormed(edit.events);
 
-  const bash = await run({ taskId: 'edit', cwd: repo, prompt: '[[script:bash]] echo from-bash > bash-out.txt && echo printed' });
+  const bash = await run({ runId: 'edit', cwd: repo, prompt: '[[script:bash]] echo from-bash > bash-out.txt && echo printed' });
   assert.equal(bash.result.status, 'succeeded', JSON.stringify(bash.result.error));
   assert.equal(fs.readFileSync(path.join(repo, 'bash-out.txt'), 'utf8'), 'from-bash\n');
   const b = tools(bash.events).filter((t) => t.toolName === 'bash');
@@ -205,13 +202,13 @@ test('read + edit and bash change the repo as asked', async () => {
 
 test('two tasks in two repos run in parallel on one server', async () => {
   const single = makeRepo('single');
-  const s = await run({ taskId: 'single', cwd: single, prompt: '[[script:slow_write s.txt 40]] single' });
+  const s = await run({ runId: 'single', cwd: single, prompt: '[[script:slow_write s.txt 40]] single' });
   assert.equal(s.result.status, 'succeeded');
   const [a, b] = [makeRepo('par-a'), makeRepo('par-b')];
   const t0 = Date.now();
   const [ra, rb] = await Promise.all([
-    run({ taskId: 'par-a', cwd: a, prompt: '[[script:slow_write a.txt 40]] from A' }),
-    run({ taskId: 'par-b', cwd: b, prompt: '[[script:slow_write b.txt 40]] from B' }),
+    run({ runId: 'par-a', cwd: a, prompt: '[[script:slow_write a.txt 40]] from A' }),
+    run({ runId: 'par-b', cwd: b, prompt: '[[script:slow_write b.txt 40]] from B' }),
   ]);
   const wall = Date.now() - t0;
   console.log(`parallel: wall ${wall} ms for two turns (${ra.ms} ms, ${rb.ms} ms); a single turn took ${s.ms} ms`);
@@ -227,7 +224,7 @@ test('abort mid-stream: cancelled within 2 s, partial output kept', async () => 
   const repo = makeRepo('abort');
   const ac = new AbortController();
   let cancelAt = 0;
-  const { result, events } = await run({ taskId: 'abort', cwd: repo, prompt: '[[script:slow 60 250]]', signal: ac.signal }, (e, all) => {
+  const { result, events } = await run({ runId: 'abort', cwd: repo, prompt: '[[script:slow 60 250]]', signal: ac.signal }, (e, all) => {
     if (!cancelAt && all.filter((x) => x.kind === 'message_chunk' && x.role === 'assistant').length >= 3) {
       cancelAt = Date.now();
       ac.abort();
@@ -247,7 +244,7 @@ test('abort mid-stream: cancelled within 2 s, partial output kept', async () => 
   );
   assertWellFormed(events);
   // The session stays usable: a new turn on the same task works.
-  const next = await run({ taskId: 'abort', cwd: repo, prompt: '[[script:text]] after abort' });
+  const next = await run({ runId: 'abort', cwd: repo, prompt: '[[script:text]] after abort' });
   assert.equal(next.result.status, 'succeeded');
   assert.equal(next.result.summary, 'after abort');
 });
@@ -256,7 +253,7 @@ test('permissions are answered by the policy: allow runs the tool, deny blocks i
   const repo = makeRepo('perm');
   const asked: string[] = [];
   const allow = await run({
-    taskId: 'perm-allow',
+    runId: 'perm-allow',
     cwd: repo,
     prompt: '[[script:bash]] echo allowed > allowed.txt',
     permissionPolicy: async (req) => {
@@ -272,7 +269,7 @@ test('permissions are answered by the policy: allow runs the tool, deny blocks i
   assert.ok(allow.events.some((e) => e.kind === 'permission_decision' && e.decision === 'allow' && e.by === 'policy'));
 
   const deny = await run({
-    taskId: 'perm-deny',
+    runId: 'perm-deny',
     cwd: repo,
     prompt: '[[script:bash]] echo denied > denied.txt',
     permissionPolicy: async () => 'deny',
@@ -290,7 +287,7 @@ test('permissions are answered by the policy: allow runs the tool, deny blocks i
   assertWellFormed(deny.events);
 
   const slow = await run({
-    taskId: 'perm-timeout',
+    runId: 'perm-timeout',
     cwd: repo,
     prompt: '[[script:bash]] echo late > late.txt',
     timeouts: { permissionMs: 500 },
@@ -304,9 +301,9 @@ test('model endpoint down: unreachable within our deadline, retries visible live
   const repo = makeRepo('dead');
   // Boot the directory in OpenCode first (its first prompt in a repo spends seconds on snapshots), so the
   // measured time is about the model endpoint only.
-  assert.equal((await run({ taskId: 'dead-warm', cwd: repo, prompt: '[[script:text]] warm' })).result.status, 'succeeded');
+  assert.equal((await run({ runId: 'dead-warm', cwd: repo, prompt: '[[script:text]] warm' })).result.status, 'succeeded');
   const { result, events, ms } = await run({
-    taskId: 'dead',
+    runId: 'dead',
     cwd: repo,
     prompt: 'hello',
     model: 'dead/m',
@@ -326,8 +323,8 @@ test('model endpoint down: unreachable within our deadline, retries visible live
 
 test('idle deadline: a model that never answers fails the turn with timeout', async () => {
   const repo = makeRepo('idle');
-  assert.equal((await run({ taskId: 'idle-warm', cwd: repo, prompt: '[[script:text]] warm' })).result.status, 'succeeded');
-  const { result, ms } = await run({ taskId: 'idle', cwd: repo, prompt: '[[script:hang]]', timeouts: { idleMs: 2000 } });
+  assert.equal((await run({ runId: 'idle-warm', cwd: repo, prompt: '[[script:text]] warm' })).result.status, 'succeeded');
+  const { result, ms } = await run({ runId: 'idle', cwd: repo, prompt: '[[script:hang]]', timeouts: { idleMs: 2000 } });
   console.log(`idle timeout after ${ms} ms (idle deadline 2000 ms)`);
   assert.equal(result.status, 'failed');
   assert.equal(result.error?.reason, 'timeout');
@@ -344,7 +341,7 @@ test('SSE stream cut mid-turn: reconnected and resynced with no lost and no dupl
   const logFrom = logLines.length;
   let dropped = 0;
   const { result, events } = await run(
-    { taskId: 'sse', cwd: repo, prompt: '[[script:slow_write cut.txt 120]] written while the stream was cut' },
+    { runId: 'sse', cwd: repo, prompt: '[[script:slow_write cut.txt 120]] written while the stream was cut' },
     (e) => {
       // Cut once while the tool call streams, and once while the final text streams, each for 700 ms so
       // events are really missed and must come back from the messages API.
@@ -381,8 +378,8 @@ test('cancel at any moment, then a new run in the same folder at once: the new r
   for (const [i, delayMs] of [0, 50, 200, 600, 1500].entries()) {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), delayMs);
-    const first = await run({ taskId: `cancelled-${i}`, cwd: repo, prompt: '[[script:slow_write w.txt 700]] written', signal: ac.signal });
-    const next = await run({ taskId: `after-${i}`, cwd: repo, prompt: '[[script:text]] after cancel' });
+    const first = await run({ runId: `cancelled-${i}`, cwd: repo, prompt: '[[script:slow_write w.txt 700]] written', signal: ac.signal });
+    const next = await run({ runId: `after-${i}`, cwd: repo, prompt: '[[script:text]] after cancel' });
     outcomes.push(`${delayMs} ms: ${first.result.status} then ${next.result.status} ${next.result.error?.message ?? ''}`);
   }
   console.log(outcomes.join('\n'));

@@ -82,7 +82,7 @@ test('no usable binary: start rejects with not_installed; a prompt resolves fail
   const a = new OpencodeAdapter(options('missing', { binaryPath: path.join(tmp, 'nope', 'opencode') }));
   await assert.rejects(a.start(), (e: unknown) => AgentError.is(e, 'not_installed') && /not usable/.test(e.message));
   const events: AgentEvent[] = [];
-  const r = await a.prompt({ taskId: 't', cwd: makeRepo('missing'), prompt: 'hi' }, (e) => events.push(e));
+  const r = await a.prompt({ runId: 't', cwd: makeRepo('missing'), prompt: 'hi' }, (e) => events.push(e));
   assert.equal(r.status, 'failed');
   assert.equal(r.error?.reason, 'not_installed');
   assert.deepEqual(
@@ -146,7 +146,7 @@ test('kill -9 of opencode mid-turn: the turn fails with the stderr tail, the nex
     assert.ok(first && pidAlive(first));
     let killedAt = 0;
     const events: AgentEvent[] = [];
-    const killed = await a.prompt({ taskId: 'kill', cwd: repo, prompt: '[[script:slow 60 250]]' }, (e) => {
+    const killed = await a.prompt({ runId: 'kill', cwd: repo, prompt: '[[script:slow 60 250]]' }, (e) => {
       events.push(e);
       if (!killedAt && e.kind === 'message_chunk' && e.role === 'assistant') {
         killedAt = Date.now();
@@ -164,7 +164,7 @@ test('kill -9 of opencode mid-turn: the turn fails with the stderr tail, the nex
     assert.equal(events.filter((e) => e.kind === 'finished').length, 1);
 
     const t0 = Date.now();
-    const again = await a.prompt({ taskId: 'kill', cwd: repo, prompt: '[[script:write_file after.txt]] after restart' }, () => undefined);
+    const again = await a.prompt({ runId: 'kill', cwd: repo, prompt: '[[script:write_file after.txt]] after restart' }, () => undefined);
     console.log(`restart + turn after the crash: ${Date.now() - t0} ms`);
     assert.equal(again.status, 'succeeded', JSON.stringify(again.error));
     assert.equal(fs.readFileSync(path.join(repo, 'after.txt'), 'utf8'), 'after restart\n');
@@ -174,7 +174,7 @@ test('kill -9 of opencode mid-turn: the turn fails with the stderr tail, the nex
     assert.ok(!pidAlive(first), 'killed server is gone');
     assert.ok(!pidAlive(second), 'restarted server is gone after dispose');
     await assert.rejects(
-      a.prompt({ taskId: 'x', cwd: repo, prompt: 'x' }, () => undefined),
+      a.prompt({ runId: 'x', cwd: repo, prompt: 'x' }, () => undefined),
       (e: unknown) => AgentError.is(e, 'disposed'),
     );
   } finally {
@@ -188,7 +188,7 @@ test('dispose during a running turn settles it as failed (disposed) and kills th
   await a.start();
   const pid = a.serverPid as number;
   let disposing: Promise<void> | undefined;
-  const r = await a.prompt({ taskId: 'd', cwd: repo, prompt: '[[script:slow 60 250]]' }, (e) => {
+  const r = await a.prompt({ runId: 'd', cwd: repo, prompt: '[[script:slow 60 250]]' }, (e) => {
     if (!disposing && e.kind === 'message_chunk' && e.role === 'assistant') disposing = a.dispose();
   });
   await disposing;

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AgentEvent } from '../../protocol/agentEvent';
 import { sessionApprove, sessionStart } from '../../protocol/session';
-import { permissionRequest, taskGet, taskRun, taskTranscript, type PermissionAsk, type TaskView } from '../../protocol/task';
+import { permissionRequest, runGet, runStart, runTranscript, type PermissionAsk, type RunView } from '../../protocol/run';
 import { startServer, tempDir, type ServerHandle } from './serverProcess';
 import { ended, task, waitSession } from './sessionHelpers';
 
@@ -57,20 +57,20 @@ function makeRepo(): string {
   return d;
 }
 
-async function finished(taskId: string, ms = 120_000): Promise<TaskView> {
+async function finished(runId: string, ms = 120_000): Promise<RunView> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    const t = await server.request(taskGet, { taskId });
+    const t = await server.request(runGet, { runId });
     if (!['pending', 'ready', 'running', 'blocked'].includes(t.state)) return t;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`task ${taskId} did not finish within ${ms} ms`);
+  throw new Error(`task ${runId} did not finish within ${ms} ms`);
 }
 
-async function runAgent(prompt: string): Promise<{ view: TaskView; events: AgentEvent[] }> {
-  const { taskId } = await server.request(taskRun, { agent: 'opencode', cwd: repo, prompt });
-  const view = await finished(taskId);
-  const { events } = await server.request(taskTranscript, { taskId });
+async function runAgent(prompt: string): Promise<{ view: RunView; events: AgentEvent[] }> {
+  const { runId } = await server.request(runStart, { agent: 'opencode', cwd: repo, prompt });
+  const view = await finished(runId);
+  const { events } = await server.request(runTranscript, { runId });
   return { view, events };
 }
 
@@ -199,7 +199,7 @@ describe('the permission policy cannot be talked around (real OpenCode, scripted
     assert.equal(w.state, 'succeeded', w.lastError);
     assert.deepEqual(w.result?.changedFiles, []);
     assert.match(w.result?.warnings?.join(' ') ?? '', /every write was denied/);
-    const run = await server.request(taskGet, { taskId: w.runId! });
+    const run = await server.request(runGet, { runId: w.runId! });
     assert.ok(
       run.denied?.some((d) => d.permission === 'edit'),
       JSON.stringify(run.denied),

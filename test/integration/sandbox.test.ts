@@ -16,25 +16,25 @@ import { agentList } from '../../protocol/agent';
 import type { AgentEvent } from '../../protocol/agentEvent';
 import { serverStatus } from '../../protocol/server';
 import { sessionDiff, sessionStart } from '../../protocol/session';
-import { permissionRequest, taskGet, taskRun, taskTranscript, type PermissionAsk, type TaskView } from '../../protocol/task';
+import { permissionRequest, runGet, runStart, runTranscript, type PermissionAsk, type RunView } from '../../protocol/run';
 import { startServer, tempDir, type ServerHandle } from './serverProcess';
 import { ended, sampleRepo, task, waitSession } from './sessionHelpers';
 
 const hasBwrap = ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'].some((p) => existsSync(p));
 const skip = !hasBwrap && !process.env.CI ? 'bubblewrap is not installed here (tools/ensureSandbox.mjs says why)' : false;
 
-async function finished(s: ServerHandle, taskId: string, ms = 180_000): Promise<TaskView> {
+async function finished(s: ServerHandle, runId: string, ms = 180_000): Promise<RunView> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    const t = await s.request(taskGet, { taskId });
+    const t = await s.request(runGet, { runId });
     if (!['pending', 'ready', 'running', 'blocked'].includes(t.state)) return t;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`task ${taskId} did not finish within ${ms} ms`);
+  throw new Error(`task ${runId} did not finish within ${ms} ms`);
 }
 
-async function bashOutputs(s: ServerHandle, taskId: string): Promise<string> {
-  const { events } = await s.request(taskTranscript, { taskId });
+async function bashOutputs(s: ServerHandle, runId: string): Promise<string> {
+  const { events } = await s.request(runTranscript, { runId });
   return events
     .filter((e): e is Extract<AgentEvent, { kind: 'tool_call' }> => e.kind === 'tool_call' && e.toolName === 'bash')
     .map((e) => e.output ?? '')
@@ -42,16 +42,16 @@ async function bashOutputs(s: ServerHandle, taskId: string): Promise<string> {
 }
 
 /** A single run in a fresh repo whose one command writes inside, then outside (the last command, so it decides the exit code). */
-async function escapeAttempt(s: ServerHandle, outside: string): Promise<{ cwd: string; t: TaskView; output: string }> {
+async function escapeAttempt(s: ServerHandle, outside: string): Promise<{ cwd: string; t: RunView; output: string }> {
   const cwd = sampleRepo();
   const target = path.join(outside, 'escaped.txt');
-  const { taskId } = await s.request(taskRun, {
+  const { runId } = await s.request(runStart, {
     agent: 'opencode',
     cwd,
     prompt: `[[script:bash]] echo in > inside.txt && echo out > ${target}`,
   });
-  const t = await finished(s, taskId);
-  return { cwd, t, output: await bashOutputs(s, taskId) };
+  const t = await finished(s, runId);
+  return { cwd, t, output: await bashOutputs(s, runId) };
 }
 
 describe("agents' shell commands in the OS sandbox (bubblewrap)", { skip }, () => {

@@ -20,7 +20,7 @@ import {
   type SessionView,
 } from '../../protocol/session';
 import { startServer, tempDir, type ServerHandle } from './serverProcess';
-import { ended, overlapsInTime, sampleRepo, task, waitSession } from './sessionHelpers';
+import { ended, ms, overlapsInTime, sampleRepo, task, waitSession } from './sessionHelpers';
 
 let server: ServerHandle;
 before(async () => {
@@ -50,9 +50,9 @@ describe('sessions over JSON-RPC with the real OpenCode binary', () => {
     assert.equal(v.state, 'completed', JSON.stringify(v.tasks.map((t) => [t.planId, t.state, t.lastError])));
     const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((id) => task(v, id));
     assert.ok(overlapsInTime(a, b), `a and b overlap in time (a ${a.startedAt}-${a.finishedAt}, b ${b.startedAt}-${b.finishedAt})`);
-    assert.ok(c.startedAt! >= Math.max(a.finishedAt!, b.finishedAt!), 'c starts after a and b');
-    assert.ok(d.startedAt! >= c.finishedAt!, 'd starts after c');
-    assert.ok(e.startedAt! >= a.finishedAt!, 'e starts after a');
+    assert.ok(ms(c.startedAt) >= Math.max(ms(a.finishedAt), ms(b.finishedAt)), 'c starts after a and b');
+    assert.ok(ms(d.startedAt) >= ms(c.finishedAt), 'd starts after c');
+    assert.ok(ms(e.startedAt) >= ms(a.finishedAt), 'e starts after a');
     for (const t of [a, b, c, d, e]) assert.equal(t.state, 'succeeded');
     // Events: session/didChange showed a and b running at the same time.
     const snapshots = server.notifications

@@ -23,7 +23,7 @@ import {
   sessionStart,
   type SessionView,
 } from '../../protocol/session';
-import { taskGet } from '../../protocol/task';
+import { runGet } from '../../protocol/run';
 import { startServer, tempDir, withDeadline, type ServerHandle } from './serverProcess';
 import { ended, sampleRepo, task, waitSession } from './sessionHelpers';
 
@@ -88,7 +88,7 @@ describe('sessions leave nothing behind', () => {
     assert.ok(!existsSync(path.join(dataDir, 'worktrees', s.id)), "the session's worktree folder is gone");
     await refused(server.request(sessionGet, { sessionId: s.id }), errorCodes.notFound, /no session/);
     assert.ok(!(await server.request(sessionList, {})).some((x) => x.id === s.id), 'the session is no longer listed');
-    await refused(server.request(taskGet, { taskId: loser.runId! }), errorCodes.notFound, /./);
+    await refused(server.request(runGet, { runId: loser.runId! }), errorCodes.notFound, /./);
     assert.equal(readFileSync(path.join(cwd, 'README.md'), 'utf8'), '# sample\n');
     assert.equal(git(cwd, 'status', '--porcelain'), '', "the user's working tree is untouched");
   });
@@ -107,7 +107,7 @@ describe('sessions leave nothing behind', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     // The cancelled turn's end must not resurrect the session or its records.
     assert.ok(!(await server.request(sessionList, {})).some((x) => x.id === s.id));
-    await refused(server.request(taskGet, { taskId: run }), errorCodes.notFound, /./);
+    await refused(server.request(runGet, { runId: run }), errorCodes.notFound, /./);
     assert.deepEqual(repoState(cwd), before, 'still as before a moment later');
   });
 

@@ -42,5 +42,7 @@ export function task(v: SessionView, planId: string) {
   return t;
 }
 
-export const overlapsInTime = (a: { startedAt?: number; finishedAt?: number }, b: { startedAt?: number; finishedAt?: number }) =>
-  a.startedAt! < b.finishedAt! && b.startedAt! < a.finishedAt!;
+/** Epoch milliseconds of a protocol time (ISO 8601). */
+export const ms = (iso: string | undefined): number => Date.parse(iso!);
+export const overlapsInTime = (a: { startedAt?: string; finishedAt?: string }, b: { startedAt?: string; finishedAt?: string }) =>
+  ms(a.startedAt) < ms(b.finishedAt) && ms(b.startedAt) < ms(a.finishedAt);

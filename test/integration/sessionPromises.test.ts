@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { AgentEvent } from '../../protocol/agentEvent';
 import { sessionApprove, sessionCancel, sessionGet, sessionStart, type SessionView } from '../../protocol/session';
-import { taskGet, taskList, taskTranscript } from '../../protocol/task';
+import { runGet, runList, runTranscript } from '../../protocol/run';
 import { startServer, tempDir, type ServerHandle } from './serverProcess';
 import { ended, sampleRepo, task, waitSession } from './sessionHelpers';
 
@@ -54,20 +54,20 @@ describe('session promises', () => {
     const runIds = ['a', 'b'].map((id) => task(running, id).runId!);
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
-      const counts = await Promise.all(runIds.map(async (taskId) => (await s.request(taskTranscript, { taskId })).events.length));
+      const counts = await Promise.all(runIds.map(async (runId) => (await s.request(runTranscript, { runId })).events.length));
       if (counts.every((n) => n >= 3)) break;
       await sleep(250);
     }
     const cancelled = await s.request(sessionCancel, { sessionId: draft.id });
     assert.equal(cancelled.state, 'cancelled');
     // The agents stop: their turns end as cancelled and their transcripts stop growing.
-    for (const taskId of runIds) {
+    for (const runId of runIds) {
       const end = Date.now() + 60_000;
       let state = '';
-      while (Date.now() < end && (state = (await s.request(taskGet, { taskId })).state) === 'running') await sleep(250);
-      assert.equal(state, 'cancelled', `turn ${taskId} ended as cancelled`);
+      while (Date.now() < end && (state = (await s.request(runGet, { runId })).state) === 'running') await sleep(250);
+      assert.equal(state, 'cancelled', `turn ${runId} ended as cancelled`);
     }
-    const lengths = async () => Promise.all(runIds.map(async (taskId) => (await s.request(taskTranscript, { taskId })).events.length));
+    const lengths = async () => Promise.all(runIds.map(async (runId) => (await s.request(runTranscript, { runId })).events.length));
     const stopped = await lengths();
     // Longer than the runner's 5 s tick: a dispatch after the cancel would show here.
     await sleep(7_000);
@@ -143,10 +143,10 @@ describe('session promises', () => {
     s = await server(dataDir);
     const v: SessionView = await waitSession(s, draft.id, ended, 300_000);
     assert.equal(v.state, 'completed', JSON.stringify(v.tasks.map((t) => [t.planId, t.state, t.lastError])));
-    const runs = await s.request(taskList, {});
+    const runs = await s.request(runList, {});
     assert.ok(runs.length >= 4, `the interrupted turn(s) and the retries are all runs (${runs.length})`);
     for (const run of runs) {
-      const { events } = await s.request(taskTranscript, { taskId: run.id });
+      const { events } = await s.request(runTranscript, { runId: run.id });
       const seqs = events.map((e: AgentEvent) => e.seq);
       assert.deepEqual(
         seqs,

@@ -99,14 +99,14 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.equal(r.pid, (await api.status()).pid);
   });
 
-  it('Run Agent Task runs OpenCode on the workspace with the demo model and the Sessions view follows it', async () => {
+  it('Run Agent runs OpenCode on the workspace with the demo model and the Sessions view follows it', async () => {
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
-    const started = await vscode.commands.executeCommand<{ taskId: string }>(commandIds.runTask, {
+    const started = await vscode.commands.executeCommand<{ runId: string }>(commandIds.startRun, {
       prompt: 'Create a file named from-vscode.txt containing made in VS Code',
     });
-    assert.ok(started?.taskId, 'a task id came back');
-    const done = await until('the task to succeed in the Sessions view', 90_000, () => {
-      const t = api.tasks().find((x) => x.id === started.taskId);
+    assert.ok(started?.runId, 'a run id came back');
+    const done = await until('the run to succeed in the Sessions view', 90_000, () => {
+      const t = api.runs().find((x) => x.id === started.runId);
       return t && t.state !== 'running' ? t : undefined;
     });
     assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
@@ -132,7 +132,31 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     assert.deepEqual(applied.applied.sort(), ['one.txt', 'three.txt', 'two.txt']);
     const folder = vscode.workspace.workspaceFolders![0].uri.fsPath;
     assert.equal(fs.readFileSync(path.join(folder, 'two.txt'), 'utf8').split('\n')[0], 'second');
+    // Agent health arrives as agent/didChange (nothing asks agent/list back): the row counts the successes.
+    await until('the Agents view to count the successes', 10_000, () =>
+      /✓[1-9]/.test(api.agentRows()[0]?.description ?? '') ? true : undefined,
+    );
   }).timeout(180_000); // agent turns on a loaded machine: the inner waits have their own deadlines
+
+  it('the Sessions view shows the tool a running session task is in', async () => {
+    const goal = '- [slow] Slow {files: slow.txt}: [[script:slow_write slow.txt 500]] written slowly';
+    const started = await vscode.commands.executeCommand<{ id: string }>(commandIds.startSession, { goal, approve: true });
+    assert.ok(started?.id, 'a session came back');
+    const row = await until('a task row that names its tool in progress', 60_000, () =>
+      api
+        .sessionRows()
+        .flatMap((r) => r.children ?? [])
+        .find((c) => c.label.startsWith('[slow] Slow') && / · tool: \S/.test(c.description)),
+    );
+    assert.match(row.label, /^\[slow\] Slow/);
+    assert.match(row.description, /^running · tool: write/);
+    const done = await until('the session to end', 120_000, () => {
+      const s = api.sessions().find((x) => x.id === started.id);
+      return s && ['completed', 'partially_completed', 'failed', 'cancelled'].includes(s.state) ? s : undefined;
+    });
+    assert.equal(done.state, 'completed');
+    assert.equal(done.tasks[0].currentTool, undefined, 'a finished task shows no tool');
+  }).timeout(180_000);
 
   it('a three-item task list typed into Start Session from Editor gives three tasks (a title may hold "()")', async () => {
     await vscode.commands.executeCommand(commandIds.startSessionFromEditor);

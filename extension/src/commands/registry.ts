@@ -15,7 +15,7 @@ import {
   startSessionFromEditor,
   submitSessionGoal,
 } from './sessions';
-import { cancelTask, runTask } from './tasks';
+import { cancelRun, startRun } from './runs';
 
 /** `removeSession`: drops a deleted session from the Sessions view. */
 export function registerCommands(
@@ -30,8 +30,8 @@ export function registerCommands(
     [commandIds.restartServer]: restartServer(ctx),
     [commandIds.showLogs]: showLogs(ctx),
     [commandIds.openDashboard]: () => dashboard.open(),
-    [commandIds.runTask]: runTask(ctx) as (...args: unknown[]) => unknown,
-    [commandIds.cancelTask]: cancelTask(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.startRun]: startRun(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.cancelRun]: cancelRun(ctx) as (...args: unknown[]) => unknown,
     [commandIds.startSession]: startSession(ctx, deps) as (...args: unknown[]) => unknown,
     [commandIds.startSessionFromEditor]: startSessionFromEditor(deps) as (...args: unknown[]) => unknown,
     [commandIds.submitSessionGoal]: submitSessionGoal(ctx, deps) as (...args: unknown[]) => unknown,

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { AgentView } from '../../../protocol/agent';
 import { agentStateText } from '../agentAvailability';
-import { TasksProvider } from './tasksTree';
+import { SessionsProvider } from './sessionsTree';
 
 export class ServerListProvider implements vscode.TreeDataProvider<vscode.TreeItem> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -44,9 +44,9 @@ export function agentItems(agents: AgentView[]): vscode.TreeItem[] {
   });
 }
 
-export function registerTrees(): { agents: ServerListProvider; sessions: TasksProvider; disposables: vscode.Disposable[] } {
+export function registerTrees(): { agents: ServerListProvider; sessions: SessionsProvider; disposables: vscode.Disposable[] } {
   const agents = new ServerListProvider();
-  const sessions = new TasksProvider();
+  const sessions = new SessionsProvider();
   return {
     agents,
     sessions,

@@ -1,10 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { SessionTaskView, SessionView } from '../../../protocol/session';
-import { blockedText, errorText, routeText, sessionDescription, sessionTooltip, taskDescription, taskTooltip } from './wording';
+import type { RunView } from '../../../protocol/run';
+import type { SessionView, TaskView } from '../../../protocol/session';
+import {
+  blockedText,
+  errorText,
+  routeText,
+  runDescription,
+  sessionDescription,
+  sessionTooltip,
+  taskDescription,
+  taskTooltip,
+} from './wording';
 
 const usage = { inputTokens: 1000, outputTokens: 200, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 };
-const task = (over: Partial<SessionTaskView>): SessionTaskView => ({
+const task = (over: Partial<TaskView>): TaskView => ({
   id: 's1:x',
   planId: 'x',
   title: 'X',
@@ -25,21 +35,21 @@ const session = (over: Partial<SessionView>): SessionView => ({
   tasks: [],
   budget: { limits: {}, spent: { tokens: 0, money: 0 }, reservedTotal: { tokens: 0, money: 0 } },
   usage,
-  createdAt: 0,
+  createdAt: '2026-01-01T00:00:00.000Z',
   ...over,
 });
 
 test('a lease wait names the task the user wrote and the files, not internal lease owner ids', () => {
   const t = task({
     state: 'blocked',
-    blocked: { on: 'lease', reason: 'lease on shared.txt overlaps s1mq2x0:y (write: shared.txt)', since: 0 },
+    blocked: { on: 'lease', reason: 'lease on shared.txt overlaps s1mq2x0:y (write: shared.txt)', since: '2026-01-01T00:00:00.000Z' },
   });
   assert.equal(blockedText(t), 'waiting for y to finish with shared.txt');
   assert.equal(taskDescription(t), 'waiting for y to finish with shared.txt');
   assert.doesNotMatch(taskDescription(t), /s1mq2x0|overlaps|lease/);
   assert.match(taskTooltip(t), /Details: .*lease: lease on shared\.txt overlaps s1mq2x0:y/, 'the raw reason is one hover away');
   assert.equal(
-    blockedText(task({ state: 'blocked', blocked: { on: 'permission', reason: 'bash: rm -rf', since: 0 } })),
+    blockedText(task({ state: 'blocked', blocked: { on: 'permission', reason: 'bash: rm -rf', since: '2026-01-01T00:00:00.000Z' } })),
     'waiting for your permission',
   );
 });
@@ -77,7 +87,7 @@ test('session lines and tooltips say the current state, progress, planning token
   assert.match(tip, /^\*\*running\*\*/);
   assert.match(tip, /2 tasks: 1 running, 1 done/);
   assert.match(tip, /Tokens: 1,200 \(planning 350\)/);
-  const applied = session({ state: 'completed', appliedAt: Date.UTC(2026, 0, 1), integrationBranch: 'orchestrator/s1/integration' });
+  const applied = session({ state: 'completed', appliedAt: '2026-01-01T00:00:00.000Z', integrationBranch: 'orchestrator/s1/integration' });
   assert.match(sessionDescription(applied), /^completed, applied/);
   assert.match(sessionTooltip(applied), /applied to your working tree/);
   assert.doesNotMatch(sessionTooltip(applied), /orchestrator\/s1\/integration/, 'an applied session has no branch left to mention');
@@ -85,4 +95,22 @@ test('session lines and tooltips say the current state, progress, planning token
     sessionTooltip(session({ state: 'awaiting_approval', approval: { kind: 'budget', message: 'tokens budget would be crossed' } })),
     /^\*\*waiting for you\*\*\n\nWaiting for you: tokens budget/,
   );
+});
+
+test('a running task shows the tool its attempt is in and its tokens so far; a single run too', () => {
+  const running = task({ state: 'running', runId: 'r1', currentTool: 'write notes.txt', usage });
+  assert.equal(taskDescription(running), 'running · tool: write notes.txt · 1,200 tokens');
+  assert.equal(taskDescription(task({ state: 'running', runId: 'r1', usage })), 'running · 1,200 tokens');
+  const run: RunView = {
+    id: 'r2',
+    agent: 'opencode',
+    cwd: '/repo',
+    prompt: 'p',
+    state: 'running',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    currentTool: 'bash',
+    usage,
+    events: 3,
+  };
+  assert.equal(runDescription(run), 'running · bash · 1200 tokens');
 });

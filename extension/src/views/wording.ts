@@ -3,7 +3,8 @@
  * server's own strings (lease holders by internal task id, circuit-breaker terms, routing scores) stay
  * available verbatim in the tooltip's Details section. Pure: no `vscode` import, unit-tested.
  */
-import type { SessionState, SessionTaskState, SessionTaskView, SessionView } from '../../../protocol/session';
+import type { RunView } from '../../../protocol/run';
+import type { SessionState, SessionView, TaskState, TaskView } from '../../../protocol/session';
 
 const sessionStates: Record<SessionState, string> = {
   draft: 'plan ready for review',
@@ -17,7 +18,7 @@ const sessionStates: Record<SessionState, string> = {
   timed_out: 'ran out of time',
 };
 
-const taskStates: Record<SessionTaskState, string> = {
+const taskStates: Record<TaskState, string> = {
   pending: 'waiting for the tasks it depends on',
   ready: 'ready to start',
   running: 'running',
@@ -29,14 +30,14 @@ const taskStates: Record<SessionTaskState, string> = {
 };
 
 export const sessionStateText = (s: SessionState): string => sessionStates[s] ?? s;
-export const taskStateText = (s: SessionTaskState): string => taskStates[s] ?? s;
+export const taskStateText = (s: TaskState): string => taskStates[s] ?? s;
 
 /** `s123:fix` → `fix` (the id the user wrote in the plan). */
 const planIdOf = (taskId: string): string => taskId.slice(taskId.lastIndexOf(':') + 1);
 const agentName = (id: string): string => (id === 'opencode' ? 'OpenCode' : id);
 
 /** Why a task waits, in words: which task holds which files, or that a permission is pending. */
-export function blockedText(t: Pick<SessionTaskView, 'blocked'>): string | undefined {
+export function blockedText(t: Pick<TaskView, 'blocked'>): string | undefined {
   const b = t.blocked;
   if (!b) return undefined;
   if (b.on === 'permission') return 'waiting for your permission';
@@ -84,14 +85,23 @@ export function sessionDescription(s: SessionView): string {
   return parts.join(' · ');
 }
 
-/** One line under a task: its state in words and why it waits or failed. */
-export function taskDescription(t: SessionTaskView): string {
+/**
+ * One line under a task: its state in words, what its running attempt does now (the tool in progress),
+ * why it waits or failed, and its tokens (so far, while it runs).
+ */
+export function taskDescription(t: TaskView): string {
   const why = t.state === 'blocked' ? blockedText(t) : t.state === 'failed' ? errorText(t.lastError) : undefined;
   const head = t.state === 'blocked' ? undefined : taskStateText(t.state);
+  const doing = t.currentTool ? `tool: ${t.currentTool}` : undefined;
+  const usage = t.result?.usage ?? t.usage;
   const warning = t.result?.warnings?.length ? `⚠ ${t.result.warnings[0]}` : undefined;
-  return [head, why, t.result ? `${tokens(t.result.usage).toLocaleString('en-US')} tokens` : undefined, warning]
-    .filter(Boolean)
-    .join(' · ');
+  return [head, doing, why, usage ? `${tokens(usage).toLocaleString('en-US')} tokens` : undefined, warning].filter(Boolean).join(' · ');
+}
+
+/** One line under a single run: its state, the tool in progress, its tokens and its first warning. */
+export function runDescription(r: RunView): string {
+  const warning = r.warnings?.length ? `⚠ ${r.warnings[0].length > 50 ? `${r.warnings[0].slice(0, 49)}…` : r.warnings[0]}` : undefined;
+  return [r.state, r.currentTool, `${tokens(r.usage)} tokens`, warning].filter(Boolean).join(' · ');
 }
 
 /** The tooltip of a session, as Markdown: the current state first, then the goal and the numbers. */
@@ -116,7 +126,7 @@ export function sessionTooltip(s: SessionView): string {
 }
 
 /** The tooltip of a task: state and reason in words; the server's raw strings under Details. */
-export function taskTooltip(t: SessionTaskView): string {
+export function taskTooltip(t: TaskView): string {
   const why = t.state === 'blocked' ? blockedText(t) : errorText(t.lastError);
   const details = [
     `task \`${t.id}\``,

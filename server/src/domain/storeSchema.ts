@@ -5,8 +5,9 @@
 import { z } from 'zod';
 import { describeIssues } from '../../../protocol/messages';
 import { DomainError } from './errors';
+import { migrateRunsV2ToV3 } from './storeMigrations';
 
-export const currentSchemaVersion = 2;
+export const currentSchemaVersion = 3;
 
 const entity = z.object({ id: z.string().min(1), tenantId: z.string().min(1) }).passthrough();
 
@@ -30,7 +31,7 @@ export const storeDataSchema = z
     sessions: z.array(entity),
     /** Tasks of orchestrated sessions (domain `Task`). */
     tasks: z.array(entity),
-    /** Agent turns (`TaskView` records of the task runner), single runs and session task attempts alike. */
+    /** Runs (agent turns; `RunView` records of the run service): single runs, session task attempts and planning turns. */
     runs: z.array(entity),
     agents: z.array(entity),
     /** Agent health for routing, by agent id. */
@@ -86,6 +87,8 @@ const migrations: Migration[] = [
     to: 2,
     migrate: (raw) => ({ ...raw, schemaVersion: 2, runs: raw.tasks ?? [], tasks: [], agentHealth: {}, leases: { leases: [] } }),
   },
+  // Version 3: a run says what it belongs to (`sessionId`, `taskId`); see storeMigrations.ts.
+  { from: 2, to: 3, migrate: migrateRunsV2ToV3 },
 ];
 
 function withTenant(list: unknown): unknown {

@@ -2,7 +2,7 @@
  * Honest outcomes (issue 9): a turn or a session task that "succeeded" without doing what it was asked is
  * flagged, never shown as a plain success. Pure.
  */
-import type { DeniedPermission } from '../../../protocol/task';
+import type { DeniedPermission } from '../../../protocol/run';
 
 /** Permissions that change files. */
 const writePermissions = new Set(['edit', 'write', 'patch', 'multiedit']);

@@ -1,5 +1,6 @@
 /** `server/*` handlers: thin wrappers over StatusService. */
 import type { Connection } from 'vscode-languageserver/node';
+import { sendNotification } from '../../../protocol/messages';
 import { serverDidChangeStatus, serverStatus } from '../../../protocol/server';
 import type { Logger } from '../ports/logger';
 import type { StatusService } from '../services/statusService';
@@ -12,5 +13,5 @@ export function registerServerHandlers(connection: Connection, status: StatusSer
       ? { ...s, message: `${s.message} Transcripts: ${s.dataDir}/transcripts. Schema version ${s.store.schemaVersion}.` }
       : s;
   });
-  status.onDidChange((s) => void connection.sendNotification(serverDidChangeStatus.method, s));
+  status.onDidChange((s) => sendNotification(connection, serverDidChangeStatus, s));
 }

@@ -14,6 +14,7 @@ import {
   sessionResume,
   sessionRetry,
   sessionStart,
+  type SessionView,
 } from '../../../protocol/session';
 import type { Logger } from '../ports/logger';
 import type { SessionService } from '../services/sessionService';
@@ -23,16 +24,22 @@ export function registerAgentHandlers(connection: Connection, list: () => AgentV
   onRequest(connection, agentList, logger, () => list());
 }
 
-export function registerSessionHandlers(connection: Connection, sessions: SessionService, logger: Logger): void {
-  onRequest(connection, sessionStart, logger, (p) => sessions.start(p));
-  onRequest(connection, sessionPlan, logger, (p) => sessions.setPlan(p.sessionId, p.plan));
-  onRequest(connection, sessionApprove, logger, (p) => sessions.approve(p.sessionId, p.budget));
-  onRequest(connection, sessionGet, logger, (p) => sessions.get(p.sessionId));
-  onRequest(connection, sessionList, logger, (p) => sessions.list(p.limit));
-  onRequest(connection, sessionPause, logger, (p) => sessions.pause(p.sessionId));
-  onRequest(connection, sessionResume, logger, (p) => sessions.resume(p.sessionId));
-  onRequest(connection, sessionCancel, logger, (p) => sessions.cancel(p.sessionId));
-  onRequest(connection, sessionRetry, logger, (p) => sessions.retry(p.sessionId));
+/** `live` adds the running tasks' activity (tool in progress, usage so far) to every session view answered. */
+export function registerSessionHandlers(
+  connection: Connection,
+  sessions: SessionService,
+  live: (v: SessionView) => SessionView,
+  logger: Logger,
+): void {
+  onRequest(connection, sessionStart, logger, async (p) => live(await sessions.start(p)));
+  onRequest(connection, sessionPlan, logger, async (p) => live(await sessions.setPlan(p.sessionId, p.plan)));
+  onRequest(connection, sessionApprove, logger, async (p) => live(await sessions.approve(p.sessionId, p.budget)));
+  onRequest(connection, sessionGet, logger, (p) => live(sessions.get(p.sessionId)));
+  onRequest(connection, sessionList, logger, (p) => sessions.list(p.limit).map(live));
+  onRequest(connection, sessionPause, logger, async (p) => live(await sessions.pause(p.sessionId)));
+  onRequest(connection, sessionResume, logger, async (p) => live(await sessions.resume(p.sessionId)));
+  onRequest(connection, sessionCancel, logger, async (p) => live(await sessions.cancel(p.sessionId)));
+  onRequest(connection, sessionRetry, logger, async (p) => live(await sessions.retry(p.sessionId)));
   onRequest(connection, sessionDiff, logger, (p) => sessions.diff(p.sessionId));
   onRequest(connection, sessionApply, logger, (p) => sessions.apply(p.sessionId));
   onRequest(connection, sessionDelete, logger, (p) => sessions.delete(p.sessionId));

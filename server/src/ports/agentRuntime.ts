@@ -6,15 +6,18 @@
  * - `prompt` rejects with `AgentError('bad_input' | 'busy' | 'disposed')` when the request is refused; then
  *   nothing was started. Once a turn has started, `prompt` always resolves with a `TurnResult` (failures
  *   included, with partial output, usage and diff), never rejects and never hangs: every wait has a deadline.
- * - `onEvent` is called synchronously in `seq` order; it never sees the same `key` twice for a task.
- * - Cancelling (via `cancel(taskId)` or the request's `signal`) resolves the turn as `cancelled`.
+ * - `onEvent` is called synchronously in `seq` order; it never sees the same `key` twice for a run.
+ * - Cancelling (via `cancel(runId)` or the request's `signal`) resolves the turn as `cancelled`.
+ *
+ * One turn is one run (`protocol/run.ts`); requests name it by `runId`.
  */
+import type { RunState } from '../../../protocol/run';
 import type { AgentEvent, PermissionDecision, StopReason, UsageTotals } from '../domain/agentEvent';
 
 export type AgentErrorReason =
   /** The request is invalid (missing cwd, empty prompt, unknown model, …); nothing was started. */
   | 'bad_input'
-  /** The task already has a turn running. */
+  /** The run already has a turn in progress. */
   | 'busy'
   /** The agent program could not be found or is not executable. */
   | 'not_installed'
@@ -26,7 +29,7 @@ export type AgentErrorReason =
   | 'unreachable'
   /** The model endpoint answered with an error (HTTP 4xx/5xx, malformed stream) the agent gave up on. */
   | 'model_error'
-  /** A turn deadline passed: no activity for too long, or the task's wall-clock limit. */
+  /** A turn deadline passed: no activity for too long, or the run's wall-clock limit. */
   | 'timeout'
   /** The agent answered something we did not understand, or an API call to it failed. */
   | 'protocol'
@@ -53,7 +56,7 @@ export class AgentError extends Error {
 
 /** A permission the agent asks for before acting (edit a file, run a command, fetch a URL, …). */
 export interface PermissionRequest {
-  taskId: string;
+  runId: string;
   /** Agent-specific permission name, e.g. OpenCode's `edit`, `bash`, `webfetch`, `external_directory`. */
   permission: string;
   /** What exactly: file paths, command lines, URLs. */
@@ -82,9 +85,9 @@ export interface TurnTimeouts {
 }
 
 export interface PromptRequest {
-  /** Orchestrator task id; an adapter keeps one agent session per task. */
-  taskId: string;
-  /** Absolute path of the working directory (the task's worktree). Must exist. */
+  /** The orchestrator's run id; an adapter keeps one agent session per run. */
+  runId: string;
+  /** Absolute path of the working directory (the run's worktree). Must exist. */
   cwd: string;
   prompt: string;
   /** `provider/model`; the adapter's default when omitted. */
@@ -111,7 +114,7 @@ export interface TurnError {
 }
 
 export interface TurnResult {
-  status: 'succeeded' | 'failed' | 'cancelled';
+  status: Extract<RunState, 'succeeded' | 'failed' | 'cancelled'>;
   stopReason: StopReason;
   /** The agent's final text for the turn (may be partial when cancelled or failed). */
   summary: string;
@@ -124,7 +127,7 @@ export interface TurnResult {
   durationMs: number;
   /** `seq` of the last event of this turn. */
   lastSeq: number;
-  /** Set by the task service, not by adapters: why a succeeded turn is not a plain success (writes denied, nothing changed). */
+  /** Set by the run service, not by adapters: why a succeeded turn is not a plain success (writes denied, nothing changed). */
   warnings?: string[];
 }
 
@@ -135,10 +138,10 @@ export interface AgentRuntime {
   readonly id: string;
   /** Pre-warm: start the agent process now instead of on the first prompt. Rejects with `AgentError`. */
   start(): Promise<void>;
-  /** Runs one turn of task `req.taskId`; see the contract above. */
+  /** Runs one turn, run `req.runId`; see the contract above. */
   prompt(req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult>;
-  /** Cancels the running turn of a task (no-op when none). Resolves once the cancel was sent. */
-  cancel(taskId: string): Promise<void>;
+  /** Cancels the turn of a run (no-op when none). Resolves once the cancel was sent. */
+  cancel(runId: string): Promise<void>;
   /** Stops everything: running turns end as failed (`disposed`), processes are killed. Idempotent. */
   dispose(): Promise<void>;
 }

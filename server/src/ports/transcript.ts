@@ -1,5 +1,5 @@
 /**
- * Append-only transcripts, one JSONL file per task. An append resolves only once the line is on disk
+ * Append-only transcripts, one JSONL file per run, in a folder per session (`run-<id>` for a single run). An append resolves only once the line is on disk
  * (that is what "acknowledged" means); entries are redacted before they are written.
  */
 export interface TranscriptEntry {
@@ -10,6 +10,6 @@ export interface TranscriptEntry {
 }
 
 export interface TranscriptPort {
-  append(sessionId: string, taskId: string, entry: TranscriptEntry): Promise<void>;
-  read(sessionId: string, taskId: string): Promise<TranscriptEntry[]>;
+  append(folder: string, runId: string, entry: TranscriptEntry): Promise<void>;
+  read(folder: string, runId: string): Promise<TranscriptEntry[]>;
 }

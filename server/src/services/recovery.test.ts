@@ -1,7 +1,7 @@
 /**
  * Crash recovery with in-memory records (no disk, no git, no agent): a session is driven by the real
  * services until tasks run, the process "dies" (its store is copied as it was), and the next process's
- * `SessionService.recover` and `TaskService.recoverInterrupted` run on the copy.
+ * `SessionService.recover` and `RunService.recoverInterrupted` run on the copy.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,7 +13,7 @@ import type { WorkspacePort } from '../ports/workspace';
 import { SessionRecords, type StoredTask } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
-import { TaskService } from './taskService';
+import { RunService } from './runService';
 import { MemoryStore, identityPaths, immediate, quiet, until } from './testDoubles';
 
 function workspace(calls: string[]): WorkspacePort {
@@ -84,8 +84,8 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
   let n = 0;
   // Task a's turn succeeds; every other turn never ends (the process dies while they run).
   const runs: TurnRunner = {
-    run: async (input) => ({
-      taskId: `run${++n}`,
+    start: async (input) => ({
+      runId: `run${++n}`,
       done: input.prompt.startsWith('alpha') ? Promise.resolve(ok('a done')) : new Promise<never>(() => undefined),
     }),
     cancel: async () => undefined,
@@ -148,7 +148,7 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
   const second = build(
     next,
     {
-      run: async () => {
+      start: async () => {
         throw new Error('nothing may run during this test');
       },
       cancel: async () => undefined,
@@ -157,7 +157,7 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
   );
   second.runner.stop(); // no dispatch after recovery: the test looks at what recovery itself wrote
   const requeued = await second.sessions.recover();
-  const tasks = new TaskService({
+  const runService = new RunService({
     store: next,
     transcripts: {} as TranscriptPort,
     workspace: workspace([]),
@@ -170,7 +170,7 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
     logger: quiet,
     paths: identityPaths,
   });
-  const failedRuns = await tasks.recoverInterrupted();
+  const failedRuns = await runService.recoverInterrupted();
 
   assert.equal(requeued, 2, 'b and c were interrupted');
   for (const id of ['b', 'c']) {

@@ -2,7 +2,7 @@
  * Typed access to the orchestration part of the store (sessions, tasks, leases, agent health) and the
  * conversion to protocol views. Every mutation goes through `mutate`, one atomic store write.
  */
-import type { SessionTaskView, SessionView } from '../../../protocol/session';
+import type { SessionView, TaskView } from '../../../protocol/session';
 import type { UsageTotals } from '../domain/agentEvent';
 import { DomainError } from '../domain/errors';
 import type { LeaseTable } from '../domain/orchestration/lease';
@@ -104,6 +104,9 @@ export function replaceTasks(all: StoredTask[], changed: readonly Task[]): Store
   return all.map((t) => (byId.has(t.id) ? { ...t, ...byId.get(t.id)! } : t));
 }
 
+/** Epoch milliseconds (the domain's clock) → ISO 8601 (the protocol's time format). */
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
 export function toView(s: StoredSession, tasks: readonly StoredTask[]): SessionView {
   return {
     id: s.id,
@@ -113,21 +116,21 @@ export function toView(s: StoredSession, tasks: readonly StoredTask[]): SessionV
     priority: s.priority,
     planner: s.planner,
     plan: s.plan,
-    budget: s.budget,
+    budget: { limits: s.budget.limits, spent: s.budget.spent, reservedTotal: s.budget.reservedTotal, startedAt: iso(s.budget.startedAtMs) },
     usage: s.usage,
     approval: s.approval ? { kind: s.approval.kind, message: s.approval.message } : undefined,
     integrationBranch: s.integrationBranch,
     baseCommit: s.baseCommit,
     error: s.error,
     plannerUsage: s.plannerUsage,
-    appliedAt: s.applied?.at,
+    appliedAt: iso(s.applied?.at),
     appliedFiles: s.applied?.files,
-    createdAt: s.createdAt,
-    startedAt: s.startedAt,
-    finishedAt: s.finishedAt,
+    createdAt: iso(s.createdAt)!,
+    startedAt: iso(s.startedAt),
+    finishedAt: iso(s.finishedAt),
     tasks: [...tasks]
       .sort((a, b) => a.order - b.order)
-      .map((t): SessionTaskView => ({
+      .map((t): TaskView => ({
         id: t.id,
         planId: t.planId,
         title: t.title,
@@ -139,13 +142,13 @@ export function toView(s: StoredSession, tasks: readonly StoredTask[]): SessionV
         maxAttempts: t.maxAttempts,
         agentId: t.agentId,
         routeReason: t.routeReason,
-        blocked: t.blocked,
+        blocked: t.blocked && { ...t.blocked, since: iso(t.blocked.since)! },
         branch: t.branch,
         runId: t.runId,
         result: t.result,
         lastError: t.lastError,
-        startedAt: t.startedAt,
-        finishedAt: t.finishedAt,
+        startedAt: iso(t.startedAt),
+        finishedAt: iso(t.finishedAt),
       })),
   };
 }

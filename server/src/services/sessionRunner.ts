@@ -25,11 +25,11 @@ import type { Executor } from '../ports/executor';
 import type { Logger } from '../ports/logger';
 import type { WorkspacePort } from '../ports/workspace';
 import { replaceTasks, type OrchestrationState, type SessionRecords, type StoredSession, type StoredTask } from './sessionRecords';
-import type { RunTaskInput } from './taskService';
+import type { RunInput } from './runService';
 
-/** The part of TaskService the runner uses. */
+/** The part of RunService the runner uses. */
 export interface TurnRunner {
-  run(input: RunTaskInput): Promise<{ taskId: string; done: Promise<TurnResult | undefined> }>;
+  start(input: RunInput): Promise<{ runId: string; done: Promise<TurnResult | undefined> }>;
   cancel(runId: string): Promise<unknown>;
 }
 
@@ -307,19 +307,20 @@ export class SessionRunner {
       await this.d.workspace.resetWorktree(wt, session.integrationBranch!);
       baseSha = await this.d.workspace.headCommit(wt);
       if (!this.stillWanted(task.id)) throw new Error('cancelled before the agent started');
-      const run = await this.d.runs.run({
+      const run = await this.d.runs.start({
         agent: d.agentId,
         cwd: wt,
         prompt: this.buildPrompt(task, this.d.records.tasksOf(session.id)),
         sessionId: session.id,
+        taskId: task.id,
         model: session.model,
         repoRoot: session.cwd,
       });
       await this.d.records.mutate((s) => {
-        s.tasks = s.tasks.map((t) => (t.id === task.id ? { ...t, runId: run.taskId, baseSha: baseSha ?? undefined } : t));
+        s.tasks = s.tasks.map((t) => (t.id === task.id ? { ...t, runId: run.runId, baseSha: baseSha ?? undefined } : t));
       });
       // A cancel that arrived while the run was starting (before its id was known) applies now.
-      if (!this.stillWanted(task.id)) await this.d.runs.cancel(run.taskId).catch(() => undefined);
+      if (!this.stillWanted(task.id)) await this.d.runs.cancel(run.runId).catch(() => undefined);
       this.publish(session.id);
       result = await run.done;
     } catch (e) {

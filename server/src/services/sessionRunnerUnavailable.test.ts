@@ -50,7 +50,7 @@ test('a fatal start failure at dispatch hands the task back (attempt refunded), 
   let turns = 0;
   const question = 'OpenCode cannot start: no binary. Set orchestrator.opencode.path, then approve to continue.';
   const runs: TurnRunner = {
-    run: async (input) => {
+    start: async (input) => {
       turns++;
       const fail = !installed;
       if (!fail) writeFileSync(path.join(input.cwd, 'a.txt'), 'a\n');
@@ -66,7 +66,7 @@ test('a fatal start failure at dispatch hands the task back (attempt refunded), 
             lastSeq: 0,
           }
         : { status: 'succeeded', stopReason: 'end_turn', summary: 'wrote a.txt', usage, diff: [], durationMs: 1, lastSeq: 0 };
-      return { taskId: `run${turns}`, done: Promise.resolve(result) };
+      return { runId: `run${turns}`, done: Promise.resolve(result) };
     },
     cancel: async () => undefined,
   };

@@ -39,7 +39,7 @@ export interface SessionServiceDeps {
   worktreeRoot: string;
   newId(): string;
   now(): number;
-  /** Cancels an agent turn (TaskService.cancel). */
+  /** Cancels an agent turn (RunService.cancel). */
   cancelRun(runId: string): Promise<unknown>;
   /** Start agents in the background: a draft is usually approved next. */
   prewarm?(): void;

@@ -13,7 +13,7 @@ import type { WorkspacePort } from '../ports/workspace';
 import { SessionRecords, type StoredTask } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
-import { TaskService } from './taskService';
+import { RunService } from './runService';
 import { MemoryStore, enospc, identityPaths, immediate, quiet, until } from './testDoubles';
 
 const ws: WorkspacePort = {
@@ -43,10 +43,10 @@ test('the end of a task cannot be recorded (ENOSPC): the runner halts and says w
   let finishA!: (r: TurnResult) => void;
   const dispatched: string[] = [];
   const runs: TurnRunner = {
-    run: async (input) => {
+    start: async (input) => {
       dispatched.push(input.prompt.split('\n')[0]);
       return {
-        taskId: `run${dispatched.length}`,
+        runId: `run${dispatched.length}`,
         done: new Promise<TurnResult>((r) => {
           finishA = r;
         }),
@@ -135,7 +135,7 @@ test('a transcript that cannot be written stops the turn and fails it as write_f
     read: async () => [],
   };
   const published: string[] = [];
-  const tasks = new TaskService({
+  const runService = new RunService({
     store,
     transcripts: failing,
     workspace: ws,
@@ -150,12 +150,12 @@ test('a transcript that cannot be written stops the turn and fails it as write_f
     logger: quiet,
     paths: identityPaths,
   });
-  const { done } = await tasks.run({ agent: 'opencode', cwd: '/repo', prompt: 'go' });
+  const { done } = await runService.start({ agent: 'opencode', cwd: '/repo', prompt: 'go' });
   const result = await done;
   assert.equal(result?.status, 'failed');
   assert.equal(result?.error?.reason, 'write_failed');
   assert.match(result?.error?.message ?? '', /ENOSPC/);
   assert.ok(aborted && cancelled, 'the agent was told to stop');
   assert.deepEqual(published, [], 'no event was published that is not in the transcript');
-  assert.equal(tasks.get('r1').state, 'failed');
+  assert.equal(runService.get('r1').state, 'failed');
 });

@@ -1,5 +1,5 @@
 /**
- * Append-only JSONL transcripts under `<dataDir>/transcripts/<session>/<task>.jsonl`. Each append is
+ * Append-only JSONL transcripts under `<dataDir>/transcripts/<session>/<run>.jsonl`. Each append is
  * one `write` of a whole line followed by `fdatasync`, so an acknowledged line survives `kill -9`.
  * A torn last line (a crash mid-write) is skipped on read and reported, never rewritten. A failed append
  * (ENOSPC, EIO, …) is cut back to the file's previous length, so the next append never lands on half a line.
@@ -41,19 +41,19 @@ export class JsonlTranscripts implements TranscriptPort {
     private readonly onWriteError?: (e: unknown) => void,
   ) {}
 
-  fileFor(sessionId: string, taskId: string): string {
+  fileFor(folder: string, runId: string): string {
     for (const [name, id] of [
-      ['sessionId', sessionId],
-      ['taskId', taskId],
+      ['folder', folder],
+      ['runId', runId],
     ] as const) {
       if (!safeId.test(id) || id === '.' || id === '..')
         throw new DomainError('bad_input', `${name} must match ${safeId} (got ${JSON.stringify(id)})`);
     }
-    return path.join(this.root, sessionId, `${taskId}.jsonl`);
+    return path.join(this.root, folder, `${runId}.jsonl`);
   }
 
-  append(sessionId: string, taskId: string, entry: TranscriptEntry): Promise<void> {
-    const file = this.fileFor(sessionId, taskId);
+  append(folder: string, runId: string, entry: TranscriptEntry): Promise<void> {
+    const file = this.fileFor(folder, runId);
     const line = `${JSON.stringify(redactValue(entry))}\n`;
     // Appends to one file are chained so lines never interleave.
     const prev = this.chains.get(file) ?? Promise.resolve();
@@ -86,8 +86,8 @@ export class JsonlTranscripts implements TranscriptPort {
     return next;
   }
 
-  async read(sessionId: string, taskId: string): Promise<TranscriptEntry[]> {
-    const file = this.fileFor(sessionId, taskId);
+  async read(folder: string, runId: string): Promise<TranscriptEntry[]> {
+    const file = this.fileFor(folder, runId);
     let text: string;
     try {
       text = await this.fs.readFile(file, 'utf8');

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { modelIdPattern } from '../../../../protocol/agent';
 
 /** One OpenAI-compatible provider (a hosted API, a local server, or the scripted demo model). */
 export interface ProviderConfig {
@@ -82,10 +83,10 @@ export function buildConfig(input: OpencodeConfigInput): Record<string, unknown>
 
 /** Whether `model` (`provider/model`) is one of the configured models. */
 export function knownModel(input: OpencodeConfigInput, model: string): boolean {
-  const slash = model.indexOf('/');
-  if (slash <= 0) return false;
-  const p = input.providers.find((x) => x.id === model.slice(0, slash));
-  return !!p && Object.hasOwn(p.models, model.slice(slash + 1));
+  if (!modelIdPattern.test(model)) return false;
+  const { providerID, modelID } = splitModel(model);
+  const p = input.providers.find((x) => x.id === providerID);
+  return !!p && Object.hasOwn(p.models, modelID);
 }
 
 export function splitModel(model: string): { providerID: string; modelID: string } {

@@ -257,7 +257,7 @@ export class OpencodeAdapter implements AgentRuntime {
   private validate(req: PromptRequest): void {
     const bad = (field: string, why: string) => new AgentError('bad_input', `${field}: ${why}`);
     if (!req || typeof req !== 'object') throw bad('request', 'must be an object');
-    if (typeof req.taskId !== 'string' || !req.taskId.trim()) throw bad('taskId', 'must be a non-empty string');
+    if (typeof req.runId !== 'string' || !req.runId.trim()) throw bad('runId', 'must be a non-empty string');
     if (typeof req.cwd !== 'string' || !req.cwd) throw bad('cwd', 'is required');
     if (!path.isAbsolute(req.cwd)) throw bad('cwd', `must be an absolute path (got "${req.cwd}")`);
     let st: fs.Stats;
@@ -280,12 +280,12 @@ export class OpencodeAdapter implements AgentRuntime {
   async prompt(req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult> {
     if (this.disposed) throw new AgentError('disposed', 'The OpenCode adapter was disposed.');
     this.validate(req);
-    let task = this.tasks.get(req.taskId);
+    let task = this.tasks.get(req.runId);
     if (!task) {
       task = { log: new AgentEventLog(), busy: false };
-      this.tasks.set(req.taskId, task);
+      this.tasks.set(req.runId, task);
     }
-    if (task.busy) throw new AgentError('busy', `Task ${req.taskId} already has a turn running.`);
+    if (task.busy) throw new AgentError('busy', `Run ${req.runId} already has a turn running.`);
     task.busy = true;
     let release = () => undefined as void;
     try {
@@ -349,7 +349,7 @@ export class OpencodeAdapter implements AgentRuntime {
           ? (this.opts.askPermissions ?? defaultAsk).map((permission) => ({ permission, pattern: '*', action: 'ask' as const }))
           : undefined;
         const session = await this.call('session create', (c, o) =>
-          c.session.create({ directory: req.cwd, title: `task ${req.taskId}`, ...(ask ? { permission: ask } : {}) }, o),
+          c.session.create({ directory: req.cwd, title: `task ${req.runId}`, ...(ask ? { permission: ask } : {}) }, o),
         );
         task.sessionId = session.id;
         task.cwd = req.cwd;
@@ -360,7 +360,7 @@ export class OpencodeAdapter implements AgentRuntime {
       return this.preTurnFailure(task, onEvent, e, started);
     }
     const turn = new Turn({
-      taskId: req.taskId,
+      runId: req.runId,
       sessionId,
       cwd: req.cwd,
       log: task.log,
@@ -412,8 +412,8 @@ export class OpencodeAdapter implements AgentRuntime {
     }
   }
 
-  async cancel(taskId: string): Promise<void> {
-    await this.tasks.get(taskId)?.turn?.cancel();
+  async cancel(runId: string): Promise<void> {
+    await this.tasks.get(runId)?.turn?.cancel();
   }
 
   async dispose(): Promise<void> {

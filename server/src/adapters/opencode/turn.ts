@@ -47,7 +47,7 @@ export interface TurnApi {
 }
 
 export interface TurnInit {
-  taskId: string;
+  runId: string;
   sessionId: string;
   cwd: string;
   log: AgentEventLog;
@@ -266,7 +266,7 @@ export class Turn {
     if (this.init.policy) {
       try {
         const ask = this.init.policy({
-          taskId: this.init.taskId,
+          runId: this.init.runId,
           permission: req.permission,
           patterns: req.patterns,
           toolCallId: req.tool?.callID,

@@ -6,7 +6,7 @@
  * - cancelling a task cancels its transitive dependents; cancelling a session cancels every open task;
  * - a user retry re-opens the task and the dependents that were skipped or cancelled because of it.
  * Every function takes the session's tasks and returns the new list plus the tasks that changed (to persist
- * and push as `task/didUpdate`). Dependents are found through an index, so a cascade is O(tasks + edges).
+ * and publish in `session/didChange`). Dependents are found through an index, so a cascade is O(tasks + edges).
  */
 import { canRetry, isActiveTask, isTaskTerminal, retryBackoffMs, transitionTask, type Task } from './taskState';
 

@@ -14,6 +14,7 @@
  * `completed` is final; a draft that was cancelled cannot be re-opened (start a new session). The outcome of a run is derived from its tasks by
  * `deriveSessionOutcome`. Priority: 0 = highest … 4 = lowest (default 2). Every function returns a new object.
  */
+import type { SessionState } from '../../../../protocol/session';
 import type { UsageTotals } from '../agentEvent';
 import { emptyUsage } from '../agentEvent';
 import { DomainError } from '../errors';
@@ -21,8 +22,7 @@ import { newBudget, type BudgetCrossing, type BudgetLimits, type BudgetState } f
 import type { Plan } from './plan';
 import type { Task } from './taskState';
 
-export type SessionState =
-  'draft' | 'running' | 'paused' | 'awaiting_approval' | 'completed' | 'partially_completed' | 'failed' | 'cancelled' | 'timed_out';
+export type { SessionState };
 export type SessionOutcome = 'completed' | 'partially_completed' | 'failed' | 'cancelled';
 export type SessionPriority = 0 | 1 | 2 | 3 | 4;
 

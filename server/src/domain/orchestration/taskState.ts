@@ -13,11 +13,12 @@
  * re-opens failed, cancelled or skipped tasks (never succeeded ones) while attempts < maxAttempts; a user
  * retry may pass `raiseLimit` to grant one more attempt. Every function returns a new object.
  */
+import type { TaskState } from '../../../../protocol/session';
 import type { UsageTotals } from '../agentEvent';
 import { DomainError } from '../errors';
 import type { LeaseMode } from './lease';
 
-export type TaskState = 'pending' | 'ready' | 'running' | 'blocked' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+export type { TaskState };
 export type BlockedOn = 'lease' | 'permission';
 
 export const defaultMaxAttempts = 3;

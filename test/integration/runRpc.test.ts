@@ -14,14 +14,14 @@ import type { AgentEvent } from '../../protocol/agentEvent';
 import { errorCodes } from '../../protocol/errors';
 import {
   permissionRequest,
-  taskDidUpdate,
-  taskGet,
-  taskList,
-  taskRun,
-  taskTranscript,
+  runDidUpdate,
+  runGet,
+  runList,
+  runStart,
+  runTranscript,
   type PermissionAsk,
-  type TaskView,
-} from '../../protocol/task';
+  type RunView,
+} from '../../protocol/run';
 import { startServer, tempDir, type ServerHandle } from './serverProcess';
 
 function repo(): string {
@@ -34,14 +34,14 @@ function repo(): string {
   return d;
 }
 
-async function finished(s: ServerHandle, taskId: string, ms = 90_000): Promise<TaskView> {
+async function finished(s: ServerHandle, runId: string, ms = 90_000): Promise<RunView> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
-    const t = await s.request(taskGet, { taskId });
+    const t = await s.request(runGet, { runId });
     if (!['pending', 'ready', 'running', 'blocked'].includes(t.state)) return t;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`task ${taskId} did not finish within ${ms} ms`);
+  throw new Error(`task ${runId} did not finish within ${ms} ms`);
 }
 
 let server: ServerHandle;
@@ -51,7 +51,7 @@ after(async () => {
   await server?.stop();
 });
 
-describe('task/* over JSON-RPC with the real OpenCode binary', () => {
+describe('run/* over JSON-RPC with the real OpenCode binary', () => {
   test('starts', async () => {
     server = await startServer(tempDir());
     server.connection.onRequest(permissionRequest.method, (ask: PermissionAsk) => {
@@ -60,14 +60,14 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
     });
   });
 
-  test('a demo-model task writes the file, streams task/didUpdate, and records the transcript', async () => {
+  test('a demo-model run writes the file, streams run/didUpdate, and records the transcript', async () => {
     const cwd = repo();
-    const { taskId } = await server.request(taskRun, {
+    const { runId } = await server.request(runStart, {
       agent: 'opencode',
       cwd,
       prompt: 'Create a file named notes.txt containing hello from the demo',
     });
-    const t = await finished(server, taskId);
+    const t = await finished(server, runId);
     assert.equal(t.state, 'succeeded', JSON.stringify(t.error));
     assert.equal(readFileSync(path.join(cwd, 'notes.txt'), 'utf8'), 'hello from the demo\n');
     assert.ok(t.usage.inputTokens > 0, 'usage recorded');
@@ -75,7 +75,7 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
       t.diff?.map((f) => [f.path, f.status]),
       [['notes.txt', 'added']],
     );
-    const { events } = await server.request(taskTranscript, { taskId });
+    const { events } = await server.request(runTranscript, { runId });
     assert.equal(events.length, t.events);
     assert.deepEqual(
       events.map((e) => e.seq),
@@ -84,11 +84,9 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
     );
     const tools = events.filter((e): e is Extract<AgentEvent, { kind: 'tool_call' }> => e.kind === 'tool_call');
     assert.ok(tools.some((e) => e.toolName === 'write' && e.status === 'completed'));
-    const pushed = server.notifications.filter(
-      (n) => n.method === taskDidUpdate.method && (n.params as { task: TaskView }).task.id === taskId,
-    );
+    const pushed = server.notifications.filter((n) => n.method === runDidUpdate.method && (n.params as { run: RunView }).run.id === runId);
     assert.ok(pushed.length >= events.length, `every event was pushed (${pushed.length} updates for ${events.length} events)`);
-    assert.equal((pushed.at(-1)!.params as { task: TaskView }).task.state, 'succeeded');
+    assert.equal((pushed.at(-1)!.params as { run: RunView }).run.state, 'succeeded');
   });
 
   test('bad input is refused with InvalidParams naming the field, and nothing starts', async () => {
@@ -101,9 +99,9 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
       [{ agent: 'opencode', cwd, prompt: 'x', model: 'nope/model' }, 'model', /unknown model "nope\/model"/],
       [{ agent: 'claude', cwd, prompt: 'x' }, 'agent', /agent/],
     ];
-    const before = await server.request(taskList, {});
+    const before = await server.request(runList, {});
     for (const [params, field, message] of cases) {
-      const err = await server.raw(taskRun.method, params).then(
+      const err = await server.raw(runStart.method, params).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -112,7 +110,7 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
       assert.match(err.message, new RegExp(field));
       assert.match(err.message, message);
     }
-    const afterList = await server.request(taskList, {});
+    const afterList = await server.request(runList, {});
     assert.equal(afterList.length, before.length, 'no task was recorded');
   });
 
@@ -120,8 +118,8 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
     const cwd = repo();
     answer = 'allow';
     asks.length = 0;
-    const { taskId } = await server.request(taskRun, { agent: 'opencode', cwd, prompt: '[[script:bash]] uname > uname.txt' });
-    const t = await finished(server, taskId);
+    const { runId } = await server.request(runStart, { agent: 'opencode', cwd, prompt: '[[script:bash]] uname > uname.txt' });
+    const t = await finished(server, runId);
     assert.equal(t.state, 'succeeded', JSON.stringify(t.error));
     assert.equal(asks.length, 1);
     assert.equal(asks[0].permission, 'bash');
@@ -133,11 +131,11 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
     const cwd = repo();
     answer = 'deny';
     asks.length = 0;
-    const { taskId } = await server.request(taskRun, { agent: 'opencode', cwd, prompt: '[[script:bash]] uname > denied.txt' });
-    const t = await finished(server, taskId);
+    const { runId } = await server.request(runStart, { agent: 'opencode', cwd, prompt: '[[script:bash]] uname > denied.txt' });
+    const t = await finished(server, runId);
     assert.equal(asks.length, 1);
     assert.ok(!existsSync(path.join(cwd, 'denied.txt')), 'the command did not run');
-    const { events } = await server.request(taskTranscript, { taskId });
+    const { events } = await server.request(runTranscript, { runId });
     assert.ok(
       events.some((e) => e.kind === 'permission_decision' && e.decision === 'deny'),
       'the transcript records the denial',
@@ -152,12 +150,12 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
   test('an allow-listed command is allowed by policy without asking', async () => {
     const cwd = repo();
     asks.length = 0;
-    const { taskId } = await server.request(taskRun, {
+    const { runId } = await server.request(runStart, {
       agent: 'opencode',
       cwd,
       prompt: '[[script:bash]] mkdir -p policy-dir && touch policy-dir/ok',
     });
-    const t = await finished(server, taskId);
+    const t = await finished(server, runId);
     assert.equal(t.state, 'succeeded', JSON.stringify(t.error));
     assert.equal(asks.length, 0);
     assert.ok(existsSync(path.join(cwd, 'policy-dir', 'ok')), 'the command ran');
@@ -166,7 +164,7 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
   test('kill -9 of the orchestrator server mid-turn leaves no OpenCode process behind', async () => {
     const s2 = await startServer(tempDir());
     try {
-      const { taskId } = await s2.request(taskRun, { agent: 'opencode', cwd: repo(), prompt: '[[script:slow 40 250]]' });
+      const { runId } = await s2.request(runStart, { agent: 'opencode', cwd: repo(), prompt: '[[script:slow 40 250]]' });
       const end = Date.now() + 60_000;
       let oc = 0;
       while (!oc && Date.now() < end) {
@@ -180,7 +178,7 @@ describe('task/* over JSON-RPC with the real OpenCode binary', () => {
         if (!oc) await new Promise((r) => setTimeout(r, 200));
       }
       assert.ok(oc > 0, 'OpenCode started under the server');
-      assert.equal((await s2.request(taskGet, { taskId })).state, 'running');
+      assert.equal((await s2.request(runGet, { runId })).state, 'running');
       s2.child.kill('SIGKILL');
       const alive = (pid: number) => {
         try {

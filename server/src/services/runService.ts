@@ -1,10 +1,12 @@
 /**
- * Runs single agent tasks: validates the request, persists the task, drives one agent turn through the
- * AgentRuntime port, writes every event to the task's transcript before publishing it, and records the
- * result. Permission requests go through the pure policy; what it cannot decide is asked of the user.
+ * Runs agent turns (runs): persists the run, drives one agent turn through the AgentRuntime port, writes
+ * every event to the run's transcript before publishing it, and records the result. Its input was
+ * validated once at the edge (the `run/start` schema, or the session runner's own records); here only
+ * what needs the machine is checked (the folder is a git repository, the model is configured).
+ * Permission requests go through the pure policy; what it cannot decide is asked of the user.
  */
 import type { AgentEvent } from '../../../protocol/agentEvent';
-import type { PermissionAsk, TaskView } from '../../../protocol/task';
+import type { PermissionAsk, RunView } from '../../../protocol/run';
 import { emptyUsage, addUsage } from '../domain/agentEvent';
 import { DomainError } from '../domain/errors';
 import { decidePermission, requestGlobs, requestPaths, type PolicyConfig, type PolicyRequest } from '../domain/permissionPolicy';
@@ -17,26 +19,28 @@ import type { StorePort } from '../ports/store';
 import type { TranscriptPort } from '../ports/transcript';
 import type { WorkspacePort } from '../ports/workspace';
 
-export interface RunTaskInput {
+export interface RunInput {
   agent: string;
   cwd: string;
   prompt: string;
   model?: string;
   timeouts?: Partial<TurnTimeouts>;
-  /** Set by orchestrated sessions; single tasks get their own session id. */
+  /** Set by orchestrated sessions (run attempts and planning turns); a single run has none. */
   sessionId?: string;
+  /** The session task this run is an attempt of. */
+  taskId?: string;
   /** The user's repository (reads inside it are allowed). Sessions pass the session's repository; single runs default to the git root of `cwd`. */
   repoRoot?: string;
 }
 
-export interface TaskServiceDeps {
+export interface RunServiceDeps {
   store: StorePort;
   transcripts: TranscriptPort;
   workspace: WorkspacePort;
   runtime(agent: string): AgentRuntime | undefined;
   /** Checks a `provider/model` id for an agent; returns an error message when it is unknown. */
   checkModel(agent: string, model: string): string | undefined;
-  publish(update: { task: TaskView; event?: AgentEvent }): void;
+  publish(update: { run: RunView; event?: AgentEvent }): void;
   /** Ask the user (the extension or another client). Rejects or resolves 'deny' when nobody answers. */
   askUser(ask: PermissionAsk): Promise<'allow' | 'deny'>;
   policy?: PolicyConfig;
@@ -47,11 +51,14 @@ export interface TaskServiceDeps {
   logger: Logger;
 }
 
-type TaskRecord = TaskView & { tenantId: string };
+type RunRecord = RunView & { tenantId: string };
+
+/** The transcript folder of a run: its session's, or `run-<id>` for a single run. */
+export const transcriptFolder = (r: Pick<RunView, 'id' | 'sessionId'>): string => r.sessionId ?? `run-${r.id}`;
 
 /** What the permission policy needs of a running turn beyond the request. */
 interface TurnContext {
-  /** The user's repository and the folder OpenCode reports relative paths from (the git root of the task's folder). */
+  /** The user's repository and the folder OpenCode reports relative paths from (the git root of the run's folder). */
   repoRoot: string;
   patternBase: string;
   /** bash `workdir` per tool call, from the tool call's input. */
@@ -65,21 +72,21 @@ interface TurnContext {
 const maxDenied = 50;
 const requestKey = (permission: string, patterns: readonly string[]) => `${permission}\u0000${patterns.join('\u0000')}`;
 
-export class TaskService {
+export class RunService {
   private readonly running = new Map<string, { controller: AbortController; done: Promise<TurnResult | undefined> }>();
-  private readonly views = new Map<string, TaskRecord>();
+  private readonly views = new Map<string, RunRecord>();
 
-  constructor(private readonly deps: TaskServiceDeps) {}
+  constructor(private readonly deps: RunServiceDeps) {}
 
-  /** Marks tasks left running by a crashed server as failed (they cannot be re-attached yet). */
+  /** Marks runs left running by a crashed server as failed (they cannot be re-attached yet). */
   async recoverInterrupted(): Promise<number> {
     let n = 0;
     await this.deps.store.update((d) => {
-      for (const t of d.runs as unknown as TaskRecord[]) {
+      for (const t of d.runs as unknown as RunRecord[]) {
         if (t.state === 'running' || t.state === 'pending') {
           t.state = 'failed';
           t.finishedAt = this.deps.now().toISOString();
-          t.error = { reason: 'interrupted', message: 'The orchestrator server stopped while this task was running.' };
+          t.error = { reason: 'interrupted', message: 'The orchestrator server stopped while this run was in progress.' };
           n++;
         }
       }
@@ -87,10 +94,9 @@ export class TaskService {
     return n;
   }
 
-  async run(input: RunTaskInput): Promise<{ taskId: string; sessionId: string; done: Promise<TurnResult | undefined> }> {
+  async start(input: RunInput): Promise<{ runId: string; done: Promise<TurnResult | undefined> }> {
     const runtime = this.deps.runtime(input.agent);
-    if (!runtime) throw new DomainError('bad_input', `agent: unknown agent ${JSON.stringify(input.agent)}`, { field: 'agent' });
-    if (!input.prompt.trim()) throw new DomainError('bad_input', 'prompt: must not be empty', { field: 'prompt' });
+    if (!runtime) throw new DomainError('agent_unavailable', `agent ${JSON.stringify(input.agent)} is not registered`, { field: 'agent' });
     if (input.model) {
       const problem = this.deps.checkModel(input.agent, input.model);
       if (problem) throw new DomainError('bad_input', `model: ${problem}`, { field: 'model' });
@@ -99,10 +105,11 @@ export class TaskService {
 
     const id = this.deps.newId();
     const now = this.deps.now().toISOString();
-    const task: TaskRecord = {
+    const run: RunRecord = {
       id,
       tenantId: localTenantId,
-      sessionId: input.sessionId ?? `run-${id}`,
+      ...(input.sessionId ? { sessionId: input.sessionId } : {}),
+      ...(input.taskId ? { taskId: input.taskId } : {}),
       agent: input.agent,
       cwd: input.cwd,
       prompt: input.prompt,
@@ -113,8 +120,8 @@ export class TaskService {
       usage: emptyUsage(),
       events: 0,
     };
-    await this.save(task);
-    this.deps.publish({ task: this.view(task) });
+    await this.save(run);
+    this.deps.publish({ run: this.view(run) });
     const controller = new AbortController();
     const ctx: TurnContext = {
       repoRoot: input.repoRoot ?? root,
@@ -123,15 +130,15 @@ export class TaskService {
       reasons: new Map(),
       requests: new Map(),
     };
-    const done = this.drive(runtime, task, input, ctx, controller).finally(() => this.running.delete(id));
+    const done = this.drive(runtime, run, input, ctx, controller).finally(() => this.running.delete(id));
     this.running.set(id, { controller, done });
-    return { taskId: id, sessionId: task.sessionId, done };
+    return { runId: id, done };
   }
 
   private async drive(
     runtime: AgentRuntime,
-    task: TaskRecord,
-    input: RunTaskInput,
+    run: RunRecord,
+    input: RunInput,
     ctx: TurnContext,
     controller: AbortController,
   ): Promise<TurnResult | undefined> {
@@ -143,33 +150,33 @@ export class TaskService {
     const stopOnWriteError = (err: unknown) => {
       if (writeError) return;
       writeError = err as Error;
-      this.deps.logger.error(`transcript append failed for task ${task.id}; stopping the turn: ${String(err)}`);
+      this.deps.logger.error(`transcript append failed for run ${run.id}; stopping the turn: ${String(err)}`);
       controller.abort();
-      void runtime.cancel(task.id).catch(() => undefined);
+      void runtime.cancel(run.id).catch(() => undefined);
     };
     const onEvent = (e: AgentEvent) => {
-      task.events++;
-      this.notePermissions(task, ctx, e);
-      if (e.kind === 'usage') task.usage = addUsage(task.usage, e);
+      run.events++;
+      this.notePermissions(run, ctx, e);
+      if (e.kind === 'usage') run.usage = addUsage(run.usage, e);
       if (e.kind === 'tool_call')
-        task.currentTool = e.status === 'pending' || e.status === 'in_progress' ? e.title || e.toolName : undefined;
-      const snapshot = this.view(task);
+        run.currentTool = e.status === 'pending' || e.status === 'in_progress' ? e.title || e.toolName : undefined;
+      const snapshot = this.view(run);
       chain = chain
-        .then(() => this.deps.transcripts.append(task.sessionId, task.id, e as never))
-        .then(() => this.deps.publish({ task: snapshot, event: e }))
+        .then(() => this.deps.transcripts.append(transcriptFolder(run), run.id, e as never))
+        .then(() => this.deps.publish({ run: snapshot, event: e }))
         .catch(stopOnWriteError);
     };
     let result: TurnResult | undefined;
     try {
       result = await runtime.prompt(
         {
-          taskId: task.id,
+          runId: run.id,
           cwd: input.cwd,
           prompt: input.prompt,
           model: input.model,
           signal,
           timeouts: input.timeouts,
-          permissionPolicy: (req) => this.permission(task, ctx, req),
+          permissionPolicy: (req) => this.permission(run, ctx, req),
         },
         onEvent,
       );
@@ -180,7 +187,7 @@ export class TaskService {
         status: 'failed',
         stopReason: 'error',
         summary: '',
-        usage: task.usage,
+        usage: run.usage,
         diff: [],
         error: { reason: reason as never, message: (e as Error).message },
         durationMs: 0,
@@ -189,35 +196,35 @@ export class TaskService {
     }
     await chain;
     if (writeError) {
-      const base = result ?? { stopReason: 'error' as const, summary: '', usage: task.usage, diff: [], durationMs: 0, lastSeq: 0 };
+      const base = result ?? { stopReason: 'error' as const, summary: '', usage: run.usage, diff: [], durationMs: 0, lastSeq: 0 };
       result = {
         ...base,
         status: 'failed',
         error: { reason: 'write_failed', message: `the transcript could not be written: ${writeError.message}` },
       };
     }
-    task.state = result?.status ?? 'failed';
-    task.finishedAt = this.deps.now().toISOString();
-    task.currentTool = undefined;
+    run.state = result?.status ?? 'failed';
+    run.finishedAt = this.deps.now().toISOString();
+    run.currentTool = undefined;
     if (result) {
-      task.summary = result.summary;
-      task.diff = result.diff;
-      task.usage = result.usage;
-      if (result.error) task.error = { reason: result.error.reason, message: result.error.message, stderrTail: result.error.stderrTail };
+      run.summary = result.summary;
+      run.diff = result.diff;
+      run.usage = result.usage;
+      if (result.error) run.error = { reason: result.error.reason, message: result.error.message, stderrTail: result.error.stderrTail };
     }
-    const warnings = turnWarnings({ state: task.state, changedFiles: task.diff?.length ?? 0, denied: task.denied ?? [] });
+    const warnings = turnWarnings({ state: run.state, changedFiles: run.diff?.length ?? 0, denied: run.denied ?? [] });
     if (warnings.length) {
-      task.warnings = warnings;
+      run.warnings = warnings;
       if (result) result = { ...result, warnings };
-      this.deps.logger.warn(`task ${task.id}: ${warnings.join('; ')}`);
+      this.deps.logger.warn(`run ${run.id}: ${warnings.join('; ')}`);
     }
-    await this.save(task).catch((e: unknown) => this.deps.logger.error(`could not save task ${task.id}: ${String(e)}`));
-    this.deps.publish({ task: this.view(task) });
+    await this.save(run).catch((e: unknown) => this.deps.logger.error(`could not save run ${run.id}: ${String(e)}`));
+    this.deps.publish({ run: this.view(run) });
     return result;
   }
 
   /** Keeps what the policy needs from the event stream: bash working folders, and which requests were denied. */
-  private notePermissions(task: TaskRecord, ctx: TurnContext, e: AgentEvent): void {
+  private notePermissions(run: RunRecord, ctx: TurnContext, e: AgentEvent): void {
     if (e.kind === 'tool_call' && e.input && typeof e.input === 'object') {
       const workdir = (e.input as { workdir?: unknown }).workdir;
       if (typeof workdir === 'string' && workdir) ctx.workdirs.set(e.id, workdir);
@@ -228,17 +235,17 @@ export class TaskService {
       ctx.requests.delete(e.id);
       if (e.decision !== 'deny' || !req) return;
       const reason = ctx.reasons.get(requestKey(req.permission, req.patterns)) ?? `denied (${e.by})`;
-      task.denied = [...(task.denied ?? []), { ...req, reason }].slice(-maxDenied);
+      run.denied = [...(run.denied ?? []), { ...req, reason }].slice(-maxDenied);
     }
   }
 
-  private async permission(task: TaskRecord, ctx: TurnContext, req: PermissionRequest): Promise<'allow' | 'deny'> {
+  private async permission(run: RunRecord, ctx: TurnContext, req: PermissionRequest): Promise<'allow' | 'deny'> {
     const filepath = typeof req.metadata?.filepath === 'string' ? req.metadata.filepath : undefined;
     const workdir = req.toolCallId ? ctx.workdirs.get(req.toolCallId) : undefined;
     const base: PolicyRequest = {
       permission: req.permission,
       patterns: req.patterns,
-      cwd: req.cwd || task.cwd,
+      cwd: req.cwd || run.cwd,
       repoRoot: ctx.repoRoot,
       patternBase: ctx.patternBase,
       home: this.deps.paths.home(),
@@ -251,48 +258,54 @@ export class TaskService {
     const paths = requestPaths(base, this.deps.policy);
     const resolved = Object.fromEntries(await Promise.all(paths.map(async (p) => [p, await this.deps.paths.resolve(p)] as const)));
     const verdict = decidePermission({ ...base, resolved }, this.deps.policy);
-    this.deps.logger.info(`task ${task.id}: ${req.permission} ${req.patterns.join(' ')} → ${verdict.decision} (${verdict.reason})`);
+    this.deps.logger.info(`run ${run.id}: ${req.permission} ${req.patterns.join(' ')} → ${verdict.decision} (${verdict.reason})`);
     const key = requestKey(req.permission, req.patterns);
     ctx.reasons.set(key, verdict.reason);
     if (verdict.decision !== 'ask') return verdict.decision;
     try {
       const answer = await this.deps.askUser({
-        taskId: task.id,
+        runId: run.id,
         permission: req.permission,
         patterns: req.patterns,
         reason: verdict.reason,
-        cwd: task.cwd,
+        cwd: run.cwd,
       });
       if (answer === 'deny') ctx.reasons.set(key, `the user denied it (${verdict.reason})`);
       return answer;
     } catch (e) {
-      this.deps.logger.warn(`task ${task.id}: nobody answered the permission request (${String(e)}); denied`);
+      this.deps.logger.warn(`run ${run.id}: nobody answered the permission request (${String(e)}); denied`);
       ctx.reasons.set(key, `nobody answered (${verdict.reason})`);
       return 'deny';
     }
   }
 
-  async cancel(taskId: string): Promise<TaskView> {
-    const task = this.get(taskId);
-    const r = this.running.get(taskId);
+  async cancel(runId: string): Promise<RunView> {
+    const run = this.get(runId);
+    const r = this.running.get(runId);
     if (r) {
       r.controller.abort();
-      await this.deps.runtime(task.agent)?.cancel(taskId);
+      await this.deps.runtime(run.agent)?.cancel(runId);
       await r.done;
     }
-    return this.get(taskId);
+    return this.get(runId);
   }
 
-  get(taskId: string): TaskView {
-    const live = this.views.get(taskId);
+  get(runId: string): RunView {
+    const live = this.views.get(runId);
     if (live) return this.view(live);
-    const t = (this.deps.store.read().runs as unknown as TaskRecord[]).find((x) => x.id === taskId && x.tenantId === localTenantId);
-    if (!t) throw new DomainError('not_found', `taskId: no task ${JSON.stringify(taskId)}`, { field: 'taskId' });
+    const t = (this.deps.store.read().runs as unknown as RunRecord[]).find((x) => x.id === runId && x.tenantId === localTenantId);
+    if (!t) throw new DomainError('not_found', `runId: no run ${JSON.stringify(runId)}`, { field: 'runId' });
     return this.view(t);
   }
 
-  list(limit = 100): TaskView[] {
-    const stored = this.deps.store.read().runs as unknown as TaskRecord[];
+  /** What a running run is doing now (its tool in progress and usage so far); undefined once it finished. */
+  activity(runId: string): { currentTool?: string; usage: RunView['usage'] } | undefined {
+    const live = this.views.get(runId);
+    return live ? { currentTool: live.currentTool, usage: { ...live.usage } } : undefined;
+  }
+
+  list(limit = 100): RunView[] {
+    const stored = this.deps.store.read().runs as unknown as RunRecord[];
     return [...stored]
       .filter((t) => t.tenantId === localTenantId)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
@@ -300,30 +313,30 @@ export class TaskService {
       .map((t) => this.get(t.id));
   }
 
-  async transcript(taskId: string, afterSeq = 0): Promise<AgentEvent[]> {
-    const task = this.get(taskId);
-    const entries = await this.deps.transcripts.read(task.sessionId, task.id);
+  async transcript(runId: string, afterSeq = 0): Promise<AgentEvent[]> {
+    const run = this.get(runId);
+    const entries = await this.deps.transcripts.read(transcriptFolder(run), run.id);
     return (entries as unknown as AgentEvent[]).filter((e) => e.seq > afterSeq);
   }
 
-  /** Waits for every running task (used by the CLI and on shutdown). */
+  /** Waits for every running run (used by the CLI and on shutdown). */
   async settle(): Promise<void> {
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
 
-  private async save(task: TaskRecord): Promise<void> {
-    this.views.set(task.id, task);
-    const copy = { ...task };
+  private async save(run: RunRecord): Promise<void> {
+    this.views.set(run.id, run);
+    const copy = { ...run };
     await this.deps.store.update((d) => {
-      const list = d.runs as unknown as TaskRecord[];
-      const i = list.findIndex((t) => t.id === task.id);
+      const list = d.runs as unknown as RunRecord[];
+      const i = list.findIndex((t) => t.id === run.id);
       if (i >= 0) list[i] = copy;
       else list.push(copy);
     });
-    if (task.state !== 'running' && task.state !== 'pending') this.views.delete(task.id);
+    if (run.state !== 'running' && run.state !== 'pending') this.views.delete(run.id);
   }
 
-  private view(t: TaskRecord): TaskView {
+  private view(t: RunRecord): RunView {
     const { tenantId: _tenant, ...view } = t;
     return { ...view, usage: { ...view.usage } };
   }
