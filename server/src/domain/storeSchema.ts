@@ -5,37 +5,34 @@
 import { z } from 'zod';
 import { describeIssues } from '../../../protocol/messages';
 import { DomainError } from './errors';
+import {
+  agentHealthSchema,
+  agentRecordSchema,
+  leaseSchema,
+  runRecordSchema,
+  sessionRecordSchema,
+  taskRecordSchema,
+  tenantSchema,
+} from './storeEntities';
+import { migrateToTypedEntities } from './storeEntityMigration';
 
-export const currentSchemaVersion = 2;
-
-const entity = z.object({ id: z.string().min(1), tenantId: z.string().min(1) }).passthrough();
-
-const lease = z
-  .object({
-    taskId: z.string(),
-    repo: z.string(),
-    globs: z.array(z.string()),
-    mode: z.enum(['read', 'write']),
-    acquiredAt: z.number(),
-    expiresAt: z.number(),
-  })
-  .strict();
+export const currentSchemaVersion = 3;
 
 export const storeDataSchema = z
   .object({
     schemaVersion: z.literal(currentSchemaVersion),
     createdAt: z.string(),
-    tenants: z.array(z.object({ id: z.string().min(1), name: z.string() }).strict()).min(1),
-    /** Orchestrated sessions (domain `Session`). */
-    sessions: z.array(entity),
+    tenants: z.array(tenantSchema).min(1),
+    /** Orchestrated sessions (domain `Session` plus what the services keep beside it). */
+    sessions: z.array(sessionRecordSchema),
     /** Tasks of orchestrated sessions (domain `Task`). */
-    tasks: z.array(entity),
-    /** Agent turns (`TaskView` records of the task runner), single runs and session task attempts alike. */
-    runs: z.array(entity),
-    agents: z.array(entity),
+    tasks: z.array(taskRecordSchema),
+    /** Agent turns, single runs and session task attempts alike. */
+    runs: z.array(runRecordSchema),
+    agents: z.array(agentRecordSchema),
     /** Agent health for routing, by agent id. */
-    agentHealth: z.record(z.string(), z.record(z.string(), z.unknown())),
-    leases: z.object({ leases: z.array(lease) }).strict(),
+    agentHealth: z.record(z.string(), agentHealthSchema),
+    leases: z.object({ leases: z.array(leaseSchema) }).strict(),
   })
   .strict();
 
@@ -86,6 +83,8 @@ const migrations: Migration[] = [
     to: 2,
     migrate: (raw) => ({ ...raw, schemaVersion: 2, runs: raw.tasks ?? [], tasks: [], agentHealth: {}, leases: { leases: [] } }),
   },
+  // Version 3 validates every record against its entity schema; older records get their defaults.
+  { from: 2, to: 3, migrate: migrateToTypedEntities },
 ];
 
 function withTenant(list: unknown): unknown {
