@@ -64,6 +64,11 @@ export class OrchestrationDraft implements OrchestrationState {
     return this.d.tasks.find((t) => t.id === id);
   }
 
+  /** Replaces task `id` by `fn(task)`; no-op when there is none. */
+  updateTask(id: string, fn: (t: StoredTask) => StoredTask): void {
+    this.d.tasks = this.d.tasks.map((t) => (t.id === id ? fn(t) : t));
+  }
+
   tasksOf(sessionId: string): StoredTask[] {
     return this.d.tasks.filter((t) => t.sessionId === sessionId);
   }

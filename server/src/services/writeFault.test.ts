@@ -101,7 +101,7 @@ test('the end of a task cannot be recorded (ENOSPC): the runner halts and says w
   });
   const second = await more.start({ goal: '- [z] Z {files: z.txt}: zeta', cwd: '/repo', approve: true });
   runner.pump();
-  await runner.settled();
+  await runner.quiesce(second.id, 5_000);
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(second.state, 'running');
   assert.deepEqual(dispatched, ['alpha'], 'nothing was dispatched after the fault');
