@@ -139,6 +139,12 @@ export interface AgentRuntime {
   prompt(req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult>;
   /** Cancels the running turn of a task (no-op when none). Resolves once the cancel was sent. */
   cancel(taskId: string): Promise<void>;
+  /**
+   * The caller is done with a task: no further turn of it will come. The adapter drops what it kept
+   * between the task's turns (agent session, event log), after its running turn if one runs. Optional
+   * (an adapter that keeps nothing per task need not implement it); a no-op for an unknown task.
+   */
+  release?(taskId: string): void;
   /** Stops everything: running turns end as failed (`disposed`), processes are killed. Idempotent. */
   dispose(): Promise<void>;
 }

@@ -187,6 +187,8 @@ export class TaskService {
         lastSeq: 0,
       };
     }
+    // One run is one turn: the agent adapter need not keep anything of it for a follow-up.
+    runtime.release?.(task.id);
     await chain;
     if (writeError) {
       const base = result ?? { stopReason: 'error' as const, summary: '', usage: task.usage, diff: [], durationMs: 0, lastSeq: 0 };
