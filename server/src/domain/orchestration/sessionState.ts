@@ -70,8 +70,6 @@ const terminal: ReadonlySet<SessionState> = new Set(['completed', 'partially_com
 const live: ReadonlySet<SessionState> = new Set(['running', 'paused', 'awaiting_approval']);
 
 export const isSessionTerminal = (s: SessionState): boolean => terminal.has(s);
-/** Only a running session dispatches new tasks. */
-export const isDispatching = (s: SessionState): boolean => s === 'running';
 
 export interface NewSessionInput {
   id: string;
