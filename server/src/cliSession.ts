@@ -214,7 +214,7 @@ export async function resumeSession(sessionId: string, args: SessionArgs, logger
 export async function listSessions(args: SessionArgs, logger: Logger): Promise<number> {
   const base = await createServices({ dataDir: args.dataDir, mode: 'cli', logger, access: 'read' });
   const d = base.store.read();
-  const sessions = (d.sessions as unknown as SessionView[]).slice().sort((a, b) => b.createdAt - a.createdAt);
+  const sessions = d.sessions.slice().sort((a, b) => b.createdAt - a.createdAt);
   if (args.json) {
     process.stdout.write(
       `${JSON.stringify(
@@ -227,7 +227,7 @@ export async function listSessions(args: SessionArgs, logger: Logger): Promise<n
   }
   if (!sessions.length) process.stdout.write('no sessions yet\n');
   for (const s of sessions) {
-    const tasks = (d.tasks as unknown as { sessionId: string; state: string }[]).filter((t) => t.sessionId === s.id);
+    const tasks = d.tasks.filter((t) => t.sessionId === s.id);
     process.stdout.write(
       `${s.id}  ${s.state.padEnd(19)} ${tasks.filter((t) => t.state === 'succeeded').length}/${tasks.length} tasks  ${new Date(s.createdAt).toISOString()}  ${s.goal.split('\n')[0].slice(0, 60)}\n`,
     );

@@ -9,7 +9,9 @@ export interface TranscriptEntry {
   [key: string]: unknown;
 }
 
-export interface TranscriptPort {
-  append(sessionId: string, taskId: string, entry: TranscriptEntry): Promise<void>;
-  read(sessionId: string, taskId: string): Promise<TranscriptEntry[]>;
+/** `E`: what the transcript holds (the run service keeps `AgentEvent`s). */
+export interface TranscriptPort<E extends { seq: number } = TranscriptEntry> {
+  append(sessionId: string, taskId: string, entry: E): Promise<void>;
+  /** The entries written so far, in order (a torn last line is skipped). */
+  read(sessionId: string, taskId: string): Promise<E[]>;
 }

@@ -31,7 +31,7 @@ export interface RunTaskInput {
 
 export interface TaskServiceDeps {
   store: StorePort;
-  transcripts: TranscriptPort;
+  transcripts: TranscriptPort<AgentEvent>;
   workspace: WorkspacePort;
   runtime(agent: string): AgentRuntime | undefined;
   /** Checks a `provider/model` id for an agent; returns an error message when it is unknown. */
@@ -75,7 +75,7 @@ export class TaskService {
   async recoverInterrupted(): Promise<number> {
     let n = 0;
     await this.deps.store.update((d) => {
-      for (const t of d.runs as unknown as TaskRecord[]) {
+      for (const t of d.runs) {
         if (t.state === 'running' || t.state === 'pending') {
           t.state = 'failed';
           t.finishedAt = this.deps.now().toISOString();
@@ -155,7 +155,7 @@ export class TaskService {
         task.currentTool = e.status === 'pending' || e.status === 'in_progress' ? e.title || e.toolName : undefined;
       const snapshot = this.view(task);
       chain = chain
-        .then(() => this.deps.transcripts.append(task.sessionId, task.id, e as never))
+        .then(() => this.deps.transcripts.append(task.sessionId, task.id, e))
         .then(() => this.deps.publish({ task: snapshot, event: e }))
         .catch(stopOnWriteError);
     };
@@ -288,13 +288,13 @@ export class TaskService {
   get(taskId: string): TaskView {
     const live = this.views.get(taskId);
     if (live) return this.view(live);
-    const t = (this.deps.store.read().runs as unknown as TaskRecord[]).find((x) => x.id === taskId && x.tenantId === localTenantId);
+    const t = this.deps.store.read().runs.find((x) => x.id === taskId && x.tenantId === localTenantId);
     if (!t) throw new DomainError('not_found', `taskId: no task ${JSON.stringify(taskId)}`, { field: 'taskId' });
     return this.view(t);
   }
 
   list(limit = 100): TaskView[] {
-    const stored = this.deps.store.read().runs as unknown as TaskRecord[];
+    const stored = this.deps.store.read().runs;
     return [...stored]
       .filter((t) => t.tenantId === localTenantId)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
@@ -305,7 +305,7 @@ export class TaskService {
   async transcript(taskId: string, afterSeq = 0): Promise<AgentEvent[]> {
     const task = this.get(taskId);
     const entries = await this.deps.transcripts.read(task.sessionId, task.id);
-    return (entries as unknown as AgentEvent[]).filter((e) => e.seq > afterSeq);
+    return entries.filter((e) => e.seq > afterSeq);
   }
 
   /** Waits for every running task (used by the CLI and on shutdown). */
@@ -317,7 +317,7 @@ export class TaskService {
     this.views.set(task.id, task);
     const copy = { ...task };
     await this.deps.store.update((d) => {
-      const list = d.runs as unknown as TaskRecord[];
+      const list = d.runs;
       const i = list.findIndex((t) => t.id === task.id);
       if (i >= 0) list[i] = copy;
       else list.push(copy);
