@@ -142,7 +142,7 @@ export class SessionRecords {
 }
 
 /** `all` with each task of `changed` merged over the stored task of the same id. */
-export function replaceTasks(all: StoredTask[], changed: readonly Task[]): StoredTask[] {
+function replaceTasks(all: StoredTask[], changed: readonly Task[]): StoredTask[] {
   if (!changed.length) return all;
   const byId = new Map(changed.map((t) => [t.id, t] as const));
   return all.map((t) => (byId.has(t.id) ? { ...t, ...byId.get(t.id)! } : t));
