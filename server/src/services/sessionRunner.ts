@@ -326,7 +326,8 @@ export class SessionRunner {
     task: StoredTask,
     f: { run: RunEnd; merge?: MergeOutcome; branch: string; now: number },
   ): { error?: string; removeWorktree: boolean } {
-    const session = s.session(task.sessionId)!;
+    const session = s.session(task.sessionId);
+    if (!session || !s.task(task.id)) return { removeWorktree: false }; // deleted meanwhile: nothing to record
     const decision = finishTask({
       session,
       tasks: s.tasksOf(task.sessionId),
