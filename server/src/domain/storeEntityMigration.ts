@@ -1,7 +1,7 @@
 /**
- * Store migration 2 → 3 (issue 10, typed store): version 3 validates every record against its entity
- * schema (storeEntities.ts). Records written by older servers may lack fields that have a natural
- * default; this fills exactly those (never overwriting a value, never guessing one that has no
+ * Store migration to the typed store (issue 10; 2 → 3 on this branch): from it on, the store validates
+ * every record against its entity schema (storeEntities.ts). Records written by older servers may lack
+ * fields that have a natural default; this fills exactly those (never overwriting a value, never guessing one that has no
  * default), so an older store loads, and anything still wrong is then named by validation.
  * Pure. Kept apart from the vocabulary migrations (storeMigrations.ts) so the two merge independently.
  */
@@ -23,6 +23,7 @@ function withDefaults(rec: unknown, defaults: Raw): unknown {
 
 const mapList = (list: unknown, fn: (rec: unknown, i: number) => unknown): unknown => (Array.isArray(list) ? list.map(fn) : list);
 
+/** Fills the defaults; the caller (storeSchema.ts's migration list) sets the schema version. */
 export function migrateToTypedEntities(raw: Raw): Raw {
   const sessions = mapList(raw.sessions, (s) =>
     withDefaults(s, {
@@ -60,5 +61,5 @@ export function migrateToTypedEntities(raw: Raw): Raw {
         ]),
       )
     : raw.agentHealth;
-  return { ...raw, schemaVersion: 3, sessions, tasks, runs, agentHealth };
+  return { ...raw, sessions, tasks, runs, agentHealth };
 }

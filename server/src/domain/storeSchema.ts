@@ -84,7 +84,7 @@ const migrations: Migration[] = [
     migrate: (raw) => ({ ...raw, schemaVersion: 2, runs: raw.tasks ?? [], tasks: [], agentHealth: {}, leases: { leases: [] } }),
   },
   // Version 3 validates every record against its entity schema; older records get their defaults.
-  { from: 2, to: 3, migrate: migrateToTypedEntities },
+  { from: 2, to: 3, migrate: (raw) => ({ ...migrateToTypedEntities(raw), schemaVersion: 3 }) },
 ];
 
 function withTenant(list: unknown): unknown {
