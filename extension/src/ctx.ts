@@ -41,7 +41,7 @@ export class Ctx implements vscode.Disposable {
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.log = vscode.window.createOutputChannel('Industrial Orchestrator', { log: true });
-    this.policy = new RestartPolicy(readConfig().maxRestarts || 5);
+    this.policy = RestartPolicy.fromSetting(readConfig().maxRestarts);
     this.disposables.push(this.log, this.changed, this.runChanged, this.sessionChanged, this.agentsChanged);
   }
 

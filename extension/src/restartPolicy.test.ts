@@ -26,3 +26,17 @@ test('a manual restart resets the count', () => {
   assert.equal(p.onCrash(1).restart, true);
   assert.equal(p.onCrash(2).restart, false);
 });
+
+test('a maxRestarts setting of 0 means no automatic restart (it is not taken as unset)', () => {
+  const p = RestartPolicy.fromSetting(0);
+  assert.deepEqual(p.onCrash(0), { restart: false, crashesInWindow: 1 });
+});
+
+test('an unset maxRestarts keeps the default of 5', () => {
+  const p = RestartPolicy.fromSetting(undefined);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4].map((t) => p.onCrash(t).restart),
+    [true, true, true, true, false],
+  );
+  assert.equal(RestartPolicy.fromSetting(2).onCrash(0).restart, true);
+});

@@ -15,6 +15,11 @@ export class RestartPolicy {
     private readonly windowMs = 3 * 60_000,
   ) {}
 
+  /** From the `orchestrator.server.maxRestarts` setting: 0 means never restart automatically; unset means 5. */
+  static fromSetting(maxRestarts: number | undefined): RestartPolicy {
+    return new RestartPolicy(maxRestarts ?? 5);
+  }
+
   onCrash(nowMs: number): RestartDecision {
     this.crashes = this.crashes.filter((t) => nowMs - t < this.windowMs);
     this.crashes.push(nowMs);

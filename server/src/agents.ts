@@ -223,14 +223,6 @@ export class Agents {
     return agent === 'opencode' ? this.tracked : undefined;
   }
 
-  get opencodeAdapter(): OpencodeAdapter | undefined {
-    return this.opencode;
-  }
-
-  get demoModelUrl(): string | undefined {
-    return this.demo?.url;
-  }
-
   /** What `agent/list` shows besides health. */
   describe(): { id: string; name: string; description: string; model?: string }[] {
     if (!this.config) return [];

@@ -9,7 +9,7 @@ import type { AgentSettings } from './agents';
 import { createRunServices, createServices, type RunServices } from './compose';
 import { DomainError } from './domain/errors';
 import type { Logger } from './ports/logger';
-import { toView, type StoredSession, type StoredTask } from './services/sessionRecords';
+import { toView } from './services/sessionRecords';
 
 export interface SessionArgs {
   dataDir: string;
@@ -215,12 +215,11 @@ export async function resumeSession(sessionId: string, args: SessionArgs, logger
 export async function listSessions(args: SessionArgs, logger: Logger): Promise<number> {
   const base = await createServices({ dataDir: args.dataDir, mode: 'cli', logger, access: 'read' });
   const d = base.store.read();
-  const stored = d.tasks as unknown as StoredTask[];
-  const sessions = (d.sessions as unknown as StoredSession[])
+  const sessions = d.sessions
     .map((s) =>
       toView(
         s,
-        stored.filter((t) => t.sessionId === s.id),
+        d.tasks.filter((t) => t.sessionId === s.id),
       ),
     )
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));

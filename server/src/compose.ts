@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { AgentEvent } from '../../protocol/agentEvent';
 import type { ServerMode } from '../../protocol/server';
 import { acquireDataDirLock } from './adapters/fs/dataDirLock';
 import { JsonlTranscripts } from './adapters/fs/jsonlTranscript';
@@ -18,7 +19,7 @@ import { RunService, type RunServiceDeps } from './services/runService';
 import { activityKey, withRunActivity } from './services/runActivity';
 import type { AgentView } from '../../protocol/agent';
 import type { SessionView } from '../../protocol/session';
-import { newAgentHealth, type AgentHealth } from './domain/orchestration/routing';
+import { newAgentHealth } from './domain/orchestration/routing';
 import { PQueueExecutor } from './adapters/queue/pQueueExecutor';
 import { unavailableQuestion } from './domain/agentAvailability';
 import { DomainError } from './domain/errors';
@@ -33,7 +34,7 @@ import { version } from './version';
 export interface Services {
   dataDir: string;
   store: LowdbStore;
-  transcripts: JsonlTranscripts;
+  transcripts: JsonlTranscripts<AgentEvent>;
   status: StatusService;
   /** Gives up the data folder's lock. */
   release(): Promise<void>;
@@ -62,7 +63,12 @@ export async function createServices(opts: {
     status.reportWriteFault(message);
   };
   const store = new LowdbStore(path.join(dataDir, 'store.json'), opts.logger, { onWriteError: onWriteFault('the store') });
-  const transcripts = new JsonlTranscripts(path.join(dataDir, 'transcripts'), opts.logger, undefined, onWriteFault('a transcript'));
+  const transcripts = new JsonlTranscripts<AgentEvent>(
+    path.join(dataDir, 'transcripts'),
+    opts.logger,
+    undefined,
+    onWriteFault('a transcript'),
+  );
   const status = new StatusService({ version, mode: opts.mode, dataDir, store, pid: process.pid, node: process.version });
   let release = async (): Promise<void> => undefined;
   let lockedBy: string | undefined;
@@ -246,7 +252,7 @@ export async function createRunServices(
   }
   function agentViews(): AgentView[] {
     return agents.describe().map((a) => {
-      const h = (base.store.read().agentHealth[a.id] ?? newAgentHealth()) as unknown as AgentHealth;
+      const h = base.store.read().agentHealth[a.id] ?? newAgentHealth();
       const p = profiles.find((x) => x.id === a.id)!;
       return {
         ...a,

@@ -9,10 +9,15 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { OpencodeAdapter } from '../../server/src/adapters/opencode/opencodeAdapter';
+import { TestOpencodeAdapter as OpencodeAdapter } from './opencodeTestAdapter';
+import { JsonlTranscripts } from '../../server/src/adapters/fs/jsonlTranscript';
+import { RealPathResolver } from '../../server/src/adapters/fs/realPathResolver';
+import { GitWorkspace } from '../../server/src/adapters/git/git';
+import { LowdbStore } from '../../server/src/adapters/lowdb/lowdbStore';
 import { startScriptedModel, type ScriptedModel } from '../../server/src/adapters/scriptedModel/scriptedModel';
 import type { AgentEvent } from '../../server/src/domain/agentEvent';
 import { AgentError, type PromptRequest, type TurnResult } from '../../server/src/ports/agentRuntime';
+import { RunService } from '../../server/src/services/runService';
 
 let tmp: string;
 let model: ScriptedModel;
@@ -388,4 +393,84 @@ test('cancel at any moment, then a new run in the same folder at once: the new r
     [],
     'every run after a cancel succeeds',
   );
+});
+
+test('a task keeps its state between turns until released; released during a turn, it is dropped when the turn ends', async () => {
+  const repo = makeRepo('release');
+  const first = await run({ runId: 'rel', cwd: repo, prompt: '[[script:text]] one' });
+  assert.equal(first.result.status, 'succeeded');
+  assert.ok(adapter.heldTasks.includes('rel'), 'kept for a follow-up turn');
+  let heldWhileRunning: boolean | undefined;
+  const second = await run({ runId: 'rel', cwd: repo, prompt: '[[script:slow 6 100]]' }, (e) => {
+    if (heldWhileRunning === undefined && e.kind === 'message_chunk' && e.role === 'assistant') {
+      adapter.release('rel');
+      heldWhileRunning = adapter.heldTasks.includes('rel');
+    }
+  });
+  assert.equal(second.result.status, 'succeeded');
+  assert.equal(second.result.agentSessionId, first.result.agentSessionId, 'the follow-up continued the same agent session');
+  assert.equal(heldWhileRunning, true, 'a running turn is not cut off by a release');
+  assert.ok(!adapter.heldTasks.includes('rel'), 'dropped once the turn ended');
+  const fresh = await run({ runId: 'rel', cwd: repo, prompt: '[[script:text]] three' });
+  assert.notEqual(fresh.result.agentSessionId, first.result.agentSessionId, 'a released task starts afresh');
+  adapter.release('rel');
+});
+
+test('finished runs leave the adapter: 200 runs released as the run service releases them, state held for none', async () => {
+  const repo = makeRepo('many');
+  const held = () => adapter.heldTasks.filter((id) => id.startsWith('many-'));
+  // Complete turns through OpenCode and the scripted model cost 1–2 s each on a loaded machine, so 10 of
+  // the 200 runs are complete turns; the other 190 take the cheapest real path through the adapter: a run
+  // whose cancel arrived before it started (its state is created, the turn ends `cancelled` at once).
+  const complete = 10;
+  const states: Record<string, number> = {};
+  const t0 = Date.now();
+  for (let i = 0; i < 200; i++) {
+    const taskId = `many-${i}`;
+    const ac = new AbortController();
+    if (i >= complete) ac.abort();
+    let heldWhileRunning = false;
+    const { result } = await run({ runId: taskId, cwd: repo, prompt: `[[script:text]] run ${i}`, signal: ac.signal }, () => {
+      heldWhileRunning ||= held().includes(taskId);
+    });
+    states[result.status] = (states[result.status] ?? 0) + 1;
+    assert.ok(heldWhileRunning, `run ${i} had its state while it ran`);
+    adapter.release(taskId);
+    assert.deepEqual(held(), [], `after run ${i + 1} the adapter holds no finished run`);
+  }
+  console.log(`200 runs in ${Date.now() - t0} ms: ${JSON.stringify(states)}`);
+  assert.deepEqual(states, { succeeded: complete, cancelled: 200 - complete });
+});
+
+test('the run service releases every run it finished: none of its runs is held by the adapter', async () => {
+  const repo = makeRepo('service');
+  const quiet = { error() {}, warn() {}, info() {}, debug() {} };
+  const store = new LowdbStore(path.join(tmp, 'service-store.json'), quiet);
+  await store.load();
+  let n = 0;
+  const runs = new RunService({
+    store,
+    transcripts: new JsonlTranscripts(path.join(tmp, 'service-transcripts'), quiet),
+    workspace: new GitWorkspace(),
+    runtime: () => adapter,
+    checkModel: () => undefined,
+    publish: () => undefined,
+    askUser: async () => 'deny',
+    paths: new RealPathResolver(),
+    newId: () => `svc-${++n}`,
+    now: () => new Date(),
+    logger: quiet,
+  });
+  const held = () => adapter.heldTasks.filter((id) => id.startsWith('svc-'));
+  const states: string[] = [];
+  // Complete turns, and turns cancelled as soon as they started (agent session created, prompt aborted).
+  for (let i = 0; i < 8; i++) {
+    const r = await runs.start({ agent: 'opencode', cwd: repo, prompt: i % 2 ? '[[script:slow 50 100]]' : `[[script:text]] run ${i}` });
+    assert.ok(held().includes(r.runId), 'a running run has its state in the adapter');
+    if (i % 2) void runs.cancel(r.runId);
+    states.push((await r.done)?.status ?? 'none');
+    assert.deepEqual(held(), [], `after run ${i + 1} the adapter holds none of the service's runs`);
+  }
+  assert.deepEqual(states, ['succeeded', 'cancelled', 'succeeded', 'cancelled', 'succeeded', 'cancelled', 'succeeded', 'cancelled']);
+  assert.equal(runs.list(100).length, 8, 'every run was recorded');
 });

@@ -80,8 +80,6 @@ export const defaultAllowedCommands: readonly string[] = [
   'cut',
   'git',
 ];
-/** git subcommands allowed without asking (with their safe options; see policy/programRules.ts). */
-export const allowedGitSubcommands: readonly string[] = Object.keys(gitSubcommands);
 /** Programs that run other programs: always asked, even when a user puts them on the allow-list. */
 export const programRunners: readonly string[] = [
   'eval',

@@ -5,38 +5,35 @@
 import { z } from 'zod';
 import { describeIssues } from '../../../protocol/messages';
 import { DomainError } from './errors';
+import {
+  agentHealthSchema,
+  agentRecordSchema,
+  leaseSchema,
+  runRecordSchema,
+  sessionRecordSchema,
+  taskRecordSchema,
+  tenantSchema,
+} from './storeEntities';
+import { migrateToTypedEntities } from './storeEntityMigration';
 import { migrateRunsV2ToV3 } from './storeMigrations';
 
-export const currentSchemaVersion = 3;
-
-const entity = z.object({ id: z.string().min(1), tenantId: z.string().min(1) }).passthrough();
-
-const lease = z
-  .object({
-    taskId: z.string(),
-    repo: z.string(),
-    globs: z.array(z.string()),
-    mode: z.enum(['read', 'write']),
-    acquiredAt: z.number(),
-    expiresAt: z.number(),
-  })
-  .strict();
+export const currentSchemaVersion = 4;
 
 export const storeDataSchema = z
   .object({
     schemaVersion: z.literal(currentSchemaVersion),
     createdAt: z.string(),
-    tenants: z.array(z.object({ id: z.string().min(1), name: z.string() }).strict()).min(1),
-    /** Orchestrated sessions (domain `Session`). */
-    sessions: z.array(entity),
+    tenants: z.array(tenantSchema).min(1),
+    /** Orchestrated sessions (domain `Session` plus what the services keep beside it). */
+    sessions: z.array(sessionRecordSchema),
     /** Tasks of orchestrated sessions (domain `Task`). */
-    tasks: z.array(entity),
-    /** Runs (agent turns; `RunView` records of the run service): single runs, session task attempts and planning turns. */
-    runs: z.array(entity),
-    agents: z.array(entity),
+    tasks: z.array(taskRecordSchema),
+    /** Runs (agent turns): single runs, session task attempts and planning turns. */
+    runs: z.array(runRecordSchema),
+    agents: z.array(agentRecordSchema),
     /** Agent health for routing, by agent id. */
-    agentHealth: z.record(z.string(), z.record(z.string(), z.unknown())),
-    leases: z.object({ leases: z.array(lease) }).strict(),
+    agentHealth: z.record(z.string(), agentHealthSchema),
+    leases: z.object({ leases: z.array(leaseSchema) }).strict(),
   })
   .strict();
 
@@ -89,6 +86,8 @@ const migrations: Migration[] = [
   },
   // Version 3: a run says what it belongs to (`sessionId`, `taskId`); see storeMigrations.ts.
   { from: 2, to: 3, migrate: migrateRunsV2ToV3 },
+  // Version 4 validates every record against its entity schema; older records get their defaults.
+  { from: 3, to: 4, migrate: (raw) => ({ ...migrateToTypedEntities(raw), schemaVersion: 4 }) },
 ];
 
 function withTenant(list: unknown): unknown {

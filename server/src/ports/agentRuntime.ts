@@ -142,6 +142,12 @@ export interface AgentRuntime {
   prompt(req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult>;
   /** Cancels the turn of a run (no-op when none). Resolves once the cancel was sent. */
   cancel(runId: string): Promise<void>;
+  /**
+   * The caller is done with a run: no further turn of it will come. The adapter drops what it kept
+   * between the run's turns (agent session, event log), after its running turn if one runs. Optional
+   * (an adapter that keeps nothing per run need not implement it); a no-op for an unknown run.
+   */
+  release?(runId: string): void;
   /** Stops everything: running turns end as failed (`disposed`), processes are killed. Idempotent. */
   dispose(): Promise<void>;
 }

@@ -9,7 +9,9 @@ export interface TranscriptEntry {
   [key: string]: unknown;
 }
 
-export interface TranscriptPort {
-  append(folder: string, runId: string, entry: TranscriptEntry): Promise<void>;
-  read(folder: string, runId: string): Promise<TranscriptEntry[]>;
+/** `E`: what the transcript holds (the run service keeps `AgentEvent`s). */
+export interface TranscriptPort<E extends { seq: number } = TranscriptEntry> {
+  append(folder: string, runId: string, entry: E): Promise<void>;
+  /** The entries written so far, in order (a torn last line is skipped). */
+  read(folder: string, runId: string): Promise<E[]>;
 }

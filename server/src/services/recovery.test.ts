@@ -3,14 +3,16 @@
  * services until tasks run, the process "dies" (its store is copied as it was), and the next process's
  * `SessionService.recover` and `RunService.recoverInterrupted` run on the copy.
  */
+import type { AgentEvent } from '../../../protocol/agentEvent';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { emptyUsage } from '../domain/agentEvent';
 import { emptyStore, localTenantId, type StoreData } from '../domain/storeSchema';
 import type { AgentRuntime, TurnResult } from '../ports/agentRuntime';
 import type { StorePort } from '../ports/store';
 import type { TranscriptPort } from '../ports/transcript';
 import type { WorkspacePort } from '../ports/workspace';
-import { SessionRecords, type StoredTask } from './sessionRecords';
+import { SessionRecords } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
 import { RunService } from './runService';
@@ -98,7 +100,7 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
     '- [d] D (after: b) {files: d.txt}: delta',
   ].join('\n');
   await first.sessions.start({ goal, cwd: '/repo', approve: true, budget: { tokens: 1_000_000 } });
-  const byPlan = (s: StoreData, id: string) => (s.tasks as unknown as StoredTask[]).find((t) => t.planId === id)!;
+  const byPlan = (s: StoreData, id: string) => s.tasks.find((t) => t.planId === id)!;
   await until(
     'a succeeded and b, c running',
     () =>
@@ -119,7 +121,7 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
       cwd: '/repo',
       prompt: 'p',
       createdAt: 'x',
-      usage: {},
+      usage: emptyUsage(),
       events: 3,
     },
     {
@@ -132,10 +134,10 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
       prompt: 'p',
       createdAt: 'x',
       summary: 'kept',
-      usage: {},
+      usage: emptyUsage(),
       events: 2,
     },
-  ] as unknown as StoreData['runs'];
+  ];
   assert.ok(
     crashed.leases.leases.some((l) => l.taskId === byPlan(crashed, 'b').id),
     'b held a lease when the process died',
@@ -159,7 +161,7 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
   const requeued = await second.sessions.recover();
   const runService = new RunService({
     store: next,
-    transcripts: {} as TranscriptPort,
+    transcripts: {} as TranscriptPort<AgentEvent>,
     workspace: workspace([]),
     runtime: () => undefined as AgentRuntime | undefined,
     checkModel: () => undefined,
@@ -181,21 +183,18 @@ test('recover after a crash: running tasks re-queued with the attempt refunded, 
   }
   assert.deepEqual(byPlan(next.data, 'a'), aBefore, 'the finished task and its result are untouched');
   assert.equal(byPlan(next.data, 'd').state, 'pending', 'd still waits for b');
-  const session = next.data.sessions[0] as unknown as {
-    state: string;
-    budget: { reserved: Record<string, unknown>; spent: { tokens: number } };
-  };
+  const session = next.data.sessions[0];
   assert.equal(session.state, 'running');
   assert.deepEqual(Object.keys(session.budget.reserved), [], 'no reservation is left for the interrupted tasks');
   assert.equal(session.budget.spent.tokens, 150, "a's usage stays spent");
-  assert.equal((next.data.agentHealth as Record<string, { running: number }>).opencode.running, 0, 'no agent turn counts as running');
+  assert.equal(next.data.agentHealth.opencode.running, 0, 'no agent turn counts as running');
   assert.deepEqual(
     calls,
     ['addWorktree /wt/s1/_integration', 'abortMerge /wt/s1/_integration'],
     'the integration worktree is back and a half-done merge aborted',
   );
   assert.equal(failedRuns, 1);
-  const runsAfter = next.data.runs as unknown as { id: string; state: string; error?: { reason: string }; summary?: string }[];
+  const runsAfter = next.data.runs;
   assert.deepEqual(
     runsAfter.map((r) => [r.id, r.state, r.error?.reason]),
     [

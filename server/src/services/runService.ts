@@ -35,7 +35,7 @@ export interface RunInput {
 
 export interface RunServiceDeps {
   store: StorePort;
-  transcripts: TranscriptPort;
+  transcripts: TranscriptPort<AgentEvent>;
   workspace: WorkspacePort;
   runtime(agent: string): AgentRuntime | undefined;
   /** Checks a `provider/model` id for an agent; returns an error message when it is unknown. */
@@ -82,7 +82,7 @@ export class RunService {
   async recoverInterrupted(): Promise<number> {
     let n = 0;
     await this.deps.store.update((d) => {
-      for (const t of d.runs as unknown as RunRecord[]) {
+      for (const t of d.runs) {
         if (t.state === 'running' || t.state === 'pending') {
           t.state = 'failed';
           t.finishedAt = this.deps.now().toISOString();
@@ -162,7 +162,7 @@ export class RunService {
         run.currentTool = e.status === 'pending' || e.status === 'in_progress' ? e.title || e.toolName : undefined;
       const snapshot = this.view(run);
       chain = chain
-        .then(() => this.deps.transcripts.append(transcriptFolder(run), run.id, e as never))
+        .then(() => this.deps.transcripts.append(transcriptFolder(run), run.id, e))
         .then(() => this.deps.publish({ run: snapshot, event: e }))
         .catch(stopOnWriteError);
     };
@@ -194,6 +194,8 @@ export class RunService {
         lastSeq: 0,
       };
     }
+    // One run is one turn: the agent adapter need not keep anything of it for a follow-up.
+    runtime.release?.(run.id);
     await chain;
     if (writeError) {
       const base = result ?? { stopReason: 'error' as const, summary: '', usage: run.usage, diff: [], durationMs: 0, lastSeq: 0 };
@@ -293,7 +295,7 @@ export class RunService {
   get(runId: string): RunView {
     const live = this.views.get(runId);
     if (live) return this.view(live);
-    const t = (this.deps.store.read().runs as unknown as RunRecord[]).find((x) => x.id === runId && x.tenantId === localTenantId);
+    const t = this.deps.store.read().runs.find((x) => x.id === runId && x.tenantId === localTenantId);
     if (!t) throw new DomainError('not_found', `runId: no run ${JSON.stringify(runId)}`, { field: 'runId' });
     return this.view(t);
   }
@@ -305,7 +307,7 @@ export class RunService {
   }
 
   list(limit = 100): RunView[] {
-    const stored = this.deps.store.read().runs as unknown as RunRecord[];
+    const stored = this.deps.store.read().runs;
     return [...stored]
       .filter((t) => t.tenantId === localTenantId)
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
@@ -316,7 +318,7 @@ export class RunService {
   async transcript(runId: string, afterSeq = 0): Promise<AgentEvent[]> {
     const run = this.get(runId);
     const entries = await this.deps.transcripts.read(transcriptFolder(run), run.id);
-    return (entries as unknown as AgentEvent[]).filter((e) => e.seq > afterSeq);
+    return entries.filter((e) => e.seq > afterSeq);
   }
 
   /** Waits for every running run (used by the CLI and on shutdown). */
@@ -328,7 +330,7 @@ export class RunService {
     this.views.set(run.id, run);
     const copy = { ...run };
     await this.deps.store.update((d) => {
-      const list = d.runs as unknown as RunRecord[];
+      const list = d.runs;
       const i = list.findIndex((t) => t.id === run.id);
       if (i >= 0) list[i] = copy;
       else list.push(copy);

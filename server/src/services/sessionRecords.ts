@@ -3,23 +3,14 @@
  * conversion to protocol views. Every mutation goes through `mutate`, one atomic store write.
  */
 import type { SessionView, TaskView } from '../../../protocol/session';
-import type { UsageTotals } from '../domain/agentEvent';
 import { DomainError } from '../domain/errors';
 import type { LeaseTable } from '../domain/orchestration/lease';
 import type { AgentHealth } from '../domain/orchestration/routing';
-import type { Session } from '../domain/orchestration/sessionState';
 import type { Task } from '../domain/orchestration/taskState';
+import type { StoredSession, StoredTask } from '../domain/storeEntities';
 import type { StorePort } from '../ports/store';
 
-export type StoredSession = Session & {
-  baseCommit?: string;
-  model?: string;
-  /** What the LLM planner's turns cost (already included in `usage` and the budget's `spent`). */
-  plannerUsage?: UsageTotals;
-  /** Set once the session's diff was applied to the user's working tree: what, and from which commit. */
-  applied?: { at: number; files: string[]; commit?: string };
-};
-export type StoredTask = Task & { runId?: string; baseSha?: string };
+export type { StoredSession, StoredTask } from '../domain/storeEntities';
 
 export interface OrchestrationState {
   sessions: StoredSession[];
@@ -28,20 +19,82 @@ export interface OrchestrationState {
   agentHealth: Record<string, AgentHealth>;
 }
 
+/**
+ * What a `mutate` callback edits: the orchestration state, plus typed helpers for the usual edits
+ * (one session, the tasks of one session). Assigning a collection replaces it.
+ */
+export class OrchestrationDraft implements OrchestrationState {
+  constructor(private readonly d: OrchestrationState) {}
+
+  get sessions(): StoredSession[] {
+    return this.d.sessions;
+  }
+  set sessions(v: StoredSession[]) {
+    this.d.sessions = v;
+  }
+  get tasks(): StoredTask[] {
+    return this.d.tasks;
+  }
+  set tasks(v: StoredTask[]) {
+    this.d.tasks = v;
+  }
+  get leases(): LeaseTable {
+    return this.d.leases;
+  }
+  set leases(v: LeaseTable) {
+    this.d.leases = v;
+  }
+  get agentHealth(): Record<string, AgentHealth> {
+    return this.d.agentHealth;
+  }
+  set agentHealth(v: Record<string, AgentHealth>) {
+    this.d.agentHealth = v;
+  }
+
+  session(id: string): StoredSession | undefined {
+    return this.d.sessions.find((x) => x.id === id);
+  }
+
+  /** Replaces session `id` by `fn(session)`; no-op when there is none. */
+  updateSession(id: string, fn: (s: StoredSession) => StoredSession): void {
+    this.d.sessions = this.d.sessions.map((x) => (x.id === id ? fn(x) : x));
+  }
+
+  task(id: string): StoredTask | undefined {
+    return this.d.tasks.find((t) => t.id === id);
+  }
+
+  /** Replaces task `id` by `fn(task)`; no-op when there is none. */
+  updateTask(id: string, fn: (t: StoredTask) => StoredTask): void {
+    this.d.tasks = this.d.tasks.map((t) => (t.id === id ? fn(t) : t));
+  }
+
+  tasksOf(sessionId: string): StoredTask[] {
+    return this.d.tasks.filter((t) => t.sessionId === sessionId);
+  }
+
+  /**
+   * `fn` gets the tasks of one session and returns those it changed (what the domain's DAG functions
+   * return as `changed`); they are merged into the store by id.
+   */
+  updateTasksOf(sessionId: string, fn: (tasks: StoredTask[]) => readonly Task[]): void {
+    this.d.tasks = replaceTasks(this.d.tasks, fn(this.tasksOf(sessionId)));
+  }
+
+  /** Replaces the session's tasks as a whole (a new plan). */
+  setTasksOf(sessionId: string, tasks: readonly Task[]): void {
+    this.d.tasks = [...this.d.tasks.filter((t) => t.sessionId !== sessionId), ...tasks];
+  }
+}
+
 export class SessionRecords {
   constructor(
     private readonly store: StorePort,
     readonly tenantId: string,
   ) {}
 
-  state(): OrchestrationState {
-    const d = this.store.read();
-    return {
-      sessions: d.sessions as unknown as StoredSession[],
-      tasks: d.tasks as unknown as StoredTask[],
-      leases: d.leases as LeaseTable,
-      agentHealth: d.agentHealth as unknown as Record<string, AgentHealth>,
-    };
+  state(): Readonly<OrchestrationState> {
+    return this.store.read();
   }
 
   session(id: string): StoredSession {
@@ -59,20 +112,10 @@ export class SessionRecords {
   }
 
   /** One atomic write: `fn` edits a draft of the orchestration state. `skipIfUnchanged`: no write when nothing changed. */
-  async mutate(fn: (s: OrchestrationState) => void, opts: { skipIfUnchanged?: boolean } = {}): Promise<void> {
+  async mutate(fn: (s: OrchestrationDraft) => void, opts: { skipIfUnchanged?: boolean } = {}): Promise<void> {
     await this.store.update((d) => {
       const before = opts.skipIfUnchanged ? JSON.stringify([d.sessions, d.tasks, d.leases, d.agentHealth]) : '';
-      const s: OrchestrationState = {
-        sessions: d.sessions as unknown as StoredSession[],
-        tasks: d.tasks as unknown as StoredTask[],
-        leases: d.leases as LeaseTable,
-        agentHealth: d.agentHealth as unknown as Record<string, AgentHealth>,
-      };
-      fn(s);
-      d.sessions = s.sessions as unknown as typeof d.sessions;
-      d.tasks = s.tasks as unknown as typeof d.tasks;
-      d.leases = s.leases;
-      d.agentHealth = s.agentHealth as unknown as typeof d.agentHealth;
+      fn(new OrchestrationDraft(d));
       return !opts.skipIfUnchanged || JSON.stringify([d.sessions, d.tasks, d.leases, d.agentHealth]) !== before;
     });
   }
@@ -84,10 +127,10 @@ export class SessionRecords {
   async removeSession(id: string): Promise<void> {
     this.session(id);
     await this.store.update((d) => {
-      const taskIds = new Set((d.tasks as unknown as StoredTask[]).filter((t) => t.sessionId === id).map((t) => t.id));
+      const taskIds = new Set(d.tasks.filter((t) => t.sessionId === id).map((t) => t.id));
       d.sessions = d.sessions.filter((x) => x.id !== id);
       d.tasks = d.tasks.filter((t) => !taskIds.has(t.id));
-      d.runs = d.runs.filter((r) => (r as { sessionId?: unknown }).sessionId !== id);
+      d.runs = d.runs.filter((r) => r.sessionId !== id);
       d.leases = { leases: d.leases.leases.filter((l) => !taskIds.has(l.taskId)) };
       return true;
     });
@@ -98,7 +141,8 @@ export class SessionRecords {
   }
 }
 
-export function replaceTasks(all: StoredTask[], changed: readonly Task[]): StoredTask[] {
+/** `all` with each task of `changed` merged over the stored task of the same id. */
+function replaceTasks(all: StoredTask[], changed: readonly Task[]): StoredTask[] {
   if (!changed.length) return all;
   const byId = new Map(changed.map((t) => [t.id, t] as const));
   return all.map((t) => (byId.has(t.id) ? { ...t, ...byId.get(t.id)! } : t));

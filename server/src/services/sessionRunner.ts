@@ -5,26 +5,25 @@
  * integration branch (which already holds its dependencies' results); when it succeeds it is committed
  * and merged into the integration branch, one merge at a time per session. A conflict is never resolved
  * silently: the task fails with the files listed, its branch is kept, and the session asks the user.
+ * What a finished run does to its task, lease, dependents and session is decided by the pure
+ * `finishTask` (domain/orchestration/finishRules.ts); this class only sequences the I/O around it.
  */
-import path from 'node:path';
 import type { SessionView } from '../../../protocol/session';
-import { addUsage } from '../domain/agentEvent';
 import { DomainError } from '../domain/errors';
-import { isFatalStartFailure } from '../domain/agentAvailability';
-import { afterTaskFinished } from '../domain/orchestration/dagProgress';
-import { dependencyContextHeading } from '../domain/orchestration/plan';
-import { usageAmount, reconcile } from '../domain/orchestration/budget';
-import { outsideLease, release, renew, expire } from '../domain/orchestration/lease';
-import { newAgentHealth, recordOutcome, recordRelease, type AgentProfile } from '../domain/orchestration/routing';
+import { applySchedule } from '../domain/orchestration/applySchedule';
+import { finishTask, needsMerge, type MergeOutcome, type RunEnd } from '../domain/orchestration/finishRules';
+import { promptWithDependencies } from '../domain/orchestration/plan';
+import { outsideLease, upkeepLeases } from '../domain/orchestration/lease';
+import { newAgentHealth, type AgentProfile } from '../domain/orchestration/routing';
 import { nextDispatches, type ConcurrencyLimits, type Dispatch } from '../domain/orchestration/scheduler';
 import { deriveSessionOutcome, isSessionTerminal, transitionSession } from '../domain/orchestration/sessionState';
-import { isTaskTerminal, transitionTask, type Task } from '../domain/orchestration/taskState';
-import { sessionTaskWarnings } from '../domain/turnOutcome';
+import { isTaskTerminal } from '../domain/orchestration/taskState';
 import type { TurnResult } from '../ports/agentRuntime';
 import type { Executor } from '../ports/executor';
 import type { Logger } from '../ports/logger';
 import type { WorkspacePort } from '../ports/workspace';
-import { replaceTasks, type OrchestrationState, type SessionRecords, type StoredSession, type StoredTask } from './sessionRecords';
+import type { OrchestrationDraft, OrchestrationState, SessionRecords, StoredSession, StoredTask } from './sessionRecords';
+import { integrationDirOf, taskBranchOf, taskWorktreeOf } from './sessionLayout';
 import type { RunInput } from './runService';
 
 /** The part of RunService the runner uses. */
@@ -53,9 +52,6 @@ export interface RunnerDeps {
   now(): number;
   logger: Logger;
 }
-
-export const integrationDir = (root: string, sessionId: string) => path.join(root, sessionId, '_integration');
-export const branchOf = (sessionId: string, planId: string) => `orchestrator/${sessionId}/${planId}`;
 
 export class SessionRunner {
   private pumping: Promise<void> = Promise.resolve();
@@ -118,19 +114,8 @@ export class SessionRunner {
   private async tick(): Promise<void> {
     if (this.halted) return;
     const now = this.d.now();
-    // Renew only leases close to expiry, so an idle server does not rewrite the store every tick.
     await this.d.records
-      .mutate(
-        (st) => {
-          for (const t of st.tasks) {
-            const lease = st.leases.leases.find((l) => l.taskId === t.id);
-            if ((t.state === 'running' || t.state === 'blocked') && lease && lease.expiresAt - now < this.d.leaseTtlMs / 2)
-              st.leases = renew(st.leases, t.id, now, this.d.leaseTtlMs).table;
-          }
-          st.leases = expire(st.leases, now).table;
-        },
-        { skipIfUnchanged: true },
-      )
+      .mutate((st) => (st.leases = upkeepLeases(st.leases, st.tasks, now, this.d.leaseTtlMs)), { skipIfUnchanged: true })
       .catch((e: unknown) => this.d.logger.warn(`lease upkeep failed: ${String(e)}`));
     this.pump();
   }
@@ -140,11 +125,6 @@ export class SessionRunner {
     this.pumping = this.pumping
       .then(() => this.pumpOnce())
       .catch((e: unknown) => this.d.logger.error(`scheduler pass failed: ${(e as Error)?.stack ?? e}`));
-  }
-
-  /** Resolves after the pumps queued so far. */
-  settled(): Promise<void> {
-    return this.pumping;
   }
 
   private async pumpOnce(): Promise<void> {
@@ -186,66 +166,20 @@ export class SessionRunner {
           leaseTtlMs: this.d.leaseTtlMs,
         });
         dispatches = decision.dispatches;
-        const byId = new Map(s.tasks.map((t) => [t.id, t] as const));
-        const put = (t: Task) => {
-          byId.set(t.id, t as StoredTask);
-          touched.add(t.sessionId);
-        };
-        for (const b of decision.blocked) {
-          const t = byId.get(b.taskId);
-          if (t?.state === 'ready') put(transitionTask(t, { type: 'block', on: 'lease', reason: b.reason, nowMs: now }));
-        }
-        for (const u of decision.unroutable) {
-          const t = byId.get(u.taskId);
-          if (t && !isTaskTerminal(t.state)) put(transitionTask(t, { type: 'fail', error: u.message, nowMs: now }));
-        }
-        for (const d of decision.dispatches) {
-          const t = byId.get(d.taskId);
-          if (t)
-            put(
-              transitionTask(t, {
-                type: 'dispatch',
-                agentId: d.agentId,
-                routeReason: d.routeReason,
-                branch: branchOf(d.sessionId, t.planId),
-                nowMs: now,
-              }),
-            );
-        }
-        s.tasks = s.tasks.map((t) => byId.get(t.id) ?? t);
-        for (const u of decision.unroutable) {
-          // Dependents of a task no agent can take are skipped, like those of any final failure.
-          s.tasks = replaceTasks(
-            s.tasks,
-            afterTaskFinished(
-              s.tasks.filter((t) => t.sessionId === u.sessionId),
-              u.taskId,
-              now,
-              { autoRetry: false },
-            ).changed,
-          );
-        }
-        s.leases = decision.leases;
-        s.agentHealth = { ...s.agentHealth, ...decision.agents };
-        s.sessions = s.sessions.map((x) => {
-          let out: StoredSession = decision.budgets[x.id] ? { ...x, budget: decision.budgets[x.id] } : x;
-          const a = decision.approvals.find((p) => p.sessionId === x.id);
-          if (a && out.state === 'running') {
-            out = transitionSession(out, {
-              type: 'await_approval',
-              approval: { kind: 'budget', message: a.crossing.message, crossing: a.crossing },
-              nowMs: now,
-            });
-            touched.add(x.id);
-          }
-          const u = decision.unavailable.find((p) => p.sessionId === x.id);
-          if (u && out.state === 'running') {
-            const question = [...unavailable.values()].find((q) => q) ?? u.message;
-            out = transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: question }, nowMs: now });
-            touched.add(x.id);
-          }
-          return out;
+        const applied = applySchedule({
+          sessions: s.sessions,
+          tasks: s.tasks,
+          agentHealth: s.agentHealth,
+          decision,
+          branchOf: taskBranchOf,
+          unavailableQuestion: [...unavailable.values()].find((q) => q),
+          nowMs: now,
         });
+        s.sessions = applied.sessions;
+        s.tasks = applied.tasks;
+        s.leases = applied.leases;
+        s.agentHealth = applied.agentHealth;
+        for (const id of applied.touched) touched.add(id);
       },
       { skipIfUnchanged: true },
     );
@@ -266,25 +200,16 @@ export class SessionRunner {
     if (!done.length) return;
     const now = this.d.now();
     await this.d.records.mutate((st) => {
-      st.sessions = st.sessions.map((x) => {
-        const outcome = done.some((s) => s.id === x.id) ? deriveSessionOutcome(st.tasks.filter((t) => t.sessionId === x.id)) : undefined;
-        return outcome && x.state === 'running' ? { ...x, ...transitionSession(x, { type: 'finish', outcome, nowMs: now }) } : x;
-      });
+      for (const s of done)
+        st.updateSession(s.id, (x) => {
+          const outcome = deriveSessionOutcome(st.tasksOf(x.id));
+          return outcome && x.state === 'running' ? transitionSession(x, { type: 'finish', outcome, nowMs: now }) : x;
+        });
     });
     for (const s of done) {
       await this.cleanup(this.d.records.session(s.id));
       this.publish(s.id);
     }
-  }
-
-  private buildPrompt(task: StoredTask, all: readonly StoredTask[]): string {
-    const deps = task.dependsOn.map((id) => all.find((t) => t.id === id)).filter((t): t is StoredTask => !!t?.result);
-    if (!deps.length) return task.prompt;
-    const lines = deps.map(
-      (t) =>
-        `- [${t.planId}] ${t.title}: ${t.result!.summary.slice(0, 600)}${t.result!.changedFiles.length ? ` (changed: ${t.result!.changedFiles.join(', ')})` : ''}`,
-    );
-    return `${task.prompt}\n\n${dependencyContextHeading} (their changes are already in your working tree):\n${lines.join('\n')}`;
   }
 
   private stillWanted(taskId: string): boolean {
@@ -295,8 +220,8 @@ export class SessionRunner {
   private async execute(d: Dispatch): Promise<void> {
     const session = this.d.records.session(d.sessionId);
     const task = this.d.records.task(d.taskId)!;
-    const wt = path.join(this.d.worktreeRoot, session.id, task.planId);
-    const branch = branchOf(session.id, task.planId);
+    const wt = taskWorktreeOf(this.d.worktreeRoot, session.id, task.planId);
+    const branch = taskBranchOf(session.id, task.planId);
     let baseSha: string | null = null;
     let result: TurnResult | undefined;
     let failure: string | undefined;
@@ -310,15 +235,13 @@ export class SessionRunner {
       const run = await this.d.runs.start({
         agent: d.agentId,
         cwd: wt,
-        prompt: this.buildPrompt(task, this.d.records.tasksOf(session.id)),
+        prompt: promptWithDependencies(task, this.d.records.tasksOf(session.id)),
         sessionId: session.id,
         taskId: task.id,
         model: session.model,
         repoRoot: session.cwd,
       });
-      await this.d.records.mutate((s) => {
-        s.tasks = s.tasks.map((t) => (t.id === task.id ? { ...t, runId: run.runId, baseSha: baseSha ?? undefined } : t));
-      });
+      await this.d.records.mutate((s) => s.updateTask(task.id, (t) => ({ ...t, runId: run.runId, baseSha: baseSha ?? undefined })));
       // A cancel that arrived while the run was starting (before its id was known) applies now.
       if (!this.stillWanted(task.id)) await this.d.runs.cancel(run.runId).catch(() => undefined);
       this.publish(session.id);
@@ -329,6 +252,7 @@ export class SessionRunner {
     await this.finish(task.id, { result, failure, wt, branch, baseSha });
   }
 
+  /** Sequences the end of a run: commit and merge, then one store write of what `finishTask` decided, then clean-up. */
   private async finish(
     taskId: string,
     x: { result?: TurnResult; failure?: string; wt: string; branch: string; baseSha: string | null },
@@ -336,50 +260,23 @@ export class SessionRunner {
     const task = this.d.records.task(taskId);
     if (!task) return; // its session was deleted while the turn ended
     const session = this.d.records.session(task.sessionId);
-    let changedFiles: string[] = [];
-    let conflict: string[] | undefined;
-    let error =
-      x.failure ??
-      (x.result?.status === 'failed'
-        ? `${x.result.error?.reason ?? 'error'}: ${x.result.error?.message ?? 'the agent failed'}`
-        : undefined);
-    let note = '';
-    if (x.result?.status === 'succeeded' && !error) {
-      try {
-        await this.d.workspace.commitAll(x.wt, `${task.planId}: ${task.title}`);
-        changedFiles = x.baseSha ? (await this.d.workspace.changedFiles(x.wt, x.baseSha)).map((f) => f.path) : [];
-        const outside = task.expectedFiles.length ? outsideLease(changedFiles, task.expectedFiles) : [];
-        if (outside.length) note = ` (touched outside its lease: ${outside.join(', ')}; the merge checks them)`;
-        const merged = await this.mergeSerial(session, x.branch, `merge ${task.planId}: ${task.title}`);
-        if (!merged.ok) conflict = merged.conflicts ?? [];
-      } catch (e) {
-        error = `commit or merge failed: ${(e as Error).message}`;
-      }
-      if (conflict)
-        error = `merge conflict with the integration branch in ${conflict.join(', ') || 'unknown files'}; the task's work is kept on branch ${x.branch}`;
-    }
+    const run: RunEnd = { result: x.result, failure: x.failure, cancelRequested: false };
+    const merge = needsMerge(run) ? await this.commitAndMerge(session, task, x) : undefined;
     if (this.stopped) return; // graceful stop: the task stays running and is re-queued on the next start
     if (x.result?.error?.reason === 'write_failed') {
       // The turn's transcript could not be written: like a stop, the task stays running and is re-queued.
       this.halt(`task ${taskId}: ${x.result.error.message}`);
       return;
     }
+    run.cancelRequested = this.cancelRequested.delete(taskId);
     const now = this.d.now();
-    const usage = x.result?.usage;
-    const cancelled = this.cancelRequested.delete(taskId) && (x.result?.status === 'cancelled' || !x.result);
-    // A turn that ended "cancelled" without anyone asking (idle without a final answer) is a failure.
-    const result = x.result?.status === 'cancelled' && !cancelled ? { ...x.result, status: 'failed' as const } : x.result;
-    if (result !== x.result && !error) error = 'the agent stopped without a final answer';
-    // The agent could not start at all: not the task's fault and not transient. Ask the user instead of
-    // burning attempts (the attempt is refunded, the task waits ready).
-    const fatal = !cancelled && isFatalStartFailure(x.result?.error?.reason);
+    let error: string | undefined;
+    let removeWorktree = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.d.records.mutate((s) =>
-          fatal
-            ? this.recordUnavailable(s, task, `${error ?? 'the agent could not start'}`, now)
-            : this.recordFinish(s, task, { result, cancelled, error, changedFiles, conflict, note, now }),
-        );
+        await this.d.records.mutate((s) => {
+          ({ error, removeWorktree } = this.applyFinish(s, task, { run, merge, branch: x.branch, now }));
+        });
         break;
       } catch (e) {
         // Retry a transient failure briefly. A write fault halts the runner (see `halt`): then the task
@@ -392,6 +289,7 @@ export class SessionRunner {
         await new Promise((r) => setTimeout(r, 250 * attempt));
       }
     }
+    const usage = x.result?.usage;
     this.d.logger.info(
       `task ${taskId} finished: ${this.d.records.task(taskId)?.state}${error ? ` (${error})` : ''}${usage ? `, ${usage.inputTokens + usage.outputTokens} tokens` : ''}`,
     );
@@ -399,106 +297,60 @@ export class SessionRunner {
     this.pump();
     // Clean-up is off the critical path: it does not hold an executor slot.
     void (async () => {
-      if (!error && x.result?.status === 'succeeded') await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
+      if (removeWorktree) await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
       const after = this.d.records.session(session.id);
       // This task is still in `executing` until `finish` returns: its own worktree is not busy any more.
       if (isSessionTerminal(after.state)) await this.cleanup(after, taskId);
     })().catch((e: unknown) => this.d.logger.warn(`worktree clean-up failed: ${String(e)}`));
   }
 
-  private recordUnavailable(s: OrchestrationState, task: StoredTask, error: string, now: number): void {
-    const current = s.tasks.find((t) => t.id === task.id)!;
-    const agentId = current.agentId ?? 'opencode';
-    if (!isTaskTerminal(current.state))
-      s.tasks = replaceTasks(s.tasks, [transitionTask(current, { type: 'requeue', reason: error, nowMs: now })]);
-    s.leases = release(s.leases, task.id);
-    s.agentHealth[agentId] = recordRelease(s.agentHealth[agentId] ?? newAgentHealth(), task.id);
-    const question = this.d.unavailable?.(agentId) ?? `${agentId} cannot start: ${error}. Fix it, then approve to continue.`;
-    s.sessions = s.sessions.map((x) => {
-      if (x.id !== task.sessionId) return x;
-      const out: StoredSession = {
-        ...x,
-        budget: reconcile(
-          x.budget,
-          task.id,
-          usageAmount({ inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 }),
-        ),
-      };
-      return out.state === 'running' || out.state === 'awaiting_approval'
-        ? transitionSession(out, { type: 'await_approval', approval: { kind: 'other', message: question }, nowMs: now })
-        : out;
-    });
+  /** Commits the task's work in its worktree and merges its branch into the integration branch (audit: files outside its lease). */
+  private async commitAndMerge(
+    session: StoredSession,
+    task: StoredTask,
+    x: { wt: string; branch: string; baseSha: string | null },
+  ): Promise<MergeOutcome> {
+    try {
+      await this.d.workspace.commitAll(x.wt, `${task.planId}: ${task.title}`);
+      const changedFiles = x.baseSha ? (await this.d.workspace.changedFiles(x.wt, x.baseSha)).map((f) => f.path) : [];
+      const outside = task.expectedFiles.length ? outsideLease(changedFiles, task.expectedFiles) : [];
+      const merged = await this.mergeSerial(session, x.branch, `merge ${task.planId}: ${task.title}`);
+      return merged.ok ? { kind: 'merged', changedFiles, outsideLease: outside } : { kind: 'conflict', files: merged.conflicts ?? [] };
+    } catch (e) {
+      return { kind: 'failed', message: (e as Error).message };
+    }
   }
 
-  private recordFinish(
-    s: OrchestrationState,
+  /** Applies the finish rules to the current state of the task's session, inside one store update. */
+  private applyFinish(
+    s: OrchestrationDraft,
     task: StoredTask,
-    f: { result?: TurnResult; cancelled: boolean; error?: string; changedFiles: string[]; conflict?: string[]; note: string; now: number },
-  ): void {
-    const current = s.tasks.find((t) => t.id === task.id)!;
-    let updated: Task = current;
-    const ok = !f.error && f.result?.status === 'succeeded';
-    if (!isTaskTerminal(current.state)) {
-      if (ok) {
-        const warnings = sessionTaskWarnings({ mode: current.mode, changedFiles: f.changedFiles, runWarnings: f.result!.warnings });
-        updated = transitionTask(current, {
-          type: 'succeed',
-          result: {
-            summary: `${f.result!.summary}${f.note}`,
-            changedFiles: f.changedFiles,
-            usage: f.result!.usage,
-            ...(warnings.length ? { warnings } : {}),
-          },
-          nowMs: f.now,
-        });
-      } else if (f.cancelled) updated = transitionTask(current, { type: 'cancel', reason: 'cancelled', nowMs: f.now });
-      else updated = transitionTask(current, { type: 'fail', error: f.error ?? 'failed', nowMs: f.now });
-    }
-    s.tasks = replaceTasks(s.tasks, [updated]);
-    const progress = afterTaskFinished(
-      s.tasks.filter((t) => t.sessionId === task.sessionId),
-      task.id,
-      f.now,
-      { autoRetry: !f.conflict },
-    );
-    s.tasks = replaceTasks(s.tasks, progress.changed);
-    s.leases = release(s.leases, task.id);
-    const agentId = current.agentId ?? 'opencode';
-    const health = s.agentHealth[agentId] ?? newAgentHealth();
-    s.agentHealth[agentId] = f.cancelled
-      ? recordRelease(health, task.id)
-      : recordOutcome(health, { taskId: task.id, ok, error: f.error }, f.now);
-    s.sessions = s.sessions.map((x) => {
-      if (x.id !== task.sessionId) return x;
-      let out: StoredSession = {
-        ...x,
-        budget: reconcile(
-          x.budget,
-          task.id,
-          usageAmount(f.result?.usage ?? { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 }),
-        ),
-      };
-      if (f.result?.usage) out.usage = addUsage(out.usage, { kind: 'usage', ...f.result.usage });
-      if (f.conflict && (out.state === 'running' || out.state === 'awaiting_approval')) {
-        out = transitionSession(out, {
-          type: 'await_approval',
-          approval: {
-            kind: 'other',
-            message: `Task ${task.planId} conflicts with work already merged (${f.conflict.join(', ')}). Its branch ${branchOf(x.id, task.planId)} is kept. Approve to continue without it, or resolve and retry.`,
-          },
-          nowMs: f.now,
-        });
-      }
-      const outcome = deriveSessionOutcome(s.tasks.filter((t) => t.sessionId === x.id));
-      // A session waiting for the user (a conflict, a budget) stays waiting; approving it finishes it.
-      if (outcome && out.state === 'running') out = transitionSession(out, { type: 'finish', outcome, nowMs: f.now });
-      return out;
+    f: { run: RunEnd; merge?: MergeOutcome; branch: string; now: number },
+  ): { error?: string; removeWorktree: boolean } {
+    const session = s.session(task.sessionId);
+    if (!session || !s.task(task.id)) return { removeWorktree: false }; // deleted meanwhile: nothing to record
+    const decision = finishTask({
+      session,
+      tasks: s.tasksOf(task.sessionId),
+      taskId: task.id,
+      branch: f.branch,
+      leases: s.leases,
+      agentHealth: s.agentHealth,
+      run: f.run,
+      merge: f.merge,
+      unavailableQuestion: (agentId) => this.d.unavailable?.(agentId),
+      nowMs: f.now,
     });
+    s.updateTasksOf(task.sessionId, () => decision.tasks);
+    s.leases = decision.leases;
+    s.agentHealth[decision.agentId] = decision.health;
+    s.updateSession(session.id, () => decision.session);
+    return { error: decision.error, removeWorktree: decision.removeWorktree };
   }
 
   private mergeSerial(session: StoredSession, branch: string, message: string) {
     const prev = this.merges.get(session.id) ?? Promise.resolve();
-    const next = prev.then(() => this.d.workspace.merge(integrationDir(this.d.worktreeRoot, session.id), branch, message));
+    const next = prev.then(() => this.d.workspace.merge(integrationDirOf(this.d.worktreeRoot, session.id), branch, message));
     this.merges.set(
       session.id,
       next.catch(() => undefined),
@@ -528,9 +380,9 @@ export class SessionRunner {
   async cleanup(session: StoredSession, finished?: string): Promise<void> {
     for (const t of this.d.records.tasksOf(session.id)) {
       if (t.id !== finished && this.executing.has(t.id)) continue;
-      await this.d.workspace.removeWorktree(session.cwd, path.join(this.d.worktreeRoot, session.id, t.planId)).catch(() => undefined);
+      await this.d.workspace.removeWorktree(session.cwd, taskWorktreeOf(this.d.worktreeRoot, session.id, t.planId)).catch(() => undefined);
     }
-    await this.d.workspace.removeWorktree(session.cwd, integrationDir(this.d.worktreeRoot, session.id)).catch(() => undefined);
+    await this.d.workspace.removeWorktree(session.cwd, integrationDirOf(this.d.worktreeRoot, session.id)).catch(() => undefined);
   }
 
   publish(sessionId: string): void {

@@ -3,7 +3,6 @@
  * then run by SessionRunner. Also pause/resume/cancel/retry, the session diff, applying it to the user's
  * working tree, and recovery after a crash.
  */
-import path from 'node:path';
 import type { SessionView } from '../../../protocol/session';
 import { DomainError } from '../domain/errors';
 import { addUsage, emptyUsage } from '../domain/agentEvent';
@@ -17,8 +16,9 @@ import { isActiveTask } from '../domain/orchestration/taskState';
 import type { TextCompleter } from '../ports/planner';
 import type { WorkspacePort } from '../ports/workspace';
 import { checkPlan, planGoal, type PlannerId } from './planning';
-import { replaceTasks, toView, type SessionRecords, type StoredSession, type StoredTask } from './sessionRecords';
-import { integrationDir, type SessionRunner } from './sessionRunner';
+import { integrationBranchOf, integrationDirOf, sessionBranchPrefix, taskWorktreeOf } from './sessionLayout';
+import { toView, type SessionRecords, type StoredSession } from './sessionRecords';
+import type { SessionRunner } from './sessionRunner';
 
 export interface StartSessionInput {
   goal: string;
@@ -71,15 +71,10 @@ export class SessionService {
       budget: p.budget,
       nowMs: now,
     });
-    session = {
-      ...transitionSession(session, {
-        type: 'set_plan',
-        plan,
-        planner: p.plan !== undefined ? 'user' : (p.planner ?? 'template'),
-        nowMs: now,
-      }),
-      model: p.model,
-    };
+    session = transitionSession(
+      { ...session, model: p.model },
+      { type: 'set_plan', plan, planner: p.plan !== undefined ? 'user' : (p.planner ?? 'template'), nowMs: now },
+    );
     // The planning turns are part of what the session costs: its usage and its budget count them.
     if (usageTokens(planned.usage) > 0 || planned.usage.cost > 0) {
       session = {
@@ -106,12 +101,8 @@ export class SessionService {
     const now = this.d.now();
     const tasks = tasksFromPlan(plan, { sessionId, tenantId: s.tenantId, nowMs: now });
     await this.d.records.mutate((st) => {
-      st.sessions = st.sessions.map((x) =>
-        x.id === sessionId
-          ? { ...transitionSession(x, { type: 'set_plan', plan, planner: 'user', nowMs: now }), model: x.model, baseCommit: x.baseCommit }
-          : x,
-      );
-      st.tasks = [...st.tasks.filter((t) => t.sessionId !== sessionId), ...tasks];
+      st.updateSession(sessionId, (x) => transitionSession(x, { type: 'set_plan', plan, planner: 'user', nowMs: now }));
+      st.setTasksOf(sessionId, tasks);
     });
     this.d.runner.publish(sessionId);
     return this.d.records.view(sessionId);
@@ -124,31 +115,18 @@ export class SessionService {
     if (s.state === 'draft') {
       const base = await this.d.workspace.headCommit(s.cwd);
       if (!base) throw new DomainError('bad_input', `cwd: ${s.cwd} has no commits`);
-      const integration = `orchestrator/${s.id}/integration`;
+      const integration = integrationBranchOf(s.id);
       await this.d.workspace.createBranch(s.cwd, integration, base);
-      await this.d.workspace.addWorktree(s.cwd, integrationDir(this.d.worktreeRoot, s.id), integration, base);
+      await this.d.workspace.addWorktree(s.cwd, integrationDirOf(this.d.worktreeRoot, s.id), integration, base);
       extra = { baseCommit: base, integrationBranch: integration };
     } else if (s.state !== 'awaiting_approval') {
       throw new DomainError('conflict', `session ${sessionId} is ${s.state}; only a draft or a session awaiting approval can be approved`);
     }
     await this.d.records.mutate((st) => {
-      st.sessions = st.sessions.map((x) => {
-        if (x.id !== sessionId) return x;
-        const limited = budget ? { ...x, budget: setLimits(x.budget, budget) } : x;
-        return {
-          ...transitionSession({ ...limited, ...extra }, { type: 'approve', nowMs: now }),
-          model: x.model,
-          ...extra,
-          baseCommit: extra.baseCommit ?? x.baseCommit,
-        };
-      });
-      st.tasks = replaceTasks(
-        st.tasks,
-        promoteReady(
-          st.tasks.filter((t) => t.sessionId === sessionId),
-          now,
-        ).changed,
+      st.updateSession(sessionId, (x) =>
+        transitionSession({ ...x, ...(budget ? { budget: setLimits(x.budget, budget) } : {}), ...extra }, { type: 'approve', nowMs: now }),
       );
+      st.updateTasksOf(sessionId, (tasks) => promoteReady(tasks, now).changed);
     });
     this.d.runner.publish(sessionId);
     this.d.runner.pump();
@@ -159,15 +137,8 @@ export class SessionService {
     const now = this.d.now();
     this.d.records.session(sessionId);
     await this.d.records.mutate((st) => {
-      st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...x, ...transitionSession(x, { type, nowMs: now }) } : x));
-      if (type === 'resume')
-        st.tasks = replaceTasks(
-          st.tasks,
-          promoteReady(
-            st.tasks.filter((t) => t.sessionId === sessionId),
-            now,
-          ).changed,
-        );
+      st.updateSession(sessionId, (x) => transitionSession(x, { type, nowMs: now }));
+      if (type === 'resume') st.updateTasksOf(sessionId, (tasks) => promoteReady(tasks, now).changed);
     });
     this.d.runner.publish(sessionId);
     this.d.runner.pump();
@@ -189,16 +160,8 @@ export class SessionService {
     for (const t of running) this.d.runner.requestCancel(t.id);
     const now = this.d.now();
     await this.d.records.mutate((st) => {
-      st.sessions = st.sessions.map((x) =>
-        x.id === sessionId ? { ...x, ...transitionSession(x, { type: 'cancel', reason: 'cancelled by the user', nowMs: now }) } : x,
-      );
-      st.tasks = replaceTasks(
-        st.tasks,
-        cancelAll(
-          st.tasks.filter((t) => t.sessionId === sessionId),
-          now,
-        ).changed,
-      );
+      st.updateSession(sessionId, (x) => transitionSession(x, { type: 'cancel', reason: 'cancelled by the user', nowMs: now }));
+      st.updateTasksOf(sessionId, (tasks) => cancelAll(tasks, now).changed);
     });
     // Running turns end as cancelled and keep their partial output; the runner then frees their leases.
     await Promise.all(running.filter((t) => t.runId).map((t) => this.d.cancelRun(t.runId!).catch(() => undefined)));
@@ -220,26 +183,16 @@ export class SessionService {
       if (!reopen.length) throw new DomainError('conflict', `session ${sessionId} has no failed task to retry`);
     }
     await this.d.records.mutate((st) => {
-      st.sessions = st.sessions.map((x) =>
-        x.id === sessionId && isSessionTerminal(x.state) ? { ...x, ...transitionSession(x, { type: 'retry', nowMs: now }) } : x,
-      );
+      st.updateSession(sessionId, (x) => (isSessionTerminal(x.state) ? transitionSession(x, { type: 'retry', nowMs: now }) : x));
       for (const t of reopen) {
-        const current = st.tasks.find((x) => x.id === t.id);
+        const current = st.task(t.id);
         // An earlier retryTask of this loop may already have re-opened it as a dependent.
         if (current?.state !== 'failed' && current?.state !== 'cancelled') continue;
-        st.tasks = replaceTasks(
-          st.tasks,
-          retryTask(
-            st.tasks.filter((x) => x.sessionId === sessionId),
-            t.id,
-            now,
-            { raiseLimit: true },
-          ).changed,
-        );
+        st.updateTasksOf(sessionId, (tasks) => retryTask(tasks, t.id, now, { raiseLimit: true }).changed);
       }
     });
     if (this.d.records.session(sessionId).state !== 'draft' && s.integrationBranch) {
-      await this.d.workspace.addWorktree(s.cwd, integrationDir(this.d.worktreeRoot, s.id), s.integrationBranch, s.baseCommit!);
+      await this.d.workspace.addWorktree(s.cwd, integrationDirOf(this.d.worktreeRoot, s.id), s.integrationBranch, s.baseCommit!);
     }
     this.d.runner.publish(sessionId);
     this.d.runner.pump();
@@ -309,9 +262,7 @@ export class SessionService {
       );
     await this.d.workspace.applyPatch(s.cwd, patch);
     const applied = { at: this.d.now(), files: files.map((f) => f.path), commit };
-    await this.d.records.mutate((st) => {
-      st.sessions = st.sessions.map((x) => (x.id === sessionId ? { ...x, applied } : x));
-    });
+    await this.d.records.mutate((st) => st.updateSession(sessionId, (x) => ({ ...x, applied })));
     // Applied work needs no branch any more: leave the user's repository as it was, plus the applied files.
     // The files are applied either way; a failed clean-up is reported, not turned into a failed apply.
     const warning = await this.removeGitState(this.d.records.session(sessionId)).then(
@@ -343,9 +294,10 @@ export class SessionService {
 
   /** Removes the session's worktrees (tasks and integration) and its `orchestrator/<session>/*` branches. */
   private async removeGitState(s: StoredSession): Promise<string[]> {
-    for (const t of this.d.records.tasksOf(s.id)) await this.d.workspace.removeWorktree(s.cwd, this.worktreeOf(t));
-    if (s.integrationBranch) await this.d.workspace.removeWorktree(s.cwd, integrationDir(this.d.worktreeRoot, s.id));
-    return this.d.workspace.deleteBranches(s.cwd, `orchestrator/${s.id}/`);
+    for (const t of this.d.records.tasksOf(s.id))
+      await this.d.workspace.removeWorktree(s.cwd, taskWorktreeOf(this.d.worktreeRoot, t.sessionId, t.planId));
+    if (s.integrationBranch) await this.d.workspace.removeWorktree(s.cwd, integrationDirOf(this.d.worktreeRoot, s.id));
+    return this.d.workspace.deleteBranches(s.cwd, sessionBranchPrefix(s.id));
   }
 
   /** After a crash: re-queue interrupted tasks (refunding the attempt), free their leases and reservations, clear half-done merges. */
@@ -357,22 +309,17 @@ export class SessionService {
     await this.d.records.mutate((s) => {
       for (const session of live) {
         const mine = interrupted.filter((t) => t.sessionId === session.id);
-        s.tasks = replaceTasks(
-          s.tasks,
-          requeueInterrupted(
-            s.tasks.filter((t) => t.sessionId === session.id),
-            mine.map((t) => t.id),
-            now,
-          ).changed,
+        s.updateTasksOf(
+          session.id,
+          (tasks) =>
+            requeueInterrupted(
+              tasks,
+              mine.map((t) => t.id),
+              now,
+            ).changed,
         );
-        s.sessions = s.sessions.map((x) => (x.id === session.id ? { ...x, budget: mine.reduce((b, t) => settle(b, t.id), x.budget) } : x));
-        s.tasks = replaceTasks(
-          s.tasks,
-          promoteReady(
-            s.tasks.filter((t) => t.sessionId === session.id),
-            now,
-          ).changed,
-        );
+        s.updateSession(session.id, (x) => ({ ...x, budget: mine.reduce((b, t) => settle(b, t.id), x.budget) }));
+        s.updateTasksOf(session.id, (tasks) => promoteReady(tasks, now).changed);
       }
       for (const t of interrupted) s.leases = release(s.leases, t.id);
       // No agent turn survives a restart of this process.
@@ -381,16 +328,12 @@ export class SessionService {
     });
     for (const session of live) {
       if (session.integrationBranch) {
-        const dir = integrationDir(this.d.worktreeRoot, session.id);
+        const dir = integrationDirOf(this.d.worktreeRoot, session.id);
         await this.d.workspace.addWorktree(session.cwd, dir, session.integrationBranch, session.baseCommit!).catch(() => undefined);
         await this.d.workspace.abortMerge(dir).catch(() => undefined);
       }
     }
     this.d.runner.pump();
     return interrupted.length;
-  }
-
-  worktreeOf(task: StoredTask): string {
-    return path.join(this.d.worktreeRoot, task.sessionId, task.planId);
   }
 }

@@ -10,7 +10,7 @@ import { emptyStore, localTenantId } from '../domain/storeSchema';
 import type { AgentRuntime, TurnResult } from '../ports/agentRuntime';
 import type { TranscriptPort } from '../ports/transcript';
 import type { WorkspacePort } from '../ports/workspace';
-import { SessionRecords, type StoredTask } from './sessionRecords';
+import { SessionRecords } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
 import { RunService } from './runService';
@@ -79,7 +79,7 @@ test('the end of a task cannot be recorded (ENOSPC): the runner halts and says w
     cancelRun: async () => undefined,
   });
   await sessions.start({ goal: '- [a] A {files: a.txt}: alpha\n- [b] B (after: a) {files: b.txt}: beta', cwd: '/repo', approve: true });
-  const a = () => (store.data.tasks as unknown as StoredTask[]).find((t) => t.planId === 'a')!;
+  const a = () => store.data.tasks.find((t) => t.planId === 'a')!;
   await until('a running', () => a().state === 'running' && !!a().runId);
   store.full = true;
   finishA(ok);
@@ -101,7 +101,7 @@ test('the end of a task cannot be recorded (ENOSPC): the runner halts and says w
   });
   const second = await more.start({ goal: '- [z] Z {files: z.txt}: zeta', cwd: '/repo', approve: true });
   runner.pump();
-  await runner.settled();
+  await runner.quiesce(second.id, 5_000);
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(second.state, 'running');
   assert.deepEqual(dispatched, ['alpha'], 'nothing was dispatched after the fault');
@@ -128,7 +128,7 @@ test('a transcript that cannot be written stops the turn and fails it as write_f
       return { ...ok, status: 'cancelled', stopReason: 'cancelled' };
     },
   };
-  const failing: TranscriptPort = {
+  const failing: TranscriptPort<AgentEvent> = {
     append: async () => {
       throw enospc();
     },

@@ -30,7 +30,7 @@ export interface TranscriptFs {
   readFile(file: string, encoding: 'utf8'): Promise<string>;
 }
 
-export class JsonlTranscripts implements TranscriptPort {
+export class JsonlTranscripts<E extends { seq: number } = TranscriptEntry> implements TranscriptPort<E> {
   private readonly chains = new Map<string, Promise<void>>();
 
   constructor(
@@ -52,7 +52,7 @@ export class JsonlTranscripts implements TranscriptPort {
     return path.join(this.root, folder, `${runId}.jsonl`);
   }
 
-  append(folder: string, runId: string, entry: TranscriptEntry): Promise<void> {
+  append(folder: string, runId: string, entry: E): Promise<void> {
     const file = this.fileFor(folder, runId);
     const line = `${JSON.stringify(redactValue(entry))}\n`;
     // Appends to one file are chained so lines never interleave.
@@ -86,7 +86,7 @@ export class JsonlTranscripts implements TranscriptPort {
     return next;
   }
 
-  async read(folder: string, runId: string): Promise<TranscriptEntry[]> {
+  async read(folder: string, runId: string): Promise<E[]> {
     const file = this.fileFor(folder, runId);
     let text: string;
     try {
@@ -95,12 +95,12 @@ export class JsonlTranscripts implements TranscriptPort {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
-    const out: TranscriptEntry[] = [];
+    const out: E[] = [];
     const lines = text.split('\n');
     lines.forEach((l, i) => {
       if (!l) return;
       try {
-        out.push(JSON.parse(l) as TranscriptEntry);
+        out.push(JSON.parse(l) as E);
       } catch {
         this.logger.warn(`${file}:${i + 1} is not a complete JSON line (a crash mid-write?); skipped`);
       }

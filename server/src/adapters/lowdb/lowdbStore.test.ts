@@ -4,10 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DomainError } from '../../domain/errors';
+import { newSession } from '../../domain/orchestration/sessionState';
 import type { Logger } from '../../ports/logger';
 import { LowdbStore } from './lowdbStore';
 
 const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+/** A valid session record (the store validates every record it loads). */
+const session = (id: string, tenantId = 'local') => newSession({ id, tenantId, goal: 'g', cwd: '/repo', nowMs: 1 });
 const dir = () => mkdtempSync(path.join(os.tmpdir(), 'orch-store-'));
 
 test('creates the file, persists updates atomically and leaves no temp files', async () => {
@@ -18,7 +21,7 @@ test('creates the file, persists updates atomically and leaves no temp files', a
   await Promise.all(
     Array.from({ length: 20 }, (_, i) =>
       store.update((data) => {
-        data.sessions.push({ id: `s${i}`, tenantId: 'local' });
+        data.sessions.push(session(`s${i}`));
       }),
     ),
   );
@@ -56,7 +59,7 @@ test('a failed mutation changes nothing in memory or on disk', async () => {
   const before = readFileSync(file, 'utf8');
   await assert.rejects(
     store.update((data) => {
-      data.sessions.push({ id: 'x', tenantId: 'local' });
+      data.sessions.push(session('x'));
       throw new Error('boom');
     }),
   );
@@ -67,7 +70,7 @@ test('a failed mutation changes nothing in memory or on disk', async () => {
 test('an old-schema file is migrated and the original kept as a backup', async () => {
   const d = dir();
   const file = path.join(d, 'store.json');
-  writeFileSync(file, JSON.stringify({ sessions: [{ id: 'old' }] }));
+  writeFileSync(file, JSON.stringify({ sessions: [(({ tenantId: _t, ...rest }) => rest)(session('old'))] }));
   const store = new LowdbStore(file, quiet);
   assert.equal((await store.load()).state, 'ok');
   assert.equal(store.read().sessions[0].tenantId, 'local');
@@ -105,13 +108,13 @@ test('a write that hits ENOSPC: rejected, reported, memory and file unchanged, n
   });
   await store.load();
   await store.update((data) => {
-    data.sessions.push({ id: 'kept', tenantId: 'local' });
+    data.sessions.push(session('kept'));
   });
   const before = readFileSync(file, 'utf8');
   full = true;
   await assert.rejects(
     store.update((data) => {
-      data.sessions.push({ id: 'lost', tenantId: 'local' });
+      data.sessions.push(session('lost'));
     }),
     /ENOSPC/,
   );
@@ -125,7 +128,7 @@ test('a write that hits ENOSPC: rejected, reported, memory and file unchanged, n
   assert.equal((reported[0] as { code?: string })?.code, 'ENOSPC', 'the failure is reported');
   full = false;
   await store.update((data) => {
-    data.sessions.push({ id: 'after', tenantId: 'local' });
+    data.sessions.push(session('after'));
   });
   assert.deepEqual(
     JSON.parse(readFileSync(file, 'utf8')).sessions.map((s: { id: string }) => s.id),

@@ -64,6 +64,7 @@ export const defaultTurnTimeouts: TurnTimeouts = { idleMs: 180_000, turnMs: 30 *
 // Reads are routed to the policy too: it judges where a file really is (symlinks) and denies secret places.
 const defaultAsk = ['edit', 'bash', 'webfetch', 'external_directory', 'read'];
 
+/** What the adapter keeps per task between its turns (until `release`). */
 interface TaskState {
   log: AgentEventLog;
   sessionId?: string;
@@ -71,6 +72,8 @@ interface TaskState {
   previousUserMessageId?: string;
   turn?: Turn;
   busy: boolean;
+  /** Released while a turn ran: dropped when that turn ends. */
+  released?: boolean;
 }
 
 function readVersion(binary: string): string {
@@ -103,12 +106,14 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 export class OpencodeAdapter implements AgentRuntime {
   readonly id = 'opencode';
-  private server?: ServerProcess;
-  private stream?: EventStream;
+  // `protected` for the tests' subclass (test/integration/opencodeTestAdapter.ts), which reads them.
+  protected server?: ServerProcess;
+  protected stream?: EventStream;
   private client?: OpencodeClient;
   private starting?: Promise<void>;
   private readonly crashTimes: number[] = [];
-  private readonly tasks = new Map<string, TaskState>();
+  /** Per task, between its turns; a task leaves when the caller releases it (its run is over). */
+  protected readonly tasks = new Map<string, TaskState>();
   private readonly turnsBySession = new Map<string, Turn>();
   private disposed = false;
   private readonly apiTimeoutMs: number;
@@ -117,20 +122,6 @@ export class OpencodeAdapter implements AgentRuntime {
     this.apiTimeoutMs = opts.apiTimeoutMs ?? 20_000;
     if (!knownModel(opts.models, opts.models.defaultModel))
       throw new AgentError('bad_input', `models.defaultModel "${opts.models.defaultModel}" is not one of the configured provider models.`);
-  }
-
-  /** Pid of the running `opencode serve`, if any (for diagnostics and tests). */
-  get serverPid(): number | undefined {
-    return this.server?.alive ? this.server.pid : undefined;
-  }
-
-  /** Cuts the SSE connection; it reconnects (not before `downMs`) and running turns resync. Diagnostics and tests. */
-  dropEventStream(downMs = 0): void {
-    this.stream?.drop(downMs);
-  }
-
-  get eventStreamReconnects(): number {
-    return this.stream?.reconnects ?? 0;
   }
 
   async start(): Promise<void> {
@@ -300,7 +291,16 @@ export class OpencodeAdapter implements AgentRuntime {
       release();
       task.busy = false;
       task.turn = undefined;
+      if (task.released) this.tasks.delete(req.runId);
     }
+  }
+
+  /** Forgets a task (its agent session and event log): its run is over, no turn follows. A running turn ends first. */
+  release(taskId: string): void {
+    const task = this.tasks.get(taskId);
+    if (!task) return;
+    if (task.busy) task.released = true;
+    else this.tasks.delete(taskId);
   }
 
   private preTurnFailure(task: TaskState, onEvent: AgentEventListener, e: unknown, started: number): TurnResult {

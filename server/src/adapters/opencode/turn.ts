@@ -25,6 +25,7 @@ import type {
   TurnResult,
   TurnTimeouts,
 } from '../../ports/agentRuntime';
+import { DeadlineError, withDeadline } from '../deadline';
 import type { OpencodeEvent } from './eventStream';
 import {
   applyPart,
@@ -65,14 +66,6 @@ const diffSettleMs = 3000;
 /** How many files the turn's `patch` parts say were changed. */
 function patchedFiles(msgs: MessageWithParts[]): number {
   return msgs.flatMap((m) => m.parts).reduce((n, p) => n + (p.type === 'patch' ? p.files.length : 0), 0);
-}
-
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} took longer than ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(t));
 }
 
 export class Turn {
@@ -276,7 +269,7 @@ export class Turn {
         decision = (await withDeadline(ask, this.init.timeouts.permissionMs, 'permission policy')) === 'allow' ? 'allow' : 'deny';
         by = 'policy';
       } catch (e) {
-        by = e instanceof Error && e.message.includes('took longer') ? 'timeout' : 'policy_error';
+        by = DeadlineError.is(e) ? 'timeout' : 'policy_error';
       }
     }
     try {

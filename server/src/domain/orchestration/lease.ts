@@ -298,3 +298,17 @@ export function expire(table: LeaseTable, nowMs: number): { table: LeaseTable; e
 export function leaseOf(table: LeaseTable, taskId: string): Lease | undefined {
   return table.leases.find((l) => l.taskId === taskId);
 }
+
+/**
+ * Periodic upkeep: renews the leases of running (or blocked) tasks that are within half a TTL of
+ * expiring (so an idle server does not rewrite the store every tick), then drops the expired ones.
+ */
+export function upkeepLeases(table: LeaseTable, tasks: readonly { id: string; state: string }[], nowMs: number, ttlMs: number): LeaseTable {
+  let out = table;
+  for (const t of tasks) {
+    const lease = leaseOf(out, t.id);
+    if ((t.state === 'running' || t.state === 'blocked') && lease && lease.expiresAt - nowMs < ttlMs / 2)
+      out = renew(out, t.id, nowMs, ttlMs).table;
+  }
+  return expire(out, nowMs).table;
+}

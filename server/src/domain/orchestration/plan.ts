@@ -26,6 +26,18 @@ export const planLimits = {
  */
 export const dependencyContextHeading = 'Context from the tasks this one depends on';
 
+/** A task's prompt plus what its finished dependencies did (their changes are already in its worktree). */
+export function promptWithDependencies(task: Pick<Task, 'prompt' | 'dependsOn'>, all: readonly Task[]): string {
+  const lines = task.dependsOn.flatMap((id) => {
+    const t = all.find((x) => x.id === id);
+    if (!t?.result) return [];
+    const changed = t.result.changedFiles.length ? ` (changed: ${t.result.changedFiles.join(', ')})` : '';
+    return [`- [${t.planId}] ${t.title}: ${t.result.summary.slice(0, 600)}${changed}`];
+  });
+  if (!lines.length) return task.prompt;
+  return `${task.prompt}\n\n${dependencyContextHeading} (their changes are already in your working tree):\n${lines.join('\n')}`;
+}
+
 export const taskIdPattern = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const taskId = z.string().regex(taskIdPattern, 'must be 1–64 letters, digits, "-" or "_", starting with a letter or digit');
 

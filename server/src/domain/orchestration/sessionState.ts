@@ -70,8 +70,6 @@ const terminal: ReadonlySet<SessionState> = new Set(['completed', 'partially_com
 const live: ReadonlySet<SessionState> = new Set(['running', 'paused', 'awaiting_approval']);
 
 export const isSessionTerminal = (s: SessionState): boolean => terminal.has(s);
-/** Only a running session dispatches new tasks. */
-export const isDispatching = (s: SessionState): boolean => s === 'running';
 
 export interface NewSessionInput {
   id: string;
@@ -119,14 +117,17 @@ function invalid(s: Session, event: SessionEvent, to: string, why?: string): nev
   });
 }
 
-function without<K extends keyof Session>(s: Session, ...keys: K[]): Session {
-  const copy = { ...s };
+function without<S extends Session>(s: S, ...keys: ('approval' | 'finishedAt' | 'error')[]): S {
+  const copy: S = { ...s };
   for (const k of keys) delete copy[k];
   return copy;
 }
 
-/** Apply `event`; throws DomainError('conflict') naming from → to when the transition is not allowed. */
-export function transitionSession(s: Session, event: SessionEvent): Session {
+/**
+ * Apply `event`; throws DomainError('conflict') naming from → to when the transition is not allowed.
+ * Fields beyond `Session` (what the services store beside it) are kept as they are.
+ */
+export function transitionSession<S extends Session>(s: S, event: SessionEvent): S {
   const at = { updatedAt: event.nowMs };
   switch (event.type) {
     case 'set_plan':

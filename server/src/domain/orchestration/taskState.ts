@@ -164,14 +164,17 @@ function invalid(t: Task, event: TaskEvent, to: TaskState | string, why?: string
   });
 }
 
-function without<K extends keyof Task>(t: Task, ...keys: K[]): Task {
-  const copy = { ...t };
+function without<T extends Task>(t: T, ...keys: ('blocked' | 'notBeforeMs' | 'result' | 'finishedAt' | 'startedAt')[]): T {
+  const copy: T = { ...t };
   for (const k of keys) delete copy[k];
   return copy;
 }
 
-/** Apply `event` to `t`; throws DomainError('conflict') naming from → to when the transition is not allowed. */
-export function transitionTask(t: Task, event: TaskEvent): Task {
+/**
+ * Apply `event` to `t`; throws DomainError('conflict') naming from → to when the transition is not allowed.
+ * Fields beyond `Task` (what the services store beside it) are kept as they are.
+ */
+export function transitionTask<T extends Task>(t: T, event: TaskEvent): T {
   const at = { updatedAt: event.nowMs };
   switch (event.type) {
     case 'ready':

@@ -1,0 +1,26 @@
+/**
+ * The OpenCode adapter with what the integration tests look at and poke, kept off the production class:
+ * the server's pid, cutting the event stream, its reconnect count, and the tasks it holds state for.
+ */
+import { OpencodeAdapter } from '../../server/src/adapters/opencode/opencodeAdapter';
+
+export class TestOpencodeAdapter extends OpencodeAdapter {
+  /** Pid of the running `opencode serve`, if any. */
+  get serverPid(): number | undefined {
+    return this.server?.alive ? this.server.pid : undefined;
+  }
+
+  /** Cuts the SSE connection; it reconnects (not before `downMs`) and running turns resync. */
+  dropEventStream(downMs = 0): void {
+    this.stream?.drop(downMs);
+  }
+
+  get eventStreamReconnects(): number {
+    return this.stream?.reconnects ?? 0;
+  }
+
+  /** Ids of the tasks the adapter keeps state for. */
+  get heldTasks(): string[] {
+    return [...this.tasks.keys()];
+  }
+}
