@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { findPii } from './pii';
+import { findPii, mergeFindings } from './pii';
 
 const found = (text: string) => findPii(text).map((f) => [f.kind, text.slice(f.start, f.end)]);
 
@@ -28,4 +28,18 @@ test('leaves code, versions, dates, loopback and ordinary numbers alone', () => 
     'sha 3f2a9c1 and uuid 123e4567-e89b-12d3-a456-426614174000',
   ])
     assert.deepEqual(found(text), [], text);
+});
+
+test('overlapping findings merge, and a secret kind wins over a PII kind', () => {
+  assert.deepEqual(
+    mergeFindings([
+      { kind: 'email', start: 0, end: 30 },
+      { kind: '@secretlint/secretlint-rule-github', start: 0, end: 20 },
+      { kind: 'ip', start: 40, end: 50 },
+    ]),
+    [
+      { kind: '@secretlint/secretlint-rule-github', start: 0, end: 30 },
+      { kind: 'ip', start: 40, end: 50 },
+    ],
+  );
 });

@@ -41,14 +41,21 @@ export function findPii(text: string): TextFinding[] {
   return mergeFindings(all);
 }
 
-/** Sorted by start; a finding overlapping an earlier kept one is merged into it. */
+export const piiKinds: readonly string[] = ['email', 'phone', 'ip'];
+
+/**
+ * Sorted by start; a finding overlapping an earlier kept one is merged into it. A merged range is labelled
+ * with a secret's kind over a PII kind (a token before `@github.com` is a token, not an e-mail address).
+ */
 export function mergeFindings(findings: readonly TextFinding[]): TextFinding[] {
   const sorted = [...findings].sort((a, b) => a.start - b.start || b.end - a.end);
   const out: TextFinding[] = [];
   for (const f of sorted) {
     const last = out[out.length - 1];
-    if (last && f.start < last.end) last.end = Math.max(last.end, f.end);
-    else out.push({ ...f });
+    if (last && f.start < last.end) {
+      last.end = Math.max(last.end, f.end);
+      if (piiKinds.includes(last.kind) && !piiKinds.includes(f.kind)) last.kind = f.kind;
+    } else out.push({ ...f });
   }
   return out;
 }
