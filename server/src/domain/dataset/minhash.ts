@@ -17,12 +17,24 @@ export interface MinHashOptions {
 
 export const defaultMinHash: MinHashOptions = { numHashes: 64, bands: 16, shingleSize: 5, threshold: 0.8 };
 
-/** Hashes of the word n-grams of `text` (lower-cased, split on whitespace); a short text is one shingle. */
+/**
+ * Hashes of the word n-grams of `text` (lower-cased, split on whitespace); a short text is one shingle.
+ * A shingle's hash combines its words' FNV-1a hashes (order-sensitive), so no n-gram string is built.
+ */
 export function shingles(text: string, size: number): Uint32Array {
   const words = text.toLowerCase().split(/\s+/).filter(Boolean);
   if (words.length <= size) return Uint32Array.of(fnv1a32(words.join(' ')));
+  const wh = new Uint32Array(words.length);
+  for (let i = 0; i < words.length; i++) wh[i] = fnv1a32(words[i]!);
   const out = new Set<number>();
-  for (let i = 0; i + size <= words.length; i++) out.add(fnv1a32(words.slice(i, i + size).join(' ')));
+  for (let i = 0; i + size <= words.length; i++) {
+    let h = 0x811c9dc5;
+    for (let k = 0; k < size; k++) {
+      h = Math.imul(h ^ wh[i + k]!, 0x01000193);
+      h ^= h >>> 15;
+    }
+    out.add(h >>> 0);
+  }
   return Uint32Array.from(out);
 }
 
