@@ -8,6 +8,7 @@
  *   BENCH_EXAMPLES=2000 node --import tsx test/bench/curationBench.ts
  */
 import { execFileSync } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { secretCorpus } from '../../server/src/adapters/secrets/secretCorpus';
 import { SecretlintScanner } from '../../server/src/adapters/secrets/secretlintScanner';
@@ -177,10 +178,12 @@ async function main(): Promise<void> {
   process.stdout.write(`BENCH_ROWS ${JSON.stringify(rows)}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    process.stderr.write(`${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-  },
-);
+const invoked = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invoked)
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );

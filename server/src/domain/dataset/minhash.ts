@@ -15,6 +15,8 @@ export interface MinHashOptions {
   threshold: number;
 }
 
+const maxBucketCompare = 64;
+
 export const defaultMinHash: MinHashOptions = { numHashes: 64, bands: 16, shingleSize: 5, threshold: 0.8 };
 
 /**
@@ -89,6 +91,7 @@ export function nearDuplicates(
   const rows = opts.numHashes / opts.bands;
   const buckets = new Map<string, number[]>();
   const kept: Uint32Array[] = [];
+  const stamp = new Int32Array(texts.length);
   const out: { duplicateOf: number; similarity: number }[] = [];
   for (let i = 0; i < texts.length; i++) {
     const sig = signature(shingles(texts[i]!, opts.shingleSize), opts.numHashes);
@@ -100,11 +103,15 @@ export function nearDuplicates(
       keys.push(key);
     }
     let best = { duplicateOf: -1, similarity: 0 };
-    const tried = new Set<number>();
     for (const key of keys) {
-      for (const j of buckets.get(key) ?? []) {
-        if (tried.has(j)) continue;
-        tried.add(j);
+      const list = buckets.get(key);
+      if (!list) continue;
+      // Boilerplate shared by many distinct texts (system prompts, tool names) fills some buckets: only the
+      // most recent `maxBucketCompare` members of a bucket are compared, which keeps the pass near-linear.
+      for (let k = list.length - 1; k >= Math.max(0, list.length - maxBucketCompare); k--) {
+        const j = list[k]!;
+        if (stamp[j] === i + 1) continue;
+        stamp[j] = i + 1;
         const sim = estimatedJaccard(sig, kept[j]!);
         if (sim >= opts.threshold && (best.duplicateOf === -1 || j < best.duplicateOf)) best = { duplicateOf: j, similarity: sim };
       }
