@@ -15,3 +15,23 @@ export interface TokenCounterPort {
   readonly encoding: string;
   count(text: string): number;
 }
+
+export interface DatasetFile {
+  /** Relative path inside the dataset's folder (`/`-separated, no `..`). */
+  path: string;
+  content: string;
+}
+
+/** Dataset folders under `<dataDir>/datasets/<name>/`: written once, all files at once, never changed. */
+export interface DatasetFolderPort {
+  /**
+   * Writes every file into a temporary folder (each file synced), then renames it to `name` in one step:
+   * a reader sees the whole folder or none of it. Throws DomainError('conflict') when `name` exists;
+   * on any failure nothing is left behind.
+   */
+  create(name: string, files: readonly DatasetFile[]): Promise<string>;
+  /** A file of dataset `name`, or undefined when the dataset or the file does not exist. */
+  read(name: string, file: string): Promise<string | undefined>;
+  /** Names of the datasets, sorted. */
+  list(): Promise<string[]>;
+}
