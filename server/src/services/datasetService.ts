@@ -170,7 +170,7 @@ export class DatasetService {
     const candidates: Candidate[] = [];
     for (const { run, provenance } of runs) {
       const events = await this.deps.transcripts.read(run.sessionId, run.id);
-      const built = buildExample({ prompt: run.prompt, events });
+      const built = buildExample({ prompt: run.prompt, events, workdir: run.cwd });
       candidates.push(
         built.ok
           ? { source: run.id, provenance, row: built.example }

@@ -63,3 +63,29 @@ test('a failed tool call is answered with a note; odd tool names are made valid'
     properties: { n: { type: ['integer', 'number'] }, s: { type: 'string' } },
   });
 });
+
+test('paths under the folder of the run become relative, everywhere', () => {
+  const events = (transcript() as Record<string, unknown>[]).map((e) =>
+    e.kind === 'tool_call' && 'input' in e
+      ? { ...e, input: { filePath: '/tmp/data/worktrees/s1/a/src/a.ts' }, output: 'read /tmp/data/worktrees/s1/a/src/a.ts' }
+      : e,
+  );
+  const r = buildExample({
+    prompt: 'Look in /tmp/data/worktrees/s1/a and /tmp/data/worktrees/s1/a/src',
+    events,
+    workdir: '/tmp/data/worktrees/s1/a/',
+  });
+  assert.ok(r.ok);
+  assert.equal(r.example.messages[0]!.content, 'Look in . and src');
+  const call = r.example.messages[1]!;
+  assert.equal(call.role === 'assistant' && call.tool_calls![0]!.function.arguments, '{"filePath":"src/a.ts"}');
+  assert.equal(r.example.messages[2]!.content, 'read src/a.ts');
+  assert.ok(!JSON.stringify(r).includes('/tmp/data'));
+});
+
+test('malformed transcript lines are ignored, not fatal', () => {
+  const events = [null, 42, 'text', { kind: 'tool_call' }, { kind: 'unknown_kind', seq: 0 }, ...transcript()];
+  const r = buildExample({ prompt: 'p', events });
+  assert.ok(r.ok);
+  assert.equal(r.example.messages.length, 4);
+});

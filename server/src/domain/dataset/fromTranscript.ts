@@ -14,6 +14,11 @@ export interface RunSource {
   /** Transcript entries as stored (AgentEvent lines: seq, at, key, kind, …); unknown kinds are ignored. */
   events: readonly unknown[];
   system?: string;
+  /**
+   * The folder the run worked in (a worktree path holds the data folder and often the user's name): in
+   * every text it becomes `.` (and `<folder>/x` becomes `x`), so examples do not depend on where they ran.
+   */
+  workdir?: string;
 }
 
 export type BuildResult = { ok: true; example: Example } | { ok: false; reason: string };
@@ -75,8 +80,24 @@ export function inferTools(calls: readonly ToolCall[]): ToolDef[] {
     }));
 }
 
+function relativiser(workdir: string | undefined): <T>(v: T) => T {
+  const dir = workdir?.replace(/\/+$/, '');
+  if (!dir || dir.length < 2) return (v) => v;
+  const fix = (s: string) => s.split(`${dir}/`).join('').split(dir).join('.');
+  const walk = (v: unknown): unknown =>
+    typeof v === 'string'
+      ? fix(v)
+      : Array.isArray(v)
+        ? v.map(walk)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]))
+          : v;
+  return <T>(v: T) => walk(v) as T;
+}
+
 export function buildExample(run: RunSource): BuildResult {
-  const prompt = run.prompt.trim();
+  const rel = relativiser(run.workdir);
+  const prompt = rel(run.prompt.trim());
   if (!prompt) return { ok: false, reason: 'empty: the run has no prompt' };
   // Order by seq and drop repeated keys (a replay overlapping the file).
   const seenKeys = new Set<string>();
@@ -107,7 +128,7 @@ export function buildExample(run: RunSource): BuildResult {
       return { id, type: 'function', function: { name: toolName(t.name), arguments: JSON.stringify(argsObject(t.input)) } };
     });
     allCalls.push(...toolCalls);
-    messages.push({ role: 'assistant', content: text.trim() ? text : null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) });
+    messages.push({ role: 'assistant', content: text.trim() ? rel(text) : null, ...(toolCalls.length ? { tool_calls: toolCalls } : {}) });
     for (const id of calls) {
       const t = tools.get(id)!;
       messages.push({ role: 'tool', tool_call_id: id, content: t.output ?? (t.status === 'failed' ? '(the tool call failed)' : '') });
@@ -126,8 +147,8 @@ export function buildExample(run: RunSource): BuildResult {
         id: e.id,
         name: typeof e.toolName === 'string' && e.toolName ? e.toolName : (prev?.name ?? 'tool'),
         status: typeof e.status === 'string' ? e.status : (prev?.status ?? 'pending'),
-        input: e.input !== undefined ? e.input : prev?.input,
-        output: typeof e.output === 'string' ? e.output : prev?.output,
+        input: e.input !== undefined ? rel(e.input) : prev?.input,
+        output: typeof e.output === 'string' ? rel(e.output) : prev?.output,
       };
       tools.set(e.id, next);
       if (!prev) calls.push(e.id);
