@@ -106,5 +106,6 @@ test('a session run with the demo model is curated into a dataset folder, secret
     const text = readFileSync(path.join(folder, f), 'utf8');
     assert.ok(!text.includes(db.secret) && !text.includes('ops-oncall@example.com'), f);
     assert.deepEqual(await scanner.scan(text), [], f);
+    assert.ok(!text.includes(dataDir), `${f} holds no worktree path`);
   }
 });
