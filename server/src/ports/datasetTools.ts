@@ -13,6 +13,9 @@ export interface SecretScannerPort {
 export interface TokenCounterPort {
   /** The encoding's name (e.g. `o200k_base`), recorded with token counts. */
   readonly encoding: string;
+  /** Loads the tokenizer (it is large); resolves at once when loaded. */
+  ready(): Promise<void>;
+  /** Tokens of `text`; throws before `ready()` resolved. */
   count(text: string): number;
 }
 

@@ -167,6 +167,7 @@ export class DatasetService {
     checkOptions(options);
     const runs = this.selectRuns(filter);
     if (!runs.length) fail('filter', 'no agent runs match it');
+    await this.deps.tokens.ready();
     const candidates: Candidate[] = [];
     for (const { run, provenance } of runs) {
       const events = await this.deps.transcripts.read(run.sessionId, run.id);

@@ -46,6 +46,7 @@ function plantedRun(i: number, line: string, where: number) {
 }
 
 test('no planted secret reaches any export; redactions are recorded by kind and place', async () => {
+  await tokens.ready();
   const corpus = secretCorpus(11);
   const candidates: Candidate[] = [];
   corpus.forEach((p, i) => {

@@ -3,21 +3,29 @@
  * Anthropic, private keys, basic-auth URLs, database connection strings, npm, Stripe, …). Only the rule
  * id and the range of each finding leave this file; the matched text is never kept.
  */
-import { lintSource } from '@secretlint/core';
-import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
+import type { lintSource as LintSource } from '@secretlint/core';
+import type { SecretLintCoreConfig } from '@secretlint/types';
 import type { TextFinding } from '../../domain/dataset/pii';
 import type { SecretScannerPort } from '../../ports/datasetTools';
 
-// The AWS rule scans bare access key ids (AKIA…) only when asked; training data must lose them too.
-const config = {
-  rules: [
-    {
-      id: '@secretlint/secretlint-rule-preset-recommend',
-      rule: recommended,
-      rules: [{ id: '@secretlint/secretlint-rule-aws', options: { enableIDScanRule: true } }],
+/**
+ * secretlint and its rules load on the first scan (a dynamic import), not when the server starts.
+ * The AWS rule scans bare access key ids (AKIA…) only when asked; training data must lose them too.
+ */
+let loaded: Promise<{ lintSource: typeof LintSource; config: SecretLintCoreConfig }> | undefined;
+const load = () =>
+  (loaded ??= Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]).then(([core, preset]) => ({
+    lintSource: core.lintSource,
+    config: {
+      rules: [
+        {
+          id: '@secretlint/secretlint-rule-preset-recommend',
+          rule: preset.creator,
+          rules: [{ id: '@secretlint/secretlint-rule-aws', options: { enableIDScanRule: true } }],
+        },
+      ],
     },
-  ],
-};
+  })));
 
 /**
  * secretlint honours `secretlint-disable` comments in the scanned text; a transcript must not be able to
@@ -28,6 +36,7 @@ const defuse = (text: string) => text.replace(/secretlint-(disable|enable)/gi, '
 export class SecretlintScanner implements SecretScannerPort {
   async scan(text: string): Promise<TextFinding[]> {
     if (!text) return [];
+    const { lintSource, config } = await load();
     const result = await lintSource({
       source: { content: defuse(text), filePath: '/dataset/example.txt', ext: '.txt', contentType: 'text' },
       // Unmasked so `widen` can find the values; they never leave this function.

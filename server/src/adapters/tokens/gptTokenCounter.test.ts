@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GptTokenCounter } from './gptTokenCounter';
 
-test('counts o200k_base tokens: known small strings, empty text, and growth with length', () => {
+test('counts o200k_base tokens once loaded: known small strings, empty text, and growth with length', async () => {
   const c = new GptTokenCounter();
+  assert.throws(() => c.count('x'), /await ready\(\) before count\(\)/);
+  await c.ready();
+  await c.ready();
   assert.equal(c.encoding, 'o200k_base');
   assert.equal(c.count(''), 0);
   assert.equal(c.count('hello world'), 2);
