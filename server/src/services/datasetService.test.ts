@@ -14,6 +14,9 @@ import { secretCorpus } from '../adapters/secrets/secretCorpus';
 import { SecretlintScanner } from '../adapters/secrets/secretlintScanner';
 import { GptTokenCounter } from '../adapters/tokens/gptTokenCounter';
 import { DomainError } from '../domain/errors';
+import { newSession } from '../domain/orchestration/sessionState';
+import { newTask } from '../domain/orchestration/taskState';
+import type { StoredRun } from '../domain/storeEntities';
 import { DatasetService } from './datasetService';
 import { quiet } from './testDoubles';
 
@@ -32,7 +35,10 @@ async function setup() {
     logger: quiet,
   });
   const secret = secretCorpus(2).find((s) => s.kind === 'postgres-url')!;
-  const addRun = async (i: number, o: { session: string; state?: string; finished?: boolean; agent?: string; leak?: boolean }) => {
+  const addRun = async (
+    i: number,
+    o: { session: string; state?: StoredRun['state']; finished?: boolean; agent?: string; leak?: boolean },
+  ) => {
     const id = `run${i}`;
     await store.update((d) => {
       d.runs.push({
@@ -45,6 +51,8 @@ async function setup() {
         model: 'demo/scripted',
         state: o.state ?? 'succeeded',
         createdAt: `2026-12-0${1 + (i % 4)}T10:00:0${i % 10}Z`,
+        usage: { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 },
+        events: 0,
       });
     });
     let seq = 0;
@@ -64,9 +72,10 @@ async function setup() {
     if (o.finished !== false) await put({ kind: 'finished', stopReason: 'end_turn' });
   };
   await store.update((d) => {
-    d.sessions.push({ id: 'sA', tenantId: 'local', cwd: '/repos/alpha', applied: { at: 1, files: ['f1.txt'] } });
-    d.sessions.push({ id: 'sB', tenantId: 'local', cwd: '/repos/beta' });
-    d.tasks.push({ id: 'taskA1', tenantId: 'local', sessionId: 'sA', runId: 'run1' });
+    const session = (id: string, cwd: string) => newSession({ id, tenantId: 'local', goal: 'g', cwd, nowMs: 1 });
+    d.sessions.push({ ...session('sA', '/repos/alpha'), applied: { at: 1, files: ['f1.txt'] } });
+    d.sessions.push(session('sB', '/repos/beta'));
+    d.tasks.push({ ...newTask({ id: 'taskA1', tenantId: 'local', sessionId: 'sA', title: 'A', prompt: 'p', nowMs: 1 }), runId: 'run1' });
   });
   return { dir, store, service, secret, addRun };
 }

@@ -6,6 +6,8 @@
  * candidate's record, the curated examples and each export format — as one folder, atomically.
  * A dataset's name is taken once; creating it again with the same content returns the existing version.
  */
+import type { StoredRun } from '../domain/storeEntities';
+import { transcriptFolder } from './runService';
 import { exportDataset, exportFormats, type ExportFormat } from '../domain/dataset/exporters';
 import type { Provenance } from '../domain/dataset/example';
 import { buildExample } from '../domain/dataset/fromTranscript';
@@ -62,27 +64,7 @@ export interface DatasetServiceDeps {
   tenantId?: string;
 }
 
-interface RunRecord {
-  id: string;
-  tenantId: string;
-  sessionId: string;
-  agent: string;
-  cwd: string;
-  prompt: string;
-  model?: string;
-  state: string;
-  createdAt: string;
-}
-interface SessionRecord {
-  id: string;
-  cwd: string;
-  applied?: unknown;
-}
-interface TaskRecord {
-  id: string;
-  sessionId: string;
-  runId?: string;
-}
+type RunRecord = StoredRun;
 
 const fail = (field: string, problem: string): never => {
   throw new DomainError('bad_input', `${field}: ${problem}`, { field });
@@ -122,19 +104,20 @@ export class DatasetService {
   selectRuns(filter: DatasetFilter = {}): { run: RunRecord; provenance: Provenance }[] {
     checkFilter(filter);
     const data = this.deps.store.read();
-    const sessions = new Map((data.sessions as unknown as SessionRecord[]).map((s) => [s.id, s]));
+    const sessions = new Map(data.sessions.map((s) => [s.id, s]));
     const taskOfRun = new Map<string, string>();
-    for (const t of data.tasks as unknown as TaskRecord[]) if (t.runId) taskOfRun.set(t.runId, t.id);
+    for (const t of data.tasks) if (t.runId) taskOfRun.set(t.runId, t.id);
     const outcomes = filter.outcomes ?? ['succeeded'];
     const since = filter.since ? Date.parse(filter.since) : -Infinity;
     const until = filter.until ? Date.parse(filter.until) : Infinity;
-    return (data.runs as unknown as RunRecord[])
+    return data.runs
       .filter((r) => r.tenantId === this.tenantId)
       .map((run) => {
-        const session = sessions.get(run.sessionId);
-        const taskId = taskOfRun.get(run.id);
+        const session = run.sessionId ? sessions.get(run.sessionId) : undefined;
+        const taskId = run.taskId ?? taskOfRun.get(run.id);
         const provenance: Provenance = {
-          sessionId: run.sessionId,
+          // A single run is its own group (the folder its transcript lives in).
+          sessionId: transcriptFolder(run),
           ...(taskId ? { taskId } : {}),
           runId: run.id,
           // Session runs work in worktrees; the repository is the session's. A single run's is its folder.
@@ -170,7 +153,7 @@ export class DatasetService {
     await this.deps.tokens.ready();
     const candidates: Candidate[] = [];
     for (const { run, provenance } of runs) {
-      const events = await this.deps.transcripts.read(run.sessionId, run.id);
+      const events = await this.deps.transcripts.read(transcriptFolder(run), run.id);
       const built = buildExample({ prompt: run.prompt, events, workdir: run.cwd });
       candidates.push(
         built.ok
