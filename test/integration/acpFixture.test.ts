@@ -333,6 +333,25 @@ test('stop reasons map to outcomes: max_tokens and refusal fail, max_turn_reques
   }
 });
 
+test('terminal/*: advertised by a descriptor quirk; each command judged by the policy; output returned', async () => {
+  const repo = makeRepo('terminal');
+  fs.writeFileSync(path.join(repo, 'file-in-repo.txt'), 'x\n');
+  const off = adapter();
+  assert.match((await run(off, { cwd: repo, prompt: 'TERM ls' })).result.summary, /no terminal offered/);
+  const a = adapter({ meta: { quirks: { advertiseTerminal: true } } });
+  const ok = await run(a, { cwd: repo, prompt: 'TERM ls -1' });
+  assert.equal(ok.result.status, 'succeeded');
+  assert.match(ok.result.summary, /^exit=0 output=".*file-in-repo.txt/);
+  const req = ok.events.find((e) => e.kind === 'permission_request');
+  assert.ok(req && req.kind === 'permission_request' && req.permission === 'bash' && req.patterns?.[0] === 'ls -1');
+  const marker = path.join(tmp, 'terminal-marker');
+  const denied = await run(a, { cwd: repo, prompt: `TERM touch ${marker} && rm -rf ${repo}` });
+  assert.match(denied.result.summary, /refused \(-32600\): .*policy denied this command/);
+  assert.ok(denied.events.some((e) => e.kind === 'permission_decision' && e.decision === 'deny'));
+  assert.equal(fs.existsSync(marker), false);
+  assert.ok(fs.existsSync(repo));
+});
+
 test('environment: only the base, the isolated home and the names the descriptor lists reach the agent', async () => {
   const a = adapter({
     meta: { env: { pass: ['FIXTURE_PROTOCOL_VERSION'], set: { AGENT_HOME_COPY: '{home}/x' }, home: ['AGENT_CONFIG_DIR'] } },

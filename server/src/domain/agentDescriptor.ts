@@ -82,6 +82,8 @@ export const orchestratorMetaSchema = z
       .object({
         /** Advertise `fs/*` (default true). Some agents misuse it (see docs/acp-agents.md). */
         advertiseFs: z.boolean().optional(),
+        /** Advertise `terminal/*` (default false): the agent may ask us to run commands, each judged by the policy. */
+        advertiseTerminal: z.boolean().optional(),
         /** Answer `fs/read_text_file` of a missing file with "" instead of error -32002 (Gemini CLI). */
         missingFileAsEmpty: z.boolean().optional(),
         /** Files written into the isolated home before start, relative path → text (or JSON). `{home}` expands. */

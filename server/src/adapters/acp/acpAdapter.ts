@@ -28,8 +28,8 @@ import {
   type TurnTimeouts,
 } from '../../ports/agentRuntime';
 import { AcpTurn } from './acpTurn';
-import { confine, readText, writeText } from './fsBridge';
-import { AcpLink, type LinkHandlers } from './link';
+import { AcpLink } from './link';
+import { Route } from './route';
 import { defaultLimits, type NormalizeLimits } from './normalize';
 import { loadAcp } from './sdk';
 import { diffTrees, snapshotTree } from './worktreeDiff';
@@ -124,7 +124,7 @@ export class AcpAdapter implements AgentRuntime {
         `${this.opts.descriptor.name} needs ${missing.join(', ')} in the environment (named by its descriptor); not set.`,
       );
     this.prepareHome();
-    const route = new Route();
+    const route = new Route(env);
     const link = await AcpLink.open({
       acp: await loadAcp(),
       agentName: this.opts.descriptor.name,
@@ -135,6 +135,7 @@ export class AcpAdapter implements AgentRuntime {
       startTimeoutMs: this.opts.startTimeoutMs ?? this.meta.quirks?.startTimeoutMs ?? 60_000,
       maxMessageBytes: this.opts.maxMessageBytes ?? 16 * 1024 * 1024,
       advertiseFs: this.meta.quirks?.advertiseFs ?? true,
+      advertiseTerminal: this.meta.quirks?.advertiseTerminal ?? false,
       authMethodId: this.meta.auth?.methodId,
       handlers: route,
       log: (l) => this.opts.log?.(`[${this.id}] ${l}`),
@@ -344,68 +345,3 @@ export class AcpAdapter implements AgentRuntime {
 }
 
 const routes = new WeakMap<AcpLink, Route>();
-
-/** Dispatches a link's incoming calls to the turn currently running on it (or refuses them between turns). */
-class Route implements LinkHandlers {
-  private sessionId?: string;
-  private cwd?: string;
-  private turn?: AcpTurn;
-  private missingAsEmpty = false;
-
-  attach(sessionId: string, cwd: string, turn: AcpTurn, missingAsEmpty: boolean): void {
-    this.sessionId = sessionId;
-    this.cwd = cwd;
-    this.turn = turn;
-    this.missingAsEmpty = missingAsEmpty;
-  }
-
-  detach(turn: AcpTurn): void {
-    if (this.turn === turn) this.turn = undefined;
-  }
-
-  private current(sessionId: unknown): AcpTurn | undefined {
-    return this.turn && sessionId === this.sessionId ? this.turn : undefined;
-  }
-
-  update(sessionId: string, update: unknown): void {
-    this.current(sessionId)?.onUpdate(update);
-  }
-
-  permission(params: { sessionId?: unknown; toolCall?: unknown; options?: unknown }, requestId: string) {
-    const turn = this.current(params.sessionId);
-    if (!turn) return Promise.resolve({ outcome: { outcome: 'cancelled' as const } });
-    return turn.onPermission(params, requestId);
-  }
-
-  private async confined(op: 'read' | 'write', sessionId: string, p: string): Promise<string> {
-    const turn = this.current(sessionId);
-    const acp = await loadAcp();
-    if (!turn || !this.cwd) throw acp.RequestError.invalidRequest(undefined, `no turn is running on session ${sessionId}`);
-    const c = confine(this.cwd, p);
-    if (!c.ok) {
-      turn.reportRefusal(op, String(p), c.reason);
-      throw acp.RequestError.invalidParams({ path: p }, `refused by the orchestrator: ${c.reason}`);
-    }
-    turn.activity();
-    return c.path;
-  }
-
-  async readTextFile(params: {
-    sessionId: string;
-    path: string;
-    line?: number | null;
-    limit?: number | null;
-  }): Promise<{ content: string }> {
-    const file = await this.confined('read', params.sessionId, params.path);
-    const text = await readText(file, params.line, params.limit);
-    if (text !== undefined) return { content: text };
-    if (this.missingAsEmpty) return { content: '' };
-    throw (await loadAcp()).RequestError.resourceNotFound(params.path);
-  }
-
-  async writeTextFile(params: { sessionId: string; path: string; content: string }): Promise<Record<string, never>> {
-    const file = await this.confined('write', params.sessionId, params.path);
-    await writeText(file, params.content);
-    return {};
-  }
-}

@@ -15,6 +15,7 @@ import type {
   AgentEventListener,
   FileChange,
   PermissionPolicy,
+  PermissionRequest,
   TurnError,
   TurnResult,
   TurnTimeouts,
@@ -138,7 +139,21 @@ export class AcpTurn {
       return { outcome: { outcome: 'cancelled' } };
     }
     const req = toPermissionRequest(this.init.taskId, this.init.cwd, tool);
-    const id = `${this.init.turnTag}:${requestId}`;
+    const { decision, cancelled } = await this.decide(req, `${this.init.turnTag}:${requestId}`);
+    const optionId = chooseOption(options, decision);
+    if (cancelled || this.done || !optionId) return { outcome: { outcome: 'cancelled' } };
+    return { outcome: { outcome: 'selected', optionId } };
+  }
+
+  /** A command the agent wants us to run (`terminal/create`): judged as `bash` with its command line. */
+  async judgeCommand(line: string, requestId: string): Promise<boolean> {
+    if (this.done || this.cancelRequested) return false;
+    const req: PermissionRequest = { taskId: this.init.taskId, permission: 'bash', patterns: [line], cwd: this.init.cwd };
+    const { decision, cancelled } = await this.decide(req, `${this.init.turnTag}:${requestId}`);
+    return decision === 'allow' && !cancelled && !this.done;
+  }
+
+  private async decide(req: PermissionRequest, id: string): Promise<{ decision: 'allow' | 'deny'; cancelled: boolean }> {
     let cancelled = false;
     const onCancel = () => (cancelled = true);
     let wake!: () => void;
@@ -154,7 +169,7 @@ export class AcpTurn {
       id,
       permission: req.permission,
       patterns: req.patterns,
-      toolCallId: tool.id,
+      ...(req.toolCallId ? { toolCallId: req.toolCallId } : {}),
     });
     let decision: 'allow' | 'deny' = 'deny';
     let by: 'policy' | 'timeout' | 'no_policy' | 'policy_error' = 'no_policy';
@@ -171,12 +186,10 @@ export class AcpTurn {
       }
     }
     this.pending.delete(entry);
-    const optionId = chooseOption(options, decision);
     if (cancelled || this.done) decision = 'deny';
     this.push(`perm:${id}:decision`, { kind: 'permission_decision', id, decision, by });
     this.touch();
-    if (cancelled || this.done || !optionId) return { outcome: { outcome: 'cancelled' } };
-    return { outcome: { outcome: 'selected', optionId } };
+    return { decision, cancelled };
   }
 
   /** An `fs/*` call we refused: reported as a denied permission, so the task's outcome shows it. */

@@ -16,6 +16,23 @@ export interface LinkHandlers {
   permission(params: { sessionId?: unknown; toolCall?: unknown; options?: unknown }, requestId: string): Promise<PermissionAnswer>;
   readTextFile(params: { sessionId: string; path: string; line?: number | null; limit?: number | null }): Promise<{ content: string }>;
   writeTextFile(params: { sessionId: string; path: string; content: string }): Promise<Record<string, never>>;
+  createTerminal(params: TerminalCreate, requestId: string): Promise<{ terminalId: string }>;
+  terminalOutput(params: {
+    sessionId: string;
+    terminalId: string;
+  }): Promise<{ output: string; truncated: boolean; exitStatus?: { exitCode: number | null; signal: string | null } }>;
+  waitForTerminalExit(params: { sessionId: string; terminalId: string }): Promise<{ exitCode: number | null; signal: string | null }>;
+  killTerminal(params: { sessionId: string; terminalId: string }): Promise<Record<string, never>>;
+  releaseTerminal(params: { sessionId: string; terminalId: string }): Promise<Record<string, never>>;
+}
+
+export interface TerminalCreate {
+  sessionId: string;
+  command: string;
+  args?: string[];
+  env?: { name: string; value: string }[];
+  cwd?: string | null;
+  outputByteLimit?: number | null;
 }
 
 export interface LinkOptions {
@@ -29,6 +46,7 @@ export interface LinkOptions {
   startTimeoutMs: number;
   maxMessageBytes: number;
   advertiseFs: boolean;
+  advertiseTerminal: boolean;
   authMethodId?: string;
   handlers: LinkHandlers;
   log?: (line: string) => void;
@@ -103,6 +121,13 @@ export class AcpLink {
       )
       .onRequest(acp.methods.client.fs.readTextFile, ({ params }) => h.readTextFile(params))
       .onRequest(acp.methods.client.fs.writeTextFile, ({ params }) => h.writeTextFile(params));
+    if (o.advertiseTerminal)
+      app
+        .onRequest(acp.methods.client.terminal.create, ({ params, requestId }) => h.createTerminal(params, String(requestId)))
+        .onRequest(acp.methods.client.terminal.output, ({ params }) => h.terminalOutput(params))
+        .onRequest(acp.methods.client.terminal.waitForExit, ({ params }) => h.waitForTerminalExit(params))
+        .onRequest(acp.methods.client.terminal.kill, ({ params }) => h.killTerminal(params))
+        .onRequest(acp.methods.client.terminal.release, ({ params }) => h.releaseTerminal(params));
     const conn = app.connect(stream);
     const ms = o.startTimeoutMs;
     try {
@@ -110,7 +135,7 @@ export class AcpLink {
         proc,
         conn.agent.request(acp.methods.agent.initialize, {
           protocolVersion: acp.PROTOCOL_VERSION,
-          clientCapabilities: { fs: { readTextFile: o.advertiseFs, writeTextFile: o.advertiseFs }, terminal: false },
+          clientCapabilities: { fs: { readTextFile: o.advertiseFs, writeTextFile: o.advertiseFs }, terminal: o.advertiseTerminal },
           clientInfo: { name: 'industrial-orchestrator', version },
         }),
         ms,
