@@ -399,6 +399,19 @@ test('authenticate: the method the descriptor names, with its key from the envir
   assert.match(r.result.error?.message ?? '', /requires authentication .*offers: api-key/);
 });
 
+test('an idle task process is stopped after idleProcessMs; a later turn of the task starts a new one', async () => {
+  const a = adapter({ idleProcessMs: 300 });
+  const repo = makeRepo('idle');
+  await run(a, { cwd: repo, prompt: 'ECHO one' });
+  const pid = a.pidOf('task');
+  assert.ok(alive(pid));
+  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(alive(pid), false, 'the idle process was stopped');
+  const next = await run(a, { cwd: repo, prompt: 'ECHO two' });
+  assert.equal(next.result.status, 'succeeded');
+  assert.notEqual(a.pidOf('task'), pid);
+});
+
 test('a missing program is not_installed; bad input is refused and starts nothing', async () => {
   const a = adapter({ commandPath: path.join(tmp, 'no-such-agent') });
   const repo = makeRepo('missing');

@@ -52,6 +52,8 @@ export interface AcpAdapterOptions {
   /** Largest single ACP message accepted (default 16 MiB); a bigger one ends the connection. */
   maxMessageBytes?: number;
   limits?: NormalizeLimits;
+  /** A task's agent process is stopped when no turn of the task has run for this long (default 120 s). */
+  idleProcessMs?: number;
   log?: (line: string) => void;
 }
 
@@ -66,6 +68,7 @@ interface TaskState {
   turns: number;
   busy: boolean;
   cost?: number;
+  idleTimer?: NodeJS.Timeout;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -187,12 +190,28 @@ export class AcpAdapter implements AgentRuntime {
     }
     if (task.busy) throw new AgentError('busy', `Task ${req.taskId} already has a turn running.`);
     task.busy = true;
+    clearTimeout(task.idleTimer);
     try {
       return await this.runTurn(task, req, onEvent);
     } finally {
       task.busy = false;
       task.turn = undefined;
+      this.armIdle(task, req.taskId);
     }
+  }
+
+  /** Keeps the task's process for a follow-up turn, and stops it when none comes. */
+  private armIdle(task: TaskState, taskId: string): void {
+    const link = task.link;
+    if (!link || this.disposed) return;
+    task.idleTimer = setTimeout(() => {
+      if (task.busy || task.link !== link) return;
+      this.opts.log?.(`[${this.id}] stopping the idle agent process of task ${taskId}`);
+      task.link = undefined;
+      task.sessionId = undefined;
+      void link.stop();
+    }, this.opts.idleProcessMs ?? 120_000);
+    task.idleTimer.unref();
   }
 
   private preTurnResult(task: TaskState, onEvent: AgentEventListener, tag: string, started: number, e?: unknown): TurnResult {
@@ -328,6 +347,7 @@ export class AcpAdapter implements AgentRuntime {
     this.disposed = true;
     const stops: Promise<void>[] = [];
     for (const task of this.tasks.values()) {
+      clearTimeout(task.idleTimer);
       task.turn?.fail('disposed', `The ${this.id} adapter was disposed.`);
       if (task.link) stops.push(task.link.stop());
       task.link = undefined;
