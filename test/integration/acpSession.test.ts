@@ -65,3 +65,46 @@ test('one session mixes OpenCode and ACP-agent tasks, routed by capability, each
   assert.equal(readFileSync(path.join(cwd, 'b.txt'), 'utf8'), 'beta\n');
   assert.equal(readFileSync(path.join(cwd, 'c.txt'), 'utf8'), 'gamma\n');
 });
+
+test('a failing ACP agent loses health and its tasks are re-routed to OpenCode', async () => {
+  const crashing = {
+    ...descriptor,
+    id: 'crashing-agent',
+    name: 'Crashing agent',
+    _meta: {
+      orchestrator: {
+        command: { path: 'node', args: [fixture] },
+        capabilities: ['code'],
+        maxConcurrency: 3,
+        env: { set: { FIXTURE_FORCE: 'CRASH' } },
+      },
+    },
+  };
+  const s2 = await startServer(tempDir(), { agents: { acpAgents: [{ descriptor: crashing, commandPath: process.execPath }] } });
+  try {
+    const cwd = sampleRepo();
+    const goal = [
+      'Three files',
+      '- [x] X {files: x.txt} {caps: code}: [[script:write_file x.txt]] ex',
+      '- [y] Y {files: y.txt} {caps: code}: [[script:write_file y.txt]] why',
+      '- [z] Z {files: z.txt} {caps: code}: [[script:write_file z.txt]] zed',
+    ].join('\n');
+    const draft = await s2.request(sessionStart, { goal, cwd });
+    await s2.request(sessionApprove, { sessionId: draft.id });
+    const v = await waitSession(s2, draft.id, ended);
+    const summary = JSON.stringify(v.tasks.map((t) => [t.planId, t.state, t.agentId, t.attempts, t.routeReason, t.lastError]));
+    console.log(`re-routing: ${summary}`);
+    const agents = await s2.request(agentList, {});
+    const crash = agents.find((a) => a.id === 'crashing-agent');
+    // The specialist is chosen first (how many tasks it gets at once depends on its load); every crash costs it health.
+    assert.ok(crash && crash.health.failures >= 1 && crash.health.successes === 0, JSON.stringify(crash?.health));
+    assert.match(crash.health.lastError ?? '', /crashed: The agent process exited during the turn \(code 3/);
+    assert.equal(v.state, 'completed', summary);
+    for (const t of v.tasks) assert.equal(t.agentId, 'opencode', summary);
+    const retried = v.tasks.filter((t) => t.attempts >= 2);
+    assert.ok(retried.length >= 1, `tasks first tried on the crashing agent were retried on OpenCode (${summary})`);
+    for (const t of retried) assert.match(t.routeReason ?? '', /^opencode: .*(over crashing-agent|only candidate)/);
+  } finally {
+    await s2.stop();
+  }
+});
