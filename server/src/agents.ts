@@ -17,6 +17,8 @@ import { initialAvailability, isFatalStartFailure, nextAvailability, type Availa
 import { DomainError } from './domain/errors';
 import { AgentError, type AgentRuntime, type TurnTimeouts } from './ports/agentRuntime';
 import type { Logger } from './ports/logger';
+import { AcpAgents, acpAgentSettingSchema, parseAcpAgentSettings } from './acpAgents';
+import type { AgentProfile } from './domain/orchestration/routing';
 
 export const providerSchema = z
   .object({
@@ -58,6 +60,8 @@ export const agentSettingsSchema = z
       .optional(),
     /** The OS sandbox around agents' shell commands: `auto` (default) uses bubblewrap when it works here. */
     sandbox: sandboxModeSchema.optional(),
+    /** ACP agents registered from descriptors (ACP registry format + `_meta.orchestrator`), routed next to OpenCode. */
+    acpAgents: z.array(acpAgentSettingSchema).optional(),
   })
   .strict();
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
@@ -73,6 +77,11 @@ export function configuredModels(settings: Pick<AgentSettings, 'providers'>): st
 export function parseAgentSettings(raw: unknown): AgentSettings {
   const r = agentSettingsSchema.safeParse(raw ?? {});
   if (!r.success) throw new DomainError('bad_input', `agent settings: ${describeIssues(r.error)}`);
+  try {
+    parseAcpAgentSettings(r.data.acpAgents ?? []);
+  } catch (e) {
+    throw new DomainError('bad_input', `agent settings: ${e instanceof Error ? e.message : String(e)}`);
+  }
   return r.data;
 }
 
@@ -89,12 +98,17 @@ export class Agents {
   private readonly stopping = new AbortController();
   private readonly availabilityListeners = new Set<() => void>();
   private sandbox: SandboxStatus = { enabled: false, reason: 'The sandbox has not been checked yet.' };
+  private readonly acp: AcpAgents;
 
   constructor(
     private readonly dataDir: string,
     private readonly settings: AgentSettings,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.acp = new AcpAgents(dataDir, logger, () => {
+      for (const l of this.availabilityListeners) l();
+    });
+  }
 
   /** Called whenever an agent's availability changes (for the server status). */
   onDidChangeAvailability(listener: () => void): () => void {
@@ -104,6 +118,7 @@ export class Agents {
 
   /** OpenCode's availability (protocol `AgentAvailability`). */
   availabilityOf(agent: string): AgentAvailability | undefined {
+    if (this.acp.has(agent)) return this.acp.availabilityOf(agent);
     return agent === 'opencode' && this.config ? this.availability : undefined;
   }
 
@@ -182,6 +197,12 @@ export class Agents {
       log: (line) => this.logger.debug(`[opencode] ${line}`),
     });
     this.tracked = this.track(this.opencode);
+    this.acp.init(this.settings.acpAgents ?? [], this.settings.timeouts as Partial<TurnTimeouts> | undefined);
+  }
+
+  /** Routing profiles of the ACP agents (OpenCode's is the composition root's). */
+  acpProfiles(): AgentProfile[] {
+    return this.acp.profiles();
   }
 
   /**
@@ -220,6 +241,7 @@ export class Agents {
   }
 
   runtime(agent: string): AgentRuntime | undefined {
+    if (this.acp.has(agent)) return this.acp.runtime(agent);
     return agent === 'opencode' ? this.tracked : undefined;
   }
 
@@ -236,10 +258,13 @@ export class Agents {
           : `OpenCode 1.18.33 with ${this.config.providers.map((p) => p.name ?? p.id).join(', ')}`,
         model: this.config.defaultModel,
       },
+      ...this.acp.describe(),
     ];
   }
 
   checkModel(agent: string, model: string): string | undefined {
+    // An ACP agent chooses its own model; a session's model is OpenCode's and is not passed to it.
+    if (this.acp.has(agent)) return undefined;
     if (agent !== 'opencode' || !this.config) return `agent ${agent} takes no model`;
     if (knownModel(this.config, model)) return undefined;
     return `unknown model ${JSON.stringify(model)}; configured models: ${configuredModels(this.config).join(', ')}`;
@@ -247,6 +272,7 @@ export class Agents {
 
   async dispose(): Promise<void> {
     this.stopping.abort();
+    await this.acp.dispose();
     await this.opencode?.dispose().catch((e: unknown) => this.logger.warn(`disposing OpenCode: ${String(e)}`));
     await this.demo?.close().catch(() => undefined);
   }

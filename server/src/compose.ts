@@ -176,7 +176,10 @@ export async function createRunServices(
   const maxParallel = opts.maxParallel ?? 4;
   const worktreeRoot = path.join(base.dataDir, 'worktrees');
   /** The agents the scheduler routes to (and `agent/list` describes). */
-  const profiles = [{ id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel }];
+  const profiles = [
+    { id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel },
+    ...agents.acpProfiles().map((p) => ({ ...p, maxConcurrency: Math.min(p.maxConcurrency, maxParallel) })),
+  ];
   function liveSession(v: SessionView): SessionView {
     return withRunActivity(v, (id) => runs.activity(id));
   }

@@ -1,0 +1,367 @@
+/**
+ * AgentRuntime on any ACP agent (the orchestrator is the ACP client), configured only by an agent descriptor
+ * (domain/agentDescriptor.ts): no code path knows an agent by name.
+ *
+ * One agent process per task, kept across the task's turns (one ACP session each), so a crash, a hung
+ * prompt or an ignored cancel only ever costs that task, and the process can be killed safely. `start()`
+ * pre-warms a spare process (spawned and initialized) that the next task takes. Each process gets an
+ * isolated home under `dataDir` and only the environment its descriptor names.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  agentEnvironment,
+  launchPlan,
+  metaOf,
+  platformKeyOf,
+  type AgentDescriptor,
+  type LaunchPlan,
+  type PlatformKey,
+} from '../../domain/agentDescriptor';
+import { AgentEventLog, emptyUsage } from '../../domain/agentEvent';
+import {
+  AgentError,
+  type AgentEventListener,
+  type AgentRuntime,
+  type PromptRequest,
+  type TurnResult,
+  type TurnTimeouts,
+} from '../../ports/agentRuntime';
+import { AcpTurn } from './acpTurn';
+import { AcpLink } from './link';
+import { Route } from './route';
+import { defaultLimits, type NormalizeLimits } from './normalize';
+import { loadAcp } from './sdk';
+import { diffTrees, snapshotTree } from './worktreeDiff';
+
+export interface AcpAdapterOptions {
+  descriptor: AgentDescriptor;
+  /** Folder for this agent's isolated home. */
+  dataDir: string;
+  /** Where named variables are read from (default `process.env`); only the names the descriptor lists pass. */
+  environment?: Readonly<Record<string, string | undefined>>;
+  /** Program to run instead of the descriptor's distribution (e.g. a binary the caller located). */
+  commandPath?: string;
+  /** Where a binary distribution was installed. */
+  installDir?: string;
+  platform?: PlatformKey;
+  timeouts?: Partial<TurnTimeouts>;
+  /** Spawn → initialize → session/new deadline (default: the descriptor's quirk, else 60 s). */
+  startTimeoutMs?: number;
+  cancelGraceMs?: number;
+  /** Largest single ACP message accepted (default 16 MiB); a bigger one ends the connection. */
+  maxMessageBytes?: number;
+  limits?: NormalizeLimits;
+  /** A task's agent process is stopped when no turn of the task has run for this long (default 120 s). */
+  idleProcessMs?: number;
+  log?: (line: string) => void;
+}
+
+export const defaultAcpTimeouts: TurnTimeouts = { idleMs: 180_000, turnMs: 30 * 60_000, unreachableMs: 30_000, permissionMs: 120_000 };
+
+interface TaskState {
+  log: AgentEventLog;
+  link?: AcpLink;
+  sessionId?: string;
+  cwd?: string;
+  turn?: AcpTurn;
+  turns: number;
+  busy: boolean;
+  cost?: number;
+  idleTimer?: NodeJS.Timeout;
+}
+
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export class AcpAdapter implements AgentRuntime {
+  readonly id: string;
+  private readonly plan: LaunchPlan;
+  private readonly home: string;
+  private readonly tasks = new Map<string, TaskState>();
+  private spare?: Promise<{ link: AcpLink; route: Route }>;
+  private disposed = false;
+
+  constructor(private readonly opts: AcpAdapterOptions) {
+    this.id = opts.descriptor.id;
+    const platform = opts.platform ?? platformKeyOf(process.platform, process.arch) ?? 'linux-x86_64';
+    this.plan = launchPlan(opts.descriptor, { platform, installDir: opts.installDir, commandPath: opts.commandPath });
+    this.home = path.join(opts.dataDir, 'home');
+  }
+
+  private get meta() {
+    return metaOf(this.opts.descriptor);
+  }
+
+  /** Pids of the running agent processes (diagnostics and tests). */
+  get pids(): number[] {
+    return [...this.tasks.values()].map((t) => t.link?.proc.pid).filter((p): p is number => p !== undefined);
+  }
+
+  pidOf(taskId: string): number | undefined {
+    const l = this.tasks.get(taskId)?.link;
+    return l?.alive ? l.proc.pid : undefined;
+  }
+
+  private prepareHome(): void {
+    fs.mkdirSync(this.home, { recursive: true, mode: 0o700 });
+    for (const d of ['.config', '.cache', '.local/share', '.local/state']) fs.mkdirSync(path.join(this.home, d), { recursive: true });
+    for (const [rel, content] of Object.entries(this.meta.quirks?.homeFiles ?? {})) {
+      const file = path.resolve(this.home, rel);
+      if (!file.startsWith(this.home + path.sep))
+        throw new AgentError('bad_input', `_meta.orchestrator.quirks.homeFiles: "${rel}" is outside the home`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const text = typeof content === 'string' ? content : JSON.stringify(content, null, 2);
+      fs.writeFileSync(file, text.split('{home}').join(this.home));
+    }
+  }
+
+  private async openLink(): Promise<{ link: AcpLink; route: Route }> {
+    if (this.disposed) throw new AgentError('disposed', `The ${this.id} adapter was disposed.`);
+    const { env, missing } = agentEnvironment(this.opts.descriptor, this.plan, {
+      home: this.home,
+      source: this.opts.environment ?? process.env,
+    });
+    if (missing.length)
+      throw new AgentError(
+        'start_failed',
+        `${this.opts.descriptor.name} needs ${missing.join(', ')} in the environment (named by its descriptor); not set.`,
+      );
+    this.prepareHome();
+    const route = new Route(env);
+    const link = await AcpLink.open({
+      acp: await loadAcp(),
+      agentName: this.opts.descriptor.name,
+      command: this.plan.command,
+      args: this.plan.args,
+      env,
+      cwd: this.home,
+      startTimeoutMs: this.opts.startTimeoutMs ?? this.meta.quirks?.startTimeoutMs ?? 60_000,
+      maxMessageBytes: this.opts.maxMessageBytes ?? 16 * 1024 * 1024,
+      advertiseFs: this.meta.quirks?.advertiseFs ?? true,
+      advertiseTerminal: this.meta.quirks?.advertiseTerminal ?? false,
+      authMethodId: this.meta.auth?.methodId,
+      handlers: route,
+      log: (l) => this.opts.log?.(`[${this.id}] ${l}`),
+    });
+    if (this.disposed) {
+      await link.stop();
+      throw new AgentError('disposed', `The ${this.id} adapter was disposed.`);
+    }
+    return { link, route };
+  }
+
+  async start(): Promise<void> {
+    if (this.disposed) throw new AgentError('disposed', `The ${this.id} adapter was disposed.`);
+    this.spare ??= this.openLink();
+    try {
+      await this.spare;
+    } catch (e) {
+      this.spare = undefined;
+      throw e;
+    }
+  }
+
+  private validate(req: PromptRequest): void {
+    const bad = (field: string, why: string) => new AgentError('bad_input', `${field}: ${why}`);
+    if (!req || typeof req !== 'object') throw bad('request', 'must be an object');
+    if (typeof req.runId !== 'string' || !req.runId.trim()) throw bad('taskId', 'must be a non-empty string');
+    if (typeof req.cwd !== 'string' || !req.cwd) throw bad('cwd', 'is required');
+    if (!path.isAbsolute(req.cwd)) throw bad('cwd', `must be an absolute path (got "${req.cwd}")`);
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(req.cwd);
+    } catch {
+      throw bad('cwd', `does not exist: ${req.cwd}`);
+    }
+    if (!st.isDirectory()) throw bad('cwd', `is not a directory: ${req.cwd}`);
+    if (typeof req.prompt !== 'string' || !req.prompt.trim()) throw bad('prompt', 'must be non-empty text');
+    if (req.model !== undefined) throw bad('model', `${this.opts.descriptor.name} chooses its own model; none can be set per prompt`);
+    for (const [k, v] of Object.entries(req.timeouts ?? {}))
+      if (typeof v !== 'number' || !(v > 0)) throw bad(`timeouts.${k}`, 'must be a positive number of milliseconds');
+  }
+
+  async prompt(req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult> {
+    if (this.disposed) throw new AgentError('disposed', `The ${this.id} adapter was disposed.`);
+    this.validate(req);
+    let task = this.tasks.get(req.runId);
+    if (!task) {
+      task = { log: new AgentEventLog(), turns: 0, busy: false };
+      this.tasks.set(req.runId, task);
+    }
+    if (task.busy) throw new AgentError('busy', `Task ${req.runId} already has a turn running.`);
+    task.busy = true;
+    clearTimeout(task.idleTimer);
+    try {
+      return await this.runTurn(task, req, onEvent);
+    } finally {
+      task.busy = false;
+      task.turn = undefined;
+      this.armIdle(task, req.runId);
+    }
+  }
+
+  /** Keeps the task's process for a follow-up turn, and stops it when none comes. */
+  private armIdle(task: TaskState, taskId: string): void {
+    const link = task.link;
+    if (!link || this.disposed) return;
+    task.idleTimer = setTimeout(() => {
+      if (task.busy || task.link !== link) return;
+      this.opts.log?.(`[${this.id}] stopping the idle agent process of task ${taskId}`);
+      task.link = undefined;
+      task.sessionId = undefined;
+      void link.stop();
+    }, this.opts.idleProcessMs ?? 120_000);
+    task.idleTimer.unref();
+  }
+
+  private preTurnResult(task: TaskState, onEvent: AgentEventListener, tag: string, started: number, e?: unknown): TurnResult {
+    const err = e === undefined ? undefined : e instanceof AgentError ? e : new AgentError('protocol', message(e));
+    const stopReason = err ? 'error' : 'cancelled';
+    if (err) {
+      const ev = task.log.push(`error:${tag}`, { kind: 'error', message: err.message, reason: err.reason });
+      if (ev) onEvent(ev);
+    }
+    const fin = task.log.push(`finished:${tag}`, { kind: 'finished', stopReason });
+    if (fin) onEvent(fin);
+    return {
+      status: err ? 'failed' : 'cancelled',
+      stopReason,
+      summary: '',
+      usage: emptyUsage(),
+      diff: [],
+      ...(err ? { error: { reason: err.reason, message: err.message, ...(err.stderrTail ? { stderrTail: err.stderrTail } : {}) } } : {}),
+      ...(task.sessionId ? { agentSessionId: task.sessionId } : {}),
+      durationMs: Date.now() - started,
+      lastSeq: task.log.lastSeq,
+    };
+  }
+
+  /** The task's link and session, starting the process (or taking the spare) and opening a session as needed. */
+  private async ensureSession(task: TaskState, cwd: string): Promise<{ link: AcpLink; route: Route; sessionId: string }> {
+    if (!task.link?.alive) {
+      task.link = undefined;
+      task.sessionId = undefined;
+      let opened: { link: AcpLink; route: Route } | undefined;
+      if (this.spare) {
+        const spare = this.spare;
+        this.spare = undefined;
+        opened = await spare.catch(() => undefined);
+        if (opened && !opened.link.alive) opened = undefined;
+      }
+      opened ??= await this.openLink();
+      task.link = opened.link;
+      routes.set(opened.link, opened.route);
+    }
+    const link = task.link;
+    const route = routes.get(link)!;
+    if (!task.sessionId || task.cwd !== cwd) {
+      task.sessionId = await link.newSession(cwd);
+      task.cwd = cwd;
+      task.cost = undefined;
+    }
+    return { link, route, sessionId: task.sessionId };
+  }
+
+  private async runTurn(task: TaskState, req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult> {
+    const started = Date.now();
+    const tag = `t${++task.turns}`;
+    const timeouts: TurnTimeouts = { ...defaultAcpTimeouts, ...this.opts.timeouts, ...req.timeouts };
+    if (req.signal?.aborted) return this.preTurnResult(task, onEvent, tag, started);
+    let session: { link: AcpLink; route: Route; sessionId: string };
+    try {
+      session = await this.ensureSession(task, req.cwd);
+    } catch (e) {
+      if (task.link && !task.link.alive) task.link = undefined;
+      return this.preTurnResult(task, onEvent, tag, started, e);
+    }
+    const { link, route, sessionId } = session;
+    // Cancelled while the process or the session was starting: the prompt is never sent.
+    if (req.signal?.aborted) return this.preTurnResult(task, onEvent, tag, started);
+    const before = await snapshotTree(req.cwd);
+    const turn = new AcpTurn({
+      taskId: req.runId,
+      cwd: req.cwd,
+      agentSessionId: sessionId,
+      log: task.log,
+      onEvent,
+      timeouts,
+      policy: req.permissionPolicy,
+      turnTag: tag,
+      cancelGraceMs: this.opts.cancelGraceMs ?? this.meta.quirks?.cancelGraceMs ?? 5000,
+      limits: this.opts.limits ?? defaultLimits,
+      costBefore: task.cost,
+      sendCancel: () => link.cancel(sessionId),
+      abandon: (why) => {
+        this.opts.log?.(`[${this.id}] stopping the agent process of task ${req.runId}: ${why}`);
+        if (task.link === link) {
+          task.link = undefined;
+          task.sessionId = undefined;
+        }
+        void link.stop();
+      },
+      diff: async () => {
+        const after = before ? await snapshotTree(req.cwd) : undefined;
+        return before && after ? diffTrees(req.cwd, before, after) : [];
+      },
+      debug: (l) => this.opts.log?.(`[${this.id}] ${req.runId}: ${l}`),
+    });
+    task.turn = turn;
+    route.attach(sessionId, req.cwd, turn, this.meta.quirks?.missingFileAsEmpty ?? false);
+    const onExit = link.proc.exited.then((x) => turn.processExited(x.code, x.signal, x.stderrTail));
+    void onExit;
+    const onAbort = () => void turn.cancel();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    link.prompt(sessionId, req.prompt).then(
+      // Updates sent before the response were already delivered (link.ts takes them off the stream in order).
+      (r) => turn.promptReturned(r),
+      async (e: unknown) => {
+        // A rejected prompt because the process died is a crash: give the exit a moment to be seen.
+        await Promise.race([link.proc.exited, new Promise((r) => setTimeout(r, 1000))]);
+        if (link.proc.alive) turn.promptFailed(message(e));
+      },
+    );
+    try {
+      const result = await turn.result;
+      task.cost = turn.normalizer.lastCost;
+      if (!link.alive) {
+        // The connection or the process is gone (crash, an oversized message): never reuse it.
+        if (task.link === link) {
+          task.link = undefined;
+          task.sessionId = undefined;
+        }
+        void link.stop();
+      }
+      return result;
+    } finally {
+      req.signal?.removeEventListener('abort', onAbort);
+      route.detach(turn);
+    }
+  }
+
+  async cancel(taskId: string): Promise<void> {
+    await this.tasks.get(taskId)?.turn?.cancel();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const stops: Promise<void>[] = [];
+    for (const task of this.tasks.values()) {
+      clearTimeout(task.idleTimer);
+      task.turn?.fail('disposed', `The ${this.id} adapter was disposed.`);
+      if (task.link) stops.push(task.link.stop());
+      task.link = undefined;
+    }
+    const spare = this.spare;
+    this.spare = undefined;
+    stops.push(
+      (async () => {
+        const s = await spare?.catch(() => undefined);
+        await s?.link.stop();
+      })(),
+    );
+    await Promise.all(stops);
+  }
+}
+
+const routes = new WeakMap<AcpLink, Route>();
