@@ -412,6 +412,33 @@ test('an idle task process is stopped after idleProcessMs; a later turn of the t
   assert.notEqual(a.pidOf('task'), pid);
 });
 
+test('a released run leaves the adapter and its process stops; released mid-turn, once the turn ends', async () => {
+  const a = adapter();
+  const repo = makeRepo('release');
+  for (let i = 0; i < 5; i++) {
+    const runId = `rel-${i}`;
+    await run(a, { runId, cwd: repo, prompt: `ECHO ${i}` });
+    const pid = a.pidOf(runId);
+    assert.ok(alive(pid), 'the process is kept for a follow-up until released');
+    a.release(runId);
+    assert.deepEqual(a.heldRuns, [], `after run ${i} the adapter holds nothing`);
+    for (let k = 0; k < 50 && alive(pid); k++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(alive(pid), false, 'its process was stopped');
+  }
+  let releasedWhileRunning = false;
+  const events: AgentEvent[] = [];
+  const result = await a.prompt({ runId: 'busy', cwd: repo, prompt: 'ECHO busy', permissionPolicy: policy }, (e) => {
+    events.push(e);
+    if (!releasedWhileRunning) {
+      a.release('busy');
+      releasedWhileRunning = a.heldRuns.includes('busy');
+    }
+  });
+  assert.equal(result.status, 'succeeded', 'a release does not cut the running turn');
+  assert.ok(releasedWhileRunning, 'held while its turn ran');
+  assert.deepEqual(a.heldRuns, []);
+});
+
 test('a missing program is not_installed; bad input is refused and starts nothing', async () => {
   const a = adapter({ commandPath: path.join(tmp, 'no-such-agent') });
   const repo = makeRepo('missing');

@@ -69,6 +69,8 @@ interface TaskState {
   busy: boolean;
   cost?: number;
   idleTimer?: NodeJS.Timeout;
+  /** The caller is done with the run: forget it (and stop its process) once its turn ends. */
+  released?: boolean;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -196,8 +198,30 @@ export class AcpAdapter implements AgentRuntime {
     } finally {
       task.busy = false;
       task.turn = undefined;
-      this.armIdle(task, req.runId);
+      if (task.released) this.forget(req.runId, task);
+      else this.armIdle(task, req.runId);
     }
+  }
+
+  /** The run is over and no turn of it follows: stop its process and drop its state (after a running turn). */
+  release(runId: string): void {
+    const task = this.tasks.get(runId);
+    if (!task) return;
+    task.released = true;
+    if (!task.busy) this.forget(runId, task);
+  }
+
+  private forget(runId: string, task: TaskState): void {
+    clearTimeout(task.idleTimer);
+    const link = task.link;
+    task.link = undefined;
+    this.tasks.delete(runId);
+    if (link) void link.stop().catch((e: unknown) => this.opts.log?.(`[${this.id}] stopping ${runId}'s process: ${message(e)}`));
+  }
+
+  /** Runs whose state the adapter still holds (diagnostics and tests). */
+  get heldRuns(): string[] {
+    return [...this.tasks.keys()];
   }
 
   /** Keeps the task's process for a follow-up turn, and stops it when none comes. */
