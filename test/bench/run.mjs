@@ -120,6 +120,12 @@ const benchRows = (script) => {
 // Orchestration: N tasks of duration L at concurrency C vs ceil(N/C)·L and serial; scheduler and store at 1,000 tasks.
 for (const [name, value, base, what] of benchRows('test/bench/schedulerBench.ts')) rows.push([name, value, NaN, base, what, 'ms']);
 
+if (!process.env.ORCH_BENCH_SKIP_CURATION) {
+  // Dataset curation on 10,000 synthetic examples: dedup, redaction, the whole pipeline (examples/s, peak MB)
+  // against JSON parse+stringify of the same examples.
+  for (const [name, value, base, what, unit] of benchRows('test/bench/curationBench.ts')) rows.push([name, value, NaN, base, what, unit]);
+}
+
 if (!process.env.ORCH_BENCH_SKIP_OPENCODE) {
   // Real OpenCode binary, scripted model: a turn via the orchestrator vs straight to OpenCode, cold start, RSS.
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/opencodeBench.ts'], {
