@@ -7,6 +7,7 @@
  * pre-warms a spare process (spawned and initialized) that the next task takes. Each process gets an
  * isolated home under `dataDir` and only the environment its descriptor names.
  */
+import { badInput, checkPromptRequest } from '../promptRequest';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -164,22 +165,8 @@ export class AcpAdapter implements AgentRuntime {
   }
 
   private validate(req: PromptRequest): void {
-    const bad = (field: string, why: string) => new AgentError('bad_input', `${field}: ${why}`);
-    if (!req || typeof req !== 'object') throw bad('request', 'must be an object');
-    if (typeof req.runId !== 'string' || !req.runId.trim()) throw bad('taskId', 'must be a non-empty string');
-    if (typeof req.cwd !== 'string' || !req.cwd) throw bad('cwd', 'is required');
-    if (!path.isAbsolute(req.cwd)) throw bad('cwd', `must be an absolute path (got "${req.cwd}")`);
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(req.cwd);
-    } catch {
-      throw bad('cwd', `does not exist: ${req.cwd}`);
-    }
-    if (!st.isDirectory()) throw bad('cwd', `is not a directory: ${req.cwd}`);
-    if (typeof req.prompt !== 'string' || !req.prompt.trim()) throw bad('prompt', 'must be non-empty text');
-    if (req.model !== undefined) throw bad('model', `${this.opts.descriptor.name} chooses its own model; none can be set per prompt`);
-    for (const [k, v] of Object.entries(req.timeouts ?? {}))
-      if (typeof v !== 'number' || !(v > 0)) throw bad(`timeouts.${k}`, 'must be a positive number of milliseconds');
+    checkPromptRequest(req);
+    if (req.model !== undefined) throw badInput('model', `${this.opts.descriptor.name} chooses its own model; none can be set per prompt`);
   }
 
   async prompt(req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult> {

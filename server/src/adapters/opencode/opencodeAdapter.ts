@@ -7,6 +7,7 @@
  * the next prompt restarts it with backoff; a dropped event stream reconnects and every running turn
  * resyncs from the messages API; watchdogs bound every wait (see TurnTimeouts).
  */
+import { badInput, checkPromptRequest } from '../promptRequest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -246,25 +247,10 @@ export class OpencodeAdapter implements AgentRuntime {
   };
 
   private validate(req: PromptRequest): void {
-    const bad = (field: string, why: string) => new AgentError('bad_input', `${field}: ${why}`);
-    if (!req || typeof req !== 'object') throw bad('request', 'must be an object');
-    if (typeof req.runId !== 'string' || !req.runId.trim()) throw bad('runId', 'must be a non-empty string');
-    if (typeof req.cwd !== 'string' || !req.cwd) throw bad('cwd', 'is required');
-    if (!path.isAbsolute(req.cwd)) throw bad('cwd', `must be an absolute path (got "${req.cwd}")`);
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(req.cwd);
-    } catch {
-      throw bad('cwd', `does not exist: ${req.cwd}`);
-    }
-    if (!st.isDirectory()) throw bad('cwd', `is not a directory: ${req.cwd}`);
-    if (typeof req.prompt !== 'string' || !req.prompt.trim()) throw bad('prompt', 'must be non-empty text');
+    checkPromptRequest(req);
     if (req.model !== undefined && !knownModel(this.opts.models, req.model)) {
       const known = this.opts.models.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
-      throw bad('model', `unknown model "${req.model}"; configured: ${known.join(', ')}`);
-    }
-    for (const [k, v] of Object.entries(req.timeouts ?? {})) {
-      if (typeof v !== 'number' || !(v > 0)) throw bad(`timeouts.${k}`, 'must be a positive number of milliseconds');
+      throw badInput('model', `unknown model "${req.model}"; configured: ${known.join(', ')}`);
     }
   }
 
