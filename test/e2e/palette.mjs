@@ -37,7 +37,10 @@ async function check(name, fn) {
   } catch (e) {
     results.push({ name, ok: false });
     console.log(`  ✖ ${name}\n${e.stack ?? e}\n--- the extension's log:\n${orchestratorLogTail(sandbox)}`);
-    await page?.screenshot({ path: path.join(shots, `e2e-failure-${results.length}.png`) }).catch(() => {});
+    // Kept with the sandbox (CI keeps it under /tmp; test-results/ goes with the clone).
+    for (const dir of [shots, sandbox.root])
+      await page?.screenshot({ path: path.join(dir, `e2e-failure-${results.length}.png`) }).catch(() => {});
+    if (wb) console.log(`--- the Output panel (Orchestrator: Show Logs):\n${await wb.outputText('Orchestrator: Show Logs')}`);
   }
 }
 

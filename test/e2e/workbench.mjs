@@ -63,7 +63,13 @@ export function workbench(page) {
           .locator('.notification-list-item-message')
           .allInnerTexts()
           .catch(() => []);
-        throw new Error(`no notification matching ${re} within ${timeout} ms; seen: ${JSON.stringify(seen)}`);
+        const center = await page
+          .locator('.notifications-center.visible')
+          .count()
+          .catch(() => -1);
+        throw new Error(
+          `no notification matching ${re} within ${timeout} ms; seen: ${JSON.stringify(seen)}; center opened by us: ${centerOpened}, visible: ${center > 0}`,
+        );
       }
       await page.waitForTimeout(300);
     }
@@ -91,5 +97,19 @@ export function workbench(page) {
     return item.innerText();
   }
 
-  return { palette, answerInput, dialogButton, notification, row, inlineAction, statusBar };
+  /** The visible lines of the Output panel after running `command` (a "Show Logs" command), for failure reports. */
+  async function outputText(command) {
+    try {
+      await page.keyboard.press('Escape');
+      await palette(command, Date.now() + 10_000);
+      const lines = page.locator('.part.panel .view-lines').first();
+      await lines.waitFor({ state: 'visible', timeout: 5_000 });
+      await page.waitForTimeout(1_000);
+      return await lines.innerText({ timeout: 5_000 });
+    } catch (e) {
+      return `(could not read the Output panel: ${e.message})`;
+    }
+  }
+
+  return { palette, answerInput, dialogButton, notification, row, inlineAction, statusBar, outputText };
 }
