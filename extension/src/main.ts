@@ -5,6 +5,7 @@ import { agentList } from '../../protocol/agent';
 import { runList } from '../../protocol/run';
 import { sessionList } from '../../protocol/session';
 import type { OrchestratorApi } from './api';
+import { AgentCodeActions } from './codeActions/agentCodeActions';
 import { registerCommands } from './commands/registry';
 import { Ctx } from './ctx';
 import { sessionRows } from './views/sessionsTree';
@@ -28,6 +29,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     restartOnSettingsChange(ctx),
     ...trees.disposables,
     ...registerCommands(ctx, dashboard, (id) => trees.sessions.removeSession(id)),
+    vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new AgentCodeActions(), {
+      providedCodeActionKinds: AgentCodeActions.kinds,
+    }),
   );
   let activationMs = 0;
   try {

@@ -9,6 +9,7 @@ export const commandIds = {
   openDashboard: 'orchestrator.openDashboard',
   startRun: 'orchestrator.startRun',
   cancelRun: 'orchestrator.cancelRun',
+  sendSelectionToAgent: 'orchestrator.sendSelectionToAgent',
   startSession: 'orchestrator.startSession',
   startSessionFromEditor: 'orchestrator.startSessionFromEditor',
   submitSessionGoal: 'orchestrator.submitSessionGoal',

@@ -16,6 +16,7 @@ import {
   submitSessionGoal,
 } from './sessions';
 import { cancelRun, startRun } from './runs';
+import { sendSelectionToAgent } from '../codeActions/agentCodeActions';
 
 /** `removeSession`: drops a deleted session from the Sessions view. */
 export function registerCommands(
@@ -32,6 +33,7 @@ export function registerCommands(
     [commandIds.openDashboard]: () => dashboard.open(),
     [commandIds.startRun]: startRun(ctx) as (...args: unknown[]) => unknown,
     [commandIds.cancelRun]: cancelRun(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.sendSelectionToAgent]: sendSelectionToAgent(ctx) as (...args: unknown[]) => unknown,
     [commandIds.startSession]: startSession(ctx, deps) as (...args: unknown[]) => unknown,
     [commandIds.startSessionFromEditor]: startSessionFromEditor(deps) as (...args: unknown[]) => unknown,
     [commandIds.submitSessionGoal]: submitSessionGoal(ctx, deps) as (...args: unknown[]) => unknown,
