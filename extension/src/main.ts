@@ -12,6 +12,7 @@ import { sessionRows } from './views/sessionsTree';
 import { agentItems, registerTrees } from './views/trees';
 import { createAgentNotifications, restartOnSettingsChange } from './views/agentNotifications';
 import { createStatusItem } from './views/statusItem';
+import { summarizeActivity } from './views/activity';
 import { DashboardPanels } from './webviews/dashboardPanel';
 
 let ctx: Ctx | undefined;
@@ -24,7 +25,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   context.subscriptions.push(
     ctx,
     dashboard,
-    createStatusItem(ctx),
+    createStatusItem(ctx, {
+      current: () => summarizeActivity(trees.sessions.allSessions(), trees.sessions.allRuns()),
+      onDidChange: trees.sessions.onDidChangeTreeData,
+    }),
     createAgentNotifications(ctx),
     restartOnSettingsChange(ctx),
     ...trees.disposables,

@@ -1,8 +1,9 @@
-/** The status bar item: renders the server's health; click shows the full status. */
+/** The status bar item: the server's health, tasks running, what waits on the user and the spend; click opens the dashboard. */
 import * as vscode from 'vscode';
 import { unavailableNote } from '../agentAvailability';
 import { commandIds } from '../commands/ids';
 import type { Ctx, StatusSnapshot } from '../ctx';
+import { activitySuffix, type Activity } from './activity';
 
 export function renderStatusText(s: StatusSnapshot): { text: string; tooltip: string; warn: boolean } {
   if (s.clientState === 'stopped')
@@ -15,18 +16,25 @@ export function renderStatusText(s: StatusSnapshot): { text: string; tooltip: st
   return { text: `${icon} Orchestrator: ${s.status.health}`, tooltip: s.status.message, warn: s.status.health !== 'ok' };
 }
 
-export function createStatusItem(ctx: Ctx): vscode.Disposable {
+/** What the Sessions view knows, for the running count and the spend. */
+export interface ActivitySource {
+  current(): Activity;
+  onDidChange: vscode.Event<unknown>;
+}
+
+export function createStatusItem(ctx: Ctx, activity?: ActivitySource): vscode.Disposable {
   const item = vscode.window.createStatusBarItem('orchestrator.status', vscode.StatusBarAlignment.Left, 10);
   item.name = 'Orchestrator Status';
-  item.command = commandIds.showStatus;
-  const render = (s: StatusSnapshot) => {
-    const r = renderStatusText(s);
-    item.text = r.text;
-    item.tooltip = r.tooltip;
+  item.command = commandIds.openDashboard;
+  const render = () => {
+    const r = renderStatusText(ctx.status);
+    const suffix = ctx.status.status && activity ? activitySuffix(activity.current()) : '';
+    item.text = `${r.text}${suffix}`;
+    item.tooltip = `${r.tooltip}\n\nClick to open the dashboard.`;
     item.backgroundColor = r.warn ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   };
-  render(ctx.status);
+  render();
   item.show();
-  const sub = ctx.onDidChangeStatus(render);
-  return vscode.Disposable.from(item, sub);
+  const subs = [ctx.onDidChangeStatus(render), ...(activity ? [activity.onDidChange(render)] : [])];
+  return vscode.Disposable.from(item, ...subs);
 }

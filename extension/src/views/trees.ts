@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { AgentView } from '../../../protocol/agent';
 import { agentStateText } from '../agentAvailability';
+import { summarizeActivity } from './activity';
 import { SessionsProvider } from './sessionsTree';
 
 export class ServerListProvider implements vscode.TreeDataProvider<vscode.TreeItem> {
@@ -47,13 +48,15 @@ export function agentItems(agents: AgentView[]): vscode.TreeItem[] {
 export function registerTrees(): { agents: ServerListProvider; sessions: SessionsProvider; disposables: vscode.Disposable[] } {
   const agents = new ServerListProvider();
   const sessions = new SessionsProvider();
+  const sessionsView = vscode.window.createTreeView('orchestrator.sessions', { treeDataProvider: sessions });
+  // The badge counts what waits on the user: plans to approve, sessions paused for a budget or a conflict.
+  const badge = sessions.onDidChangeTreeData(() => {
+    const waiting = summarizeActivity(sessions.allSessions(), []).waiting;
+    sessionsView.badge = waiting ? { value: waiting, tooltip: `${waiting} session(s) wait for you` } : undefined;
+  });
   return {
     agents,
     sessions,
-    disposables: [
-      vscode.window.registerTreeDataProvider('orchestrator.agents', agents),
-      vscode.window.registerTreeDataProvider('orchestrator.sessions', sessions),
-      sessions,
-    ],
+    disposables: [vscode.window.registerTreeDataProvider('orchestrator.agents', agents), sessionsView, badge, sessions],
   };
 }
