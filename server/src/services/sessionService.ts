@@ -19,6 +19,7 @@ import { checkPlan, planGoal, type PlannerId } from './planning';
 import { integrationBranchOf, integrationDirOf, sessionBranchPrefix, taskWorktreeOf } from './sessionLayout';
 import { toView, type SessionRecords, type StoredSession } from './sessionRecords';
 import type { SessionRunner } from './sessionRunner';
+import { SessionTaskControl } from './sessionTaskControl';
 
 export interface StartSessionInput {
   goal: string;
@@ -46,7 +47,12 @@ export interface SessionServiceDeps {
 }
 
 export class SessionService {
-  constructor(private readonly d: SessionServiceDeps) {}
+  /** `task/*`: one task's retry, cancel and priority inside its session. */
+  readonly tasks: SessionTaskControl;
+
+  constructor(private readonly d: SessionServiceDeps) {
+    this.tasks = new SessionTaskControl(d);
+  }
 
   async start(p: StartSessionInput): Promise<SessionView> {
     const repo = await this.d.workspace.assertRepo(p.cwd);
