@@ -154,7 +154,8 @@ const httpError: Script = (ctx) => {
  * conversations, sessions and server restarts, then works. COUNTER is a file (absolute path; keep it
  * outside the repository, or the count would be committed) holding how many turns failed so far
  * (missing = 0). A turn's first request while the count is below N increments it and answers HTTP 400
- * (not retryable: the agent's turn fails with a model error); once the count reaches N, the turn writes
+ * `invalid_request_error` (not retryable: OpenCode fails the turn with a model error at once; it retries
+ * messages that look transient, e.g. ones naming 429/5xx or "server error", so this one names neither); once the count reaches N, the turn writes
  * PATH with the content like `write_file` (without PATH it answers text). The test owns COUNTER: it can
  * read the count, or write a number to fail more or fewer times.
  */
@@ -172,7 +173,7 @@ const failTimes: Script = (ctx) => {
     }
     if (count < n) {
       writeFileSync(counter, `${count + 1}\n`);
-      return { kind: 'http_error', status: 400, message: `scripted failure ${count + 1} of ${n} (counter ${counter})` };
+      return { kind: 'http_error', status: 400, message: `scripted failure ${count + 1} of ${n}` };
     }
   }
   if (!file) return { kind: 'text', text: `Succeeded after ${n} scripted failure(s).` };
