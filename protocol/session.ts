@@ -145,8 +145,10 @@ export const budgetInput = z
 
 /**
  * `session/start` (client → server): plan `goal` for the git repository `cwd`. The session starts as
- * `draft` with its plan unless `approve` is set. `planner`: `template` (deterministic rules, the
- * default) or `llm` (asks the planning agent for JSON; one repair round). Errors: InvalidParams (cwd,
+ * `draft` with its plan unless `approve` is set. `planner`: `template` (deterministic rules) or
+ * `llm` (asks the planning agent for JSON; one repair round); absent: a task list (`- [id] Title: …`)
+ * is taken as written (`template`); any other goal goes to `llm` when a real model is configured and
+ * to `template` with the scripted demo model. Errors: InvalidParams (cwd,
  * goal, an invalid plan with every reason listed; nothing is created).
  */
 export const sessionStart = defineRequest<SessionView>()(

@@ -14,6 +14,8 @@ export interface OrchestratorConfig {
   /** Empty: the extension's global storage folder. */
   dataDir: string;
   maxRestarts: number;
+  /** `auto`: the server chooses (a task list as written; the model plans when a real one is configured). */
+  planner: 'auto' | 'llm' | 'template';
   /** Passed to the server as-is; the server validates them and names what is wrong. */
   agents: { opencodePath?: string; model?: string; providers?: unknown[]; sandbox?: string };
 }
@@ -27,6 +29,7 @@ export function readConfig(): OrchestratorConfig {
     logLevel: (['error', 'warn', 'info', 'debug'] as const).find((l) => l === level) ?? 'info',
     dataDir: c.get<string>('server.dataDir', '').trim(),
     maxRestarts: Math.max(0, Math.floor(c.get<number>('server.maxRestarts', 5))),
+    planner: (['llm', 'template'] as const).find((p) => p === c.get<string>('sessions.planner')) ?? 'auto',
     agents: {
       opencodePath: c.get<string>('opencode.path', '').trim() || undefined,
       model: c.get<string>('opencode.model', '').trim() || undefined,

@@ -151,6 +151,11 @@ export class Agents {
     return this.probing;
   }
 
+  /** True when no provider is configured and OpenCode talks to the scripted demo model. */
+  usesDemoModel(): boolean {
+    return this.demo !== undefined;
+  }
+
   /** Starts the demo model when needed and builds the adapters (does not start OpenCode). */
   async init(): Promise<void> {
     let providers: ProviderConfig[] | undefined = this.settings.providers;

@@ -69,7 +69,7 @@ export const commands = {
       yes,
       'plan-only': { type: 'boolean', help: 'print the plan and stop (saved as a draft)' },
       approve,
-      planner: { type: 'string', value: 'P', help: 'template (default) or llm' },
+      planner: { type: 'string', value: 'P', help: 'template or llm (default: llm with a real model, template with the demo model)' },
       'max-parallel': maxParallel,
       'budget-tokens': budgetTokens,
       'timeout-ms': { type: 'string', value: 'N', help: 'wall-clock limit of an agent turn in milliseconds' },

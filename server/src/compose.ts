@@ -231,6 +231,7 @@ export async function createRunServices(
     newId: newId('s'),
     now: Date.now,
     cancelRun: (id) => runs.cancel(id),
+    defaultPlanner: () => (agents.usesDemoModel() ? 'template' : 'llm'),
     prewarm: () =>
       void agents
         .runtime('opencode')

@@ -37,22 +37,27 @@ export function workbench(page) {
   }
 
   /**
-   * The first notification whose message matches `re`, as a locator of its list item. Toasts are not
-   * always shown in server-main mode: then the Notification Center is opened.
+   * The first notification whose message matches `re`, as a locator of its list item. Toasts hide themselves
+   * and are not always shown in server-main mode, so the Notification Center is opened at once and kept
+   * open: every notification, shown before or after, is listed there until it is closed.
    */
   async function notification(re, timeout = 30_000) {
     const end = Date.now() + timeout;
-    const openCenterAt = Date.now() + 3_000;
     let centerOpened = false;
+    const centerVisible = () =>
+      page
+        .locator('.notifications-center.visible')
+        .count()
+        .then((n) => n > 0)
+        .catch(() => false);
     for (;;) {
       const item = page
         .locator('.notifications-toasts .notification-list-item, .notifications-center .notification-list-item')
         .filter({ has: page.locator('.notification-list-item-message', { hasText: re }) })
         .first();
       if (await item.count()) return item;
-      if (!centerOpened && Date.now() > openCenterAt) {
-        // Bounded: a palette that cannot find the command must not stop the polling (a toast hides itself
-        // after a while, and the notification may arrive while the palette is retrying).
+      if (!(await centerVisible())) {
+        // Bounded: a palette that cannot find the command must not stop the polling.
         centerOpened = await palette('Notifications: Show Notifications', Math.min(end, Date.now() + 10_000)).then(
           () => true,
           () => false,
@@ -63,12 +68,8 @@ export function workbench(page) {
           .locator('.notification-list-item-message')
           .allInnerTexts()
           .catch(() => []);
-        const center = await page
-          .locator('.notifications-center.visible')
-          .count()
-          .catch(() => -1);
         throw new Error(
-          `no notification matching ${re} within ${timeout} ms; seen: ${JSON.stringify(seen)}; center opened by us: ${centerOpened}, visible: ${center > 0}`,
+          `no notification matching ${re} within ${timeout} ms; seen: ${JSON.stringify(seen)}; center opened by us: ${centerOpened}, visible: ${await centerVisible()}`,
         );
       }
       await page.waitForTimeout(300);

@@ -111,6 +111,36 @@ test('run "GOAL" --config: a real provider gets the key from the environment, th
   assert.ok(!existsSync(path.join(cwd2, 'test-report.txt')));
 });
 
+test('with a real provider a free-form goal is planned by the model (LLM planner), a task list is taken as written', async () => {
+  const key = `sk-it-${randomBytes(8).toString('hex')}`;
+  const config = writeConfig({
+    providers: [{ id: 'local', baseURL: model.url, apiKey: '{env:TEST_KEY}', models: { scripted: {} } }],
+    model: 'local/scripted',
+  });
+  const plan = { tasks: [{ id: 'x', title: 'Model-made task', prompt: 'write x.txt', expectedFiles: ['x.txt'] }] };
+  const free = await cli(
+    ['run', `[[script:text]] ${JSON.stringify(plan)}`, '--cwd', sampleRepo(), '--plan-only', '--config', config, '--data-dir', tempDir()],
+    {
+      TEST_KEY: key,
+    },
+  );
+  assert.equal(free.code, 0, free.stderr);
+  assert.match(free.stderr, /planner llm/);
+  assert.match(free.stderr, /Model-made task/);
+  const list = await cli(
+    ['run', '- [a] A {files: a.txt}: alpha', '--cwd', sampleRepo(), '--plan-only', '--config', config, '--data-dir', tempDir()],
+    {
+      TEST_KEY: key,
+    },
+  );
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stderr, /planner template/);
+  // The demo model: a free-form goal gets the template planner (the demo model cannot plan).
+  const demo = await cli(['run', 'add a --verbose flag', '--cwd', sampleRepo(), '--plan-only', '--data-dir', tempDir()]);
+  assert.equal(demo.code, 0, demo.stderr);
+  assert.match(demo.stderr, /planner template/);
+});
+
 test('without a provider the CLI says loudly, at the start and in the summary, that it runs the scripted demo model', async () => {
   const cwd = sampleRepo();
   const r = await cli([

@@ -9,6 +9,7 @@ import {
   sessionStart,
   type SessionView,
 } from '../../../protocol/session';
+import { readConfig } from '../config';
 import type { Ctx } from '../ctx';
 import type { GoalEditors } from './goalEditor';
 import { editorLines, goalFromDocument, unflattenTaskList } from './goalText';
@@ -68,7 +69,8 @@ function askGoal(): Promise<string | 'editor' | undefined> {
 
 /** Plan the goal, show the plan, run it when the user says so. Errors go to the caller. */
 async function planAndRun(ctx: Ctx, goal: string, cwd: string, args?: StartSessionArgs): Promise<SessionView> {
-  const draft = await ctx.request(sessionStart, { goal, cwd, planner: args?.planner });
+  const setting = readConfig().planner;
+  const draft = await ctx.request(sessionStart, { goal, cwd, planner: args?.planner ?? (setting === 'auto' ? undefined : setting) });
   let run = args?.approve === true;
   if (args?.approve === undefined) {
     const detail = draft.tasks
@@ -78,8 +80,11 @@ async function planAndRun(ctx: Ctx, goal: string, cwd: string, args?: StartSessi
       )
       .join('\n');
     run =
-      (await vscode.window.showInformationMessage(`Plan: ${draft.tasks.length} task(s). Run it?`, { modal: true, detail }, 'Run Plan')) ===
-      'Run Plan';
+      (await vscode.window.showInformationMessage(
+        `Plan (${draft.planner === 'llm' ? 'made by the model' : 'template planner'}): ${draft.tasks.length} task(s). Run it?`,
+        { modal: true, detail },
+        'Run Plan',
+      )) === 'Run Plan';
   }
   if (!run) return draft;
   return ctx.request(sessionApprove, { sessionId: draft.id });

@@ -28,7 +28,7 @@ export function createAgentNotifications(ctx: Ctx): vscode.Disposable {
  * Settings apply without a restart by hand: a change to `orchestrator.*` restarts the server with the
  * new settings (changes within `debounceMs` are applied together; restarts never overlap) and says so.
  */
-export function restartOnSettingsChange(ctx: Ctx, debounceMs = 400): vscode.Disposable {
+export function restartOnSettingsChange(ctx: Ctx, debounceMs = 400, restartDeadlineMs = 60_000): vscode.Disposable {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const sub = onDidChangeConfig(() => {
@@ -37,13 +37,21 @@ export function restartOnSettingsChange(ctx: Ctx, debounceMs = 400): vscode.Disp
       timer = undefined;
       running = running.then(async () => {
         ctx.log.info('orchestrator settings changed; restarting the server');
+        let timer: NodeJS.Timeout | undefined;
         try {
-          await ctx.restart();
+          // Bounded: a server that does not come back is said, and later changes are not queued behind it.
+          const late = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`it did not answer within ${restartDeadlineMs / 1000} s`)), restartDeadlineMs);
+          });
+          await Promise.race([ctx.restart(), late]);
+          ctx.log.info('orchestrator server restarted with the changed settings');
           void vscode.window.showInformationMessage('Orchestrator settings changed; server restarted.');
         } catch (e) {
           void vscode.window
             .showErrorMessage(`Orchestrator settings changed, but the server did not restart: ${(e as Error).message}`, 'Show Logs')
             .then((p) => p && ctx.log.show());
+        } finally {
+          clearTimeout(timer);
         }
       });
     }, debounceMs);

@@ -13,6 +13,7 @@ import { tasksFromPlan, type Plan } from '../domain/orchestration/plan';
 import { newAgentHealth } from '../domain/orchestration/routing';
 import { isSessionTerminal, newSession, transitionSession } from '../domain/orchestration/sessionState';
 import { isActiveTask } from '../domain/orchestration/taskState';
+import { isTaskList } from '../domain/orchestration/templatePlanner';
 import type { TextCompleter } from '../ports/planner';
 import type { WorkspacePort } from '../ports/workspace';
 import { checkPlan, planGoal, type PlannerId } from './planning';
@@ -42,6 +43,8 @@ export interface SessionServiceDeps {
   now(): number;
   /** Cancels an agent turn (RunService.cancel). */
   cancelRun(runId: string): Promise<unknown>;
+  /** The planner when `session/start` names none: `llm` with a real model, `template` with the demo model. */
+  defaultPlanner?(): PlannerId;
   /** Start agents in the background: a draft is usually approved next. */
   prewarm?(): void;
 }
@@ -52,6 +55,11 @@ export class SessionService {
 
   constructor(private readonly d: SessionServiceDeps) {
     this.tasks = new SessionTaskControl(d);
+  }
+
+  /** The named planner; else a task list is taken as written, and a free-form goal goes to the default. */
+  private plannerFor(p: StartSessionInput): PlannerId {
+    return p.planner ?? (isTaskList(p.goal) ? 'template' : (this.d.defaultPlanner?.() ?? 'template'));
   }
 
   async start(p: StartSessionInput): Promise<SessionView> {
@@ -65,7 +73,7 @@ export class SessionService {
     const planned =
       p.plan !== undefined
         ? { plan: checkPlan(p.plan), usage: emptyUsage() }
-        : await planGoal(p.goal, p.planner ?? 'template', this.d.completer, { sessionId: id });
+        : await planGoal(p.goal, this.plannerFor(p), this.d.completer, { sessionId: id });
     const plan: Plan = planned.plan;
     const now = this.d.now();
     let session: StoredSession = newSession({
@@ -79,7 +87,7 @@ export class SessionService {
     });
     session = transitionSession(
       { ...session, model: p.model },
-      { type: 'set_plan', plan, planner: p.plan !== undefined ? 'user' : (p.planner ?? 'template'), nowMs: now },
+      { type: 'set_plan', plan, planner: p.plan !== undefined ? 'user' : this.plannerFor(p), nowMs: now },
     );
     // The planning turns are part of what the session costs: its usage and its budget count them.
     if (usageTokens(planned.usage) > 0 || planned.usage.cost > 0) {
