@@ -20,6 +20,7 @@ import {
   sessionRetry,
   sessionStart,
 } from './session';
+import { taskCancel, taskRetry, taskSetPriority } from './task';
 import { permissionRequest, runCancel, runDidUpdate, runGet, runList, runStart, runTranscript } from './run';
 
 /** Client → server requests. */
@@ -43,6 +44,9 @@ export const requests: readonly AnyRequestDef[] = [
   sessionDiff,
   sessionApply,
   sessionDelete,
+  taskRetry,
+  taskCancel,
+  taskSetPriority,
 ] as AnyRequestDef[];
 /** Server → client requests. */
 export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];

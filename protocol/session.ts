@@ -23,6 +23,8 @@ export interface TaskView {
   state: TaskState;
   attempts: number;
   maxAttempts: number;
+  /** The task's own scheduling priority (0 = highest … 4 = lowest) when set; else the session's applies. */
+  priority?: number;
   agentId?: string;
   routeReason?: string;
   blocked?: { on: string; reason: string; since: string };
@@ -76,7 +78,8 @@ export interface SessionView {
   finishedAt?: string;
 }
 
-const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,160}$/, 'must be an id');
+/** A session, task or run id as the server issues them. */
+export const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,160}$/, 'must be an id');
 
 /**
  * Why `p` is not a path (or glob) inside the repository, or undefined when it is one. A lease path is

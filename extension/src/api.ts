@@ -13,6 +13,16 @@ export interface TreeRow {
   children?: TreeRow[];
 }
 
+/** A task row of the Sessions view (the tree item object itself). */
+export interface TaskTreeRow {
+  sessionId: string;
+  taskId: string;
+  contextValue?: string;
+  label?: string | vscode.TreeItemLabel;
+  description?: string | boolean;
+  tooltip?: string | vscode.MarkdownString;
+}
+
 export interface OrchestratorApi {
   /** Ask the server for its status (`server/status`). */
   status(): Promise<ServerStatus>;
@@ -29,6 +39,12 @@ export interface OrchestratorApi {
   sessions(): SessionView[];
   /** The Sessions view's rows as rendered: sessions with their task rows, then single runs. */
   sessionRows(): TreeRow[];
+  /**
+   * The Sessions view's row of a session's task (plan id `planId`) as the tree hands it to the task
+   * commands (`sessionId`, `taskId`), with its `contextValue` (which inline actions it shows), label,
+   * description and tooltip; undefined when the view has no such row.
+   */
+  taskRow(sessionId: string, planId: string): TaskTreeRow | undefined;
   /** Names the Agents view shows. */
   agents(): string[];
   /** The Agents view's rows as shown: label, description and tooltip text. */

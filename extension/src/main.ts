@@ -8,7 +8,7 @@ import type { OrchestratorApi } from './api';
 import { AgentCodeActions } from './codeActions/agentCodeActions';
 import { registerCommands } from './commands/registry';
 import { Ctx } from './ctx';
-import { sessionRows } from './views/sessionsTree';
+import { sessionRows, taskRow } from './views/sessionsTree';
 import { agentItems, registerTrees } from './views/trees';
 import { createAgentNotifications, restartOnSettingsChange } from './views/agentNotifications';
 import { createStatusItem } from './views/statusItem';
@@ -77,6 +77,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     runs: () => trees.sessions.allRuns(),
     sessions: () => trees.sessions.allSessions(),
     sessionRows: () => sessionRows(trees.sessions),
+    taskRow: (sessionId, planId) => taskRow(trees.sessions, sessionId, planId),
     agents: () => trees.agents.getChildren().map((i) => String(i.label)),
     agentRows: () =>
       trees.agents.getChildren().map((i) => ({

@@ -18,6 +18,8 @@ export const commandIds = {
   applySession: 'orchestrator.applySession',
   retrySession: 'orchestrator.retrySession',
   deleteSession: 'orchestrator.deleteSession',
+  retryTask: 'orchestrator.retryTask',
+  cancelTask: 'orchestrator.cancelTask',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

@@ -17,6 +17,7 @@ import {
 } from './sessions';
 import { cancelRun, startRun } from './runs';
 import { sendSelectionToAgent } from '../codeActions/agentCodeActions';
+import { cancelTask, retryTask } from './tasks';
 
 /** `removeSession`: drops a deleted session from the Sessions view. */
 export function registerCommands(
@@ -42,6 +43,8 @@ export function registerCommands(
     [commandIds.applySession]: applySession(ctx) as (...args: unknown[]) => unknown,
     [commandIds.retrySession]: retrySession(ctx) as (...args: unknown[]) => unknown,
     [commandIds.deleteSession]: deleteSession(ctx, deps) as (...args: unknown[]) => unknown,
+    [commandIds.retryTask]: retryTask(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.cancelTask]: cancelTask(ctx) as (...args: unknown[]) => unknown,
   };
   return [goals, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
 }

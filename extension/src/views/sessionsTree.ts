@@ -67,14 +67,20 @@ export class SessionItem extends vscode.TreeItem {
   }
 }
 
-/** A task of a session's plan. */
+/**
+ * A task of a session's plan. Task commands (`orchestrator.retryTask`, `orchestrator.cancelTask`) get
+ * this row: `sessionId` and `taskId`. `contextValue` `sessionTask.<state>` picks the inline actions
+ * (retry on failed or cancelled rows, cancel on ready, blocked or running rows).
+ */
 export class TaskItem extends vscode.TreeItem {
+  readonly taskId: string;
   constructor(
-    sessionId: string,
+    readonly sessionId: string,
     readonly task: TaskView,
   ) {
     super(`[${task.planId}] ${short(task.title, 50)}`, vscode.TreeItemCollapsibleState.None);
     this.id = `${sessionId}/${task.id}`;
+    this.taskId = task.id;
     this.description = taskDescription(task);
     this.iconPath = icon(task.state);
     this.contextValue = `sessionTask.${task.state}`;
@@ -140,6 +146,12 @@ export class SessionsProvider implements vscode.TreeDataProvider<Node> {
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+/** The task row of a session as the view renders it (the very object a row's inline action receives). */
+export function taskRow(p: SessionsProvider, sessionId: string, planId: string): TaskItem | undefined {
+  const session = p.getChildren().find((n): n is SessionItem => n instanceof SessionItem && n.sessionId === sessionId);
+  return session && p.getChildren(session).find((n): n is TaskItem => n instanceof TaskItem && n.task.planId === planId);
 }
 
 /** The rows the view renders (sessions with their task rows, then single runs), as label and description. */

@@ -16,6 +16,7 @@ import {
   sessionStart,
   type SessionView,
 } from '../../../protocol/session';
+import { taskCancel, taskRetry, taskSetPriority } from '../../../protocol/task';
 import type { Logger } from '../ports/logger';
 import type { SessionService } from '../services/sessionService';
 import { onRequest } from './register';
@@ -24,7 +25,7 @@ export function registerAgentHandlers(connection: Connection, list: () => AgentV
   onRequest(connection, agentList, logger, () => list());
 }
 
-/** `live` adds the running tasks' activity (tool in progress, usage so far) to every session view answered. */
+/** `session/*` and `task/*` (one task inside its session). `live` adds the running tasks' activity (tool in progress, usage so far) to every session view answered. */
 export function registerSessionHandlers(
   connection: Connection,
   sessions: SessionService,
@@ -43,4 +44,7 @@ export function registerSessionHandlers(
   onRequest(connection, sessionDiff, logger, (p) => sessions.diff(p.sessionId));
   onRequest(connection, sessionApply, logger, (p) => sessions.apply(p.sessionId));
   onRequest(connection, sessionDelete, logger, (p) => sessions.delete(p.sessionId));
+  onRequest(connection, taskRetry, logger, async (p) => live(await sessions.tasks.retry(p.sessionId, p.taskId, p.raiseLimit)));
+  onRequest(connection, taskCancel, logger, async (p) => live(await sessions.tasks.cancel(p.sessionId, p.taskId)));
+  onRequest(connection, taskSetPriority, logger, async (p) => live(await sessions.tasks.setPriority(p.sessionId, p.taskId, p.priority)));
 }

@@ -184,6 +184,7 @@ export function toView(s: StoredSession, tasks: readonly StoredTask[]): SessionV
         state: t.state,
         attempts: t.attempts,
         maxAttempts: t.maxAttempts,
+        priority: t.priority,
         agentId: t.agentId,
         routeReason: t.routeReason,
         blocked: t.blocked && { ...t.blocked, since: iso(t.blocked.since)! },

@@ -111,6 +111,11 @@ export class SessionRunner {
     this.cancelRequested.add(taskId);
   }
 
+  /** Undoes `requestCancel` when the cancel was refused (the task keeps running). */
+  withdrawCancel(taskId: string): void {
+    this.cancelRequested.delete(taskId);
+  }
+
   private async tick(): Promise<void> {
     if (this.halted) return;
     const now = this.d.now();
@@ -350,7 +355,13 @@ export class SessionRunner {
 
   private mergeSerial(session: StoredSession, branch: string, message: string) {
     const prev = this.merges.get(session.id) ?? Promise.resolve();
-    const next = prev.then(() => this.d.workspace.merge(integrationDirOf(this.d.worktreeRoot, session.id), branch, message));
+    const dir = integrationDirOf(this.d.worktreeRoot, session.id);
+    const next = prev.then(async () => {
+      // A session re-opened (task or session retry) just as it ended may have lost this worktree to the end's clean-up.
+      if (session.integrationBranch && session.baseCommit)
+        await this.d.workspace.addWorktree(session.cwd, dir, session.integrationBranch, session.baseCommit);
+      return this.d.workspace.merge(dir, branch, message);
+    });
     this.merges.set(
       session.id,
       next.catch(() => undefined),
@@ -378,10 +389,17 @@ export class SessionRunner {
 
   /** A session that ended keeps its branches but none of its worktrees (`finished`: a task whose turn is over). */
   async cleanup(session: StoredSession, finished?: string): Promise<void> {
+    // Re-opened meanwhile (a task or session retry): its tasks and merges need their worktrees again.
+    const reopened = () => {
+      const now = this.d.records.state().sessions.find((x) => x.id === session.id);
+      return !!now && !isSessionTerminal(now.state);
+    };
     for (const t of this.d.records.tasksOf(session.id)) {
       if (t.id !== finished && this.executing.has(t.id)) continue;
+      if (reopened()) return;
       await this.d.workspace.removeWorktree(session.cwd, taskWorktreeOf(this.d.worktreeRoot, session.id, t.planId)).catch(() => undefined);
     }
+    if (reopened()) return;
     await this.d.workspace.removeWorktree(session.cwd, integrationDirOf(this.d.worktreeRoot, session.id)).catch(() => undefined);
   }
 

@@ -20,6 +20,7 @@ import { checkPlan, planGoal, type PlannerId } from './planning';
 import { integrationBranchOf, integrationDirOf, sessionBranchPrefix, taskWorktreeOf } from './sessionLayout';
 import { toView, type SessionRecords, type StoredSession } from './sessionRecords';
 import type { SessionRunner } from './sessionRunner';
+import { SessionTaskControl } from './sessionTaskControl';
 
 export interface StartSessionInput {
   goal: string;
@@ -49,7 +50,12 @@ export interface SessionServiceDeps {
 }
 
 export class SessionService {
-  constructor(private readonly d: SessionServiceDeps) {}
+  /** `task/*`: one task's retry, cancel and priority inside its session. */
+  readonly tasks: SessionTaskControl;
+
+  constructor(private readonly d: SessionServiceDeps) {
+    this.tasks = new SessionTaskControl(d);
+  }
 
   /** The named planner; else a task list is taken as written, and a free-form goal goes to the default. */
   private plannerFor(p: StartSessionInput): PlannerId {

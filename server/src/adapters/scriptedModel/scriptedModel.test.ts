@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startScriptedModel, type ScriptedModel } from './scriptedModel';
 import { dependencyContextHeading } from '../../domain/orchestration/plan';
@@ -137,6 +140,25 @@ test('http_error: 500 always, 429 with retry-after, and N-times-then-recover', a
   });
   assert.equal(again.status, 200);
   assert.match(await again.text(), /Recovered after 1/);
+});
+
+test('fail_times: fails the first N turns across conversations (counted in a file), then writes', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-failtimes-'));
+  const counter = path.join(dir, 'count');
+  const msg = { role: 'user', content: `[[script:fail_times ${counter} 2 out.txt]] hello` };
+  const first = await chat([system, msg]);
+  assert.equal(first.status, 400);
+  assert.match(first.raw, /scripted failure 1 of 2/);
+  assert.equal((await chat([system, msg])).status, 400, 'a new conversation fails too');
+  assert.equal(readFileSync(counter, 'utf8'), '2\n');
+  const ok = await chat([system, msg]);
+  assert.equal(ok.status, 200);
+  assert.deepEqual(toolCalls(ok.chunks), [{ name: 'write', args: { filePath: '/tmp/repo/out.txt', content: 'hello\n' } }]);
+  assert.equal(readFileSync(counter, 'utf8'), '2\n', 'a success does not count');
+  writeFileSync(counter, '0\n');
+  assert.equal((await chat([system, msg])).status, 400, 'the test may reset the count');
+  const bad = await chat([system, { role: 'user', content: '[[script:fail_times]]' }]);
+  assert.match(textOf(bad.chunks), /fail_times needs COUNTER/);
 });
 
 test('malformed: a chunk that is not JSON', async () => {

@@ -194,7 +194,11 @@ export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promi
       res.writeHead(step.status, headers);
       res.end(
         JSON.stringify({
-          error: { message: step.message, type: step.status === 429 ? 'rate_limit_exceeded' : 'server_error', code: step.status },
+          error: {
+            message: step.message,
+            type: step.status === 429 ? 'rate_limit_exceeded' : step.status >= 500 ? 'server_error' : 'invalid_request_error',
+            code: step.status,
+          },
         }),
       );
       return;

@@ -13,6 +13,7 @@
  * part of the request: it is cut off before anything is chosen (`requestText`), so a script never copies
  * it into a file and the demo never acts on an earlier reply quoted there.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dependencyContextHeading } from '../../domain/orchestration/plan';
 
 /** What one chat-completions request should stream back. */
@@ -148,6 +149,37 @@ const httpError: Script = (ctx) => {
   return { kind: 'text', text: `Recovered after ${times} scripted HTTP ${status} answer(s).` };
 };
 
+/**
+ * `[[script:fail_times COUNTER N PATH]] content…` → a task that fails its first N turns, across
+ * conversations, sessions and server restarts, then works. COUNTER is a file (absolute path; keep it
+ * outside the repository, or the count would be committed) holding how many turns failed so far
+ * (missing = 0). A turn's first request while the count is below N increments it and answers HTTP 400
+ * `invalid_request_error` (not retryable: OpenCode fails the turn with a model error at once; it retries
+ * messages that look transient, e.g. ones naming 429/5xx or "server error", so this one names neither); once the count reaches N, the turn writes
+ * PATH with the content like `write_file` (without PATH it answers text). The test owns COUNTER: it can
+ * read the count, or write a number to fail more or fewer times.
+ */
+const failTimes: Script = (ctx) => {
+  const [counter = '', times = '1', file] = ctx.args;
+  const n = Number(times);
+  if (!counter || !Number.isInteger(n) || n < 0)
+    return { kind: 'text', text: 'fail_times needs COUNTER (a file) and N (a whole number): [[script:fail_times COUNTER N PATH]]' };
+  if (ctx.step === 0) {
+    let count = 0;
+    try {
+      count = Number(readFileSync(counter, 'utf8').trim()) || 0;
+    } catch {
+      // no counter file yet: nothing failed so far
+    }
+    if (count < n) {
+      writeFileSync(counter, `${count + 1}\n`);
+      return { kind: 'http_error', status: 400, message: `scripted failure ${count + 1} of ${n}` };
+    }
+  }
+  if (!file) return { kind: 'text', text: `Succeeded after ${n} scripted failure(s).` };
+  return writeFile({ ...ctx, args: [file] });
+};
+
 const malformed: Script = () => ({ kind: 'malformed', before: 'About to send a broken chunk. ' });
 const hang: Script = () => ({ kind: 'hang' });
 const text: Script = (ctx) => ({ kind: 'text', text: ctx.rest || 'Scripted reply.' });
@@ -170,6 +202,7 @@ export const builtinScripts: Readonly<Record<string, Script>> = {
   slow,
   slow_write: slowWrite,
   http_error: httpError,
+  fail_times: failTimes,
   malformed,
   hang,
   multi_write: multiWrite,
