@@ -35,4 +35,6 @@ export interface OrchestratorApi {
   agentRows(): { label: string; description: string; tooltip: string }[];
   onDidUpdateRun: vscode.Event<RunView>;
   extensionHostPid: number;
+  /** Whether SecretStorage holds an API key for the provider (the key itself is never exposed). */
+  hasProviderKey(providerId: string): Promise<boolean>;
 }

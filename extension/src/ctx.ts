@@ -13,6 +13,7 @@ import type { ClientState } from '../../protocol/webview/dashboard';
 import { createClient } from './client';
 import { askPermission } from './permissions';
 import { readConfig } from './config';
+import { providerKeyEnv } from './modelKeys';
 import { RestartPolicy } from './restartPolicy';
 
 export interface StatusSnapshot {
@@ -51,10 +52,22 @@ export class Ctx implements vscode.Disposable {
 
   async start(): Promise<void> {
     if (this.client) return;
-    const client = createClient(this.extension, readConfig(), this.log, this.policy, {
-      onCrash: (n) => this.log.warn(`orchestrator server exited unexpectedly (${n} crash(es) in 3 minutes); restarting`),
-      onGiveUp: (n) => this.giveUp(n),
-    });
+    const config = readConfig();
+    const keys = await providerKeyEnv(this.extension.secrets, config.agents.providers ?? []);
+    if (keys.missing.length)
+      this.log.warn(`no API key stored for provider(s) ${keys.missing.join(', ')}: run "Orchestrator: Configure Model Provider…"`);
+    if (this.client) return;
+    const client = createClient(
+      this.extension,
+      config,
+      this.log,
+      this.policy,
+      {
+        onCrash: (n) => this.log.warn(`orchestrator server exited unexpectedly (${n} crash(es) in 3 minutes); restarting`),
+        onGiveUp: (n) => this.giveUp(n),
+      },
+      keys.env,
+    );
     this.client = client;
     onNotification(client, serverDidChangeStatus, (s) => this.update({ clientState: 'running', status: s }));
     onNotification(client, runDidUpdate, (u) => this.runChanged.fire(u.run));

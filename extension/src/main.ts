@@ -7,6 +7,7 @@ import { sessionList } from '../../protocol/session';
 import type { OrchestratorApi } from './api';
 import { registerCommands } from './commands/registry';
 import { Ctx } from './ctx';
+import { hasProviderKey } from './modelKeys';
 import { sessionRows } from './views/sessionsTree';
 import { agentItems, registerTrees } from './views/trees';
 import { createAgentNotifications, restartOnSettingsChange } from './views/agentNotifications';
@@ -78,6 +79,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
       })),
     onDidUpdateRun: c.onDidUpdateRun,
     extensionHostPid: process.pid,
+    hasProviderKey: (id) => hasProviderKey(context.secrets, id),
   };
 }
 

@@ -18,7 +18,13 @@ const fails = (fn: () => unknown, field: string, message: RegExp) =>
   assert.throws(fn, (e: unknown) => e instanceof ProviderInputError && e.field === field && message.test(e.message));
 
 test('an OpenAI-compatible entry references its key by environment variable, never by value', () => {
-  const e = buildProviderEntry({ preset: 'openai-compatible', id: 'my-gw', baseURL: ' http://127.0.0.1:8080/v1/ ', models: ['a', 'b'], withKey: true });
+  const e = buildProviderEntry({
+    preset: 'openai-compatible',
+    id: 'my-gw',
+    baseURL: ' http://127.0.0.1:8080/v1/ ',
+    models: ['a', 'b'],
+    withKey: true,
+  });
   assert.deepEqual(e, {
     id: 'my-gw',
     name: 'OpenAI-compatible',
@@ -43,7 +49,11 @@ test('native presets carry their kind and default base URL; local presets take n
 
 test('bad input is refused with an error naming the field', () => {
   fails(() => buildProviderEntry({ preset: 'openai-compatible', models: ['m'], withKey: false }), 'baseURL', /needs a base URL/);
-  fails(() => buildProviderEntry({ preset: 'openai-compatible', baseURL: 'not a url', models: ['m'], withKey: false }), 'baseURL', /is not a URL/);
+  fails(
+    () => buildProviderEntry({ preset: 'openai-compatible', baseURL: 'not a url', models: ['m'], withKey: false }),
+    'baseURL',
+    /is not a URL/,
+  );
   fails(() => checkBaseURL('ftp://host/v1'), 'baseURL', /http:\/\/ or https:\/\//);
   fails(() => checkBaseURL('http://u:p@host/v1'), 'baseURL', /credentials/);
   fails(() => buildProviderEntry({ preset: 'openai', models: [], withKey: true }), 'models', /at least one model/);

@@ -196,7 +196,10 @@ export function upsertProvider(existing: readonly unknown[], entry: ProviderSett
     throw new ProviderInputError('id', `a provider with id "${entry.id}" is already configured; choose another id or replace it`);
   const clash = existing.find((p) => idOf(p) !== entry.id && idOf(p) !== undefined && keyEnvName(idOf(p)!) === keyEnvName(entry.id));
   if (clash)
-    throw new ProviderInputError('id', `provider id "${entry.id}" would share the key variable ${keyEnvName(entry.id)} with "${idOf(clash)}"`);
+    throw new ProviderInputError(
+      'id',
+      `provider id "${entry.id}" would share the key variable ${keyEnvName(entry.id)} with "${idOf(clash)}"`,
+    );
   return same >= 0 ? existing.map((p, i) => (i === same ? entry : p)) : [...existing, entry];
 }
 

@@ -145,7 +145,12 @@ export class Agents {
     let defaultModel = this.settings.model;
     if (wantsDemo(this.settings)) {
       this.demo = await startScriptedModel();
-      const demo = { id: 'demo', name: 'Demo (scripted, no real LLM)', baseURL: this.demo.url, models: { scripted: { name: 'scripted demo model' } } };
+      const demo = {
+        id: 'demo',
+        name: 'Demo (scripted, no real LLM)',
+        baseURL: this.demo.url,
+        models: { scripted: { name: 'scripted demo model' } },
+      };
       this.logger.info(
         providers.length
           ? `the default model is the scripted demo model (at ${this.demo.url}); configured providers stay available`

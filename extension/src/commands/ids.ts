@@ -17,6 +17,8 @@ export const commandIds = {
   applySession: 'orchestrator.applySession',
   retrySession: 'orchestrator.retrySession',
   deleteSession: 'orchestrator.deleteSession',
+  configureModelProvider: 'orchestrator.configureModelProvider',
+  selectDefaultModel: 'orchestrator.selectDefaultModel',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

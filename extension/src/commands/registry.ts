@@ -16,6 +16,7 @@ import {
   submitSessionGoal,
 } from './sessions';
 import { cancelRun, startRun } from './runs';
+import { configureModelProvider, selectDefaultModel } from './models';
 
 /** `removeSession`: drops a deleted session from the Sessions view. */
 export function registerCommands(
@@ -40,6 +41,8 @@ export function registerCommands(
     [commandIds.applySession]: applySession(ctx) as (...args: unknown[]) => unknown,
     [commandIds.retrySession]: retrySession(ctx) as (...args: unknown[]) => unknown,
     [commandIds.deleteSession]: deleteSession(ctx, deps) as (...args: unknown[]) => unknown,
+    [commandIds.configureModelProvider]: configureModelProvider(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.selectDefaultModel]: selectDefaultModel() as (...args: unknown[]) => unknown,
   };
   return [goals, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
 }
