@@ -30,20 +30,27 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
   throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
 }
 
-/** Every file under `dir` (recursively) whose size is at most `maxBytes`. */
+/** Every file under `dir` (recursively) whose size is at most `maxBytes`; files that vanish meanwhile are skipped. */
 function filesUnder(dir: string, maxBytes = 20_000_000): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { recursive: true })
     .map((f) => path.join(dir, String(f)))
     .filter((f) => {
-      const st = fs.lstatSync(f);
-      return st.isFile() && st.size <= maxBytes;
+      const st = fs.lstatSync(f, { throwIfNoEntry: false });
+      return !!st && st.isFile() && st.size <= maxBytes;
     });
 }
 
 function holding(files: string[], needle: string): string[] {
-  return files.filter((f) => fs.readFileSync(f).includes(needle));
+  return files.filter((f) => {
+    try {
+      return fs.readFileSync(f).includes(needle);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false; // a lock or temp file that went away
+      throw e;
+    }
+  });
 }
 
 /** The harness's sandbox root: the first ancestor of `from` with a `logs` folder (code-server's --logsPath). */
@@ -52,13 +59,23 @@ function sandboxRoot(from: string): string {
   throw new Error(`no logs folder above ${from}`);
 }
 
-/** Waits for a server other than `oldPid` to report healthy (the restart that applies changed settings). */
+/**
+ * Waits for a server other than `oldPid` to report healthy and stay the same process for 2 s (the restart that
+ * applies changed settings; two setting writes may restart twice).
+ */
 async function restarted(api: OrchestratorApi, oldPid: number): Promise<number> {
-  const s = await until('the server to restart with the new settings', 120_000, async () => {
+  return until('the server to restart with the new settings', 120_000, async () => {
     const st = await api.status();
-    return st.pid !== oldPid && st.health === 'ok' ? st : undefined;
+    if (st.pid === oldPid || st.health !== 'ok') return undefined;
+    await new Promise((r) => setTimeout(r, 2_000));
+    const again = await api.status();
+    return again.pid === st.pid && again.health === 'ok' ? st.pid : undefined;
   });
-  return s.pid;
+}
+
+/** The server status, waiting out a restart in progress. */
+function statusOf(api: OrchestratorApi) {
+  return until('the server status', 120_000, () => api.status());
 }
 
 describe('Model provider set-up (SecretStorage key, no hand-written JSON)', () => {
@@ -70,7 +87,7 @@ describe('Model provider set-up (SecretStorage key, no hand-written JSON)', () =
     api = await vscode.extensions.getExtension<OrchestratorApi>(extensionId)!.activate();
     model = await startScriptedModel({ apiKey: key, models: ['scripted', 'scripted-mini'] });
     // Debug logging: OpenCode's own lines reach the log too, so the check below covers them.
-    const pid = (await api.status()).pid;
+    const pid = (await statusOf(api)).pid;
     await orchestrator().update('server.logLevel', 'debug', vscode.ConfigurationTarget.Global);
     await restarted(api, pid);
   });
@@ -115,7 +132,7 @@ describe('Model provider set-up (SecretStorage key, no hand-written JSON)', () =
   });
 
   it('Configure Model Provider keeps the key in SecretStorage, not settings.json, and a Run Agent turn reaches the model with it', async () => {
-    const oldPid = (await api.status()).pid;
+    const oldPid = (await statusOf(api)).pid;
     const configured = await vscode.commands.executeCommand<ConfiguredProvider>(commandIds.configureModelProvider, {
       preset: 'openai-compatible',
       id: 'local',
@@ -139,7 +156,7 @@ describe('Model provider set-up (SecretStorage key, no hand-written JSON)', () =
     ]);
     assert.equal(orchestrator().get('opencode.model'), 'local/scripted');
     assert.equal(await api.hasProviderKey('local'), true, 'SecretStorage holds the key');
-    const root = sandboxRoot((await api.status()).store.path);
+    const root = sandboxRoot((await statusOf(api)).store.path);
     const settingsFiles = [
       ...filesUnder(root).filter((f) => path.basename(f) === 'settings.json'),
       ...filesUnder(path.join(vscode.workspace.workspaceFolders![0].uri.fsPath, '.vscode')),
@@ -169,7 +186,7 @@ describe('Model provider set-up (SecretStorage key, no hand-written JSON)', () =
   }).timeout(300_000);
 
   it('neither the logs, the transcripts, the store nor settings hold the key; Select Default Model offers the demo model', async () => {
-    const status = await api.status();
+    const status = await statusOf(api);
     const root = sandboxRoot(status.store.path);
     const logs = filesUnder(path.join(root, 'logs'));
     const ours = logs.filter((f) => /Industrial Orchestrator\.log$/.test(f));
