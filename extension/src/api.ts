@@ -37,4 +37,6 @@ export interface OrchestratorApi {
   extensionHostPid: number;
   /** Whether SecretStorage holds an API key for the provider (the key itself is never exposed). */
   hasProviderKey(providerId: string): Promise<boolean>;
+  /** The last lines written to the "Industrial Orchestrator" output channel, oldest first. */
+  logLines(): string[];
 }

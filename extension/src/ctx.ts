@@ -14,6 +14,7 @@ import { createClient } from './client';
 import { askPermission } from './permissions';
 import { readConfig } from './config';
 import { providerKeyEnv } from './modelKeys';
+import { teeLog } from './logTee';
 import { RestartPolicy } from './restartPolicy';
 
 export interface StatusSnapshot {
@@ -24,6 +25,8 @@ export interface StatusSnapshot {
 
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
+  /** The last lines written to `log` (for the API; the server redacts its lines before sending them). */
+  readonly logLines: () => string[];
   private client: LanguageClient | undefined;
   private readonly policy: RestartPolicy;
   private snapshot: StatusSnapshot = { clientState: 'starting', status: null };
@@ -41,7 +44,9 @@ export class Ctx implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly extension: vscode.ExtensionContext) {
-    this.log = vscode.window.createOutputChannel('Industrial Orchestrator', { log: true });
+    const teed = teeLog(vscode.window.createOutputChannel('Industrial Orchestrator', { log: true }));
+    this.log = teed.channel;
+    this.logLines = teed.lines;
     this.policy = RestartPolicy.fromSetting(readConfig().maxRestarts);
     this.disposables.push(this.log, this.changed, this.runChanged, this.sessionChanged, this.agentsChanged);
   }

@@ -80,6 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     onDidUpdateRun: c.onDidUpdateRun,
     extensionHostPid: process.pid,
     hasProviderKey: (id) => hasProviderKey(context.secrets, id),
+    logLines: () => c.logLines(),
   };
 }
 
