@@ -51,4 +51,8 @@ export interface OrchestratorApi {
   agentRows(): { label: string; description: string; tooltip: string }[];
   onDidUpdateRun: vscode.Event<RunView>;
   extensionHostPid: number;
+  /** Whether SecretStorage holds an API key for the provider (the key itself is never exposed). */
+  hasProviderKey(providerId: string): Promise<boolean>;
+  /** The last lines written to the "Industrial Orchestrator" output channel, oldest first. */
+  logLines(): string[];
 }

@@ -28,12 +28,14 @@ export function createClient(
   outputChannel: vscode.LogOutputChannel,
   policy: RestartPolicy,
   hooks: ClientHooks,
+  /** Added to the server process's environment only (provider keys from SecretStorage). */
+  env: Record<string, string> = {},
 ): LanguageClient {
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const dataDir = config.dataDir || context.globalStorageUri.fsPath;
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.stdio },
-    debug: { module: serverModule, transport: TransportKind.stdio, options: { execArgv: ['--enable-source-maps'] } },
+    run: { module: serverModule, transport: TransportKind.stdio, options: { env } },
+    debug: { module: serverModule, transport: TransportKind.stdio, options: { env, execArgv: ['--enable-source-maps'] } },
   };
   const clientOptions: LanguageClientOptions = {
     // The orchestrator does not serve documents; it only speaks our custom methods.

@@ -33,10 +33,41 @@ export function readConfig(): OrchestratorConfig {
     agents: {
       opencodePath: c.get<string>('opencode.path', '').trim() || undefined,
       model: c.get<string>('opencode.model', '').trim() || undefined,
-      providers: (c.get<unknown[]>('opencode.providers', []) ?? []).length ? c.get<unknown[]>('opencode.providers') : undefined,
+      providers: readProviders().length ? readProviders() : undefined,
       sandbox: c.get<string>('agents.sandbox', 'auto'),
     },
   };
+}
+
+/**
+ * Writes an `orchestrator.opencode.*` setting where it takes effect: the workspace when the workspace already
+ * sets it (a user value would be shadowed), else the user settings. Never used for keys.
+ */
+async function writeOpencodeSetting(key: 'providers' | 'model', value: unknown): Promise<void> {
+  const c = vscode.workspace.getConfiguration(section);
+  const where = c.inspect(`opencode.${key}`);
+  const target =
+    where?.workspaceFolderValue !== undefined
+      ? vscode.ConfigurationTarget.WorkspaceFolder
+      : where?.workspaceValue !== undefined
+        ? vscode.ConfigurationTarget.Workspace
+        : vscode.ConfigurationTarget.Global;
+  await c.update(`opencode.${key}`, value, target);
+}
+
+/** The raw `orchestrator.opencode.providers` entries (validated by the server and by `modelProvider.ts`). */
+export function readProviders(): unknown[] {
+  const v = vscode.workspace.getConfiguration(section).get<unknown[]>('opencode.providers', []);
+  return Array.isArray(v) ? v : [];
+}
+
+export function writeProviders(providers: unknown[]): Promise<void> {
+  return writeOpencodeSetting('providers', providers);
+}
+
+/** Empty string clears the default model (the server then picks the first configured one). */
+export function writeDefaultModel(model: string): Promise<void> {
+  return writeOpencodeSetting('model', model || undefined);
 }
 
 export function onDidChangeConfig(listener: (c: OrchestratorConfig) => void): vscode.Disposable {

@@ -13,6 +13,8 @@ import type { ClientState } from '../../protocol/webview/dashboard';
 import { createClient } from './client';
 import { askPermission } from './permissions';
 import { readConfig } from './config';
+import { providerKeyEnv } from './modelKeys';
+import { teeLog } from './logTee';
 import { RestartPolicy } from './restartPolicy';
 
 export interface StatusSnapshot {
@@ -23,6 +25,8 @@ export interface StatusSnapshot {
 
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
+  /** The last lines written to `log` (for the API; the server redacts its lines before sending them). */
+  readonly logLines: () => string[];
   private client: LanguageClient | undefined;
   private readonly policy: RestartPolicy;
   private snapshot: StatusSnapshot = { clientState: 'starting', status: null };
@@ -40,7 +44,9 @@ export class Ctx implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly extension: vscode.ExtensionContext) {
-    this.log = vscode.window.createOutputChannel('Industrial Orchestrator', { log: true });
+    const teed = teeLog(vscode.window.createOutputChannel('Industrial Orchestrator', { log: true }));
+    this.log = teed.channel;
+    this.logLines = teed.lines;
     this.policy = RestartPolicy.fromSetting(readConfig().maxRestarts);
     this.disposables.push(this.log, this.changed, this.runChanged, this.sessionChanged, this.agentsChanged);
   }
@@ -51,10 +57,22 @@ export class Ctx implements vscode.Disposable {
 
   async start(): Promise<void> {
     if (this.client) return;
-    const client = createClient(this.extension, readConfig(), this.log, this.policy, {
-      onCrash: (n) => this.log.warn(`orchestrator server exited unexpectedly (${n} crash(es) in 3 minutes); restarting`),
-      onGiveUp: (n) => this.giveUp(n),
-    });
+    const config = readConfig();
+    const keys = await providerKeyEnv(this.extension.secrets, config.agents.providers ?? []);
+    if (keys.missing.length)
+      this.log.warn(`no API key stored for provider(s) ${keys.missing.join(', ')}: run "Orchestrator: Configure Model Provider…"`);
+    if (this.client) return;
+    const client = createClient(
+      this.extension,
+      config,
+      this.log,
+      this.policy,
+      {
+        onCrash: (n) => this.log.warn(`orchestrator server exited unexpectedly (${n} crash(es) in 3 minutes); restarting`),
+        onGiveUp: (n) => this.giveUp(n),
+      },
+      keys.env,
+    );
     this.client = client;
     onNotification(client, serverDidChangeStatus, (s) => this.update({ clientState: 'running', status: s }));
     onNotification(client, runDidUpdate, (u) => this.runChanged.fire(u.run));

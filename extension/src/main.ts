@@ -8,6 +8,7 @@ import type { OrchestratorApi } from './api';
 import { AgentCodeActions } from './codeActions/agentCodeActions';
 import { registerCommands } from './commands/registry';
 import { Ctx } from './ctx';
+import { hasProviderKey } from './modelKeys';
 import { sessionRows, taskRow } from './views/sessionsTree';
 import { agentItems, registerTrees } from './views/trees';
 import { createAgentNotifications, restartOnSettingsChange } from './views/agentNotifications';
@@ -87,6 +88,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
       })),
     onDidUpdateRun: c.onDidUpdateRun,
     extensionHostPid: process.pid,
+    hasProviderKey: (id) => hasProviderKey(context.secrets, id),
+    logLines: () => c.logLines(),
   };
 }
 

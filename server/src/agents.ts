@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { describeIssues } from '../../protocol/messages';
 import { modelId, type AgentAvailability } from '../../protocol/agent';
+import { providerSchema } from '../../protocol/provider';
 import { probeOpencode } from './adapters/opencode/binary';
 import { sandboxModeSchema, type SandboxStatus } from '../../protocol/server';
 import { OpencodeAdapter } from './adapters/opencode/opencodeAdapter';
@@ -15,34 +16,13 @@ import { knownModel, type OpencodeConfigInput, type ProviderConfig } from './ada
 import { startScriptedModel, type ScriptedModel } from './adapters/scriptedModel/scriptedModel';
 import { initialAvailability, isFatalStartFailure, nextAvailability, type AvailabilityEvent } from './domain/agentAvailability';
 import { DomainError } from './domain/errors';
+import { addKnownSecrets } from './domain/redact';
 import { AgentError, type AgentRuntime, type TurnTimeouts } from './ports/agentRuntime';
 import type { Logger } from './ports/logger';
 import { AcpAgents, acpAgentSettingSchema, parseAcpAgentSettings } from './acpAgents';
 import type { AgentProfile } from './domain/orchestration/routing';
 
-export const providerSchema = z
-  .object({
-    id: z.string().regex(/^[a-z0-9_-]+$/i),
-    name: z.string().optional(),
-    baseURL: z.string().url(),
-    /** A literal key is refused: reference an environment variable as `{env:NAME}`. */
-    apiKey: z
-      .string()
-      .regex(/^\{env:[A-Za-z_][A-Za-z0-9_]*\}$/, 'must be {env:NAME}; keys never go in settings')
-      .optional(),
-    models: z.record(
-      z.string(),
-      z
-        .object({
-          name: z.string().optional(),
-          toolCall: z.boolean().optional(),
-          context: z.number().int().positive().optional(),
-          output: z.number().int().positive().optional(),
-        })
-        .strict(),
-    ),
-  })
-  .strict();
+export { providerSchema };
 
 export const agentSettingsSchema = z
   .object({
@@ -68,10 +48,18 @@ export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 
 export const demoModelId = 'demo/scripted';
 
-/** The `provider/model` names a settings object offers (the demo model when no provider is configured). */
-export function configuredModels(settings: Pick<AgentSettings, 'providers'>): string[] {
+/**
+ * The `provider/model` names a settings object offers: the demo model when no provider is configured, or
+ * when the default model is the demo model (it then runs next to the configured providers).
+ */
+export function configuredModels(settings: Pick<AgentSettings, 'providers' | 'model'>): string[] {
   if (!settings.providers?.length) return [demoModelId];
-  return settings.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
+  const models = settings.providers.flatMap((p) => Object.keys(p.models).map((m) => `${p.id}/${m}`));
+  return wantsDemo(settings) && !models.includes(demoModelId) ? [...models, demoModelId] : models;
+}
+
+function wantsDemo(settings: Pick<AgentSettings, 'providers' | 'model'>): boolean {
+  return !settings.providers?.length || (settings.model === demoModelId && !settings.providers.some((p) => p.id === 'demo'));
 }
 
 export function parseAgentSettings(raw: unknown): AgentSettings {
@@ -158,15 +146,23 @@ export class Agents {
 
   /** Starts the demo model when needed and builds the adapters (does not start OpenCode). */
   async init(): Promise<void> {
-    let providers: ProviderConfig[] | undefined = this.settings.providers;
+    let providers: ProviderConfig[] = this.settings.providers ?? [];
     let defaultModel = this.settings.model;
-    if (!providers?.length) {
+    if (wantsDemo(this.settings)) {
       this.demo = await startScriptedModel();
-      providers = [
-        { id: 'demo', name: 'Demo (scripted, no real LLM)', baseURL: this.demo.url, models: { scripted: { name: 'scripted demo model' } } },
-      ];
+      const demo = {
+        id: 'demo',
+        name: 'Demo (scripted, no real LLM)',
+        baseURL: this.demo.url,
+        models: { scripted: { name: 'scripted demo model' } },
+      };
+      this.logger.info(
+        providers.length
+          ? `the default model is the scripted demo model (at ${this.demo.url}); configured providers stay available`
+          : `no model providers configured: using the scripted demo model at ${this.demo.url}`,
+      );
+      providers = [...providers, demo];
       defaultModel ??= demoModelId;
-      this.logger.info(`no model providers configured: using the scripted demo model at ${this.demo.url}`);
     }
     defaultModel ??= `${providers[0].id}/${Object.keys(providers[0].models)[0]}`;
     this.config = { providers, defaultModel };
@@ -175,6 +171,8 @@ export class Agents {
       const name = /^\{env:(.+)\}$/.exec(p.apiKey ?? '')?.[1];
       if (name && process.env[name]) env[name] = process.env[name]!;
     }
+    // Keys handed over in the environment never reach a log line or a transcript, whatever their shape.
+    addKnownSecrets(Object.values(env));
     const detection = await detectBubblewrap({ mode: this.settings.sandbox ?? 'auto' });
     let sandbox: BubblewrapSandbox | undefined;
     this.sandbox = detection.status;

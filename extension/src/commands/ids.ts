@@ -20,6 +20,8 @@ export const commandIds = {
   deleteSession: 'orchestrator.deleteSession',
   retryTask: 'orchestrator.retryTask',
   cancelTask: 'orchestrator.cancelTask',
+  configureModelProvider: 'orchestrator.configureModelProvider',
+  selectDefaultModel: 'orchestrator.selectDefaultModel',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

@@ -18,6 +18,7 @@ import {
 import { cancelRun, startRun } from './runs';
 import { sendSelectionToAgent } from '../codeActions/agentCodeActions';
 import { cancelTask, retryTask } from './tasks';
+import { configureModelProvider, selectDefaultModel } from './models';
 
 /** `removeSession`: drops a deleted session from the Sessions view. */
 export function registerCommands(
@@ -45,6 +46,8 @@ export function registerCommands(
     [commandIds.deleteSession]: deleteSession(ctx, deps) as (...args: unknown[]) => unknown,
     [commandIds.retryTask]: retryTask(ctx) as (...args: unknown[]) => unknown,
     [commandIds.cancelTask]: cancelTask(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.configureModelProvider]: configureModelProvider(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.selectDefaultModel]: selectDefaultModel() as (...args: unknown[]) => unknown,
   };
   return [goals, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
 }

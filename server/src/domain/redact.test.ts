@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { redactSecrets, redactValue } from './redact';
+import { addKnownSecrets, redactSecrets, redactValue } from './redact';
 
 test('redacts provider keys, tokens, bearer headers and password assignments', () => {
   const text =
@@ -27,4 +27,11 @@ test('leaves ordinary text alone', () => {
 test('deep-redacts values under secret-looking keys', () => {
   const v = redactValue({ a: { apiKey: 'plain', list: ['sk-abcdefghijklmnopqrstuvwx'] }, n: 3 });
   assert.deepEqual(v, { a: { apiKey: '[REDACTED]', list: ['[REDACTED]'] }, n: 3 });
+});
+
+test('redacts known secret values of any shape, including inside JSON values; ignores values too short to be keys', () => {
+  addKnownSecrets(['local-key-7Qz', 'abc']);
+  const out = redactSecrets('curl -H "x: local-key-7Qz" host; local-key-7Qz-suffix; abc stays');
+  assert.equal(out, 'curl -H "x: [REDACTED]" host; [REDACTED]-suffix; abc stays');
+  assert.deepEqual(redactValue({ text: 'said local-key-7Qz' }), { text: 'said [REDACTED]' });
 });

@@ -15,8 +15,21 @@ const assignment = /\b([A-Za-z0-9_]*(?:password|passwd|secret|token|api[_-]?key|
 
 export const redactedMark = '[REDACTED]';
 
+/** Exact secret values this process holds (provider keys handed over in the environment); longest first. */
+let knownSecrets: string[] = [];
+
+/**
+ * Adds exact values to redact wherever they appear, whatever their shape (a local server's key need not look
+ * like `sk-…`). Values shorter than 4 characters are ignored: they would redact ordinary words.
+ */
+export function addKnownSecrets(values: Iterable<string>): void {
+  const all = new Set([...knownSecrets, ...[...values].filter((v) => v.length >= 4)]);
+  knownSecrets = [...all].sort((a, b) => b.length - a.length);
+}
+
 export function redactSecrets(text: string): string {
   let out = text;
+  for (const s of knownSecrets) out = out.split(s).join(redactedMark);
   for (const p of patterns) out = out.replace(p, redactedMark);
   out = out.replace(bearer, (_m, scheme: string) => `${scheme} ${redactedMark}`);
   out = out.replace(assignment, (_m, key: string, sep: string) => `${key}${sep}${redactedMark}`);

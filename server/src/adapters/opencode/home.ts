@@ -6,12 +6,23 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { modelIdPattern } from '../../../../protocol/agent';
+import type { ProviderKind } from '../../../../protocol/provider';
 
-/** One OpenAI-compatible provider (a hosted API, a local server, or the scripted demo model). */
+/** The AI SDK package OpenCode loads for each provider kind (all bundled in the OpenCode binary). */
+export const providerNpm: Record<ProviderKind, string> = {
+  'openai-compatible': '@ai-sdk/openai-compatible',
+  anthropic: '@ai-sdk/anthropic',
+  openai: '@ai-sdk/openai',
+  openrouter: '@openrouter/ai-sdk-provider',
+};
+
+/** One provider: OpenAI-compatible (a hosted API, a local server, the scripted demo model) or a native kind. */
 export interface ProviderConfig {
   /** Provider id used in model names: `<id>/<model>`. */
   id: string;
   name?: string;
+  /** Default `openai-compatible`. */
+  kind?: ProviderKind;
   /** Base URL ending in `/v1` (requests go to `{baseURL}/chat/completions`). */
   baseURL: string;
   /** Literal key, or OpenCode's `{env:NAME}` interpolation. Default `none`. */
@@ -63,7 +74,7 @@ export function buildConfig(input: OpencodeConfigInput): Record<string, unknown>
       models[id] = { name: m.name ?? id, tool_call: m.toolCall ?? true, limit: { context: m.context ?? 128000, output: m.output ?? 4096 } };
     }
     provider[p.id] = {
-      npm: '@ai-sdk/openai-compatible',
+      npm: providerNpm[p.kind ?? 'openai-compatible'],
       name: p.name ?? p.id,
       options: { baseURL: p.baseURL, apiKey: p.apiKey ?? 'none' },
       models,

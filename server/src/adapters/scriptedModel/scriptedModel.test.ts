@@ -219,3 +219,27 @@ test('requests without tools (title generation) get a short title; custom script
   assert.equal(body.choices[0].message.content, 'plain json');
   assert.ok(model.requests.some((r) => r.script === 'custom'));
 });
+
+test('with apiKey set, requests without the right Bearer key get 401 and every request is recorded', async () => {
+  const keyed = await startScriptedModel({ apiKey: 'local-secret-123', models: ['m1', 'm2'] });
+  try {
+    const get = (auth?: string) =>
+      fetch(`${keyed.url}/models`, { headers: auth ? { authorization: auth } : {}, signal: AbortSignal.timeout(10_000) });
+    const none = await get();
+    assert.equal(none.status, 401);
+    assert.match(((await none.json()) as { error: { message: string } }).error.message, /API key/);
+    assert.equal((await get('Bearer wrong')).status, 401);
+    const ok = await get('Bearer local-secret-123');
+    assert.equal(ok.status, 200);
+    assert.deepEqual(
+      ((await ok.json()) as { data: { id: string }[] }).data.map((d) => d.id),
+      ['m1', 'm2'],
+    );
+    assert.deepEqual(
+      keyed.requests.map((r) => r.headers.authorization),
+      [undefined, 'Bearer wrong', 'Bearer local-secret-123'],
+    );
+  } finally {
+    await keyed.close();
+  }
+});

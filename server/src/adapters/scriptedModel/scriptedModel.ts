@@ -51,6 +51,8 @@ export interface ScriptedModelOptions {
   scripts?: Record<string, Script>;
   /** Model ids listed by `GET /v1/models` (default `["scripted"]`). */
   models?: string[];
+  /** When set, every request without `Authorization: Bearer <apiKey>` is answered 401 (still recorded). */
+  apiKey?: string;
 }
 
 export interface ScriptedModel {
@@ -160,6 +162,13 @@ export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promi
     const rec: RecordedRequest = { at: new Date().toISOString(), method: req.method ?? '', url: req.url ?? '', headers: req.headers };
     requests.push(rec);
     const url = req.url ?? '';
+    if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({ error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' } }),
+      );
+      return;
+    }
     if (req.method === 'GET' && /\/models\/?$/.test(url)) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ object: 'list', data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'scripted' })) }));
