@@ -120,6 +120,9 @@ const benchRows = (script) => {
 // Orchestration: N tasks of duration L at concurrency C vs ceil(N/C)·L and serial; scheduler and store at 1,000 tasks.
 for (const [name, value, base, what] of benchRows('test/bench/schedulerBench.ts')) rows.push([name, value, NaN, base, what, 'ms']);
 
+// Dashboard: a 500-task session's layout + SVG, and a whole 50-session update to HTML, vs JSON.stringify of the same data.
+for (const [name, med, p95, base, what] of benchRows('test/bench/dashboardBench.ts')) rows.push([name, med, p95, base, what, 'ms']);
+
 if (!process.env.ORCH_BENCH_SKIP_OPENCODE) {
   // Real OpenCode binary, scripted model: a turn via the orchestrator vs straight to OpenCode, cold start, RSS.
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/opencodeBench.ts'], {
