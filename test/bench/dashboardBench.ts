@@ -99,8 +99,8 @@ const rows = [
     'dashboard render, 500-task session (layout + SVG)',
     pct(render, 50),
     pct(render, 95),
-    pct(renderBase, 95),
-    'JSON.stringify of the session, p95',
+    pct(renderBase, 50),
+    'JSON.stringify of the session (median)',
   ],
   [
     'dashboard update to HTML, 50 sessions / 500 tasks',
