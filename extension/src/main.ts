@@ -27,7 +27,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     createAgentNotifications(ctx),
     restartOnSettingsChange(ctx),
     ...trees.disposables,
-    ...registerCommands(ctx, dashboard, (id) => trees.sessions.removeSession(id)),
+    ...registerCommands(ctx, dashboard, (id) => {
+      trees.sessions.removeSession(id);
+      dashboard.forget(id);
+    }),
   );
   let activationMs = 0;
   try {

@@ -1,5 +1,5 @@
 /** Pure rendering of the dashboard status card (HTML string), so it is testable without a browser. */
-import type { HostToDashboard } from '../../../protocol/webview/dashboard';
+import type { DashboardStatusMessage } from '../../../protocol/webview/dashboard';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
@@ -12,14 +12,14 @@ export function formatUptime(ms: number): string {
   return h ? `${h}h ${m}m ${s % 60}s` : m ? `${m}m ${s % 60}s` : `${s % 60}s`;
 }
 
-export function healthLabel(msg: HostToDashboard | undefined): string {
+export function healthLabel(msg: DashboardStatusMessage | undefined): string {
   if (!msg) return 'connecting';
   if (msg.clientState === 'stopped') return 'stopped';
   if (msg.clientState === 'starting' || !msg.status) return 'starting';
   return msg.status.health;
 }
 
-export function renderStatus(msg: HostToDashboard | undefined, nowMs: number, detailsOpen: boolean): string {
+export function renderStatus(msg: DashboardStatusMessage | undefined, nowMs: number, detailsOpen: boolean): string {
   const health = healthLabel(msg);
   const s = msg?.status;
   const rows: [string, string][] = s
