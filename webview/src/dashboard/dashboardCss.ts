@@ -5,9 +5,14 @@
  */
 export const dashboardCss = `
   body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); }
-  .card { max-width: 760px; }
-  h1 { font-size: 1.4em; display: flex; gap: .6em; align-items: center; }
-  h2.goal { font-size: 1.15em; margin: .2em 0; white-space: pre-wrap; }
+  .card.status { border-bottom: 1px solid var(--vscode-panel-border, transparent); padding-bottom: .4em; }
+  .status-line { display: flex; flex-wrap: wrap; gap: .4em 1em; align-items: center; }
+  .status-line .actions { margin: 0; margin-left: auto; }
+  h1 { font-size: 1.2em; margin: .2em 0; display: flex; gap: .6em; align-items: center; }
+  #details { margin-top: .4em; }
+  h2.goal { font-size: 1.15em; margin: .2em 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  details.goal-full summary { cursor: pointer; color: var(--vscode-descriptionForeground); }
+  details.goal-full pre { white-space: pre-wrap; font-family: var(--vscode-editor-font-family); margin: .3em 0; }
   h3 { font-size: 1em; margin: 1em 0 .4em; }
   th { text-align: left; padding-right: 1.2em; font-weight: 600; color: var(--vscode-descriptionForeground); vertical-align: top; }
   td { font-family: var(--vscode-editor-font-family); word-break: break-word; }
@@ -15,10 +20,15 @@ export const dashboardCss = `
   .muted, .empty { color: var(--vscode-descriptionForeground); }
   .error { color: var(--vscode-errorForeground); }
   .approval { color: var(--vscode-editorWarning-foreground); }
-  .layout { display: grid; grid-template-columns: minmax(180px, 260px) 1fr; gap: 1em; margin-top: 1em; }
+  .layout { display: grid; grid-template-columns: minmax(160px, 240px) minmax(0, 1fr); gap: 1em; margin-top: 1em; }
+  @media (max-width: 760px) {
+    .layout { grid-template-columns: minmax(0, 1fr); }
+    #sessions { max-height: 30vh; overflow: auto; }
+  }
   .scroll { overflow: auto; max-height: 60vh; border: 1px solid var(--vscode-panel-border, transparent); }
   ul.sessions { list-style: none; padding: 0; margin: 0; }
-  ul.sessions li { padding: .35em .5em; cursor: pointer; border-left: 3px solid transparent; display: flex; flex-direction: column; }
+  ul.sessions li { padding: .35em .5em; cursor: pointer; border-left: 3px solid transparent; display: flex; flex-direction: column; min-width: 0; }
+  ul.sessions .goal { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
   ul.sessions li:hover { background: var(--vscode-list-hoverBackground); }
   ul.sessions li.selected { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground);
     border-left-color: var(--vscode-focusBorder); }
@@ -40,11 +50,13 @@ export const dashboardCss = `
   svg .node rect { fill: var(--vscode-editorWidget-background); stroke: var(--state); stroke-width: 2; }
   svg .node.selected rect { stroke-width: 4; }
   svg .node.waiting rect { stroke-dasharray: 5 3; }
-  svg .node .node-id { fill: var(--state); font-weight: 600; }
+  svg .node .node-id { font-weight: 600; }
+  svg .node .node-state { fill: var(--state); font-size: 13px; }
   svg .edge { fill: none; stroke: var(--vscode-descriptionForeground); stroke-width: 1.2; opacity: .8; }
-  svg .bar { fill: var(--state); cursor: pointer; }
+  svg .bar { fill: color-mix(in srgb, var(--state) 40%, var(--vscode-editor-background)); stroke: var(--state); stroke-width: 1; cursor: pointer; }
+  svg .bar-label { pointer-events: none; }
   svg .bar.wait { fill: none; stroke: var(--state); stroke-dasharray: 4 2; }
-  svg .bar.open { opacity: .75; }
+  svg .bar.open { stroke-dasharray: 6 2; }
   svg .tick line { stroke: var(--vscode-editorIndentGuide-background, var(--vscode-panel-border)); }
   svg .tick text { fill: var(--vscode-descriptionForeground); font-size: 10px; }
   body.vscode-high-contrast svg .node rect, body.vscode-high-contrast-light svg .node rect { fill: var(--vscode-editor-background); stroke-width: 3; }
@@ -54,6 +66,9 @@ export const dashboardCss = `
   .transcript { max-height: 50vh; overflow: auto; }
   .transcript p.msg { white-space: pre-wrap; margin: .3em 0; }
   .transcript p.thought { color: var(--vscode-descriptionForeground); font-style: italic; }
+  .transcript p.user { color: var(--vscode-descriptionForeground); border-left: 2px solid var(--vscode-textBlockQuote-border); padding-left: .5em; }
+  .transcript .role { font-weight: 600; margin-right: .6em; font-style: normal; }
+  .transcript summary { cursor: pointer; overflow-wrap: anywhere; }
   .transcript details.tool { margin: .2em 0; border-left: 2px solid var(--vscode-textBlockQuote-border); padding-left: .5em; }
   .transcript details.tool.failed summary { color: var(--vscode-errorForeground); }
   .transcript pre { background: var(--vscode-textCodeBlock-background); padding: .4em; overflow: auto; max-height: 20em; white-space: pre-wrap; }

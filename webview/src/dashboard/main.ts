@@ -76,7 +76,7 @@ const saveUi = (next: UiState) => {
 const selectedTask = () => snap?.selected?.tasks.find((t) => t.id === ui.selectedTask) ?? snap?.selected?.tasks[0];
 
 function renderStatusCard(): void {
-  patch('status', renderStatus(status, Date.now(), ui.detailsOpen ?? true));
+  patch('status', renderStatus(status, Date.now(), ui.detailsOpen ?? false));
   const details = document.getElementById('details');
   if (details && !details.dataset.wired) {
     details.dataset.wired = '1';
@@ -108,7 +108,7 @@ function renderSession(): void {
     'transcript',
     !task?.runId
       ? ''
-      : `<h3>Transcript</h3>${run?.error ? `<p class="error">${escapeText(run.error)}</p>` : ''}${run ? renderTranscript(run.events) : '<p class="empty">Loading…</p>'}`,
+      : `<h3>Transcript</h3>${run?.error ? `<p class="error">${escapeText(run.error)}</p>` : ''}${run ? renderTranscript(run.events, run.run?.cwd) : '<p class="empty">Loading…</p>'}`,
   );
 }
 
@@ -207,6 +207,12 @@ host.onMessage((m) => {
 
 renderStatusCard();
 renderSession();
+// The timeline fills the width it has: redraw it when the panel is resized (at most once a frame).
+let resizing = 0;
+window.addEventListener('resize', () => {
+  cancelAnimationFrame(resizing);
+  resizing = requestAnimationFrame(renderSession);
+});
 // Live clocks without chatter: uptime, elapsed and open timeline bars are redrawn locally from the last snapshot.
 setInterval(() => {
   const cell = document.getElementById('uptime');

@@ -34,15 +34,17 @@ export function renderStatus(msg: DashboardStatusMessage | undefined, nowMs: num
     : [];
   const message = msg?.stoppedReason ?? s?.message ?? 'Waiting for the orchestrator server…';
   return `
-<section class="card">
-  <h1>Orchestrator <vscode-badge id="health" data-health="${escapeHtml(health)}">${escapeHtml(health)}</vscode-badge></h1>
-  <p id="message">${escapeHtml(message)}</p>
+<section class="card status">
+  <div class="status-line">
+    <h1>Orchestrator <vscode-badge id="health" data-health="${escapeHtml(health)}">${escapeHtml(health)}</vscode-badge></h1>
+    <span id="message">${escapeHtml(message)}</span>
+    <span class="actions">
+      <vscode-button id="restart" secondary>Restart Server</vscode-button>
+      <vscode-button id="logs" secondary>Show Logs</vscode-button>
+    </span>
+  </div>
   <vscode-collapsible id="details" title="Server details" ${detailsOpen ? 'open' : ''}>
     <table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td${k === 'Uptime' ? ' id="uptime"' : ''}>${escapeHtml(v)}</td></tr>`).join('')}</table>
   </vscode-collapsible>
-  <div class="actions">
-    <vscode-button id="restart" secondary>Restart Server</vscode-button>
-    <vscode-button id="logs" secondary>Show Logs</vscode-button>
-  </div>
 </section>`;
 }

@@ -163,9 +163,35 @@ test('the transcript joins message chunks and shows each tool call once, collaps
   assert.equal(html.match(/<details class="tool/g)?.length, 1);
   assert.match(
     html,
-    /<details class="tool completed"><summary>write a\.txt · completed<\/summary><pre>\{\n {2}&quot;path&quot;: &quot;a\.txt&quot;\n\}<\/pre><pre>ok<\/pre>/,
+    /<details class="tool completed"><summary>write: write a\.txt · completed<\/summary><pre>\{\n {2}&quot;path&quot;: &quot;a\.txt&quot;\n\}<\/pre><pre>ok<\/pre>/,
   );
   assert.doesNotMatch(html, /<details[^>]* open/);
   assert.match(html, /Permission denied \(timeout\)/);
   assert.match(html, /Finished: end turn/);
+});
+
+test('a many-line goal shows its first line as the heading and the whole goal folded below it', () => {
+  const head = renderSessionHead(s({ goal: '\n- [a] A: x\n- [b] B: <y>' }));
+  assert.match(head, /<h2 class="goal" title="[^"]*">- \[a\] A: x<\/h2>/);
+  assert.match(head, /<details class="goal-full"><summary>Whole goal<\/summary><pre>\n- \[a\] A: x\n- \[b\] B: &lt;y&gt;<\/pre><\/details>/);
+  assert.doesNotMatch(renderSessionHead(s({ goal: 'one line' })), /goal-full/);
+});
+
+test('the transcript labels the prompt and shows paths inside the worktree relative to it', () => {
+  const html = renderTranscript(
+    [
+      ev(1, { kind: 'message_chunk', role: 'user', text: 'write it' }),
+      ev(2, {
+        kind: 'tool_call',
+        id: 't1',
+        title: '/w/s1/a/src/a.txt',
+        toolName: 'write',
+        status: 'completed',
+        locations: [{ path: '/w/s1/a/src/a.txt' }, { path: '/elsewhere/b.txt' }],
+      }),
+    ],
+    '/w/s1/a/',
+  );
+  assert.match(html, /<p class="msg user"><span class="role">Prompt<\/span>write it<\/p>/);
+  assert.match(html, /<summary>write: src\/a\.txt · completed · \/elsewhere\/b\.txt<\/summary>/);
 });

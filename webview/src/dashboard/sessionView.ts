@@ -37,6 +37,8 @@ export function toGraphTasks(tasks: readonly TaskView[]): GraphTask[] {
 }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+/** A goal's first non-empty line (a task list's first item): the rest is in the tooltip. */
+const firstLine = (goal: string) => goal.split('\n').find((l) => l.trim()) ?? goal;
 const num = (n: number) => n.toLocaleString('en-US');
 export const money = (n: number): string => `$${n < 1 ? n.toFixed(4) : n.toFixed(2)}`;
 const button = (command: string, label: string, secondary = true) =>
@@ -50,7 +52,7 @@ export function renderSessionList(sessions: readonly SessionSummary[], selectedI
     const sel = s.id === selectedId;
     return (
       `<li role="option" tabindex="0" data-session="${e(s.id)}" aria-selected="${sel}" class="session state-${s.state}${sel ? ' selected' : ''}">` +
-      `<span class="goal">${e(clip(s.goal.split('\n')[0], 80))}</span><span class="meta">${e(state)} · ${e(progress)}</span></li>`
+      `<span class="goal" title="${e(s.goal)}">${e(clip(firstLine(s.goal), 120))}</span><span class="meta">${e(state)} · ${e(progress)}</span></li>`
     );
   });
   return `<ul class="sessions" role="listbox" aria-label="Sessions">${items.join('')}</ul>`;
@@ -79,7 +81,8 @@ export function renderSessionHead(s: SessionView): string {
   const state = s.appliedAt ? `${sessionStateText(s.state)}, applied` : sessionStateText(s.state);
   const actions = sessionActions(s).map((c, i) => button(c, actionLabels[c], i > 0 || c !== 'approveSession'));
   return (
-    `<h2 class="goal" title="${e(s.goal)}">${e(clip(s.goal, 200))}</h2>` +
+    `<h2 class="goal" title="${e(s.goal)}">${e(clip(firstLine(s.goal), 200))}</h2>` +
+    (s.goal.trim().includes('\n') ? `<details class="goal-full"><summary>Whole goal</summary><pre>${e(s.goal)}</pre></details>` : '') +
     `<p><vscode-badge data-state="${e(s.state)}">${e(state)}</vscode-badge> <span class="muted">${e(s.id)}${s.planner ? ` · planned by ${e(s.planner)}` : ''}</span></p>` +
     (s.approval ? `<p class="approval">Waiting for you: ${e(s.approval.message)}</p>` : '') +
     (s.error && s.state !== 'completed' ? `<p class="error">${e(errorText(s.error) ?? s.error)}</p>` : '') +
@@ -161,13 +164,27 @@ export function mergeTranscript(shown: readonly AgentEvent[], afterSeq: number, 
 
 const pretty = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v, null, 2));
 
-/** The transcript: message chunks joined per turn, each tool call once (latest status) with input and output collapsed. */
-export function renderTranscript(events: readonly AgentEvent[]): string {
+/** A path inside the run's worktree as the user wrote it (relative); others unchanged. */
+export function relativeTo(cwd: string | undefined, p: string): string {
+  if (!cwd) return p;
+  const root = cwd.replace(/[\\/]+$/, '');
+  return p.startsWith(`${root}/`) || p.startsWith(`${root}\\`) ? p.slice(root.length + 1) : p;
+}
+
+const roleLabel: Record<string, string> = { user: 'Prompt', thought: 'Thinking' };
+
+/**
+ * The transcript: message chunks joined per turn (the prompt and the model's thinking labelled), each tool
+ * call once (latest status) with input and output collapsed; paths inside the run's worktree `cwd` are
+ * shown relative to it.
+ */
+export function renderTranscript(events: readonly AgentEvent[], cwd?: string): string {
   if (!events.length) return '<p class="empty">No transcript yet.</p>';
   const parts: string[] = [];
   let text: { role: string; s: string } | undefined;
   const flush = () => {
-    if (text) parts.push(`<p class="msg ${text.role}">${e(text.s)}</p>`);
+    const label = text ? roleLabel[text.role] : undefined;
+    if (text) parts.push(`<p class="msg ${text.role}">${label ? `<span class="role">${label}</span>` : ''}${e(text.s)}</p>`);
     text = undefined;
   };
   const tools = new Map<string, Extract<AgentEvent, { kind: 'tool_call' }>>();
@@ -185,9 +202,10 @@ export function renderTranscript(events: readonly AgentEvent[]): string {
     if (ev.kind === 'tool_call') {
       drawn.add(ev.id);
       const t = tools.get(ev.id)!;
-      const where = t.locations?.map((l) => l.path).join(', ');
+      const title = relativeTo(cwd, t.title || t.toolName);
+      const where = [...new Set(t.locations?.map((l) => relativeTo(cwd, l.path)))].filter((w) => w !== title).join(', ');
       parts.push(
-        `<details class="tool ${t.status}"><summary>${e(t.title || t.toolName)} · ${e(t.status)}${where ? ` · ${e(where)}` : ''}</summary>` +
+        `<details class="tool ${t.status}"><summary>${e(t.toolName)}: ${e(title)} · ${e(t.status)}${where ? ` · ${e(where)}` : ''}</summary>` +
           (t.input !== undefined ? `<pre>${e(clip(pretty(t.input), 4000))}</pre>` : '') +
           (t.output ? `<pre>${e(clip(t.output, 4000))}</pre>` : '') +
           `</details>`,
