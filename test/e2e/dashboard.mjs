@@ -91,7 +91,8 @@ async function setTheme(theme, bodyClass) {
   await page.locator(`.quick-input-list .monaco-list-row[aria-label^="${theme}"]`).first().click({ timeout: 10_000 });
   await eventually(async () => {
     const cls = await dash().locator('body').getAttribute('class');
-    if (!cls?.split(/\s+/).includes(bodyClass)) throw new Error(`the dashboard's body has class ${JSON.stringify(cls)}, not ${bodyClass}, after choosing ${theme}`);
+    if (!cls?.split(/\s+/).includes(bodyClass))
+      throw new Error(`the dashboard's body has class ${JSON.stringify(cls)}, not ${bodyClass}, after choosing ${theme}`);
   });
   await page.waitForTimeout(500);
 }
@@ -109,7 +110,8 @@ try {
   await check('the .vsix packages and installs with --install-extension', async () => {
     installVsix(vscode, sandbox, packageVsix(path.join(sandbox.root, 'industrial-orchestrator.vsix')));
     const installed = fs.readdirSync(sandbox.extensions).filter((d) => d.startsWith('industrial-orchestrator.industrial-orchestrator-'));
-    if (installed.length !== 1) throw new Error(`expected the extension in ${sandbox.extensions}, found ${fs.readdirSync(sandbox.extensions)}`);
+    if (installed.length !== 1)
+      throw new Error(`expected the extension in ${sandbox.extensions}, found ${fs.readdirSync(sandbox.extensions)}`);
   });
   server = await startCodeServer(sandbox);
   browser = await launchBrowser();
@@ -118,25 +120,28 @@ try {
   await page.goto(server.url());
   await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
 
-  await check('Start Session with a 3-task plan (two independent) and Open Dashboard: the session list shows it, live until completed', async () => {
-    // Activate the extension as a person would: its activity-bar icon.
-    await page.locator('.activitybar .action-item a[aria-label^="Orchestrator"]').click({ timeout: 30_000 });
-    await wb.statusBar(/Orchestrator: ok/, 90_000);
-    await wb.palette('Orchestrator: Start Session\u2026');
-    await wb.answerInput(plan, { title: 'Start Session' });
-    await wb.dialogButton('Run Plan');
-    await wb.palette('Orchestrator: Open Dashboard');
-    const item = dash().locator('#sessions li[data-session]', { hasText: '[alpha] Write alpha' });
-    await item.waitFor({ timeout: 60_000 });
-    if ((await item.getAttribute('aria-selected')) !== 'true') throw new Error('the only session is not the one shown');
-    await dash().locator('#graph').scrollIntoViewIfNeeded();
-    await shot('running');
-    await dash().locator('#sessions li[data-session]', { hasText: 'completed' }).waitFor({ timeout: 180_000 });
-    await eventually(async () => {
-      const meta = await item.locator('.meta').innerText();
-      if (!/completed · 3\/3 done/.test(meta)) throw new Error(`the list row says ${JSON.stringify(meta)}`);
-    });
-  });
+  await check(
+    'Start Session with a 3-task plan (two independent) and Open Dashboard: the session list shows it, live until completed',
+    async () => {
+      // Activate the extension as a person would: its activity-bar icon.
+      await page.locator('.activitybar .action-item a[aria-label^="Orchestrator"]').click({ timeout: 30_000 });
+      await wb.statusBar(/Orchestrator: ok/, 90_000);
+      await wb.palette('Orchestrator: Start Session\u2026');
+      await wb.answerInput(plan, { title: 'Start Session' });
+      await wb.dialogButton('Run Plan');
+      await wb.palette('Orchestrator: Open Dashboard');
+      const item = dash().locator('#sessions li[data-session]', { hasText: '[alpha] Write alpha' });
+      await item.waitFor({ timeout: 60_000 });
+      if ((await item.getAttribute('aria-selected')) !== 'true') throw new Error('the only session is not the one shown');
+      await dash().locator('#graph').scrollIntoViewIfNeeded();
+      await shot('running');
+      await dash().locator('#sessions li[data-session]', { hasText: 'completed' }).waitFor({ timeout: 180_000 });
+      await eventually(async () => {
+        const meta = await item.locator('.meta').innerText();
+        if (!/completed · 3\/3 done/.test(meta)) throw new Error(`the list row says ${JSON.stringify(meta)}`);
+      });
+    },
+  );
   if (results.some((r) => !r.ok)) gaveUp = 'the session or the dashboard did not come up';
 
   await check('the task graph shows 3 nodes coloured by state and 2 dependency edges', async () => {
@@ -217,7 +222,12 @@ try {
       const look = await dash()
         .locator('#app')
         .evaluate(() => {
-          const bg = getComputedStyle(document.body).backgroundColor;
+          // The panel is painted with the editor background (the body itself is transparent).
+          const probe = document.createElement('div');
+          probe.style.color = 'var(--vscode-editor-background)';
+          document.body.appendChild(probe);
+          const bg = getComputedStyle(probe).color;
+          probe.remove();
           const text = getComputedStyle(document.querySelector('#task td')).color;
           const node = getComputedStyle(document.querySelector('#graph g.node text')).fill;
           return { bg, text, node, kind: document.body.className };
@@ -231,7 +241,8 @@ try {
       const light = bodyClass === 'vscode-light' || bodyClass === 'vscode-high-contrast-light';
       if (light !== lum(look.bg) > 0.5) throw new Error(`${theme}: background ${look.bg} (${look.kind})`);
       for (const k of ['text', 'node'])
-        if (contrast(look[k], look.bg) < 4.5) throw new Error(`${theme}: ${k} ${look[k]} on ${look.bg} has contrast ${contrast(look[k], look.bg).toFixed(1)}`);
+        if (contrast(look[k], look.bg) < 4.5)
+          throw new Error(`${theme}: ${k} ${look[k]} on ${look.bg} has contrast ${contrast(look[k], look.bg).toFixed(1)}`);
       await shot(name);
     }
   });
@@ -270,14 +281,22 @@ try {
 
   await check('after Developer: Reload Window the dashboard is back with the chosen session and task', async () => {
     const chosen = await dash().locator('#sessions li[aria-selected="true"]').getAttribute('data-session');
+    const t = Date.now();
     await wb.palette('Developer: Reload Window');
     await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
+    const reloaded = Date.now() - t;
+    await dash().locator('#app').waitFor({ timeout: 60_000 });
+    const shown = Date.now() - t;
     await dash().locator(`#sessions li[data-session="${chosen}"][aria-selected="true"]`).waitFor({ timeout: 60_000 });
     await dash().locator('#graph g.node.selected[aria-label^="beta:"]').waitFor({ timeout: 30_000 });
+    const selected = Date.now() - t;
     await eventually(async () => {
       const lines = await dash().locator('#transcript p.msg').allInnerTexts();
       if (!lines.some((l) => /Wrote beta\.txt slowly/.test(l))) throw new Error(`transcript after reload: ${JSON.stringify(lines)}`);
     });
+    console.log(
+      `    (workbench back after ${reloaded} ms, dashboard page after ${shown} ms, session and task selected after ${selected} ms, transcript after ${Date.now() - t} ms)`,
+    );
     await shot('restored');
   });
 } catch (e) {

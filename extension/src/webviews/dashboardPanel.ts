@@ -26,6 +26,12 @@ export class DashboardPanels implements vscode.Disposable {
   private readonly sessions = new Map<string, SessionView>();
   private selected: string | undefined;
   private seq = 0;
+  /**
+   * Whether the whole list was read from the server since this window started. Before that the map holds
+   * only the sessions that happened to change, and a snapshot of them would tell the webview that its
+   * chosen session is gone (it then forgets the choice); so no snapshot is sent until the list is known.
+   */
+  private listed = false;
   private serverPid: number | undefined;
   private readonly throttle = new Throttle(snapshotIntervalMs, () => this.postSessions());
 
@@ -119,6 +125,7 @@ export class DashboardPanels implements vscode.Disposable {
   }
 
   private postSessions(): void {
+    if (!this.listed) return;
     this.send(sessionsSnapshot(this.sessions.values(), this.selected, ++this.seq));
   }
 
@@ -128,6 +135,7 @@ export class DashboardPanels implements vscode.Disposable {
       const list = await this.ctx.request(sessionList, { limit: 200 });
       this.sessions.clear();
       for (const s of list) this.sessions.set(s.id, s);
+      this.listed = true;
     } catch (e) {
       this.ctx.log.warn(`dashboard: could not list sessions: ${(e as Error).message}`);
     }

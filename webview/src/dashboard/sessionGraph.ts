@@ -112,7 +112,10 @@ export function renderTimelineSvg(tasks: readonly GraphTask[], nowMs: number, wi
       const y = top + b.lane * lane;
       // The task's plan id inside its bar when it fits (about 6.5 px a character at 11 px).
       const name = byId.get(b.id)?.planId ?? b.title;
-      const text = name.length * 6.5 + 8 <= bw ? `<text class="bar-label" x="${(x(b.start) + 4).toFixed(1)}" y="${y + 13}">${escapeHtml(name)}</text>` : '';
+      const text =
+        name.length * 6.5 + 8 <= bw
+          ? `<text class="bar-label" x="${(x(b.start) + 4).toFixed(1)}" y="${y + 13}">${escapeHtml(name)}</text>`
+          : '';
       return (
         `<rect class="bar ${b.kind} state-${b.state}${b.open ? ' open' : ''}" data-task="${escapeHtml(b.id)}" tabindex="0" role="button" ` +
         `aria-label="${escapeHtml(label)}" x="${x(b.start).toFixed(1)}" y="${y}" width="${bw.toFixed(1)}" height="${lane - 4}" rx="2"><title>${escapeHtml(label)}</title></rect>` +

@@ -173,7 +173,10 @@ test('the transcript joins message chunks and shows each tool call once, collaps
 test('a many-line goal shows its first line as the heading and the whole goal folded below it', () => {
   const head = renderSessionHead(s({ goal: '\n- [a] A: x\n- [b] B: <y>' }));
   assert.match(head, /<h2 class="goal" title="[^"]*">- \[a\] A: x<\/h2>/);
-  assert.match(head, /<details class="goal-full"><summary>Whole goal<\/summary><pre>\n- \[a\] A: x\n- \[b\] B: &lt;y&gt;<\/pre><\/details>/);
+  assert.match(
+    head,
+    /<details class="goal-full"><summary>Whole goal<\/summary><pre>\n- \[a\] A: x\n- \[b\] B: &lt;y&gt;<\/pre><\/details>/,
+  );
   assert.doesNotMatch(renderSessionHead(s({ goal: 'one line' })), /goal-full/);
 });
 
