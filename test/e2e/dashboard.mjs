@@ -1,4 +1,4 @@
-/* global document, getComputedStyle -- code inside evaluate() runs in the webview page */
+/* global getComputedStyle -- code inside evaluate() runs in the webview page */
 // The dashboard as a person sees it: package the platform .vsix, install it into a fresh VS Code, open the
 // workbench in headless Chromium, start a session of three tasks (two independent, one after both) with the
 // demo model from the palette, open the dashboard and read it inside its webview (VS Code nests the page in
