@@ -33,7 +33,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     createAgentNotifications(ctx),
     restartOnSettingsChange(ctx),
     ...trees.disposables,
-    ...registerCommands(ctx, dashboard, (id) => trees.sessions.removeSession(id)),
+    ...registerCommands(ctx, dashboard, (id) => {
+      trees.sessions.removeSession(id);
+      dashboard.forget(id);
+    }),
     vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new AgentCodeActions(), {
       providedCodeActionKinds: AgentCodeActions.kinds,
     }),

@@ -7,7 +7,14 @@ import { z } from 'zod';
 export type Surface = 'dashboard';
 
 /** Persisted UI state only (navigation, toggles); data always comes from the host. */
-export const uiStateSchema = z.object({ detailsOpen: z.boolean().optional() }).strict();
+export const uiStateSchema = z
+  .object({
+    detailsOpen: z.boolean().optional(),
+    /** The dashboard's chosen session and task, restored after a reload. */
+    selectedSession: z.string().max(160).optional(),
+    selectedTask: z.string().max(160).optional(),
+  })
+  .strict();
 export type UiState = z.infer<typeof uiStateSchema>;
 
 /** webview → host: the script is loaded and listening. */

@@ -265,6 +265,11 @@ export class Agents {
     ];
   }
 
+  /** OpenCode's default model; an ACP agent chooses its own (undefined). */
+  defaultModel(agent: string): string | undefined {
+    return agent === 'opencode' ? this.config?.defaultModel : undefined;
+  }
+
   checkModel(agent: string, model: string): string | undefined {
     // An ACP agent chooses its own model; a session's model is OpenCode's and is not passed to it.
     if (this.acp.has(agent)) return undefined;

@@ -164,6 +164,7 @@ export async function createRunServices(
     workspace: git,
     runtime: (a) => agents.runtime(a),
     checkModel: (a, m) => agents.checkModel(a, m),
+    defaultModel: (a) => agents.defaultModel(a),
     publish: publishRun,
     askUser: opts.askUser,
     paths: new RealPathResolver(),

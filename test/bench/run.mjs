@@ -125,6 +125,8 @@ if (!process.env.ORCH_BENCH_SKIP_CURATION) {
   // against JSON parse+stringify of the same examples.
   for (const [name, value, base, what, unit] of benchRows('test/bench/curationBench.ts')) rows.push([name, value, NaN, base, what, unit]);
 }
+// Dashboard: a 500-task session's layout + SVG, and a whole 50-session update to HTML, vs JSON.stringify of the same data.
+for (const [name, med, p95, base, what] of benchRows('test/bench/dashboardBench.ts')) rows.push([name, med, p95, base, what, 'ms']);
 
 if (!process.env.ORCH_BENCH_SKIP_OPENCODE) {
   // Real OpenCode binary, scripted model: a turn via the orchestrator vs straight to OpenCode, cold start, RSS.

@@ -454,6 +454,7 @@ test('the run service releases every run it finished: none of its runs is held b
     workspace: new GitWorkspace(),
     runtime: () => adapter,
     checkModel: () => undefined,
+    defaultModel: (a) => (a === 'opencode' ? 'scripted/scripted' : undefined),
     publish: () => undefined,
     askUser: async () => 'deny',
     paths: new RealPathResolver(),
@@ -473,4 +474,6 @@ test('the run service releases every run it finished: none of its runs is held b
   }
   assert.deepEqual(states, ['succeeded', 'cancelled', 'succeeded', 'cancelled', 'succeeded', 'cancelled', 'succeeded', 'cancelled']);
   assert.equal(runs.list(100).length, 8, 'every run was recorded');
+  // A run that names no model records the agent's default, so the dashboard and datasets show what ran.
+  assert.deepEqual([...new Set(runs.list(100).map((r) => r.model))], ['scripted/scripted']);
 });

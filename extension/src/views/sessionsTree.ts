@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { RunView } from '../../../protocol/run';
 import type { SessionView, TaskView } from '../../../protocol/session';
 import type { TreeRow } from '../api';
-import { runDescription, sessionDescription, sessionTooltip, taskDescription, taskTooltip } from './wording';
+import { runDescription, sessionDescription, sessionTooltip, taskDescription, taskTooltip } from '../../../protocol/wording';
 
 const icons: Record<string, string> = {
   pending: 'circle-outline',

@@ -40,6 +40,8 @@ export interface RunServiceDeps {
   runtime(agent: string): AgentRuntime | undefined;
   /** Checks a `provider/model` id for an agent; returns an error message when it is unknown. */
   checkModel(agent: string, model: string): string | undefined;
+  /** The model an agent uses when a run names none (recorded on the run so clients and datasets see what ran). */
+  defaultModel?(agent: string): string | undefined;
   publish(update: { run: RunView; event?: AgentEvent }): void;
   /** Ask the user (the extension or another client). Rejects or resolves 'deny' when nobody answers. */
   askUser(ask: PermissionAsk): Promise<'allow' | 'deny'>;
@@ -113,7 +115,7 @@ export class RunService {
       agent: input.agent,
       cwd: input.cwd,
       prompt: input.prompt,
-      model: input.model,
+      model: input.model ?? this.deps.defaultModel?.(input.agent),
       state: 'running',
       createdAt: now,
       startedAt: now,

@@ -32,3 +32,9 @@ test('labels the client states', () => {
   assert.equal(healthLabel({ type: 'dashboard/status', clientState: 'stopped', status, stoppedReason: 'gave up' }), 'stopped');
   assert.equal(formatUptime(3_723_000), '1h 2m 3s');
 });
+
+test('server details start collapsed unless the user opened them', () => {
+  const html = renderStatus({ type: 'dashboard/status', clientState: 'running', status }, 0, false);
+  assert.match(html, /vscode-collapsible id="details" title="Server details" >/);
+  assert.match(html, /<vscode-button id="restart"/);
+});

@@ -34,3 +34,12 @@ test('empty sessions say so instead of drawing an empty box', () => {
     /Nothing has started yet/,
   );
 });
+
+test('a node shows its state as a glyph too, and a wide enough bar carries its task id', () => {
+  const svg = renderDagSvg(tasks);
+  assert.match(svg, /data-task="s1\.a"[^]*?class="node-state" text-anchor="end" aria-hidden="true">✓</);
+  const wide = renderTimelineSvg(tasks, 4000, 640);
+  assert.match(wide, /<text class="bar-label" x="[\d.]+" y="\d+">a<\/text>/);
+  const narrow = renderTimelineSvg([{ ...tasks[0], planId: 'a-very-long-plan-id-that-does-not-fit' }], 4000, 40);
+  assert.doesNotMatch(narrow, /bar-label/);
+});

@@ -28,6 +28,18 @@ const stateLabel: Record<string, string> = {
 
 export const labelOfState = (state: string): string => stateLabel[state] ?? state;
 
+/** A glyph per state, so the state reads without relying on colour alone. */
+const stateGlyph: Record<string, string> = {
+  pending: '○',
+  ready: '○',
+  running: '●',
+  blocked: '⏸',
+  succeeded: '✓',
+  failed: '✗',
+  cancelled: '⊘',
+  skipped: '↷',
+};
+
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export function renderDagSvg(tasks: readonly GraphTask[], selectedId?: string): string {
@@ -67,7 +79,8 @@ export function renderDagSvg(tasks: readonly GraphTask[], selectedId?: string): 
         `<g class="${classes}" data-task="${escapeHtml(t.id)}" tabindex="0" role="button" aria-label="${escapeHtml(label)}" transform="translate(${n.x} ${n.y})">` +
         `<title>${escapeHtml(label)}</title>` +
         `<rect width="${w}" height="${h}" rx="4" />` +
-        `<text x="8" y="16" class="node-id">${escapeHtml(clip(t.planId, 22))}</text>` +
+        `<text x="8" y="16" class="node-id">${escapeHtml(clip(t.planId, 20))}</text>` +
+        `<text x="${w - 8}" y="16" class="node-state" text-anchor="end" aria-hidden="true">${stateGlyph[t.state] ?? ''}</text>` +
         `<text x="8" y="32" class="node-title">${escapeHtml(clip(t.title, 24))}</text>` +
         `</g>`
       );
@@ -79,7 +92,8 @@ export function renderDagSvg(tasks: readonly GraphTask[], selectedId?: string): 
 export function renderTimelineSvg(tasks: readonly GraphTask[], nowMs: number, width = 640): string {
   const tl = buildTimeline(tasks, nowMs);
   if (!tl.bars.length) return '<p class="empty">Nothing has started yet.</p>';
-  const lane = 18;
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const lane = 22;
   const top = 20;
   const left = 4;
   const span = Math.max(1, tl.to - tl.from);
@@ -95,9 +109,17 @@ export function renderTimelineSvg(tasks: readonly GraphTask[], nowMs: number, wi
     .map((b) => {
       const label = `${b.title}: ${b.kind === 'wait' ? `waiting (${b.reason ?? ''})` : labelOfState(b.state)}, ${((b.end - b.start) / 1000).toFixed(1)} s${b.open ? ' so far' : ''}`;
       const bw = Math.max(2, x(b.end) - x(b.start));
+      const y = top + b.lane * lane;
+      // The task's plan id inside its bar when it fits (about 6.5 px a character at 11 px).
+      const name = byId.get(b.id)?.planId ?? b.title;
+      const text =
+        name.length * 6.5 + 8 <= bw
+          ? `<text class="bar-label" x="${(x(b.start) + 4).toFixed(1)}" y="${y + 13}">${escapeHtml(name)}</text>`
+          : '';
       return (
         `<rect class="bar ${b.kind} state-${b.state}${b.open ? ' open' : ''}" data-task="${escapeHtml(b.id)}" tabindex="0" role="button" ` +
-        `aria-label="${escapeHtml(label)}" x="${x(b.start).toFixed(1)}" y="${top + b.lane * lane}" width="${bw.toFixed(1)}" height="${lane - 4}" rx="2"><title>${escapeHtml(label)}</title></rect>`
+        `aria-label="${escapeHtml(label)}" x="${x(b.start).toFixed(1)}" y="${y}" width="${bw.toFixed(1)}" height="${lane - 4}" rx="2"><title>${escapeHtml(label)}</title></rect>` +
+        text
       );
     })
     .join('');

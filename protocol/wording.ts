@@ -1,10 +1,10 @@
 /**
- * Human wording for the Sessions view: states, waits, routing and errors as a user reads them. The
+ * Human wording for the Sessions view and the dashboard: states, waits, routing and errors as a user reads them. The
  * server's own strings (lease holders by internal task id, circuit-breaker terms, routing scores) stay
  * available verbatim in the tooltip's Details section. Pure: no `vscode` import, unit-tested.
  */
-import type { RunView } from '../../../protocol/run';
-import type { SessionState, SessionView, TaskState, TaskView } from '../../../protocol/session';
+import type { RunView } from './run';
+import type { SessionState, SessionView, TaskState, TaskView } from './session';
 
 const sessionStates: Record<SessionState, string> = {
   draft: 'plan ready for review',

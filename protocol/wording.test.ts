@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RunView } from '../../../protocol/run';
-import type { SessionView, TaskView } from '../../../protocol/session';
+import type { RunView } from './run';
+import type { SessionView, TaskView } from './session';
 import {
   blockedText,
   errorText,
