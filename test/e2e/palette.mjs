@@ -99,7 +99,7 @@ try {
     const inner = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     const badge = inner.locator('#health[data-health="ok"]');
     await badge.waitFor({ timeout: 30_000 });
-    const table = await inner.locator('#details table').innerText();
+    const table = await inner.locator('#details table').textContent();
     if (!/pid \d+/.test(table) || !/store\.json/.test(table)) throw new Error(`dashboard details: ${table}`);
     await page.screenshot({ path: path.join(shots, 'e2e-dashboard.png') });
   });
