@@ -8,11 +8,13 @@ const mochaModule = require('mocha');
 const Mocha = mochaModule.default ?? mochaModule.Mocha ?? mochaModule;
 
 export function run(): Promise<void> {
+  // ORCH_VSCODE_ONLY=codeActions,taskControl runs only the suites whose file names contain one of the words.
+  const only = (process.env.ORCH_VSCODE_ONLY ?? '').split(',').filter(Boolean);
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
   const results: { title: string; state: string; err?: string }[] = [];
   for (const f of fs
     .readdirSync(__dirname)
-    .filter((f) => f.endsWith('.test.js'))
+    .filter((f) => f.endsWith('.test.js') && (!only.length || only.some((o) => f.includes(o))))
     .sort())
     mocha.addFile(path.join(__dirname, f));
   return new Promise((resolve, reject) => {
