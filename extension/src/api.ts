@@ -33,6 +33,8 @@ export interface OrchestratorApi {
   onDashboardMessage: vscode.Event<DashboardToHost>;
   /** Milliseconds from `activate` entry to the server's first status. */
   activationMs: number;
+  /** `activate` up to the server's start: what the extension itself costs. */
+  ownActivationMs: number;
   /** The runs the Sessions view knows (single runs are rows; a session's runs show through its tasks). */
   runs(): RunView[];
   /** Sessions the Sessions view shows. */

@@ -41,6 +41,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
       providedCodeActionKinds: AgentCodeActions.kinds,
     }),
   );
+  // What our activate costs on its own, before the server's start (bench: goal ≤ 100 ms).
+  const ownActivationMs = Date.now() - t0;
   let activationMs = 0;
   try {
     await ctx.start();
@@ -78,6 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     onDidChangeStatus: c.onDidChangeStatus,
     onDashboardMessage: dashboard.onDidReceive,
     activationMs,
+    ownActivationMs,
     runs: () => trees.sessions.allRuns(),
     sessions: () => trees.sessions.allSessions(),
     sessionRows: () => sessionRows(trees.sessions),

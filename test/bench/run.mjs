@@ -87,12 +87,14 @@ if (!process.env.ORCH_BENCH_SKIP_VSCODE) {
   // Activation is measured inside the real extension host by the VS Code suite (activate → client ready).
   const out = execFileSync(process.execPath, ['test/vscode/runSuite.mjs'], {
     cwd: root,
+    env: { ...process.env, ORCH_VSCODE_ONLY: 'extension.test' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
     timeout: 300_000,
   });
-  const m = /activation (\d+) ms/.exec(out);
-  if (m)
+  const m = /activation (\d+) ms \(own (\d+) ms\)/.exec(out);
+  if (m) {
+    rows.push(['our activate (before the server starts)', Number(m[2]), Number(m[2]), 100, 'goal: 100 ms']);
     rows.push([
       'extension activation (activate → server ready)',
       Number(m[1]),
@@ -100,7 +102,7 @@ if (!process.env.ORCH_BENCH_SKIP_VSCODE) {
       median(ourSpawn),
       'server spawn-to-ready of this run',
     ]);
-  else rows.push(['extension activation', NaN, NaN, NaN, 'not measured: the VS Code suite did not report it']);
+  } else rows.push(['extension activation', NaN, NaN, NaN, 'not measured: the VS Code suite did not report it']);
 }
 
 const benchRows = (script) => {
