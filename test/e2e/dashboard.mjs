@@ -5,7 +5,7 @@
 // two iframes): the session list, the task graph (3 nodes, 2 edges), the timeline (two bars overlap in
 // time), a task's agent/model/attempt/elapsed and its transcript; light and high-contrast themes; Tab/Enter
 // through the session list and the graph; after Developer: Reload Window the chosen session and task are
-// back. Screenshots go to test-results/e2e-dash-*.png. Prints `N passed, N failed`; exit 0 only when all passed.
+// back; a Reload Window while a session runs leaves it running to completion. Screenshots go to test-results/e2e-dash-*.png. Prints `N passed, N failed`; exit 0 only when all passed.
 import fs from 'node:fs';
 import path from 'node:path';
 import { launchBrowser } from '../../tools/browser.mjs';
@@ -300,6 +300,40 @@ try {
     );
     await shot('restored');
   });
+
+  const slow = '- [epsilon] Slow session {files: epsilon.txt}: [[script:slow_write epsilon.txt 2000]] epsilon line';
+  await check(
+    'Reload Window while a session runs: the session carries on (the restarted server recovers it) and the dashboard reattaches to it, live until completed',
+    async () => {
+      await wb.palette('Orchestrator: Start Session\u2026');
+      await wb.answerInput(slow, { title: 'Start Session' });
+      await wb.dialogButton('Run Plan');
+      const item = dash().locator('#sessions li[data-session]', { hasText: '[epsilon] Slow session' });
+      await item.waitFor({ timeout: 60_000 });
+      await item.click();
+      // Running, with its task's transcript streaming, before the reload.
+      await eventually(async () => {
+        const meta = await item.locator('.meta').innerText();
+        if (!/running/.test(meta)) throw new Error(`before the reload the row says ${JSON.stringify(meta)}`);
+      }, 60_000);
+      const id = await item.getAttribute('data-session');
+      await wb.palette('Developer: Reload Window');
+      await page.waitForSelector('.monaco-workbench .part.statusbar', { timeout: 60_000 });
+      const again = dash().locator(`#sessions li[data-session="${id}"]`);
+      await again.waitFor({ timeout: 90_000 });
+      const seen = [];
+      await eventually(async () => {
+        const meta = await again.locator('.meta').innerText();
+        if (seen.at(-1) !== meta) seen.push(meta);
+        if (/failed|cancelled/.test(meta)) throw new Error(`after the reload the session ended badly: ${JSON.stringify(seen)}`);
+        if (!/completed · 1\/1 done/.test(meta)) throw new Error(`after the reload the row says ${JSON.stringify(seen)}`);
+      }, 180_000);
+      if ((await again.getAttribute('aria-selected')) !== 'true')
+        throw new Error('the chosen session is no longer selected after the reload');
+      console.log(`    (row after the reload: ${seen.join(' → ')})`);
+      await shot('reload-while-running');
+    },
+  );
 } catch (e) {
   console.log(`  ✖ e2e setup\n${e.stack ?? e}`);
   results.push({ name: 'setup', ok: false });
