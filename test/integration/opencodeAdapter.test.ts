@@ -317,7 +317,8 @@ test('model endpoint down: unreachable within our deadline, retries visible live
   console.log(`unreachable after ${ms} ms (deadline 3000 ms): ${result.error?.message}`);
   assert.equal(result.status, 'failed');
   assert.equal(result.error?.reason, 'unreachable');
-  assert.ok(ms >= 2900 && ms < 3000 + 2000, `settled in ${ms} ms`);
+  // Slack for a loaded 2-core machine; what matters is that our deadline, not OpenCode's ~68 s, ends it.
+  assert.ok(ms >= 2900 && ms < 3000 + 8000, `settled in ${ms} ms`);
   assert.ok(
     events.some((e) => e.kind === 'retry' && e.attempt >= 1 && e.nextAt),
     'retry events were surfaced',
@@ -333,7 +334,8 @@ test('idle deadline: a model that never answers fails the turn with timeout', as
   console.log(`idle timeout after ${ms} ms (idle deadline 2000 ms)`);
   assert.equal(result.status, 'failed');
   assert.equal(result.error?.reason, 'timeout');
-  assert.ok(ms < 2000 + 3000, `settled in ${ms} ms`);
+  // Slack for a loaded 2-core machine (5.2 s seen at load 11); a hang would be OpenCode's minutes.
+  assert.ok(ms < 2000 + 8000, `settled in ${ms} ms`);
   assert.ok(
     model.requests.some((r) => r.script === 'hang' && r.clientClosed),
     'the hanging model request was abandoned (session aborted)',
