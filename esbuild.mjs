@@ -17,7 +17,14 @@ const common = {
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
 
 const configs = [
-  { ...node, entryPoints: { extension: 'extension/src/main.ts' }, outdir: 'dist', external: ['vscode'] },
+  {
+    ...node,
+    entryPoints: { extension: 'extension/src/main.ts' },
+    outdir: 'dist',
+    external: ['vscode'],
+    // jsonc-parser's UMD build requires its parts dynamically (esbuild cannot follow); its ESM build bundles.
+    alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
+  },
   {
     ...node,
     entryPoints: { server: 'server/src/main.ts', cli: 'server/src/cli.ts' },

@@ -25,8 +25,18 @@ export const errorCodes = {
 
 export type ErrorCode = (typeof errorCodes)[keyof typeof errorCodes];
 
-/** `data` attached to an InvalidParams error. */
+/**
+ * One problem with a request's params: where (the path inside the params, array indexes as numbers;
+ * an unknown key is named by its own path) and what. Editors map it to a line (the plan review).
+ */
+export interface ParamsIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** `data` attached to an InvalidParams error. `issues`: every problem with its path (decoding and plan rules). */
 export interface InvalidParamsData {
   method: string;
   fields: string[];
+  issues?: ParamsIssue[];
 }

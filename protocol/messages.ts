@@ -3,6 +3,7 @@
  * `defineRequest` or `defineNotification`; no method-name string appears anywhere else.
  */
 import type { z } from 'zod';
+import type { ParamsIssue } from './errors';
 
 /** Who sends the message. */
 export type Direction = 'clientToServer' | 'serverToClient' | 'hostToWebview' | 'webviewToHost';
@@ -62,6 +63,15 @@ export function issueFields(error: z.ZodError): string[] {
     else out.add(i.path.length ? i.path.map(String).join('.') : 'params');
   }
   return [...out];
+}
+
+/** Every zod issue with its path, an unknown key as one issue per key (its own path), for error `data.issues`. */
+export function paramsIssues(error: z.ZodError): ParamsIssue[] {
+  return error.issues.flatMap((i): ParamsIssue[] => {
+    const path = i.path.filter((k): k is string | number => typeof k !== 'symbol');
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: [...path, k], message: `unknown field "${k}"` }));
+    return [{ path, message: i.message }];
+  });
 }
 
 /**

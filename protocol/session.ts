@@ -168,11 +168,16 @@ export const sessionStart = defineRequest<SessionView>()(
     .strict(),
 );
 
-/** `session/plan` (client → server): replace the plan of a `draft` session. Errors: InvalidParams (plan reasons), notFound, conflict (not a draft). */
+/**
+ * `session/plan` (client → server): replace the plan of a `draft` session. `dryRun`: check the plan
+ * exactly as a real call would (schema, plan rules, draft state) and change nothing; the answer is the
+ * session as it is. Errors: InvalidParams (every reason, each also in `data.issues` with its path
+ * inside the params, e.g. `['plan', 'tasks', 1, 'dependsOn', 0]`), notFound, conflict (not a draft).
+ */
 export const sessionPlan = defineRequest<SessionView>()(
   'session/plan',
   'clientToServer',
-  z.object({ sessionId: id, plan: planInput }).strict(),
+  z.object({ sessionId: id, plan: planInput, dryRun: z.boolean().optional() }).strict(),
 );
 
 /** `session/approve` (client → server): start a draft, or continue from `awaiting_approval`, optionally with new limits. Errors: notFound, conflict. */

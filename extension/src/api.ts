@@ -37,6 +37,8 @@ export interface OrchestratorApi {
   ownActivationMs: number;
   /** The runs the Sessions view knows (single runs are rows; a session's runs show through its tasks). */
   runs(): RunView[];
+  /** The session as the server has it now (`session/get`), not the view's copy. */
+  session(sessionId: string): Promise<SessionView>;
   /** Sessions the Sessions view shows. */
   sessions(): SessionView[];
   /** The Sessions view's rows as rendered: sessions with their task rows, then single runs. */

@@ -68,6 +68,29 @@ describe('lease paths are validated at the edge', () => {
       (await s.request(sessionGet, { sessionId: draft.id })).tasks.map((t) => t.expectedFiles),
       [['a.txt']],
     );
+    // A dry run reports every reason with its path (schema and graph rules together) and changes nothing.
+    const dry = await rejected(
+      s.raw(sessionPlan.method, {
+        sessionId: draft.id,
+        dryRun: true,
+        plan: { tasks: [{ id: 'a', title: ' ', prompt: 'x', dependsOn: ['ghost'] }] },
+      }),
+    );
+    assert.equal(dry.code, errorCodes.invalidParams);
+    assert.deepEqual((dry.data as { issues: unknown }).issues, [
+      { path: ['plan', 'tasks', 0, 'title'], message: 'must not be empty' },
+      { path: ['plan', 'tasks', 0, 'dependsOn', 0], message: 'unknown task "ghost"' },
+    ]);
+    const fine = await s.request(sessionPlan, {
+      sessionId: draft.id,
+      dryRun: true,
+      plan: { tasks: [{ id: 'b', title: 'B', prompt: 'y' }] },
+    });
+    assert.deepEqual(
+      [fine.state, fine.tasks.map((t) => t.planId), (await s.request(sessionGet, { sessionId: draft.id })).tasks.map((t) => t.planId)],
+      ['draft', ['a'], ['a']],
+      'a passing dry run changes nothing',
+    );
   });
 });
 

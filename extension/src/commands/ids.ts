@@ -14,6 +14,8 @@ export const commandIds = {
   startSessionFromEditor: 'orchestrator.startSessionFromEditor',
   submitSessionGoal: 'orchestrator.submitSessionGoal',
   approveSession: 'orchestrator.approveSession',
+  reviewPlan: 'orchestrator.reviewPlan',
+  approvePlan: 'orchestrator.approvePlan',
   cancelSession: 'orchestrator.cancelSession',
   applySession: 'orchestrator.applySession',
   retrySession: 'orchestrator.retrySession',

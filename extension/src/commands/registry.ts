@@ -5,12 +5,15 @@ import type { DashboardPanels } from '../webviews/dashboardPanel';
 import { commandIds, type CommandId } from './ids';
 import { restartServer, showLogs, showStatus } from './server';
 import { GoalEditors } from './goalEditor';
+import { PlanReviews } from './planReview';
 import {
   applySession,
+  approvePlan,
   approveSession,
   cancelSession,
   deleteSession,
   retrySession,
+  reviewPlan,
   startSession,
   startSessionFromEditor,
   submitSessionGoal,
@@ -27,7 +30,8 @@ export function registerCommands(
   removeSession: (sessionId: string) => void = () => undefined,
 ): vscode.Disposable[] {
   const goals = new GoalEditors();
-  const deps = { goals, removeSession };
+  const plans = new PlanReviews(ctx);
+  const deps = { goals, plans, removeSession };
   const table: Record<CommandId, (...args: unknown[]) => unknown> = {
     [commandIds.showStatus]: showStatus(ctx),
     [commandIds.restartServer]: restartServer(ctx),
@@ -40,6 +44,8 @@ export function registerCommands(
     [commandIds.startSessionFromEditor]: startSessionFromEditor(deps) as (...args: unknown[]) => unknown,
     [commandIds.submitSessionGoal]: submitSessionGoal(ctx, deps) as (...args: unknown[]) => unknown,
     [commandIds.approveSession]: approveSession(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.reviewPlan]: reviewPlan(ctx, deps) as (...args: unknown[]) => unknown,
+    [commandIds.approvePlan]: approvePlan(deps) as (...args: unknown[]) => unknown,
     [commandIds.cancelSession]: cancelSession(ctx) as (...args: unknown[]) => unknown,
     [commandIds.applySession]: applySession(ctx) as (...args: unknown[]) => unknown,
     [commandIds.retrySession]: retrySession(ctx) as (...args: unknown[]) => unknown,
@@ -49,5 +55,5 @@ export function registerCommands(
     [commandIds.configureModelProvider]: configureModelProvider(ctx) as (...args: unknown[]) => unknown,
     [commandIds.selectDefaultModel]: selectDefaultModel() as (...args: unknown[]) => unknown,
   };
-  return [goals, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
+  return [goals, plans, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
 }

@@ -5,6 +5,7 @@ import {
   sessionApprove,
   sessionCancel,
   sessionDelete,
+  sessionList,
   sessionRetry,
   sessionStart,
   type SessionView,
@@ -12,6 +13,7 @@ import {
 import { readConfig } from '../config';
 import type { Ctx } from '../ctx';
 import type { GoalEditors } from './goalEditor';
+import { openReview, type PlanReviews } from './planReview';
 import { editorLines, goalFromDocument, unflattenTaskList } from './goalText';
 import { workspaceRoot } from './workspace';
 
@@ -26,6 +28,7 @@ export interface StartSessionArgs {
 /** What the session commands need besides the context: goal documents, and the tree to drop deleted sessions from. */
 export interface SessionCommandDeps {
   goals: GoalEditors;
+  plans: PlanReviews;
   removeSession(sessionId: string): void;
 }
 
@@ -67,8 +70,11 @@ function askGoal(): Promise<string | 'editor' | undefined> {
   });
 }
 
-/** Plan the goal, show the plan, run it when the user says so. Errors go to the caller. */
-async function planAndRun(ctx: Ctx, goal: string, cwd: string, args?: StartSessionArgs): Promise<SessionView> {
+/**
+ * Plan the goal, show the plan, run it when the user says so, or open it for review and editing (the
+ * session stays a draft until "Approve Plan"). Errors go to the caller.
+ */
+async function planAndRun(ctx: Ctx, deps: SessionCommandDeps, goal: string, cwd: string, args?: StartSessionArgs): Promise<SessionView> {
   const setting = readConfig().planner;
   const draft = await ctx.request(sessionStart, { goal, cwd, planner: args?.planner ?? (setting === 'auto' ? undefined : setting) });
   let run = args?.approve === true;
@@ -79,12 +85,17 @@ async function planAndRun(ctx: Ctx, goal: string, cwd: string, args?: StartSessi
           `• [${t.planId}] ${t.title}${t.dependsOn.length ? ` (after ${t.dependsOn.map((d) => d.slice(d.lastIndexOf(':') + 1)).join(', ')})` : ''}`,
       )
       .join('\n');
-    run =
-      (await vscode.window.showInformationMessage(
-        `Plan (${draft.planner === 'llm' ? 'made by the model' : 'template planner'}): ${draft.tasks.length} task(s). Run it?`,
-        { modal: true, detail },
-        'Run Plan',
-      )) === 'Run Plan';
+    const answer = await vscode.window.showInformationMessage(
+      `Plan (${draft.planner === 'llm' ? 'made by the model' : 'template planner'}): ${draft.tasks.length} task(s). Run it?`,
+      { modal: true, detail },
+      'Run Plan',
+      'Review and Edit…',
+    );
+    if (answer === 'Review and Edit…') {
+      await deps.plans.open(draft);
+      return draft;
+    }
+    run = answer === 'Run Plan';
   }
   if (!run) return draft;
   return ctx.request(sessionApprove, { sessionId: draft.id });
@@ -106,7 +117,7 @@ export const startSession =
     }
     if (!goal?.trim()) return undefined;
     try {
-      return await planAndRun(ctx, goal, cwd, args);
+      return await planAndRun(ctx, deps, goal, cwd, args);
     } catch (e) {
       void vscode.window.showErrorMessage(`Could not start the session: ${(e as Error).message}`);
       return undefined;
@@ -144,7 +155,7 @@ export const submitSessionGoal =
       return undefined;
     }
     try {
-      const session = await planAndRun(ctx, goal, cwd, args);
+      const session = await planAndRun(ctx, deps, goal, cwd, args);
       if (vscode.window.activeTextEditor?.document === doc)
         await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
       void vscode.commands.executeCommand('orchestrator.sessions.focus');
@@ -159,6 +170,57 @@ export const approveSession = (ctx: Ctx) => async (item?: { sessionId?: string }
   const sessionId = idOf(item);
   return sessionId ? ctx.request(sessionApprove, { sessionId }) : undefined;
 };
+
+/** Pick a draft session (palette): the only one, or from a list. */
+async function pickDraft(ctx: Ctx): Promise<string | undefined> {
+  const drafts = (await ctx.request(sessionList, {})).filter((s) => s.state === 'draft');
+  if (drafts.length <= 1) {
+    if (!drafts.length) void vscode.window.showInformationMessage('No draft session to review: Start Session plans a goal into one.');
+    return drafts[0]?.id;
+  }
+  const items = drafts.map((s) => ({
+    label: s.goal.split('\n').find((l) => l.trim()) ?? s.goal,
+    description: `${s.tasks.length} task(s)`,
+    detail: s.id,
+    id: s.id,
+  }));
+  return (await vscode.window.showQuickPick(items, { title: 'Review and Edit Plan', placeHolder: 'Which draft session?' }))?.id;
+}
+
+/** Opens a draft session's plan as an editable document; answers the document's URI (undefined when none opened). */
+export const reviewPlan =
+  (ctx: Ctx, deps: SessionCommandDeps) =>
+  async (item?: { sessionId?: string } | string): Promise<string | undefined> => {
+    try {
+      const sessionId = idOf(item) ?? (await pickDraft(ctx));
+      if (!sessionId) return undefined;
+      return (await openReview(ctx, deps.plans, sessionId))?.document.uri.toString();
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not open the plan: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+
+/**
+ * Approves the plan document (`uri`, else the active editor): the edited plan replaces the draft's, then
+ * the session runs. Refused plans keep the document open with every reason on its line.
+ */
+export const approvePlan =
+  (deps: SessionCommandDeps) =>
+  async (uri?: vscode.Uri | string): Promise<SessionView | undefined> => {
+    const wanted = typeof uri === 'string' ? uri : uri?.toString();
+    const doc = wanted ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === wanted) : vscode.window.activeTextEditor?.document;
+    if (!doc || !deps.plans.sessionOf(doc)) {
+      void vscode.window.showWarningMessage('Open a plan for review first (Orchestrator: Review and Edit Plan…).');
+      return undefined;
+    }
+    try {
+      return await deps.plans.approve(doc);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not approve the plan: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
 
 export const cancelSession = (ctx: Ctx) => async (item?: { sessionId?: string } | string) => {
   const sessionId = idOf(item);

@@ -3,7 +3,7 @@
  */
 import { ResponseError, type Connection } from 'vscode-languageserver/node';
 import { errorCodes, type InvalidParamsData } from '../../../protocol/errors';
-import { describeIssues, issueFields, type ParamsOf, type RequestDef, type ResultOf } from '../../../protocol/messages';
+import { describeIssues, issueFields, paramsIssues, type ParamsOf, type RequestDef, type ResultOf } from '../../../protocol/messages';
 import { DomainError, type DomainErrorReason } from '../domain/errors';
 import type { Logger } from '../ports/logger';
 
@@ -21,7 +21,7 @@ const codeFor: Record<DomainErrorReason, number> = {
 export function decodeParams<D extends RequestDef<string, unknown, unknown>>(def: D, raw: unknown): ParamsOf<D> {
   const parsed = def.params.safeParse(raw ?? {});
   if (!parsed.success) {
-    const data: InvalidParamsData = { method: def.method, fields: issueFields(parsed.error) };
+    const data: InvalidParamsData = { method: def.method, fields: issueFields(parsed.error), issues: paramsIssues(parsed.error) };
     throw new ResponseError(errorCodes.invalidParams, `Invalid params for ${def.method}: ${describeIssues(parsed.error)}`, data);
   }
   return parsed.data as ParamsOf<D>;

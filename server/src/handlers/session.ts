@@ -33,7 +33,7 @@ export function registerSessionHandlers(
   logger: Logger,
 ): void {
   onRequest(connection, sessionStart, logger, async (p) => live(await sessions.start(p)));
-  onRequest(connection, sessionPlan, logger, async (p) => live(await sessions.setPlan(p.sessionId, p.plan)));
+  onRequest(connection, sessionPlan, logger, async (p) => live(await sessions.setPlan(p.sessionId, p.plan, { dryRun: p.dryRun })));
   onRequest(connection, sessionApprove, logger, async (p) => live(await sessions.approve(p.sessionId, p.budget)));
   onRequest(connection, sessionGet, logger, (p) => live(sessions.get(p.sessionId)));
   onRequest(connection, sessionList, logger, (p) => sessions.list(p.limit).map(live));

@@ -36,10 +36,15 @@ export function repairPrompt(goal: string, errors: string[], previous: string): 
   ].join('\n');
 }
 
-/** Validate a plan the user (or a client) supplies. */
+/** Validate a plan the user (or a client) supplies. The error's `issues` carry each reason's path in the params (`plan.…`). */
 export function checkPlan(raw: unknown): Plan {
   const r = validatePlan(raw);
-  if (!r.ok) throw new DomainError('bad_input', `plan: ${r.errors.join('; ')}`, { field: 'plan', errors: r.errors });
+  if (!r.ok)
+    throw new DomainError('bad_input', `plan: ${r.errors.join('; ')}`, {
+      field: 'plan',
+      errors: r.errors,
+      issues: r.issues.map((i) => ({ path: ['plan', ...i.path], message: i.message })),
+    });
   return r.plan;
 }
 

@@ -108,10 +108,12 @@ export class SessionService {
     return this.d.records.view(id);
   }
 
-  async setPlan(sessionId: string, raw: unknown): Promise<SessionView> {
+  /** Replace a draft's plan; `dryRun` checks exactly the same way and changes nothing. */
+  async setPlan(sessionId: string, raw: unknown, opts: { dryRun?: boolean } = {}): Promise<SessionView> {
     const s = this.d.records.session(sessionId);
     if (s.state !== 'draft') throw new DomainError('conflict', `session ${sessionId} is ${s.state}; only a draft's plan can be edited`);
     const plan = checkPlan(raw);
+    if (opts.dryRun) return this.d.records.view(sessionId);
     const now = this.d.now();
     const tasks = tasksFromPlan(plan, { sessionId, tenantId: s.tenantId, nowMs: now });
     await this.d.records.mutate((st) => {

@@ -57,6 +57,25 @@ test('graph errors: duplicates, unknown and self dependencies, cycles with their
   assert.deepEqual(long, ['dependency cycle: a → c → b → a']);
 });
 
+test('every reason at once, each with its path: shape errors do not hide graph errors', () => {
+  const r = validatePlan({ tasks: [t('a', ['ghost']), { ...t('b', ['a', 'a']), title: ' ', extra: 1 }, t('a')] });
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.ok ? [] : r.issues, [
+    { path: ['tasks', 1, 'title'], message: 'must not be empty' },
+    { path: ['tasks', 1, 'extra'], message: 'unknown field "extra"' },
+    { path: ['tasks', 2, 'id'], message: 'duplicate task id (also tasks[0])' },
+    { path: ['tasks', 0, 'dependsOn', 0], message: 'unknown task "ghost"' },
+    { path: ['tasks', 1, 'dependsOn', 1], message: '"a" is listed twice' },
+  ]);
+  assert.deepEqual(r.ok ? [] : r.errors, [
+    'tasks[1] (id "b").title: must not be empty',
+    'tasks[1] (id "b"): Unrecognized key: "extra" (extra)',
+    'tasks[2] (id "a").id: duplicate task id (also tasks[0])',
+    'tasks[0] (id "a").dependsOn: unknown task "ghost"',
+    'tasks[1] (id "b").dependsOn: "a" is listed twice',
+  ]);
+});
+
 test('oversize plans are rejected with the count', () => {
   const tasks = Array.from({ length: 51 }, (_, i) => t(`t${i}`));
   assert.deepEqual(errorsOf({ tasks }), ['tasks: the plan has 51 tasks; at most 50 are allowed']);
@@ -83,7 +102,11 @@ test('parsePlanText goes from LLM text to a plan, or to the reasons', () => {
   const ok = parsePlanText(`Plan:\n\`\`\`json\n${JSON.stringify({ tasks: [t('a'), t('b', ['a'])] })}\n\`\`\``);
   assert.ok(ok.ok);
   const cyc = parsePlanText(JSON.stringify({ tasks: [t('a', ['b']), t('b', ['a'])] }));
-  assert.deepEqual(cyc, { ok: false, errors: ['dependency cycle: a → b → a'] });
+  assert.deepEqual(cyc, {
+    ok: false,
+    errors: ['dependency cycle: a → b → a'],
+    issues: [{ path: ['tasks', 0, 'dependsOn'], message: 'dependency cycle: a → b → a' }],
+  });
   assert.equal(parsePlanText('no json here').ok, false);
 });
 

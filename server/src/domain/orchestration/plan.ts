@@ -71,7 +71,13 @@ export const planSchema = z
 
 export type PlanTask = z.infer<typeof planTaskSchema>;
 export type Plan = z.infer<typeof planSchema>;
-export type PlanResult = { ok: true; plan: Plan } | { ok: false; errors: string[] };
+/** One reason a plan is refused, with its path inside the plan (`['tasks', 1, 'dependsOn', 0]`) for editors. */
+export interface PlanIssue {
+  path: (string | number)[];
+  message: string;
+}
+/** `errors`: one line per reason naming the task and field; `issues`: the same reasons with their paths. */
+export type PlanResult = { ok: true; plan: Plan } | { ok: false; errors: string[]; issues: PlanIssue[] };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -115,42 +121,75 @@ export function findCycles(tasks: readonly Pick<PlanTask, 'id' | 'dependsOn'>[],
   return cycles;
 }
 
-/** Validate untrusted planner output. Nothing in the plan is trusted before this returns ok. */
+/**
+ * The graph as far as it can be read from untrusted input: tasks with a string id, their string
+ * dependencies. Lets the graph rules report alongside shape errors (an editor shows every reason at once).
+ */
+function looseGraph(raw: unknown): { index: number; id: string; dependsOn: unknown[] }[] {
+  if (!isRecord(raw) || !Array.isArray(raw.tasks)) return [];
+  return raw.tasks.flatMap((t: unknown, index) =>
+    isRecord(t) && typeof t.id === 'string' ? [{ index, id: t.id, dependsOn: Array.isArray(t.dependsOn) ? t.dependsOn : [] }] : [],
+  );
+}
+
+/** Duplicate ids, unknown, self and repeated dependencies, cycles: every one, with its path. */
+function graphIssues(raw: unknown): PlanIssue[] {
+  const tasks = looseGraph(raw);
+  const out: PlanIssue[] = [];
+  const firstIndex = new Map<string, number>();
+  for (const t of tasks) {
+    const prev = firstIndex.get(t.id);
+    if (prev !== undefined) out.push({ path: ['tasks', t.index, 'id'], message: `duplicate task id (also tasks[${prev}])` });
+    else firstIndex.set(t.id, t.index);
+  }
+  for (const t of tasks) {
+    const seen = new Set<string>();
+    t.dependsOn.forEach((d, j) => {
+      if (typeof d !== 'string') return; // the schema names it
+      const path = ['tasks', t.index, 'dependsOn', j];
+      if (d === t.id) out.push({ path, message: `task "${t.id}" depends on itself` });
+      else if (!firstIndex.has(d)) out.push({ path, message: `unknown task "${d}"` });
+      else if (seen.has(d)) out.push({ path, message: `"${d}" is listed twice` });
+      seen.add(d);
+    });
+  }
+  const graph = tasks.map((t) => ({ id: t.id, dependsOn: t.dependsOn.filter((d): d is string => typeof d === 'string') }));
+  for (const c of findCycles(graph)) {
+    const first = tasks.find((t) => t.id === c[0]);
+    out.push({ path: first ? ['tasks', first.index, 'dependsOn'] : ['tasks'], message: `dependency cycle: ${c.join(' → ')}` });
+  }
+  return out;
+}
+
+/** `tasks[1] (id "b").dependsOn: unknown task "zz"`: how a graph reason reads, naming the task and field. */
+function errorLine(raw: unknown, issue: PlanIssue): string {
+  if (issue.message.startsWith('dependency cycle:')) return issue.message;
+  // A dependency's index is not part of the wording: the task and the field are.
+  const path = issue.path[2] === 'dependsOn' ? issue.path.slice(0, 3) : issue.path;
+  return `${where(raw, path)}: ${issue.message}`;
+}
+
+/** Validate untrusted planner output. Nothing in the plan is trusted before this returns ok. Every reason is reported. */
 export function validatePlan(raw: unknown, opts: { maxTasks?: number } = {}): PlanResult {
   const maxTasks = opts.maxTasks ?? planLimits.maxTasks;
   if (isRecord(raw) && Array.isArray(raw.tasks) && raw.tasks.length > maxTasks) {
-    return { ok: false, errors: [`tasks: the plan has ${raw.tasks.length} tasks; at most ${maxTasks} are allowed`] };
+    const message = `the plan has ${raw.tasks.length} tasks; at most ${maxTasks} are allowed`;
+    return { ok: false, errors: [`tasks: ${message}`], issues: [{ path: ['tasks'], message }] };
   }
   const parsed = planSchema.safeParse(raw);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      errors: parsed.error.issues.map((i) => {
-        const extra = i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : '';
-        return `${where(raw, i.path)}: ${i.message}${extra}`;
-      }),
-    };
-  }
-  const plan = parsed.data;
-  const errors: string[] = [];
-  const firstIndex = new Map<string, number>();
-  plan.tasks.forEach((t, i) => {
-    const prev = firstIndex.get(t.id);
-    if (prev !== undefined) errors.push(`tasks[${i}] (id "${t.id}").id: duplicate task id (also tasks[${prev}])`);
-    else firstIndex.set(t.id, i);
+  const shape = parsed.success ? [] : parsed.error.issues;
+  const shapeIssues = shape.flatMap((i): PlanIssue[] => {
+    const path = i.path.filter((k): k is string | number => typeof k !== 'symbol');
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: [...path, k], message: `unknown field "${k}"` }));
+    return [{ path, message: i.message }];
   });
-  plan.tasks.forEach((t, i) => {
-    const seen = new Set<string>();
-    for (const d of t.dependsOn) {
-      const at = `tasks[${i}] (id "${t.id}").dependsOn`;
-      if (d === t.id) errors.push(`${at}: task "${t.id}" depends on itself`);
-      else if (!firstIndex.has(d)) errors.push(`${at}: unknown task "${d}"`);
-      else if (seen.has(d)) errors.push(`${at}: "${d}" is listed twice`);
-      seen.add(d);
-    }
-  });
-  for (const c of findCycles(plan.tasks)) errors.push(`dependency cycle: ${c.join(' → ')}`);
-  return errors.length ? { ok: false, errors } : { ok: true, plan };
+  const shapeLines = shape.map(
+    (i) => `${where(raw, i.path)}: ${i.message}${i.code === 'unrecognized_keys' ? ` (${i.keys.join(', ')})` : ''}`,
+  );
+  const graph = graphIssues(raw);
+  const issues = [...shapeIssues, ...graph];
+  if (!issues.length && parsed.success) return { ok: true, plan: parsed.data };
+  return { ok: false, errors: [...shapeLines, ...graph.map((i) => errorLine(raw, i))], issues };
 }
 
 export type ExtractResult = { ok: true; value: Record<string, unknown> } | { ok: false; error: string };
@@ -223,7 +262,7 @@ export function extractJson(text: string): ExtractResult {
 /** `extractJson` then `validatePlan`: the whole path from LLM text to a trusted plan. */
 export function parsePlanText(text: string, opts: { maxTasks?: number } = {}): PlanResult {
   const json = extractJson(text);
-  return json.ok ? validatePlan(json.value, opts) : { ok: false, errors: [json.error] };
+  return json.ok ? validatePlan(json.value, opts) : { ok: false, errors: [json.error], issues: [{ path: [], message: json.error }] };
 }
 
 /**

@@ -29,7 +29,7 @@
  * files gets none (the scheduler then leases the whole repo for it).
  */
 import { repoPathProblem } from '../../../../protocol/session';
-import { planLimits, validatePlan, type Plan, type PlanResult } from './plan';
+import { planLimits, validatePlan, type Plan } from './plan';
 
 export type TemplateName = 'explicit' | 'bugfix' | 'tests' | 'refactor' | 'docs' | 'feature' | 'generic';
 export type TemplatePlanResult = ({ ok: true; plan: Plan } | { ok: false; errors: string[] }) & { template: TemplateName };
@@ -134,7 +134,7 @@ function parseItem(id: string, rest: string, line: number, errors: string[]): Dr
 }
 
 /** Parse the explicit task-list syntax (see the header) into a validated plan. */
-export function parseTaskList(text: string): PlanResult {
+export function parseTaskList(text: string): { ok: true; plan: Plan } | { ok: false; errors: string[] } {
   const errors: string[] = [];
   const drafts: Draft[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -147,7 +147,8 @@ export function parseTaskList(text: string): PlanResult {
   });
   if (!drafts.length) errors.push('no task items found (expected lines like "- [id] Title: prompt")');
   if (errors.length) return { ok: false, errors };
-  return validatePlan({ tasks: drafts.map(toPlanTask) });
+  const r = validatePlan({ tasks: drafts.map(toPlanTask) });
+  return r.ok ? r : { ok: false, errors: r.errors };
 }
 
 function toPlanTask(d: Draft): Record<string, unknown> {

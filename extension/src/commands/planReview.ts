@@ -1,0 +1,182 @@
+/**
+ * Reviewing and editing a draft session's plan in an editor: an untitled JSON-with-comments document
+ * (`planText.ts`) checked as the user types (debounced: syntax here, everything else by the server's
+ * `session/plan` dry run, so the rules live in one place) with every reason as a diagnostic on its line.
+ * "Approve Plan" (editor title, CodeLens) sends the plan, then `session/approve`; a refusal leaves the
+ * document open with its reasons and the server unchanged; success closes it without a save prompt.
+ */
+import * as vscode from 'vscode';
+import { sessionApprove, sessionGet, sessionPlan, type SessionView } from '../../../protocol/session';
+import type { Ctx } from '../ctx';
+import { commandIds } from './ids';
+import { placeIssues, planIssuesOf, planOfSession, planToText, readPlanText, type PlanDocumentInput, type TextProblem } from './planText';
+
+/** Context key that shows "Approve Plan" in the editor title of a plan document. */
+export const planEditorContextKey = 'orchestrator.planEditor';
+const source = 'orchestrator plan';
+const debounceMs = 400;
+
+interface Review {
+  sessionId: string;
+  /** The text as opened: an unchanged plan is approved without replacing it. */
+  original: string;
+  timer?: ReturnType<typeof setTimeout>;
+  /** Bumped on every check; a late answer for an older text is dropped. */
+  seq: number;
+}
+
+/** What a check or an approval found: nothing (ok), or the reasons now shown on the document. */
+export type PlanCheck = { ok: true; plan: PlanDocumentInput } | { ok: false; problems: TextProblem[] };
+
+export class PlanReviews implements vscode.Disposable, vscode.CodeLensProvider {
+  private readonly reviews = new Map<string, Review>();
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('orchestrator-plan');
+  private readonly subs: vscode.Disposable[];
+  private readonly lensChange = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.lensChange.event;
+
+  constructor(private readonly ctx: Ctx) {
+    this.subs = [
+      this.diagnostics,
+      this.lensChange,
+      vscode.window.onDidChangeActiveTextEditor((e) => this.updateContext(e)),
+      vscode.workspace.onDidChangeTextDocument((e) => this.scheduleCheck(e.document)),
+      vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri)),
+      vscode.languages.registerCodeLensProvider({ scheme: 'untitled' }, this),
+    ];
+  }
+
+  /** Opens the plan of a draft session for review; an open review of the same session is shown again. */
+  async open(session: SessionView): Promise<vscode.TextEditor> {
+    const existing = vscode.workspace.textDocuments.find((d) => this.reviews.get(d.uri.toString())?.sessionId === session.id);
+    if (existing) return vscode.window.showTextDocument(existing, { preview: false });
+    const content = planToText(session, planOfSession(session));
+    const doc = await vscode.workspace.openTextDocument({ language: 'jsonc', content });
+    this.reviews.set(doc.uri.toString(), { sessionId: session.id, original: content, seq: 0 });
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+    this.updateContext(editor);
+    this.lensChange.fire();
+    return editor;
+  }
+
+  sessionOf(doc: vscode.TextDocument | undefined): string | undefined {
+    return doc ? this.reviews.get(doc.uri.toString())?.sessionId : undefined;
+  }
+
+  /** Check the document now (syntax, then the server's dry run) and show what it found. */
+  async check(doc: vscode.TextDocument): Promise<PlanCheck> {
+    const review = this.reviews.get(doc.uri.toString());
+    if (!review) return { ok: false, problems: [] };
+    clearTimeout(review.timer);
+    const seq = ++review.seq;
+    const text = doc.getText();
+    const result = await this.judge(review.sessionId, text, true);
+    if (review.seq === seq && this.reviews.get(doc.uri.toString()) === review) this.show(doc, result);
+    return result;
+  }
+
+  /**
+   * Approve the plan in the document: replace the draft's plan (skipped when unchanged), then start it.
+   * A refusal shows its reasons on the document and changes nothing; success closes the document.
+   */
+  async approve(doc: vscode.TextDocument): Promise<SessionView | undefined> {
+    const review = this.reviews.get(doc.uri.toString());
+    if (!review) return undefined;
+    clearTimeout(review.timer);
+    review.seq++;
+    const text = doc.getText();
+    const result = text === review.original ? undefined : await this.judge(review.sessionId, text, false);
+    if (result && !result.ok) {
+      this.show(doc, result);
+      const n = result.problems.length;
+      void vscode.window.showErrorMessage(`The plan was not approved: ${n} problem(s), shown in the editor and the Problems panel.`);
+      return undefined;
+    }
+    this.diagnostics.delete(doc.uri);
+    const session = await this.ctx.request(sessionApprove, { sessionId: review.sessionId });
+    this.forget(doc.uri);
+    await vscode.window.showTextDocument(doc, { preview: false });
+    if (vscode.window.activeTextEditor?.document === doc)
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    return session;
+  }
+
+  /** Syntax first; then the server judges the plan (`dryRun` or for real). Only a plan refusal becomes problems. */
+  private async judge(sessionId: string, text: string, dryRun: boolean): Promise<PlanCheck> {
+    const read = readPlanText(text);
+    if (!read.ok) return read;
+    try {
+      await this.ctx.request(sessionPlan, { sessionId, plan: read.value as PlanDocumentInput, ...(dryRun ? { dryRun } : {}) });
+      return { ok: true, plan: read.value as PlanDocumentInput };
+    } catch (e) {
+      const issues = planIssuesOf(e);
+      if (issues) return { ok: false, problems: placeIssues(text, issues) };
+      // Not about the plan (no longer a draft, server down): one problem at the top says so.
+      return { ok: false, problems: [{ start: 0, end: 0, message: (e as Error).message }] };
+    }
+  }
+
+  private show(doc: vscode.TextDocument, result: PlanCheck): void {
+    const problems = result.ok ? [] : result.problems;
+    this.diagnostics.set(
+      doc.uri,
+      problems.map((p) => {
+        const range = new vscode.Range(doc.positionAt(p.start), doc.positionAt(Math.max(p.end, p.start)));
+        const d = new vscode.Diagnostic(range, p.message, vscode.DiagnosticSeverity.Error);
+        d.source = source;
+        return d;
+      }),
+    );
+    this.lensChange.fire();
+  }
+
+  private scheduleCheck(doc: vscode.TextDocument): void {
+    const review = this.reviews.get(doc.uri.toString());
+    if (!review) return;
+    clearTimeout(review.timer);
+    review.timer = setTimeout(() => void this.check(doc).catch(() => undefined), debounceMs);
+  }
+
+  private forget(uri: vscode.Uri): void {
+    const review = this.reviews.get(uri.toString());
+    if (!review) return;
+    clearTimeout(review.timer);
+    this.reviews.delete(uri.toString());
+    this.diagnostics.delete(uri);
+    this.updateContext(vscode.window.activeTextEditor);
+    this.lensChange.fire();
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const sessionId = this.sessionOf(doc);
+    if (!sessionId) return [];
+    const top = new vscode.Range(0, 0, 0, 0);
+    const n = this.diagnostics.get(doc.uri)?.length ?? 0;
+    return [
+      new vscode.CodeLens(top, { title: '$(play) Approve Plan', command: commandIds.approvePlan, arguments: [doc.uri] }),
+      new vscode.CodeLens(top, {
+        title: n ? `$(error) ${n} problem(s)` : '$(check) no problems found',
+        command: 'workbench.actions.view.problems',
+      }),
+    ];
+  }
+
+  private updateContext(e: vscode.TextEditor | undefined): void {
+    void vscode.commands.executeCommand('setContext', planEditorContextKey, !!this.sessionOf(e?.document));
+  }
+
+  dispose(): void {
+    for (const r of this.reviews.values()) clearTimeout(r.timer);
+    for (const s of this.subs) s.dispose();
+  }
+}
+
+/** Fetches the session (it may have changed since the tree drew it) and opens its plan when it is a draft. */
+export async function openReview(ctx: Ctx, reviews: PlanReviews, sessionId: string): Promise<vscode.TextEditor | undefined> {
+  const session = await ctx.request(sessionGet, { sessionId });
+  if (session.state !== 'draft') {
+    void vscode.window.showWarningMessage(`Only a draft's plan can be edited; this session is ${session.state.replace('_', ' ')}.`);
+    return undefined;
+  }
+  return reviews.open(session);
+}
