@@ -16,6 +16,7 @@ export const commandIds = {
   approveSession: 'orchestrator.approveSession',
   cancelSession: 'orchestrator.cancelSession',
   applySession: 'orchestrator.applySession',
+  reviewChanges: 'orchestrator.reviewChanges',
   retrySession: 'orchestrator.retrySession',
   deleteSession: 'orchestrator.deleteSession',
   retryTask: 'orchestrator.retryTask',
