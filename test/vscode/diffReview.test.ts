@@ -18,14 +18,14 @@ const extensionId = 'industrial-orchestrator.industrial-orchestrator';
 const endedStates = ['completed', 'partially_completed', 'failed', 'cancelled', 'timed_out'];
 const scheme = 'orchestrator-review';
 
-async function until<T>(what: string, ms: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
+async function until<T>(what: string | (() => string), ms: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const v = await probe();
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+  throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`);
 }
 
 function tempRepo(): string {
@@ -46,6 +46,9 @@ function pairsOf(tab: vscode.Tab): Pair[] {
   return (input as { textDiffs?: Pair[] } | undefined)?.textDiffs ?? [];
 }
 const allTabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+/** The open tabs, for failure messages. */
+const describeTabs = () =>
+  `; tabs: ${JSON.stringify(allTabs().map((t) => ({ label: t.label, input: t.input === undefined ? 'none' : Object.keys(t.input as object), pairs: pairsOf(t).map((p) => [p.original?.toString(), p.modified?.toString()]) })))}`;
 const textOf = async (u: vscode.Uri | undefined) => (u ? (await vscode.workspace.openTextDocument(u)).getText() : undefined);
 const fileOf = (u: vscode.Uri | undefined) => u?.path.slice(1);
 
@@ -80,20 +83,25 @@ describe('diff review in the real VS Code extension host', () => {
     const opened = await vscode.commands.executeCommand<ReviewOpened>(commandIds.reviewChanges, a.id);
     assert.equal(opened?.editor, 'changes', 'vscode.changes exists on this engine');
     assert.match(opened.title, /^Review: - \[mod\] Modify/);
-    const tab = await until('a review tab with both files', 20_000, () =>
-      allTabs().find((t) => pairsOf(t).filter((p) => (p.modified ?? p.original)?.scheme === scheme).length === 2),
+    // The tab input lists the pairs with both sides; an added file (no base side) shows in the editor only.
+    const tab = await until(
+      () => `the review tab${describeTabs()}`,
+      20_000,
+      () => allTabs().find((t) => t.label.startsWith(opened.title) && pairsOf(t).some((p) => p.modified?.scheme === scheme)),
     );
-    assert.equal(tab.label, opened.title);
-    const pairs = new Map(pairsOf(tab).map((p) => [fileOf(p.modified ?? p.original), p]));
-    assert.deepEqual([...pairs.keys()].sort(), ['added.txt', 'notes.txt']);
-    const notes = pairs.get('notes.txt')!;
+    assert.match(tab.label, /\(2 files\)$/, 'the changes editor holds both files');
+    const notes = pairsOf(tab).find((p) => fileOf(p.modified) === 'notes.txt')!;
+    assert.ok(notes, 'notes.txt is in the review');
     assert.equal(notes.original?.scheme, scheme);
     assert.equal(notes.modified?.scheme, scheme);
+    assert.equal(new URLSearchParams(notes.original?.query).get('side'), 'base');
     assert.equal(await textOf(notes.original), 'old line\n', 'the base side is the file before the session');
     assert.equal(await textOf(notes.modified), 'new line\n', 'the result side is what the session wrote');
-    const added = pairs.get('added.txt')!;
-    assert.equal(added.original, undefined, 'an added file has no base side');
-    assert.equal(await textOf(added.modified), 'fresh file\n');
+    const added = await until("the added file's result document", 20_000, () =>
+      vscode.workspace.textDocuments.find((d) => d.uri.scheme === scheme && fileOf(d.uri) === 'added.txt'),
+    );
+    assert.equal(new URLSearchParams(added.uri.query).get('side'), 'result');
+    assert.equal(added.getText(), 'fresh file\n');
     assert.equal(fs.readFileSync(path.join(repoA, 'notes.txt'), 'utf8'), 'old line\n', 'reviewing changes nothing in the workspace');
 
     // One task alone, from its tree row, in the diff editor (the fallback where vscode.changes is missing).
