@@ -208,12 +208,64 @@ export const sessionCancel = defineRequest<SessionView>()('session/cancel', 'cli
  * that was cancelled before it started).
  */
 export const sessionRetry = defineRequest<SessionView>()('session/retry', 'clientToServer', sessionOnly);
-/** `session/diff` (client → server): the integration branch against the base commit. */
-export const sessionDiff = defineRequest<{ files: { path: string; status: string }[]; patch: string }>()(
+/** One file of a diff, as `session/diff` lists it. */
+export interface DiffFile {
+  path: string;
+  status: string;
+}
+
+/**
+ * `session/diff` (client → server): the integration branch against the base commit; with `taskId`, that
+ * task's branch against the commit it started from (its dependencies' results included in the base). A
+ * task that never ran has an empty diff. Errors: notFound (sessionId, taskId), conflict (taskId: its
+ * branch is gone, e.g. after apply).
+ */
+export const sessionDiff = defineRequest<{ files: DiffFile[]; patch: string }>()(
   'session/diff',
   'clientToServer',
-  sessionOnly,
+  z.object({ sessionId: id, taskId: id.optional() }).strict(),
 );
+
+/**
+ * A file path exactly as `session/diff` lists it: relative to the repository root, `/`-separated, no
+ * `.` or `..` segment, not absolute, no trailing `/`. Whether it is one of the diff's files is checked
+ * by the server.
+ */
+export const diffFilePath = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(4096)
+  .superRefine((p, ctx) => {
+    const problem =
+      repoPathProblem(p) ??
+      (p !== normalRepoPath(p) || p.endsWith('/')
+        ? `${JSON.stringify(p)} is not written as session/diff lists it (relative, "/" between names, no "." segment, no trailing "/")`
+        : undefined);
+    if (problem) ctx.addIssue({ code: 'custom', message: `must be a file of the diff: ${problem}` });
+  });
+
+/** What `session/fileContent` answers. */
+export interface FileContentView {
+  /** The text on that side; null when the file does not exist there (added: no base; deleted: no result) or is `omitted`. */
+  content: string | null;
+  /** The file exists on that side but its bytes are not sent: `binary` (a NUL byte), `tooLarge` (over 5 MB), `notAFile` (a submodule). */
+  omitted?: { reason: 'binary' | 'tooLarge' | 'notAFile'; bytes: number };
+}
+
+/**
+ * `session/fileContent` (client → server): one changed file's content on one side of `session/diff`
+ * (same `taskId`): `base` (the commit the session, or the task, started from) or `result` (the
+ * integration branch, the applied commit, or the task's branch). Read from git objects, never from a
+ * worktree or the user's files. Errors: InvalidParams (`path` not relative, climbing out with `..`,
+ * absolute, or not one of the files of that diff; nothing is read), notFound (sessionId, taskId),
+ * conflict (the branch is gone).
+ */
+export const sessionFileContent = defineRequest<FileContentView>()(
+  'session/fileContent',
+  'clientToServer',
+  z.object({ sessionId: id, taskId: id.optional(), path: diffFilePath, side: z.enum(['base', 'result']) }).strict(),
+);
+
 /**
  * `session/apply` (client → server): apply the session's diff to the user's working tree, once. Then
  * the session's `orchestrator/<session>/*` branches and worktrees are removed (`appliedAt` is set).

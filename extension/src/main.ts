@@ -7,6 +7,7 @@ import { sessionGet, sessionList } from '../../protocol/session';
 import type { OrchestratorApi } from './api';
 import { AgentCodeActions } from './codeActions/agentCodeActions';
 import { registerCommands } from './commands/registry';
+import { registerReviewDocuments } from './review/reviewProvider';
 import { Ctx } from './ctx';
 import { hasProviderKey } from './modelKeys';
 import { sessionRows, taskRow } from './views/sessionsTree';
@@ -37,6 +38,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
       trees.sessions.removeSession(id);
       dashboard.forget(id);
     }),
+    ...registerReviewDocuments(ctx),
     vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new AgentCodeActions(), {
       providedCodeActionKinds: AgentCodeActions.kinds,
     }),

@@ -130,7 +130,7 @@ async function watch(run: RunServices, sessionId: string, args: SessionArgs, cha
       return 3;
     }
     if (view.state === 'paused') return 3;
-    const diff = await run.sessions.diff(sessionId);
+    const diff = await run.sessions.review.diff(sessionId);
     if (args.json) process.stdout.write(`${JSON.stringify({ session: view, diff: diff.files }, null, 2)}\n`);
     else {
       process.stdout.write(

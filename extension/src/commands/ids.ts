@@ -18,6 +18,7 @@ export const commandIds = {
   approvePlan: 'orchestrator.approvePlan',
   cancelSession: 'orchestrator.cancelSession',
   applySession: 'orchestrator.applySession',
+  reviewChanges: 'orchestrator.reviewChanges',
   retrySession: 'orchestrator.retrySession',
   deleteSession: 'orchestrator.deleteSession',
   retryTask: 'orchestrator.retryTask',

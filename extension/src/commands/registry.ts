@@ -20,6 +20,7 @@ import {
 } from './sessions';
 import { cancelRun, startRun } from './runs';
 import { sendSelectionToAgent } from '../codeActions/agentCodeActions';
+import { reviewChanges } from './review';
 import { cancelTask, retryTask } from './tasks';
 import { configureModelProvider, selectDefaultModel } from './models';
 
@@ -48,6 +49,7 @@ export function registerCommands(
     [commandIds.approvePlan]: approvePlan(deps) as (...args: unknown[]) => unknown,
     [commandIds.cancelSession]: cancelSession(ctx) as (...args: unknown[]) => unknown,
     [commandIds.applySession]: applySession(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.reviewChanges]: reviewChanges(ctx) as (...args: unknown[]) => unknown,
     [commandIds.retrySession]: retrySession(ctx) as (...args: unknown[]) => unknown,
     [commandIds.deleteSession]: deleteSession(ctx, deps) as (...args: unknown[]) => unknown,
     [commandIds.retryTask]: retryTask(ctx) as (...args: unknown[]) => unknown,

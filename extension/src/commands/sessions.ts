@@ -12,6 +12,7 @@ import {
 } from '../../../protocol/session';
 import { readConfig } from '../config';
 import type { Ctx } from '../ctx';
+import { activeReviewSession, reviewRefOf } from '../review/reviewProvider';
 import type { GoalEditors } from './goalEditor';
 import { openReview, type PlanReviews } from './planReview';
 import { editorLines, goalFromDocument, unflattenTaskList } from './goalText';
@@ -263,8 +264,13 @@ export const deleteSession =
     }
   };
 
-export const applySession = (ctx: Ctx) => async (item?: { sessionId?: string } | string) => {
-  const sessionId = idOf(item);
+/**
+ * Applies a session: from its tree row, a session id, or the editor title of its review (the review
+ * document's URI, or the active review tab for the multi-file changes editor). A refusal names the files.
+ */
+export const applySession = (ctx: Ctx) => async (item?: { sessionId?: string } | string | vscode.Uri) => {
+  const sessionId =
+    item instanceof vscode.Uri ? (reviewRefOf(item)?.sessionId ?? activeReviewSession()) : (idOf(item) ?? activeReviewSession());
   if (!sessionId) return undefined;
   try {
     const r = await ctx.request(sessionApply, { sessionId });
@@ -272,6 +278,7 @@ export const applySession = (ctx: Ctx) => async (item?: { sessionId?: string } |
     if (r.warning) void vscode.window.showWarningMessage(r.warning);
     return r;
   } catch (e) {
+    ctx.log.warn(`Could not apply session ${sessionId}: ${(e as Error).message}`);
     void vscode.window.showErrorMessage(`Could not apply the session: ${(e as Error).message}`);
     return undefined;
   }

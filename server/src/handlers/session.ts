@@ -7,6 +7,7 @@ import {
   sessionCancel,
   sessionDelete,
   sessionDiff,
+  sessionFileContent,
   sessionGet,
   sessionList,
   sessionPause,
@@ -41,7 +42,8 @@ export function registerSessionHandlers(
   onRequest(connection, sessionResume, logger, async (p) => live(await sessions.resume(p.sessionId)));
   onRequest(connection, sessionCancel, logger, async (p) => live(await sessions.cancel(p.sessionId)));
   onRequest(connection, sessionRetry, logger, async (p) => live(await sessions.retry(p.sessionId)));
-  onRequest(connection, sessionDiff, logger, (p) => sessions.diff(p.sessionId));
+  onRequest(connection, sessionDiff, logger, (p) => sessions.review.diff(p.sessionId, p.taskId));
+  onRequest(connection, sessionFileContent, logger, (p) => sessions.review.fileContent(p));
   onRequest(connection, sessionApply, logger, (p) => sessions.apply(p.sessionId));
   onRequest(connection, sessionDelete, logger, (p) => sessions.delete(p.sessionId));
   onRequest(connection, taskRetry, logger, async (p) => live(await sessions.tasks.retry(p.sessionId, p.taskId, p.raiseLimit)));

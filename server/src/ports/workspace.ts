@@ -13,6 +13,9 @@ export interface ChangedFile {
   status: 'added' | 'modified' | 'deleted' | 'renamed' | 'other';
 }
 
+/** A file as stored in a commit (see `WorkspacePort.readBlob`). */
+export type BlobRead = { kind: 'absent' } | { kind: 'notAFile' } | { kind: 'tooLarge'; bytes: number } | { kind: 'blob'; data: Uint8Array };
+
 export interface WorkspacePort {
   /** Throws DomainError('bad_input') naming the problem when `cwd` is missing, not a folder, or not in a git work tree. */
   assertRepo(cwd: string): Promise<{ root: string; head: string | null }>;
@@ -35,6 +38,12 @@ export interface WorkspacePort {
   merge(cwd: string, branch: string, message: string): Promise<MergeOutcome>;
   changedFiles(cwd: string, from: string, to?: string): Promise<ChangedFile[]>;
   diff(cwd: string, from: string, to?: string): Promise<string>;
+  /**
+   * The file `path` (relative to the repository root) as stored in commit `rev`, read from git's objects
+   * (no checkout, no working tree, so a symlink is its target's text, never what it points at): absent when
+   * that commit has no such path, `notAFile` for a folder or submodule, `tooLarge` over `maxBytes`.
+   */
+  readBlob(repo: string, rev: string, path: string, maxBytes: number): Promise<BlobRead>;
   /** Paths with uncommitted changes (staged, unstaged, untracked). */
   dirtyFiles(cwd: string): Promise<string[]>;
   /** Apply a unified diff to the working tree at `cwd` (all or nothing). */

@@ -33,6 +33,7 @@ function workspace(calls: string[]): WorkspacePort {
     merge: async () => ({ ok: true }),
     changedFiles: async () => [{ path: 'a.txt', status: 'added' }],
     diff: async () => '',
+    readBlob: async () => ({ kind: 'absent' as const }),
     dirtyFiles: async () => [],
     applyPatch: async () => undefined,
     abortMerge: async (dir) => {

@@ -20,6 +20,7 @@ import { checkPlan, planGoal, type PlannerId } from './planning';
 import { integrationBranchOf, integrationDirOf, sessionBranchPrefix, taskWorktreeOf } from './sessionLayout';
 import { toView, type SessionRecords, type StoredSession } from './sessionRecords';
 import type { SessionRunner } from './sessionRunner';
+import { SessionReview } from './sessionReview';
 import { SessionTaskControl } from './sessionTaskControl';
 
 export interface StartSessionInput {
@@ -52,9 +53,12 @@ export interface SessionServiceDeps {
 export class SessionService {
   /** `task/*`: one task's retry, cancel and priority inside its session. */
   readonly tasks: SessionTaskControl;
+  /** `session/diff`, `session/fileContent`: what the session or one task changed, file by file. */
+  readonly review: SessionReview;
 
   constructor(private readonly d: SessionServiceDeps) {
     this.tasks = new SessionTaskControl(d);
+    this.review = new SessionReview(d);
   }
 
   /** The named planner; else a task list is taken as written, and a free-form goal goes to the default. */
@@ -231,23 +235,6 @@ export class SessionService {
           st.tasks.filter((t) => t.sessionId === s.id),
         ),
       );
-  }
-
-  async diff(sessionId: string): Promise<{ files: { path: string; status: string }[]; patch: string }> {
-    const s = this.d.records.session(sessionId);
-    if (!s.integrationBranch || !s.baseCommit) return { files: [], patch: '' };
-    // Once applied, the branch is gone; the applied commit still shows the diff until git collects it.
-    const to = s.applied ? s.applied.commit : s.integrationBranch;
-    try {
-      if (!to) throw new Error('no applied commit');
-      return {
-        files: await this.d.workspace.changedFiles(s.cwd, s.baseCommit, to),
-        patch: await this.d.workspace.diff(s.cwd, s.baseCommit, to),
-      };
-    } catch (e) {
-      if (!s.applied) throw e;
-      return { files: s.applied.files.map((p) => ({ path: p, status: 'other' })), patch: '' };
-    }
   }
 
   async apply(sessionId: string): Promise<{ applied: string[]; warning?: string }> {

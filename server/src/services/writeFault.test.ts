@@ -28,6 +28,7 @@ const ws: WorkspacePort = {
   merge: async () => ({ ok: true }),
   changedFiles: async () => [],
   diff: async () => '',
+  readBlob: async () => ({ kind: 'absent' as const }),
   dirtyFiles: async () => [],
   applyPatch: async () => undefined,
   abortMerge: async () => undefined,

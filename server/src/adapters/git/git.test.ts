@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -107,4 +107,46 @@ test("deleteBranches removes only the session's branches, even one still checked
   await assert.rejects(git.deleteBranches(r, ''), /refusing/);
   assert.equal(await git.resolveRef(r, 'orchestrator/s1/integration'), null);
   assert.equal(await git.resolveRef(r, 'orchestrator/other'), base);
+});
+
+test('readBlob reads a file as a commit stores it; changedFiles lists unusual names unquoted', async () => {
+  const r = repo();
+  const base = (await git.headCommit(r))!;
+  const outside = mkdtempSync(path.join(os.tmpdir(), 'orch-outside-'));
+  writeFileSync(path.join(outside, 'secret.txt'), 'outside secret\n');
+  writeFileSync(path.join(r, 'a.txt'), 'changed\n');
+  writeFileSync(path.join(r, 'tést file.txt'), 'accent\n');
+  writeFileSync(path.join(r, 'bin.dat'), Buffer.from([1, 0, 2]));
+  symlinkSync(outside, path.join(r, 'link'));
+  g(r, 'add', '-A');
+  g(r, 'commit', '-q', '-m', 'more');
+  const head = (await git.headCommit(r))!;
+  assert.deepEqual(
+    (await git.changedFiles(r, base, head)).map((f) => [f.path, f.status]),
+    [
+      ['a.txt', 'modified'],
+      ['bin.dat', 'added'],
+      ['link', 'added'],
+      ['tést file.txt', 'added'],
+    ],
+  );
+  const text = async (rev: string, p: string) => {
+    const b = await git.readBlob(r, rev, p, 1000);
+    return b.kind === 'blob' ? new TextDecoder().decode(b.data) : b.kind;
+  };
+  assert.equal(await text(base, 'a.txt'), 'one\ntwo\nthree\n');
+  assert.equal(await text(head, 'a.txt'), 'changed\n');
+  assert.equal(await text(base, 'tést file.txt'), 'absent');
+  assert.equal(await text(head, 'tést file.txt'), 'accent\n');
+  // A symlink is its target's text; what it points at is never read.
+  assert.equal(await text(head, 'link'), outside);
+  assert.equal(await text(head, 'link/secret.txt'), 'absent');
+  assert.deepEqual(await git.readBlob(r, head, 'a.txt', 3), { kind: 'tooLarge', bytes: 8 });
+  g(r, 'rm', '-q', 'link');
+  mkdirSync(path.join(r, 'dir'));
+  writeFileSync(path.join(r, 'dir', 'x'), 'x');
+  g(r, 'add', '-A');
+  g(r, 'commit', '-q', '-m', 'dir');
+  assert.equal(await text((await git.headCommit(r))!, 'dir'), 'notAFile');
+  await assert.rejects(git.readBlob(r, 'HEAD~1', 'a.txt', 10), /commit id/);
 });

@@ -6,7 +6,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DomainError } from '../../domain/errors';
-import type { ChangedFile, MergeOutcome, WorkspacePort } from '../../ports/workspace';
+import type { BlobRead, ChangedFile, MergeOutcome, WorkspacePort } from '../../ports/workspace';
 
 export class GitError extends Error {
   constructor(
@@ -149,15 +149,46 @@ export class GitWorkspace implements WorkspacePort {
   }
 
   async changedFiles(cwd: string, from: string, to = 'HEAD'): Promise<ChangedFile[]> {
-    const r = await this.run(cwd, ['diff', '--name-status', '--no-renames', from, to]);
+    // -z: paths as they are (no C-style quoting of unusual names), so they can be read back with `readBlob`.
+    const r = await this.run(cwd, ['diff', '--name-status', '--no-renames', '-z', from, to]);
     const map: Record<string, ChangedFile['status']> = { A: 'added', M: 'modified', D: 'deleted', R: 'renamed' };
-    return r.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => {
-        const [code, ...rest] = l.split('\t');
-        return { path: rest.join('\t'), status: map[code[0]] ?? 'other' };
-      });
+    const parts = r.stdout.split('\0');
+    const files: ChangedFile[] = [];
+    for (let i = 0; i + 1 < parts.length && parts[i]; i += 2) files.push({ path: parts[i + 1], status: map[parts[i][0]] ?? 'other' });
+    return files;
+  }
+
+  async readBlob(repo: string, rev: string, file: string, maxBytes: number): Promise<BlobRead> {
+    if (!/^[0-9a-f]{7,64}$/i.test(rev)) throw new Error(`readBlob needs a commit id, got ${JSON.stringify(rev)}`);
+    const spec = `${rev}:${file}`;
+    const type = await this.run(repo, ['cat-file', '-t', spec], [0, 128]);
+    if (type.code !== 0) return { kind: 'absent' };
+    if (type.stdout.trim() !== 'blob') return { kind: 'notAFile' };
+    const bytes = Number((await this.run(repo, ['cat-file', '-s', spec])).stdout.trim());
+    if (bytes > maxBytes) return { kind: 'tooLarge', bytes };
+    return { kind: 'blob', data: await this.runBytes(repo, ['cat-file', 'blob', spec]) };
+  }
+
+  /** `git …` whose stdout is bytes (file contents), with the same identity, deadline and errors as `run`. */
+  private runBytes(cwd: string, args: string[]): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      execFile(
+        'git',
+        [...identity, ...args],
+        {
+          cwd,
+          timeout: this.timeoutMs,
+          maxBuffer: 64 * 1024 * 1024,
+          encoding: 'buffer',
+          env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+        },
+        (err, stdout, stderr) => {
+          if (err)
+            reject(new GitError(args, (err as { killed?: boolean }).killed ? 'timeout' : null, String(stderr?.toString() || err.message)));
+          else resolve(new Uint8Array(stdout));
+        },
+      );
+    });
   }
 
   async diff(cwd: string, from: string, to = 'HEAD'): Promise<string> {
