@@ -30,8 +30,18 @@ export type AgentEventBody =
       output?: string;
     }
   | { kind: 'permission_request'; id: string; permission: string; patterns?: string[]; toolCallId?: string }
-  /** How a permission request was answered: by the caller's policy, or denied because it timed out / had no policy. */
-  | { kind: 'permission_decision'; id: string; decision: PermissionDecision; by: 'policy' | 'timeout' | 'no_policy' | 'policy_error' }
+  /**
+   * How a permission request was answered: by the caller's policy, or denied because it timed out / had no policy.
+   * `note` says who decided in words when it was not the policy alone: "allowed by the user", "remembered for
+   * this session", "no answer within 120 s: denied".
+   */
+  | {
+      kind: 'permission_decision';
+      id: string;
+      decision: PermissionDecision;
+      by: 'policy' | 'timeout' | 'no_policy' | 'policy_error';
+      note?: string;
+    }
   | { kind: 'usage'; inputTokens: number; outputTokens: number; reasoningTokens?: number; cacheReadTokens?: number; cost: number }
   | { kind: 'retry'; attempt: number; message: string; nextAt?: string }
   | { kind: 'error'; message: string; reason: string }

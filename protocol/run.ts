@@ -138,19 +138,50 @@ export const runDidUpdate = defineNotification('run/didUpdate', 'serverToClient'
 
 export interface PermissionAsk {
   runId: string;
+  /** The session the run belongs to; absent for a single run. */
+  sessionId?: string;
+  /** The session task the run is an attempt of. */
+  taskId?: string;
   permission: string;
   patterns: string[];
   /** Why the policy did not decide by itself. */
   reason: string;
+  /** The run's folder (the task's worktree). */
   cwd: string;
+  /** The folder the command runs in, when the agent chose one other than `cwd` (bash `workdir`). */
+  commandCwd?: string;
+  /** The file the agent named with the ask (OpenCode's `metadata.filepath`), when it did. */
+  filepath?: string;
+  /** For edits: the change as a unified diff (OpenCode's `metadata.diff`), clipped to 20,000 characters. */
+  diff?: string;
+  /**
+   * Present when an answer "always" can be remembered: for the whole `session` (all its tasks and runs),
+   * or for this `run` when it belongs to no session. Absent when the ask is too broad to remember.
+   */
+  rememberScope?: 'session' | 'run';
+  /** The server denies when no answer arrives within this many milliseconds. */
+  deadlineMs?: number;
 }
+
+export interface PermissionAnswer {
+  decision: 'allow' | 'deny';
+  /**
+   * With `allow`: also allow the very same ask (same permission, same patterns, same place) for the rest of
+   * the ask's `rememberScope` without asking again. Never overrides a policy denial. Older clients omit it.
+   */
+  remember?: 'session' | 'run';
+}
+
+/** What a client may answer; anything else counts as `deny`. */
+export const permissionAnswer = z
+  .object({
+    decision: z.enum(['allow', 'deny']),
+    remember: z.enum(['session', 'run']).optional(),
+  })
+  .strict();
 
 /**
  * `permission/request` (server → client): the policy could not decide; ask the user. The server denies
- * when no answer arrives before its deadline.
+ * when no answer arrives before its deadline (`deadlineMs`), and records that in the transcript.
  */
-export const permissionRequest = defineRequest<{ decision: 'allow' | 'deny' }>()(
-  'permission/request',
-  'serverToClient',
-  z.custom<PermissionAsk>(),
-);
+export const permissionRequest = defineRequest<PermissionAnswer>()('permission/request', 'serverToClient', z.custom<PermissionAsk>());

@@ -11,7 +11,7 @@ import { serverDidChangeStatus, type ServerStatus } from '../../protocol/server'
 import { sessionDidChange, type SessionView } from '../../protocol/session';
 import type { ClientState } from '../../protocol/webview/dashboard';
 import { createClient } from './client';
-import { askPermission } from './permissions';
+import { PermissionPrompt } from './permissions';
 import { readConfig } from './config';
 import { providerKeyEnv } from './modelKeys';
 import { teeLog } from './logTee';
@@ -42,13 +42,15 @@ export class Ctx implements vscode.Disposable {
   /** Every `agent/didChange` from the server (an agent's health or availability changed). */
   readonly onDidChangeAgents = this.agentsChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Answers the server's permission asks (and shows their details). */
+  private readonly permissions = new PermissionPrompt();
 
   constructor(readonly extension: vscode.ExtensionContext) {
     const teed = teeLog(vscode.window.createOutputChannel('Industrial Orchestrator', { log: true }));
     this.log = teed.channel;
     this.logLines = teed.lines;
     this.policy = RestartPolicy.fromSetting(readConfig().maxRestarts);
-    this.disposables.push(this.log, this.changed, this.runChanged, this.sessionChanged, this.agentsChanged);
+    this.disposables.push(this.log, this.changed, this.runChanged, this.sessionChanged, this.agentsChanged, this.permissions);
   }
 
   get status(): StatusSnapshot {
@@ -78,7 +80,7 @@ export class Ctx implements vscode.Disposable {
     onNotification(client, runDidUpdate, (u) => this.runChanged.fire(u.run));
     onNotification(client, sessionDidChange, (v) => this.sessionChanged.fire(v));
     onNotification(client, agentDidChange, (p) => this.agentsChanged.fire(p.agents));
-    onRequest(client, permissionRequest, (ask) => askPermission(ask));
+    onRequest(client, permissionRequest, (ask) => this.permissions.ask(ask));
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) this.update({ ...this.snapshot, clientState: 'running', stoppedReason: undefined });
       else if (e.newState === State.Starting) this.update({ ...this.snapshot, clientState: 'starting' });

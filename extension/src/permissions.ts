@@ -1,16 +1,57 @@
-/** Answers the server's `permission/request`: the user decides; no answer before the deadline denies. */
+/**
+ * Answers the server's `permission/request`: the user picks "Allow once", "Always for this session" (or
+ * "… for this run") or "Deny"; "Details…" opens the whole ask as a read-only document and offers the answers
+ * again. No answer before the deadline (a little under the server's) denies.
+ */
 import * as vscode from 'vscode';
-import type { PermissionAsk } from '../../protocol/run';
+import type { PermissionAnswer, PermissionAsk } from '../../protocol/run';
+import { answerFor, clientDeadlineMs, details, permissionChoices, permissionDetails, permissionQuestion } from './permissionWording';
 
-export async function askPermission(ask: PermissionAsk, deadlineMs = 110_000): Promise<{ decision: 'allow' | 'deny' }> {
-  const what = ask.patterns.length ? ask.patterns.join(', ') : '(unspecified)';
-  const question = vscode.window.showWarningMessage(
-    `An agent run asks for "${ask.permission}": ${what}. ${ask.reason}. Allow it?`,
-    { detail: `Run ${ask.runId} in ${ask.cwd}` },
-    'Allow',
-    'Deny',
-  );
-  const timeout = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), deadlineMs));
-  const pick = await Promise.race([question, timeout]);
-  return { decision: pick === 'Allow' ? 'allow' : 'deny' };
+export const permissionScheme = 'orchestrator-permission';
+
+/** Asks the user; owns the read-only details documents (`orchestrator-permission:` URIs). */
+export class PermissionPrompt implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly docs = new Map<string, string>();
+  private readonly registration: vscode.Disposable;
+  private count = 0;
+
+  constructor() {
+    this.registration = vscode.workspace.registerTextDocumentContentProvider(permissionScheme, this);
+  }
+
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return this.docs.get(uri.path) ?? 'This permission ask is no longer open.';
+  }
+
+  async ask(ask: PermissionAsk): Promise<PermissionAnswer> {
+    const ms = clientDeadlineMs(ask);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+    const where = ask.taskId ? `task ${ask.taskId} of session ${ask.sessionId}` : `run ${ask.runId}`;
+    const path = `/permission-${++this.count}-${ask.permission}.md`;
+    try {
+      for (;;) {
+        const pick = await Promise.race([
+          vscode.window.showWarningMessage(
+            permissionQuestion(ask),
+            { detail: `${where} in ${ask.cwd}` },
+            ...permissionChoices(ask),
+            details,
+          ),
+          late,
+        ]);
+        if (pick !== details) return answerFor(ask, pick);
+        this.docs.set(path, permissionDetails(ask));
+        const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: permissionScheme, path }));
+        await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  dispose(): void {
+    this.registration.dispose();
+    this.docs.clear();
+  }
 }

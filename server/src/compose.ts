@@ -232,6 +232,7 @@ export async function createRunServices(
     newId: newId('s'),
     now: Date.now,
     cancelRun: (id) => runs.cancel(id),
+    forgetPermissions: (id) => runs.forgetSession(id),
     defaultPlanner: () => (agents.usesDemoModel() ? 'template' : 'llm'),
     prewarm: () =>
       void agents

@@ -18,7 +18,7 @@ import { registerAgentHandlers, registerSessionHandlers } from './handlers/sessi
 import { agentDidChange } from '../../protocol/agent';
 import { sendNotification, sendRequest } from '../../protocol/messages';
 import { sessionDidChange } from '../../protocol/session';
-import { permissionRequest, runDidUpdate } from '../../protocol/run';
+import { permissionAnswer, permissionRequest, runDidUpdate } from '../../protocol/run';
 import type { LogLevel } from './ports/logger';
 import { version } from './version';
 
@@ -31,7 +31,6 @@ const initOptions = z
   .passthrough();
 
 /** How long the user has to answer a permission request before it is denied. */
-const permissionDeadlineMs = 120_000;
 
 let services: Services | undefined;
 let run: RunServices | undefined;
@@ -74,20 +73,13 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
     publish: (u) => sendNotification(connection, runDidUpdate, u),
     publishSession: (v) => sendNotification(connection, sessionDidChange, v),
     publishAgents: (agents) => sendNotification(connection, agentDidChange, { agents }),
-    askUser: (ask) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no answer within ${permissionDeadlineMs / 1000} s`)), permissionDeadlineMs);
-        sendRequest(connection, permissionRequest, ask).then(
-          (r) => {
-            clearTimeout(timer);
-            resolve(r?.decision === 'allow' ? 'allow' : 'deny');
-          },
-          (e: unknown) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        );
-      }),
+    // The run service applies the deadline and records a late answer as a denial; a malformed answer denies.
+    askUser: async (ask) => {
+      const parsed = permissionAnswer.safeParse(await sendRequest(connection, permissionRequest, ask));
+      if (!parsed.success)
+        logger.warn(`permission/request: the client's answer was not understood (${describeIssues(parsed.error)}); denied`);
+      return parsed.success ? parsed.data : 'deny';
+    },
   });
   registerRunHandlers(connection, run.runs, logger);
   registerSessionHandlers(connection, run.sessions, run.liveSession, logger);

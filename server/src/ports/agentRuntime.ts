@@ -71,7 +71,16 @@ export interface PermissionRequest {
  * Supplied by the caller; answers one permission request. The adapter applies a deadline and denies when it
  * passes, when the policy throws, or when there is no policy.
  */
-export type PermissionPolicy = (req: PermissionRequest) => Promise<PermissionDecision>;
+export type PermissionPolicy = (req: PermissionRequest) => Promise<PermissionDecision | PolicyAnswer>;
+
+/** A decision with who made it, in words, for the transcript's `permission_decision.note`. */
+export interface PolicyAnswer {
+  decision: PermissionDecision;
+  note?: string;
+}
+
+/** The decision and note of a policy's answer, whichever form it took. */
+export const policyAnswer = (a: PermissionDecision | PolicyAnswer): PolicyAnswer => (typeof a === 'string' ? { decision: a } : a);
 
 export interface TurnTimeouts {
   /** No agent activity (events) for this long fails the turn with `timeout`. Paused while a permission is pending. */

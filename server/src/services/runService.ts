@@ -6,18 +6,19 @@
  * Permission requests go through the pure policy; what it cannot decide is asked of the user.
  */
 import type { AgentEvent } from '../../../protocol/agentEvent';
-import type { PermissionAsk, RunView } from '../../../protocol/run';
+import type { PermissionAnswer, PermissionAsk, RunView } from '../../../protocol/run';
 import { emptyUsage, addUsage } from '../domain/agentEvent';
 import { DomainError } from '../domain/errors';
 import { decidePermission, requestGlobs, requestPaths, type PolicyConfig, type PolicyRequest } from '../domain/permissionPolicy';
 import { localTenantId } from '../domain/storeSchema';
 import { turnWarnings } from '../domain/turnOutcome';
-import type { AgentRuntime, PermissionRequest, TurnResult, TurnTimeouts } from '../ports/agentRuntime';
+import type { AgentRuntime, PermissionRequest, PolicyAnswer, TurnResult, TurnTimeouts } from '../ports/agentRuntime';
 import type { Logger } from '../ports/logger';
 import type { PathResolverPort } from '../ports/pathResolver';
 import type { StorePort } from '../ports/store';
 import type { TranscriptPort } from '../ports/transcript';
 import type { WorkspacePort } from '../ports/workspace';
+import { PermissionAsker } from './permissionAsker';
 
 export interface RunInput {
   agent: string;
@@ -43,8 +44,10 @@ export interface RunServiceDeps {
   /** The model an agent uses when a run names none (recorded on the run so clients and datasets see what ran). */
   defaultModel?(agent: string): string | undefined;
   publish(update: { run: RunView; event?: AgentEvent }): void;
-  /** Ask the user (the extension or another client). Rejects or resolves 'deny' when nobody answers. */
-  askUser(ask: PermissionAsk): Promise<'allow' | 'deny'>;
+  /** Ask the user (the extension or another client). The run service applies the deadline (`permissionAskMs`). */
+  askUser(ask: PermissionAsk): Promise<PermissionAnswer | 'allow' | 'deny'>;
+  /** How long a user may take to answer before the ask is denied (default 115 s, under the adapters' 120 s). */
+  permissionAskMs?: number;
   policy?: PolicyConfig;
   /** Resolves paths (symlinks included) before the policy decides. */
   paths: PathResolverPort;
@@ -69,16 +72,28 @@ interface TurnContext {
   reasons: Map<string, string>;
   /** Open permission requests by adapter id. */
   requests: Map<string, { permission: string; patterns: string[] }>;
+  /** How long the user may take to answer an ask in this turn. */
+  askMs: number;
 }
 
 const maxDenied = 50;
+const defaultAskMs = 115_000;
+
+/** The user's deadline in a turn: under the turn's own permission deadline, so the run service denies first and says why. */
+function askDeadline(configured: number, turnPermissionMs: number | undefined): number {
+  if (turnPermissionMs === undefined) return configured;
+  return Math.max(500, Math.min(configured, turnPermissionMs - Math.min(2000, turnPermissionMs / 4)));
+}
 const requestKey = (permission: string, patterns: readonly string[]) => `${permission}\u0000${patterns.join('\u0000')}`;
 
 export class RunService {
   private readonly running = new Map<string, { controller: AbortController; done: Promise<TurnResult | undefined> }>();
   private readonly views = new Map<string, RunRecord>();
+  private readonly asker: PermissionAsker;
 
-  constructor(private readonly deps: RunServiceDeps) {}
+  constructor(private readonly deps: RunServiceDeps) {
+    this.asker = new PermissionAsker(deps);
+  }
 
   /** Marks runs left running by a crashed server as failed (they cannot be re-attached yet). */
   async recoverInterrupted(): Promise<number> {
@@ -131,6 +146,7 @@ export class RunService {
       workdirs: new Map(),
       reasons: new Map(),
       requests: new Map(),
+      askMs: askDeadline(this.deps.permissionAskMs ?? defaultAskMs, input.timeouts?.permissionMs),
     };
     const done = this.drive(runtime, run, input, ctx, controller).finally(() => this.running.delete(id));
     this.running.set(id, { controller, done });
@@ -198,6 +214,7 @@ export class RunService {
     }
     // One run is one turn: the agent adapter need not keep anything of it for a follow-up.
     runtime.release?.(run.id);
+    if (!run.sessionId) this.asker.forget({ runId: run.id });
     await chain;
     if (writeError) {
       const base = result ?? { stopReason: 'error' as const, summary: '', usage: run.usage, diff: [], durationMs: 0, lastSeq: 0 };
@@ -243,7 +260,7 @@ export class RunService {
     }
   }
 
-  private async permission(run: RunRecord, ctx: TurnContext, req: PermissionRequest): Promise<'allow' | 'deny'> {
+  private async permission(run: RunRecord, ctx: TurnContext, req: PermissionRequest): Promise<PolicyAnswer> {
     const filepath = typeof req.metadata?.filepath === 'string' ? req.metadata.filepath : undefined;
     const workdir = req.toolCallId ? ctx.workdirs.get(req.toolCallId) : undefined;
     const base: PolicyRequest = {
@@ -265,22 +282,16 @@ export class RunService {
     this.deps.logger.info(`run ${run.id}: ${req.permission} ${req.patterns.join(' ')} → ${verdict.decision} (${verdict.reason})`);
     const key = requestKey(req.permission, req.patterns);
     ctx.reasons.set(key, verdict.reason);
-    if (verdict.decision !== 'ask') return verdict.decision;
-    try {
-      const answer = await this.deps.askUser({
-        runId: run.id,
-        permission: req.permission,
-        patterns: req.patterns,
-        reason: verdict.reason,
-        cwd: run.cwd,
-      });
-      if (answer === 'deny') ctx.reasons.set(key, `the user denied it (${verdict.reason})`);
-      return answer;
-    } catch (e) {
-      this.deps.logger.warn(`run ${run.id}: nobody answered the permission request (${String(e)}); denied`);
-      ctx.reasons.set(key, `nobody answered (${verdict.reason})`);
-      return 'deny';
-    }
+    // A policy allow or deny is final: a remembered rule never overrides a denial.
+    if (verdict.decision !== 'ask') return { decision: verdict.decision };
+    const answer = await this.asker.decide({ run, req, base, reason: verdict.reason, askMs: ctx.askMs });
+    if (answer.decision === 'deny' && answer.why) ctx.reasons.set(key, answer.why);
+    return { decision: answer.decision, ...(answer.note ? { note: answer.note } : {}) };
+  }
+
+  /** Drops the "always" answers of a session (when it is deleted). */
+  forgetSession(sessionId: string): void {
+    this.asker.forget({ sessionId, runId: '' });
   }
 
   async cancel(runId: string): Promise<RunView> {

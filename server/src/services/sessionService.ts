@@ -44,6 +44,8 @@ export interface SessionServiceDeps {
   now(): number;
   /** Cancels an agent turn (RunService.cancel). */
   cancelRun(runId: string): Promise<unknown>;
+  /** Drops the session's remembered permission answers (RunService.forgetSession). */
+  forgetPermissions?(sessionId: string): void;
   /** The planner when `session/start` names none: `llm` with a real model, `template` with the demo model. */
   defaultPlanner?(): PlannerId;
   /** Start agents in the background: a draft is usually approved next. */
@@ -292,6 +294,7 @@ export class SessionService {
     );
     const removedBranches = repoThere ? await this.removeGitState(s) : [];
     await this.d.records.removeSession(sessionId);
+    this.d.forgetPermissions?.(sessionId);
     return { sessionId, removedBranches };
   }
 

@@ -213,7 +213,7 @@ export function renderTranscript(events: readonly AgentEvent[], cwd?: string): s
     } else if (ev.kind === 'permission_request')
       parts.push(`<p class="perm">Asked for permission: ${e(ev.permission)} ${e((ev.patterns ?? []).join(', '))}</p>`);
     else if (ev.kind === 'permission_decision')
-      parts.push(`<p class="perm">Permission ${ev.decision === 'allow' ? 'allowed' : 'denied'} (${e(ev.by)})</p>`);
+      parts.push(`<p class="perm">Permission ${ev.decision === 'allow' ? 'allowed' : 'denied'} (${e(ev.note ?? ev.by)})</p>`);
     else if (ev.kind === 'retry') parts.push(`<p class="muted">Retry ${ev.attempt}: ${e(ev.message)}</p>`);
     else if (ev.kind === 'error') parts.push(`<p class="error">${e(ev.message)}</p>`);
     else if (ev.kind === 'finished') parts.push(`<p class="muted">Finished: ${e(ev.stopReason.replace('_', ' '))}</p>`);

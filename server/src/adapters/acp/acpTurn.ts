@@ -20,6 +20,7 @@ import type {
   TurnResult,
   TurnTimeouts,
 } from '../../ports/agentRuntime';
+import { policyAnswer } from '../../ports/agentRuntime';
 import { UpdateNormalizer, type NormalizeLimits } from './normalize';
 import { chooseOption, toPermissionRequest, type PermissionOptionLike } from './permissions';
 
@@ -173,21 +174,25 @@ export class AcpTurn {
     });
     let decision: 'allow' | 'deny' = 'deny';
     let by: 'policy' | 'timeout' | 'no_policy' | 'policy_error' = 'no_policy';
+    let note: string | undefined;
     if (this.init.policy) {
       try {
         const asked = withDeadline(this.init.policy(req), this.init.timeouts.permissionMs);
         const answer = await Promise.race([asked, woken.then(() => 'cancelled' as const)]);
         if (answer !== 'cancelled') {
-          decision = answer === 'allow' ? 'allow' : 'deny';
+          const a = policyAnswer(answer);
+          decision = a.decision === 'allow' ? 'allow' : 'deny';
+          note = a.note;
           by = 'policy';
         }
       } catch (e) {
         by = e instanceof Error && e.message === 'deadline' ? 'timeout' : 'policy_error';
+        if (by === 'timeout') note = `no answer within ${Math.round(this.init.timeouts.permissionMs / 1000)} s: denied`;
       }
     }
     this.pending.delete(entry);
     if (cancelled || this.done) decision = 'deny';
-    this.push(`perm:${id}:decision`, { kind: 'permission_decision', id, decision, by });
+    this.push(`perm:${id}:decision`, { kind: 'permission_decision', id, decision, by, ...(note ? { note } : {}) });
     this.touch();
     return { decision, cancelled };
   }

@@ -25,6 +25,7 @@ import type {
   TurnResult,
   TurnTimeouts,
 } from '../../ports/agentRuntime';
+import { policyAnswer } from '../../ports/agentRuntime';
 import { DeadlineError, withDeadline } from '../deadline';
 import type { OpencodeEvent } from './eventStream';
 import {
@@ -256,6 +257,7 @@ export class Turn {
     });
     let decision: PermissionDecision = 'deny';
     let by: 'policy' | 'timeout' | 'no_policy' | 'policy_error' = 'no_policy';
+    let note: string | undefined;
     if (this.init.policy) {
       try {
         const ask = this.init.policy({
@@ -266,10 +268,13 @@ export class Turn {
           metadata: req.metadata,
           cwd: this.init.cwd,
         });
-        decision = (await withDeadline(ask, this.init.timeouts.permissionMs, 'permission policy')) === 'allow' ? 'allow' : 'deny';
+        const answer = policyAnswer(await withDeadline(ask, this.init.timeouts.permissionMs, 'permission policy'));
+        decision = answer.decision === 'allow' ? 'allow' : 'deny';
+        note = answer.note;
         by = 'policy';
       } catch (e) {
         by = DeadlineError.is(e) ? 'timeout' : 'policy_error';
+        if (by === 'timeout') note = `no answer within ${Math.round(this.init.timeouts.permissionMs / 1000)} s: denied`;
       }
     }
     try {
@@ -283,7 +288,7 @@ export class Turn {
     } catch (e) {
       this.init.debug?.(`permission reply failed: ${String(e)}`);
     }
-    this.push(`perm:${req.id}:decision`, { kind: 'permission_decision', id: req.id, decision, by });
+    this.push(`perm:${req.id}:decision`, { kind: 'permission_decision', id: req.id, decision, by, ...(note ? { note } : {}) });
     this.pendingPermissions--;
     this.touch();
   }

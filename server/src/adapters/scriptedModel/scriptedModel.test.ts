@@ -115,6 +115,15 @@ test('bash: command from the rest of the message', async () => {
   assert.deepEqual(calls, [{ name: 'bash', args: { command: 'echo hi > out.txt' } }]);
 });
 
+test('bash_seq: one command per step, in order, then text', async () => {
+  const user = { role: 'user', content: '[[script:bash_seq]] uname ;; uname ;; uname -a' };
+  const tool = { role: 'tool', content: 'Linux' };
+  assert.deepEqual(toolCalls((await chat([system, user])).chunks), [{ name: 'bash', args: { command: 'uname' } }]);
+  assert.deepEqual(toolCalls((await chat([system, user, tool])).chunks), [{ name: 'bash', args: { command: 'uname' } }]);
+  assert.deepEqual(toolCalls((await chat([system, user, tool, tool])).chunks), [{ name: 'bash', args: { command: 'uname -a' } }]);
+  assert.match(textOf((await chat([system, user, tool, tool, tool])).chunks), /Ran 3 commands/);
+});
+
 test('slow: chunks arrive with the configured delay', async () => {
   const t0 = Date.now();
   const r = await chat([system, { role: 'user', content: '[[script:slow 4 100]]' }]);

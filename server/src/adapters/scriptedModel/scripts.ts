@@ -115,6 +115,16 @@ const bash: Script = (ctx) => {
   return { kind: 'tool', calls: [{ name: 'bash', args: { command: ctx.rest } }] };
 };
 
+/** `[[script:bash_seq]] cmd1 ;; cmd2 ;; …` → one bash call per step, in order, then a final text. */
+const bashSeq: Script = (ctx) => {
+  const commands = ctx.rest
+    .split(';;')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (ctx.step >= commands.length) return finalText(ctx, `Ran ${commands.length} commands.`);
+  return { kind: 'tool', calls: [{ name: 'bash', args: { command: commands[ctx.step] } }] };
+};
+
 /** `[[script:slow N MS]]` → N text chunks, MS apart (defaults 10 × 500 ms). */
 const slow: Script = (ctx) => {
   const n = Number(ctx.args[0] ?? 10) || 10;
@@ -199,6 +209,7 @@ export const builtinScripts: Readonly<Record<string, Script>> = {
   read_file: readFile,
   edit_file: editFile,
   bash,
+  bash_seq: bashSeq,
   slow,
   slow_write: slowWrite,
   http_error: httpError,
