@@ -37,6 +37,8 @@ export interface OrchestratorApi {
   runs(): RunView[];
   /** Sessions the Sessions view shows. */
   sessions(): SessionView[];
+  /** Asks the server for one session (`session/get`). */
+  session(sessionId: string): Promise<SessionView>;
   /** The Sessions view's rows as rendered: sessions with their task rows, then single runs. */
   sessionRows(): TreeRow[];
   /**

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { serverStatus } from '../../protocol/server';
 import { agentList } from '../../protocol/agent';
 import { runList } from '../../protocol/run';
-import { sessionList } from '../../protocol/session';
+import { sessionGet, sessionList } from '../../protocol/session';
 import type { OrchestratorApi } from './api';
 import { AgentCodeActions } from './codeActions/agentCodeActions';
 import { registerCommands } from './commands/registry';
@@ -80,6 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     activationMs,
     runs: () => trees.sessions.allRuns(),
     sessions: () => trees.sessions.allSessions(),
+    session: (sessionId) => c.request(sessionGet, { sessionId }),
     sessionRows: () => sessionRows(trees.sessions),
     taskRow: (sessionId, planId) => taskRow(trees.sessions, sessionId, planId),
     agents: () => trees.agents.getChildren().map((i) => String(i.label)),

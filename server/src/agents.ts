@@ -49,8 +49,9 @@ export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 export const demoModelId = 'demo/scripted';
 
 /**
- * The `provider/model` names a settings object offers: the demo model when no provider is configured, or
- * when the default model is the demo model (it then runs next to the configured providers).
+ * The `provider/model` names a settings object offers: the configured providers' models plus the scripted demo
+ * model, which always runs next to them (a session may pick it; it is the default when no provider is configured),
+ * unless a configured provider is itself named `demo`.
  */
 export function configuredModels(settings: Pick<AgentSettings, 'providers' | 'model'>): string[] {
   if (!settings.providers?.length) return [demoModelId];
@@ -59,7 +60,7 @@ export function configuredModels(settings: Pick<AgentSettings, 'providers' | 'mo
 }
 
 function wantsDemo(settings: Pick<AgentSettings, 'providers' | 'model'>): boolean {
-  return !settings.providers?.length || (settings.model === demoModelId && !settings.providers.some((p) => p.id === 'demo'));
+  return !settings.providers?.some((p) => p.id === 'demo');
 }
 
 export function parseAgentSettings(raw: unknown): AgentSettings {
@@ -139,9 +140,9 @@ export class Agents {
     return this.probing;
   }
 
-  /** True when no provider is configured and OpenCode talks to the scripted demo model. */
-  usesDemoModel(): boolean {
-    return this.demo !== undefined;
+  /** True when `model` (absent: the default model) is the scripted demo model: it cannot plan, so the template planner does. */
+  usesDemoModel(model?: string): boolean {
+    return this.demo !== undefined && (model ?? this.config?.defaultModel) === demoModelId;
   }
 
   /** Starts the demo model when needed and builds the adapters (does not start OpenCode). */
@@ -158,7 +159,7 @@ export class Agents {
       };
       this.logger.info(
         providers.length
-          ? `the default model is the scripted demo model (at ${this.demo.url}); configured providers stay available`
+          ? `the scripted demo model runs at ${this.demo.url} next to the configured providers (sessions may pick ${demoModelId})`
           : `no model providers configured: using the scripted demo model at ${this.demo.url}`,
       );
       providers = [...providers, demo];
@@ -251,7 +252,7 @@ export class Agents {
   /** What `agent/list` shows besides health. */
   describe(): { id: string; name: string; description: string; model?: string }[] {
     if (!this.config) return [];
-    const demo = !!this.demo;
+    const demo = this.config.providers.every((p) => p.id === 'demo');
     return [
       {
         id: 'opencode',

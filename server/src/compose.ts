@@ -232,7 +232,8 @@ export async function createRunServices(
     newId: newId('s'),
     now: Date.now,
     cancelRun: (id) => runs.cancel(id),
-    defaultPlanner: () => (agents.usesDemoModel() ? 'template' : 'llm'),
+    defaultPlanner: (model) => (agents.usesDemoModel(model) ? 'template' : 'llm'),
+    checkModel: (model) => agents.checkModel('opencode', model),
     prewarm: () =>
       void agents
         .runtime('opencode')
@@ -240,7 +241,13 @@ export async function createRunServices(
         .catch((e: unknown) => opts.logger.warn(`pre-warming OpenCode failed: ${String(e)}`)),
     completer: {
       complete: async (prompt, o) => {
-        const r = await runs.start({ agent: 'opencode', cwd: await plannerWorkspace(base.dataDir, git), prompt, sessionId: o?.sessionId });
+        const r = await runs.start({
+          agent: 'opencode',
+          cwd: await plannerWorkspace(base.dataDir, git),
+          prompt,
+          sessionId: o?.sessionId,
+          model: o?.model,
+        });
         const result = await r.done;
         if (result?.status !== 'succeeded')
           throw new DomainError('agent_unavailable', `the planning agent failed: ${result?.error?.message ?? 'no answer'}`);
