@@ -22,6 +22,7 @@ export const commandIds = {
   cancelTask: 'orchestrator.cancelTask',
   configureModelProvider: 'orchestrator.configureModelProvider',
   selectDefaultModel: 'orchestrator.selectDefaultModel',
+  getStarted: 'orchestrator.getStarted',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

@@ -19,6 +19,7 @@ import { cancelRun, startRun } from './runs';
 import { sendSelectionToAgent } from '../codeActions/agentCodeActions';
 import { cancelTask, retryTask } from './tasks';
 import { configureModelProvider, selectDefaultModel } from './models';
+import { getStarted } from './walkthrough';
 
 /** `removeSession`: drops a deleted session from the Sessions view. */
 export function registerCommands(
@@ -48,6 +49,7 @@ export function registerCommands(
     [commandIds.cancelTask]: cancelTask(ctx) as (...args: unknown[]) => unknown,
     [commandIds.configureModelProvider]: configureModelProvider(ctx) as (...args: unknown[]) => unknown,
     [commandIds.selectDefaultModel]: selectDefaultModel() as (...args: unknown[]) => unknown,
+    [commandIds.getStarted]: getStarted(ctx),
   };
   return [goals, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
 }
