@@ -42,6 +42,8 @@ export const agentSettingsSchema = z
     sandbox: sandboxModeSchema.optional(),
     /** ACP agents registered from descriptors (ACP registry format + `_meta.orchestrator`), routed next to OpenCode. */
     acpAgents: z.array(acpAgentSettingSchema).optional(),
+    /** Agent ids that take no new task (`orchestrator.agents.disabled`); tasks already running on them finish. */
+    disabled: z.array(z.string().min(1)).optional(),
   })
   .strict();
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
@@ -264,6 +266,11 @@ export class Agents {
       },
       ...this.acp.describe(),
     ];
+  }
+
+  /** Whether the settings disable the agent: routing gives it no task. */
+  isDisabled(agent: string): boolean {
+    return this.settings.disabled?.includes(agent) ?? false;
   }
 
   /** OpenCode's default model; an ACP agent chooses its own (undefined). */

@@ -180,7 +180,7 @@ export async function createRunServices(
   const profiles = [
     { id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel },
     ...agents.acpProfiles().map((p) => ({ ...p, maxConcurrency: Math.min(p.maxConcurrency, maxParallel) })),
-  ];
+  ].map((p) => ({ ...p, enabled: !agents.isDisabled(p.id) }));
   function liveSession(v: SessionView): SessionView {
     return withRunActivity(v, (id) => runs.activity(id));
   }
@@ -271,6 +271,7 @@ export async function createRunServices(
         capabilities: p.capabilities,
         maxConcurrency: p.maxConcurrency,
         sandbox: agents.sandboxStatus,
+        disabled: p.enabled === false,
         health: {
           running: h.running,
           successes: h.successes,

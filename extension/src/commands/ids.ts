@@ -23,6 +23,8 @@ export const commandIds = {
   configureModelProvider: 'orchestrator.configureModelProvider',
   selectDefaultModel: 'orchestrator.selectDefaultModel',
   getStarted: 'orchestrator.getStarted',
+  enableAgent: 'orchestrator.enableAgent',
+  disableAgent: 'orchestrator.disableAgent',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];
