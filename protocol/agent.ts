@@ -34,7 +34,10 @@ export interface AgentView {
   model?: string;
   /** Whether this agent's shell commands run in the OS sandbox, and why (not). */
   sandbox: SandboxStatus;
+  /** Disabled by the user (`orchestrator.agents.disabled`): routing gives it no new task; running ones finish. */
+  disabled: boolean;
   health: {
+    /** Tasks running on the agent now. */
     running: number;
     successes: number;
     failures: number;

@@ -57,6 +57,8 @@ export interface SessionView {
   state: SessionState;
   priority: number;
   planner?: string;
+  /** The `provider/model` the session's agent turns use (`session/start` `model`); absent: the agent's default. */
+  model?: string;
   plan?: { summary?: string; tasks: PlanTaskInput[] };
   tasks: TaskView[];
   budget: BudgetView;

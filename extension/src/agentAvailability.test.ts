@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AgentAvailability } from '../../protocol/agent';
-import { agentStateText, pickAlerts, unavailableNote } from './agentAvailability';
+import { agentRowText, agentStateText, pickAlerts, unavailableNote } from './agentAvailability';
 
 const health = { running: 0, successes: 0, failures: 0, consecutiveFailures: 0, circuit: 'closed' as const };
 const down: AgentAvailability = {
@@ -21,7 +21,7 @@ test('the Agents view never says ready before the agent could start', () => {
     'unavailable: does not start',
   );
   assert.equal(agentStateText({ availability: { state: 'ready', since: 't' }, health }), 'ready');
-  assert.equal(agentStateText({ availability: { state: 'ready', since: 't' }, health: { ...health, running: 2 } }), 'running 2');
+  assert.equal(agentStateText({ availability: { state: 'ready', since: 't' }, health: { ...health, running: 2 } }), 'ready');
 });
 
 test('the status bar names the agents that cannot start', () => {
@@ -47,4 +47,22 @@ test('each failure is announced once; after a recovery the same failure is annou
   assert.equal(pickAlerts(ready.announced, [agent(down)]).alerts.length, 1);
   // A different failure is news.
   assert.equal(pickAlerts(first.announced, [agent({ ...down, message: 'other' })]).alerts.length, 1);
+});
+
+test('an agent row shows health, the tasks running on it now and its model; a disabled agent says "disabled"', () => {
+  const ready = { state: 'ready' as const, since: 't' };
+  const sandbox = { enabled: true, reason: 'bubblewrap works here' };
+  const row = {
+    availability: ready,
+    health: { ...health, running: 2, successes: 3, failures: 1 },
+    disabled: false,
+    model: 'local/m1',
+    sandbox,
+  };
+  assert.equal(agentRowText(row), 'ready · 2 running · local/m1 · ✓3 ✗1 · sandboxed');
+  assert.equal(agentRowText({ ...row, disabled: true }), 'disabled · 2 running · local/m1 · ✓3 ✗1 · sandboxed');
+  assert.equal(
+    agentRowText({ ...row, model: undefined, availability: down, sandbox: { enabled: false, reason: 'off' } }),
+    'unavailable: not installed · 2 running · ✓3 ✗1 · not sandboxed',
+  );
 });

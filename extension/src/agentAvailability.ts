@@ -9,12 +9,26 @@ type StatusAgent = ServerStatus['agents'][number];
 
 const reasonText: Record<string, string> = { not_installed: 'not installed', start_failed: 'does not start' };
 
-/** The Agents view's description: availability first (an agent that cannot start is never "ready"). */
+/** An agent's health in a word or two: availability first (an agent that cannot start is never "ready"). */
 export function agentStateText(a: Pick<AgentView, 'availability' | 'health'>): string {
   if (a.availability.state === 'unavailable') return `unavailable: ${reasonText[a.availability.reason ?? ''] ?? 'cannot start'}`;
   if (a.availability.state === 'checking') return 'checking…';
   if (a.health.circuit === 'open') return 'out of rotation';
-  return a.health.running ? `running ${a.health.running}` : 'ready';
+  return 'ready';
+}
+
+/**
+ * The Agents view's row description: health (or `disabled`), tasks running on it now, its model, successes and
+ * failures, sandbox. E.g. `ready · 2 running · local/m1 · ✓3 ✗0 · sandboxed`.
+ */
+export function agentRowText(a: Pick<AgentView, 'availability' | 'health' | 'disabled' | 'model' | 'sandbox'>): string {
+  return [
+    a.disabled ? 'disabled' : agentStateText(a),
+    `${a.health.running} running`,
+    ...(a.model ? [a.model] : []),
+    `✓${a.health.successes} ✗${a.health.failures}`,
+    a.sandbox.enabled ? 'sandboxed' : 'not sandboxed',
+  ].join(' · ');
 }
 
 /** The status bar's text when an agent cannot start, e.g. `OpenCode unavailable`. */

@@ -51,8 +51,8 @@ export interface OrchestratorApi {
   taskRow(sessionId: string, planId: string): TaskTreeRow | undefined;
   /** Names the Agents view shows. */
   agents(): string[];
-  /** The Agents view's rows as shown: label, description and tooltip text. */
-  agentRows(): { label: string; description: string; tooltip: string }[];
+  /** The Agents view's rows as shown: agent id, label, description, tooltip text and `contextValue` (its inline actions). */
+  agentRows(): { id: string; label: string; description: string; tooltip: string; contextValue: string }[];
   onDidUpdateRun: vscode.Event<RunView>;
   extensionHostPid: number;
   /** Whether SecretStorage holds an API key for the provider (the key itself is never exposed). */

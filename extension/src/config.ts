@@ -17,7 +17,7 @@ export interface OrchestratorConfig {
   /** `auto`: the server chooses (a task list as written; the model plans when a real one is configured). */
   planner: 'auto' | 'llm' | 'template';
   /** Passed to the server as-is; the server validates them and names what is wrong. */
-  agents: { opencodePath?: string; model?: string; providers?: unknown[]; sandbox?: string };
+  agents: { opencodePath?: string; model?: string; providers?: unknown[]; sandbox?: string; disabled?: string[] };
 }
 
 const section = 'orchestrator';
@@ -35,24 +35,25 @@ export function readConfig(): OrchestratorConfig {
       model: c.get<string>('opencode.model', '').trim() || undefined,
       providers: readProviders().length ? readProviders() : undefined,
       sandbox: c.get<string>('agents.sandbox', 'auto'),
+      disabled: readDisabledAgents().length ? readDisabledAgents() : undefined,
     },
   };
 }
 
 /**
- * Writes an `orchestrator.opencode.*` setting where it takes effect: the workspace when the workspace already
+ * Writes an `orchestrator.*` setting where it takes effect: the workspace when the workspace already
  * sets it (a user value would be shadowed), else the user settings. Never used for keys.
  */
-async function writeOpencodeSetting(key: 'providers' | 'model', value: unknown): Promise<void> {
+async function writeSetting(key: 'opencode.providers' | 'opencode.model' | 'agents.disabled', value: unknown): Promise<void> {
   const c = vscode.workspace.getConfiguration(section);
-  const where = c.inspect(`opencode.${key}`);
+  const where = c.inspect(key);
   const target =
     where?.workspaceFolderValue !== undefined
       ? vscode.ConfigurationTarget.WorkspaceFolder
       : where?.workspaceValue !== undefined
         ? vscode.ConfigurationTarget.Workspace
         : vscode.ConfigurationTarget.Global;
-  await c.update(`opencode.${key}`, value, target);
+  await c.update(key, value, target);
 }
 
 /** The raw `orchestrator.opencode.providers` entries (validated by the server and by `modelProvider.ts`). */
@@ -62,12 +63,26 @@ export function readProviders(): unknown[] {
 }
 
 export function writeProviders(providers: unknown[]): Promise<void> {
-  return writeOpencodeSetting('providers', providers);
+  return writeSetting('opencode.providers', providers);
 }
 
 /** Empty string clears the default model (the server then picks the first configured one). */
 export function writeDefaultModel(model: string): Promise<void> {
-  return writeOpencodeSetting('model', model || undefined);
+  return writeSetting('opencode.model', model || undefined);
+}
+
+/** `orchestrator.agents.disabled`: agent ids that take no new task (non-strings are dropped; the server checks the rest). */
+export function readDisabledAgents(): string[] {
+  const v = vscode.workspace.getConfiguration(section).get<unknown[]>('agents.disabled', []);
+  return Array.isArray(v) ? [...new Set(v.filter((x): x is string => typeof x === 'string' && x.length > 0))] : [];
+}
+
+/** Adds or removes an agent from `orchestrator.agents.disabled` where the setting takes effect (restarts the server). */
+export async function setAgentDisabled(agentId: string, disabled: boolean): Promise<void> {
+  const current = readDisabledAgents();
+  const next = disabled ? [...new Set([...current, agentId])] : current.filter((id) => id !== agentId);
+  if (next.length === current.length && next.every((id, i) => id === current[i])) return;
+  await writeSetting('agents.disabled', next.length ? next : undefined);
 }
 
 export function onDidChangeConfig(listener: (c: OrchestratorConfig) => void): vscode.Disposable {

@@ -91,6 +91,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     agents: () => trees.agents.getChildren().map((i) => String(i.label)),
     agentRows: () =>
       trees.agents.getChildren().map((i) => ({
+        id: i.id ?? '',
+        contextValue: i.contextValue ?? '',
         label: String(i.label),
         description: String(i.description ?? ''),
         tooltip: typeof i.tooltip === 'string' ? i.tooltip : (i.tooltip?.value ?? ''),

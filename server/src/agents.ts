@@ -42,6 +42,8 @@ export const agentSettingsSchema = z
     sandbox: sandboxModeSchema.optional(),
     /** ACP agents registered from descriptors (ACP registry format + `_meta.orchestrator`), routed next to OpenCode. */
     acpAgents: z.array(acpAgentSettingSchema).optional(),
+    /** Agent ids that take no new task (`orchestrator.agents.disabled`); tasks already running on them finish. */
+    disabled: z.array(z.string().min(1)).optional(),
   })
   .strict();
 export type AgentSettings = z.infer<typeof agentSettingsSchema>;
@@ -49,8 +51,9 @@ export type AgentSettings = z.infer<typeof agentSettingsSchema>;
 export const demoModelId = 'demo/scripted';
 
 /**
- * The `provider/model` names a settings object offers: the demo model when no provider is configured, or
- * when the default model is the demo model (it then runs next to the configured providers).
+ * The `provider/model` names a settings object offers: the configured providers' models plus the scripted demo
+ * model, which always runs next to them (a session may pick it; it is the default when no provider is configured),
+ * unless a configured provider is itself named `demo`.
  */
 export function configuredModels(settings: Pick<AgentSettings, 'providers' | 'model'>): string[] {
   if (!settings.providers?.length) return [demoModelId];
@@ -59,7 +62,7 @@ export function configuredModels(settings: Pick<AgentSettings, 'providers' | 'mo
 }
 
 function wantsDemo(settings: Pick<AgentSettings, 'providers' | 'model'>): boolean {
-  return !settings.providers?.length || (settings.model === demoModelId && !settings.providers.some((p) => p.id === 'demo'));
+  return !settings.providers?.some((p) => p.id === 'demo');
 }
 
 export function parseAgentSettings(raw: unknown): AgentSettings {
@@ -139,9 +142,9 @@ export class Agents {
     return this.probing;
   }
 
-  /** True when no provider is configured and OpenCode talks to the scripted demo model. */
-  usesDemoModel(): boolean {
-    return this.demo !== undefined;
+  /** True when `model` (absent: the default model) is the scripted demo model: it cannot plan, so the template planner does. */
+  usesDemoModel(model?: string): boolean {
+    return this.demo !== undefined && (model ?? this.config?.defaultModel) === demoModelId;
   }
 
   /** Starts the demo model when needed and builds the adapters (does not start OpenCode). */
@@ -158,7 +161,7 @@ export class Agents {
       };
       this.logger.info(
         providers.length
-          ? `the default model is the scripted demo model (at ${this.demo.url}); configured providers stay available`
+          ? `the scripted demo model runs at ${this.demo.url} next to the configured providers (sessions may pick ${demoModelId})`
           : `no model providers configured: using the scripted demo model at ${this.demo.url}`,
       );
       providers = [...providers, demo];
@@ -251,7 +254,7 @@ export class Agents {
   /** What `agent/list` shows besides health. */
   describe(): { id: string; name: string; description: string; model?: string }[] {
     if (!this.config) return [];
-    const demo = !!this.demo;
+    const demo = this.config.providers.every((p) => p.id === 'demo');
     return [
       {
         id: 'opencode',
@@ -263,6 +266,11 @@ export class Agents {
       },
       ...this.acp.describe(),
     ];
+  }
+
+  /** Whether the settings disable the agent: routing gives it no task. */
+  isDisabled(agent: string): boolean {
+    return this.settings.disabled?.includes(agent) ?? false;
   }
 
   /** OpenCode's default model; an ACP agent chooses its own (undefined). */

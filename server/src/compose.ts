@@ -180,7 +180,7 @@ export async function createRunServices(
   const profiles = [
     { id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel },
     ...agents.acpProfiles().map((p) => ({ ...p, maxConcurrency: Math.min(p.maxConcurrency, maxParallel) })),
-  ];
+  ].map((p) => ({ ...p, enabled: !agents.isDisabled(p.id) }));
   function liveSession(v: SessionView): SessionView {
     return withRunActivity(v, (id) => runs.activity(id));
   }
@@ -233,7 +233,8 @@ export async function createRunServices(
     now: Date.now,
     cancelRun: (id) => runs.cancel(id),
     forgetPermissions: (id) => runs.forgetSession(id),
-    defaultPlanner: () => (agents.usesDemoModel() ? 'template' : 'llm'),
+    defaultPlanner: (model) => (agents.usesDemoModel(model) ? 'template' : 'llm'),
+    checkModel: (model) => agents.checkModel('opencode', model),
     prewarm: () =>
       void agents
         .runtime('opencode')
@@ -241,7 +242,13 @@ export async function createRunServices(
         .catch((e: unknown) => opts.logger.warn(`pre-warming OpenCode failed: ${String(e)}`)),
     completer: {
       complete: async (prompt, o) => {
-        const r = await runs.start({ agent: 'opencode', cwd: await plannerWorkspace(base.dataDir, git), prompt, sessionId: o?.sessionId });
+        const r = await runs.start({
+          agent: 'opencode',
+          cwd: await plannerWorkspace(base.dataDir, git),
+          prompt,
+          sessionId: o?.sessionId,
+          model: o?.model,
+        });
         const result = await r.done;
         if (result?.status !== 'succeeded')
           throw new DomainError('agent_unavailable', `the planning agent failed: ${result?.error?.message ?? 'no answer'}`);
@@ -265,6 +272,7 @@ export async function createRunServices(
         capabilities: p.capabilities,
         maxConcurrency: p.maxConcurrency,
         sandbox: agents.sandboxStatus,
+        disabled: p.enabled === false,
         health: {
           running: h.running,
           successes: h.successes,

@@ -29,7 +29,7 @@ const remembered = 'uname -s';
 
 before(async () => {
   server = await startServer(tempDir());
-  server.connection.onRequest(permissionRequest.method, (ask: PermissionAsk): PermissionAnswer | Promise<never> => {
+  server.connection.onRequest(permissionRequest.method, async (ask: PermissionAsk): Promise<PermissionAnswer> => {
     asks.push(ask);
     if (mode === 'silent') return new Promise<never>(() => undefined);
     if (ask.patterns.join(' ') === remembered && ask.rememberScope) return { decision: 'allow', remember: ask.rememberScope };

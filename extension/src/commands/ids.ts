@@ -25,6 +25,9 @@ export const commandIds = {
   cancelTask: 'orchestrator.cancelTask',
   configureModelProvider: 'orchestrator.configureModelProvider',
   selectDefaultModel: 'orchestrator.selectDefaultModel',
+  getStarted: 'orchestrator.getStarted',
+  enableAgent: 'orchestrator.enableAgent',
+  disableAgent: 'orchestrator.disableAgent',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

@@ -23,6 +23,8 @@ import { sendSelectionToAgent } from '../codeActions/agentCodeActions';
 import { reviewChanges } from './review';
 import { cancelTask, retryTask } from './tasks';
 import { configureModelProvider, selectDefaultModel } from './models';
+import { getStarted } from './walkthrough';
+import { disableAgent, enableAgent } from './agents';
 
 /** `removeSession`: drops a deleted session from the Sessions view. */
 export function registerCommands(
@@ -56,6 +58,9 @@ export function registerCommands(
     [commandIds.cancelTask]: cancelTask(ctx) as (...args: unknown[]) => unknown,
     [commandIds.configureModelProvider]: configureModelProvider(ctx) as (...args: unknown[]) => unknown,
     [commandIds.selectDefaultModel]: selectDefaultModel() as (...args: unknown[]) => unknown,
+    [commandIds.getStarted]: getStarted(ctx),
+    [commandIds.enableAgent]: enableAgent(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.disableAgent]: disableAgent(ctx) as (...args: unknown[]) => unknown,
   };
   return [goals, plans, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
 }

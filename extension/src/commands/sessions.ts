@@ -10,7 +10,9 @@ import {
   sessionStart,
   type SessionView,
 } from '../../../protocol/session';
-import { readConfig } from '../config';
+import { agentList } from '../../../protocol/agent';
+import { readConfig, readProviders } from '../config';
+import { asksForModel, sessionModelChoices } from '../sessionModels';
 import type { Ctx } from '../ctx';
 import { activeReviewSession, reviewRefOf } from '../review/reviewProvider';
 import type { GoalEditors } from './goalEditor';
@@ -24,6 +26,8 @@ export interface StartSessionArgs {
   /** Skip the review prompt (tests, automation). */
   approve?: boolean;
   planner?: 'template' | 'llm';
+  /** `provider/model` for this session's agent turns; interactively Start Session asks when there is a choice. */
+  model?: string;
 }
 
 /** What the session commands need besides the context: goal documents, and the tree to drop deleted sessions from. */
@@ -77,7 +81,12 @@ function askGoal(): Promise<string | 'editor' | undefined> {
  */
 async function planAndRun(ctx: Ctx, deps: SessionCommandDeps, goal: string, cwd: string, args?: StartSessionArgs): Promise<SessionView> {
   const setting = readConfig().planner;
-  const draft = await ctx.request(sessionStart, { goal, cwd, planner: args?.planner ?? (setting === 'auto' ? undefined : setting) });
+  const draft = await ctx.request(sessionStart, {
+    goal,
+    cwd,
+    planner: args?.planner ?? (setting === 'auto' ? undefined : setting),
+    model: args?.model,
+  });
   let run = args?.approve === true;
   if (args?.approve === undefined) {
     const detail = draft.tasks
@@ -102,6 +111,25 @@ async function planAndRun(ctx: Ctx, deps: SessionCommandDeps, goal: string, cwd:
   return ctx.request(sessionApprove, { sessionId: draft.id });
 }
 
+/**
+ * The model for this session: a quick pick of the configured models and the demo model, the default first.
+ * `null` when the user cancels; `undefined` when nothing is asked (one choice, or automation's arguments).
+ */
+async function pickModel(ctx: Ctx, args: StartSessionArgs | undefined): Promise<string | undefined | null> {
+  if (args?.model !== undefined) return args.model;
+  const serverDefault = await ctx
+    .request(agentList, {})
+    .then((agents) => agents.find((a) => a.id === 'opencode')?.model)
+    .catch(() => undefined);
+  const choices = sessionModelChoices(readProviders(), serverDefault ?? readConfig().agents.model);
+  if (!asksForModel(choices, args)) return undefined;
+  const pick = await vscode.window.showQuickPick(
+    choices.map((c) => ({ label: c.label, description: c.description, id: c.id })),
+    { title: 'Start Session: model', placeHolder: 'Which model should this session use?', ignoreFocusOut: true },
+  );
+  return pick ? pick.id : null;
+}
+
 export const startSession =
   (ctx: Ctx, deps: SessionCommandDeps) =>
   async (args?: StartSessionArgs): Promise<SessionView | undefined> => {
@@ -118,7 +146,9 @@ export const startSession =
     }
     if (!goal?.trim()) return undefined;
     try {
-      return await planAndRun(ctx, deps, goal, cwd, args);
+      const model = await pickModel(ctx, args);
+      if (model === null) return undefined;
+      return await planAndRun(ctx, deps, goal, cwd, { ...args, model });
     } catch (e) {
       void vscode.window.showErrorMessage(`Could not start the session: ${(e as Error).message}`);
       return undefined;

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import type { AgentView } from '../../../protocol/agent';
-import { agentStateText } from '../agentAvailability';
+import { agentRowText } from '../agentAvailability';
 import { summarizeActivity } from './activity';
 import { SessionsProvider } from './sessionsTree';
 
@@ -32,15 +32,25 @@ export function agentItems(agents: AgentView[]): vscode.TreeItem[] {
     const item = new vscode.TreeItem(a.name, vscode.TreeItemCollapsibleState.None);
     item.id = a.id;
     const down = a.availability.state === 'unavailable';
-    item.description = `${agentStateText(a)} · ✓${a.health.successes} ✗${a.health.failures} · ${a.sandbox.enabled ? 'sandboxed' : 'not sandboxed'}`;
+    item.description = agentRowText(a);
     item.iconPath = new vscode.ThemeIcon(
-      down ? 'error' : a.availability.state === 'checking' ? 'sync~spin' : a.health.circuit === 'open' ? 'warning' : 'hubot',
+      a.disabled
+        ? 'circle-slash'
+        : down
+          ? 'error'
+          : a.availability.state === 'checking'
+            ? 'sync~spin'
+            : a.health.circuit === 'open'
+              ? 'warning'
+              : 'hubot',
     );
+    const off = a.disabled ? '\n\n**Disabled:** takes no new task (Enable Agent, or `orchestrator.agents.disabled`)' : '';
     const why = down ? `\n\n**Unavailable:** ${a.availability.message ?? a.availability.reason}` : '';
     item.tooltip = new vscode.MarkdownString(
-      `**${a.name}** (${a.id})${why}\n\n${a.description}${a.model ? `\n\nModel: \`${a.model}\`` : ''}\n\nUp to ${a.maxConcurrency} tasks at once\n\nSandboxed: ${a.sandbox.enabled ? 'yes' : 'no'}. ${a.sandbox.reason}${a.health.lastError ? `\n\nLast error: ${a.health.lastError}` : ''}`,
+      `**${a.name}** (${a.id})${off}${why}\n\n${a.description}${a.model ? `\n\nModel: \`${a.model}\`` : ''}\n\nRunning now: ${a.health.running} of up to ${a.maxConcurrency} tasks at once\n\nSandboxed: ${a.sandbox.enabled ? 'yes' : 'no'}. ${a.sandbox.reason}${a.health.lastError ? `\n\nLast error: ${a.health.lastError}` : ''}`,
     );
-    item.contextValue = 'agent';
+    // `agent.enabled` offers Disable Agent inline, `agent.disabled` Enable Agent.
+    item.contextValue = a.disabled ? 'agent.disabled' : 'agent.enabled';
     return item;
   });
 }

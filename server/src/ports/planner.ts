@@ -8,6 +8,9 @@ export interface CompletedText {
 
 /** What the LLM planner needs from an agent: one prompt in, the agent's final text (and its usage) out. */
 export interface TextCompleter {
-  /** `sessionId`: the session the planning turn belongs to (its record and transcript are filed under it). */
-  complete(prompt: string, opts?: { sessionId?: string }): Promise<CompletedText>;
+  /**
+   * `sessionId`: the session the planning turn belongs to (its record and transcript are filed under it);
+   * `model`: the session's model (absent: the default model).
+   */
+  complete(prompt: string, opts?: { sessionId?: string; model?: string }): Promise<CompletedText>;
 }

@@ -58,7 +58,7 @@ export async function planGoal(
   goal: string,
   planner: PlannerId,
   completer?: TextCompleter,
-  opts: { sessionId?: string } = {},
+  opts: { sessionId?: string; model?: string } = {},
 ): Promise<PlannedGoal> {
   if (planner === 'template') {
     const r = templatePlan(goal);

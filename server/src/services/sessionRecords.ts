@@ -159,6 +159,7 @@ export function toView(s: StoredSession, tasks: readonly StoredTask[]): SessionV
     state: s.state,
     priority: s.priority,
     planner: s.planner,
+    model: s.model,
     plan: s.plan,
     budget: { limits: s.budget.limits, spent: s.budget.spent, reservedTotal: s.budget.reservedTotal, startedAt: iso(s.budget.startedAtMs) },
     usage: s.usage,

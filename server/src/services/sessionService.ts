@@ -46,10 +46,12 @@ export interface SessionServiceDeps {
   cancelRun(runId: string): Promise<unknown>;
   /** Drops the session's remembered permission answers (RunService.forgetSession). */
   forgetPermissions?(sessionId: string): void;
-  /** The planner when `session/start` names none: `llm` with a real model, `template` with the demo model. */
-  defaultPlanner?(): PlannerId;
+  /** The planner when `session/start` names none: `llm` with a real model, `template` with the demo model (the session's `model`, else the default). */
+  defaultPlanner?(model?: string): PlannerId;
   /** Start agents in the background: a draft is usually approved next. */
   prewarm?(): void;
+  /** Why a session's `model` cannot run (not configured), or undefined when it can. */
+  checkModel?(model: string): string | undefined;
 }
 
 export class SessionService {
@@ -65,10 +67,12 @@ export class SessionService {
 
   /** The named planner; else a task list is taken as written, and a free-form goal goes to the default. */
   private plannerFor(p: StartSessionInput): PlannerId {
-    return p.planner ?? (isTaskList(p.goal) ? 'template' : (this.d.defaultPlanner?.() ?? 'template'));
+    return p.planner ?? (isTaskList(p.goal) ? 'template' : (this.d.defaultPlanner?.(p.model) ?? 'template'));
   }
 
   async start(p: StartSessionInput): Promise<SessionView> {
+    const wrongModel = p.model === undefined ? undefined : this.d.checkModel?.(p.model);
+    if (wrongModel) throw new DomainError('bad_input', `model: ${wrongModel}`, { field: 'model' });
     const repo = await this.d.workspace.assertRepo(p.cwd);
     this.d.prewarm?.();
     if (!repo.head)
@@ -79,7 +83,7 @@ export class SessionService {
     const planned =
       p.plan !== undefined
         ? { plan: checkPlan(p.plan), usage: emptyUsage() }
-        : await planGoal(p.goal, this.plannerFor(p), this.d.completer, { sessionId: id });
+        : await planGoal(p.goal, this.plannerFor(p), this.d.completer, { sessionId: id, model: p.model });
     const plan: Plan = planned.plan;
     const now = this.d.now();
     let session: StoredSession = newSession({

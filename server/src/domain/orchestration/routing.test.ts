@@ -124,3 +124,22 @@ test('an agent that cannot start takes no task; when no capable agent can start 
   const other = routeTask({ capabilities: [] }, [down, agent('acp', ['*'])], 0);
   assert.ok(other.ok && other.agentId === 'acp');
 });
+
+test('a disabled agent gets no task, however well it scores; with every capable agent disabled the failure names them', () => {
+  // The disabled specialist would win on fit, health and cost.
+  const star = agent('star', ['code'], { enabled: false, costHint: 0 }, { successes: 50 });
+  const plain = agent('plain', ['*'], { costHint: 10 }, { failures: 3 });
+  for (let i = 0; i < 5; i++) {
+    const r = routeTask({ capabilities: ['code'] }, [star, plain], i);
+    assert.ok(r.ok && r.agentId === 'plain', JSON.stringify(r));
+    assert.ok(r.ok && r.alternatives.every((a) => a.agentId !== 'star'), 'not even an alternative');
+  }
+  const none = routeTask({ capabilities: [] }, [star], 0);
+  assert.ok(!none.ok && none.failure === 'no_agents', JSON.stringify(none));
+  assert.match(none.message, /disabled: star; enable one in the Agents view or orchestrator\.agents\.disabled/);
+  const incapable = routeTask({ capabilities: ['code'] }, [star, agent('docs', ['docs'])], 0);
+  assert.ok(
+    !incapable.ok && incapable.failure === 'no_capable_agent' && /disabled: star/.test(incapable.message),
+    JSON.stringify(incapable),
+  );
+});

@@ -110,10 +110,16 @@ export function routeTask(
   policy: RoutingPolicy = defaultRoutingPolicy,
 ): RouteResult {
   const enabled = agents.filter((a) => a.profile.enabled !== false && a.profile.maxConcurrency > 0);
-  if (!enabled.length) return { ok: false, failure: 'no_agents', message: 'no agent is registered and enabled' };
+  const off = agents.filter((a) => a.profile.enabled === false).map((a) => a.profile.id);
+  const offText = off.length ? ` (disabled: ${off.join(', ')}; enable one in the Agents view or orchestrator.agents.disabled)` : '';
+  if (!enabled.length) return { ok: false, failure: 'no_agents', message: `no agent is registered and enabled${offText}` };
   const fitting = enabled.map((a) => ({ a, fit: fitOf(a.profile.capabilities, task.capabilities) })).filter((x) => x.fit > 0);
   if (!fitting.length) {
-    return { ok: false, failure: 'no_capable_agent', message: `no enabled agent has the capabilities ${task.capabilities.join(', ')}` };
+    return {
+      ok: false,
+      failure: 'no_capable_agent',
+      message: `no enabled agent has the capabilities ${task.capabilities.join(', ')}${offText}`,
+    };
   }
   const capable = fitting.filter((x) => !x.a.profile.unavailable);
   if (!capable.length) {
