@@ -9,7 +9,7 @@ import { makeSandbox, startCodeServer } from '../../tools/codeServer.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const testsPath = path.join(root, 'dist', 'test', 'vscode', 'index.js');
-const timeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 600_000);
+const timeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 900_000);
 if (!fs.existsSync(testsPath)) {
   console.error(`missing ${testsPath}: run npm run build first`);
   process.exit(1);
