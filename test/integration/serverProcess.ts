@@ -52,6 +52,7 @@ export async function startServer(dataDir: string, initializationOptions: Record
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`server exited (${code}) during start: ${err}`))),
   );
+  // A refused initialize (bad settings) leaves the process waiting for a better one: stop it, or the test file never exits.
   await withDeadline(
     Promise.race([
       connection.sendRequest('initialize', {
@@ -64,7 +65,11 @@ export async function startServer(dataDir: string, initializationOptions: Record
     ]),
     15_000,
     'initialize',
-  );
+  ).catch((e: unknown) => {
+    child.kill('SIGKILL');
+    connection.dispose();
+    throw e;
+  });
   await connection.sendNotification('initialized', {});
   return {
     child,
