@@ -187,6 +187,22 @@ describe('real confinement through the wrapper', { skip: needBwrap }, () => {
     }
   });
 
+  test("provider keys (ORCH_KEY_*) in OpenCode's environment do not reach the agent's commands", () => {
+    const release = sandbox.allow(worktree);
+    try {
+      const r = spawnSync(sandbox.shellPath, ['-c', 'echo "[$ORCH_KEY_LOCAL][$KEEP_ME]"; env | grep -c ^ORCH_KEY_ || true'], {
+        cwd: worktree,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, ORCH_KEY_LOCAL: 'sk-secret-value', ORCH_KEY_OTHER: 'x', KEEP_ME: 'kept' },
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, '[][kept]\n0\n');
+    } finally {
+      release();
+    }
+  });
+
   test('once the turn released the folder, commands there can write nowhere', () => {
     const release = sandbox.allow(worktree);
     const release2 = sandbox.allow(worktree);

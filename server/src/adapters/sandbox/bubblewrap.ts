@@ -173,6 +173,8 @@ if [[ -n "$root" ]]; then
 else
   echo "orchestrator sandbox: $cwd is not in a task folder, so this command can write nowhere" >&2
 fi
+# Provider keys (ORCH_KEY_*) are for OpenCode's model calls, never for the commands agents run.
+for v in "\${!ORCH_KEY_@}"; do unset "$v"; done
 exec ${shellQuote(p.bwrap)} "\${args[@]}" --chdir "$cwd" -- ${shellQuote(p.bash)} "$@"
 `;
 }
