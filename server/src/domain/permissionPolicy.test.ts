@@ -318,6 +318,12 @@ test("requestPaths lists every path the decision looks up, raw (so `..` after a 
   assert.ok(paths.includes(cwd) && paths.includes(repoRoot));
 });
 
+test('a denied command is denied even after one that needs asking (a deny never becomes a question)', () => {
+  assert.equal(decide('bash', ['npm test', 'cat /home/u/.ssh/id_rsa']).decision, 'deny');
+  assert.equal(decide('bash', ['cat /home/u/.ssh/id_rsa', 'npm test']).decision, 'deny');
+  assert.equal(decide('bash', ['npm test', 'ls']).decision, 'ask');
+});
+
 test('anything else is asked', () => {
   assert.equal(decide('webfetch', ['https://x']).decision, 'ask');
   assert.equal(decide('doom_loop', ['x']).decision, 'ask');

@@ -472,7 +472,11 @@ export function decidePermission(req: PolicyRequest, config: PolicyConfig = { al
     const verdicts: PolicyVerdict[] = [];
     for (const cmd of req.patterns) {
       const a = analyzeCommand(cmd, req, config);
-      if (a.ask) return { decision: 'ask', reason: a.ask };
+      // Every command is judged: an earlier one that needs asking must not hide a later one that is denied.
+      if (a.ask) {
+        verdicts.push({ decision: 'ask', reason: a.ask });
+        continue;
+      }
       for (const u of a.uses) verdicts.push(u.access === 'read' ? judgeRead(req, u.raw, u.abs) : judgeWrite(req, u.raw, u.abs, 'ask'));
     }
     const v = strictest(verdicts, { decision: 'allow', reason: 'allow-listed programs with safe options, inside allowed folders' });
