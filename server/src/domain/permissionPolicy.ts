@@ -470,15 +470,18 @@ export function decidePermission(req: PolicyRequest, config: PolicyConfig = { al
   if (perm === 'bash') {
     if (!req.patterns.length) return { decision: 'ask', reason: 'a command without a command line' };
     const verdicts: PolicyVerdict[] = [];
+    let firstAsk: PolicyVerdict | undefined;
     for (const cmd of req.patterns) {
       const a = analyzeCommand(cmd, req, config);
       // Every command is judged: an earlier one that needs asking must not hide a later one that is denied.
       if (a.ask) {
-        verdicts.push({ decision: 'ask', reason: a.ask });
+        firstAsk ??= { decision: 'ask', reason: a.ask };
         continue;
       }
       for (const u of a.uses) verdicts.push(u.access === 'read' ? judgeRead(req, u.raw, u.abs) : judgeWrite(req, u.raw, u.abs, 'ask'));
     }
+    const denied = verdicts.find((x) => x.decision === 'deny');
+    if (!denied && firstAsk) return firstAsk;
     const v = strictest(verdicts, { decision: 'allow', reason: 'allow-listed programs with safe options, inside allowed folders' });
     return v.decision === 'allow' ? v : { decision: v.decision, reason: `${v.reason} (in ${JSON.stringify(req.patterns.join(' ; '))})` };
   }
