@@ -43,6 +43,32 @@ test('a frozen part ignores deltas that may already be inside the snapshot', () 
   assert.equal(fin.text, 'ef');
 });
 
+test('after a stream gap, a delta that arrives before the resync snapshot is not placed at the wrong offset', () => {
+  // Seen in CI: "Wrote cu" streamed, the stream was cut while "t.txt slowly" streamed, the first delta after
+  // the reconnect (". Stream") was appended at offset 8, and the snapshot then filled from offset 16.
+  const log = new AgentEventLog(fixedNow);
+  const text = (e: AgentEvent | undefined): string => (e && e.kind === 'message_chunk' ? e.text : '');
+  let seen = text(log.textDelta('p', 'assistant', 'Wrote cu'));
+  const gap = log.beginGap();
+  seen += text(log.textDelta('p', 'assistant', '. Stream'));
+  seen += text(log.textSnapshot('p', 'assistant', 'Wrote cut.txt slowly. Stream', true));
+  log.endGap(gap);
+  seen += text(log.textDelta('p', 'assistant', 'ing'));
+  seen += text(log.textSnapshot('p', 'assistant', 'Wrote cut.txt slowly. Streaming the final answer.'));
+  assert.equal(seen, 'Wrote cut.txt slowly. Streaming the final answer.');
+  assert.equal(text(log.textDelta('q', 'assistant', 'live')), 'live', 'a part that starts after the gap streams live');
+});
+
+test('a second gap opened before the first snapshot keeps deltas out until its own snapshot', () => {
+  const log = new AgentEventLog(fixedNow);
+  const first = log.beginGap();
+  const second = log.beginGap();
+  log.endGap(first);
+  assert.equal(log.textDelta('p', 'assistant', 'x'), undefined, 'still in the second gap');
+  log.endGap(second);
+  assert.ok(log.textDelta('r', 'assistant', 'y'), 'a part untouched by the gap streams again');
+});
+
 test('tool status only moves forward; completed and failed are final', () => {
   assert.equal(isToolAdvance(undefined, 'pending'), true);
   assert.equal(isToolAdvance('pending', 'in_progress'), true);

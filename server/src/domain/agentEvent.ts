@@ -75,6 +75,8 @@ export class AgentEventLog {
   private readonly textLength = new Map<string, number>();
   private readonly toolStatus = new Map<string, ToolCallStatus>();
   private readonly frozen = new Set<string>();
+  private gapToken = 0;
+  private inGap = false;
 
   constructor(
     private readonly now: () => string = () => new Date().toISOString(),
@@ -98,8 +100,24 @@ export class AgentEventLog {
     return { ...body, seq: ++this.seq, at: this.now(), key } as AgentEvent;
   }
 
-  /** A streamed text delta of part `partId` (ignored once the part was frozen by a resync snapshot). */
+  /**
+   * The live stream lost events (it was cut and reconnected): until `endGap(token)`, a delta cannot be placed,
+   * because a delta carries no offset and text before it may have been missed. Such a delta freezes its part,
+   * which then advances only through snapshots. Returns the token for `endGap`.
+   */
+  beginGap(): number {
+    this.inGap = true;
+    return ++this.gapToken;
+  }
+
+  /** The snapshot taken after gap `token` was applied; a newer gap (another cut) stays open. */
+  endGap(token: number): void {
+    if (token === this.gapToken) this.inGap = false;
+  }
+
+  /** A streamed text delta of part `partId` (ignored once the part was frozen by a resync snapshot or a gap). */
   textDelta(partId: string, role: MessageRole, delta: string): AgentEvent | undefined {
+    if (this.inGap) this.frozen.add(partId);
     if (!delta || this.frozen.has(partId)) return undefined;
     const offset = this.textLength.get(partId) ?? 0;
     this.textLength.set(partId, offset + delta.length);

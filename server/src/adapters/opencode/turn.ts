@@ -185,7 +185,12 @@ export class Turn {
         break;
       case 'session.error': {
         const err = p.error as { name: string; data?: { message?: string } } | undefined;
-        if (err) {
+        // An error before this turn's prompt was seen belongs to an earlier turn of the session (seen in CI:
+        // the late MessageAbortedError of a cancelled turn made the next turn "cancelled"); so does an abort
+        // this turn did not ask for (a real one still shows in the messages API at the end).
+        const earlier = !this.userMessageId || (err?.name === 'MessageAbortedError' && !this.cancelRequested);
+        if (err && earlier) this.init.debug?.(`${err.name} on ${this.init.sessionId} not from this turn: ignored`);
+        else if (err) {
           const message = err.data?.message ?? err.name;
           this.sessionError =
             err.name === 'MessageAbortedError'
@@ -296,6 +301,10 @@ export class Turn {
   /** After the event stream reconnected: fill gaps from the messages API and pick up missed permissions or completion. */
   async resync(): Promise<void> {
     if (this.settled || this.finishing) return;
+    // Called as the stream reconnects, before its first event: deltas from now until the snapshot below is
+    // applied cannot be placed (text was missed), so the log freezes their parts. If the snapshot never comes
+    // (the call fails), the gap stays open and text arrives through part updates and the end-of-turn snapshot.
+    const gap = this.init.log.beginGap();
     const all = await this.init.api.messages(this.init.sessionId, this.init.cwd);
     this.userMessageId ??= findTurnUserMessage(all, this.init.previousUserMessageId);
     if (!this.userMessageId || this.settled || this.finishing) return;
@@ -303,6 +312,7 @@ export class Turn {
     for (const m of mine)
       this.roles.set(m.info.id, { role: m.info.role, parentID: m.info.role === 'assistant' ? m.info.parentID : undefined });
     const filled = applySnapshot(this.init.log, mine);
+    this.init.log.endGap(gap);
     for (const e of filled) this.emit(e);
     this.init.debug?.(`resync of ${this.init.sessionId}: ${filled.length} event(s) filled from the messages API`);
     for (const req of await this.init.api.pendingPermissions(this.init.cwd))
