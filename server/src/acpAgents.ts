@@ -3,6 +3,7 @@
  * runtime with its own availability, described to `agent/list` and offered to routing with the
  * capabilities, concurrency and cost hint of its `_meta.orchestrator`. Nothing here knows an agent by name.
  */
+import type { CommandSandbox } from './ports/commandSandbox';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -59,7 +60,7 @@ export class AcpAgents {
     private readonly onChange: () => void,
   ) {}
 
-  init(settings: readonly AcpAgentSetting[], timeouts?: Partial<TurnTimeouts>): void {
+  init(settings: readonly AcpAgentSetting[], timeouts?: Partial<TurnTimeouts>, sandbox?: CommandSandbox): void {
     for (const { setting, descriptor } of parseAcpAgentSettings(settings)) {
       const adapter = new AcpAdapter({
         descriptor,
@@ -67,6 +68,7 @@ export class AcpAgents {
         commandPath: setting.commandPath,
         installDir: setting.installDir,
         timeouts,
+        sandbox,
         log: (line) => this.logger.debug(line),
       });
       const entry: Entry = { descriptor, adapter, runtime: adapter, availability: initialAvailability(Date.now()) };

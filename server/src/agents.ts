@@ -203,7 +203,7 @@ export class Agents {
       log: (line) => this.logger.debug(`[opencode] ${line}`),
     });
     this.tracked = this.track(this.opencode);
-    this.acp.init(this.settings.acpAgents ?? [], this.settings.timeouts as Partial<TurnTimeouts> | undefined);
+    this.acp.init(this.settings.acpAgents ?? [], this.settings.timeouts as Partial<TurnTimeouts> | undefined, sandbox);
   }
 
   /** Routing profiles of the ACP agents (OpenCode's is the composition root's). */

@@ -13,6 +13,7 @@ import { AcpAdapter, type AcpAdapterOptions } from '../../server/src/adapters/ac
 import { parseAgentDescriptor, type AgentDescriptor } from '../../server/src/domain/agentDescriptor';
 import type { AgentEvent } from '../../server/src/domain/agentEvent';
 import { decidePermission, defaultAllowedCommands } from '../../server/src/domain/permissionPolicy';
+import { BubblewrapSandbox, detectBubblewrap } from '../../server/src/adapters/sandbox/bubblewrap';
 import { AgentError, type PermissionPolicy, type PromptRequest, type TurnResult } from '../../server/src/ports/agentRuntime';
 
 const fixture = path.resolve(__dirname, '../fixtures/acp/fixtureAgent.mjs');
@@ -351,6 +352,40 @@ test('terminal/*: advertised by a descriptor quirk; each command judged by the p
   assert.equal(fs.existsSync(marker), false);
   assert.ok(fs.existsSync(repo));
 });
+
+const hasBwrap = ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'].some((p) => fs.existsSync(p));
+const noBwrap = !hasBwrap && !process.env.CI ? 'bubblewrap is not installed here (tools/ensureSandbox.mjs says why)' : false;
+
+test(
+  'terminal/* in the OS sandbox: writes in the worktree work, writes outside fail, provider keys are not seen',
+  { skip: noBwrap },
+  async () => {
+    const detection = await detectBubblewrap({ mode: 'auto' });
+    assert.ok(detection.bwrap && detection.bash, detection.status.reason);
+    const sandbox = new BubblewrapSandbox(path.join(tmp, 'sandbox'), { bwrap: detection.bwrap, bash: detection.bash });
+    const repo = makeRepo('terminal-sandbox');
+    const outside = fs.mkdtempSync(path.join(tmp, 'outside-'));
+    // The policy allows everything here, so only the OS sandbox stands between the command and the folder outside.
+    const allowAll: PermissionPolicy = async () => 'allow';
+    const a = adapter({
+      meta: { quirks: { advertiseTerminal: true }, env: { pass: ['ORCH_KEY_X'] } },
+      sandbox,
+      environment: { PATH: process.env.PATH, ORCH_KEY_X: 'sk-live-must-not-leak' },
+    });
+    const inside = await run(a, { cwd: repo, prompt: 'TERM echo in > inside.txt', permissionPolicy: allowAll });
+    assert.match(inside.result.summary, /^exit=0/, inside.result.summary);
+    assert.equal(fs.readFileSync(path.join(repo, 'inside.txt'), 'utf8'), 'in\n');
+    const escape = await run(a, { cwd: repo, prompt: `TERM echo out > ${path.join(outside, 'escaped.txt')}`, permissionPolicy: allowAll });
+    assert.doesNotMatch(escape.result.summary, /^exit=0/, escape.result.summary);
+    assert.equal(fs.existsSync(path.join(outside, 'escaped.txt')), false, 'the write outside the worktree failed');
+    const git = await run(a, { cwd: repo, prompt: 'TERM echo x > .git/hooks/pre-commit', permissionPolicy: allowAll });
+    assert.doesNotMatch(git.result.summary, /^exit=0/, 'the repository metadata stays read-only');
+    const env = await run(a, { cwd: repo, prompt: 'TERM env', permissionPolicy: allowAll });
+    assert.match(env.result.summary, /^exit=0/);
+    assert.doesNotMatch(env.result.summary, /ORCH_KEY_X|sk-live-must-not-leak/, 'provider keys never reach the command');
+    assert.deepEqual(sandbox.roots(), [], 'the worktree is writable only while a turn runs');
+  },
+);
 
 test('environment: only the base, the isolated home and the names the descriptor lists reach the agent', async () => {
   const a = adapter({

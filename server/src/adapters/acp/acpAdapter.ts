@@ -7,6 +7,7 @@
  * pre-warms a spare process (spawned and initialized) that the next task takes. Each process gets an
  * isolated home under `dataDir` and only the environment its descriptor names.
  */
+import type { CommandSandbox } from '../../ports/commandSandbox';
 import { badInput, checkPromptRequest } from '../promptRequest';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,6 +57,8 @@ export interface AcpAdapterOptions {
   /** A task's agent process is stopped when no turn of the task has run for this long (default 120 s). */
   idleProcessMs?: number;
   log?: (line: string) => void;
+  /** The OS sandbox for `terminal/*` commands (the worktree is writable while a turn runs). */
+  sandbox?: CommandSandbox;
 }
 
 export const defaultAcpTimeouts: TurnTimeouts = { idleMs: 180_000, turnMs: 30 * 60_000, unreachableMs: 30_000, permissionMs: 120_000 };
@@ -130,7 +133,7 @@ export class AcpAdapter implements AgentRuntime {
         `${this.opts.descriptor.name} needs ${missing.join(', ')} in the environment (named by its descriptor); not set.`,
       );
     this.prepareHome();
-    const route = new Route(env);
+    const route = new Route(env, this.opts.sandbox, this.opts.log);
     const link = await AcpLink.open({
       acp: await loadAcp(),
       agentName: this.opts.descriptor.name,

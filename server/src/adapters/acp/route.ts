@@ -3,6 +3,7 @@
  * currently running on it, and refuses them between turns. fs paths and terminal folders are confined to the
  * task's worktree; terminal commands are judged by the permission policy first.
  */
+import type { CommandSandbox } from '../../ports/commandSandbox';
 import type { AcpTurn } from './acpTurn';
 import { confine, readText, writeText } from './fsBridge';
 import type { LinkHandlers, TerminalCreate } from './link';
@@ -16,9 +17,14 @@ export class Route implements LinkHandlers {
   private turn?: AcpTurn;
   private missingAsEmpty = false;
   private readonly terminals: Terminals;
+  private releaseSandbox?: () => void;
 
-  constructor(env: Record<string, string>) {
-    this.terminals = new Terminals(env);
+  constructor(
+    env: Record<string, string>,
+    private readonly sandbox?: CommandSandbox,
+    private readonly log?: (line: string) => void,
+  ) {
+    this.terminals = new Terminals(env, sandbox);
   }
 
   attach(sessionId: string, cwd: string, turn: AcpTurn, missingAsEmpty: boolean): void {
@@ -26,11 +32,21 @@ export class Route implements LinkHandlers {
     this.cwd = cwd;
     this.turn = turn;
     this.missingAsEmpty = missingAsEmpty;
+    this.releaseSandbox?.();
+    this.releaseSandbox = undefined;
+    try {
+      this.releaseSandbox = this.sandbox?.allow(cwd);
+    } catch (e) {
+      // Not allowed means nothing is writable for the turn's commands: safe, and said.
+      this.log?.(`sandbox: could not allow ${cwd}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   detach(turn: AcpTurn): void {
     if (this.turn === turn) this.turn = undefined;
     this.terminals.releaseAll();
+    this.releaseSandbox?.();
+    this.releaseSandbox = undefined;
   }
 
   private current(sessionId: unknown): AcpTurn | undefined {

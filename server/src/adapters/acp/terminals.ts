@@ -2,9 +2,12 @@
  * The client side of ACP `terminal/*` (advertised only when a descriptor sets `quirks.advertiseTerminal`):
  * commands the agent asks us to run, in a folder inside the task's worktree, each judged first by the
  * permission policy as a `bash` command line. Output is kept up to the agent's byte limit (oldest dropped);
- * every terminal of a turn is killed when the turn ends.
+ * every terminal of a turn is killed when the turn ends. With an OS sandbox, every command runs through its
+ * shell (`<shellPath> -c <command line>`): writable only in the task's worktree (allowed by the route for the
+ * turn) and a private temp folder, without the provider keys.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { CommandSandbox } from '../../ports/commandSandbox';
 
 export interface TerminalExit {
   exitCode: number | null;
@@ -32,7 +35,10 @@ export class Terminals {
   private readonly terms = new Map<string, Term>();
   private next = 1;
 
-  constructor(private readonly env: Record<string, string>) {}
+  constructor(
+    private readonly env: Record<string, string>,
+    private readonly sandbox?: Pick<CommandSandbox, 'shellPath'>,
+  ) {}
 
   create(p: {
     command: string;
@@ -45,8 +51,14 @@ export class Terminals {
     for (const v of p.env ?? []) env[v.name] = v.value;
     const args = p.args ?? [];
     // A bare command string is a shell command line (what the policy judged); otherwise the program runs directly.
-    const child =
-      args.length || !/\s/.test(p.command)
+    const child = this.sandbox
+      ? spawn(this.sandbox.shellPath, ['-c', commandLine(p.command, args)], {
+          cwd: p.cwd,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: process.platform !== 'win32',
+        })
+      : args.length || !/\s/.test(p.command)
         ? spawn(p.command, args, { cwd: p.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' })
         : spawn('/bin/sh', ['-c', p.command], {
             cwd: p.cwd,

@@ -11,6 +11,7 @@ import { badInput, checkPromptRequest } from '../promptRequest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { CommandSandbox } from '../../ports/commandSandbox';
 import type { createOpencodeClient, OpencodeClient, PermissionRequest as OcPermissionRequest } from '@opencode-ai/sdk/v2';
 import { AgentEventLog } from '../../domain/agentEvent';
 import {
@@ -51,14 +52,6 @@ export interface OpencodeAdapterOptions {
   log?: (line: string) => void;
   /** The OS sandbox for the bash tool: OpenCode's shell becomes `shellPath`; each turn's cwd is allowed while it runs. */
   sandbox?: CommandSandbox;
-}
-
-/** What the adapter needs from an OS sandbox (adapters/sandbox/bubblewrap.ts). */
-export interface CommandSandbox {
-  /** A bash-compatible executable that runs `-c <command>` confined. */
-  shellPath: string;
-  /** Makes `folder` writable for commands run inside it until the returned function is called. */
-  allow(folder: string): () => void;
 }
 
 export const defaultTurnTimeouts: TurnTimeouts = { idleMs: 180_000, turnMs: 30 * 60_000, unreachableMs: 30_000, permissionMs: 120_000 };
