@@ -20,7 +20,7 @@ import type {
   TurnResult,
   TurnTimeouts,
 } from '../../ports/agentRuntime';
-import { policyAnswer } from '../../ports/agentRuntime';
+import { askPolicy } from '../policyAsk';
 import { UpdateNormalizer, type NormalizeLimits } from './normalize';
 import { chooseOption, toPermissionRequest, type PermissionOptionLike } from './permissions';
 
@@ -47,13 +47,6 @@ export interface AcpTurnInit {
 }
 
 export type PermissionAnswer = { outcome: { outcome: 'cancelled' } | { outcome: 'selected'; optionId: string } };
-
-function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error('deadline')), ms)))]).finally(() =>
-    clearTimeout(t),
-  );
-}
 
 const maxMalformedReports = 20;
 
@@ -172,24 +165,9 @@ export class AcpTurn {
       patterns: req.patterns,
       ...(req.toolCallId ? { toolCallId: req.toolCallId } : {}),
     });
-    let decision: 'allow' | 'deny' = 'deny';
-    let by: 'policy' | 'timeout' | 'no_policy' | 'policy_error' = 'no_policy';
-    let note: string | undefined;
-    if (this.init.policy) {
-      try {
-        const asked = withDeadline(this.init.policy(req), this.init.timeouts.permissionMs);
-        const answer = await Promise.race([asked, woken.then(() => 'cancelled' as const)]);
-        if (answer !== 'cancelled') {
-          const a = policyAnswer(answer);
-          decision = a.decision === 'allow' ? 'allow' : 'deny';
-          note = a.note;
-          by = 'policy';
-        }
-      } catch (e) {
-        by = e instanceof Error && e.message === 'deadline' ? 'timeout' : 'policy_error';
-        if (by === 'timeout') note = `no answer within ${Math.round(this.init.timeouts.permissionMs / 1000)} s: denied`;
-      }
-    }
+    const verdict = await askPolicy(this.init.policy, req, this.init.timeouts.permissionMs, woken);
+    let decision = verdict.decision;
+    const { by, note } = verdict;
     this.pending.delete(entry);
     if (cancelled || this.done) decision = 'deny';
     this.push(`perm:${id}:decision`, { kind: 'permission_decision', id, decision, by, ...(note ? { note } : {}) });

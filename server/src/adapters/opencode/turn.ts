@@ -7,15 +7,7 @@
  * message (finish ≠ tool-calls, or an error) decides the outcome; idle without one means it was aborted.
  */
 import type { Part, PermissionRequest as OcPermissionRequest } from '@opencode-ai/sdk/v2';
-import {
-  addUsage,
-  emptyUsage,
-  type AgentEvent,
-  type AgentEventBody,
-  type AgentEventLog,
-  type PermissionDecision,
-  type UsageTotals,
-} from '../../domain/agentEvent';
+import { addUsage, emptyUsage, type AgentEvent, type AgentEventBody, type AgentEventLog, type UsageTotals } from '../../domain/agentEvent';
 import type {
   AgentErrorReason,
   AgentEventListener,
@@ -25,8 +17,7 @@ import type {
   TurnResult,
   TurnTimeouts,
 } from '../../ports/agentRuntime';
-import { policyAnswer } from '../../ports/agentRuntime';
-import { DeadlineError, withDeadline } from '../deadline';
+import { askPolicy } from '../policyAsk';
 import type { OpencodeEvent } from './eventStream';
 import {
   applyPart,
@@ -260,28 +251,18 @@ export class Turn {
       patterns: req.patterns,
       ...(req.tool ? { toolCallId: req.tool.callID } : {}),
     });
-    let decision: PermissionDecision = 'deny';
-    let by: 'policy' | 'timeout' | 'no_policy' | 'policy_error' = 'no_policy';
-    let note: string | undefined;
-    if (this.init.policy) {
-      try {
-        const ask = this.init.policy({
-          runId: this.init.runId,
-          permission: req.permission,
-          patterns: req.patterns,
-          toolCallId: req.tool?.callID,
-          metadata: req.metadata,
-          cwd: this.init.cwd,
-        });
-        const answer = policyAnswer(await withDeadline(ask, this.init.timeouts.permissionMs, 'permission policy'));
-        decision = answer.decision === 'allow' ? 'allow' : 'deny';
-        note = answer.note;
-        by = 'policy';
-      } catch (e) {
-        by = DeadlineError.is(e) ? 'timeout' : 'policy_error';
-        if (by === 'timeout') note = `no answer within ${Math.round(this.init.timeouts.permissionMs / 1000)} s: denied`;
-      }
-    }
+    const { decision, by, note } = await askPolicy(
+      this.init.policy,
+      {
+        runId: this.init.runId,
+        permission: req.permission,
+        patterns: req.patterns,
+        toolCallId: req.tool?.callID,
+        metadata: req.metadata,
+        cwd: this.init.cwd,
+      },
+      this.init.timeouts.permissionMs,
+    );
     try {
       if (!this.settled)
         await this.init.api.replyPermission(
