@@ -307,25 +307,29 @@ export async function createRunServices(
     runner.startTicking();
   }
   function agentViews(): AgentView[] {
-    return agents.describe().map((a) => {
+    // An agent the marketplace is registering has no profile for a moment (refreshProfiles publishes again).
+    return agents.describe().flatMap((a) => {
       const h = base.store.read().agentHealth[a.id] ?? newAgentHealth();
-      const p = profiles.find((x) => x.id === a.id)!;
-      return {
-        ...a,
-        capabilities: p.capabilities,
-        maxConcurrency: p.maxConcurrency,
-        sandbox: agents.sandboxStatus,
-        disabled: p.enabled === false,
-        health: {
-          running: h.running,
-          successes: h.successes,
-          failures: h.failures,
-          consecutiveFailures: h.consecutiveFailures,
-          circuit: h.circuit,
-          lastError: h.lastError,
+      const p = profiles.find((x) => x.id === a.id);
+      if (!p) return [];
+      return [
+        {
+          ...a,
+          capabilities: p.capabilities,
+          maxConcurrency: p.maxConcurrency,
+          sandbox: agents.sandboxStatus,
+          disabled: p.enabled === false,
+          health: {
+            running: h.running,
+            successes: h.successes,
+            failures: h.failures,
+            consecutiveFailures: h.consecutiveFailures,
+            circuit: h.circuit,
+            lastError: h.lastError,
+          },
+          availability: agents.availabilityOf(a.id)!,
         },
-        availability: agents.availabilityOf(a.id)!,
-      };
+      ];
     });
   }
   return {

@@ -50,8 +50,10 @@ export class AgentInstaller implements AgentInstallerPort {
     return r.ok;
   }
 
+  /** Removes the version's folder, and the agent's folder above it once empty. */
   async remove(dir: string): Promise<void> {
     await fs.rm(dir, { recursive: true, force: true });
+    await fs.rmdir(path.dirname(dir)).catch(() => undefined);
   }
 
   async install(plan: InstallPlan): Promise<{ commandPath?: string }> {
@@ -64,7 +66,7 @@ export class AgentInstaller implements AgentInstallerPort {
       if (plan.binary) await this.installBinary(plan, dir);
       return {};
     } catch (e) {
-      await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      await this.remove(dir).catch(() => undefined);
       throw e;
     }
   }
