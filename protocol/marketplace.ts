@@ -93,7 +93,8 @@ const entryId = z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be an agent id (lowe
 
 /**
  * `marketplace/list` (client → server): entries of every source, installed ones first. `search` matches id, name
- * and description (case-insensitive); filters combine with AND. `problems`: sources and entries that were refused.
+ * and description (case-insensitive); `capability` matches entries offering it, generalists (`*`) included;
+ * filters combine with AND. `problems`: sources and entries that were refused.
  */
 export const marketplaceList = defineRequest<{ entries: MarketplaceEntry[]; problems: MarketplaceProblem[] }>()(
   'marketplace/list',

@@ -112,7 +112,27 @@ function writeIndex(npxVersion: string, tarball: string): void {
   fs.writeFileSync(indexFile, JSON.stringify({ version: '1.0.0', agents }, null, 2));
 }
 
-const settings = () => ({ agents: { marketplace: { indexes: [indexFile] } } });
+const settings = () => ({
+  agents: {
+    marketplace: {
+      indexes: [indexFile, `${base}/index.json`, `${base}/missing.json`],
+      custom: [{ id: 'my-local', name: 'My local agent', command: process.execPath, args: [fixture], capabilities: ['local'] }],
+    },
+  },
+});
+
+/** The index a URL serves: one usable entry, one that asks for a local package source (only allowed in a file). */
+function urlIndex(): Buffer {
+  const remote = { ...npxEntry('3.0.0', 'x.tgz'), id: 'remote-npx', name: 'Remote npm agent' };
+  const plain = {
+    id: 'url-agent',
+    name: 'URL agent',
+    version: '0.2.0',
+    description: 'From an index URL',
+    distribution: { npx: { package: 'url-agent@0.2.0' } },
+  };
+  return Buffer.from(JSON.stringify({ agents: [plain, remote] }));
+}
 
 async function install(id: string, s = server): Promise<MarketplaceDetails> {
   const shown = await s.request(marketplaceGet, { id });
@@ -142,6 +162,7 @@ before(async () => {
   });
   await new Promise<void>((r) => http127.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(http127.address() as AddressInfo).port}`;
+  served.set('/index.json', urlIndex());
   writeIndex('1.0.0', packFixture('1.0.0'));
   server = await startServer(dataDir, settings());
 });
@@ -161,6 +182,12 @@ test('a mixed index: bad entries are problems naming the entry and field, the go
   assert.match(broken.message, /"broken-agent".*version: must start with a semantic version/);
   const nameless = problems.find((p) => p.source === indexFile && p.index === 2);
   assert.ok(nameless?.fields.includes('id'), JSON.stringify(nameless));
+  const remote = problems.find((p) => p.id === 'remote-npx');
+  assert.equal(remote?.source, `${base}/index.json`);
+  assert.match(remote?.message ?? '', /packageSource: only allowed in a local index file/);
+  assert.ok(problems.some((p) => p.source === `${base}/missing.json` && /answered HTTP 404/.test(p.message)));
+  assert.deepEqual(entries.find((e) => e.id === 'url-agent')?.source, { kind: 'url', label: `${base}/index.json` });
+  assert.deepEqual(entries.find((e) => e.id === 'my-local')?.distributions, ['command']);
   const ids = entries.map((e) => e.id);
   for (const id of ['fixture-npx', 'good-binary', 'tampered-binary', 'uv-agent', 'goose', 'opencode']) assert.ok(ids.includes(id), id);
   assert.ok(!ids.includes('broken-agent'));
@@ -224,6 +251,17 @@ test('a verified binary installs, runs from its folder and appears in agent/list
   const a = (await server.request(agentList, {})).find((x) => x.id === 'good-binary');
   assert.equal(a?.availability.state, 'ready');
   await server.request(marketplaceUninstall, { id: 'good-binary' });
+});
+
+test('a local custom entry installs as its command and is routable', async () => {
+  const d = await install('my-local');
+  assert.deepEqual(d.runs, { command: process.execPath, args: [fixture] });
+  assert.equal(d.source.kind, 'custom');
+  const a = (await server.request(agentList, {})).find((x) => x.id === 'my-local');
+  assert.deepEqual(a?.capabilities, ['local']);
+  assert.equal(a?.availability.state, 'ready');
+  await server.request(marketplaceUninstall, { id: 'my-local' });
+  assert.ok(!(await server.request(agentList, {})).some((x) => x.id === 'my-local'));
 });
 
 test('npx install from the local index → agent/list → a session task writes a file → survives a restart → update → disable → uninstall', async () => {
