@@ -43,7 +43,14 @@ function packFixture(version: string): string {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
     path.join(dir, 'package.json'),
-    JSON.stringify({ name: 'fixture-acp-agent', version, bin: { 'fixture-acp-agent': 'bin.mjs' }, license: 'MIT' }),
+    JSON.stringify({
+      name: 'fixture-acp-agent',
+      version,
+      bin: { 'fixture-acp-agent': 'bin.mjs' },
+      license: 'MIT',
+      // Records which environment names the package's install script saw.
+      scripts: { postinstall: `node -e "require('fs').writeFileSync('install-env.json', JSON.stringify(Object.keys(process.env)))"` },
+    }),
   );
   fs.writeFileSync(path.join(dir, 'bin.mjs'), `#!/usr/bin/env node\nawait import(${JSON.stringify(pathToFileURL(fixture).href)});\n`, {
     mode: 0o755,
@@ -164,7 +171,10 @@ before(async () => {
   base = `http://127.0.0.1:${(http127.address() as AddressInfo).port}`;
   served.set('/index.json', urlIndex());
   writeIndex('1.0.0', packFixture('1.0.0'));
+  // A provider key in the server's environment must not reach npm or the package's install scripts.
+  process.env.ORCH_KEY_MARKET_TEST = 'sk-market-secret';
   server = await startServer(dataDir, settings());
+  delete process.env.ORCH_KEY_MARKET_TEST;
 });
 
 after(async () => {
@@ -272,6 +282,13 @@ test('npx install from the local index → agent/list → a session task writes 
     d.runs?.command,
     path.join(dataDir, 'marketplace', 'agents', 'fixture-npx', '1.0.0', 'node_modules', '.bin', 'fixture-acp-agent'),
   );
+  const seen = JSON.parse(
+    fs.readFileSync(
+      path.join(dataDir, 'marketplace', 'agents', 'fixture-npx', '1.0.0', 'node_modules', 'fixture-acp-agent', 'install-env.json'),
+      'utf8',
+    ),
+  ) as string[];
+  assert.ok(seen.includes('PATH') && !seen.includes('ORCH_KEY_MARKET_TEST'), `install scripts saw ${seen.join(' ')}`);
   let agent = (await server.request(agentList, {})).find((a) => a.id === 'fixture-npx');
   assert.ok(agent, 'installed agent is listed');
   assert.deepEqual(agent.capabilities, ['fixture']);

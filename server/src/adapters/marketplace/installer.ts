@@ -19,9 +19,19 @@ const npmDeadlineMs = 180_000;
 const downloadDeadlineMs = 120_000;
 const unpackDeadlineMs = 60_000;
 
+/**
+ * npm (and the install scripts of the package it installs) get only what installing needs: never the provider
+ * keys (`ORCH_KEY_*`) or anything else of the server's environment.
+ */
+function installEnv(): NodeJS.ProcessEnv {
+  const keep =
+    /^(PATH|HOME|USERPROFILE|LANG|LC_ALL|LC_CTYPE|TMPDIR|TEMP|TMP|SystemRoot|ComSpec|PATHEXT|APPDATA|NODE_EXTRA_CA_CERTS|(HTTPS?|NO)_PROXY|(https?|no)_proxy|npm_config_[a-z_]+|NPM_CONFIG_[A-Z_]+)$/;
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => keep.test(k)));
+}
+
 function run(cmd: string, args: string[], timeout: number, cwd?: string): Promise<{ ok: boolean; timedOut: boolean; output: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout, cwd, maxBuffer: 4 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+    execFile(cmd, args, { timeout, cwd, env: installEnv(), maxBuffer: 4 * 1024 * 1024, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       const timedOut = !!err && (err as { killed?: boolean }).killed === true;
       resolve({ ok: !err, timedOut, output: `${stderr}\n${stdout}`.trim().split('\n').slice(-8).join('\n') });
     });
