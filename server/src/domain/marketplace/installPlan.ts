@@ -136,10 +136,12 @@ export function consentToken(plan: InstallPlan): string {
   return `${fnv(text, 0x811c9dc5)}${fnv(text, 0x050c5d1f)}`;
 }
 
-/** The descriptor an installed agent runs with: the distribution's fixed environment joins `_meta.orchestrator.env.set`. */
-export function runnableDescriptor(d: AgentDescriptor, plan: InstallPlan, platform: PlatformKey): AgentDescriptor {
-  const distEnv =
-    plan.kind === 'npx' ? d.distribution?.npx?.env : plan.kind === 'binary' ? d.distribution?.binary?.[platform]?.env : undefined;
+/**
+ * The descriptor an installed agent runs with. An npx agent runs its package's bin (not `npx`), so the npx
+ * distribution's fixed environment joins `_meta.orchestrator.env.set`; a binary's is applied by `launchPlan`.
+ */
+export function runnableDescriptor(d: AgentDescriptor, plan: InstallPlan, _platform: PlatformKey): AgentDescriptor {
+  const distEnv = plan.kind === 'npx' ? d.distribution?.npx?.env : undefined;
   if (!distEnv || !Object.keys(distEnv).length) return d;
   const meta = metaOf(d);
   return {
