@@ -4,6 +4,7 @@
  */
 import { agentDidChange, agentList } from './agent';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
+import { marketplaceGet, marketplaceInstall, marketplaceList, marketplaceSetEnabled, marketplaceUninstall } from './marketplace';
 import { serverDidChangeStatus, serverStatus } from './server';
 import {
   sessionApply,
@@ -28,6 +29,11 @@ import { permissionRequest, runCancel, runDidUpdate, runGet, runList, runStart, 
 export const requests: readonly AnyRequestDef[] = [
   serverStatus,
   agentList,
+  marketplaceList,
+  marketplaceGet,
+  marketplaceInstall,
+  marketplaceUninstall,
+  marketplaceSetEnabled,
   runStart,
   runGet,
   runList,

@@ -17,7 +17,14 @@ export interface OrchestratorConfig {
   /** `auto`: the server chooses (a task list as written; the model plans when a real one is configured). */
   planner: 'auto' | 'llm' | 'template';
   /** Passed to the server as-is; the server validates them and names what is wrong. */
-  agents: { opencodePath?: string; model?: string; providers?: unknown[]; sandbox?: string; disabled?: string[] };
+  agents: {
+    opencodePath?: string;
+    model?: string;
+    providers?: unknown[];
+    sandbox?: string;
+    disabled?: string[];
+    marketplace?: { indexes?: string[]; custom?: unknown[] };
+  };
 }
 
 const section = 'orchestrator';
@@ -36,8 +43,21 @@ export function readConfig(): OrchestratorConfig {
       providers: readProviders().length ? readProviders() : undefined,
       sandbox: c.get<string>('agents.sandbox', 'auto'),
       disabled: readDisabledAgents().length ? readDisabledAgents() : undefined,
+      marketplace: readMarketplace(),
     },
   };
+}
+
+/** `orchestrator.marketplace.*`: index files or URLs and custom agents, passed as-is (the server validates them). */
+function readMarketplace(): { indexes?: string[]; custom?: unknown[] } | undefined {
+  const c = vscode.workspace.getConfiguration(section);
+  const indexes = c.get<unknown[]>('marketplace.indexes', []);
+  const custom = c.get<unknown[]>('marketplace.customAgents', []);
+  const out = {
+    ...(Array.isArray(indexes) && indexes.length ? { indexes: indexes.filter((x): x is string => typeof x === 'string') } : {}),
+    ...(Array.isArray(custom) && custom.length ? { custom } : {}),
+  };
+  return Object.keys(out).length ? out : undefined;
 }
 
 /**

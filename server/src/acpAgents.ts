@@ -60,38 +60,55 @@ export class AcpAgents {
     private readonly onChange: () => void,
   ) {}
 
+  private timeouts?: Partial<TurnTimeouts>;
+  private sandbox?: CommandSandbox;
+
   init(settings: readonly AcpAgentSetting[], timeouts?: Partial<TurnTimeouts>, sandbox?: CommandSandbox): void {
-    for (const { setting, descriptor } of parseAcpAgentSettings(settings)) {
-      const adapter = new AcpAdapter({
-        descriptor,
-        dataDir: path.join(this.dataDir, 'agents', 'acp', descriptor.id),
-        commandPath: setting.commandPath,
-        installDir: setting.installDir,
-        timeouts,
-        sandbox,
-        log: (line) => this.logger.debug(line),
+    this.timeouts = timeouts;
+    this.sandbox = sandbox;
+    for (const { setting, descriptor } of parseAcpAgentSettings(settings)) this.add(descriptor, setting);
+  }
+
+  /** Registers one agent (from the settings or installed from the marketplace); the caller checks the id is free. */
+  add(descriptor: AgentDescriptor, setting: Omit<AcpAgentSetting, 'descriptor'>): void {
+    const adapter = new AcpAdapter({
+      descriptor,
+      dataDir: path.join(this.dataDir, 'agents', 'acp', descriptor.id),
+      commandPath: setting.commandPath,
+      installDir: setting.installDir,
+      timeouts: this.timeouts,
+      sandbox: this.sandbox,
+      log: (line) => this.logger.debug(line),
+    });
+    const entry: Entry = { descriptor, adapter, runtime: adapter, availability: initialAvailability(Date.now()) };
+    entry.runtime = this.track(entry);
+    this.entries.set(descriptor.id, entry);
+    // The cheap probe: the program is there (a start failure is seen on the first turn).
+    const plan = launchPlan(descriptor, {
+      platform: platformKeyOf(process.platform, process.arch) ?? 'linux-x86_64',
+      commandPath: setting.commandPath,
+      installDir: setting.installDir,
+    });
+    if (resolvable(plan.command)) this.observe(entry, { type: 'probe_passed', nowMs: Date.now() });
+    else
+      this.observe(entry, {
+        type: 'fatal',
+        reason: 'not_installed',
+        message: `${descriptor.name}: ${plan.command} was not found; install it or set commandPath for this agent.`,
+        nowMs: Date.now(),
       });
-      const entry: Entry = { descriptor, adapter, runtime: adapter, availability: initialAvailability(Date.now()) };
-      entry.runtime = this.track(entry);
-      this.entries.set(descriptor.id, entry);
-      // The cheap probe: the program is there (a start failure is seen on the first turn).
-      const plan = launchPlan(descriptor, {
-        platform: platformKeyOf(process.platform, process.arch) ?? 'linux-x86_64',
-        commandPath: setting.commandPath,
-        installDir: setting.installDir,
-      });
-      if (resolvable(plan.command)) this.observe(entry, { type: 'probe_passed', nowMs: Date.now() });
-      else
-        this.observe(entry, {
-          type: 'fatal',
-          reason: 'not_installed',
-          message: `${descriptor.name}: ${plan.command} was not found; install it or set commandPath for this agent.`,
-          nowMs: Date.now(),
-        });
-      this.logger.info(
-        `ACP agent ${descriptor.id} (${descriptor.name} ${descriptor.version}) registered: ${plan.command} ${plan.args.join(' ')}`,
-      );
-    }
+    this.logger.info(
+      `ACP agent ${descriptor.id} (${descriptor.name} ${descriptor.version}) registered: ${plan.command} ${plan.args.join(' ')}`,
+    );
+  }
+
+  /** Stops and forgets an agent (marketplace uninstall or update). */
+  async remove(id: string): Promise<void> {
+    const e = this.entries.get(id);
+    if (!e) return;
+    this.entries.delete(id);
+    await e.adapter.dispose().catch((err: unknown) => this.logger.warn(`disposing ${id}: ${String(err)}`));
+    this.onChange();
   }
 
   private observe(entry: Entry, e: AvailabilityEvent): void {

@@ -21,6 +21,8 @@ import { AgentError, type AgentRuntime, type TurnTimeouts } from './ports/agentR
 import type { Logger } from './ports/logger';
 import { AcpAgents, acpAgentSettingSchema, parseAcpAgentSettings } from './acpAgents';
 import type { AgentProfile } from './domain/orchestration/routing';
+import type { AgentDescriptor } from './domain/agentDescriptor';
+import { customEntrySchema } from './domain/marketplace/catalog';
 
 export { providerSchema };
 
@@ -42,6 +44,11 @@ export const agentSettingsSchema = z
     sandbox: sandboxModeSchema.optional(),
     /** ACP agents registered from descriptors (ACP registry format + `_meta.orchestrator`), routed next to OpenCode. */
     acpAgents: z.array(acpAgentSettingSchema).optional(),
+    /** The agent marketplace: index files or URLs besides the bundled snapshot, and local custom entries. */
+    marketplace: z
+      .object({ indexes: z.array(z.string().min(1)).optional(), custom: z.array(customEntrySchema).optional() })
+      .strict()
+      .optional(),
     /** Agent ids that take no new task (`orchestrator.agents.disabled`); tasks already running on them finish. */
     disabled: z.array(z.string().min(1)).optional(),
   })
@@ -90,6 +97,7 @@ export class Agents {
   private readonly availabilityListeners = new Set<() => void>();
   private sandbox: SandboxStatus = { enabled: false, reason: 'The sandbox has not been checked yet.' };
   private readonly acp: AcpAgents;
+  private readonly marketplaceDisabled = new Set<string>();
 
   constructor(
     private readonly dataDir: string,
@@ -268,9 +276,31 @@ export class Agents {
     ];
   }
 
-  /** Whether the settings disable the agent: routing gives it no task. */
+  /** Whether the settings (or the marketplace) disable the agent: routing gives it no task. */
   isDisabled(agent: string): boolean {
-    return this.settings.disabled?.includes(agent) ?? false;
+    return (this.settings.disabled?.includes(agent) ?? false) || this.marketplaceDisabled.has(agent);
+  }
+
+  /** Whether the id is taken by an agent of the settings (OpenCode, `agents.acpAgents`), not by the marketplace. */
+  isConfigured(agent: string): boolean {
+    return agent === 'opencode' || (this.settings.acpAgents ?? []).some((a) => (a.descriptor as { id?: unknown } | null)?.id === agent);
+  }
+
+  /** Registers an agent installed from the marketplace (replacing an earlier registration of the id). */
+  async addInstalled(descriptor: AgentDescriptor, o: { commandPath?: string; installDir?: string; enabled: boolean }): Promise<void> {
+    await this.acp.remove(descriptor.id);
+    this.setInstalledEnabled(descriptor.id, o.enabled);
+    this.acp.add(descriptor, { commandPath: o.commandPath, installDir: o.installDir });
+  }
+
+  async removeInstalled(id: string): Promise<void> {
+    this.marketplaceDisabled.delete(id);
+    await this.acp.remove(id);
+  }
+
+  setInstalledEnabled(id: string, enabled: boolean): void {
+    if (enabled) this.marketplaceDisabled.delete(id);
+    else this.marketplaceDisabled.add(id);
   }
 
   /** OpenCode's default model; an ACP agent chooses its own (undefined). */

@@ -29,6 +29,10 @@ import { describeWriteFault, writeFaultCode } from './domain/writeFault';
 import { SessionRecords } from './services/sessionRecords';
 import { SessionRunner } from './services/sessionRunner';
 import { SessionService } from './services/sessionService';
+import { MarketplaceService } from './services/marketplaceService';
+import { IndexSources } from './adapters/marketplace/indexSources';
+import { AgentInstaller } from './adapters/marketplace/installer';
+import { platformKeyOf } from './domain/agentDescriptor';
 import { version } from './version';
 
 export interface Services {
@@ -101,6 +105,8 @@ export interface RunServices {
   /** A session view with its running tasks' live activity (tool in progress, usage so far). */
   liveSession(v: SessionView): SessionView;
   runner: SessionRunner;
+  /** `marketplace/*`. */
+  marketplace: MarketplaceService;
   dispose(): Promise<void>;
 }
 
@@ -177,10 +183,17 @@ export async function createRunServices(
   const maxParallel = opts.maxParallel ?? 4;
   const worktreeRoot = path.join(base.dataDir, 'worktrees');
   /** The agents the scheduler routes to (and `agent/list` describes). */
-  const profiles = [
-    { id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel },
-    ...agents.acpProfiles().map((p) => ({ ...p, maxConcurrency: Math.min(p.maxConcurrency, maxParallel) })),
-  ].map((p) => ({ ...p, enabled: !agents.isDisabled(p.id) }));
+  const currentProfiles = () =>
+    [
+      { id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel },
+      ...agents.acpProfiles().map((p) => ({ ...p, maxConcurrency: Math.min(p.maxConcurrency, maxParallel) })),
+    ].map((p) => ({ ...p, enabled: !agents.isDisabled(p.id) }));
+  // Changed in place when the marketplace installs, removes, enables or disables an agent: the runner reads it at every decision.
+  const profiles = currentProfiles();
+  const refreshProfiles = () => {
+    profiles.splice(0, profiles.length, ...currentProfiles());
+    publishAgents();
+  };
   function liveSession(v: SessionView): SessionView {
     return withRunActivity(v, (id) => runs.activity(id));
   }
@@ -195,6 +208,36 @@ export async function createRunServices(
     opts.publishAgents(list);
   }
   agents.onDidChangeAvailability(publishAgents);
+  const marketplace = new MarketplaceService({
+    store: base.store,
+    sources: new IndexSources({
+      indexes: opts.agentSettings.marketplace?.indexes ?? [],
+      custom: opts.agentSettings.marketplace?.custom ?? [],
+    }),
+    installer: new AgentInstaller(),
+    registry: {
+      isConfigured: (id) => agents.isConfigured(id),
+      register: async (d, o) => {
+        await agents.addInstalled(d, o);
+        refreshProfiles();
+      },
+      unregister: async (id) => {
+        await agents.removeInstalled(id);
+        refreshProfiles();
+      },
+      setEnabled: (id, enabled) => {
+        agents.setInstalledEnabled(id, enabled);
+        refreshProfiles();
+      },
+      running: (id) => base.store.read().agentHealth[id]?.running ?? 0,
+    },
+    platform: platformKeyOf(process.platform, process.arch) ?? 'linux-x86_64',
+    installRoot: path.join(base.dataDir, 'marketplace', 'agents'),
+    now: () => new Date(),
+    logger: opts.logger,
+  });
+  // Installed agents are routable before recovery re-queues tasks that may need them.
+  if (base.store.status().state !== 'corrupt') await marketplace.start();
   const runner = new SessionRunner({
     records,
     workspace: git,
@@ -264,25 +307,29 @@ export async function createRunServices(
     runner.startTicking();
   }
   function agentViews(): AgentView[] {
-    return agents.describe().map((a) => {
+    // An agent the marketplace is registering has no profile for a moment (refreshProfiles publishes again).
+    return agents.describe().flatMap((a) => {
       const h = base.store.read().agentHealth[a.id] ?? newAgentHealth();
-      const p = profiles.find((x) => x.id === a.id)!;
-      return {
-        ...a,
-        capabilities: p.capabilities,
-        maxConcurrency: p.maxConcurrency,
-        sandbox: agents.sandboxStatus,
-        disabled: p.enabled === false,
-        health: {
-          running: h.running,
-          successes: h.successes,
-          failures: h.failures,
-          consecutiveFailures: h.consecutiveFailures,
-          circuit: h.circuit,
-          lastError: h.lastError,
+      const p = profiles.find((x) => x.id === a.id);
+      if (!p) return [];
+      return [
+        {
+          ...a,
+          capabilities: p.capabilities,
+          maxConcurrency: p.maxConcurrency,
+          sandbox: agents.sandboxStatus,
+          disabled: p.enabled === false,
+          health: {
+            running: h.running,
+            successes: h.successes,
+            failures: h.failures,
+            consecutiveFailures: h.consecutiveFailures,
+            circuit: h.circuit,
+            lastError: h.lastError,
+          },
+          availability: agents.availabilityOf(a.id)!,
         },
-        availability: agents.availabilityOf(a.id)!,
-      };
+      ];
     });
   }
   return {
@@ -290,6 +337,7 @@ export async function createRunServices(
     runs,
     sessions,
     runner,
+    marketplace,
     agentViews,
     liveSession,
     dispose: async () => {

@@ -14,6 +14,7 @@ import { createRunServices, createServices, type RunServices, type Services } fr
 import { argValue, defaultDataDir } from './dataDir';
 import { registerServerHandlers } from './handlers/server';
 import { registerRunHandlers } from './handlers/run';
+import { registerMarketplaceHandlers } from './handlers/marketplace';
 import { registerAgentHandlers, registerSessionHandlers } from './handlers/session';
 import { agentDidChange } from '../../protocol/agent';
 import { sendNotification, sendRequest } from '../../protocol/messages';
@@ -84,6 +85,7 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
   registerRunHandlers(connection, run.runs, logger);
   registerSessionHandlers(connection, run.sessions, run.liveSession, logger);
   registerAgentHandlers(connection, run.agentViews, logger);
+  registerMarketplaceHandlers(connection, run.marketplace, logger);
   logger.info(`orchestrator server ${version} (pid ${process.pid}, node ${process.version}) using ${services.dataDir}`);
   return { capabilities: {}, serverInfo: { name: 'industrial-orchestrator', version } };
 });

@@ -54,6 +54,11 @@ export const orchestratorMetaSchema = z
     costHint: z.number().nonnegative().optional(),
     /** How many tasks may run on this agent at once. Default 2. */
     maxConcurrency: z.number().int().positive().optional(),
+    /**
+     * Install an npx package from this tarball or folder (relative to the index file) instead of the npm
+     * registry; its version must still be the pinned one. Honoured only in a local index file (marketplace).
+     */
+    packageSource: z.string().min(1).optional(),
     /** A local custom entry: the program to run (absolute path or a name on PATH) and its arguments. */
     command: z
       .object({ path: z.string().min(1), args: args.optional() })

@@ -205,6 +205,19 @@ export const agentRecordSchema = z
     version: z.string().optional(),
     description: z.string().optional(),
     distribution: z.record(z.string(), z.unknown()).optional(),
+    /** Installed from the marketplace: the descriptor as installed, how, where, and whether it takes tasks. */
+    installed: z
+      .object({
+        descriptor: z.record(z.string(), z.unknown()),
+        source: z.string(),
+        kind: z.enum(['npx', 'uvx', 'binary', 'command']),
+        enabled: z.boolean(),
+        installedAt: z.string(),
+        installDir: z.string().optional(),
+        commandPath: z.string().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type StoredAgent = z.infer<typeof agentRecordSchema>;
