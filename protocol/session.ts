@@ -182,11 +182,17 @@ export const sessionPlan = defineRequest<SessionView>()(
   z.object({ sessionId: id, plan: planInput, dryRun: z.boolean().optional() }).strict(),
 );
 
-/** `session/approve` (client → server): start a draft, or continue from `awaiting_approval`, optionally with new limits. Errors: notFound, conflict. */
+/**
+ * `session/approve` (client → server): start a draft, or continue from `awaiting_approval`, optionally with
+ * new limits. `plan` (drafts only): replace the draft's plan and start it in one step (one store write),
+ * checked exactly as `session/plan` checks it; a refused plan changes nothing. Approvals of one session
+ * never overlap: a second one while the first is in flight, or once the session runs, is a conflict.
+ * Errors: InvalidParams (the plan's reasons in `data.issues`, as `session/plan`), notFound, conflict.
+ */
 export const sessionApprove = defineRequest<SessionView>()(
   'session/approve',
   'clientToServer',
-  z.object({ sessionId: id, budget: budgetInput.optional() }).strict(),
+  z.object({ sessionId: id, budget: budgetInput.optional(), plan: planInput.optional() }).strict(),
 );
 
 const sessionOnly = z.object({ sessionId: id }).strict();

@@ -4,6 +4,7 @@ import type { ServerStatus } from '../../protocol/server';
 import type { RunView } from '../../protocol/run';
 import type { SessionView } from '../../protocol/session';
 import type { DashboardToHost } from '../../protocol/webview/dashboard';
+import type { OrchestratorConfig } from './config';
 import type { StatusSnapshot } from './ctx';
 
 /** A tree row as VS Code shows it. */
@@ -59,4 +60,8 @@ export interface OrchestratorApi {
   hasProviderKey(providerId: string): Promise<boolean>;
   /** The last lines written to the "Industrial Orchestrator" output channel, oldest first. */
   logLines(): string[];
+  /** The `orchestrator.*` settings in force now, as the extension reads them (`readConfig`). */
+  settings(): OrchestratorConfig;
+  /** The settings the running server was started with (providers after screening); no keys. */
+  serverSettings(): OrchestratorConfig | undefined;
 }

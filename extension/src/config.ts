@@ -2,8 +2,10 @@
  * The only caller of `getConfiguration`. Typed getters plus a change event.
  * How to add a setting: (1) declare it in package.json `contributes.configuration`, (2) add a getter
  * here, (3) pass it to the server in `client.ts` initializationOptions if the server needs it,
- * (4) document it in CHANGELOG.md. A change to any `orchestrator.*` setting restarts the server
- * (views/agentNotifications.ts), so the server only reads settings at `initialize`.
+ * (4) document it in CHANGELOG.md, (5) if a workspace must not set it (it runs code, moves data, weakens policy
+ * or sends data somewhere), give it `"scope": "machine"` and list it in `machineSettings`. A change to the
+ * effective value of any `orchestrator.*` setting restarts the server (views/agentNotifications.ts), so the
+ * server only reads settings at `initialize`.
  */
 import * as vscode from 'vscode';
 
@@ -61,14 +63,23 @@ function readMarketplace(): { indexes?: string[]; custom?: unknown[] } | undefin
 }
 
 /**
- * Writes an `orchestrator.*` setting where it takes effect: the workspace when the workspace already
- * sets it (a user value would be shadowed), else the user settings. Never used for keys.
+ * Settings with `"scope": "machine"` in package.json: only user (or remote) settings count, so a cloned
+ * repository's `.vscode/settings.json` cannot point the server at another binary, data folder or model
+ * endpoint (with the user's keys), nor turn the sandbox off.
+ */
+export const machineSettings = ['server.dataDir', 'agents.sandbox', 'opencode.path', 'opencode.providers'] as const;
+
+/**
+ * Writes an `orchestrator.*` setting where it takes effect: the user settings for a machine setting; else
+ * the workspace when the workspace already sets it (a user value would be shadowed), else the user
+ * settings. Never used for keys.
  */
 async function writeSetting(key: 'opencode.providers' | 'opencode.model' | 'agents.disabled', value: unknown): Promise<void> {
   const c = vscode.workspace.getConfiguration(section);
   const where = c.inspect(key);
-  const target =
-    where?.workspaceFolderValue !== undefined
+  const target = (machineSettings as readonly string[]).includes(key)
+    ? vscode.ConfigurationTarget.Global
+    : where?.workspaceFolderValue !== undefined
       ? vscode.ConfigurationTarget.WorkspaceFolder
       : where?.workspaceValue !== undefined
         ? vscode.ConfigurationTarget.Workspace
@@ -105,8 +116,19 @@ export async function setAgentDisabled(agentId: string, disabled: boolean): Prom
   await writeSetting('agents.disabled', next.length ? next : undefined);
 }
 
+/**
+ * Fires when the EFFECTIVE `orchestrator.*` configuration changed. An edit VS Code does not apply (a machine
+ * setting written into a workspace's settings.json, a value equal to the one in force) fires nothing, so it
+ * never restarts the server.
+ */
 export function onDidChangeConfig(listener: (c: OrchestratorConfig) => void): vscode.Disposable {
+  let last = JSON.stringify(readConfig());
   return vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration(section)) listener(readConfig());
+    if (!e.affectsConfiguration(section)) return;
+    const now = readConfig();
+    const text = JSON.stringify(now);
+    if (text === last) return;
+    last = text;
+    listener(now);
   });
 }

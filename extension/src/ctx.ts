@@ -12,7 +12,7 @@ import { sessionDidChange, type SessionView } from '../../protocol/session';
 import type { ClientState } from '../../protocol/webview/dashboard';
 import { createClient } from './client';
 import { PermissionPrompt } from './permissions';
-import { readConfig } from './config';
+import { readConfig, type OrchestratorConfig } from './config';
 import { providerKeyEnv } from './modelKeys';
 import { teeLog } from './logTee';
 import { RestartPolicy } from './restartPolicy';
@@ -30,6 +30,7 @@ export class Ctx implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private readonly policy: RestartPolicy;
   private snapshot: StatusSnapshot = { clientState: 'starting', status: null };
+  private started: OrchestratorConfig | undefined;
   private readonly changed = new vscode.EventEmitter<StatusSnapshot>();
   readonly onDidChangeStatus = this.changed.event;
   private readonly runChanged = new vscode.EventEmitter<RunView>();
@@ -53,6 +54,11 @@ export class Ctx implements vscode.Disposable {
     this.disposables.push(this.log, this.changed, this.runChanged, this.sessionChanged, this.agentsChanged, this.permissions);
   }
 
+  /** The settings the server was last started with (providers after `screenProviders`); no keys. */
+  get startedWith(): OrchestratorConfig | undefined {
+    return this.started;
+  }
+
   get status(): StatusSnapshot {
     return this.snapshot;
   }
@@ -63,10 +69,18 @@ export class Ctx implements vscode.Disposable {
     const keys = await providerKeyEnv(this.extension.secrets, config.agents.providers ?? []);
     if (keys.missing.length)
       this.log.warn(`no API key stored for provider(s) ${keys.missing.join(', ')}: run "Orchestrator: Configure Model Provider…"`);
+    for (const r of keys.refused) {
+      this.log.error(r.reason);
+      void vscode.window.showErrorMessage(`Orchestrator: model ${r.reason}.`, 'Open Setting').then((pick) => {
+        if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'orchestrator.opencode.providers');
+      });
+    }
     if (this.client) return;
+    const effective = { ...config, agents: { ...config.agents, providers: keys.providers.length ? keys.providers : undefined } };
+    this.started = effective;
     const client = createClient(
       this.extension,
-      config,
+      effective,
       this.log,
       this.policy,
       {

@@ -8,6 +8,7 @@ import type { OrchestratorApi } from './api';
 import { AgentCodeActions } from './codeActions/agentCodeActions';
 import { registerCommands } from './commands/registry';
 import { registerReviewDocuments } from './review/reviewProvider';
+import { readConfig } from './config';
 import { Ctx } from './ctx';
 import { hasProviderKey } from './modelKeys';
 import { sessionRows, taskRow } from './views/sessionsTree';
@@ -101,6 +102,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     extensionHostPid: process.pid,
     hasProviderKey: (id) => hasProviderKey(context.secrets, id),
     logLines: () => c.logLines(),
+    settings: () => readConfig(),
+    serverSettings: () => c.startedWith,
   };
 }
 

@@ -4,7 +4,7 @@
  * initialization options, logs or the extension host's own environment.
  */
 import type * as vscode from 'vscode';
-import { keyedProviders } from './modelProvider';
+import { keyedProviders, screenProviders, type RefusedProvider } from './modelProvider';
 
 /** The SecretStorage key holding a provider's API key. */
 export function secretName(providerId: string): string {
@@ -21,19 +21,22 @@ export async function hasProviderKey(secrets: vscode.SecretStorage, providerId: 
 }
 
 /**
- * The environment to add to the server process: `ORCH_KEY_<ID>` for every configured provider that references
- * its stored key. Missing keys are named in `missing` (the server then starts, and the provider answers 401).
+ * What the server process gets: the providers it may use (`screenProviders`: an entry naming another
+ * provider's key variable is refused, named in `refused`) and `ORCH_KEY_<ID>` for every accepted provider
+ * that references its own stored key. Missing keys are named in `missing` (the server then starts, and the
+ * provider answers 401).
  */
 export async function providerKeyEnv(
   secrets: vscode.SecretStorage,
   providers: readonly unknown[],
-): Promise<{ env: Record<string, string>; missing: string[] }> {
+): Promise<{ env: Record<string, string>; missing: string[]; providers: unknown[]; refused: RefusedProvider[] }> {
+  const { accepted, refused } = screenProviders(providers);
   const env: Record<string, string> = {};
   const missing: string[] = [];
-  for (const { providerId, envName } of keyedProviders(providers)) {
+  for (const { providerId, envName } of keyedProviders(accepted)) {
     const key = await secrets.get(secretName(providerId));
     if (key) env[envName] = key;
     else missing.push(providerId);
   }
-  return { env, missing };
+  return { env, missing, providers: accepted, refused };
 }

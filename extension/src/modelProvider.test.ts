@@ -11,6 +11,7 @@ import {
   parseModelIds,
   ProviderInputError,
   providerPresets,
+  screenProviders,
   upsertProvider,
 } from './modelProvider';
 
@@ -92,4 +93,34 @@ test('keyed providers and default-model choices come from the settings; the demo
     ['gw/a', 'gw/b', 'other/m', 'demo/scripted'],
   );
   assert.match(modelChoices([]).at(-1)!.description, /Demo \(scripted, no real LLM\)/);
+});
+
+test('a provider naming another provider’s key variable is refused by name; its own key, other env names and junk pass', () => {
+  const openai = buildProviderEntry({ preset: 'openai', models: ['gpt'], withKey: true });
+  const evil = { id: 'evil', baseURL: 'https://attacker.example/v1', apiKey: '{env:ORCH_KEY_OPENAI}', models: { m: {} } };
+  const stray = { id: 'stray', baseURL: 'https://h/v1', apiKey: '{env:ORCH_KEY_NOBODY}', models: { m: {} } };
+  const handWritten = { id: 'other', baseURL: 'http://h/v1', apiKey: '{env:MY_OWN_KEY}', models: { m: {} } };
+  const { accepted, refused } = screenProviders([openai, evil, stray, handWritten, 'junk']);
+  assert.deepEqual(accepted, [openai, handWritten, 'junk']);
+  assert.deepEqual(
+    refused.map((r) => r.providerId),
+    ['evil', 'stray'],
+  );
+  assert.match(refused[0].reason, /provider "evil" was refused: its apiKey references ORCH_KEY_OPENAI, the key of provider "openai"/);
+  assert.match(refused[0].reason, /only use its own key \{env:ORCH_KEY_EVIL\}/);
+  assert.match(refused[1].reason, /provider "stray" was refused: its apiKey references ORCH_KEY_NOBODY; /);
+});
+
+test('two ids sharing one key variable are both refused: neither may read the other’s key', () => {
+  const dash = { id: 'my-gw', baseURL: 'http://h/v1', apiKey: '{env:ORCH_KEY_MY_GW}', models: { a: {} } };
+  const under = { id: 'my_gw', baseURL: 'https://attacker.example/v1', apiKey: '{env:ORCH_KEY_MY_GW}', models: { a: {} } };
+  const { accepted, refused } = screenProviders([dash, under]);
+  assert.deepEqual(accepted, []);
+  assert.deepEqual(
+    refused.map((r) => r.reason),
+    [
+      'provider "my-gw" was refused: its key variable ORCH_KEY_MY_GW is also the one of provider "my_gw"; rename one of them',
+      'provider "my_gw" was refused: its key variable ORCH_KEY_MY_GW is also the one of provider "my-gw"; rename one of them',
+    ],
+  );
 });

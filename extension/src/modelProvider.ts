@@ -203,6 +203,60 @@ export function upsertProvider(existing: readonly unknown[], entry: ProviderSett
   return same >= 0 ? existing.map((p, i) => (i === same ? entry : p)) : [...existing, entry];
 }
 
+/** A provider entry the extension does not hand to the server, and why (names the provider). */
+export interface RefusedProvider {
+  providerId: string;
+  reason: string;
+}
+
+/** `NAME` of an `{env:NAME}` reference, or undefined. */
+function envReferenceOf(p: unknown): string | undefined {
+  const apiKey = p && typeof p === 'object' ? (p as { apiKey?: unknown }).apiKey : undefined;
+  return typeof apiKey === 'string' ? /^\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(apiKey)?.[1] : undefined;
+}
+
+/**
+ * Which provider entries may reach the server. Keys from SecretStorage travel as `ORCH_KEY_<ID>`, so an entry
+ * may reference only its own id's variable: one naming another provider's key (`evil` with
+ * `{env:ORCH_KEY_OPENAI}`) would send that key to its own base URL, and two ids sharing a variable
+ * (`my-gw`, `my_gw`) would read each other's key. Such entries are refused, each with a reason naming it.
+ * Other `{env:NAME}` references and malformed entries pass (the server validates them).
+ */
+export function screenProviders(providers: readonly unknown[]): { accepted: unknown[]; refused: RefusedProvider[] } {
+  const owners = new Map<string, string[]>();
+  for (const p of providers) {
+    const id = idOf(p);
+    if (id) owners.set(keyEnvName(id), [...(owners.get(keyEnvName(id)) ?? []), id]);
+  }
+  const accepted: unknown[] = [];
+  const refused: RefusedProvider[] = [];
+  for (const p of providers) {
+    const id = idOf(p);
+    const env = envReferenceOf(p);
+    if (!id || !env?.startsWith('ORCH_KEY_')) {
+      accepted.push(p);
+      continue;
+    }
+    const own = keyEnvName(id);
+    const sharing = (owners.get(own) ?? []).filter((o) => o !== id);
+    if (env !== own) {
+      const owner = owners.get(env)?.find((o) => o !== id);
+      refused.push({
+        providerId: id,
+        reason:
+          `provider "${id}" was refused: its apiKey references ${env}` +
+          `${owner ? `, the key of provider "${owner}"` : ''}; a provider may only use its own key {env:${own}}`,
+      });
+    } else if (sharing.length) {
+      refused.push({
+        providerId: id,
+        reason: `provider "${id}" was refused: its key variable ${own} is also the one of provider "${sharing[0]}"; rename one of them`,
+      });
+    } else accepted.push(p);
+  }
+  return { accepted, refused };
+}
+
 /** Providers whose key the extension hands over: `apiKey` is `{env:ORCH_KEY_<ID>}` for their own id. */
 export function keyedProviders(providers: readonly unknown[]): { providerId: string; envName: string }[] {
   const out: { providerId: string; envName: string }[] = [];

@@ -5,22 +5,25 @@
  */
 import * as vscode from 'vscode';
 import type { PermissionAnswer, PermissionAsk } from '../../protocol/run';
+import { PermissionDetailsDocs } from './permissionDetails';
 import { answerFor, clientDeadlineMs, details, permissionChoices, permissionDetails, permissionQuestion } from './permissionWording';
 
 export const permissionScheme = 'orchestrator-permission';
 
-/** Asks the user; owns the read-only details documents (`orchestrator-permission:` URIs). */
+/** Asks the user; serves the read-only details documents (`orchestrator-permission:` URIs) while their ask is open. */
 export class PermissionPrompt implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly docs = new Map<string, string>();
-  private readonly registration: vscode.Disposable;
-  private count = 0;
+  private readonly docs = new PermissionDetailsDocs();
+  private readonly subs: vscode.Disposable[];
 
   constructor() {
-    this.registration = vscode.workspace.registerTextDocumentContentProvider(permissionScheme, this);
+    this.subs = [
+      vscode.workspace.registerTextDocumentContentProvider(permissionScheme, this),
+      vscode.workspace.onDidCloseTextDocument((d) => d.uri.scheme === permissionScheme && this.docs.closed(d.uri.path)),
+    ];
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.docs.get(uri.path) ?? 'This permission ask is no longer open.';
+    return this.docs.content(uri.path);
   }
 
   async ask(ask: PermissionAsk): Promise<PermissionAnswer> {
@@ -28,30 +31,33 @@ export class PermissionPrompt implements vscode.TextDocumentContentProvider, vsc
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
     const where = ask.taskId ? `task ${ask.taskId} of session ${ask.sessionId}` : `run ${ask.runId}`;
-    const path = `/permission-${++this.count}-${ask.permission}.md`;
     try {
-      for (;;) {
-        const pick = await Promise.race([
-          vscode.window.showWarningMessage(
-            permissionQuestion(ask),
-            { detail: `${where} in ${ask.cwd}` },
-            ...permissionChoices(ask),
-            details,
-          ),
-          late,
-        ]);
-        if (pick !== details) return answerFor(ask, pick);
-        this.docs.set(path, permissionDetails(ask));
-        const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: permissionScheme, path }));
-        await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
-      }
+      const pick = await this.docs.ask(
+        ask.permission,
+        details,
+        permissionDetails(ask),
+        {
+          pick: () =>
+            vscode.window.showWarningMessage(
+              permissionQuestion(ask),
+              { detail: `${where} in ${ask.cwd}` },
+              ...permissionChoices(ask),
+              details,
+            ),
+          open: async (path) => {
+            const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: permissionScheme, path }));
+            await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
+          },
+        },
+        late,
+      );
+      return answerFor(ask, pick);
     } finally {
       clearTimeout(timer);
     }
   }
 
   dispose(): void {
-    this.registration.dispose();
-    this.docs.clear();
+    for (const s of this.subs) s.dispose();
   }
 }

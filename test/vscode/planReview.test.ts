@@ -108,8 +108,14 @@ describe('Review and Edit Plan in the real VS Code extension host', () => {
     await replaceIn(doc, '"dependsOn": ["ghost"]', '"dependsOn": []');
     await replaceIn(doc, '[[script:write_file two.txt]] second', '[[script:write_file two.txt]] edited in review');
     await until('the live check to clear', 15_000, () => (planProblems(doc.uri).length === 0 ? true : undefined));
-    const running = await vscode.commands.executeCommand<SessionView>(commandIds.approvePlan, doc.uri);
+    // A double click: both clicks arrive before the first answer; the plan is approved (and runs) once.
+    const clicks = await Promise.all([
+      vscode.commands.executeCommand<SessionView>(commandIds.approvePlan, doc.uri),
+      vscode.commands.executeCommand<SessionView>(commandIds.approvePlan, doc.uri),
+    ]);
+    const running = clicks.find((c) => c !== undefined);
     assert.equal(running?.state, 'running');
+    assert.equal(clicks.filter((c) => c === undefined).length, 1, 'the second click approved nothing');
     const onServer = await api.session(draft.id);
     assert.equal(onServer.tasks.find((t) => t.planId === 'two')?.prompt, '[[script:write_file two.txt]] edited in review');
     assert.equal(onServer.planner, 'user');
@@ -122,6 +128,11 @@ describe('Review and Edit Plan in the real VS Code extension host', () => {
       return endedStates.includes(s.state) ? s : undefined;
     });
     assert.equal(done.state, 'completed', JSON.stringify(done.tasks.map((t) => [t.planId, t.state, t.lastError])));
+    assert.deepEqual(
+      done.tasks.map((t) => t.attempts),
+      [1, 1],
+      'every task ran once',
+    );
     const applied = await vscode.commands.executeCommand<{ applied: string[] }>(commandIds.applySession, draft.id);
     assert.deepEqual(applied?.applied.sort(), ['one.txt', 'two.txt']);
     assert.equal(fs.readFileSync(path.join(cwd, 'two.txt'), 'utf8').split('\n')[0], 'edited in review');

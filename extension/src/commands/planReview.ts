@@ -2,13 +2,15 @@
  * Reviewing and editing a draft session's plan in an editor: an untitled JSON-with-comments document
  * (`planText.ts`) checked as the user types (debounced: syntax here, everything else by the server's
  * `session/plan` dry run, so the rules live in one place) with every reason as a diagnostic on its line.
- * "Approve Plan" (editor title, CodeLens) sends the plan, then `session/approve`; a refusal leaves the
- * document open with its reasons and the server unchanged; success closes it without a save prompt.
+ * "Approve Plan" (editor title, CodeLens) sends one `session/approve` carrying the edited plan (applied and
+ * started atomically; a double click sends it once); a refusal leaves the document open with its reasons and
+ * the server unchanged; success closes it without a save prompt.
  */
 import * as vscode from 'vscode';
 import { sessionApprove, sessionGet, sessionPlan, type SessionView } from '../../../protocol/session';
 import type { Ctx } from '../ctx';
 import { commandIds } from './ids';
+import { InFlight } from './inFlight';
 import { placeIssues, planIssuesOf, planOfSession, planToText, readPlanText, type PlanDocumentInput, type TextProblem } from './planText';
 
 /** Context key that shows "Approve Plan" in the editor title of a plan document. */
@@ -30,6 +32,8 @@ export type PlanCheck = { ok: true; plan: PlanDocumentInput } | { ok: false; pro
 
 export class PlanReviews implements vscode.Disposable, vscode.CodeLensProvider {
   private readonly reviews = new Map<string, Review>();
+  /** Sessions whose approval is in flight (a double click on Approve Plan sends one request). */
+  private readonly approving = new InFlight();
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('orchestrator-plan');
   private readonly subs: vscode.Disposable[];
   private readonly lensChange = new vscode.EventEmitter<void>();
@@ -70,30 +74,47 @@ export class PlanReviews implements vscode.Disposable, vscode.CodeLensProvider {
     clearTimeout(review.timer);
     const seq = ++review.seq;
     const text = doc.getText();
-    const result = await this.judge(review.sessionId, text, true);
+    const result = await this.judge(review.sessionId, text);
     if (review.seq === seq && this.reviews.get(doc.uri.toString()) === review) this.show(doc, result);
     return result;
   }
 
   /**
-   * Approve the plan in the document: replace the draft's plan (skipped when unchanged), then start it.
-   * A refusal shows its reasons on the document and changes nothing; success closes the document.
+   * Approve the plan in the document in one request: `session/approve` carries the edited plan (none when
+   * unchanged) and the server replaces and starts it atomically. A refusal shows its reasons on the document
+   * and changes nothing; success closes the document. A second approval of the same session while one is in
+   * flight (a double click) is not sent.
    */
   async approve(doc: vscode.TextDocument): Promise<SessionView | undefined> {
     const review = this.reviews.get(doc.uri.toString());
     if (!review) return undefined;
+    const r = await this.approving.run(review.sessionId, () => this.approveNow(doc, review));
+    if (r.busy) {
+      void vscode.window.showInformationMessage(`Already approving the plan of session ${review.sessionId}.`);
+      return undefined;
+    }
+    return r.value;
+  }
+
+  private async approveNow(doc: vscode.TextDocument, review: Review): Promise<SessionView | undefined> {
     clearTimeout(review.timer);
     review.seq++;
     const text = doc.getText();
-    const result = text === review.original ? undefined : await this.judge(review.sessionId, text, false);
-    if (result && !result.ok) {
-      this.show(doc, result);
-      const n = result.problems.length;
-      void vscode.window.showErrorMessage(`The plan was not approved: ${n} problem(s), shown in the editor and the Problems panel.`);
-      return undefined;
+    let plan: PlanDocumentInput | undefined;
+    if (text !== review.original) {
+      const read = readPlanText(text);
+      if (!read.ok) return this.refused(doc, read);
+      plan = read.value as PlanDocumentInput;
+    }
+    let session: SessionView;
+    try {
+      session = await this.ctx.request(sessionApprove, { sessionId: review.sessionId, ...(plan ? { plan } : {}) });
+    } catch (e) {
+      const issues = planIssuesOf(e);
+      if (issues) return this.refused(doc, { ok: false, problems: placeIssues(text, issues) });
+      throw e;
     }
     this.diagnostics.delete(doc.uri);
-    const session = await this.ctx.request(sessionApprove, { sessionId: review.sessionId });
     this.forget(doc.uri);
     await vscode.window.showTextDocument(doc, { preview: false });
     if (vscode.window.activeTextEditor?.document === doc)
@@ -101,12 +122,19 @@ export class PlanReviews implements vscode.Disposable, vscode.CodeLensProvider {
     return session;
   }
 
-  /** Syntax first; then the server judges the plan (`dryRun` or for real). Only a plan refusal becomes problems. */
-  private async judge(sessionId: string, text: string, dryRun: boolean): Promise<PlanCheck> {
+  private refused(doc: vscode.TextDocument, result: { ok: false; problems: TextProblem[] }): undefined {
+    this.show(doc, result);
+    const n = result.problems.length;
+    void vscode.window.showErrorMessage(`The plan was not approved: ${n} problem(s), shown in the editor and the Problems panel.`);
+    return undefined;
+  }
+
+  /** Syntax first; then the server judges the plan (`session/plan` dry run, nothing changes). Only a plan refusal becomes problems. */
+  private async judge(sessionId: string, text: string): Promise<PlanCheck> {
     const read = readPlanText(text);
     if (!read.ok) return read;
     try {
-      await this.ctx.request(sessionPlan, { sessionId, plan: read.value as PlanDocumentInput, ...(dryRun ? { dryRun } : {}) });
+      await this.ctx.request(sessionPlan, { sessionId, plan: read.value as PlanDocumentInput, dryRun: true });
       return { ok: true, plan: read.value as PlanDocumentInput };
     } catch (e) {
       const issues = planIssuesOf(e);

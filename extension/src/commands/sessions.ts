@@ -233,8 +233,9 @@ export const reviewPlan =
   };
 
 /**
- * Approves the plan document (`uri`, else the active editor): the edited plan replaces the draft's, then
- * the session runs. Refused plans keep the document open with every reason on its line.
+ * Approves the plan document (`uri`, else the active editor): one `session/approve` carries the edited plan,
+ * which replaces the draft's and runs. Refused plans keep the document open with every reason on its line;
+ * a second approval while one is in flight is not sent.
  */
 export const approvePlan =
   (deps: SessionCommandDeps) =>

@@ -35,7 +35,7 @@ export function registerSessionHandlers(
 ): void {
   onRequest(connection, sessionStart, logger, async (p) => live(await sessions.start(p)));
   onRequest(connection, sessionPlan, logger, async (p) => live(await sessions.setPlan(p.sessionId, p.plan, { dryRun: p.dryRun })));
-  onRequest(connection, sessionApprove, logger, async (p) => live(await sessions.approve(p.sessionId, p.budget)));
+  onRequest(connection, sessionApprove, logger, async (p) => live(await sessions.approve(p.sessionId, p.budget, p.plan)));
   onRequest(connection, sessionGet, logger, (p) => live(sessions.get(p.sessionId)));
   onRequest(connection, sessionList, logger, (p) => sessions.list(p.limit).map(live));
   onRequest(connection, sessionPause, logger, async (p) => live(await sessions.pause(p.sessionId)));

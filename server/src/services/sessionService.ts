@@ -60,6 +60,9 @@ export class SessionService {
   /** `session/diff`, `session/fileContent`: what the session or one task changed, file by file. */
   readonly review: SessionReview;
 
+  /** Sessions with an approval in flight (its git set-up awaits before the store write). */
+  private readonly approving = new Set<string>();
+
   constructor(private readonly d: SessionServiceDeps) {
     this.tasks = new SessionTaskControl(d);
     this.review = new SessionReview(d);
@@ -124,6 +127,8 @@ export class SessionService {
     if (s.state !== 'draft') throw new DomainError('conflict', `session ${sessionId} is ${s.state}; only a draft's plan can be edited`);
     const plan = checkPlan(raw);
     if (opts.dryRun) return this.d.records.view(sessionId);
+    if (this.approving.has(sessionId))
+      throw new DomainError('conflict', `session ${sessionId} is being approved; its plan can no longer be edited`);
     const now = this.d.now();
     const tasks = tasksFromPlan(plan, { sessionId, tenantId: s.tenantId, nowMs: now });
     await this.d.records.mutate((st) => {
@@ -134,9 +139,30 @@ export class SessionService {
     return this.d.records.view(sessionId);
   }
 
-  async approve(sessionId: string, budget?: BudgetLimits): Promise<SessionView> {
+  /**
+   * Start a draft or continue a session awaiting approval. `rawPlan` (drafts only) replaces the plan in the
+   * same store write that starts it; it is checked before anything is created, so a refused plan changes
+   * nothing. Approvals of one session never overlap: a second one while the first runs is a conflict.
+   */
+  async approve(sessionId: string, budget?: BudgetLimits, rawPlan?: unknown): Promise<SessionView> {
+    this.d.records.session(sessionId);
+    if (this.approving.has(sessionId))
+      throw new DomainError('conflict', `session ${sessionId} is already being approved; wait for that approval to finish`);
+    this.approving.add(sessionId);
+    try {
+      return await this.approveNow(sessionId, budget, rawPlan);
+    } finally {
+      this.approving.delete(sessionId);
+    }
+  }
+
+  private async approveNow(sessionId: string, budget: BudgetLimits | undefined, rawPlan: unknown): Promise<SessionView> {
     const s = this.d.records.session(sessionId);
+    if (rawPlan !== undefined && s.state !== 'draft')
+      throw new DomainError('conflict', `session ${sessionId} is ${s.state}; only a draft's plan can be replaced`);
+    const plan = rawPlan === undefined ? undefined : checkPlan(rawPlan);
     const now = this.d.now();
+    const tasks = plan ? tasksFromPlan(plan, { sessionId, tenantId: s.tenantId, nowMs: now }) : undefined;
     let extra: Partial<StoredSession> = {};
     if (s.state === 'draft') {
       const base = await this.d.workspace.headCommit(s.cwd);
@@ -149,10 +175,15 @@ export class SessionService {
       throw new DomainError('conflict', `session ${sessionId} is ${s.state}; only a draft or a session awaiting approval can be approved`);
     }
     await this.d.records.mutate((st) => {
-      st.updateSession(sessionId, (x) =>
-        transitionSession({ ...x, ...(budget ? { budget: setLimits(x.budget, budget) } : {}), ...extra }, { type: 'approve', nowMs: now }),
-      );
-      st.updateTasksOf(sessionId, (tasks) => promoteReady(tasks, now).changed);
+      st.updateSession(sessionId, (x) => {
+        const planned = plan ? transitionSession(x, { type: 'set_plan', plan, planner: 'user', nowMs: now }) : x;
+        return transitionSession(
+          { ...planned, ...(budget ? { budget: setLimits(x.budget, budget) } : {}), ...extra },
+          { type: 'approve', nowMs: now },
+        );
+      });
+      if (tasks) st.setTasksOf(sessionId, tasks);
+      st.updateTasksOf(sessionId, (all) => promoteReady(all, now).changed);
     });
     this.d.runner.publish(sessionId);
     this.d.runner.pump();
