@@ -284,7 +284,9 @@ export class RunService {
     ctx.reasons.set(key, verdict.reason);
     // A policy allow or deny is final: a remembered rule never overrides a denial.
     if (verdict.decision !== 'ask') return { decision: verdict.decision };
-    const answer = await this.asker.decide({ run, req, base, reason: verdict.reason, askMs: ctx.askMs });
+    const realPaths = paths.map((p) => resolved[p] ?? p);
+    const realTaskFolder = await this.deps.paths.resolve(base.cwd);
+    const answer = await this.asker.decide({ run, req, base, reason: verdict.reason, askMs: ctx.askMs, realPaths, realTaskFolder });
     if (answer.decision === 'deny' && answer.why) ctx.reasons.set(key, answer.why);
     return { decision: answer.decision, ...(answer.note ? { note: answer.note } : {}) };
   }

@@ -271,6 +271,7 @@ export class Turn {
           patterns: req.patterns,
           toolCallId: req.tool?.callID,
           metadata: req.metadata,
+          ...(typeof req.metadata?.command === 'string' ? { commandLine: req.metadata.command } : {}),
           cwd: this.init.cwd,
         });
         const answer = policyAnswer(await withDeadline(ask, this.init.timeouts.permissionMs, 'permission policy'));
