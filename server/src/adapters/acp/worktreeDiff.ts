@@ -8,11 +8,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FileChange } from '../../ports/agentRuntime';
+import { gitEnv, gitHygieneConfig, hardenedArgs } from '../git/gitHygiene';
 
+/** git in the agent's worktree: no hooks, fsmonitor, diff drivers or text conversions (`git/gitHygiene.ts`). */
 function git(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env: { ...process.env, ...env }, timeout: 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
+    execFile(
+      'git',
+      [...gitHygieneConfig, ...hardenedArgs(args)],
+      { cwd, env: gitEnv(env), timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
     );
   });
 }

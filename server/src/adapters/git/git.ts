@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DomainError } from '../../domain/errors';
 import type { BlobRead, ChangedFile, MergeOutcome, WorkspacePort } from '../../ports/workspace';
+import { gitEnv, gitHygieneConfig, hardenedArgs } from './gitHygiene';
 
 export class GitError extends Error {
   constructor(
@@ -19,7 +20,8 @@ export class GitError extends Error {
   }
 }
 
-// Our own git calls never run repository hooks or an fsmonitor: an agent could have planted either.
+// Our own git calls never run repository hooks, an fsmonitor, diff drivers or text conversions: an agent
+// could have planted any of them (`gitHygiene.ts`).
 const identity = [
   '-c',
   'user.name=Industrial Orchestrator',
@@ -27,11 +29,9 @@ const identity = [
   'user.email=orchestrator@localhost',
   '-c',
   'commit.gpgsign=false',
-  '-c',
-  'core.hooksPath=/dev/null',
-  '-c',
-  'core.fsmonitor=false',
+  ...gitHygieneConfig,
 ];
+const gitProcessEnv = () => gitEnv({ GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' });
 
 export class GitWorkspace implements WorkspacePort {
   constructor(private readonly timeoutMs = 60_000) {}
@@ -40,8 +40,8 @@ export class GitWorkspace implements WorkspacePort {
     return new Promise((resolve, reject) => {
       execFile(
         'git',
-        [...identity, ...args],
-        { cwd, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
+        [...identity, ...hardenedArgs(args)],
+        { cwd, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: gitProcessEnv() },
         (err, stdout, stderr) => {
           const code = err
             ? typeof (err as NodeJS.ErrnoException).code === 'number'
@@ -174,13 +174,13 @@ export class GitWorkspace implements WorkspacePort {
     return new Promise((resolve, reject) => {
       execFile(
         'git',
-        [...identity, ...args],
+        [...identity, ...hardenedArgs(args)],
         {
           cwd,
           timeout: this.timeoutMs,
           maxBuffer: 64 * 1024 * 1024,
           encoding: 'buffer',
-          env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+          env: gitProcessEnv(),
         },
         (err, stdout, stderr) => {
           if (err)
