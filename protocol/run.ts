@@ -104,7 +104,8 @@ export type RunStartParams = z.infer<typeof runStartParams>;
  * `run/start` (client → server): validate, then start one agent run in `cwd`; answers at once with the
  * run's id, progress follows as `run/didUpdate`. Errors: InvalidParams naming the field for a bad agent,
  * cwd (missing, not a folder, not in a git repository), empty prompt or unknown model; nothing is
- * started then. agentUnavailable when the agent cannot be started.
+ * started then. agentUnavailable when the agent cannot be started. agentDisabled when the agent is listed in
+ * `orchestrator.agents.disabled` (the message and `data` name the agent and the setting); no run is recorded.
  */
 export const runStart = defineRequest<{ runId: string }>()('run/start', 'clientToServer', runStartParams);
 
