@@ -151,6 +151,12 @@ export interface PermissionAsk {
   cwd: string;
   /** The folder the command runs in, when the agent chose one other than `cwd` (bash `workdir`). */
   commandCwd?: string;
+  /**
+   * For commands: the whole command line as the agent will run it. OpenCode's `patterns` are only the commands
+   * it found in the line (no `cd x &&`, separators or repeats), so clients show this line; "always" covers
+   * exactly this line.
+   */
+  commandLine?: string;
   /** The file the agent named with the ask (OpenCode's `metadata.filepath`), when it did. */
   filepath?: string;
   /** For edits: the change as a unified diff (OpenCode's `metadata.diff`), clipped to 20,000 characters. */
@@ -167,7 +173,8 @@ export interface PermissionAsk {
 export interface PermissionAnswer {
   decision: 'allow' | 'deny';
   /**
-   * With `allow`: also allow the very same ask (same permission, same patterns, same place) for the rest of
+   * With `allow`: also allow the very same ask (same permission and tool kind, same patterns, the same whole
+   * command line, the same real paths, same place) for the rest of
    * the ask's `rememberScope` without asking again. Never overrides a policy denial. Older clients omit it.
    */
   remember?: 'session' | 'run';

@@ -74,6 +74,7 @@ export class PermissionAsker {
       reason,
       cwd: run.cwd,
       ...(base.commandCwd && base.commandCwd !== run.cwd ? { commandCwd: base.commandCwd } : {}),
+      ...(req.commandLine ? { commandLine: req.commandLine } : {}),
       ...(base.filepath ? { filepath: base.filepath } : {}),
       ...(diff ? { diff: diff.length > maxDiffChars ? `${diff.slice(0, maxDiffChars)}\n… (clipped)` : diff } : {}),
       ...(whyNotRememberable(remembered) ? {} : { rememberScope: scope.scope }),
