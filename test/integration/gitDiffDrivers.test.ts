@@ -3,6 +3,8 @@
  * repository config: an external diff driver (`diff.<driver>.command`) and a text conversion
  * (`diff.<driver>.textconv`). The server's diffs must never run them. Real git, the real server with the
  * real OpenCode binary and the scripted model (`session/diff`), and the ACP worktree diff on a real repo.
+ * Likewise a filter driver (`filter.<name>.clean`) of the repository config: `git add` would run it when the
+ * server snapshots or commits the agent's worktree.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,6 +14,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sessionDiff, sessionStart } from '../../protocol/session';
 import { diffTrees, snapshotTree } from '../../server/src/adapters/acp/worktreeDiff';
+import { GitWorkspace } from '../../server/src/adapters/git/git';
 import { startServer, tempDir, type ServerHandle } from './serverProcess';
 import { ended, sampleRepo, waitSession } from './sessionHelpers';
 
@@ -78,5 +81,44 @@ describe('diffs never run diff drivers or text conversions planted in the reposi
     );
     assert.match(changes[0].patch ?? '', /^\+changed by the agent$/m);
     assert.deepEqual(ran(markers), [], 'no planted program ran');
+  });
+});
+
+/** Plants a clean filter for every file in `repo`'s own config; it writes a marker when run. */
+function plantFilter(repo: string): string {
+  const markers = mkdtempSync(path.join(os.tmpdir(), 'orch-markers-'));
+  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: repo, stdio: 'ignore' });
+  writeFileSync(path.join(repo, '.gitattributes'), '*.txt filter=evil\n');
+  git('add', '-A');
+  git('commit', '-qm', 'attributes');
+  git('config', 'filter.evil.clean', `touch ${markers}/clean-filter-ran; cat`);
+  return markers;
+}
+
+describe('snapshots and commits of an agent worktree never run filter drivers of the repository config', () => {
+  test('the planted filter works with plain git (the test would notice otherwise)', () => {
+    const cwd = sampleRepo();
+    const markers = plantFilter(cwd);
+    writeFileSync(path.join(cwd, 'a.txt'), 'x\n');
+    execFileSync('git', ['add', 'a.txt'], { cwd });
+    assert.deepEqual(ran(markers), ['clean-filter-ran']);
+  });
+
+  test('the ACP snapshot (git add into a private index)', async () => {
+    const cwd = sampleRepo();
+    const markers = plantFilter(cwd);
+    writeFileSync(path.join(cwd, 'a.txt'), 'written by the agent\n');
+    assert.ok(await snapshotTree(cwd));
+    assert.deepEqual(ran(markers), []);
+  });
+
+  test('the task commit (GitWorkspace.commitAll) stores the file as written', async () => {
+    const cwd = sampleRepo();
+    const markers = plantFilter(cwd);
+    writeFileSync(path.join(cwd, 'a.txt'), 'written by the agent\n');
+    const git = new GitWorkspace();
+    assert.ok(await git.commitAll(cwd, 'task'));
+    assert.deepEqual(ran(markers), []);
+    assert.equal(execFileSync('git', ['show', 'HEAD:a.txt'], { cwd, encoding: 'utf8' }), 'written by the agent\n');
   });
 });

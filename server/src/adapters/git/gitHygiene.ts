@@ -34,3 +34,33 @@ export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   delete env.GIT_DIFF_OPTS;
   return env;
 }
+
+/** Reads the filter drivers of the repository's own config (`git config --show-scope -z --get-regexp '^filter\.'`). */
+export const filterConfigArgs: readonly string[] = ['config', '--show-scope', '-z', '--get-regexp', '^filter\\.'];
+
+/**
+ * `-c` pairs that switch off the filter drivers (`filter.<name>.clean/smudge/process`) set in the repository's
+ * own config (scopes `local`, `worktree`; includes count as their includer), which an agent could have written:
+ * `git add`, `commit`, `merge` and checkouts would run them. The user's global and system filters (Git LFS) are
+ * kept. `out` is the output of `filterConfigArgs`: records `scope\0key\nvalue\0`.
+ */
+export function noRepoFilters(out: string): string[] {
+  const parts = out.split('\0');
+  const names = new Set<string>();
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const scope = parts[i];
+    const key = parts[i + 1].split('\n')[0];
+    const m = /^filter\.(.+)\.[^.]+$/.exec(key);
+    if (m && (scope === 'local' || scope === 'worktree')) names.add(m[1]);
+  }
+  return [...names].flatMap((n) => [
+    '-c',
+    `filter.${n}.clean=`,
+    '-c',
+    `filter.${n}.smudge=`,
+    '-c',
+    `filter.${n}.process=`,
+    '-c',
+    `filter.${n}.required=false`,
+  ]);
+}
