@@ -21,6 +21,11 @@ export const errorCodes = {
   agentUnavailable: 43005,
   /** A deadline expired. */
   timeout: 43006,
+  /**
+   * The agent is turned off by the `orchestrator.agents.disabled` setting (`run/start`); `data.agent` names it,
+   * `data.setting` the setting. Nothing was started.
+   */
+  agentDisabled: 43007,
 } as const;
 
 export type ErrorCode = (typeof errorCodes)[keyof typeof errorCodes];

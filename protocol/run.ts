@@ -104,7 +104,8 @@ export type RunStartParams = z.infer<typeof runStartParams>;
  * `run/start` (client → server): validate, then start one agent run in `cwd`; answers at once with the
  * run's id, progress follows as `run/didUpdate`. Errors: InvalidParams naming the field for a bad agent,
  * cwd (missing, not a folder, not in a git repository), empty prompt or unknown model; nothing is
- * started then. agentUnavailable when the agent cannot be started.
+ * started then. agentUnavailable when the agent cannot be started. agentDisabled when the agent is listed in
+ * `orchestrator.agents.disabled` (the message and `data` name the agent and the setting); no run is recorded.
  */
 export const runStart = defineRequest<{ runId: string }>()('run/start', 'clientToServer', runStartParams);
 
@@ -150,6 +151,12 @@ export interface PermissionAsk {
   cwd: string;
   /** The folder the command runs in, when the agent chose one other than `cwd` (bash `workdir`). */
   commandCwd?: string;
+  /**
+   * For commands: the whole command line as the agent will run it. OpenCode's `patterns` are only the commands
+   * it found in the line (no `cd x &&`, separators or repeats), so clients show this line; "always" covers
+   * exactly this line.
+   */
+  commandLine?: string;
   /** The file the agent named with the ask (OpenCode's `metadata.filepath`), when it did. */
   filepath?: string;
   /** For edits: the change as a unified diff (OpenCode's `metadata.diff`), clipped to 20,000 characters. */
@@ -166,7 +173,8 @@ export interface PermissionAsk {
 export interface PermissionAnswer {
   decision: 'allow' | 'deny';
   /**
-   * With `allow`: also allow the very same ask (same permission, same patterns, same place) for the rest of
+   * With `allow`: also allow the very same ask (same permission and tool kind, same patterns, the same whole
+   * command line, the same real paths, same place) for the rest of
    * the ask's `rememberScope` without asking again. Never overrides a policy denial. Older clients omit it.
    */
   remember?: 'session' | 'run';

@@ -60,6 +60,15 @@ test('the question and the details name the command, the folders, the task and t
   assert.match(permissionDetails({ ...ask, rememberScope: undefined }), /too broad to be remembered/);
 });
 
+test('a command is shown by its whole line, not only the commands the agent found in it', () => {
+  const cd = { ...ask, patterns: ['uname -s'], commandLine: 'cd /etc && uname -s' };
+  assert.match(permissionQuestion(cd), /asks for "bash": cd \/etc && uname -s\./);
+  const doc = permissionDetails(cd);
+  assert.match(doc, /```sh\ncd \/etc && uname -s\n```/);
+  assert.match(doc, /Commands the agent found in it:\n\n```sh\nuname -s\n```/);
+  assert.ok(!permissionDetails({ ...ask, commandLine: 'uname -s' }).includes('found in it'), 'nothing hidden: no second list');
+});
+
 test('the client stops offering a little before the server gives up', () => {
   assert.equal(clientDeadlineMs(ask), 114_000);
   assert.equal(clientDeadlineMs({ ...ask, deadlineMs: undefined }), 110_000);

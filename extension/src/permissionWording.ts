@@ -26,7 +26,7 @@ export function answerFor(ask: PermissionAsk, pick: string | undefined): Permiss
   return { decision: 'deny' };
 }
 
-const what = (ask: PermissionAsk) => (ask.patterns.length ? ask.patterns.join(', ') : '(unspecified)');
+const what = (ask: PermissionAsk) => ask.commandLine ?? (ask.patterns.length ? ask.patterns.join(', ') : '(unspecified)');
 
 /** The one-line question of the notification. */
 export function permissionQuestion(ask: PermissionAsk): string {
@@ -50,9 +50,11 @@ export function permissionDetails(ask: PermissionAsk): string {
   lines.push(
     `## ${label}`,
     '',
-    fence(ask.patterns.length ? ask.patterns.join('\n') : '(none given)', ask.permission === 'bash' ? 'sh' : ''),
+    fence(ask.commandLine ?? (ask.patterns.length ? ask.patterns.join('\n') : '(none given)'), ask.permission === 'bash' ? 'sh' : ''),
     '',
   );
+  if (ask.commandLine && ask.patterns.join('\n') !== ask.commandLine)
+    lines.push('Commands the agent found in it:', '', fence(ask.patterns.length ? ask.patterns.join('\n') : '(none)', 'sh'), '');
   lines.push('## Where', '', `- folder of the run (the task's worktree): \`${ask.cwd}\``);
   if (ask.commandCwd) lines.push(`- the command runs in: \`${ask.commandCwd}\``);
   if (ask.filepath) lines.push(`- file: \`${ask.filepath}\``);

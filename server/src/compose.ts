@@ -169,6 +169,7 @@ export async function createRunServices(
     transcripts: base.transcripts,
     workspace: git,
     runtime: (a) => agents.runtime(a),
+    isDisabled: (a) => agents.isDisabled(a),
     checkModel: (a, m) => agents.checkModel(a, m),
     defaultModel: (a) => agents.defaultModel(a),
     publish: publishRun,

@@ -2,10 +2,13 @@
  * "Always for this session" against the real server process, the real OpenCode binary and the scripted model:
  * the client answers one ask with `remember`, the very same command later in the session (in the same task and
  * in another task) is allowed without asking and the transcript says "remembered for this session"; a
- * different command is asked again; another session, and another single run, ask again. An ask nobody answers
+ * different command is asked again, and so is the same command after `cd` or repeated in one line (OpenCode
+ * reports the same patterns for those; the whole line differs); another session, and another single run, ask again. An ask nobody answers
  * is denied at the server's deadline and the transcript says so.
  */
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AgentEvent } from '../../protocol/agentEvent';
 import {
@@ -133,6 +136,33 @@ describe('always for this session (real OpenCode, scripted model)', () => {
     const second = await server.request(runStart, { agent: 'opencode', cwd, prompt: `[[script:bash_seq]] ${remembered}` });
     await finished(second.runId);
     assert.equal(asks.length, 2, 'the next run asked again');
+  });
+
+  test('a remembered command does not cover it after `cd`, or repeated in one line: OpenCode reports the same patterns, the line differs', async () => {
+    asks.length = 0;
+    const cwd = sampleRepo();
+    mkdirSync(path.join(cwd, 'sub'));
+    const variants = [`cd sub && ${remembered}`, `${remembered}; ${remembered}`];
+    const { runId } = await server.request(runStart, {
+      agent: 'opencode',
+      cwd,
+      prompt: `[[script:bash_seq]] ${remembered} ;; ${variants.join(' ;; ')} ;; ${remembered}`,
+    });
+    await finished(runId);
+    assert.deepEqual(
+      asks.map((a) => [a.patterns, a.commandLine]),
+      [[[remembered], remembered], ...variants.map((v) => [[remembered], v])],
+      'each variant is asked, and the ask shows its whole line',
+    );
+    assert.deepEqual(
+      (await bashDecisions(runId)).map((d) => d.note),
+      [
+        'allowed by the user for this run',
+        'allowed by the user for this run',
+        'allowed by the user for this run',
+        'remembered for this run',
+      ],
+    );
   });
 
   test('an ask nobody answers is denied at the deadline, and the transcript says so', async () => {

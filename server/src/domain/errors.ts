@@ -2,7 +2,7 @@
  * Typed domain errors. Callers switch on `reason`, never on the message text.
  */
 export type DomainErrorReason =
-  'store_corrupt' | 'store_read_only' | 'not_found' | 'conflict' | 'bad_input' | 'agent_unavailable' | 'timeout';
+  'store_corrupt' | 'store_read_only' | 'not_found' | 'conflict' | 'bad_input' | 'agent_unavailable' | 'agent_disabled' | 'timeout';
 
 export class DomainError extends Error {
   constructor(

@@ -14,6 +14,7 @@ const codeFor: Record<DomainErrorReason, number> = {
   conflict: errorCodes.conflict,
   bad_input: errorCodes.invalidParams,
   agent_unavailable: errorCodes.agentUnavailable,
+  agent_disabled: errorCodes.agentDisabled,
   timeout: errorCodes.timeout,
 };
 

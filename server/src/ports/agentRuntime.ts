@@ -61,6 +61,13 @@ export interface PermissionRequest {
   permission: string;
   /** What exactly: file paths, command lines, URLs. */
   patterns: string[];
+  /** The agent's own tool kind when it has one (ACP's `read`, `edit`, `delete`, `move`, `execute`, `other`, …). */
+  toolKind?: string;
+  /**
+   * For commands: the whole command line as the agent will run it. OpenCode's `patterns` are only the commands
+   * it found in the line (no `cd x &&`, separators or repeats); "always" answers are keyed on this line.
+   */
+  commandLine?: string;
   toolCallId?: string;
   /** Extra detail the agent sent (command text, diff, …). */
   metadata?: Record<string, unknown>;

@@ -1,7 +1,8 @@
 /**
  * What happens when the permission policy would ask: a rule the user remembered for this session (or this
  * single run) answers; otherwise the user is asked, with a deadline. "Always" answers become rules of the
- * pure `domain/permissionMemory.ts` (exact kind, patterns and place); they are kept in memory only, so a
+ * pure `domain/permissionMemory.ts` (exact permission and tool kind, patterns, whole command line, real paths
+ * and place); they are kept in memory only, so a
  * server restart forgets them. The caller consults this only after the policy said `ask`, so a remembered
  * rule never overrides a policy denial.
  */
@@ -22,6 +23,10 @@ export interface AskInput {
   req: PermissionRequest;
   /** The request as the policy judged it (task folder, command folder, file path). */
   base: PolicyRequest;
+  /** Where each path the policy judged really leads (symlinks resolved), in the policy's order. */
+  realPaths?: readonly string[];
+  /** The task's folder with symlinks resolved. */
+  realTaskFolder?: string;
   /** The policy's reason for asking. */
   reason: string;
   /** How long the user may take. */
@@ -43,11 +48,15 @@ export class PermissionAsker {
 
   constructor(private readonly deps: PermissionAskerDeps) {}
 
-  async decide({ run, req, base, reason, askMs }: AskInput): Promise<AskOutcome> {
+  async decide({ run, req, base, reason, askMs, realPaths, realTaskFolder }: AskInput): Promise<AskOutcome> {
     const scope = scopeKey({ sessionId: run.sessionId, runId: run.id });
     const remembered: RememberableAsk = {
       permission: req.permission,
+      ...(req.toolKind !== undefined ? { toolKind: req.toolKind } : {}),
       patterns: req.patterns,
+      ...(req.commandLine !== undefined ? { commandLine: req.commandLine } : {}),
+      ...(realPaths ? { realPaths } : {}),
+      ...(realTaskFolder ? { realTaskFolder } : {}),
       taskFolder: base.cwd,
       ...(base.commandCwd ? { commandCwd: base.commandCwd } : {}),
     };
@@ -65,6 +74,7 @@ export class PermissionAsker {
       reason,
       cwd: run.cwd,
       ...(base.commandCwd && base.commandCwd !== run.cwd ? { commandCwd: base.commandCwd } : {}),
+      ...(req.commandLine ? { commandLine: req.commandLine } : {}),
       ...(base.filepath ? { filepath: base.filepath } : {}),
       ...(diff ? { diff: diff.length > maxDiffChars ? `${diff.slice(0, maxDiffChars)}\n… (clipped)` : diff } : {}),
       ...(whyNotRememberable(remembered) ? {} : { rememberScope: scope.scope }),

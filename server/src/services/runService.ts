@@ -39,6 +39,8 @@ export interface RunServiceDeps {
   transcripts: TranscriptPort<AgentEvent>;
   workspace: WorkspacePort;
   runtime(agent: string): AgentRuntime | undefined;
+  /** Whether the settings disable the agent (`orchestrator.agents.disabled`): no run starts on it. */
+  isDisabled?(agent: string): boolean;
   /** Checks a `provider/model` id for an agent; returns an error message when it is unknown. */
   checkModel(agent: string, model: string): string | undefined;
   /** The model an agent uses when a run names none (recorded on the run so clients and datasets see what ran). */
@@ -114,6 +116,13 @@ export class RunService {
   async start(input: RunInput): Promise<{ runId: string; done: Promise<TurnResult | undefined> }> {
     const runtime = this.deps.runtime(input.agent);
     if (!runtime) throw new DomainError('agent_unavailable', `agent ${JSON.stringify(input.agent)} is not registered`, { field: 'agent' });
+    // Routing already gives a disabled agent no session task; this also covers a direct `run/start` and the CLI.
+    if (this.deps.isDisabled?.(input.agent))
+      throw new DomainError(
+        'agent_disabled',
+        `agent ${JSON.stringify(input.agent)} is disabled by the setting orchestrator.agents.disabled; enable it in the Agents view or remove it from that setting`,
+        { field: 'agent', agent: input.agent, setting: 'orchestrator.agents.disabled' },
+      );
     if (input.model) {
       const problem = this.deps.checkModel(input.agent, input.model);
       if (problem) throw new DomainError('bad_input', `model: ${problem}`, { field: 'model' });
@@ -284,7 +293,9 @@ export class RunService {
     ctx.reasons.set(key, verdict.reason);
     // A policy allow or deny is final: a remembered rule never overrides a denial.
     if (verdict.decision !== 'ask') return { decision: verdict.decision };
-    const answer = await this.asker.decide({ run, req, base, reason: verdict.reason, askMs: ctx.askMs });
+    const realPaths = paths.map((p) => resolved[p] ?? p);
+    const realTaskFolder = await this.deps.paths.resolve(base.cwd);
+    const answer = await this.asker.decide({ run, req, base, reason: verdict.reason, askMs: ctx.askMs, realPaths, realTaskFolder });
     if (answer.decision === 'deny' && answer.why) ctx.reasons.set(key, answer.why);
     return { decision: answer.decision, ...(answer.note ? { note: answer.note } : {}) };
   }

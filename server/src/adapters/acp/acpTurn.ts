@@ -142,7 +142,14 @@ export class AcpTurn {
   /** A command the agent wants us to run (`terminal/create`): judged as `bash` with its command line. */
   async judgeCommand(line: string, requestId: string): Promise<boolean> {
     if (this.done || this.cancelRequested) return false;
-    const req: PermissionRequest = { runId: this.init.taskId, permission: 'bash', patterns: [line], cwd: this.init.cwd };
+    const req: PermissionRequest = {
+      runId: this.init.taskId,
+      permission: 'bash',
+      patterns: [line],
+      toolKind: 'execute',
+      commandLine: line,
+      cwd: this.init.cwd,
+    };
     const { decision, cancelled } = await this.decide(req, `${this.init.turnTag}:${requestId}`);
     return decision === 'allow' && !cancelled && !this.done;
   }

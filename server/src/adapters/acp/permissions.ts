@@ -6,6 +6,12 @@
  * execute → `bash`; fetch → `webfetch`; search → `grep`; anything else keeps its kind (the policy asks).
  * Patterns: the paths the tool call names (locations, diff paths, path-like raw inputs), the command line for
  * execute, the URL for fetch. No patterns → the policy asks (it never allows what it cannot see).
+ *
+ * The exact ACP kind travels with the request (`toolKind`; no kind → `other`) and the command line of an
+ * execute (`commandLine`): the policy judges by permission name, but "Always for this session" is keyed on
+ * the exact kind, so a remembered `edit` of a file never covers a `delete` or `move` of it. Kinds whose asks
+ * are never remembered (`other`, `fetch`, `think`, an `execute` without a command line) are listed in
+ * `domain/permissionMemory.ts`.
  */
 import type { PermissionRequest } from '../../ports/agentRuntime';
 import type { ToolState } from './normalize';
@@ -51,9 +57,10 @@ function pathsOf(raw: unknown): string[] {
 export function toPermissionRequest(taskId: string, cwd: string, tool: ToolState): PermissionRequest {
   const permission = permissionOfKind(tool.kind);
   let patterns: string[];
+  let commandLine: string | undefined;
   if (permission === 'bash') {
-    const cmd = commandOf(tool.rawInput);
-    patterns = cmd ? [cmd] : [];
+    commandLine = commandOf(tool.rawInput);
+    patterns = commandLine ? [commandLine] : [];
   } else if (permission === 'webfetch') {
     const url = isObj(tool.rawInput) ? str(tool.rawInput.url) : undefined;
     patterns = url ? [url] : [];
@@ -64,6 +71,8 @@ export function toPermissionRequest(taskId: string, cwd: string, tool: ToolState
     runId: taskId,
     permission,
     patterns,
+    toolKind: tool.kind ?? 'other',
+    ...(commandLine ? { commandLine } : {}),
     toolCallId: tool.id,
     metadata: {
       title: tool.title,

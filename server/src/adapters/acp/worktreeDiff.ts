@@ -8,11 +8,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FileChange } from '../../ports/agentRuntime';
+import { filterConfigArgs, gitEnv, gitHygieneConfig, hardenedArgs, noRepoFilters } from '../git/gitHygiene';
 
-function git(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+/** git in the agent's worktree: no hooks, fsmonitor, diff drivers, text conversions or repository filters (`git/gitHygiene.ts`). */
+async function git(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const filters = await exec(cwd, [...filterConfigArgs], env).then(noRepoFilters, () => []);
+  return exec(cwd, [...filters, ...hardenedArgs(args)], env);
+}
+
+function exec(cwd: string, args: string[], env: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd, env: { ...process.env, ...env }, timeout: 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout) =>
-      err ? reject(err) : resolve(stdout),
+    execFile(
+      'git',
+      [...gitHygieneConfig, ...args],
+      { cwd, env: gitEnv(env), timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
     );
   });
 }

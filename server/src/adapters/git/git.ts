@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DomainError } from '../../domain/errors';
 import type { BlobRead, ChangedFile, MergeOutcome, WorkspacePort } from '../../ports/workspace';
+import { filterConfigArgs, gitEnv, gitHygieneConfig, hardenedArgs, noRepoFilters } from './gitHygiene';
 
 export class GitError extends Error {
   constructor(
@@ -19,7 +20,8 @@ export class GitError extends Error {
   }
 }
 
-// Our own git calls never run repository hooks or an fsmonitor: an agent could have planted either.
+// Our own git calls never run repository hooks, an fsmonitor, diff drivers or text conversions: an agent
+// could have planted any of them (`gitHygiene.ts`).
 const identity = [
   '-c',
   'user.name=Industrial Orchestrator',
@@ -27,21 +29,32 @@ const identity = [
   'user.email=orchestrator@localhost',
   '-c',
   'commit.gpgsign=false',
-  '-c',
-  'core.hooksPath=/dev/null',
-  '-c',
-  'core.fsmonitor=false',
+  ...gitHygieneConfig,
 ];
+const gitProcessEnv = () => gitEnv({ GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' });
+/** Subcommands that never read the worktree (so never run a filter driver): no config lookup first. */
+const objectOnly = new Set(['rev-parse', 'cat-file', 'config', 'branch', 'for-each-ref', 'update-ref']);
 
 export class GitWorkspace implements WorkspacePort {
   constructor(private readonly timeoutMs = 60_000) {}
 
-  run(cwd: string, args: string[], allowCodes: number[] = [0]): Promise<{ stdout: string; stderr: string; code: number }> {
+  async run(cwd: string, args: string[], allowCodes: number[] = [0]): Promise<{ stdout: string; stderr: string; code: number }> {
+    return this.exec(cwd, [...(await this.repoFilters(cwd, args[0])), ...hardenedArgs(args)], allowCodes);
+  }
+
+  /** `-c` pairs switching off the filter drivers of the repository's own config (`noRepoFilters`). */
+  private async repoFilters(cwd: string, sub: string | undefined): Promise<string[]> {
+    if (sub === undefined || objectOnly.has(sub)) return [];
+    const r = await this.exec(cwd, [...filterConfigArgs], [0, 1, 128]).catch(() => undefined);
+    return r?.code === 0 ? noRepoFilters(r.stdout) : [];
+  }
+
+  private exec(cwd: string, args: string[], allowCodes: number[]): Promise<{ stdout: string; stderr: string; code: number }> {
     return new Promise((resolve, reject) => {
       execFile(
         'git',
         [...identity, ...args],
-        { cwd, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' } },
+        { cwd, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: gitProcessEnv() },
         (err, stdout, stderr) => {
           const code = err
             ? typeof (err as NodeJS.ErrnoException).code === 'number'
@@ -174,13 +187,13 @@ export class GitWorkspace implements WorkspacePort {
     return new Promise((resolve, reject) => {
       execFile(
         'git',
-        [...identity, ...args],
+        [...identity, ...hardenedArgs(args)],
         {
           cwd,
           timeout: this.timeoutMs,
           maxBuffer: 64 * 1024 * 1024,
           encoding: 'buffer',
-          env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+          env: gitProcessEnv(),
         },
         (err, stdout, stderr) => {
           if (err)

@@ -259,6 +259,7 @@ export class Turn {
         patterns: req.patterns,
         toolCallId: req.tool?.callID,
         metadata: req.metadata,
+        ...(typeof req.metadata?.command === 'string' ? { commandLine: req.metadata.command } : {}),
         cwd: this.init.cwd,
       },
       this.init.timeouts.permissionMs,
