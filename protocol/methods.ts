@@ -3,6 +3,7 @@
  * Tests iterate it (malformed params to every request; README table drift).
  */
 import { agentDidChange, agentList } from './agent';
+import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList } from './dataset';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { serverDidChangeStatus, serverStatus } from './server';
 import {
@@ -49,6 +50,11 @@ export const requests: readonly AnyRequestDef[] = [
   taskRetry,
   taskCancel,
   taskSetPriority,
+  datasetCandidates,
+  datasetCreate,
+  datasetList,
+  datasetGet,
+  datasetExport,
 ] as AnyRequestDef[];
 /** Server → client requests. */
 export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];
