@@ -120,15 +120,16 @@ test('runs with planted secrets are listed as candidates with their reasons and 
   assert.equal(v.state, 'completed', JSON.stringify(v.tasks.map((t) => [t.planId, t.state, t.lastError])));
   await server.request(sessionApply, { sessionId });
 
-  // A private key block (several lines: only a single run's prompt can carry it).
-  await singleRun(sampleRepo(), `[[script:write_file key.pem]] ${privateKey.text}\nstore it for the deploy job`);
-  // The same request in two repositories: one example, one duplicate.
+  // In parallel, each in its own repository: a private key block (several lines: only a single run's prompt
+  // can carry it); the same request twice (one example, one duplicate); an example far longer than allowed.
   const dupPrompt = '[[script:write_file notes.txt]] remember to rotate the staging certificates every quarter';
-  const dup1 = await singleRun(sampleRepo(), dupPrompt);
-  const dup2 = await singleRun(sampleRepo(), dupPrompt);
-  // An example far longer than the context we will allow.
   const words = Array.from({ length: 2500 }, (_, i) => `w${(i * 7919) % 10007}x${i % 97}`).join(' ');
-  const long = await singleRun(sampleRepo(), `[[script:write_file long.txt]] ${words}`);
+  const [, dup1, dup2, long] = await Promise.all([
+    singleRun(sampleRepo(), `[[script:write_file key.pem]] ${privateKey.text}\nstore it for the deploy job`),
+    singleRun(sampleRepo(), dupPrompt),
+    singleRun(sampleRepo(), dupPrompt),
+    singleRun(sampleRepo(), `[[script:write_file long.txt]] ${words}`),
+  ]);
 
   // The raw material really holds the secrets (the store keeps prompts): otherwise the export check proves nothing.
   const raw = readFileSync(path.join(dataDir, 'store.json'), 'utf8');
@@ -176,7 +177,6 @@ test(
     );
     assert.equal(demo.stats.train.examples + demo.stats.validation.examples, 5);
     assert.ok(demo.stats.validation.examples >= 1, JSON.stringify(demo.stats));
-    assert.ok(Object.values(demo.stats.redactions).reduce((a, b) => a + b, 0) >= needles.length - 6, JSON.stringify(demo.stats.redactions));
 
     // Every file of the version, read from disk.
     const files = readdirSync(demo.folder, { recursive: true })
@@ -185,6 +185,7 @@ test(
     assert.deepEqual(demo.files.map((f) => path.relative(demo.folder, f.path)).sort(), files.filter((f) => f.includes('/')).sort());
     const scanner = new SecretlintScanner();
     let found = 0;
+    const scanned: string[] = [];
     for (const f of files) {
       const text = readFileSync(path.join(demo.folder, f), 'utf8');
       for (const n of needles) {
@@ -193,11 +194,12 @@ test(
           console.log(`LEAK: ${n.kind} in ${f}`);
         }
       }
-      const findings = await scanner.scan(text);
-      assert.deepEqual(findings, [], `secretlint finds nothing in ${f}`);
+      for (const x of await scanner.scan(text)) scanned.push(`${x.kind} in ${f}`);
     }
     console.log(`planted secrets found in the dataset's files: ${found} (${files.length} files, ${needles.length} secret strings)`);
     assert.equal(found, 0);
+    assert.deepEqual(scanned, [], 'secretlint finds nothing in the exports either');
+    assert.ok(Object.values(demo.stats.redactions).reduce((a, b) => a + b, 0) >= needles.length - 6, JSON.stringify(demo.stats.redactions));
 
     // OpenAI chat-with-tools JSONL.
     const roles = new Set(['system', 'user', 'assistant', 'tool']);
