@@ -3,6 +3,7 @@
  * Tests iterate it (malformed params to every request; README table drift).
  */
 import { agentDidChange, agentList } from './agent';
+import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList } from './dataset';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { marketplaceGet, marketplaceInstall, marketplaceList, marketplaceSetEnabled, marketplaceUninstall } from './marketplace';
 import { serverDidChangeStatus, serverStatus } from './server';
@@ -55,6 +56,11 @@ export const requests: readonly AnyRequestDef[] = [
   taskRetry,
   taskCancel,
   taskSetPriority,
+  datasetCandidates,
+  datasetCreate,
+  datasetList,
+  datasetGet,
+  datasetExport,
 ] as AnyRequestDef[];
 /** Server → client requests. */
 export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];

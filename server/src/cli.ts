@@ -16,6 +16,7 @@ import {
   type ParsedValues,
 } from './cliArgs';
 import { agentSettingsOf, allowedProgramSchema, checkModelChoice, demoNotice, loadCliConfig, type LoadedConfig } from './cliConfig';
+import { datasetCommand } from './cliDataset';
 import { runAgent } from './cliRun';
 import { listSessions, resumeSession, runSession, type SessionArgs } from './cliSession';
 import { createServices } from './compose';
@@ -153,6 +154,8 @@ async function dispatch(argv: string[]): Promise<number> {
       };
       return runSession(text, cwd, { planOnly: values['plan-only'] === true, planner, model }, args, logger);
     }
+    case 'dataset':
+      return datasetCommand(positionals, values, { dataDir, json: asJson }, logger);
     case 'help':
       process.stdout.write(generalHelp());
       return 0;

@@ -94,6 +94,46 @@ export const commands = {
     options: { approve, 'budget-tokens': budgetTokens, 'max-parallel': maxParallel, config, allow, yes, json, ...common },
     notes: ['Exit: as for run; 4 when another process holds the data folder (its pid is printed).'],
   },
+  dataset: {
+    usage:
+      'orchestrator dataset create NAME [filters] [--max-tokens N] [--validation-fraction F] [--seed S] [--format F]...\n  orchestrator dataset list\n  orchestrator dataset export NAME --format F',
+    summary: 'curate a fine-tuning dataset from the stored agent runs, list the datasets, print the paths of an export',
+    options: {
+      outcome: {
+        type: 'string',
+        multiple: true,
+        value: 'STATE',
+        help: 'take runs that ended so: succeeded (default), failed, cancelled (repeatable)',
+      },
+      applied: { type: 'boolean', help: 'only runs of sessions whose diff was applied' },
+      'not-applied': { type: 'boolean', help: "only runs whose session's diff was not applied" },
+      agent: { type: 'string', multiple: true, value: 'ID', help: 'only runs of this agent (repeatable)' },
+      model: { type: 'string', multiple: true, value: 'P/M', help: 'only runs with this model (repeatable)' },
+      session: {
+        type: 'string',
+        multiple: true,
+        value: 'ID',
+        help: "only runs of this session (repeatable; a single run's is run-<runId>)",
+      },
+      since: { type: 'string', value: 'TIME', help: 'only runs created at or after this ISO 8601 time' },
+      until: { type: 'string', value: 'TIME', help: 'only runs created at or before this ISO 8601 time' },
+      'max-tokens': { type: 'string', value: 'N', help: 'drop examples longer than N tokens (default 16384)' },
+      'validation-fraction': { type: 'string', value: 'F', help: 'share of groups for validation, 0 to below 1 (default 0.1)' },
+      seed: { type: 'string', value: 'S', help: 'seed of the train/validation split' },
+      format: {
+        type: 'string',
+        multiple: true,
+        value: 'F',
+        help: 'openai, sharegpt or mlx (create: repeatable, default all; export: one)',
+      },
+      json,
+      ...common,
+    },
+    notes: [
+      'A dataset is written once, as one folder under DIR/datasets/NAME; the same NAME with the same content prints the existing one.',
+      'Exit: 0 done, 1 the name holds other content or no such dataset, 2 bad input (nothing written).',
+    ],
+  },
   help: {
     usage: 'orchestrator help [COMMAND]',
     summary: 'show the help of a command',

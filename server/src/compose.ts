@@ -11,7 +11,11 @@ import { acquireDataDirLock } from './adapters/fs/dataDirLock';
 import { JsonlTranscripts } from './adapters/fs/jsonlTranscript';
 import { RealPathResolver } from './adapters/fs/realPathResolver';
 import { GitWorkspace } from './adapters/git/git';
+import { DatasetFolders } from './adapters/fs/datasetFolders';
 import { LowdbStore } from './adapters/lowdb/lowdbStore';
+import { SecretlintScanner } from './adapters/secrets/secretlintScanner';
+import { GptTokenCounter } from './adapters/tokens/gptTokenCounter';
+import { DatasetService } from './services/datasetService';
 import type { Logger } from './ports/logger';
 import { Agents, type AgentSettings } from './agents';
 import { StatusService } from './services/statusService';
@@ -40,6 +44,8 @@ export interface Services {
   store: LowdbStore;
   transcripts: JsonlTranscripts<AgentEvent>;
   status: StatusService;
+  /** `dataset/*`: curation over the store's runs and their transcripts; versions under `<dataDir>/datasets/`. */
+  datasets: DatasetService;
   /** Gives up the data folder's lock. */
   release(): Promise<void>;
 }
@@ -93,7 +99,17 @@ export async function createServices(opts: {
   }
   await store.load({ lockedBy, readOnly });
   status.markLoaded();
-  return { dataDir, store, transcripts, status, release };
+  // secretlint and the tokenizer load on first use, not here.
+  const datasets = new DatasetService({
+    store,
+    transcripts,
+    folders: new DatasetFolders(path.join(dataDir, 'datasets')),
+    secrets: new SecretlintScanner(),
+    tokens: new GptTokenCounter(),
+    now: () => new Date(),
+    logger: opts.logger,
+  });
+  return { dataDir, store, transcripts, status, datasets, release };
 }
 
 export interface RunServices {

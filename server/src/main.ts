@@ -13,6 +13,7 @@ import { parseAgentSettings } from './agents';
 import { createRunServices, createServices, type RunServices, type Services } from './compose';
 import { argValue, defaultDataDir } from './dataDir';
 import { registerServerHandlers } from './handlers/server';
+import { registerDatasetHandlers } from './handlers/dataset';
 import { registerRunHandlers } from './handlers/run';
 import { registerMarketplaceHandlers } from './handlers/marketplace';
 import { registerAgentHandlers, registerSessionHandlers } from './handlers/session';
@@ -86,6 +87,7 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
   registerSessionHandlers(connection, run.sessions, run.liveSession, logger);
   registerAgentHandlers(connection, run.agentViews, logger);
   registerMarketplaceHandlers(connection, run.marketplace, logger);
+  registerDatasetHandlers(connection, services.datasets, logger);
   logger.info(`orchestrator server ${version} (pid ${process.pid}, node ${process.version}) using ${services.dataDir}`);
   return { capabilities: {}, serverInfo: { name: 'industrial-orchestrator', version } };
 });

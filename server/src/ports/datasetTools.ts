@@ -35,6 +35,8 @@ export interface DatasetFolderPort {
   create(name: string, files: readonly DatasetFile[]): Promise<string>;
   /** A file of dataset `name`, or undefined when the dataset or the file does not exist. */
   read(name: string, file: string): Promise<string | undefined>;
+  /** The absolute folder of dataset `name` (whether or not it exists). */
+  path(name: string): string;
   /** Names of the datasets, sorted. */
   list(): Promise<string[]>;
 }

@@ -173,8 +173,20 @@ test('create writes one folder: manifest, records, examples, each format; secret
     assert.deepEqual(await scanner.scan(text), [], f);
   }
   const again = await service.create({ name: 'first', options: { validationFraction: 0.5, groupBy: ['session'] } });
-  const { folder: _folder, ...withoutFolder } = s;
-  assert.deepEqual(again, withoutFolder);
+  assert.deepEqual(again, s);
+  assert.deepEqual(
+    s.files.filter((f) => f.format === 'mlx').map((f) => path.relative(folder, f.path)),
+    ['mlx/train.jsonl', 'mlx/valid.jsonl'],
+  );
+  assert.deepEqual(await service.exportPaths('first', 'openai'), [
+    path.join(folder, 'openai', 'train.jsonl'),
+    path.join(folder, 'openai', 'validation.jsonl'),
+  ]);
+  const recs = await service.records('first');
+  assert.deepEqual(
+    recs.map((r) => [r.source, r.status]),
+    records.map((r) => [r.source, r.status]),
+  );
   assert.deepEqual(
     (await service.list()).map((x) => x.name),
     ['first'],

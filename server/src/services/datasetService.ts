@@ -6,13 +6,21 @@
  * candidate's record, the curated examples and each export format — as one folder, atomically.
  * A dataset's name is taken once; creating it again with the same content returns the existing version.
  */
+import path from 'node:path';
 import type { StoredRun } from '../domain/storeEntities';
 import { transcriptFolder } from './runService';
 import { exportDataset, exportFormats, type ExportFormat } from '../domain/dataset/exporters';
-import type { Provenance } from '../domain/dataset/example';
+import type { ExampleRecord, Provenance } from '../domain/dataset/example';
 import { buildExample } from '../domain/dataset/fromTranscript';
 import { canonicalJson } from '../domain/dataset/hash';
-import { curate, type Candidate, type CurationOptions, type CurationResult, type CurationStats } from '../domain/dataset/pipeline';
+import {
+  curate,
+  exampleTokens,
+  type Candidate,
+  type CurationOptions,
+  type CurationResult,
+  type CurationStats,
+} from '../domain/dataset/pipeline';
 import { datasetNameProblem, datasetVersion } from '../domain/dataset/version';
 import { DomainError } from '../domain/errors';
 import { localTenantId } from '../domain/storeSchema';
@@ -23,7 +31,7 @@ import type { TranscriptPort } from '../ports/transcript';
 
 export interface DatasetFilter {
   /** Run final states to take (default: `succeeded`). */
-  outcomes?: string[];
+  outcomes?: ('succeeded' | 'failed' | 'cancelled')[];
   /** Only runs whose session's diff was applied (true) or was not (false). */
   applied?: boolean;
   agents?: string[];
@@ -41,11 +49,20 @@ export interface CreateDatasetInput {
   formats?: ExportFormat[];
 }
 
+export interface DatasetExportFile {
+  format: ExportFormat;
+  /** Absolute path inside the version's folder. */
+  path: string;
+}
+
 export interface DatasetSummary {
   id: string;
   name: string;
   createdAt: string;
-  folder?: string;
+  /** The version's folder (absolute). */
+  folder: string;
+  /** Every export file written, inside `folder`. */
+  files: DatasetExportFile[];
   stats: CurationStats;
   warnings: string[];
   formats: ExportFormat[];
@@ -55,7 +72,8 @@ export interface DatasetSummary {
 
 export interface DatasetServiceDeps {
   store: StorePort;
-  transcripts: TranscriptPort;
+  /** Only read: the run service's transcripts, whatever entries they hold. */
+  transcripts: Pick<TranscriptPort<{ seq: number }>, 'read'>;
   folders: DatasetFolderPort;
   secrets: SecretScannerPort;
   tokens: TokenCounterPort;
@@ -66,9 +84,37 @@ export interface DatasetServiceDeps {
 
 type RunRecord = StoredRun;
 
+/** A run a filter takes: why, and the size of its example when one can be built. */
+export interface DatasetCandidate {
+  runId: string;
+  provenance: Provenance;
+  reasons: string[];
+  tokens?: number;
+  problem?: string;
+}
+
+/** Why a filter took a run: one line per condition it passed. */
+function candidateReasons(filter: DatasetFilter, p: Provenance): string[] {
+  const out = [`outcome ${p.outcome} (taken: ${(filter.outcomes ?? ['succeeded']).join(', ')})`];
+  if (filter.applied !== undefined) out.push(p.applied ? "the session's diff was applied" : "the session's diff was not applied");
+  if (filter.agents) out.push(`agent ${p.agent}`);
+  if (filter.models) out.push(`model ${p.model ?? ''}`);
+  if (filter.sessionIds) out.push(`session ${p.sessionId}`);
+  if (filter.since || filter.until)
+    out.push(
+      `created ${p.createdAt ?? '?'} (${filter.since ? `since ${filter.since}` : ''}${filter.since && filter.until ? ', ' : ''}${filter.until ? `until ${filter.until}` : ''})`,
+    );
+  return out;
+}
+
+/** Export paths of a format, relative to the version's folder. */
+const formatFiles = (f: ExportFormat): string[] => exportDataset([], f).map((x) => `${f}/${x.path}`);
+
 const fail = (field: string, problem: string): never => {
   throw new DomainError('bad_input', `${field}: ${problem}`, { field });
 };
+
+const runOutcomes: readonly string[] = ['succeeded', 'failed', 'cancelled'];
 
 function checkFilter(f: DatasetFilter): void {
   for (const key of ['outcomes', 'agents', 'models', 'sessionIds'] as const) {
@@ -81,6 +127,9 @@ function checkFilter(f: DatasetFilter): void {
     if (v !== undefined && Number.isNaN(Date.parse(v))) fail(`filter.${key}`, `must be an ISO time, got ${JSON.stringify(v)}`);
   }
   if (f.applied !== undefined && typeof f.applied !== 'boolean') fail('filter.applied', 'must be true or false');
+  const bad = f.outcomes?.find((o) => !runOutcomes.includes(o));
+  if (bad !== undefined) fail('filter.outcomes', `${JSON.stringify(bad)} is not one of ${runOutcomes.join(', ')}`);
+  if (f.since && f.until && Date.parse(f.since) > Date.parse(f.until)) fail('filter.since', 'must not be after until');
 }
 
 function checkOptions(o: Partial<CurationOptions>): void {
@@ -133,7 +182,7 @@ export class DatasetService {
       .filter(({ run, provenance: p }) => {
         const at = Date.parse(run.createdAt);
         return (
-          outcomes.includes(p.outcome) &&
+          (outcomes as readonly string[]).includes(p.outcome) &&
           (filter.applied === undefined || p.applied === filter.applied) &&
           (!filter.agents || filter.agents.includes(p.agent)) &&
           (!filter.models || (p.model !== undefined && filter.models.includes(p.model))) &&
@@ -143,6 +192,24 @@ export class DatasetService {
         );
       })
       .sort((a, b) => a.run.createdAt.localeCompare(b.run.createdAt) || a.run.id.localeCompare(b.run.id));
+  }
+
+  /** The runs a filter takes, each with why and its example's tokens (before redaction). Reads only. */
+  async candidates(filter: DatasetFilter = {}, limit = 1000): Promise<DatasetCandidate[]> {
+    const runs = this.selectRuns(filter).slice(0, limit);
+    if (runs.length) await this.deps.tokens.ready();
+    const out: DatasetCandidate[] = [];
+    for (const { run, provenance } of runs) {
+      const events = await this.deps.transcripts.read(transcriptFolder(run), run.id);
+      const built = buildExample({ prompt: run.prompt, events, workdir: run.cwd });
+      out.push({
+        runId: run.id,
+        provenance,
+        reasons: candidateReasons(filter, provenance),
+        ...(built.ok ? { tokens: exampleTokens(built.example, (t) => this.deps.tokens.count(t)) } : { problem: built.reason }),
+      });
+    }
+    return out;
   }
 
   /** Curates without writing anything (for a preview: records, stats, examples). */
@@ -189,7 +256,7 @@ export class DatasetService {
         },
       );
     }
-    const summary: DatasetSummary = {
+    const summary: Omit<DatasetSummary, 'folder' | 'files'> = {
       id: version.id,
       name: version.name,
       createdAt: version.createdAt,
@@ -207,17 +274,47 @@ export class DatasetService {
     ];
     const folder = await this.deps.folders.create(input.name, files);
     this.deps.logger.info(`dataset ${input.name} (${version.id}): ${version.stats.kept} of ${version.stats.candidates} runs kept`);
-    return { ...summary, folder };
+    return { ...summary, folder, files: this.exportFiles(folder, formats) };
+  }
+
+  private exportFiles(folder: string, formats: readonly ExportFormat[]): DatasetExportFile[] {
+    return formats.flatMap((format) => formatFiles(format).map((p) => ({ format, path: path.join(folder, ...p.split('/')) })));
+  }
+
+  /** Every candidate's record of dataset `name` (kept or dropped, and why). Throws not_found. */
+  async records(name: string): Promise<ExampleRecord[]> {
+    const text = await this.deps.folders.read(name, 'records.jsonl');
+    if (text === undefined) throw new DomainError('not_found', `name: no dataset named ${JSON.stringify(name)}`, { field: 'name' });
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as ExampleRecord);
+  }
+
+  /** The files of one format, already written inside the version's folder (never anywhere else). */
+  async exportPaths(name: string, format: ExportFormat): Promise<string[]> {
+    const s = await this.get(name);
+    if (!s) throw new DomainError('not_found', `name: no dataset named ${JSON.stringify(name)}`, { field: 'name' });
+    if (!s.formats.includes(format))
+      throw new DomainError(
+        'conflict',
+        `format: dataset ${JSON.stringify(name)} was created without ${format} (it has ${s.formats.join(', ')}); versions never change: create a new one with that format`,
+        { field: 'format' },
+      );
+    return s.files.filter((f) => f.format === format).map((f) => f.path);
   }
 
   async get(name: string): Promise<DatasetSummary | undefined> {
     const text = await this.deps.folders.read(name, 'manifest.json');
     if (text === undefined) return undefined;
     const m = JSON.parse(text) as DatasetSummary;
+    const folder = this.deps.folders.path(name);
     return {
       id: m.id,
       name: m.name,
       createdAt: m.createdAt,
+      folder,
+      files: this.exportFiles(folder, m.formats),
       stats: m.stats,
       warnings: m.warnings,
       formats: m.formats,

@@ -60,6 +60,10 @@ export class DatasetFolders implements DatasetFolderPort {
     }
   }
 
+  path(name: string): string {
+    return this.folder(name);
+  }
+
   async read(name: string, file: string): Promise<string | undefined> {
     if (!safeRelative(file)) throw new DomainError('bad_input', `file: ${JSON.stringify(file)} is not a relative path inside the dataset`);
     try {
