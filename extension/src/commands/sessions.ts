@@ -197,9 +197,12 @@ export const submitSessionGoal =
     }
   };
 
-export const approveSession = (ctx: Ctx) => async (item?: { sessionId?: string } | string) => {
+/** `opts.maxParallel` (automation): at most that many of the session's tasks run at once. */
+export const approveSession = (ctx: Ctx) => async (item?: { sessionId?: string } | string, opts?: unknown) => {
   const sessionId = idOf(item);
-  return sessionId ? ctx.request(sessionApprove, { sessionId }) : undefined;
+  const maxParallel = (opts as { maxParallel?: unknown } | undefined)?.maxParallel;
+  const budget = typeof maxParallel === 'number' && !Array.isArray(opts) ? { budget: { maxParallel } } : {};
+  return sessionId ? ctx.request(sessionApprove, { sessionId, ...budget }) : undefined;
 };
 
 /** Pick a draft session (palette): the only one, or from a list. */

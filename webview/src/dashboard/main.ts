@@ -145,7 +145,7 @@ function command(name: string): void {
   const t = selectedTask();
   if (!s) return;
   let msg: DashboardCommand | undefined;
-  if (name === 'retryTask' || name === 'cancelTask')
+  if (name === 'retryTask' || name === 'cancelTask' || name === 'setTaskPriority')
     msg = t ? { type: 'dashboard/command', command: name, sessionId: s.id, taskId: t.id } : undefined;
   else if (['approveSession', 'cancelSession', 'retrySession', 'applySession'].includes(name))
     msg = { type: 'dashboard/command', command: name as 'approveSession', sessionId: s.id };

@@ -75,6 +75,7 @@ const actionLabels: Record<string, string> = {
   applySession: 'Apply Changes',
   retryTask: 'Retry Task',
   cancelTask: 'Cancel Task',
+  setTaskPriority: 'Set Priority…',
 };
 
 export function renderSessionHead(s: SessionView): string {
@@ -117,6 +118,7 @@ export function taskActions(t: TaskView): string[] {
   const a: string[] = [];
   if (['failed', 'cancelled', 'skipped'].includes(t.state)) a.push('retryTask');
   if (['pending', 'ready', 'running', 'blocked'].includes(t.state)) a.push('cancelTask');
+  if (t.state !== 'running' && t.state !== 'succeeded') a.push('setTaskPriority');
   return a;
 }
 
@@ -131,6 +133,7 @@ export function renderTaskDetail(t: TaskView, run: RunView | undefined, nowMs: n
     ['Agent', t.agentId === 'opencode' ? 'OpenCode' : t.agentId],
     ['Model', run?.model],
     ['Attempt', `${t.attempts} of ${t.maxAttempts}`],
+    ['Priority', t.priority === undefined ? undefined : `${t.priority} (0 = highest)`],
     ['Elapsed', elapsed === undefined ? undefined : formatUptime(elapsed)],
     ['Tokens', usage ? num(usage.inputTokens + usage.outputTokens) : undefined],
     ['Cost', usage ? money(usage.cost) : undefined],
