@@ -12,6 +12,7 @@ import { sessionDidChange, type SessionView } from '../../protocol/session';
 import type { ClientState } from '../../protocol/webview/dashboard';
 import { createClient } from './client';
 import { PermissionPrompt } from './permissions';
+import { UserWaitsTracker } from './userWaits';
 import { readConfig } from './config';
 import { providerKeyEnv } from './modelKeys';
 import { teeLog } from './logTee';
@@ -42,15 +43,17 @@ export class Ctx implements vscode.Disposable {
   /** Every `agent/didChange` from the server (an agent's health or availability changed). */
   readonly onDidChangeAgents = this.agentsChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
+  /** What waits on the user that only the extension knows (open permission asks, refused applies). */
+  readonly waits = new UserWaitsTracker();
   /** Answers the server's permission asks (and shows their details). */
-  private readonly permissions = new PermissionPrompt();
+  private readonly permissions = new PermissionPrompt(this.waits);
 
   constructor(readonly extension: vscode.ExtensionContext) {
     const teed = teeLog(vscode.window.createOutputChannel('Industrial Orchestrator', { log: true }));
     this.log = teed.channel;
     this.logLines = teed.lines;
     this.policy = RestartPolicy.fromSetting(readConfig().maxRestarts);
-    this.disposables.push(this.log, this.changed, this.runChanged, this.sessionChanged, this.agentsChanged, this.permissions);
+    this.disposables.push(this.log, this.changed, this.runChanged, this.sessionChanged, this.agentsChanged, this.permissions, this.waits);
   }
 
   get status(): StatusSnapshot {

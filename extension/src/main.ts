@@ -11,7 +11,7 @@ import { registerReviewDocuments } from './review/reviewProvider';
 import { Ctx } from './ctx';
 import { hasProviderKey } from './modelKeys';
 import { sessionRows, taskRow } from './views/sessionsTree';
-import { agentItems, registerTrees } from './views/trees';
+import { agentItems, registerTrees, waitingText } from './views/trees';
 import { createAgentNotifications, restartOnSettingsChange } from './views/agentNotifications';
 import { createStatusItem } from './views/statusItem';
 import { summarizeActivity } from './views/activity';
@@ -23,19 +23,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   const t0 = Date.now();
   ctx = new Ctx(context);
   const dashboard = new DashboardPanels(ctx);
-  const trees = registerTrees();
+  const c0 = ctx;
+  const trees = registerTrees(c0.waits);
   context.subscriptions.push(
     ctx,
     dashboard,
     createStatusItem(ctx, {
-      current: () => summarizeActivity(trees.sessions.allSessions(), trees.sessions.allRuns()),
-      onDidChange: trees.sessions.onDidChangeTreeData,
+      current: () => summarizeActivity(trees.sessions.allSessions(), trees.sessions.allRuns(), c0.waits.current()),
+      onDidChange: [trees.sessions.onDidChangeTreeData, c0.waits.onDidChange],
+      waitingText: (a) => waitingText(a.waitingOn),
     }),
     createAgentNotifications(ctx),
     restartOnSettingsChange(ctx),
     ...trees.disposables,
     ...registerCommands(ctx, dashboard, (id) => {
       trees.sessions.removeSession(id);
+      c0.waits.applyCleared(id);
       dashboard.forget(id);
     }),
     ...registerReviewDocuments(ctx),
@@ -87,6 +90,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     session: (sessionId) => c.request(sessionGet, { sessionId }),
     sessions: () => trees.sessions.allSessions(),
     sessionRows: () => sessionRows(trees.sessions),
+    waiting: () => summarizeActivity(trees.sessions.allSessions(), trees.sessions.allRuns(), c.waits.current()).waitingOn,
+    sessionsBadge: () => {
+      const b = trees.badge();
+      return b && { value: b.value, tooltip: b.tooltip };
+    },
     taskRow: (sessionId, planId) => taskRow(trees.sessions, sessionId, planId),
     agents: () => trees.agents.getChildren().map((i) => String(i.label)),
     agentRows: () =>

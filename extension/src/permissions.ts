@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { PermissionAnswer, PermissionAsk } from '../../protocol/run';
+import type { UserWaitsTracker } from './userWaits';
 import { answerFor, clientDeadlineMs, details, permissionChoices, permissionDetails, permissionQuestion } from './permissionWording';
 
 export const permissionScheme = 'orchestrator-permission';
@@ -15,7 +16,8 @@ export class PermissionPrompt implements vscode.TextDocumentContentProvider, vsc
   private readonly registration: vscode.Disposable;
   private count = 0;
 
-  constructor() {
+  /** `waits` counts the asks open (the Sessions view's badge, the status bar). */
+  constructor(private readonly waits?: UserWaitsTracker) {
     this.registration = vscode.workspace.registerTextDocumentContentProvider(permissionScheme, this);
   }
 
@@ -29,6 +31,7 @@ export class PermissionPrompt implements vscode.TextDocumentContentProvider, vsc
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
     const where = ask.taskId ? `task ${ask.taskId} of session ${ask.sessionId}` : `run ${ask.runId}`;
     const path = `/permission-${++this.count}-${ask.permission}.md`;
+    const answered = this.waits?.askOpened();
     try {
       for (;;) {
         const pick = await Promise.race([
@@ -46,6 +49,7 @@ export class PermissionPrompt implements vscode.TextDocumentContentProvider, vsc
         await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
       }
     } finally {
+      answered?.();
       clearTimeout(timer);
     }
   }

@@ -19,6 +19,7 @@ import type { GoalEditors } from './goalEditor';
 import { openReview, type PlanReviews } from './planReview';
 import { editorLines, goalFromDocument, unflattenTaskList } from './goalText';
 import { workspaceRoot } from './workspace';
+import { applyConflictFiles } from '../views/activity';
 
 export interface StartSessionArgs {
   goal?: string;
@@ -307,11 +308,14 @@ export const applySession = (ctx: Ctx) => async (item?: { sessionId?: string } |
   if (!sessionId) return undefined;
   try {
     const r = await ctx.request(sessionApply, { sessionId });
+    ctx.waits.applyCleared(sessionId);
     void vscode.window.showInformationMessage(`Applied ${r.applied.length} file(s) to your working tree.`);
     if (r.warning) void vscode.window.showWarningMessage(r.warning);
     return r;
   } catch (e) {
     ctx.log.warn(`Could not apply session ${sessionId}: ${(e as Error).message}`);
+    // Refused over the user's uncommitted edits: it waits on the user (badge) until applied or deleted.
+    if (applyConflictFiles(e)) ctx.waits.applyRefused(sessionId);
     void vscode.window.showErrorMessage(`Could not apply the session: ${(e as Error).message}`);
     return undefined;
   }
