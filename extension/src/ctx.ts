@@ -96,7 +96,7 @@ export class Ctx implements vscode.Disposable {
 
   /** Typed request to the server. Rejects when the client is not running. */
   async request<D extends RequestDef<string, unknown, unknown>>(def: D, params: ParamsOf<D>): Promise<ResultOf<D>> {
-    if (!this.client) throw new Error('The orchestrator server is not running. Run "Orchestrator: Restart Server".');
+    if (!this.client) throw new Error(vscode.l10n.t('The orchestrator server is not running. Run "Orchestrator: Restart Server".'));
     return sendRequest(this.client, def, params);
   }
 
@@ -110,12 +110,16 @@ export class Ctx implements vscode.Disposable {
   }
 
   private giveUp(crashes: number): void {
-    const reason = `The orchestrator server crashed ${crashes} times in 3 minutes and will not be restarted automatically.`;
+    const reason = vscode.l10n.t(
+      'The orchestrator server crashed {0} times in 3 minutes and will not be restarted automatically.',
+      crashes,
+    );
     this.log.error(reason);
     this.update({ clientState: 'stopped', status: this.snapshot.status, stoppedReason: reason });
-    void vscode.window.showErrorMessage(reason, 'Show Logs', 'Restart Server').then((pick) => {
-      if (pick === 'Show Logs') this.log.show();
-      if (pick === 'Restart Server') void this.restart();
+    const [showLogs, restart] = [vscode.l10n.t('Show Logs'), vscode.l10n.t('Restart Server')];
+    void vscode.window.showErrorMessage(reason, showLogs, restart).then((pick) => {
+      if (pick === showLogs) this.log.show();
+      if (pick === restart) void this.restart();
     });
   }
 

@@ -53,9 +53,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     await ctx.start();
     activationMs = Date.now() - t0;
   } catch (e) {
-    const message = `Industrial Orchestrator could not start its server: ${(e as Error).message}`;
+    const message = vscode.l10n.t('Industrial Orchestrator could not start its server: {0}', (e as Error).message);
     ctx.log.error(message);
-    void vscode.window.showErrorMessage(message, 'Show Logs').then((p) => p && ctx?.log.show());
+    void vscode.window.showErrorMessage(message, vscode.l10n.t('Show Logs')).then((p) => p && ctx?.log.show());
   }
   const c = ctx;
   const refreshAgents = () =>

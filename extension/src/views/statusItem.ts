@@ -7,13 +7,25 @@ import { activitySuffix, type Activity } from './activity';
 
 export function renderStatusText(s: StatusSnapshot): { text: string; tooltip: string; warn: boolean } {
   if (s.clientState === 'stopped')
-    return { text: '$(error) Orchestrator: stopped', tooltip: s.stoppedReason ?? 'The server is stopped.', warn: true };
+    return {
+      text: `$(error) ${vscode.l10n.t('Orchestrator: stopped')}`,
+      tooltip: s.stoppedReason ?? vscode.l10n.t('The server is stopped.'),
+      warn: true,
+    };
   if (s.clientState === 'starting' || !s.status)
-    return { text: '$(sync~spin) Orchestrator: starting', tooltip: 'The orchestrator server is starting.', warn: false };
+    return {
+      text: `$(sync~spin) ${vscode.l10n.t('Orchestrator: starting')}`,
+      tooltip: vscode.l10n.t('The orchestrator server is starting.'),
+      warn: false,
+    };
   const down = unavailableNote(s.status);
-  if (down) return { text: `$(error) Orchestrator: ${down}`, tooltip: s.status.message, warn: true };
+  if (down) return { text: `$(error) ${vscode.l10n.t('Orchestrator: {0}', down)}`, tooltip: s.status.message, warn: true };
   const icon = s.status.health === 'ok' ? '$(pulse)' : '$(warning)';
-  return { text: `${icon} Orchestrator: ${s.status.health}`, tooltip: s.status.message, warn: s.status.health !== 'ok' };
+  return {
+    text: `${icon} ${vscode.l10n.t('Orchestrator: {0}', s.status.health)}`,
+    tooltip: s.status.message,
+    warn: s.status.health !== 'ok',
+  };
 }
 
 /** What the Sessions view and the extension know, for the running count, what waits on the user and the spend. */

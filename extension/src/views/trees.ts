@@ -45,11 +45,17 @@ export function agentItems(agents: AgentView[]): vscode.TreeItem[] {
               ? 'warning'
               : 'hubot',
     );
-    const off = a.disabled ? '\n\n**Disabled:** takes no new task (Enable Agent, or `orchestrator.agents.disabled`)' : '';
-    const why = down ? `\n\n**Unavailable:** ${a.availability.message ?? a.availability.reason}` : '';
-    item.tooltip = new vscode.MarkdownString(
-      `**${a.name}** (${a.id})${off}${why}\n\n${a.description}${a.model ? `\n\nModel: \`${a.model}\`` : ''}\n\nRunning now: ${a.health.running} of up to ${a.maxConcurrency} tasks at once\n\nSandboxed: ${a.sandbox.enabled ? 'yes' : 'no'}. ${a.sandbox.reason}${a.health.lastError ? `\n\nLast error: ${a.health.lastError}` : ''}`,
-    );
+    const parts = [
+      `**${a.name}** (${a.id})`,
+      a.disabled ? vscode.l10n.t('**Disabled:** takes no new task (Enable Agent, or `orchestrator.agents.disabled`)') : '',
+      down ? vscode.l10n.t('**Unavailable:** {0}', a.availability.message ?? a.availability.reason ?? '') : '',
+      a.description,
+      a.model ? vscode.l10n.t('Model: `{0}`', a.model) : '',
+      vscode.l10n.t('Running now: {0} of up to {1} tasks at once', a.health.running, a.maxConcurrency),
+      `${a.sandbox.enabled ? vscode.l10n.t('Sandboxed: yes.') : vscode.l10n.t('Sandboxed: no.')} ${a.sandbox.reason}`,
+      a.health.lastError ? vscode.l10n.t('Last error: {0}', a.health.lastError) : '',
+    ];
+    item.tooltip = new vscode.MarkdownString(parts.filter(Boolean).join('\n\n'));
     // `agent.enabled` offers Disable Agent inline, `agent.disabled` Enable Agent.
     item.contextValue = a.disabled ? 'agent.disabled' : 'agent.enabled';
     return item;
