@@ -1,6 +1,7 @@
 // Localisation: package.json's user-visible `contributes` strings are `%key%` placeholders resolved by
-// package.nls.json; the extension host's strings go through `vscode.l10n.t`, exported to l10n/bundle.l10n.json
-// by `npm run l10n:export`. A new string without its key, or without a re-export, turns these red.
+// package.nls.json; the extension host's strings go through `vscode.l10n.t` and the dashboard's through
+// `@vscode/l10n`, both exported to l10n/bundle.l10n.json by `npm run l10n:export`. A new string without its
+// key, or without a re-export, turns these red.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -52,7 +53,7 @@ test('l10n/bundle.l10n.json is what `npm run l10n:export` makes from the code no
   const out = mkdtempSync(path.join(os.tmpdir(), 'orch-l10n-'));
   try {
     const cli = path.join(root, 'node_modules', '@vscode', 'l10n-dev', 'dist', 'cli.js');
-    const r = spawnSync(process.execPath, [cli, 'export', '--outDir', out, './extension/src'], {
+    const r = spawnSync(process.execPath, [cli, 'export', '--outDir', out, './extension/src', './webview/src'], {
       cwd: root,
       encoding: 'utf8',
       timeout: 50_000,
