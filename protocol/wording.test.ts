@@ -114,3 +114,8 @@ test('a running task shows the tool its attempt is in and its tokens so far; a s
   };
   assert.equal(runDescription(run), 'running · bash · 1200 tokens');
 });
+
+test("a task's own priority is in its tooltip", () => {
+  assert.match(taskTooltip(task({ priority: 0 })), /priority 0 \(0 = highest\)/);
+  assert.doesNotMatch(taskTooltip(task({})), /priority/);
+});

@@ -131,6 +131,7 @@ export function taskTooltip(t: TaskView): string {
   const details = [
     `task \`${t.id}\``,
     `attempt ${t.attempts} of ${t.maxAttempts}`,
+    t.priority !== undefined ? `priority ${t.priority} (0 = highest)` : '',
     t.routeReason ? `routing: ${t.routeReason}` : '',
     t.blocked ? `${t.blocked.on}: ${t.blocked.reason}` : '',
     t.lastError && why !== t.lastError ? `error: ${t.lastError}` : '',

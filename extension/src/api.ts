@@ -6,6 +6,7 @@ import type { SessionView } from '../../protocol/session';
 import type { DashboardToHost } from '../../protocol/webview/dashboard';
 import type { OrchestratorConfig } from './config';
 import type { StatusSnapshot } from './ctx';
+import type { WaitingOn } from './views/activity';
 
 /** A tree row as VS Code shows it. */
 export interface TreeRow {
@@ -44,6 +45,10 @@ export interface OrchestratorApi {
   sessions(): SessionView[];
   /** The Sessions view's rows as rendered: sessions with their task rows, then single runs. */
   sessionRows(): TreeRow[];
+  /** What waits on the user, by kind (plans and decisions, open permission asks, refused applies). */
+  waiting(): WaitingOn;
+  /** The Sessions view's badge as shown (undefined: no badge). */
+  sessionsBadge(): { value: number; tooltip: string } | undefined;
   /**
    * The Sessions view's row of a session's task (plan id `planId`) as the tree hands it to the task
    * commands (`sessionId`, `taskId`), with its `contextValue` (which inline actions it shows), label,

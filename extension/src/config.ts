@@ -67,7 +67,14 @@ function readMarketplace(): { indexes?: string[]; custom?: unknown[] } | undefin
  * repository's `.vscode/settings.json` cannot point the server at another binary, data folder or model
  * endpoint (with the user's keys), nor turn the sandbox off.
  */
-export const machineSettings = ['server.dataDir', 'agents.sandbox', 'opencode.path', 'opencode.providers'] as const;
+export const machineSettings = [
+  'server.dataDir',
+  'agents.sandbox',
+  'opencode.path',
+  'opencode.providers',
+  'marketplace.indexes',
+  'marketplace.customAgents',
+] as const;
 
 /**
  * Writes an `orchestrator.*` setting where it takes effect: the user settings for a machine setting; else

@@ -13,6 +13,7 @@ import type { ClientState } from '../../protocol/webview/dashboard';
 import { createClient } from './client';
 import { PermissionPrompt } from './permissions';
 import { readConfig, type OrchestratorConfig } from './config';
+import { UserWaitsTracker } from './userWaits';
 import { providerKeyEnv } from './modelKeys';
 import { teeLog } from './logTee';
 import { RestartPolicy } from './restartPolicy';
@@ -43,15 +44,17 @@ export class Ctx implements vscode.Disposable {
   /** Every `agent/didChange` from the server (an agent's health or availability changed). */
   readonly onDidChangeAgents = this.agentsChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
+  /** What waits on the user that only the extension knows (open permission asks, refused applies). */
+  readonly waits = new UserWaitsTracker();
   /** Answers the server's permission asks (and shows their details). */
-  private readonly permissions = new PermissionPrompt();
+  private readonly permissions = new PermissionPrompt(this.waits);
 
   constructor(readonly extension: vscode.ExtensionContext) {
     const teed = teeLog(vscode.window.createOutputChannel('Industrial Orchestrator', { log: true }));
     this.log = teed.channel;
     this.logLines = teed.lines;
     this.policy = RestartPolicy.fromSetting(readConfig().maxRestarts);
-    this.disposables.push(this.log, this.changed, this.runChanged, this.sessionChanged, this.agentsChanged, this.permissions);
+    this.disposables.push(this.log, this.changed, this.runChanged, this.sessionChanged, this.agentsChanged, this.permissions, this.waits);
   }
 
   /** The settings the server was last started with (providers after `screenProviders`); no keys. */
@@ -107,7 +110,7 @@ export class Ctx implements vscode.Disposable {
 
   /** Typed request to the server. Rejects when the client is not running. */
   async request<D extends RequestDef<string, unknown, unknown>>(def: D, params: ParamsOf<D>): Promise<ResultOf<D>> {
-    if (!this.client) throw new Error('The orchestrator server is not running. Run "Orchestrator: Restart Server".');
+    if (!this.client) throw new Error(vscode.l10n.t('The orchestrator server is not running. Run "Orchestrator: Restart Server".'));
     return sendRequest(this.client, def, params);
   }
 
@@ -121,12 +124,16 @@ export class Ctx implements vscode.Disposable {
   }
 
   private giveUp(crashes: number): void {
-    const reason = `The orchestrator server crashed ${crashes} times in 3 minutes and will not be restarted automatically.`;
+    const reason = vscode.l10n.t(
+      'The orchestrator server crashed {0} times in 3 minutes and will not be restarted automatically.',
+      crashes,
+    );
     this.log.error(reason);
     this.update({ clientState: 'stopped', status: this.snapshot.status, stoppedReason: reason });
-    void vscode.window.showErrorMessage(reason, 'Show Logs', 'Restart Server').then((pick) => {
-      if (pick === 'Show Logs') this.log.show();
-      if (pick === 'Restart Server') void this.restart();
+    const [showLogs, restart] = [vscode.l10n.t('Show Logs'), vscode.l10n.t('Restart Server')];
+    void vscode.window.showErrorMessage(reason, showLogs, restart).then((pick) => {
+      if (pick === showLogs) this.log.show();
+      if (pick === restart) void this.restart();
     });
   }
 

@@ -12,7 +12,7 @@ import { readConfig } from './config';
 import { Ctx } from './ctx';
 import { hasProviderKey } from './modelKeys';
 import { sessionRows, taskRow } from './views/sessionsTree';
-import { agentItems, registerTrees } from './views/trees';
+import { agentItems, registerTrees, waitingText } from './views/trees';
 import { createAgentNotifications, restartOnSettingsChange } from './views/agentNotifications';
 import { createStatusItem } from './views/statusItem';
 import { summarizeActivity } from './views/activity';
@@ -24,19 +24,22 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   const t0 = Date.now();
   ctx = new Ctx(context);
   const dashboard = new DashboardPanels(ctx);
-  const trees = registerTrees();
+  const c0 = ctx;
+  const trees = registerTrees(c0.waits);
   context.subscriptions.push(
     ctx,
     dashboard,
     createStatusItem(ctx, {
-      current: () => summarizeActivity(trees.sessions.allSessions(), trees.sessions.allRuns()),
-      onDidChange: trees.sessions.onDidChangeTreeData,
+      current: () => summarizeActivity(trees.sessions.allSessions(), trees.sessions.allRuns(), c0.waits.current()),
+      onDidChange: [trees.sessions.onDidChangeTreeData, c0.waits.onDidChange],
+      waitingText: (a) => waitingText(a.waitingOn),
     }),
     createAgentNotifications(ctx),
     restartOnSettingsChange(ctx),
     ...trees.disposables,
     ...registerCommands(ctx, dashboard, (id) => {
       trees.sessions.removeSession(id);
+      c0.waits.applyCleared(id);
       dashboard.forget(id);
     }),
     ...registerReviewDocuments(ctx),
@@ -51,9 +54,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     await ctx.start();
     activationMs = Date.now() - t0;
   } catch (e) {
-    const message = `Industrial Orchestrator could not start its server: ${(e as Error).message}`;
+    const message = vscode.l10n.t('Industrial Orchestrator could not start its server: {0}', (e as Error).message);
     ctx.log.error(message);
-    void vscode.window.showErrorMessage(message, 'Show Logs').then((p) => p && ctx?.log.show());
+    void vscode.window.showErrorMessage(message, vscode.l10n.t('Show Logs')).then((p) => p && ctx?.log.show());
   }
   const c = ctx;
   const refreshAgents = () =>
@@ -88,6 +91,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     session: (sessionId) => c.request(sessionGet, { sessionId }),
     sessions: () => trees.sessions.allSessions(),
     sessionRows: () => sessionRows(trees.sessions),
+    waiting: () => summarizeActivity(trees.sessions.allSessions(), trees.sessions.allRuns(), c.waits.current()).waitingOn,
+    sessionsBadge: () => {
+      const b = trees.badge();
+      return b && { value: b.value, tooltip: b.tooltip };
+    },
     taskRow: (sessionId, planId) => taskRow(trees.sessions, sessionId, planId),
     agents: () => trees.agents.getChildren().map((i) => String(i.label)),
     agentRows: () =>

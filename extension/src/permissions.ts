@@ -6,16 +6,36 @@
 import * as vscode from 'vscode';
 import type { PermissionAnswer, PermissionAsk } from '../../protocol/run';
 import { PermissionDetailsDocs } from './permissionDetails';
-import { answerFor, clientDeadlineMs, details, permissionChoices, permissionDetails, permissionQuestion } from './permissionWording';
+import {
+  allowOnce,
+  answerFor,
+  clientDeadlineMs,
+  deny,
+  details,
+  permissionChoices,
+  permissionDetails,
+  permissionQuestion,
+} from './permissionWording';
+import type { UserWaitsTracker } from './userWaits';
 
 export const permissionScheme = 'orchestrator-permission';
+
+/** The buttons as shown (localised); the answer is decided on the English choice (`permissionWording.ts`). */
+const shownChoices = (): Record<string, string> => ({
+  [allowOnce]: vscode.l10n.t('Allow once'),
+  'Always for this session': vscode.l10n.t('Always for this session'),
+  'Always for this run': vscode.l10n.t('Always for this run'),
+  [deny]: vscode.l10n.t('Deny'),
+  [details]: vscode.l10n.t('Details…'),
+});
 
 /** Asks the user; serves the read-only details documents (`orchestrator-permission:` URIs) while their ask is open. */
 export class PermissionPrompt implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly docs = new PermissionDetailsDocs();
   private readonly subs: vscode.Disposable[];
 
-  constructor() {
+  /** `waits` counts the asks open (the Sessions view's badge, the status bar). */
+  constructor(private readonly waits?: UserWaitsTracker) {
     this.subs = [
       vscode.workspace.registerTextDocumentContentProvider(permissionScheme, this),
       vscode.workspace.onDidCloseTextDocument((d) => d.uri.scheme === permissionScheme && this.docs.closed(d.uri.path)),
@@ -30,20 +50,26 @@ export class PermissionPrompt implements vscode.TextDocumentContentProvider, vsc
     const ms = clientDeadlineMs(ask);
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-    const where = ask.taskId ? `task ${ask.taskId} of session ${ask.sessionId}` : `run ${ask.runId}`;
+    const where = ask.taskId
+      ? vscode.l10n.t('task {0} of session {1}', ask.taskId, ask.sessionId ?? '')
+      : vscode.l10n.t('run {0}', ask.runId);
+    const shown = shownChoices();
+    const choices = [...permissionChoices(ask), details];
+    const answered = this.waits?.askOpened();
     try {
       const pick = await this.docs.ask(
         ask.permission,
         details,
         permissionDetails(ask),
         {
-          pick: () =>
-            vscode.window.showWarningMessage(
+          pick: async () => {
+            const label = await vscode.window.showWarningMessage(
               permissionQuestion(ask),
-              { detail: `${where} in ${ask.cwd}` },
-              ...permissionChoices(ask),
-              details,
-            ),
+              { detail: vscode.l10n.t('{0} in {1}', where, ask.cwd) },
+              ...choices.map((c) => shown[c] ?? c),
+            );
+            return choices.find((c) => (shown[c] ?? c) === label);
+          },
           open: async (path) => {
             const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: permissionScheme, path }));
             await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
@@ -53,6 +79,7 @@ export class PermissionPrompt implements vscode.TextDocumentContentProvider, vsc
       );
       return answerFor(ask, pick);
     } finally {
+      answered?.();
       clearTimeout(timer);
     }
   }

@@ -94,7 +94,12 @@ const sessionCommand = z
   })
   .strict();
 const taskCommand = z
-  .object({ type: z.literal('dashboard/command'), command: z.enum(['retryTask', 'cancelTask']), sessionId: id, taskId: id })
+  .object({
+    type: z.literal('dashboard/command'),
+    command: z.enum(['retryTask', 'cancelTask', 'setTaskPriority']),
+    sessionId: id,
+    taskId: id,
+  })
   .strict();
 
 /** webview → host: a button asks for a command; the host maps it to a VS Code command. */

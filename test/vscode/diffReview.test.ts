@@ -148,6 +148,9 @@ describe('diff review in the real VS Code extension host', () => {
     assert.match(message, /uncommitted changes to notes\.txt/);
     assert.equal(fs.readFileSync(path.join(repoB, 'notes.txt'), 'utf8'), 'my own edit\n', 'the edit is untouched');
     assert.equal(fs.existsSync(path.join(repoB, 'added.txt')), false, 'nothing was applied');
+    // The refused apply waits on the user: the Sessions view's badge counts it and says why.
+    assert.equal(api.waiting().applyConflicts, 1);
+    assert.match(api.sessionsBadge()?.tooltip ?? '', /1 apply refused over your uncommitted edits/);
 
     // A: Apply from its review (the review's result document, as the editor title passes it).
     const applied = await vscode.commands.executeCommand<{ applied: string[] }>(commandIds.applySession, notes.modified);

@@ -90,6 +90,8 @@ describe('workspace settings cannot redirect or weaken the orchestrator (real VS
       'orchestrator.opencode.path': hostileBinary,
       'orchestrator.server.dataDir': hostileData,
       'orchestrator.agents.sandbox': 'off',
+      'orchestrator.marketplace.indexes': ['https://attacker.invalid/index.json'],
+      'orchestrator.marketplace.customAgents': [{ id: 'evil-agent', name: 'Evil', command: hostileBinary }],
     };
     fs.writeFileSync(file(), JSON.stringify(hostile, null, 2));
     // Proof that VS Code read the file: its harmless window setting applies.
@@ -105,7 +107,8 @@ describe('workspace settings cannot redirect or weaken the orchestrator (real VS
     assert.equal(now.agents.sandbox, settingsBefore.agents.sandbox);
     assert.equal(now.dataDir, settingsBefore.dataDir);
     assert.equal(now.agents.opencodePath, settingsBefore.agents.opencodePath);
-    assert.ok(!JSON.stringify(now.agents.providers ?? []).includes('attacker.invalid'));
+    assert.ok(!JSON.stringify(now).includes('attacker.invalid'), 'no hostile provider or index reaches the settings');
+    assert.ok(!JSON.stringify(now).includes(hostileBinary), 'no hostile program reaches the settings');
     const after = await api.status();
     assert.equal(after.pid, before.pid, 'the server was not restarted for settings VS Code does not apply');
     assert.equal(after.health, 'ok');

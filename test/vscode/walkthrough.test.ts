@@ -39,7 +39,11 @@ describe('the Get Started walkthrough in the real VS Code extension host', () =>
   before(async () => {
     await vscode.extensions.getExtension<OrchestratorApi>(extensionId)!.activate();
     root = vscode.extensions.getExtension(extensionId)!.extensionPath;
-    manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+    // The manifest as VS Code shows it: `%key%` placeholders resolved from package.nls.json (English).
+    const nls: Record<string, string> = JSON.parse(fs.readFileSync(path.join(root, 'package.nls.json'), 'utf8'));
+    manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'), (_k, v: unknown) =>
+      typeof v === 'string' && /^%[^%\s]+%$/.test(v) ? (nls[v.slice(1, -1)] ?? v) : v,
+    );
   });
 
   it('every step links and completes on commands that exist, and its media file is in the package', async () => {

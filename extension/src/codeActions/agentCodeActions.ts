@@ -80,12 +80,14 @@ export const sendSelectionToAgent =
     const intent = args?.intent ?? 'send';
     const uri = typeof args?.uri === 'string' ? vscode.Uri.parse(args.uri) : (args?.uri ?? vscode.window.activeTextEditor?.document.uri);
     if (!uri) {
-      void vscode.window.showErrorMessage('Open a file and select the code to send to an agent.');
+      void vscode.window.showErrorMessage(vscode.l10n.t('Open a file and select the code to send to an agent.'));
       return undefined;
     }
     const folder = vscode.workspace.getWorkspaceFolder(uri);
     if (!folder) {
-      void vscode.window.showErrorMessage(`${uri.fsPath} is not inside an open workspace folder: agents run on a workspace folder.`);
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t('{0} is not inside an open workspace folder: agents run on a workspace folder.', uri.fsPath),
+      );
       return undefined;
     }
     const doc = await vscode.workspace.openTextDocument(uri);
@@ -96,9 +98,16 @@ export const sendSelectionToAgent =
     let instruction = args?.instruction;
     if (intent === 'send' && !instruction?.trim()) {
       instruction = await vscode.window.showInputBox({
-        title: 'Send Selection to Agent',
-        prompt: `What should the agent do with ${path.basename(uri.fsPath)}, ${range.isSingleLine ? `line ${range.start.line + 1}` : `lines ${range.start.line + 1}–${range.end.line + 1}`}?`,
-        placeHolder: 'e.g. handle the empty list case',
+        title: vscode.l10n.t('Send Selection to Agent'),
+        prompt: range.isSingleLine
+          ? vscode.l10n.t('What should the agent do with {0}, line {1}?', path.basename(uri.fsPath), range.start.line + 1)
+          : vscode.l10n.t(
+              'What should the agent do with {0}, lines {1}–{2}?',
+              path.basename(uri.fsPath),
+              range.start.line + 1,
+              range.end.line + 1,
+            ),
+        placeHolder: vscode.l10n.t('e.g. handle the empty list case'),
         ignoreFocusOut: true,
       });
       if (!instruction?.trim()) return undefined;
@@ -118,7 +127,7 @@ export const sendSelectionToAgent =
       void vscode.commands.executeCommand('orchestrator.sessions.focus');
       return { runId: r.runId };
     } catch (e) {
-      void vscode.window.showErrorMessage(`Could not start the agent: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not start the agent: {0}', (e as Error).message));
       return undefined;
     }
   };

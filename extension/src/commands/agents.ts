@@ -20,7 +20,7 @@ const setDisabled =
       () => undefined,
     );
     if (known && !known.includes(agentId)) {
-      void vscode.window.showErrorMessage(`No agent "${agentId}": the agents are ${known.join(', ')}.`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('No agent "{0}": the agents are {1}.', agentId, known.join(', ')));
       return undefined;
     }
     await setAgentDisabled(agentId, disabled);

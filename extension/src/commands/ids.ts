@@ -23,6 +23,7 @@ export const commandIds = {
   deleteSession: 'orchestrator.deleteSession',
   retryTask: 'orchestrator.retryTask',
   cancelTask: 'orchestrator.cancelTask',
+  setTaskPriority: 'orchestrator.setTaskPriority',
   configureModelProvider: 'orchestrator.configureModelProvider',
   selectDefaultModel: 'orchestrator.selectDefaultModel',
   getStarted: 'orchestrator.getStarted',

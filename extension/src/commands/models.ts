@@ -85,14 +85,14 @@ async function fromArgs(a: ConfigureProviderArgs): Promise<Collected> {
 async function ask(): Promise<Collected | undefined> {
   const pick = await vscode.window.showQuickPick(
     providerPresets.map((p) => ({ label: p.label, detail: p.detail, preset: p })),
-    { title, placeHolder: 'Which provider should OpenCode use?', ignoreFocusOut: true },
+    { title, placeHolder: vscode.l10n.t('Which provider should OpenCode use?'), ignoreFocusOut: true },
   );
   if (!pick) return undefined;
   const preset = pick.preset;
   const existing = new Set(readProviders().map((p) => (p as { id?: unknown })?.id));
   const id = await vscode.window.showInputBox({
     title,
-    prompt: 'Provider id: models are named <id>/<model>',
+    prompt: vscode.l10n.t('Provider id: models are named <id>/<model>'),
     value: preset.id,
     ignoreFocusOut: true,
     validateInput: (v) =>
@@ -106,7 +106,7 @@ async function ask(): Promise<Collected | undefined> {
   let replace = false;
   if (existing.has(id.trim())) {
     const r = await vscode.window.showWarningMessage(
-      `A provider "${id.trim()}" is already configured. Replace it?`,
+      vscode.l10n.t('A provider "{0}" is already configured. Replace it?', id.trim()),
       { modal: true },
       'Replace',
     );
@@ -115,7 +115,7 @@ async function ask(): Promise<Collected | undefined> {
   }
   const baseURL = await vscode.window.showInputBox({
     title,
-    prompt: `Base URL (requests go to {baseURL}/chat/completions)`,
+    prompt: vscode.l10n.t('Base URL (requests go to {baseURL}/chat/completions)'),
     value: preset.baseURL ?? 'http://127.0.0.1:8080/v1',
     ignoreFocusOut: true,
     validateInput: (v) => {
@@ -132,10 +132,16 @@ async function ask(): Promise<Collected | undefined> {
   if (preset.key !== 'none') {
     apiKey = await vscode.window.showInputBox({
       title,
-      prompt: `API key for ${preset.label}${preset.key === 'optional' ? ' (leave empty if the server needs none)' : ''}. Stored in VS Code's secret storage, never in settings.`,
+      prompt:
+        preset.key === 'optional'
+          ? vscode.l10n.t(
+              "API key for {0} (leave empty if the server needs none). Stored in VS Code's secret storage, never in settings.",
+              preset.label,
+            )
+          : vscode.l10n.t("API key for {0}. Stored in VS Code's secret storage, never in settings.", preset.label),
       password: true,
       ignoreFocusOut: true,
-      validateInput: (v) => (preset.key === 'required' && !v.trim() ? 'An API key is required' : undefined),
+      validateInput: (v) => (preset.key === 'required' && !v.trim() ? vscode.l10n.t('An API key is required') : undefined),
     });
     if (apiKey === undefined) return undefined;
     apiKey = apiKey.trim() || undefined;
@@ -148,23 +154,25 @@ async function ask(): Promise<Collected | undefined> {
 
 async function askModels(baseURL: string, preset: ProviderPreset, apiKey: string | undefined): Promise<string[] | undefined> {
   const listed = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Asking ${baseURL}/models which models it serves…` },
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Asking {0}/models which models it serves…', baseURL) },
     () => listModels(baseURL, preset.kind, apiKey),
   );
   if (listed.ok) {
     const picked = await vscode.window.showQuickPick(
       listed.models.map((m) => ({ label: m })),
-      { title, placeHolder: 'Models to offer (pick one or more)', canPickMany: true, ignoreFocusOut: true },
+      { title, placeHolder: vscode.l10n.t('Models to offer (pick one or more)'), canPickMany: true, ignoreFocusOut: true },
     );
     if (!picked) return undefined;
     if (picked.length) return picked.map((p) => p.label);
   }
   const typed = await vscode.window.showInputBox({
     title,
-    prompt: `Model ids, separated by commas${listed.ok ? '' : ` (the model list was not available: ${listed.reason})`}`,
-    placeHolder: 'e.g. gpt-4.1, gpt-4.1-mini',
+    prompt: listed.ok
+      ? vscode.l10n.t('Model ids, separated by commas')
+      : vscode.l10n.t('Model ids, separated by commas (the model list was not available: {0})', listed.reason),
+    placeHolder: vscode.l10n.t('e.g. gpt-4.1, gpt-4.1-mini'),
     ignoreFocusOut: true,
-    validateInput: (v) => (parseModelIds(v).length ? undefined : 'Enter at least one model id'),
+    validateInput: (v) => (parseModelIds(v).length ? undefined : vscode.l10n.t('Enter at least one model id')),
   });
   return typed === undefined ? undefined : parseModelIds(typed);
 }
@@ -185,7 +193,10 @@ async function apply(ctx: Ctx, c: Collected): Promise<ConfiguredProvider> {
   const result: ConfiguredProvider = { providerId: entry.id, models: c.models, keyEnv: c.apiKey ? keyEnvName(entry.id) : undefined };
   if (!c.makeDefault)
     void vscode.window
-      .showInformationMessage(`Provider "${entry.id}" configured with ${c.models.join(', ')}.`, 'Select Default Model')
+      .showInformationMessage(
+        vscode.l10n.t('Provider "{0}" configured with {1}.', entry.id, c.models.join(', ')),
+        vscode.l10n.t('Select Default Model'),
+      )
       .then((p) => p && vscode.commands.executeCommand('orchestrator.selectDefaultModel'));
   return result;
 }
@@ -208,7 +219,10 @@ export const selectDefaultModel =
           description: c.id === current ? `${c.description} (current)` : c.description,
           id: c.id,
         })),
-        { title: 'Select Default Model', placeHolder: `Default model for agent runs (${demoModel.id} is the offline demo)` },
+        {
+          title: vscode.l10n.t('Select Default Model'),
+          placeHolder: vscode.l10n.t('Default model for agent runs ({0} is the offline demo)', demoModel.id),
+        },
       );
       if (!pick) return undefined;
       model = pick.id;

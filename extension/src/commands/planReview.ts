@@ -90,7 +90,7 @@ export class PlanReviews implements vscode.Disposable, vscode.CodeLensProvider {
     if (!review) return undefined;
     const r = await this.approving.run(review.sessionId, () => this.approveNow(doc, review));
     if (r.busy) {
-      void vscode.window.showInformationMessage(`Already approving the plan of session ${review.sessionId}.`);
+      void vscode.window.showInformationMessage(vscode.l10n.t('Already approving the plan of session {0}.', review.sessionId));
       return undefined;
     }
     return r.value;
@@ -125,7 +125,9 @@ export class PlanReviews implements vscode.Disposable, vscode.CodeLensProvider {
   private refused(doc: vscode.TextDocument, result: { ok: false; problems: TextProblem[] }): undefined {
     this.show(doc, result);
     const n = result.problems.length;
-    void vscode.window.showErrorMessage(`The plan was not approved: ${n} problem(s), shown in the editor and the Problems panel.`);
+    void vscode.window.showErrorMessage(
+      vscode.l10n.t('The plan was not approved: {0} problem(s), shown in the editor and the Problems panel.', n),
+    );
     return undefined;
   }
 
@@ -181,9 +183,9 @@ export class PlanReviews implements vscode.Disposable, vscode.CodeLensProvider {
     const top = new vscode.Range(0, 0, 0, 0);
     const n = this.diagnostics.get(doc.uri)?.length ?? 0;
     return [
-      new vscode.CodeLens(top, { title: '$(play) Approve Plan', command: commandIds.approvePlan, arguments: [doc.uri] }),
+      new vscode.CodeLens(top, { title: vscode.l10n.t('$(play) Approve Plan'), command: commandIds.approvePlan, arguments: [doc.uri] }),
       new vscode.CodeLens(top, {
-        title: n ? `$(error) ${n} problem(s)` : '$(check) no problems found',
+        title: n ? vscode.l10n.t('$(error) {0} problem(s)', n) : vscode.l10n.t('$(check) no problems found'),
         command: 'workbench.actions.view.problems',
       }),
     ];
@@ -203,7 +205,9 @@ export class PlanReviews implements vscode.Disposable, vscode.CodeLensProvider {
 export async function openReview(ctx: Ctx, reviews: PlanReviews, sessionId: string): Promise<vscode.TextEditor | undefined> {
   const session = await ctx.request(sessionGet, { sessionId });
   if (session.state !== 'draft') {
-    void vscode.window.showWarningMessage(`Only a draft's plan can be edited; this session is ${session.state.replace('_', ' ')}.`);
+    void vscode.window.showWarningMessage(
+      vscode.l10n.t("Only a draft's plan can be edited; this session is {0}.", session.state.replace('_', ' ')),
+    );
     return undefined;
   }
   return reviews.open(session);

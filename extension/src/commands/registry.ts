@@ -21,7 +21,7 @@ import {
 import { cancelRun, startRun } from './runs';
 import { sendSelectionToAgent } from '../codeActions/agentCodeActions';
 import { reviewChanges } from './review';
-import { cancelTask, retryTask } from './tasks';
+import { cancelTask, retryTask, setTaskPriority } from './tasks';
 import { configureModelProvider, selectDefaultModel } from './models';
 import { getStarted } from './walkthrough';
 import { disableAgent, enableAgent } from './agents';
@@ -56,6 +56,7 @@ export function registerCommands(
     [commandIds.deleteSession]: deleteSession(ctx, deps) as (...args: unknown[]) => unknown,
     [commandIds.retryTask]: retryTask(ctx) as (...args: unknown[]) => unknown,
     [commandIds.cancelTask]: cancelTask(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.setTaskPriority]: setTaskPriority(ctx) as (...args: unknown[]) => unknown,
     [commandIds.configureModelProvider]: configureModelProvider(ctx) as (...args: unknown[]) => unknown,
     [commandIds.selectDefaultModel]: selectDefaultModel() as (...args: unknown[]) => unknown,
     [commandIds.getStarted]: getStarted(ctx),

@@ -32,12 +32,12 @@ async function targetOf(ctx: Ctx, item?: ReviewArg, taskId?: unknown): Promise<{
   if (item?.sessionId) return { sessionId: item.sessionId };
   const sessions = (await ctx.request(sessionList, { limit: 50 })).filter((s) => s.integrationBranch);
   if (!sessions.length) {
-    void vscode.window.showInformationMessage('No session has changes to review yet.');
+    void vscode.window.showInformationMessage(vscode.l10n.t('No session has changes to review yet.'));
     return undefined;
   }
   const pick = await vscode.window.showQuickPick(
     sessions.map((s) => ({ label: reviewTitle(s.goal).slice('Review: '.length), description: s.state, sessionId: s.id })),
-    { title: 'Review Changes', placeHolder: 'Which session?' },
+    { title: vscode.l10n.t('Review Changes'), placeHolder: vscode.l10n.t('Which session?') },
   );
   return pick ? { sessionId: pick.sessionId } : undefined;
 }
@@ -65,7 +65,7 @@ async function openOneDiff(title: string, sessionId: string, taskId: string | un
       : (
           await vscode.window.showQuickPick(
             files.map((f) => ({ label: f.path, description: f.status, file: f })),
-            { title, placeHolder: 'Which file?' },
+            { title, placeHolder: vscode.l10n.t('Which file?') },
           )
         )?.file;
   if (!pick) return false;
@@ -87,7 +87,9 @@ export const reviewChanges =
       const { files } = await ctx.request(sessionDiff, target);
       const title = reviewTitle(session.goal, task);
       if (!files.length) {
-        void vscode.window.showInformationMessage(`${task ? `Task [${task.planId}]` : 'This session'} changed no files (yet).`);
+        void vscode.window.showInformationMessage(
+          task ? vscode.l10n.t('Task [{0}] changed no files (yet).', task.planId) : vscode.l10n.t('This session changed no files (yet).'),
+        );
         return undefined;
       }
       const opened: ReviewOpened = { ...target, title, files, editor: 'changes' };
@@ -100,7 +102,7 @@ export const reviewChanges =
       }
       return (await openOneDiff(title, target.sessionId, target.taskId, files)) ? { ...opened, editor: 'diff' } : undefined;
     } catch (e) {
-      void vscode.window.showErrorMessage(`Could not review the changes: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not review the changes: {0}', (e as Error).message));
       return undefined;
     }
   };

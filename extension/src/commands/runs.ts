@@ -15,15 +15,17 @@ export const startRun =
   async (args?: StartRunArgs): Promise<{ runId: string } | undefined> => {
     const cwd = args?.cwd ?? workspaceRoot();
     if (!cwd) {
-      void vscode.window.showErrorMessage('Open a folder (a git repository) first: agent runs happen inside a workspace folder.');
+      void vscode.window.showErrorMessage(
+        vscode.l10n.t('Open a folder (a git repository) first: agent runs happen inside a workspace folder.'),
+      );
       return undefined;
     }
     const prompt =
       args?.prompt ??
       (await vscode.window.showInputBox({
-        title: 'Run Agent',
-        prompt: `What should the agent do in ${cwd}?`,
-        placeHolder: 'e.g. Create a file named notes.txt containing hello',
+        title: vscode.l10n.t('Run Agent'),
+        prompt: vscode.l10n.t('What should the agent do in {0}?', cwd),
+        placeHolder: vscode.l10n.t('e.g. Create a file named notes.txt containing hello'),
         ignoreFocusOut: true,
       }));
     if (!prompt?.trim()) return undefined;
@@ -32,7 +34,7 @@ export const startRun =
       void vscode.commands.executeCommand('orchestrator.sessions.focus');
       return { runId: r.runId };
     } catch (e) {
-      void vscode.window.showErrorMessage(`Could not start the run: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not start the run: {0}', (e as Error).message));
       return undefined;
     }
   };

@@ -6,9 +6,23 @@ import type { Ctx } from '../ctx';
 export const showStatus = (ctx: Ctx) => async (): Promise<ServerStatus> => {
   const s = await ctx.request(serverStatus, {});
   const up = Math.round(s.uptimeMs / 1000);
-  const text = `Orchestrator ${s.version}: ${s.health}. ${s.message} (pid ${s.pid}, up ${up} s, store ${s.store.path})${s.sandbox ? ` Agents' shell commands ${s.sandbox.enabled ? 'are' : 'are not'} sandboxed: ${s.sandbox.reason}` : ''}`;
+  const head = vscode.l10n.t(
+    'Orchestrator {0}: {1}. {2} (pid {3}, up {4} s, store {5})',
+    s.version,
+    s.health,
+    s.message,
+    s.pid,
+    up,
+    s.store.path,
+  );
+  const sandbox = !s.sandbox
+    ? ''
+    : s.sandbox.enabled
+      ? vscode.l10n.t("Agents' shell commands are sandboxed: {0}", s.sandbox.reason)
+      : vscode.l10n.t("Agents' shell commands are not sandboxed: {0}", s.sandbox.reason);
+  const text = sandbox ? `${head} ${sandbox}` : head;
   if (s.health === 'ok') void vscode.window.showInformationMessage(text);
-  else void vscode.window.showWarningMessage(text, 'Show Logs').then((p) => p && ctx.log.show());
+  else void vscode.window.showWarningMessage(text, vscode.l10n.t('Show Logs')).then((p) => p && ctx.log.show());
   return s;
 };
 

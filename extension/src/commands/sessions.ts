@@ -19,6 +19,7 @@ import type { GoalEditors } from './goalEditor';
 import { openReview, type PlanReviews } from './planReview';
 import { editorLines, goalFromDocument, unflattenTaskList } from './goalText';
 import { workspaceRoot } from './workspace';
+import { applyConflictFiles } from '../views/activity';
 
 export interface StartSessionArgs {
   goal?: string;
@@ -42,20 +43,21 @@ const idOf = (item?: { id?: string; sessionId?: string } | string) => (typeof it
 const confirmedBy = (opts: unknown) =>
   !!opts && typeof opts === 'object' && !Array.isArray(opts) && (opts as { confirmed?: unknown }).confirmed === true;
 
-const noFolder = () => void vscode.window.showErrorMessage('Open a folder (a git repository) first: sessions run on a workspace folder.');
+const noFolder = () =>
+  void vscode.window.showErrorMessage(vscode.l10n.t('Open a folder (a git repository) first: sessions run on a workspace folder.'));
 
 /** Ask for a one-line goal; the pencil button (or `undefined` → editor) switches to writing it in an editor. */
 function askGoal(): Promise<string | 'editor' | undefined> {
   return new Promise((resolve) => {
     const box = vscode.window.createInputBox();
-    box.title = 'Start Session';
+    box.title = vscode.l10n.t('Start Session');
     box.prompt =
       'State the goal; you review the plan before anything runs. For several lines or a task list (- [id] Title: prompt), press the pencil to write it in an editor.';
-    box.placeholder = 'e.g. add a --verbose flag with tests and docs';
+    box.placeholder = vscode.l10n.t('e.g. add a --verbose flag with tests and docs');
     box.ignoreFocusOut = true;
     const editorButton: vscode.QuickInputButton = {
       iconPath: new vscode.ThemeIcon('edit'),
-      tooltip: 'Write the goal in an editor (multi-line, task lists)',
+      tooltip: vscode.l10n.t('Write the goal in an editor (multi-line, task lists)'),
     };
     box.buttons = [editorButton];
     let answer: string | 'editor' | undefined;
@@ -95,17 +97,20 @@ async function planAndRun(ctx: Ctx, deps: SessionCommandDeps, goal: string, cwd:
           `• [${t.planId}] ${t.title}${t.dependsOn.length ? ` (after ${t.dependsOn.map((d) => d.slice(d.lastIndexOf(':') + 1)).join(', ')})` : ''}`,
       )
       .join('\n');
+    const [runPlan, reviewAndEdit] = [vscode.l10n.t('Run Plan'), vscode.l10n.t('Review and Edit…')];
     const answer = await vscode.window.showInformationMessage(
-      `Plan (${draft.planner === 'llm' ? 'made by the model' : 'template planner'}): ${draft.tasks.length} task(s). Run it?`,
+      draft.planner === 'llm'
+        ? vscode.l10n.t('Plan (made by the model): {0} task(s). Run it?', draft.tasks.length)
+        : vscode.l10n.t('Plan (template planner): {0} task(s). Run it?', draft.tasks.length),
       { modal: true, detail },
-      'Run Plan',
-      'Review and Edit…',
+      runPlan,
+      reviewAndEdit,
     );
-    if (answer === 'Review and Edit…') {
+    if (answer === reviewAndEdit) {
       await deps.plans.open(draft);
       return draft;
     }
-    run = answer === 'Run Plan';
+    run = answer === runPlan;
   }
   if (!run) return draft;
   return ctx.request(sessionApprove, { sessionId: draft.id });
@@ -125,7 +130,11 @@ async function pickModel(ctx: Ctx, args: StartSessionArgs | undefined): Promise<
   if (!asksForModel(choices, args)) return undefined;
   const pick = await vscode.window.showQuickPick(
     choices.map((c) => ({ label: c.label, description: c.description, id: c.id })),
-    { title: 'Start Session: model', placeHolder: 'Which model should this session use?', ignoreFocusOut: true },
+    {
+      title: vscode.l10n.t('Start Session: model'),
+      placeHolder: vscode.l10n.t('Which model should this session use?'),
+      ignoreFocusOut: true,
+    },
   );
   return pick ? pick.id : null;
 }
@@ -150,7 +159,7 @@ export const startSession =
       if (model === null) return undefined;
       return await planAndRun(ctx, deps, goal, cwd, { ...args, model });
     } catch (e) {
-      void vscode.window.showErrorMessage(`Could not start the session: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not start the session: {0}', (e as Error).message));
       return undefined;
     }
   };
@@ -175,14 +184,14 @@ export const submitSessionGoal =
   async (args?: StartSessionArgs): Promise<SessionView | undefined> => {
     const doc = vscode.window.activeTextEditor?.document;
     if (!doc || !deps.goals.isGoal(doc)) {
-      void vscode.window.showWarningMessage('Open a goal editor first (Orchestrator: Start Session from Editor…).');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Open a goal editor first (Orchestrator: Start Session from Editor…).'));
       return undefined;
     }
     const cwd = args?.cwd ?? workspaceRoot();
     if (!cwd) return noFolder();
     const { goal, offset } = goalFromDocument(doc.getText());
     if (!goal) {
-      void vscode.window.showWarningMessage('Write the goal below the comment first.');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Write the goal below the comment first.'));
       return undefined;
     }
     try {
@@ -192,21 +201,25 @@ export const submitSessionGoal =
       void vscode.commands.executeCommand('orchestrator.sessions.focus');
       return session;
     } catch (e) {
-      void vscode.window.showErrorMessage(`Could not start the session: ${editorLines((e as Error).message, offset)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not start the session: {0}', editorLines((e as Error).message, offset)));
       return undefined;
     }
   };
 
-export const approveSession = (ctx: Ctx) => async (item?: { sessionId?: string } | string) => {
+/** `opts.maxParallel` (automation): at most that many of the session's tasks run at once. */
+export const approveSession = (ctx: Ctx) => async (item?: { sessionId?: string } | string, opts?: unknown) => {
   const sessionId = idOf(item);
-  return sessionId ? ctx.request(sessionApprove, { sessionId }) : undefined;
+  const maxParallel = (opts as { maxParallel?: unknown } | undefined)?.maxParallel;
+  const budget = typeof maxParallel === 'number' && !Array.isArray(opts) ? { budget: { maxParallel } } : {};
+  return sessionId ? ctx.request(sessionApprove, { sessionId, ...budget }) : undefined;
 };
 
 /** Pick a draft session (palette): the only one, or from a list. */
 async function pickDraft(ctx: Ctx): Promise<string | undefined> {
   const drafts = (await ctx.request(sessionList, {})).filter((s) => s.state === 'draft');
   if (drafts.length <= 1) {
-    if (!drafts.length) void vscode.window.showInformationMessage('No draft session to review: Start Session plans a goal into one.');
+    if (!drafts.length)
+      void vscode.window.showInformationMessage(vscode.l10n.t('No draft session to review: Start Session plans a goal into one.'));
     return drafts[0]?.id;
   }
   const items = drafts.map((s) => ({
@@ -215,7 +228,12 @@ async function pickDraft(ctx: Ctx): Promise<string | undefined> {
     detail: s.id,
     id: s.id,
   }));
-  return (await vscode.window.showQuickPick(items, { title: 'Review and Edit Plan', placeHolder: 'Which draft session?' }))?.id;
+  return (
+    await vscode.window.showQuickPick(items, {
+      title: vscode.l10n.t('Review and Edit Plan'),
+      placeHolder: vscode.l10n.t('Which draft session?'),
+    })
+  )?.id;
 }
 
 /** Opens a draft session's plan as an editable document; answers the document's URI (undefined when none opened). */
@@ -227,7 +245,7 @@ export const reviewPlan =
       if (!sessionId) return undefined;
       return (await openReview(ctx, deps.plans, sessionId))?.document.uri.toString();
     } catch (e) {
-      void vscode.window.showErrorMessage(`Could not open the plan: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not open the plan: {0}', (e as Error).message));
       return undefined;
     }
   };
@@ -243,13 +261,13 @@ export const approvePlan =
     const wanted = typeof uri === 'string' ? uri : uri?.toString();
     const doc = wanted ? vscode.workspace.textDocuments.find((d) => d.uri.toString() === wanted) : vscode.window.activeTextEditor?.document;
     if (!doc || !deps.plans.sessionOf(doc)) {
-      void vscode.window.showWarningMessage('Open a plan for review first (Orchestrator: Review and Edit Plan…).');
+      void vscode.window.showWarningMessage(vscode.l10n.t('Open a plan for review first (Orchestrator: Review and Edit Plan…).'));
       return undefined;
     }
     try {
       return await deps.plans.approve(doc);
     } catch (e) {
-      void vscode.window.showErrorMessage(`Could not approve the plan: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not approve the plan: {0}', (e as Error).message));
       return undefined;
     }
   };
@@ -267,7 +285,7 @@ export const retrySession =
     try {
       return await ctx.request(sessionRetry, { sessionId });
     } catch (e) {
-      void vscode.window.showErrorMessage(`Could not retry the session: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not retry the session: {0}', (e as Error).message));
       return undefined;
     }
   };
@@ -280,17 +298,24 @@ export const deleteSession =
     if (!confirmedBy(opts)) {
       const live = typeof item === 'object' && item.session && ['running', 'paused', 'awaiting_approval'].includes(item.session.state);
       const detail = `${live ? 'It is still running: it is cancelled first. ' : ''}Its worktrees and its orchestrator/${sessionId}/* branches are removed from your repository; changes you already applied stay. Transcripts are kept.`;
-      if ((await vscode.window.showWarningMessage('Delete this session?', { modal: true, detail }, 'Delete')) !== 'Delete')
+      if (
+        (await vscode.window.showWarningMessage(
+          vscode.l10n.t('Delete this session?'),
+          { modal: true, detail },
+          vscode.l10n.t('Delete'),
+        )) !== vscode.l10n.t('Delete')
+      )
         return undefined;
     }
     try {
-      const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Deleting the session…' }, () =>
-        ctx.request(sessionDelete, { sessionId }),
+      const r = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Deleting the session…') },
+        () => ctx.request(sessionDelete, { sessionId }),
       );
       deps.removeSession(sessionId);
       return r;
     } catch (e) {
-      void vscode.window.showErrorMessage(`Could not delete the session: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Could not delete the session: {0}', (e as Error).message));
       return undefined;
     }
   };
@@ -305,12 +330,15 @@ export const applySession = (ctx: Ctx) => async (item?: { sessionId?: string } |
   if (!sessionId) return undefined;
   try {
     const r = await ctx.request(sessionApply, { sessionId });
-    void vscode.window.showInformationMessage(`Applied ${r.applied.length} file(s) to your working tree.`);
+    ctx.waits.applyCleared(sessionId);
+    void vscode.window.showInformationMessage(vscode.l10n.t('Applied {0} file(s) to your working tree.', r.applied.length));
     if (r.warning) void vscode.window.showWarningMessage(r.warning);
     return r;
   } catch (e) {
     ctx.log.warn(`Could not apply session ${sessionId}: ${(e as Error).message}`);
-    void vscode.window.showErrorMessage(`Could not apply the session: ${(e as Error).message}`);
+    // Refused over the user's uncommitted edits: it waits on the user (badge) until applied or deleted.
+    if (applyConflictFiles(e)) ctx.waits.applyRefused(sessionId);
+    void vscode.window.showErrorMessage(vscode.l10n.t('Could not apply the session: {0}', (e as Error).message));
     return undefined;
   }
 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { taskRefOf } from './taskRef';
+import { priorityArg, taskRefOf } from './taskRef';
 
 test('taskRefOf: a tree row, or a session id and a task id; anything else is no task', () => {
   assert.deepEqual(taskRefOf({ sessionId: 's1', taskId: 's1:a', task: { id: 's1:a', planId: 'a' } }), {
@@ -14,4 +14,9 @@ test('taskRefOf: a tree row, or a session id and a task id; anything else is no 
   assert.equal(taskRefOf('s1', 42), undefined);
   assert.equal(taskRefOf({ sessionId: 's1' }), undefined);
   assert.equal(taskRefOf(undefined), undefined);
+});
+
+test('priorityArg: only an integer from 0 to 4 is a priority', () => {
+  assert.deepEqual([0, 1, 4].map(priorityArg), [0, 1, 4]);
+  for (const bad of [5, -1, 1.5, '1', [], undefined, null, Number.NaN]) assert.equal(priorityArg(bad), undefined, String(bad));
 });

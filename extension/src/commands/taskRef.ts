@@ -4,7 +4,7 @@
 export interface TaskRowArg {
   sessionId?: string;
   taskId?: string;
-  task?: { id?: string; planId?: string };
+  task?: { id?: string; planId?: string; priority?: number };
 }
 
 export interface TaskRef {
@@ -21,4 +21,12 @@ export function taskRefOf(item?: TaskRowArg | string, taskId?: unknown): TaskRef
   const id = item?.taskId ?? item?.task?.id;
   if (!sessionId || !id) return undefined;
   return { sessionId, taskId: id, label: item?.task?.planId ?? id };
+}
+
+/** The scheduling priorities a task can take, highest first (`task/setPriority`: 0 = highest … 4 = lowest). */
+export const taskPriorities = [0, 1, 2, 3, 4] as const;
+
+/** A priority passed by automation: an integer 0–4; anything else (a tree selection array, a string) is none. */
+export function priorityArg(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 4 ? v : undefined;
 }

@@ -15,10 +15,11 @@ export function createAgentNotifications(ctx: Ctx): vscode.Disposable {
     announced = picked.announced;
     for (const alert of picked.alerts) {
       ctx.log.error(alert.text);
-      const actions = alert.setting ? ['Open Setting', 'Show Logs'] : ['Show Logs'];
+      const [openSetting, showLogs] = [vscode.l10n.t('Open Setting'), vscode.l10n.t('Show Logs')];
+      const actions = alert.setting ? [openSetting, showLogs] : [showLogs];
       void vscode.window.showErrorMessage(alert.text, ...actions).then((pick) => {
-        if (pick === 'Open Setting') void vscode.commands.executeCommand('workbench.action.openSettings', alert.setting);
-        if (pick === 'Show Logs') ctx.log.show();
+        if (pick === openSetting) void vscode.commands.executeCommand('workbench.action.openSettings', alert.setting);
+        if (pick === showLogs) ctx.log.show();
       });
     }
   });
@@ -45,10 +46,13 @@ export function restartOnSettingsChange(ctx: Ctx, debounceMs = 400, restartDeadl
           });
           await Promise.race([ctx.restart(), late]);
           ctx.log.info('orchestrator server restarted with the changed settings');
-          void vscode.window.showInformationMessage('Orchestrator settings changed; server restarted.');
+          void vscode.window.showInformationMessage(vscode.l10n.t('Orchestrator settings changed; server restarted.'));
         } catch (e) {
           void vscode.window
-            .showErrorMessage(`Orchestrator settings changed, but the server did not restart: ${(e as Error).message}`, 'Show Logs')
+            .showErrorMessage(
+              vscode.l10n.t('Orchestrator settings changed, but the server did not restart: {0}', (e as Error).message),
+              vscode.l10n.t('Show Logs'),
+            )
             .then((p) => p && ctx.log.show());
         } finally {
           clearTimeout(timer);

@@ -7,19 +7,33 @@ import { activitySuffix, type Activity } from './activity';
 
 export function renderStatusText(s: StatusSnapshot): { text: string; tooltip: string; warn: boolean } {
   if (s.clientState === 'stopped')
-    return { text: '$(error) Orchestrator: stopped', tooltip: s.stoppedReason ?? 'The server is stopped.', warn: true };
+    return {
+      text: `$(error) ${vscode.l10n.t('Orchestrator: stopped')}`,
+      tooltip: s.stoppedReason ?? vscode.l10n.t('The server is stopped.'),
+      warn: true,
+    };
   if (s.clientState === 'starting' || !s.status)
-    return { text: '$(sync~spin) Orchestrator: starting', tooltip: 'The orchestrator server is starting.', warn: false };
+    return {
+      text: `$(sync~spin) ${vscode.l10n.t('Orchestrator: starting')}`,
+      tooltip: vscode.l10n.t('The orchestrator server is starting.'),
+      warn: false,
+    };
   const down = unavailableNote(s.status);
-  if (down) return { text: `$(error) Orchestrator: ${down}`, tooltip: s.status.message, warn: true };
+  if (down) return { text: `$(error) ${vscode.l10n.t('Orchestrator: {0}', down)}`, tooltip: s.status.message, warn: true };
   const icon = s.status.health === 'ok' ? '$(pulse)' : '$(warning)';
-  return { text: `${icon} Orchestrator: ${s.status.health}`, tooltip: s.status.message, warn: s.status.health !== 'ok' };
+  return {
+    text: `${icon} ${vscode.l10n.t('Orchestrator: {0}', s.status.health)}`,
+    tooltip: s.status.message,
+    warn: s.status.health !== 'ok',
+  };
 }
 
-/** What the Sessions view knows, for the running count and the spend. */
+/** What the Sessions view and the extension know, for the running count, what waits on the user and the spend. */
 export interface ActivitySource {
   current(): Activity;
-  onDidChange: vscode.Event<unknown>;
+  onDidChange: vscode.Event<unknown>[];
+  /** The waits in words for the tooltip. */
+  waitingText(a: Activity): string;
 }
 
 export function createStatusItem(ctx: Ctx, activity?: ActivitySource): vscode.Disposable {
@@ -28,13 +42,14 @@ export function createStatusItem(ctx: Ctx, activity?: ActivitySource): vscode.Di
   item.command = commandIds.openDashboard;
   const render = () => {
     const r = renderStatusText(ctx.status);
-    const suffix = ctx.status.status && activity ? activitySuffix(activity.current()) : '';
-    item.text = `${r.text}${suffix}`;
-    item.tooltip = `${r.tooltip}\n\nClick to open the dashboard.`;
+    const a = ctx.status.status && activity ? activity.current() : undefined;
+    item.text = `${r.text}${a ? activitySuffix(a) : ''}`;
+    const waiting = a && activity ? activity.waitingText(a) : '';
+    item.tooltip = `${r.tooltip}${waiting ? `\n\n${vscode.l10n.t('Waiting for you: {0}', waiting)}` : ''}\n\n${vscode.l10n.t('Click to open the dashboard.')}`;
     item.backgroundColor = r.warn ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
   };
   render();
   item.show();
-  const subs = [ctx.onDidChangeStatus(render), ...(activity ? [activity.onDidChange(render)] : [])];
+  const subs = [ctx.onDidChangeStatus(render), ...(activity?.onDidChange.map((e) => e(render)) ?? [])];
   return vscode.Disposable.from(item, ...subs);
 }

@@ -5,7 +5,8 @@
 import * as vscode from 'vscode';
 import type { AgentView } from '../../../protocol/agent';
 import { agentRowText } from '../agentAvailability';
-import { summarizeActivity } from './activity';
+import type { UserWaitsTracker } from '../userWaits';
+import { summarizeActivity, type WaitingOn } from './activity';
 import { SessionsProvider } from './sessionsTree';
 
 export class ServerListProvider implements vscode.TreeDataProvider<vscode.TreeItem> {
@@ -44,29 +45,59 @@ export function agentItems(agents: AgentView[]): vscode.TreeItem[] {
               ? 'warning'
               : 'hubot',
     );
-    const off = a.disabled ? '\n\n**Disabled:** takes no new task (Enable Agent, or `orchestrator.agents.disabled`)' : '';
-    const why = down ? `\n\n**Unavailable:** ${a.availability.message ?? a.availability.reason}` : '';
-    item.tooltip = new vscode.MarkdownString(
-      `**${a.name}** (${a.id})${off}${why}\n\n${a.description}${a.model ? `\n\nModel: \`${a.model}\`` : ''}\n\nRunning now: ${a.health.running} of up to ${a.maxConcurrency} tasks at once\n\nSandboxed: ${a.sandbox.enabled ? 'yes' : 'no'}. ${a.sandbox.reason}${a.health.lastError ? `\n\nLast error: ${a.health.lastError}` : ''}`,
-    );
+    const parts = [
+      `**${a.name}** (${a.id})`,
+      a.disabled ? vscode.l10n.t('**Disabled:** takes no new task (Enable Agent, or `orchestrator.agents.disabled`)') : '',
+      down ? vscode.l10n.t('**Unavailable:** {0}', a.availability.message ?? a.availability.reason ?? '') : '',
+      a.description,
+      a.model ? vscode.l10n.t('Model: `{0}`', a.model) : '',
+      vscode.l10n.t('Running now: {0} of up to {1} tasks at once', a.health.running, a.maxConcurrency),
+      `${a.sandbox.enabled ? vscode.l10n.t('Sandboxed: yes.') : vscode.l10n.t('Sandboxed: no.')} ${a.sandbox.reason}`,
+      a.health.lastError ? vscode.l10n.t('Last error: {0}', a.health.lastError) : '',
+    ];
+    item.tooltip = new vscode.MarkdownString(parts.filter(Boolean).join('\n\n'));
     // `agent.enabled` offers Disable Agent inline, `agent.disabled` Enable Agent.
     item.contextValue = a.disabled ? 'agent.disabled' : 'agent.enabled';
     return item;
   });
 }
 
-export function registerTrees(): { agents: ServerListProvider; sessions: SessionsProvider; disposables: vscode.Disposable[] } {
+/** What waits on the user, by kind, in words (the badge's and the status bar's tooltip); empty when nothing does. */
+export function waitingText(w: WaitingOn): string {
+  return [
+    w.approvals ? vscode.l10n.t('{0} session(s) to approve or decide on', w.approvals) : '',
+    w.permissionAsks ? vscode.l10n.t('{0} permission ask(s) to answer', w.permissionAsks) : '',
+    w.applyConflicts ? vscode.l10n.t('{0} apply refused over your uncommitted edits', w.applyConflicts) : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+}
+
+export function registerTrees(waits: UserWaitsTracker): {
+  agents: ServerListProvider;
+  sessions: SessionsProvider;
+  badge(): vscode.ViewBadge | undefined;
+  disposables: vscode.Disposable[];
+} {
   const agents = new ServerListProvider();
   const sessions = new SessionsProvider();
   const sessionsView = vscode.window.createTreeView('orchestrator.sessions', { treeDataProvider: sessions });
-  // The badge counts what waits on the user: plans to approve, sessions paused for a budget or a conflict.
-  const badge = sessions.onDidChangeTreeData(() => {
-    const waiting = summarizeActivity(sessions.allSessions(), []).waiting;
-    sessionsView.badge = waiting ? { value: waiting, tooltip: `${waiting} session(s) wait for you` } : undefined;
-  });
+  // The badge counts what waits on the user: plans to approve, sessions paused for a budget or a merge
+  // conflict, open permission asks, applies refused over uncommitted edits.
+  const render = () => {
+    const a = summarizeActivity(sessions.allSessions(), [], waits.current());
+    sessionsView.badge = a.waiting ? { value: a.waiting, tooltip: waitingText(a.waitingOn) } : undefined;
+  };
   return {
     agents,
     sessions,
-    disposables: [vscode.window.registerTreeDataProvider('orchestrator.agents', agents), sessionsView, badge, sessions],
+    badge: () => sessionsView.badge,
+    disposables: [
+      vscode.window.registerTreeDataProvider('orchestrator.agents', agents),
+      sessionsView,
+      sessions.onDidChangeTreeData(render),
+      waits.onDidChange(render),
+      sessions,
+    ],
   };
 }

@@ -55,6 +55,10 @@ test('commands map to the extension commands with session and task ids', () => {
     id: 'orchestrator.cancelTask',
     args: ['s', 's:t'],
   });
+  assert.deepEqual(commandFor({ type: 'dashboard/command', command: 'setTaskPriority', sessionId: 's', taskId: 's:t' }), {
+    id: commandIds.setTaskPriority,
+    args: ['s', 's:t'],
+  });
 });
 
 test('the throttle runs at once, then collapses a burst into one run at the end of the interval', () => {

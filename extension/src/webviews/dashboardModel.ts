@@ -14,7 +14,11 @@ export const maxListedSessions = 200;
  * Task commands added with the `task/retry` and `task/cancel` protocol methods (another branch); they take
  * (sessionId, taskId). Until that branch is merged, running them fails and the dashboard says so in place.
  */
-export const taskCommandIds = { retryTask: 'orchestrator.retryTask', cancelTask: 'orchestrator.cancelTask' } as const;
+export const taskCommandIds = {
+  retryTask: 'orchestrator.retryTask',
+  cancelTask: 'orchestrator.cancelTask',
+  setTaskPriority: 'orchestrator.setTaskPriority',
+} as const;
 
 export function summarize(s: SessionView): SessionSummary {
   return {
@@ -55,6 +59,8 @@ export function commandFor(c: DashboardCommand): { id: string; args: unknown[] }
       return { id: taskCommandIds.retryTask, args: [c.sessionId, c.taskId] };
     case 'cancelTask':
       return { id: taskCommandIds.cancelTask, args: [c.sessionId, c.taskId] };
+    case 'setTaskPriority':
+      return { id: taskCommandIds.setTaskPriority, args: [c.sessionId, c.taskId] };
   }
 }
 

@@ -73,7 +73,7 @@ export class DashboardPanels implements vscode.Disposable {
     }
     const panel = vscode.window.createWebviewPanel(
       dashboardViewType,
-      'Orchestrator Dashboard',
+      vscode.l10n.t('Orchestrator Dashboard'),
       vscode.ViewColumn.Active,
       webviewOptions(this.ctx.extension.extensionUri),
     );
@@ -107,7 +107,7 @@ export class DashboardPanels implements vscode.Disposable {
         subs.forEach((d) => d.dispose());
       }),
     ];
-    panel.webview.html = webviewHtml(panel.webview, this.ctx.extension.extensionUri, 'dashboard', 'Orchestrator Dashboard');
+    panel.webview.html = webviewHtml(panel.webview, this.ctx.extension.extensionUri, 'dashboard', vscode.l10n.t('Orchestrator Dashboard'));
   }
 
   private post(s: StatusSnapshot): void {

@@ -24,12 +24,15 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
     `img-src ${webview.cspSource} data:`,
     `script-src 'nonce-${nonce}'`,
   ].join('; ');
+  const attr = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  // VS Code's bundle for the display language (absent in English): the webview's `@vscode/l10n` loads it.
+  const bundle = vscode.l10n.bundle ? ` data-l10n="${attr(JSON.stringify(vscode.l10n.bundle))}"` : '';
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8">
+<html lang="${attr(vscode.env.language)}"><head><meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>${title}</title></head>
-<body><main id="app" data-surface="${surface}"><p>Loading ${title}…</p></main>
+<title>${attr(title)}</title></head>
+<body><main id="app" data-surface="${surface}"${bundle}><p>${attr(vscode.l10n.t('Loading {0}…', title))}</p></main>
 <script type="module" nonce="${nonce}" src="${script}"></script></body></html>`;
 }
 

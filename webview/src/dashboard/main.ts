@@ -17,9 +17,11 @@ import type {
   HostToDashboard,
 } from '../../../protocol/webview/dashboard';
 import type { UiState } from '../../../protocol/webview/host';
+import * as l10n from '@vscode/l10n';
 import { createHostMessenger } from '../shared/hostMessenger';
+import { configureL10n } from '../shared/l10n';
 import { dashboardCss } from './dashboardCss';
-import { formatUptime, healthLabel, renderStatus } from './render';
+import { escapeHtml, formatUptime, healthLabel, renderStatus } from './render';
 import { renderDagSvg, renderTimelineSvg } from './sessionGraph';
 import {
   mergeTranscript,
@@ -33,11 +35,14 @@ import {
 
 const host = createHostMessenger<DashboardToHost, HostToDashboard, UiState>();
 const app = document.getElementById('app') as HTMLElement;
+configureL10n(app);
 let ui: UiState = host.getState() ?? {};
 let status: DashboardStatusMessage | undefined;
 let snap: DashboardSessionsMessage | undefined;
 let transcript: { runId: string; events: AgentEvent[]; run?: RunView; error?: string; pendingSince?: number } | undefined;
 let notice: { text: string; error: boolean } | undefined;
+
+const escapeText = (s: string) => s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] ?? c);
 
 const style = document.createElement('style');
 style.textContent = dashboardCss;
@@ -45,15 +50,15 @@ document.head.appendChild(style);
 app.innerHTML = `
 <div id="status"></div>
 <div class="layout">
-  <nav id="sessions" aria-label="Sessions"></nav>
+  <nav id="sessions" aria-label="${escapeHtml(l10n.t('Sessions'))}"></nav>
   <section id="session" aria-live="off">
     <header id="head"></header>
     <div id="notice" role="alert"></div>
     <div id="spend" class="spend"></div>
-    <h3>Tasks</h3><div id="graph" class="scroll"></div>
-    <h3>Timeline</h3><div id="timeline" class="scroll"></div>
+    <h3>${escapeText(l10n.t('Tasks'))}</h3><div id="graph" class="scroll"></div>
+    <h3>${escapeText(l10n.t('Timeline'))}</h3><div id="timeline" class="scroll"></div>
     <div id="task"></div>
-    <div id="transcript" class="transcript" aria-label="Transcript"></div>
+    <div id="transcript" class="transcript" aria-label="${escapeHtml(l10n.t('Transcript'))}"></div>
   </section>
 </div>`;
 
@@ -88,7 +93,7 @@ function renderStatusCard(): void {
 
 function renderSession(): void {
   const s = snap?.selected ?? undefined;
-  patch('sessions', snap ? renderSessionList(snap.sessions, s?.id) : '<p class="empty">Loading sessions…</p>');
+  patch('sessions', snap ? renderSessionList(snap.sessions, s?.id) : `<p class="empty">${escapeText(l10n.t('Loading sessions…'))}</p>`);
   patch('notice', notice ? `<p class="${notice.error ? 'error' : 'muted'}">${notice.text}</p>` : '');
   if (!s) {
     for (const id of ['head', 'spend', 'graph', 'timeline', 'task', 'transcript']) patch(id, '');
@@ -108,11 +113,9 @@ function renderSession(): void {
     'transcript',
     !task?.runId
       ? ''
-      : `<h3>Transcript</h3>${run?.error ? `<p class="error">${escapeText(run.error)}</p>` : ''}${run ? renderTranscript(run.events, run.run?.cwd) : '<p class="empty">Loading…</p>'}`,
+      : `<h3>${escapeText(l10n.t('Transcript'))}</h3>${run?.error ? `<p class="error">${escapeText(run.error)}</p>` : ''}${run ? renderTranscript(run.events, run.run?.cwd) : `<p class="empty">${escapeText(l10n.t('Loading…'))}</p>`}`,
   );
 }
-
-const escapeText = (s: string) => s.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c] ?? c);
 
 /** Ask for the transcript's tail when the selected task has a run that is new or still running. */
 function pollTranscript(force = false): void {
@@ -145,12 +148,12 @@ function command(name: string): void {
   const t = selectedTask();
   if (!s) return;
   let msg: DashboardCommand | undefined;
-  if (name === 'retryTask' || name === 'cancelTask')
+  if (name === 'retryTask' || name === 'cancelTask' || name === 'setTaskPriority')
     msg = t ? { type: 'dashboard/command', command: name, sessionId: s.id, taskId: t.id } : undefined;
   else if (['approveSession', 'cancelSession', 'retrySession', 'applySession'].includes(name))
     msg = { type: 'dashboard/command', command: name as 'approveSession', sessionId: s.id };
   if (!msg) return;
-  notice = { text: 'Working…', error: false };
+  notice = { text: l10n.t('Working…'), error: false };
   renderSession();
   host.post(msg);
 }
@@ -200,7 +203,12 @@ host.onMessage((m) => {
   } else if (m?.type === 'dashboard/commandResult') {
     notice = m.ok
       ? undefined
-      : { text: `Could not ${m.command.replace(/([A-Z])/g, ' $1').toLowerCase()}: ${escapeText(m.error ?? 'unknown error')}`, error: true };
+      : {
+          text: escapeText(
+            l10n.t('Could not {0}: {1}', m.command.replace(/([A-Z])/g, ' $1').toLowerCase(), m.error ?? l10n.t('unknown error')),
+          ),
+          error: true,
+        };
     renderSession();
   }
 });

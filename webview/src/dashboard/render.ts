@@ -1,4 +1,5 @@
 /** Pure rendering of the dashboard status card (HTML string), so it is testable without a browser. */
+import * as l10n from '@vscode/l10n';
 import type { DashboardStatusMessage } from '../../../protocol/webview/dashboard';
 
 export function escapeHtml(s: string): string {
@@ -22,29 +23,30 @@ export function healthLabel(msg: DashboardStatusMessage | undefined): string {
 export function renderStatus(msg: DashboardStatusMessage | undefined, nowMs: number, detailsOpen: boolean): string {
   const health = healthLabel(msg);
   const s = msg?.status;
+  const uptime = l10n.t('Uptime');
   const rows: [string, string][] = s
     ? [
-        ['Version', s.version],
-        ['Process', `pid ${s.pid}, node ${s.node}`],
-        ['Uptime', formatUptime(Math.max(0, nowMs - Date.parse(s.startedAt)))],
-        ['Data folder', s.dataDir],
-        ['Store', `${s.store.path} (schema ${s.store.schemaVersion}, ${s.store.state})`],
-        ...(s.store.backupPath ? ([['Backup', s.store.backupPath]] as [string, string][]) : []),
+        [l10n.t('Version'), s.version],
+        [l10n.t('Process'), l10n.t('pid {0}, node {1}', s.pid, s.node)],
+        [uptime, formatUptime(Math.max(0, nowMs - Date.parse(s.startedAt)))],
+        [l10n.t('Data folder'), s.dataDir],
+        [l10n.t('Store'), l10n.t('{0} (schema {1}, {2})', s.store.path, s.store.schemaVersion, s.store.state)],
+        ...(s.store.backupPath ? ([[l10n.t('Backup'), s.store.backupPath]] as [string, string][]) : []),
       ]
     : [];
-  const message = msg?.stoppedReason ?? s?.message ?? 'Waiting for the orchestrator server…';
+  const message = msg?.stoppedReason ?? s?.message ?? l10n.t('Waiting for the orchestrator server…');
   return `
 <section class="card status">
   <div class="status-line">
     <h1>Orchestrator <vscode-badge id="health" data-health="${escapeHtml(health)}">${escapeHtml(health)}</vscode-badge></h1>
     <span id="message">${escapeHtml(message)}</span>
     <span class="actions">
-      <vscode-button id="restart" secondary>Restart Server</vscode-button>
-      <vscode-button id="logs" secondary>Show Logs</vscode-button>
+      <vscode-button id="restart" secondary>${escapeHtml(l10n.t('Restart Server'))}</vscode-button>
+      <vscode-button id="logs" secondary>${escapeHtml(l10n.t('Show Logs'))}</vscode-button>
     </span>
   </div>
-  <vscode-collapsible id="details" title="Server details" ${detailsOpen ? 'open' : ''}>
-    <table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td${k === 'Uptime' ? ' id="uptime"' : ''}>${escapeHtml(v)}</td></tr>`).join('')}</table>
+  <vscode-collapsible id="details" title="${escapeHtml(l10n.t('Server details'))}" ${detailsOpen ? 'open' : ''}>
+    <table>${rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td${k === uptime ? ' id="uptime"' : ''}>${escapeHtml(v)}</td></tr>`).join('')}</table>
   </vscode-collapsible>
 </section>`;
 }

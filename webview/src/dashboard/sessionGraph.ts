@@ -5,6 +5,7 @@
  * (bars on the session's shared time axis). Nodes and bars are focusable (`tabindex`, `role="button"`,
  * `aria-label`) and carry `data-task` so one delegated listener selects a task.
  */
+import * as l10n from '@vscode/l10n';
 import { layoutDag, type DagInput } from './dagLayout';
 import { escapeHtml } from './render';
 import { axisTicks, buildTimeline, type TimelineInput } from './timeline';
@@ -44,7 +45,7 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
 
 export function renderDagSvg(tasks: readonly GraphTask[], selectedId?: string): string {
   const layout = layoutDag(tasks);
-  if (!layout.nodes.length) return '<p class="empty">No tasks yet.</p>';
+  if (!layout.nodes.length) return `<p class="empty">${escapeHtml(l10n.t('No tasks yet.'))}</p>`;
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const at = new Map(layout.nodes.map((n) => [n.id, n]));
   const w = layout.nodeWidth;
@@ -91,7 +92,7 @@ export function renderDagSvg(tasks: readonly GraphTask[], selectedId?: string): 
 
 export function renderTimelineSvg(tasks: readonly GraphTask[], nowMs: number, width = 640): string {
   const tl = buildTimeline(tasks, nowMs);
-  if (!tl.bars.length) return '<p class="empty">Nothing has started yet.</p>';
+  if (!tl.bars.length) return `<p class="empty">${escapeHtml(l10n.t('Nothing has started yet.'))}</p>`;
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const lane = 22;
   const top = 20;

@@ -76,8 +76,9 @@ test('actions follow the session and task states', () => {
   assert.deepEqual(sessionActions(s({ state: 'running' })), ['cancelSession']);
   assert.deepEqual(sessionActions(s({ state: 'partially_completed' })), ['retrySession', 'applySession']);
   assert.deepEqual(sessionActions(s({ state: 'completed', appliedAt: '2026-01-01T00:00:00Z' })), []);
-  assert.deepEqual(taskActions(t({ state: 'failed' })), ['retryTask']);
-  assert.deepEqual(taskActions(t({ state: 'running' })), ['cancelTask']);
+  assert.deepEqual(taskActions(t({ state: 'failed' })), ['retryTask', 'setTaskPriority']);
+  assert.deepEqual(taskActions(t({ state: 'running' })), ['cancelTask'], 'a running task keeps its turn: no priority');
+  assert.deepEqual(taskActions(t({ state: 'ready' })), ['cancelTask', 'setTaskPriority']);
   assert.deepEqual(taskActions(t({ state: 'succeeded' })), []);
   const head = renderSessionHead(s({ state: 'draft', approval: { kind: 'plan', message: 'review the plan' } }));
   assert.match(head, /data-command="approveSession"/);
@@ -100,6 +101,7 @@ test('the task detail has agent, model, attempt, elapsed, tokens, cost, tool, ro
       runId: 'r1',
       agentId: 'opencode',
       attempts: 2,
+      priority: 1,
       usage,
       currentTool: 'bash',
       routeReason: 'opencode: capable',
@@ -120,7 +122,9 @@ test('the task detail has agent, model, attempt, elapsed, tokens, cost, tool, ro
     /Current tool<\/th><td>bash/,
     /Route<\/th><td>run by OpenCode/,
     /Last error<\/th><td class="error">every agent that can do it is busy/,
+    /Priority<\/th><td>1 \(0 = highest\)/,
     /data-command="retryTask"/,
+    /data-command="setTaskPriority"/,
   ])
     assert.match(html, re);
   assert.doesNotMatch(renderTaskDetail(t({ runId: 'r2' }), run, 0), /Model/, "another run's model is not shown");

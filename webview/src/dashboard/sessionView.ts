@@ -4,6 +4,7 @@
  * actions, and its run's transcript (tool calls collapsed). Protocol times are ISO strings; the graph and
  * timeline modules take epoch ms, so `toGraphTasks` converts at this edge.
  */
+import * as l10n from '@vscode/l10n';
 import type { AgentEvent } from '../../../protocol/agentEvent';
 import type { RunView } from '../../../protocol/run';
 import type { SessionView, TaskView } from '../../../protocol/session';
@@ -45,7 +46,7 @@ const button = (command: string, label: string, secondary = true) =>
   `<vscode-button data-command="${command}"${secondary ? ' secondary' : ''}>${e(label)}</vscode-button>`;
 
 export function renderSessionList(sessions: readonly SessionSummary[], selectedId: string | undefined): string {
-  if (!sessions.length) return '<p class="empty">No sessions yet. Run "Orchestrator: Start Session" to plan a goal.</p>';
+  if (!sessions.length) return `<p class="empty">${e(l10n.t('No sessions yet. Run "Orchestrator: Start Session" to plan a goal.'))}</p>`;
   const items = sessions.map((s) => {
     const state = s.appliedAt ? `${sessionStateText(s.state)}, applied` : sessionStateText(s.state);
     const progress = `${s.done}/${s.tasks} done${s.running ? ` · ${s.running} running` : ''}`;
@@ -68,23 +69,28 @@ export function sessionActions(s: SessionView): string[] {
   return a;
 }
 
-const actionLabels: Record<string, string> = {
-  approveSession: 'Approve Plan',
-  cancelSession: 'Cancel Session',
-  retrySession: 'Retry Session',
-  applySession: 'Apply Changes',
-  retryTask: 'Retry Task',
-  cancelTask: 'Cancel Task',
-};
+/** Button labels (a function: the localised bundle is configured after the modules load). */
+const actionLabels = (): Record<string, string> => ({
+  approveSession: l10n.t('Approve Plan'),
+  cancelSession: l10n.t('Cancel Session'),
+  retrySession: l10n.t('Retry Session'),
+  applySession: l10n.t('Apply Changes'),
+  retryTask: l10n.t('Retry Task'),
+  cancelTask: l10n.t('Cancel Task'),
+  setTaskPriority: l10n.t('Set Priority…'),
+});
 
 export function renderSessionHead(s: SessionView): string {
   const state = s.appliedAt ? `${sessionStateText(s.state)}, applied` : sessionStateText(s.state);
-  const actions = sessionActions(s).map((c, i) => button(c, actionLabels[c], i > 0 || c !== 'approveSession'));
+  const labels = actionLabels();
+  const actions = sessionActions(s).map((c, i) => button(c, labels[c], i > 0 || c !== 'approveSession'));
   return (
     `<h2 class="goal" title="${e(s.goal)}">${e(clip(firstLine(s.goal), 200))}</h2>` +
-    (s.goal.trim().includes('\n') ? `<details class="goal-full"><summary>Whole goal</summary><pre>${e(s.goal)}</pre></details>` : '') +
+    (s.goal.trim().includes('\n')
+      ? `<details class="goal-full"><summary>${e(l10n.t('Whole goal'))}</summary><pre>${e(s.goal)}</pre></details>`
+      : '') +
     `<p><vscode-badge data-state="${e(s.state)}">${e(state)}</vscode-badge> <span class="muted">${e(s.id)}${s.planner ? ` · planned by ${e(s.planner)}` : ''}</span></p>` +
-    (s.approval ? `<p class="approval">Waiting for you: ${e(s.approval.message)}</p>` : '') +
+    (s.approval ? `<p class="approval">${e(l10n.t('Waiting for you: {0}', s.approval.message))}</p>` : '') +
     (s.error && s.state !== 'completed' ? `<p class="error">${e(errorText(s.error) ?? s.error)}</p>` : '') +
     (actions.length ? `<div class="actions">${actions.join('')}</div>` : '')
   );
@@ -107,9 +113,9 @@ export function renderSpend(s: SessionView, nowMs: number): string {
   const end = ms(s.finishedAt) ?? nowMs;
   const wall = started === undefined ? 0 : Math.max(0, end - started);
   return [
-    meter('Tokens', b.spent.tokens, b.limits.tokens, num),
-    meter('Cost', b.spent.money, b.limits.money, money),
-    meter('Time', wall, b.limits.wallMs, formatUptime),
+    meter(l10n.t('Tokens'), b.spent.tokens, b.limits.tokens, num),
+    meter(l10n.t('Cost'), b.spent.money, b.limits.money, money),
+    meter(l10n.t('Time'), wall, b.limits.wallMs, formatUptime),
   ].join('');
 }
 
@@ -117,6 +123,7 @@ export function taskActions(t: TaskView): string[] {
   const a: string[] = [];
   if (['failed', 'cancelled', 'skipped'].includes(t.state)) a.push('retryTask');
   if (['pending', 'ready', 'running', 'blocked'].includes(t.state)) a.push('cancelTask');
+  if (t.state !== 'running' && t.state !== 'succeeded') a.push('setTaskPriority');
   return a;
 }
 
@@ -126,29 +133,32 @@ export function renderTaskDetail(t: TaskView, run: RunView | undefined, nowMs: n
   const elapsed = started === undefined ? undefined : Math.max(0, (ms(t.finishedAt) ?? nowMs) - started);
   const usage = t.result?.usage ?? t.usage ?? run?.usage;
   const why = t.state === 'blocked' ? blockedText(t) : undefined;
+  const lastError = l10n.t('Last error');
   const rows: [string, string | undefined][] = [
-    ['State', `${taskStateText(t.state)}${why ? ` — ${why}` : ''}`],
-    ['Agent', t.agentId === 'opencode' ? 'OpenCode' : t.agentId],
-    ['Model', run?.model],
-    ['Attempt', `${t.attempts} of ${t.maxAttempts}`],
-    ['Elapsed', elapsed === undefined ? undefined : formatUptime(elapsed)],
-    ['Tokens', usage ? num(usage.inputTokens + usage.outputTokens) : undefined],
-    ['Cost', usage ? money(usage.cost) : undefined],
-    ['Current tool', t.currentTool],
-    ['Route', routeText(t.routeReason)],
-    ['Last error', errorText(t.lastError)],
+    [l10n.t('State'), `${taskStateText(t.state)}${why ? ` — ${why}` : ''}`],
+    [l10n.t('Agent'), t.agentId === 'opencode' ? 'OpenCode' : t.agentId],
+    [l10n.t('Model'), run?.model],
+    [l10n.t('Attempt'), l10n.t('{0} of {1}', t.attempts, t.maxAttempts)],
+    [l10n.t('Priority'), t.priority === undefined ? undefined : l10n.t('{0} (0 = highest)', t.priority)],
+    [l10n.t('Elapsed'), elapsed === undefined ? undefined : formatUptime(elapsed)],
+    [l10n.t('Tokens'), usage ? num(usage.inputTokens + usage.outputTokens) : undefined],
+    [l10n.t('Cost'), usage ? money(usage.cost) : undefined],
+    [l10n.t('Current tool'), t.currentTool],
+    [l10n.t('Route'), routeText(t.routeReason)],
+    [lastError, errorText(t.lastError)],
     [
-      'Result',
+      l10n.t('Result'),
       t.result ? `${t.result.summary}${t.result.changedFiles.length ? ` (changed ${t.result.changedFiles.join(', ')})` : ''}` : undefined,
     ],
-    ['Warning', t.result?.warnings?.join('; ')],
+    [l10n.t('Warning'), t.result?.warnings?.join('; ')],
   ];
-  const actions = taskActions(t).map((c) => button(c, actionLabels[c]));
+  const labels = actionLabels();
+  const actions = taskActions(t).map((c) => button(c, labels[c]));
   return (
     `<h3>${e(t.planId)}: ${e(t.title)}</h3>` +
     `<table class="facts">${rows
       .filter((r): r is [string, string] => !!r[1])
-      .map(([k, v]) => `<tr><th>${k}</th><td${k === 'Last error' ? ' class="error"' : ''}>${e(v)}</td></tr>`)
+      .map(([k, v]) => `<tr><th>${e(k)}</th><td${k === lastError ? ' class="error"' : ''}>${e(v)}</td></tr>`)
       .join('')}</table>` +
     (actions.length ? `<div class="actions">${actions.join('')}</div>` : '')
   );
@@ -171,7 +181,8 @@ export function relativeTo(cwd: string | undefined, p: string): string {
   return p.startsWith(`${root}/`) || p.startsWith(`${root}\\`) ? p.slice(root.length + 1) : p;
 }
 
-const roleLabel: Record<string, string> = { user: 'Prompt', thought: 'Thinking' };
+const roleLabel = (role: string): string | undefined =>
+  role === 'user' ? l10n.t('Prompt') : role === 'thought' ? l10n.t('Thinking') : undefined;
 
 /**
  * The transcript: message chunks joined per turn (the prompt and the model's thinking labelled), each tool
@@ -179,11 +190,11 @@ const roleLabel: Record<string, string> = { user: 'Prompt', thought: 'Thinking' 
  * shown relative to it.
  */
 export function renderTranscript(events: readonly AgentEvent[], cwd?: string): string {
-  if (!events.length) return '<p class="empty">No transcript yet.</p>';
+  if (!events.length) return `<p class="empty">${e(l10n.t('No transcript yet.'))}</p>`;
   const parts: string[] = [];
   let text: { role: string; s: string } | undefined;
   const flush = () => {
-    const label = text ? roleLabel[text.role] : undefined;
+    const label = text ? roleLabel(text.role) : undefined;
     if (text) parts.push(`<p class="msg ${text.role}">${label ? `<span class="role">${label}</span>` : ''}${e(text.s)}</p>`);
     text = undefined;
   };
@@ -211,12 +222,14 @@ export function renderTranscript(events: readonly AgentEvent[], cwd?: string): s
           `</details>`,
       );
     } else if (ev.kind === 'permission_request')
-      parts.push(`<p class="perm">Asked for permission: ${e(ev.permission)} ${e((ev.patterns ?? []).join(', '))}</p>`);
+      parts.push(`<p class="perm">${e(l10n.t('Asked for permission: {0} {1}', ev.permission, (ev.patterns ?? []).join(', ')))}</p>`);
     else if (ev.kind === 'permission_decision')
-      parts.push(`<p class="perm">Permission ${ev.decision === 'allow' ? 'allowed' : 'denied'} (${e(ev.note ?? ev.by)})</p>`);
-    else if (ev.kind === 'retry') parts.push(`<p class="muted">Retry ${ev.attempt}: ${e(ev.message)}</p>`);
+      parts.push(
+        `<p class="perm">${e(ev.decision === 'allow' ? l10n.t('Permission allowed ({0})', ev.note ?? ev.by) : l10n.t('Permission denied ({0})', ev.note ?? ev.by))}</p>`,
+      );
+    else if (ev.kind === 'retry') parts.push(`<p class="muted">${e(l10n.t('Retry {0}: {1}', ev.attempt, ev.message))}</p>`);
     else if (ev.kind === 'error') parts.push(`<p class="error">${e(ev.message)}</p>`);
-    else if (ev.kind === 'finished') parts.push(`<p class="muted">Finished: ${e(ev.stopReason.replace('_', ' '))}</p>`);
+    else if (ev.kind === 'finished') parts.push(`<p class="muted">${e(l10n.t('Finished: {0}', ev.stopReason.replace('_', ' ')))}</p>`);
   }
   flush();
   return parts.join('');
