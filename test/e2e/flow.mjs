@@ -160,7 +160,7 @@ try {
       await page.waitForTimeout(500);
       await page.keyboard.press('Escape');
       await page.keyboard.type(edited);
-      await page.keyboard.press('Home');
+      await page.waitForTimeout(300);
       await eventually(async () => {
         const text = await editorText();
         if (!text.includes(edited) || text.includes('gamma line'))
@@ -173,7 +173,7 @@ try {
         if (!lenses.some((l) => l.includes('no problems found'))) throw new Error(`the plan's CodeLens says ${JSON.stringify(lenses)}`);
       }, 15_000);
       await shot('2-plan-edited');
-      await page.locator('.editor-actions .action-label[aria-label="Approve Plan"]').first().click({ timeout: 10_000 });
+      await page.locator('.part.editor .action-label[aria-label*="Approve Plan"]').first().click({ timeout: 10_000 });
       // The plan editor closes without asking to save.
       await eventually(async () => {
         const text = await page.locator('.part.editor').innerText();
@@ -272,7 +272,7 @@ try {
   await check('Apply from the review\u2019s editor title: the workspace files on disk, gamma.txt from the edited prompt', async () => {
     const before = { alpha: disk('alpha.txt'), gamma: disk('gamma.txt') };
     if (before.alpha !== undefined || before.gamma !== undefined) throw new Error(`files exist before Apply: ${JSON.stringify(before)}`);
-    await page.locator('.editor-actions .action-label[aria-label="Apply Session Changes"]').first().click({ timeout: 10_000 });
+    await page.locator('.part.editor .action-label[aria-label*="Apply Session Changes"]').first().click({ timeout: 10_000 });
     await wb.notification(/Applied 3 file\(s\)/, 30_000);
     const files = { alpha: disk('alpha.txt'), beta: disk('beta.txt'), gamma: disk('gamma.txt') };
     const want = { alpha: 'alpha line\n', beta: 'beta line\n', gamma: `${edited}\n` };
