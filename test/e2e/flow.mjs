@@ -250,7 +250,7 @@ try {
   await check('Review Changes opens the changes editor with a diff of each file; gamma.txt shows the edited prompt', async () => {
     await wb.palette('Orchestrator: Review Changes');
     // The palette asks which session (the only one with changes is listed).
-    await page.locator('.quick-input-widget', { hasText: 'Which session?' }).waitFor({ state: 'visible', timeout: 15_000 });
+    await page.locator('.quick-input-widget', { hasText: 'Review Changes' }).waitFor({ state: 'visible', timeout: 15_000 });
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'alpha' }).first().click({ timeout: 10_000 });
     const tab = page.locator('.tabs-container .tab.active');
     await eventually(async () => {
