@@ -24,6 +24,7 @@ import { renderDagSvg, renderTimelineSvg } from './sessionGraph';
 import {
   mergeTranscript,
   renderSessionHead,
+  renderTaskActions,
   renderSessionList,
   renderSpend,
   renderTaskDetail,
@@ -53,6 +54,7 @@ app.innerHTML = `
     <h3>Tasks</h3><div id="graph" class="scroll"></div>
     <h3>Timeline</h3><div id="timeline" class="scroll"></div>
     <div id="task"></div>
+    <div id="task-actions"></div>
     <div id="transcript" class="transcript" aria-label="Transcript"></div>
   </section>
 </div>`;
@@ -91,7 +93,7 @@ function renderSession(): void {
   patch('sessions', snap ? renderSessionList(snap.sessions, s?.id) : '<p class="empty">Loading sessions…</p>');
   patch('notice', notice ? `<p class="${notice.error ? 'error' : 'muted'}">${notice.text}</p>` : '');
   if (!s) {
-    for (const id of ['head', 'spend', 'graph', 'timeline', 'task', 'transcript']) patch(id, '');
+    for (const id of ['head', 'spend', 'graph', 'timeline', 'task', 'task-actions', 'transcript']) patch(id, '');
     return;
   }
   const now = Date.now();
@@ -104,6 +106,7 @@ function renderSession(): void {
   patch('timeline', renderTimelineSvg(tasks, now, width));
   const run = transcript && transcript.runId === task?.runId ? transcript : undefined;
   patch('task', task ? renderTaskDetail(task, run?.run, now) : '');
+  patch('task-actions', task ? renderTaskActions(task) : '');
   patch(
     'transcript',
     !task?.runId
