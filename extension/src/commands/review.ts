@@ -7,7 +7,7 @@
 import * as vscode from 'vscode';
 import { sessionDiff, sessionGet, sessionList, type DiffFile, type SessionView } from '../../../protocol/session';
 import type { Ctx } from '../ctx';
-import { reviewUri, updateReviewContext } from '../review/reviewProvider';
+import { reviewUri } from '../review/reviewProvider';
 import { reviewTitle } from '../review/reviewRef';
 import { taskRefOf, type TaskRowArg } from './taskRef';
 
@@ -96,10 +96,7 @@ export const reviewChanges =
           ctx.log.warn(`the changes editor could not open (${(e as Error).message}); falling back to the diff editor`);
           return false;
         });
-        if (ok) {
-          updateReviewContext();
-          return opened;
-        }
+        if (ok) return opened;
       }
       return (await openOneDiff(title, target.sessionId, target.taskId, files)) ? { ...opened, editor: 'diff' } : undefined;
     } catch (e) {

@@ -51,16 +51,10 @@ export function activeReviewSession(): string | undefined {
  * resource is not an `orchestrator-review:` URI.
  */
 export function registerReviewDocuments(ctx: Ctx): vscode.Disposable[] {
+  const update = () => void vscode.commands.executeCommand('setContext', 'orchestrator.reviewActive', !!activeReviewSession());
   return [
     vscode.workspace.registerTextDocumentContentProvider(reviewScheme, new ReviewContentProvider(ctx)),
-    vscode.window.tabGroups.onDidChangeTabs(updateReviewContext),
-    vscode.window.tabGroups.onDidChangeTabGroups(updateReviewContext),
-    // The changes editor's tab can announce itself before its file pairs are known; its diff editors showing comes later.
-    vscode.window.onDidChangeVisibleTextEditors(updateReviewContext),
+    vscode.window.tabGroups.onDidChangeTabs(update),
+    vscode.window.tabGroups.onDidChangeTabGroups(update),
   ];
-}
-
-/** Sets `orchestrator.reviewActive` from the active tab (also called once Review Changes has opened its editor). */
-export function updateReviewContext(): void {
-  void vscode.commands.executeCommand('setContext', 'orchestrator.reviewActive', !!activeReviewSession());
 }
