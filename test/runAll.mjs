@@ -61,9 +61,10 @@ const layers = {
   unit: { minutes: 10, make: nodeTest(['protocol', 'server/src', 'extension/src', 'webview/src']) },
   integration: { minutes: 35, make: nodeTest(['test/integration']) },
   vscode: { minutes: 20, make: () => ({ cmd: process.execPath, args: ['test/vscode/runSuite.mjs'], count: lastLine }) },
-  // Each e2e script is its own run with its own deadline; `runAll e2e` runs both and sums their counts.
+  // Each e2e script is its own run with its own deadline; `runAll e2e` runs them all and sums their counts.
   e2e: { minutes: 15, make: () => ({ cmd: process.execPath, args: ['test/e2e/palette.mjs'], count: lastLine }) },
   'e2e-dashboard': { minutes: 15, make: () => ({ cmd: process.execPath, args: ['test/e2e/dashboard.mjs'], count: lastLine }) },
+  'e2e-flow': { minutes: 15, make: () => ({ cmd: process.execPath, args: ['test/e2e/flow.mjs'], count: lastLine }) },
 };
 
 function runLayer(name) {
@@ -107,9 +108,13 @@ if (unknown.length) {
 }
 let names = wanted.length ? wanted : Object.keys(layers);
 // `e2e` means every e2e script.
-names = names.flatMap((n) => (n === 'e2e' && !names.includes('e2e-dashboard') ? ['e2e', 'e2e-dashboard'] : [n]));
+names = names.flatMap((n) => (n === 'e2e' ? ['e2e', 'e2e-dashboard', 'e2e-flow'].filter((m) => m === 'e2e' || !names.includes(m)) : [n]));
 // Integration, VS Code and e2e layers run the bundles: build first when only they were asked for.
-if (wanted.length && names.some((n) => ['integration', 'vscode', 'e2e', 'e2e-dashboard'].includes(n)) && !names.includes('build'))
+if (
+  wanted.length &&
+  names.some((n) => ['integration', 'vscode', 'e2e', 'e2e-dashboard', 'e2e-flow'].includes(n)) &&
+  !names.includes('build')
+)
   names = ['build', ...names];
 
 // The sandbox tests (unit and integration) need bubblewrap: install it where we can, or say why not.

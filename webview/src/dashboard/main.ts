@@ -26,6 +26,7 @@ import { renderDagSvg, renderTimelineSvg } from './sessionGraph';
 import {
   mergeTranscript,
   renderSessionHead,
+  renderTaskActions,
   renderSessionList,
   renderSpend,
   renderTaskDetail,
@@ -58,6 +59,7 @@ app.innerHTML = `
     <h3>${escapeText(l10n.t('Tasks'))}</h3><div id="graph" class="scroll"></div>
     <h3>${escapeText(l10n.t('Timeline'))}</h3><div id="timeline" class="scroll"></div>
     <div id="task"></div>
+    <div id="task-actions"></div>
     <div id="transcript" class="transcript" aria-label="${escapeHtml(l10n.t('Transcript'))}"></div>
   </section>
 </div>`;
@@ -96,7 +98,7 @@ function renderSession(): void {
   patch('sessions', snap ? renderSessionList(snap.sessions, s?.id) : `<p class="empty">${escapeText(l10n.t('Loading sessions…'))}</p>`);
   patch('notice', notice ? `<p class="${notice.error ? 'error' : 'muted'}">${notice.text}</p>` : '');
   if (!s) {
-    for (const id of ['head', 'spend', 'graph', 'timeline', 'task', 'transcript']) patch(id, '');
+    for (const id of ['head', 'spend', 'graph', 'timeline', 'task', 'task-actions', 'transcript']) patch(id, '');
     return;
   }
   const now = Date.now();
@@ -109,6 +111,7 @@ function renderSession(): void {
   patch('timeline', renderTimelineSvg(tasks, now, width));
   const run = transcript && transcript.runId === task?.runId ? transcript : undefined;
   patch('task', task ? renderTaskDetail(task, run?.run, now) : '');
+  patch('task-actions', task ? renderTaskActions(task) : '');
   patch(
     'transcript',
     !task?.runId

@@ -8,6 +8,7 @@ import {
   renderSessionHead,
   renderSessionList,
   renderSpend,
+  renderTaskActions,
   renderTaskDetail,
   renderTranscript,
   sessionActions,
@@ -123,11 +124,17 @@ test('the task detail has agent, model, attempt, elapsed, tokens, cost, tool, ro
     /Route<\/th><td>run by OpenCode/,
     /Last error<\/th><td class="error">every agent that can do it is busy/,
     /Priority<\/th><td>1 \(0 = highest\)/,
-    /data-command="retryTask"/,
-    /data-command="setTaskPriority"/,
   ])
     assert.match(html, re);
   assert.doesNotMatch(renderTaskDetail(t({ runId: 'r2' }), run, 0), /Model/, "another run's model is not shown");
+});
+
+test('the task buttons are their own region: retry on a failed task, cancel on a running one, none when done', () => {
+  assert.match(renderTaskActions(t({ state: 'failed' })), /data-command="retryTask"/);
+  assert.match(renderTaskActions(t({ state: 'failed' })), /data-command="setTaskPriority"/);
+  assert.match(renderTaskActions(t({ state: 'running' })), /data-command="cancelTask"/);
+  assert.equal(renderTaskActions(t({ state: 'succeeded' })), '');
+  assert.doesNotMatch(renderTaskDetail(t({ state: 'running' }), undefined, 0), /data-command/, 'the ticking details hold no button');
 });
 
 const ev = (seq: number, body: Record<string, unknown>) => ({ seq, at: '', key: String(seq), ...body }) as AgentEvent;

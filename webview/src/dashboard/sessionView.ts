@@ -152,16 +152,23 @@ export function renderTaskDetail(t: TaskView, run: RunView | undefined, nowMs: n
     ],
     [l10n.t('Warning'), t.result?.warnings?.join('; ')],
   ];
-  const labels = actionLabels();
-  const actions = taskActions(t).map((c) => button(c, labels[c]));
   return (
     `<h3>${e(t.planId)}: ${e(t.title)}</h3>` +
     `<table class="facts">${rows
       .filter((r): r is [string, string] => !!r[1])
       .map(([k, v]) => `<tr><th>${e(k)}</th><td${k === lastError ? ' class="error"' : ''}>${e(v)}</td></tr>`)
-      .join('')}</table>` +
-    (actions.length ? `<div class="actions">${actions.join('')}</div>` : '')
+      .join('')}</table>`
   );
+}
+
+/**
+ * The task's buttons, drawn in their own region: the details above change every second while the task runs
+ * (elapsed, tokens), and a button replaced between a press and its release would lose the click.
+ */
+export function renderTaskActions(t: TaskView): string {
+  const labels = actionLabels();
+  const actions = taskActions(t).map((c) => button(c, labels[c]));
+  return actions.length ? `<div class="actions">${actions.join('')}</div>` : '';
 }
 
 /** Adds a transcript page to what is shown: a page from 0 replaces it; a page that does not follow the last seq is dropped. */
