@@ -65,6 +65,10 @@ const layers = {
   e2e: { minutes: 15, make: () => ({ cmd: process.execPath, args: ['test/e2e/palette.mjs'], count: lastLine }) },
   'e2e-dashboard': { minutes: 15, make: () => ({ cmd: process.execPath, args: ['test/e2e/dashboard.mjs'], count: lastLine }) },
   'e2e-flow': { minutes: 15, make: () => ({ cmd: process.execPath, args: ['test/e2e/flow.mjs'], count: lastLine }) },
+  'e2e-permissions': {
+    minutes: 12,
+    make: () => ({ cmd: process.execPath, args: ['test/e2e/permissions.mjs'], count: lastLine }),
+  },
 };
 
 function runLayer(name) {
@@ -108,11 +112,13 @@ if (unknown.length) {
 }
 let names = wanted.length ? wanted : Object.keys(layers);
 // `e2e` means every e2e script.
-names = names.flatMap((n) => (n === 'e2e' ? ['e2e', 'e2e-dashboard', 'e2e-flow'].filter((m) => m === 'e2e' || !names.includes(m)) : [n]));
+names = names.flatMap((n) =>
+  n === 'e2e' ? ['e2e', 'e2e-dashboard', 'e2e-flow', 'e2e-permissions'].filter((m) => m === 'e2e' || !names.includes(m)) : [n],
+);
 // Integration, VS Code and e2e layers run the bundles: build first when only they were asked for.
 if (
   wanted.length &&
-  names.some((n) => ['integration', 'vscode', 'e2e', 'e2e-dashboard', 'e2e-flow'].includes(n)) &&
+  names.some((n) => ['integration', 'vscode', 'e2e', 'e2e-dashboard', 'e2e-flow', 'e2e-permissions'].includes(n)) &&
   !names.includes('build')
 )
   names = ['build', ...names];
