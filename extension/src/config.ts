@@ -77,6 +77,17 @@ export const machineSettings = [
 ] as const;
 
 /**
+ * Opens the Settings editor at `key` (`orchestrator.…`) where it can be set: in a remote window (SSH, WSL,
+ * containers, code-server) a machine setting lives in the Remote tab, and the User tab would not show it.
+ */
+export function openSetting(key: string): Thenable<unknown> {
+  const machine = (machineSettings as readonly string[]).includes(key.replace(/^orchestrator\./, ''));
+  return machine && vscode.env.remoteName
+    ? vscode.commands.executeCommand('workbench.action.openRemoteSettings', { query: key })
+    : vscode.commands.executeCommand('workbench.action.openSettings', key);
+}
+
+/**
  * Writes an `orchestrator.*` setting where it takes effect: the user settings for a machine setting; else
  * the workspace when the workspace already sets it (a user value would be shadowed), else the user
  * settings. Never used for keys.

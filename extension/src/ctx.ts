@@ -12,7 +12,7 @@ import { sessionDidChange, type SessionView } from '../../protocol/session';
 import type { ClientState } from '../../protocol/webview/dashboard';
 import { createClient } from './client';
 import { PermissionPrompt } from './permissions';
-import { readConfig, type OrchestratorConfig } from './config';
+import { openSetting, readConfig, type OrchestratorConfig } from './config';
 import { UserWaitsTracker } from './userWaits';
 import { providerKeyEnv } from './modelKeys';
 import { teeLog } from './logTee';
@@ -75,7 +75,7 @@ export class Ctx implements vscode.Disposable {
     for (const r of keys.refused) {
       this.log.error(r.reason);
       void vscode.window.showErrorMessage(`Orchestrator: model ${r.reason}.`, 'Open Setting').then((pick) => {
-        if (pick) void vscode.commands.executeCommand('workbench.action.openSettings', 'orchestrator.opencode.providers');
+        if (pick) void openSetting('orchestrator.opencode.providers');
       });
     }
     if (this.client) return;

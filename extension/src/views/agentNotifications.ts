@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { pickAlerts } from '../agentAvailability';
-import { onDidChangeConfig } from '../config';
+import { onDidChangeConfig, openSetting as openSettingAt } from '../config';
 import type { Ctx } from '../ctx';
 
 export function createAgentNotifications(ctx: Ctx): vscode.Disposable {
@@ -18,7 +18,7 @@ export function createAgentNotifications(ctx: Ctx): vscode.Disposable {
       const [openSetting, showLogs] = [vscode.l10n.t('Open Setting'), vscode.l10n.t('Show Logs')];
       const actions = alert.setting ? [openSetting, showLogs] : [showLogs];
       void vscode.window.showErrorMessage(alert.text, ...actions).then((pick) => {
-        if (pick === openSetting) void vscode.commands.executeCommand('workbench.action.openSettings', alert.setting);
+        if (pick === openSetting) void openSettingAt(alert.setting ?? 'orchestrator');
         if (pick === showLogs) ctx.log.show();
       });
     }
