@@ -269,36 +269,39 @@ try {
     await shot('7-review-changes');
   });
 
-  await check('Apply from the review\u2019s editor title: the workspace files on disk, gamma.txt from the edited prompt', async () => {
-    const before = { alpha: disk('alpha.txt'), gamma: disk('gamma.txt') };
-    if (before.alpha !== undefined || before.gamma !== undefined) throw new Error(`files exist before Apply: ${JSON.stringify(before)}`);
-    // Apply Session Changes in the review's editor title; where the web workbench does not show it there
-    // (seen with the multi-file changes editor), the dashboard's Apply Changes, and the run says so.
-    const fromTitle = page.locator('.part.editor .action-label[aria-label*="Apply Session Changes"]').first();
-    if (
-      await fromTitle.waitFor({ state: 'visible', timeout: 10_000 }).then(
-        () => true,
-        () => false,
+  await check(
+    'Apply (from the review\u2019s editor title when it shows the button, else the dashboard): the workspace files on disk, gamma.txt from the edited prompt',
+    async () => {
+      const before = { alpha: disk('alpha.txt'), gamma: disk('gamma.txt') };
+      if (before.alpha !== undefined || before.gamma !== undefined) throw new Error(`files exist before Apply: ${JSON.stringify(before)}`);
+      // Apply Session Changes in the review's editor title; where the web workbench does not show it there
+      // (seen with the multi-file changes editor), the dashboard's Apply Changes, and the run says so.
+      const fromTitle = page.locator('.part.editor .action-label[aria-label*="Apply Session Changes"]').first();
+      if (
+        await fromTitle.waitFor({ state: 'visible', timeout: 10_000 }).then(
+          () => true,
+          () => false,
+        )
       )
-    )
-      await fromTitle.click();
-    else {
-      const shown = await page
-        .locator('.part.editor .action-label[aria-label]')
-        .evaluateAll((ls) => ls.map((l) => l.getAttribute('aria-label')));
-      console.log(
-        `    (the review's editor title shows no Apply Session Changes button, only ${JSON.stringify(shown)}: applying from the dashboard)`,
-      );
-      await wb.palette('Orchestrator: Open Dashboard');
-      await dash().locator('#head vscode-button[data-command="applySession"]').click({ timeout: 15_000 });
-    }
-    await wb.notification(/Applied 3 file\(s\)/, 30_000);
-    const files = { alpha: disk('alpha.txt'), beta: disk('beta.txt'), gamma: disk('gamma.txt') };
-    const want = { alpha: 'alpha line\n', beta: 'beta line\n', gamma: `${edited}\n` };
-    if (JSON.stringify(files) !== JSON.stringify(want))
-      throw new Error(`workspace files after Apply: ${JSON.stringify(files)}; expected ${JSON.stringify(want)}`);
-    await shot('8-applied');
-  });
+        await fromTitle.click();
+      else {
+        const shown = await page
+          .locator('.part.editor .action-label[aria-label]')
+          .evaluateAll((ls) => ls.map((l) => l.getAttribute('aria-label')));
+        console.log(
+          `    (the review's editor title shows no Apply Session Changes button, only ${JSON.stringify(shown)}: applying from the dashboard)`,
+        );
+        await wb.palette('Orchestrator: Open Dashboard');
+        await dash().locator('#head vscode-button[data-command="applySession"]').click({ timeout: 15_000 });
+      }
+      await wb.notification(/Applied 3 file\(s\)/, 30_000);
+      const files = { alpha: disk('alpha.txt'), beta: disk('beta.txt'), gamma: disk('gamma.txt') };
+      const want = { alpha: 'alpha line\n', beta: 'beta line\n', gamma: `${edited}\n` };
+      if (JSON.stringify(files) !== JSON.stringify(want))
+        throw new Error(`workspace files after Apply: ${JSON.stringify(files)}; expected ${JSON.stringify(want)}`);
+      await shot('8-applied');
+    },
+  );
   if (results.some((r) => !r.ok)) console.log('    (flow 1 had failures; flow 2 runs anyway)');
   gaveUp = undefined;
 
