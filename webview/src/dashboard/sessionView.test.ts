@@ -129,6 +129,12 @@ test('the task detail has agent, model, attempt, elapsed, tokens, cost, tool, ro
   assert.doesNotMatch(renderTaskDetail(t({ runId: 'r2' }), run, 0), /Model/, "another run's model is not shown");
 });
 
+test("a re-opened task running again shows the earlier error as the previous attempt's, not as its last error", () => {
+  const html = renderTaskDetail(t({ state: 'running', attempts: 2, lastError: 'boom' }), undefined, 0);
+  assert.match(html, /Previous attempt<\/th><td class="error">boom/);
+  assert.doesNotMatch(html, /Last error/);
+});
+
 test('the task buttons are their own region: retry on a failed task, cancel on a running one, none when done', () => {
   assert.match(renderTaskActions(t({ state: 'failed' })), /data-command="retryTask"/);
   assert.match(renderTaskActions(t({ state: 'failed' })), /data-command="setTaskPriority"/);

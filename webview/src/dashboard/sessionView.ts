@@ -133,7 +133,8 @@ export function renderTaskDetail(t: TaskView, run: RunView | undefined, nowMs: n
   const elapsed = started === undefined ? undefined : Math.max(0, (ms(t.finishedAt) ?? nowMs) - started);
   const usage = t.result?.usage ?? t.usage ?? run?.usage;
   const why = t.state === 'blocked' ? blockedText(t) : undefined;
-  const lastError = l10n.t('Last error');
+  // While a re-opened task runs again, its error is the previous attempt's, and says so.
+  const lastError = ['failed', 'cancelled', 'skipped'].includes(t.state) ? l10n.t('Last error') : l10n.t('Previous attempt');
   const rows: [string, string | undefined][] = [
     [l10n.t('State'), `${taskStateText(t.state)}${why ? ` — ${why}` : ''}`],
     [l10n.t('Agent'), t.agentId === 'opencode' ? 'OpenCode' : t.agentId],

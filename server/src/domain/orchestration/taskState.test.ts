@@ -80,6 +80,18 @@ test('retry re-opens failed tasks until attempts reach maxAttempts', () => {
   assert.equal(forced.maxAttempts, 4);
 });
 
+test("a retried task that then succeeds no longer carries the failed attempt's error", () => {
+  let t = transitionTask(base(), { type: 'ready', nowMs: 0 });
+  t = transitionTask(t, { type: 'dispatch', agentId: 'x', routeReason: '', nowMs: 1 });
+  t = transitionTask(t, { type: 'fail', error: 'boom', nowMs: 2 });
+  t = transitionTask(transitionTask(t, { type: 'retry', nowMs: 3 }), { type: 'ready', nowMs: 3 });
+  t = transitionTask(t, { type: 'dispatch', agentId: 'x', routeReason: '', nowMs: 4 });
+  assert.equal(t.lastError, 'boom', 'while the retry runs, the earlier error stays visible');
+  t = transitionTask(t, { type: 'succeed', result, nowMs: 5 });
+  assert.equal(t.state, 'succeeded');
+  assert.equal(t.lastError, undefined);
+});
+
 test('dispatch refuses when attempts are exhausted; requeue refunds the attempt', () => {
   let t = transitionTask(newTask({ id: 'x', sessionId: 's', tenantId: 'local', title: 'X', prompt: 'p', maxAttempts: 1, nowMs: 0 }), {
     type: 'ready',

@@ -210,7 +210,8 @@ export function transitionTask<T extends Task>(t: T, event: TaskEvent): T {
       };
     case 'succeed':
       if (t.state !== 'running') invalid(t, event, 'succeeded');
-      return { ...without(t, 'blocked'), ...at, state: 'succeeded', result: event.result, finishedAt: event.nowMs };
+      // A success ends the story of earlier attempts: their error no longer describes the task.
+      return { ...without(t, 'blocked', 'lastError'), ...at, state: 'succeeded', result: event.result, finishedAt: event.nowMs };
     case 'fail':
       if (t.state !== 'running' && t.state !== 'blocked' && t.state !== 'ready') invalid(t, event, 'failed');
       return {
