@@ -164,7 +164,7 @@ function invalid(t: Task, event: TaskEvent, to: TaskState | string, why?: string
   });
 }
 
-function without<T extends Task>(t: T, ...keys: ('blocked' | 'notBeforeMs' | 'result' | 'finishedAt' | 'startedAt')[]): T {
+function without<T extends Task>(t: T, ...keys: ('blocked' | 'lastError' | 'notBeforeMs' | 'result' | 'finishedAt' | 'startedAt')[]): T {
   const copy: T = { ...t };
   for (const k of keys) delete copy[k];
   return copy;
