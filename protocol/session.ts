@@ -38,6 +38,8 @@ export interface TaskView {
   /** `warnings`: why a succeeded task is not a plain success (a writing task that changed no files, writes denied). */
   result?: { summary: string; changedFiles: string[]; usage: UsageTotals; error?: string; warnings?: string[] };
   lastError?: string;
+  /** Earlier attempts that ended without success (retried or put back), oldest first: the timeline draws them. */
+  earlierAttempts?: { startedAt: string; finishedAt: string; outcome: string; agentId?: string; error?: string }[];
   startedAt?: string;
   finishedAt?: string;
 }

@@ -147,6 +147,19 @@ export const taskRecordSchema: z.ZodType<StoredTask> = z
     notBeforeMs: ms.optional(),
     result: taskResult.optional(),
     lastError: z.string().optional(),
+    earlierAttempts: z
+      .array(
+        z
+          .object({
+            startedAt: ms,
+            finishedAt: ms,
+            outcome: z.enum(['failed', 'cancelled', 'skipped', 'requeued']),
+            agentId: z.string().optional(),
+            error: z.string().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
     branch: z.string().optional(),
     createdAt: ms,
     updatedAt: ms,

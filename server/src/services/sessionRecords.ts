@@ -193,6 +193,9 @@ export function toView(s: StoredSession, tasks: readonly StoredTask[]): SessionV
         runId: t.runId,
         result: t.result,
         lastError: t.lastError,
+        ...(t.earlierAttempts?.length
+          ? { earlierAttempts: t.earlierAttempts.map((a) => ({ ...a, startedAt: iso(a.startedAt)!, finishedAt: iso(a.finishedAt)! })) }
+          : {}),
         startedAt: iso(t.startedAt),
         finishedAt: iso(t.finishedAt),
       })),

@@ -44,7 +44,7 @@ export const dashboardCss = `
   .state-blocked { --state: var(--vscode-charts-yellow, var(--vscode-editorWarning-foreground)); }
   .state-succeeded { --state: var(--vscode-testing-iconPassed, var(--vscode-charts-green)); }
   .state-failed { --state: var(--vscode-testing-iconFailed, var(--vscode-errorForeground)); }
-  .state-cancelled, .state-skipped { --state: var(--vscode-disabledForeground); }
+  .state-cancelled, .state-skipped, .state-requeued { --state: var(--vscode-disabledForeground); }
   svg text { fill: var(--vscode-foreground); font-size: 11px; font-family: var(--vscode-font-family); }
   svg .node { cursor: pointer; }
   svg .node rect { fill: var(--vscode-editorWidget-background); stroke: var(--state); stroke-width: 2; }

@@ -25,6 +25,7 @@ const stateLabel: Record<string, string> = {
   failed: 'failed',
   cancelled: 'cancelled',
   skipped: 'skipped',
+  requeued: 'put back in the queue',
 };
 
 export const labelOfState = (state: string): string => stateLabel[state] ?? state;
@@ -108,7 +109,8 @@ export function renderTimelineSvg(tasks: readonly GraphTask[], nowMs: number, wi
     .join('');
   const bars = tl.bars
     .map((b) => {
-      const label = `${b.title}: ${b.kind === 'wait' ? `waiting (${b.reason ?? ''})` : labelOfState(b.state)}, ${((b.end - b.start) / 1000).toFixed(1)} s${b.open ? ' so far' : ''}`;
+      const what = b.kind === 'wait' ? `waiting (${b.reason ?? ''})` : `${labelOfState(b.state)}${b.reason ? ` (${b.reason})` : ''}`;
+      const label = `${b.title}: ${what}, ${((b.end - b.start) / 1000).toFixed(1)} s${b.open ? ' so far' : ''}`;
       const bw = Math.max(2, x(b.end) - x(b.start));
       const y = top + b.lane * lane;
       // The task's plan id inside its bar when it fits (about 6.5 px a character at 11 px).

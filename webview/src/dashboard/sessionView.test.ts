@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { AgentEvent } from '../../../protocol/agentEvent';
 import type { RunView } from '../../../protocol/run';
 import type { SessionView, TaskView } from '../../../protocol/session';
+import { renderTimelineSvg } from './sessionGraph';
 import {
   mergeTranscript,
   renderSessionHead,
@@ -214,4 +215,20 @@ test('the transcript labels the prompt and shows paths inside the worktree relat
   );
   assert.match(html, /<p class="msg user"><span class="role">Prompt<\/span>write it<\/p>/);
   assert.match(html, /<summary>write: src\/a\.txt · completed · \/elsewhere\/b\.txt<\/summary>/);
+});
+
+test("a retried task's failed attempt reaches the timeline as its own bar, with its error in the label", () => {
+  const [g] = toGraphTasks([
+    t({
+      state: 'running',
+      attempts: 2,
+      startedAt: '2026-01-01T00:00:05.000Z',
+      earlierAttempts: [
+        { startedAt: '2026-01-01T00:00:01.000Z', finishedAt: '2026-01-01T00:00:03.000Z', outcome: 'failed', error: 'boom' },
+      ],
+    }),
+  ]);
+  const svg = renderTimelineSvg([g!], Date.parse('2026-01-01T00:00:06.000Z'));
+  assert.equal((svg.match(/<rect class="bar run/g) ?? []).length, 2);
+  assert.match(svg, /class="bar run state-failed"[^>]*aria-label="Write A: failed \(boom\), 2\.0 s"/);
 });

@@ -33,6 +33,15 @@ export function toGraphTasks(tasks: readonly TaskView[]): GraphTask[] {
       ...(t.blocked && since !== undefined ? { blocked: { since, reason: blockedText(t) ?? t.blocked.reason } } : {}),
       agentId: t.agentId,
       attempts: t.attempts,
+      ...(t.earlierAttempts?.length
+        ? {
+            earlier: t.earlierAttempts.flatMap((a) => {
+              const start = ms(a.startedAt);
+              const end = ms(a.finishedAt);
+              return start === undefined || end === undefined ? [] : [{ start, end, outcome: a.outcome, error: a.error }];
+            }),
+          }
+        : {}),
     };
   });
 }

@@ -64,3 +64,28 @@ test('axis ticks use a nice step and stay inside the span', () => {
   const t = axisTicks(0, 73_000);
   assert.ok(t.length <= 9 && t.every((x) => x >= 0 && x <= 73_000));
 });
+
+test("a retried task's earlier attempts are closed bars of their own, beside the running attempt", () => {
+  const tl = buildTimeline(
+    [
+      {
+        id: 'a',
+        title: 'A',
+        state: 'running',
+        startedAt: 5000,
+        earlier: [{ start: 1000, end: 3000, outcome: 'failed', error: 'boom' }],
+      },
+    ],
+    6000,
+  );
+  const runs = tl.bars.filter((b) => b.id === 'a');
+  assert.equal(runs.length, 2);
+  assert.deepEqual(
+    runs.map((b) => [b.state, b.start, b.end, b.open, b.reason]),
+    [
+      ['failed', 1000, 3000, false, 'boom'],
+      ['running', 5000, 6000, true, undefined],
+    ],
+  );
+  assert.equal(tl.lanes, 1, 'the two attempts do not overlap');
+});

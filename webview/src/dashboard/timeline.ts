@@ -13,6 +13,8 @@ export interface TimelineInput {
   finishedAt?: number;
   /** Waiting for a lease or an approval since this time (epoch ms). */
   blocked?: { since: number; reason: string };
+  /** Earlier attempts that ended without success (epoch ms): each is its own closed bar. */
+  earlier?: { start: number; end: number; outcome: string; error?: string }[];
 }
 
 export interface TimelineBar {
@@ -42,6 +44,17 @@ export interface Timeline {
 export function buildTimeline(tasks: readonly TimelineInput[], nowMs: number): Timeline {
   const spans: Omit<TimelineBar, 'lane'>[] = [];
   for (const t of tasks) {
+    for (const a of t.earlier ?? [])
+      spans.push({
+        id: t.id,
+        title: t.title,
+        state: a.outcome,
+        start: a.start,
+        end: Math.max(a.end, a.start),
+        open: false,
+        kind: 'run',
+        ...(a.error ? { reason: a.error } : {}),
+      });
     if (t.blocked && t.state === 'blocked')
       spans.push({
         id: t.id,

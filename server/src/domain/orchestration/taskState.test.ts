@@ -80,6 +80,33 @@ test('retry re-opens failed tasks until attempts reach maxAttempts', () => {
   assert.equal(forced.maxAttempts, 4);
 });
 
+test('each retried or requeued attempt is kept in the history with its times, outcome and error; the newest ten', () => {
+  let t = transitionTask(base(), { type: 'ready', nowMs: 0 });
+  t = transitionTask(t, { type: 'dispatch', agentId: 'x', routeReason: '', nowMs: 10 });
+  t = transitionTask(t, { type: 'requeue', reason: 'agent crashed at start', nowMs: 15 });
+  assert.equal(t.startedAt, undefined);
+  t = transitionTask(t, { type: 'dispatch', agentId: 'y', routeReason: '', nowMs: 20 });
+  t = transitionTask(t, { type: 'fail', error: 'boom', nowMs: 30 });
+  t = transitionTask(t, { type: 'retry', nowMs: 40 });
+  assert.equal(t.startedAt, undefined, 'the re-opened task has not started again');
+  assert.deepEqual(t.earlierAttempts, [
+    { startedAt: 10, finishedAt: 15, outcome: 'requeued', agentId: 'x', error: 'agent crashed at start' },
+    { startedAt: 20, finishedAt: 30, outcome: 'failed', agentId: 'y', error: 'boom' },
+  ]);
+  for (let i = 0; i < 12; i++) {
+    t = transitionTask(transitionTask(t, { type: 'ready', nowMs: 50 + i }), {
+      type: 'dispatch',
+      agentId: 'x',
+      routeReason: '',
+      nowMs: 50 + i,
+    });
+    t = transitionTask(t, { type: 'fail', error: `e${i}`, nowMs: 51 + i });
+    t = transitionTask(t, { type: 'retry', raiseLimit: true, nowMs: 52 + i });
+  }
+  assert.equal(t.earlierAttempts?.length, 10);
+  assert.equal(t.earlierAttempts?.at(-1)?.error, 'e11');
+});
+
 test("a retried task that then succeeds no longer carries the failed attempt's error", () => {
   let t = transitionTask(base(), { type: 'ready', nowMs: 0 });
   t = transitionTask(t, { type: 'dispatch', agentId: 'x', routeReason: '', nowMs: 1 });

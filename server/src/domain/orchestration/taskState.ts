@@ -68,11 +68,36 @@ export interface Task {
   notBeforeMs?: number;
   result?: TaskResult;
   lastError?: string;
+  /** Earlier attempts that ended without success (newest last, at most `maxEarlierAttempts`). */
+  earlierAttempts?: EarlierAttempt[];
   branch?: string;
   createdAt: number;
   updatedAt: number;
   startedAt?: number;
   finishedAt?: number;
+}
+
+/** An attempt that ended without success and was re-opened (retry) or put back (requeue). */
+export interface EarlierAttempt {
+  startedAt: number;
+  finishedAt: number;
+  outcome: 'failed' | 'cancelled' | 'skipped' | 'requeued';
+  agentId?: string;
+  error?: string;
+}
+export const maxEarlierAttempts = 10;
+
+/** The task's attempt history with the attempt that just ended appended (none if it never started). */
+function withEarlier(t: Task, outcome: EarlierAttempt['outcome'], nowMs: number, error?: string): Pick<Task, 'earlierAttempts'> {
+  if (t.startedAt === undefined) return t.earlierAttempts ? { earlierAttempts: t.earlierAttempts } : {};
+  const attempt: EarlierAttempt = {
+    startedAt: t.startedAt,
+    finishedAt: Math.max(t.startedAt, t.finishedAt ?? nowMs),
+    outcome,
+    ...(t.agentId === undefined ? {} : { agentId: t.agentId }),
+    ...(error === undefined ? {} : { error }),
+  };
+  return { earlierAttempts: [...(t.earlierAttempts ?? []), attempt].slice(-maxEarlierAttempts) };
 }
 
 export type TaskEvent =
@@ -244,7 +269,8 @@ export function transitionTask<T extends Task>(t: T, event: TaskEvent): T {
         maxAttempts = t.attempts + 1;
       }
       return {
-        ...without(t, 'blocked', 'result', 'finishedAt', 'notBeforeMs'),
+        ...without(t, 'blocked', 'result', 'finishedAt', 'notBeforeMs', 'startedAt'),
+        ...withEarlier(t, t.state as 'failed' | 'cancelled' | 'skipped', event.nowMs, t.lastError),
         ...at,
         state: 'pending',
         maxAttempts,
@@ -255,6 +281,7 @@ export function transitionTask<T extends Task>(t: T, event: TaskEvent): T {
       if (!isActiveTask(t)) invalid(t, event, 'ready', 'only running tasks (or tasks blocked on a permission) are requeued');
       return {
         ...without(t, 'blocked', 'startedAt'),
+        ...withEarlier(t, 'requeued', event.nowMs, event.reason),
         ...at,
         state: 'ready',
         attempts: Math.max(0, t.attempts - 1),
