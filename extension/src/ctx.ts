@@ -45,11 +45,13 @@ export class Ctx implements vscode.Disposable {
   readonly onDidChangeAgents = this.agentsChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
   /** What waits on the user that only the extension knows (open permission asks, refused applies). */
-  readonly waits = new UserWaitsTracker();
+  readonly waits: UserWaitsTracker;
   /** Answers the server's permission asks (and shows their details). */
-  private readonly permissions = new PermissionPrompt(this.waits);
+  private readonly permissions: PermissionPrompt;
 
   constructor(readonly extension: vscode.ExtensionContext) {
+    this.waits = new UserWaitsTracker(extension.workspaceState);
+    this.permissions = new PermissionPrompt(this.waits);
     const teed = teeLog(vscode.window.createOutputChannel('Industrial Orchestrator', { log: true }));
     this.log = teed.channel;
     this.logLines = teed.lines;

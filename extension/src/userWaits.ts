@@ -4,16 +4,22 @@
  * status bar count them with the sessions' own waits (`views/activity.ts`).
  */
 import * as vscode from 'vscode';
+import { RefusedApplies, type StateStore } from './refusedApplies';
 import type { UserWaits } from './views/activity';
 
 export class UserWaitsTracker implements vscode.Disposable {
   private asks = 0;
-  private readonly conflicts = new Set<string>();
+  private readonly conflicts: RefusedApplies;
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
 
+  /** `store`: the workspace state, so a refused apply still waits after a window reload. */
+  constructor(store?: StateStore) {
+    this.conflicts = new RefusedApplies(store);
+  }
+
   current(): UserWaits {
-    return { permissionAsks: this.asks, applyConflicts: [...this.conflicts] };
+    return { permissionAsks: this.asks, applyConflicts: this.conflicts.ids() };
   }
 
   /** A permission ask is shown; call the answer once it is answered, dismissed or timed out. */
@@ -31,8 +37,7 @@ export class UserWaitsTracker implements vscode.Disposable {
 
   /** The session's apply was refused because uncommitted edits overlap its files. */
   applyRefused(sessionId: string): void {
-    this.conflicts.add(sessionId);
-    this.changed.fire();
+    if (this.conflicts.add(sessionId)) this.changed.fire();
   }
 
   /** The session was applied or deleted: its refused apply no longer waits. */
