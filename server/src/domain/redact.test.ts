@@ -35,3 +35,18 @@ test('redacts known secret values of any shape, including inside JSON values; ig
   assert.equal(out, 'curl -H "x: [REDACTED]" host; [REDACTED]-suffix; abc stays');
   assert.deepEqual(redactValue({ text: 'said local-key-7Qz' }), { text: 'said [REDACTED]' });
 });
+
+test('token counts are usage figures, not secrets: numeric values under *tokens keys are kept, anything else is not', () => {
+  const line = 'usage {"tokens": 1000, "inputTokens":512, "max_tokens": 64, "tokenCount": 3} token=abcd1234 authToken=9999';
+  assert.equal(
+    redactSecrets(line),
+    'usage {"tokens": 1000, "inputTokens":512, "max_tokens": 64, "tokenCount": 3} token=[REDACTED] authToken=[REDACTED]',
+  );
+  assert.deepEqual(redactValue({ tokens: '1000', outputTokens: '12', tokens2: 'x', accessTokens: 'ab-cd-ef' }), {
+    tokens: '1000',
+    outputTokens: '12',
+    tokens2: '[REDACTED]',
+    accessTokens: '[REDACTED]',
+  });
+  assert.equal(redactSecrets('password=12345678'), 'password=[REDACTED]');
+});

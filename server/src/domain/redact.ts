@@ -15,6 +15,14 @@ const assignment = /\b([A-Za-z0-9_]*(?:password|passwd|secret|token|api[_-]?key|
 
 export const redactedMark = '[REDACTED]';
 
+/**
+ * Counts of model tokens (`tokens`, `inputTokens`, `max_tokens`, `tokenCount`) are usage figures, not
+ * credentials: a purely numeric value under such a key is kept. Any other value under them is still redacted.
+ */
+const tokenCountKey = /(?:tokens|token_?count)$/i;
+const numeric = /^\d+(?:\.\d+)?$/;
+const isTokenCount = (key: string, value: string): boolean => tokenCountKey.test(key) && numeric.test(value);
+
 /** Exact secret values this process holds (provider keys handed over in the environment); longest first. */
 let knownSecrets: string[] = [];
 
@@ -32,7 +40,9 @@ export function redactSecrets(text: string): string {
   for (const s of knownSecrets) out = out.split(s).join(redactedMark);
   for (const p of patterns) out = out.replace(p, redactedMark);
   out = out.replace(bearer, (_m, scheme: string) => `${scheme} ${redactedMark}`);
-  out = out.replace(assignment, (_m, key: string, sep: string) => `${key}${sep}${redactedMark}`);
+  out = out.replace(assignment, (m, key: string, sep: string, value: string) =>
+    isTokenCount(key, value) ? m : `${key}${sep}${redactedMark}`,
+  );
   return out;
 }
 
@@ -40,7 +50,9 @@ export function redactSecrets(text: string): string {
 export function redactValue<T>(value: T): T {
   const secretKey = /password|passwd|secret|token|api[_-]?key|apikey|authorization/i;
   const walk = (v: unknown, key?: string): unknown => {
-    if (typeof v === 'string') return key && secretKey.test(key) ? redactedMark : redactSecrets(v);
+    if (typeof v === 'string') {
+      return key && secretKey.test(key) && !isTokenCount(key, v) ? redactedMark : redactSecrets(v);
+    }
     if (Array.isArray(v)) return v.map((x) => walk(x));
     if (v && typeof v === 'object') {
       return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, walk(x, k)]));
