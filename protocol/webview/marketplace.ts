@@ -80,5 +80,11 @@ export const marketplaceDidRender = z
   })
   .strict();
 
-export const marketplaceToHost = z.union([readyMessage, marketplaceQueryMessage, marketplaceSelect, marketplaceActionMessage, marketplaceDidRender]);
+export const marketplaceToHost = z.union([
+  readyMessage,
+  marketplaceQueryMessage,
+  marketplaceSelect,
+  marketplaceActionMessage,
+  marketplaceDidRender,
+]);
 export type MarketplaceToHost = z.infer<typeof marketplaceToHost>;

@@ -71,7 +71,10 @@ test('the consent text names every install step, the folder, the exact command l
   assert.match(c.detail, /\.bin\/fixture-acp-agent --acp 'two words'\n/);
   assert.match(c.detail, /set: FIXTURE_DIST_ENV, HOME\n {2}copied from your environment when present: PATH$/);
   assert.equal(consentText({ ...details, plan: undefined }), undefined, 'no plan, nothing to consent to');
-  const bare = consentText({ ...details, plan: { ...details.plan!, steps: [], installDir: undefined, env: { set: [], passed: [], required: [] } } });
+  const bare = consentText({
+    ...details,
+    plan: { ...details.plan!, steps: [], installDir: undefined, env: { set: [], passed: [], required: [] } },
+  });
   assert.equal(bare?.detail, `Then it runs:\n  ${details.plan!.command} --acp 'two words'\n\nWith no environment variables of yours.`);
 });
 
