@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { launchBrowser } from '../../tools/browser.mjs';
-import { installVsix, makeSandbox, orchestratorLogTail, startCodeServer, workbenchSettings } from '../../tools/codeServer.mjs';
+import { installVsix, makeSandbox, orchestratorLogTail, startCodeServer } from '../../tools/codeServer.mjs';
 import { ensureVscode } from '../../tools/installVscode.mjs';
 import { packageVsix, repoRoot } from '../../tools/vsix.mjs';
 import { workbench } from './workbench.mjs';
@@ -123,10 +123,10 @@ fs.writeFileSync(
     2,
   ),
 );
-fs.writeFileSync(
-  path.join(sandbox.userData, 'User', 'settings.json'),
-  JSON.stringify({ ...workbenchSettings, 'orchestrator.marketplace.indexes': [indexFile] }, null, 2),
-);
+// A machine-scoped setting: in a remote (server) window only the server's Machine settings count.
+const machineSettings = path.join(sandbox.serverData, 'data', 'Machine', 'settings.json');
+fs.mkdirSync(path.dirname(machineSettings), { recursive: true });
+fs.writeFileSync(machineSettings, JSON.stringify({ 'orchestrator.marketplace.indexes': [indexFile] }, null, 2));
 
 const goal = '- [m] Market {files: m.txt} {caps: fixture}: WRITE m.txt from the marketplace';
 

@@ -47,7 +47,7 @@ app.innerHTML = `
   <label>${e(l10n.t('Distribution'))}<vscode-single-select id="distribution" aria-label="${e(l10n.t('Distribution'))}">${option('', l10n.t('Any'))}${distributionKinds
     .map((k) => option(k, k))
     .join('')}</vscode-single-select></label>
-  <vscode-checkbox id="installed" label="${e(l10n.t('Installed only'))}">${e(l10n.t('Installed only'))}</vscode-checkbox>
+  <vscode-checkbox id="installed" label="${e(l10n.t('Installed only'))}"></vscode-checkbox>
   <span id="count" class="count" aria-live="polite"></span>
 </div>
 <div class="layout">

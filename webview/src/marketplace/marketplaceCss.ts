@@ -8,7 +8,7 @@ export const marketplaceCss = `
   .toolbar vscode-single-select { min-width: 9em; }
   .count { color: var(--vscode-descriptionForeground); margin-left: auto; }
   .layout { display: grid; grid-template-columns: minmax(220px, 360px) minmax(0, 1fr); gap: 1em; margin-top: .6em; }
-  @media (max-width: 720px) { .layout { grid-template-columns: minmax(0, 1fr); } #list { max-height: 40vh; } }
+  @media (max-width: 560px) { .layout { grid-template-columns: minmax(0, 1fr); } #list { max-height: 40vh; } }
   #list { overflow: auto; max-height: calc(100vh - 110px); border-right: 1px solid var(--vscode-panel-border, transparent); }
   ul.entries { list-style: none; padding: 0; margin: 0; }
   ul.entries li { padding: .45em .6em; cursor: pointer; border-left: 3px solid transparent; min-width: 0; }

@@ -12,6 +12,9 @@ export function escapeHtml(s: string): string {
 }
 const e = escapeHtml;
 
+/** Capabilities in words: `*` (a generalist) reads "any task". */
+export const capabilityText = (caps: readonly string[]): string => caps.map((c) => (c === '*' ? l10n.t('any task') : c)).join(', ');
+
 const busyText = (a: MarketplaceAction): string =>
   ({
     install: l10n.t('Installing…'),
@@ -48,7 +51,7 @@ export function renderList(v: MarketplaceViewMessage): string {
     return `<li role="option" tabindex="0" data-id="${e(x.id)}" aria-selected="${sel}" class="${sel ? 'selected' : ''}">
 <div class="row1"><span class="name">${e(x.name)}</span><span class="version">${e(x.version)}</span>${stateBadges(x)}</div>
 <div class="desc">${e(x.description)}</div>
-<div class="meta">${e(x.distributions.join(' · '))}${x.capabilities.length ? ` — ${e(x.capabilities.join(', '))}` : ''}</div>
+<div class="meta">${e(x.distributions.join(' · '))}${x.capabilities.length ? ` — ${e(capabilityText(x.capabilities))}` : ''}</div>
 ${progress(v.busy[x.id])}${err ? `<div class="error" role="alert">${e(err)}</div>` : ''}</li>`;
   });
   return `<ul class="entries" role="listbox" aria-label="${e(l10n.t('Agents'))}">${items.join('')}</ul>`;
@@ -91,7 +94,7 @@ export function renderDetails(v: MarketplaceViewMessage): string {
     ...(d.website ? [[l10n.t('Website'), safeLink(d.website)] as [string, string]] : []),
     [l10n.t('Source'), e(`${d.source.kind}: ${d.source.label}`)],
     [l10n.t('Distribution'), e(d.plan ? d.plan.kind : d.distributions.join(', '))],
-    [l10n.t('Capabilities'), e(d.capabilities.length ? d.capabilities.join(', ') : l10n.t('none declared'))],
+    [l10n.t('Capabilities'), e(d.capabilities.length ? capabilityText(d.capabilities) : l10n.t('none declared'))],
   ];
   const plan = d.plan;
   const runs = s.runs
