@@ -124,7 +124,7 @@ fs.writeFileSync(
   ),
 );
 // A machine-scoped setting: in a remote (server) window only the server's Machine settings count.
-const machineSettings = path.join(sandbox.serverData, 'data', 'Machine', 'settings.json');
+const machineSettings = path.join(sandbox.userData, 'Machine', 'settings.json');
 fs.mkdirSync(path.dirname(machineSettings), { recursive: true });
 fs.writeFileSync(machineSettings, JSON.stringify({ 'orchestrator.marketplace.indexes': [indexFile] }, null, 2));
 

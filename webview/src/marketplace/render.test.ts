@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { MarketplaceDetails } from '../../../protocol/marketplace';
 import { emptyQuery, type MarketplaceViewMessage } from '../../../protocol/webview/marketplace';
-import { actionButtons, renderDetails, renderList, renderProblems } from './render';
+import { actionButtons, capabilityText, renderDetails, renderList, renderProblems } from './render';
 
 const d: MarketplaceDetails = {
   id: 'fixture-npx',
@@ -81,4 +81,9 @@ test('problems name the source, the entry and the message', () => {
     renderProblems([{ source: '/i.json', id: 'bad', message: 'version: bad', fields: ['version'] }]),
     /<code>\/i\.json<\/code> <b>bad<\/b>: version: bad/,
   );
+});
+
+test('a generalist capability reads "any task"', () => {
+  assert.equal(capabilityText(['*']), 'any task');
+  assert.equal(capabilityText(['code', 'docs']), 'code, docs');
 });
