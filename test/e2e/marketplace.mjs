@@ -1,4 +1,4 @@
-/* global getComputedStyle -- code inside evaluate() runs in the webview page */
+/* global getComputedStyle, Event -- code inside evaluate() runs in the webview page */
 // The agent marketplace as a person uses it: package the platform .vsix, install it into a fresh VS Code whose
 // user settings add a LOCAL index file (the project's fixture ACP agent packed as a real npm tarball, plus an
 // entry whose package is missing), open the workbench in headless Chromium, run Orchestrator: Open Agent
@@ -165,14 +165,20 @@ try {
     await market().locator('#list', { hasText: 'No agent matches these filters.' }).waitFor({ timeout: 10_000 });
     await market().locator('#installed').click();
     await market().locator('#search input').fill('');
-    await market().locator('#distribution').click();
-    await market().locator('#distribution vscode-option[value="binary"], #distribution >> text=binary').first().click();
+    // The dropdown's list is drawn in its shadow root: choose like its keyboard does, by value and a change event.
+    const choose = (v) =>
+      market()
+        .locator('#distribution')
+        .evaluate((el, value) => {
+          el.value = value;
+          el.dispatchEvent(new Event('change', { bubbles: true }));
+        }, v);
+    await choose('binary');
     await eventually(async () => {
       const ids = await listed();
       if (!ids.length || ids.includes('fixture-npx')) throw new Error(`distribution binary lists ${ids.join(', ')}`);
     });
-    await market().locator('#distribution').click();
-    await market().locator('#distribution >> text=Any').first().click();
+    await choose('');
     await market().locator('#search input').fill('fixture');
     await eventually(async () => {
       const ids = await listed();
@@ -192,7 +198,8 @@ try {
       /Authors\s+Industrial Orchestrator/,
       /Repository\s+https:\/\/example\.invalid\/fixture-acp-agent/,
       /What would run/,
-      /fixture-npx\/1\.0\.0\/node_modules\/\.bin\/fixture-acp-agent/,
+      /fixture-npx\/1\.0\.0\/node_modules\/\.bin\//,
+      /npm install --prefix .*fixture-acp-agent-1\.0\.0\.tgz/,
       /FIXTURE_DIST_ENV/,
     ])
       if (!re.test(text)) throw new Error(`the details lack ${re}: ${JSON.stringify(text)}`);
@@ -206,7 +213,7 @@ try {
       const dialog = page.locator('.monaco-dialog-box');
       await dialog.waitFor({ state: 'visible', timeout: 15_000 });
       const text = await dialog.innerText();
-      for (const re of [/Install Fixture agent \(npm\) 1\.0\.0\?/, /node_modules\/\.bin\/fixture-acp-agent/, /FIXTURE_DIST_ENV/, /npm/])
+      for (const re of [/Install Fixture agent \(npm\) 1\.0\.0\?/, /Then it runs:\n.*node_modules\/\.bin\//, /FIXTURE_DIST_ENV/, /npm/])
         if (!re.test(text)) throw new Error(`the consent dialog lacks ${re}: ${JSON.stringify(text)}`);
       await shot('3-consent');
       await wb.dialogButton('Install');

@@ -7,7 +7,7 @@ export const marketplaceCss = `
   .toolbar label { display: flex; gap: .4em; align-items: center; color: var(--vscode-descriptionForeground); }
   .toolbar vscode-single-select { min-width: 9em; }
   .count { color: var(--vscode-descriptionForeground); margin-left: auto; }
-  .layout { display: grid; grid-template-columns: minmax(220px, 360px) minmax(0, 1fr); gap: 1em; margin-top: .6em; }
+  .layout { display: grid; grid-template-columns: minmax(200px, 320px) minmax(0, 1fr); gap: 1em; margin-top: .6em; }
   @media (max-width: 560px) { .layout { grid-template-columns: minmax(0, 1fr); } #list { max-height: 40vh; } }
   #list { overflow: auto; max-height: calc(100vh - 110px); border-right: 1px solid var(--vscode-panel-border, transparent); }
   ul.entries { list-style: none; padding: 0; margin: 0; }
@@ -30,6 +30,7 @@ export const marketplaceCss = `
     color: var(--vscode-statusBarItem-prominentForeground, var(--vscode-badge-foreground)); }
   .tag.disabled, .tag.unavailable { background: transparent; color: var(--vscode-descriptionForeground);
     border-color: var(--vscode-descriptionForeground); }
+  #details { overflow: auto; max-height: calc(100vh - 110px); }
   #details header { display: flex; gap: .6em; align-items: baseline; flex-wrap: wrap; }
   #details h2 { font-size: 1.3em; margin: .3em 0; }
   #details h3 { font-size: 1.05em; margin: 1.1em 0 .3em; }
