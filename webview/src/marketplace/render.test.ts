@@ -42,11 +42,11 @@ const view = (over: Partial<MarketplaceViewMessage> = {}): MarketplaceViewMessag
 });
 
 test('the list escapes host text, marks the selected entry, and shows progress and errors in place', () => {
-  const html = renderList(view({ busy: { 'fixture-npx': 'install' }, errors: { 'fixture-npx': 'npm <failed>' } }));
+  const html = renderList(view({ busy: { 'fixture-npx': 'install' }, errors: { 'fixture-npx': 'npm <failed>\nnpm error code ENOENT' } }));
   assert.match(html, /Fixture &lt;agent&gt;/);
   assert.match(html, /data-id="fixture-npx" aria-selected="true"/);
   assert.match(html, /<vscode-progress-ring><\/vscode-progress-ring>Installing…/);
-  assert.match(html, /role="alert">npm &lt;failed&gt;/);
+  assert.match(html, /role="alert">npm &lt;failed&gt;<\/div>/, 'the list shows the first line; the details show it all');
   assert.match(renderList(view({ entries: [] })), /No agent matches these filters/);
   assert.match(renderList(view({ entries: [], total: 0 })), /lists no agents/);
   assert.match(renderList(view({ listError: 'server down' })), /Could not read the marketplace: server down/);

@@ -52,7 +52,7 @@ export function renderList(v: MarketplaceViewMessage): string {
 <div class="row1"><span class="name">${e(x.name)}</span><span class="version">${e(x.version)}</span>${stateBadges(x)}</div>
 <div class="desc">${e(x.description)}</div>
 <div class="meta">${e(x.distributions.join(' · '))}${x.capabilities.length ? ` — ${e(capabilityText(x.capabilities))}` : ''}</div>
-${progress(v.busy[x.id])}${err ? `<div class="error" role="alert">${e(err)}</div>` : ''}</li>`;
+${progress(v.busy[x.id])}${err ? `<div class="error" role="alert">${e(err.split('\n')[0])}</div>` : ''}</li>`;
   });
   return `<ul class="entries" role="listbox" aria-label="${e(l10n.t('Agents'))}">${items.join('')}</ul>`;
 }
