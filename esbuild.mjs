@@ -33,7 +33,7 @@ const configs = [
   },
   {
     ...common,
-    entryPoints: { dashboard: 'webview/src/dashboard/main.ts' },
+    entryPoints: { dashboard: 'webview/src/dashboard/main.ts', marketplace: 'webview/src/marketplace/main.ts' },
     outdir: 'dist/webview',
     platform: 'browser',
     format: 'esm',

@@ -69,6 +69,10 @@ const layers = {
     minutes: 12,
     make: () => ({ cmd: process.execPath, args: ['test/e2e/permissions.mjs'], count: lastLine }),
   },
+  'e2e-marketplace': {
+    minutes: 12,
+    make: () => ({ cmd: process.execPath, args: ['test/e2e/marketplace.mjs'], count: lastLine }),
+  },
 };
 
 function runLayer(name) {
@@ -113,12 +117,14 @@ if (unknown.length) {
 let names = wanted.length ? wanted : Object.keys(layers);
 // `e2e` means every e2e script.
 names = names.flatMap((n) =>
-  n === 'e2e' ? ['e2e', 'e2e-dashboard', 'e2e-flow', 'e2e-permissions'].filter((m) => m === 'e2e' || !names.includes(m)) : [n],
+  n === 'e2e'
+    ? ['e2e', 'e2e-dashboard', 'e2e-flow', 'e2e-permissions', 'e2e-marketplace'].filter((m) => m === 'e2e' || !names.includes(m))
+    : [n],
 );
 // Integration, VS Code and e2e layers run the bundles: build first when only they were asked for.
 if (
   wanted.length &&
-  names.some((n) => ['integration', 'vscode', 'e2e', 'e2e-dashboard', 'e2e-flow', 'e2e-permissions'].includes(n)) &&
+  names.some((n) => ['integration', 'vscode', 'e2e', 'e2e-dashboard', 'e2e-flow', 'e2e-permissions', 'e2e-marketplace'].includes(n)) &&
   !names.includes('build')
 )
   names = ['build', ...names];

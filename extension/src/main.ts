@@ -17,6 +17,7 @@ import { createAgentNotifications, restartOnSettingsChange } from './views/agent
 import { createStatusItem } from './views/statusItem';
 import { summarizeActivity } from './views/activity';
 import { DashboardPanels } from './webviews/dashboardPanel';
+import { MarketplacePanels } from './webviews/marketplacePanel';
 
 let ctx: Ctx | undefined;
 
@@ -26,9 +27,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
   const dashboard = new DashboardPanels(ctx);
   const c0 = ctx;
   const trees = registerTrees(c0.waits);
+  // After an install, uninstall or enable in the marketplace the Agents view reads the list again.
+  const marketplace = new MarketplacePanels(
+    ctx,
+    () =>
+      void c0.request(agentList, {}).then(
+        (a) => trees.agents.set(agentItems(a)),
+        () => undefined,
+      ),
+  );
   context.subscriptions.push(
     ctx,
     dashboard,
+    marketplace,
     createStatusItem(ctx, {
       current: () => summarizeActivity(trees.sessions.allSessions(), trees.sessions.allRuns(), c0.waits.current()),
       onDidChange: [trees.sessions.onDidChangeTreeData, c0.waits.onDidChange],
@@ -37,7 +48,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     createAgentNotifications(ctx),
     restartOnSettingsChange(ctx),
     ...trees.disposables,
-    ...registerCommands(ctx, dashboard, (id) => {
+    ...registerCommands(ctx, dashboard, marketplace, (id) => {
       trees.sessions.removeSession(id);
       c0.waits.applyCleared(id);
       dashboard.forget(id);

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 
-export type Surface = 'dashboard';
+export const surfaces = ['dashboard', 'marketplace'] as const;
+export type Surface = (typeof surfaces)[number];
 
 /** Persisted UI state only (navigation, toggles); data always comes from the host. */
 export const uiStateSchema = z
@@ -21,7 +22,7 @@ export type UiState = z.infer<typeof uiStateSchema>;
 export const readyMessage = z
   .object({
     type: z.literal('webview/ready'),
-    surface: z.enum(['dashboard']),
+    surface: z.enum(surfaces),
     uiState: uiStateSchema.optional(),
   })
   .strict();

@@ -29,6 +29,7 @@ export const commandIds = {
   getStarted: 'orchestrator.getStarted',
   enableAgent: 'orchestrator.enableAgent',
   disableAgent: 'orchestrator.disableAgent',
+  openMarketplace: 'orchestrator.openMarketplace',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../webviews/dashboardPanel';
+import type { MarketplacePanels } from '../webviews/marketplacePanel';
 import { commandIds, type CommandId } from './ids';
 import { restartServer, showLogs, showStatus } from './server';
 import { GoalEditors } from './goalEditor';
@@ -30,6 +31,7 @@ import { disableAgent, enableAgent } from './agents';
 export function registerCommands(
   ctx: Ctx,
   dashboard: DashboardPanels,
+  marketplace: MarketplacePanels,
   removeSession: (sessionId: string) => void = () => undefined,
 ): vscode.Disposable[] {
   const goals = new GoalEditors();
@@ -62,6 +64,7 @@ export function registerCommands(
     [commandIds.getStarted]: getStarted(ctx),
     [commandIds.enableAgent]: enableAgent(ctx) as (...args: unknown[]) => unknown,
     [commandIds.disableAgent]: disableAgent(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.openMarketplace]: () => marketplace.open(),
   };
   return [goals, plans, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
 }
