@@ -172,7 +172,16 @@ export class AgentToolService implements AgentToolBackend, AgentToolGrants {
     const r = result as ClaimResult;
     this.d.logger.info(`run ${g.runId}: claim_lease ${JSON.stringify(args.paths)} → ${r.ok ? 'granted' : `refused (${r.reason})`}`);
     if (!r.ok) return { ok: false, reason: r.reason };
-    return { ok: true, data: { granted: true, mode: r.lease.mode, paths: r.lease.globs, added: r.added, expiresAt: new Date(r.lease.expiresAt).toISOString() } };
+    return {
+      ok: true,
+      data: {
+        granted: true,
+        mode: r.lease.mode,
+        paths: r.lease.globs,
+        added: r.added,
+        expiresAt: new Date(r.lease.expiresAt).toISOString(),
+      },
+    };
   }
 
   private async release(g: ToolGrant, args: Record<string, unknown>): Promise<ToolOutcome> {

@@ -217,7 +217,12 @@ export class RunService {
     let grant: OpenGrant | undefined;
     try {
       grant = await this.deps.agentTools?.open(
-        { runId: run.id, cwd: input.cwd, ...(run.sessionId ? { sessionId: run.sessionId } : {}), ...(run.taskId ? { taskId: run.taskId } : {}) },
+        {
+          runId: run.id,
+          cwd: input.cwd,
+          ...(run.sessionId ? { sessionId: run.sessionId } : {}),
+          ...(run.taskId ? { taskId: run.taskId } : {}),
+        },
         onProgress,
       );
     } catch (e) {

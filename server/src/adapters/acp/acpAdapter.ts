@@ -252,7 +252,11 @@ export class AcpAdapter implements AgentRuntime {
   }
 
   /** The task's link and session, starting the process (or taking the spare) and opening a session as needed. */
-  private async ensureSession(task: TaskState, cwd: string, mcp?: McpAttachment): Promise<{ link: AcpLink; route: Route; sessionId: string }> {
+  private async ensureSession(
+    task: TaskState,
+    cwd: string,
+    mcp?: McpAttachment,
+  ): Promise<{ link: AcpLink; route: Route; sessionId: string }> {
     if (!task.link?.alive) {
       task.link = undefined;
       task.sessionId = undefined;

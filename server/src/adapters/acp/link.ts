@@ -189,7 +189,14 @@ export class AcpLink {
     const { acp } = this.opts;
     const mcpServers: McpServer[] =
       mcp && this.agentInfo.mcpHttp
-        ? [{ type: 'http' as const, name: mcp.name, url: mcp.url, headers: Object.entries(mcp.headers).map(([name, value]) => ({ name, value })) }]
+        ? [
+            {
+              type: 'http' as const,
+              name: mcp.name,
+              url: mcp.url,
+              headers: Object.entries(mcp.headers).map(([name, value]) => ({ name, value })),
+            },
+          ]
         : [];
     try {
       const r = await AcpLink.guard(

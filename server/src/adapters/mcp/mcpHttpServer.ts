@@ -42,7 +42,7 @@ export const toolSpecs: readonly ToolSpec[] = [
   {
     name: 'report_progress',
     title: 'Report progress',
-    description: 'Tell the user what you are doing now (one short sentence; optional percent done). Shown as the task\'s current activity.',
+    description: "Tell the user what you are doing now (one short sentence; optional percent done). Shown as the task's current activity.",
     input: {
       message: z.string().describe('What you are doing, 1–500 characters.'),
       percent: z.number().optional().describe('How far along the task is, 0–100.'),

@@ -389,13 +389,19 @@ export class OpencodeAdapter implements AgentRuntime {
     try {
       const status = await this.call('mcp add', (c, o) =>
         c.mcp.add(
-          { directory, name: mcp.name, config: { type: 'remote', url: mcp.url, headers: { ...mcp.headers }, oauth: false, timeout: 10_000 } },
+          {
+            directory,
+            name: mcp.name,
+            config: { type: 'remote', url: mcp.url, headers: { ...mcp.headers }, oauth: false, timeout: 10_000 },
+          },
           o,
         ),
       );
       const st = (status as Record<string, { status?: string; error?: string } | undefined>)[mcp.name];
       if (st?.status !== 'connected')
-        this.opts.log?.(`OpenCode did not connect to the orchestrator MCP server in ${directory}: ${st?.status ?? 'no status'} ${st?.error ?? ''}`);
+        this.opts.log?.(
+          `OpenCode did not connect to the orchestrator MCP server in ${directory}: ${st?.status ?? 'no status'} ${st?.error ?? ''}`,
+        );
     } catch (e) {
       this.opts.log?.(`attaching the orchestrator MCP server in ${directory} failed; the turn runs without its tools: ${message(e)}`);
     }

@@ -100,8 +100,7 @@ export function claimLease(i: ClaimInput): ClaimResult {
   if (i.task.state !== 'running') return refused(`task ${i.task.id} is ${i.task.state}, not running: no lease can be claimed now`);
   const held = leaseOf(i.table, i.task.id);
   const mode: LeaseMode = (i.mode as LeaseMode | undefined) ?? held?.mode ?? i.task.mode;
-  if (i.task.mode === 'read' && mode === 'write')
-    return refused(`task ${i.task.id} is a read-only task; it may not claim a write lease`);
+  if (i.task.mode === 'read' && mode === 'write') return refused(`task ${i.task.id} is a read-only task; it may not claim a write lease`);
   // A read lease upgraded to write is checked again for every glob (another reader may hold them).
   const globs = [...new Set([...(held && held.expiresAt > i.nowMs ? held.globs : i.task.expectedFiles), ...norm.paths])];
   const r = tryAcquire(i.table, { taskId: i.task.id, repo: i.repo, globs, mode }, i.nowMs, i.ttlMs);
