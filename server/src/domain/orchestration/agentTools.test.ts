@@ -170,7 +170,13 @@ test("the task context has the goal, the task, its dependencies' summaries and f
     lease: leaseOf(heldBy('t1', ['src/parser.ts']), 't1'),
   });
   assert.equal(v.goal, 'Build a calculator');
-  assert.deepEqual(v.task, { id: 't1', title: 'Write the parser', prompt: 'Write the parser', mode: 'write', plannedPaths: ['src/parser.ts'] });
+  assert.deepEqual(v.task, {
+    id: 't1',
+    title: 'Write the parser',
+    prompt: 'Write the parser',
+    mode: 'write',
+    plannedPaths: ['src/parser.ts'],
+  });
   assert.deepEqual(v.dependencies, [
     { id: 't0', title: 'Design', state: 'succeeded', summary: 'Designed the AST', changedFiles: ['docs/ast.md'] },
   ]);
