@@ -218,7 +218,7 @@ const toolSeq: Script = (ctx) => {
   const call = calls[ctx.step] ?? '';
   const space = call.search(/\s/);
   const name = space < 0 ? call : call.slice(0, space);
-  let args: Record<string, unknown> = {};
+  let args: Record<string, unknown>;
   try {
     args = space < 0 ? {} : (JSON.parse(call.slice(space + 1)) as Record<string, unknown>);
   } catch {
