@@ -13,6 +13,7 @@ const ioLibraries = [
   'vscode-jsonrpc/*',
   '@opencode-ai/*',
   '@agentclientprotocol/*',
+  '@modelcontextprotocol/*',
   'pg',
   'pg-boss',
 ];

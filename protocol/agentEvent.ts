@@ -44,6 +44,8 @@ export type AgentEventBody =
     }
   | { kind: 'usage'; inputTokens: number; outputTokens: number; reasoningTokens?: number; cacheReadTokens?: number; cost: number }
   | { kind: 'retry'; attempt: number; message: string; nextAt?: string }
+  /** What the agent says it is doing, reported through our MCP server's `report_progress` tool (percent 0–100). */
+  | { kind: 'progress'; message: string; percent?: number }
   | { kind: 'error'; message: string; reason: string }
   | { kind: 'finished'; stopReason: StopReason };
 

@@ -37,6 +37,8 @@ import { MarketplaceService } from './services/marketplaceService';
 import { IndexSources } from './adapters/marketplace/indexSources';
 import { AgentInstaller } from './adapters/marketplace/installer';
 import { platformKeyOf } from './domain/agentDescriptor';
+import { McpHttpServer } from './adapters/mcp/mcpHttpServer';
+import { AgentToolService } from './services/agentToolService';
 import { version } from './version';
 
 export interface Services {
@@ -166,6 +168,18 @@ export async function createRunServices(
   const git = new GitWorkspace();
   const newId = (prefix: string) => () => `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   // A session task's run republishes its session when its tool in progress or its token count changes.
+  const leaseTtlMs = 10 * 60_000;
+  // Our MCP server for agents (task context, progress, leases, budget): 127.0.0.1, one bearer token per run.
+  const mcpServer = new McpHttpServer(opts.logger);
+  const agentTools = new AgentToolService({
+    store: base.store,
+    workspace: git,
+    server: mcpServer,
+    leaseTtlMs,
+    newToken: () => randomBytes(32).toString('base64url'),
+    now: Date.now,
+    logger: opts.logger,
+  });
   const shown = new Map<string, string>();
   const publishRun: RunServiceDeps['publish'] = (u) => {
     opts.publish(u);
@@ -191,6 +205,7 @@ export async function createRunServices(
     publish: publishRun,
     askUser: opts.askUser,
     paths: new RealPathResolver(),
+    agentTools,
     newId: newId('r'),
     now: () => new Date(),
     logger: opts.logger,
@@ -268,7 +283,7 @@ export async function createRunServices(
     },
     recheckAgents: () => agents.probe(),
     limits: { global: maxParallel },
-    leaseTtlMs: 10 * 60_000,
+    leaseTtlMs,
     publish: (v) => {
       opts.publishSession?.(liveSession(v));
       publishAgents();
@@ -360,6 +375,7 @@ export async function createRunServices(
     dispose: async () => {
       runner.stop();
       await agents.dispose();
+      await mcpServer.close();
       await base.release();
     },
   };

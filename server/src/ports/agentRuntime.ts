@@ -13,6 +13,7 @@
  */
 import type { RunState } from '../../../protocol/run';
 import type { AgentEvent, PermissionDecision, StopReason, UsageTotals } from '../domain/agentEvent';
+import type { McpAttachment } from './agentTools';
 
 export type AgentErrorReason =
   /** The request is invalid (missing cwd, empty prompt, unknown model, …); nothing was started. */
@@ -111,6 +112,11 @@ export interface PromptRequest {
   signal?: AbortSignal;
   permissionPolicy?: PermissionPolicy;
   timeouts?: Partial<TurnTimeouts>;
+  /**
+   * Our MCP server for this run (task context, progress, leases, budget), to attach to the agent's session.
+   * Its headers carry the run's bearer token: never log them. Adapters attach it when the agent can use it.
+   */
+  mcp?: McpAttachment;
 }
 
 export interface FileChange {

@@ -12,6 +12,7 @@ import { DomainError } from '../domain/errors';
 import { decidePermission, requestGlobs, requestPaths, type PolicyConfig, type PolicyRequest } from '../domain/permissionPolicy';
 import { localTenantId } from '../domain/storeSchema';
 import { turnWarnings } from '../domain/turnOutcome';
+import type { AgentToolGrants, OpenGrant } from '../ports/agentTools';
 import type { AgentRuntime, PermissionRequest, PolicyAnswer, TurnResult, TurnTimeouts } from '../ports/agentRuntime';
 import type { Logger } from '../ports/logger';
 import type { PathResolverPort } from '../ports/pathResolver';
@@ -53,6 +54,8 @@ export interface RunServiceDeps {
   policy?: PolicyConfig;
   /** Resolves paths (symlinks included) before the policy decides. */
   paths: PathResolverPort;
+  /** Our MCP server's per-run grants; without it agents get no orchestrator tools. */
+  agentTools?: AgentToolGrants;
   newId(): string;
   now(): Date;
   logger: Logger;
@@ -181,18 +184,50 @@ export class RunService {
       controller.abort();
       void runtime.cancel(run.id).catch(() => undefined);
     };
-    const onEvent = (e: AgentEvent) => {
+    const record = (e: AgentEvent) => {
       run.events++;
       this.notePermissions(run, ctx, e);
       if (e.kind === 'usage') run.usage = addUsage(run.usage, e);
       if (e.kind === 'tool_call')
         run.currentTool = e.status === 'pending' || e.status === 'in_progress' ? e.title || e.toolName : undefined;
+      if (e.kind === 'progress') run.currentTool = e.percent === undefined ? e.message : `${e.message} (${e.percent}%)`;
       const snapshot = this.view(run);
       chain = chain
         .then(() => this.deps.transcripts.append(transcriptFolder(run), run.id, e))
         .then(() => this.deps.publish({ run: snapshot, event: e }))
         .catch(stopOnWriteError);
     };
+    // Progress reported through our MCP server is placed between the adapter's events: every adapter event
+    // after it moves up by one `seq`, so the run's sequence stays strictly increasing and gap-free per source.
+    let shift = 0;
+    let lastSeq = 0;
+    let ended = false;
+    const onEvent = (e: AgentEvent) => {
+      const ev = shift ? { ...e, seq: e.seq + shift } : e;
+      lastSeq = ev.seq;
+      if (ev.kind === 'finished') ended = true;
+      record(ev);
+    };
+    const onProgress = (p: { message: string; percent?: number }): boolean => {
+      if (ended) return false;
+      shift++;
+      record({ kind: 'progress', ...p, seq: ++lastSeq, at: this.deps.now().toISOString(), key: `progress:${shift}` });
+      return true;
+    };
+    let grant: OpenGrant | undefined;
+    try {
+      grant = await this.deps.agentTools?.open(
+        {
+          runId: run.id,
+          cwd: input.cwd,
+          ...(run.sessionId ? { sessionId: run.sessionId } : {}),
+          ...(run.taskId ? { taskId: run.taskId } : {}),
+        },
+        onProgress,
+      );
+    } catch (e) {
+      this.deps.logger.warn(`run ${run.id}: the agent tools are not available for this turn: ${String(e)}`);
+    }
     let result: TurnResult | undefined;
     try {
       result = await runtime.prompt(
@@ -204,9 +239,11 @@ export class RunService {
           signal,
           timeouts: input.timeouts,
           permissionPolicy: (req) => this.permission(run, ctx, req),
+          ...(grant ? { mcp: grant.attachment } : {}),
         },
         onEvent,
       );
+      if (shift) result = { ...result, lastSeq: result.lastSeq + shift };
     } catch (e) {
       // Refused before it started (busy, disposed, bad input): a failed result that says why.
       const reason = (e as { reason?: string }).reason ?? 'error';
@@ -221,6 +258,8 @@ export class RunService {
         lastSeq: 0,
       };
     }
+    ended = true;
+    grant?.close();
     // One run is one turn: the agent adapter need not keep anything of it for a follow-up.
     runtime.release?.(run.id);
     if (!run.sessionId) this.asker.forget({ runId: run.id });

@@ -232,3 +232,12 @@ test("a retried task's failed attempt reaches the timeline as its own bar, with 
   assert.equal((svg.match(/<rect class="bar run/g) ?? []).length, 2);
   assert.match(svg, /class="bar run state-failed"[^>]*aria-label="Write A: failed \(boom\), 2\.0 s"/);
 });
+
+test("an agent's progress reports (through our MCP server) show in the transcript, escaped, with the percent", () => {
+  const html = renderTranscript([
+    ev(1, { kind: 'progress', message: 'reading <src>' }),
+    ev(2, { kind: 'progress', message: 'writing tests', percent: 60 }),
+  ]);
+  assert.match(html, /<p class="muted">Progress: reading &lt;src&gt;<\/p>/);
+  assert.match(html, /<p class="muted">Progress \(60%\): writing tests<\/p>/);
+});

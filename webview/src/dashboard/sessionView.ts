@@ -244,6 +244,10 @@ export function renderTranscript(events: readonly AgentEvent[], cwd?: string): s
       parts.push(
         `<p class="perm">${e(ev.decision === 'allow' ? l10n.t('Permission allowed ({0})', ev.note ?? ev.by) : l10n.t('Permission denied ({0})', ev.note ?? ev.by))}</p>`,
       );
+    else if (ev.kind === 'progress')
+      parts.push(
+        `<p class="muted">${e(ev.percent === undefined ? l10n.t('Progress: {0}', ev.message) : l10n.t('Progress ({0}%): {1}', ev.percent, ev.message))}</p>`,
+      );
     else if (ev.kind === 'retry') parts.push(`<p class="muted">${e(l10n.t('Retry {0}: {1}', ev.attempt, ev.message))}</p>`);
     else if (ev.kind === 'error') parts.push(`<p class="error">${e(ev.message)}</p>`);
     else if (ev.kind === 'finished') parts.push(`<p class="muted">${e(l10n.t('Finished: {0}', ev.stopReason.replace('_', ' ')))}</p>`);

@@ -8,6 +8,7 @@
  * isolated home under `dataDir` and only the environment its descriptor names.
  */
 import type { CommandSandbox } from '../../ports/commandSandbox';
+import type { McpAttachment } from '../../ports/agentTools';
 import { badInput, checkPromptRequest } from '../promptRequest';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -251,7 +252,11 @@ export class AcpAdapter implements AgentRuntime {
   }
 
   /** The task's link and session, starting the process (or taking the spare) and opening a session as needed. */
-  private async ensureSession(task: TaskState, cwd: string): Promise<{ link: AcpLink; route: Route; sessionId: string }> {
+  private async ensureSession(
+    task: TaskState,
+    cwd: string,
+    mcp?: McpAttachment,
+  ): Promise<{ link: AcpLink; route: Route; sessionId: string }> {
     if (!task.link?.alive) {
       task.link = undefined;
       task.sessionId = undefined;
@@ -269,7 +274,7 @@ export class AcpAdapter implements AgentRuntime {
     const link = task.link;
     const route = routes.get(link)!;
     if (!task.sessionId || task.cwd !== cwd) {
-      task.sessionId = await link.newSession(cwd);
+      task.sessionId = await link.newSession(cwd, mcp);
       task.cwd = cwd;
       task.cost = undefined;
     }
@@ -283,7 +288,7 @@ export class AcpAdapter implements AgentRuntime {
     if (req.signal?.aborted) return this.preTurnResult(task, onEvent, tag, started);
     let session: { link: AcpLink; route: Route; sessionId: string };
     try {
-      session = await this.ensureSession(task, req.cwd);
+      session = await this.ensureSession(task, req.cwd, req.mcp);
     } catch (e) {
       if (task.link && !task.link.alive) task.link = undefined;
       return this.preTurnResult(task, onEvent, tag, started, e);

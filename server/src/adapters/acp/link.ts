@@ -5,10 +5,11 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { AgentError } from '../../ports/agentRuntime';
+import type { McpAttachment } from '../../ports/agentTools';
 import { AgentProcess } from './agentProcess';
 import type { PermissionAnswer } from './acpTurn';
 import type { Acp } from './sdk';
-import type { AnyMessage, ClientConnection } from '@agentclientprotocol/sdk';
+import type { AnyMessage, ClientConnection, McpServer } from '@agentclientprotocol/sdk';
 import { version } from '../../version';
 
 export interface LinkHandlers {
@@ -59,7 +60,7 @@ export class AcpLink {
     readonly proc: AgentProcess,
     private readonly conn: ClientConnection,
     private readonly opts: LinkOptions,
-    readonly agentInfo: { protocolVersion: number; authMethods: string[]; name?: string; version?: string },
+    readonly agentInfo: { protocolVersion: number; authMethods: string[]; name?: string; version?: string; mcpHttp: boolean },
   ) {}
 
   get alive(): boolean {
@@ -170,6 +171,7 @@ export class AcpLink {
         authMethods,
         name: init.agentInfo?.name ?? undefined,
         version: init.agentInfo?.version ?? undefined,
+        mcpHttp: init.agentCapabilities?.mcpCapabilities?.http === true,
       });
     } catch (e) {
       conn.close();
@@ -179,12 +181,27 @@ export class AcpLink {
     }
   }
 
-  async newSession(cwd: string): Promise<string> {
+  /**
+   * Opens a session in `cwd`. Our MCP server is attached when the agent advertised `mcpCapabilities.http`
+   * (an agent without it gets no orchestrator tools). The attachment's headers hold the run's token: never logged.
+   */
+  async newSession(cwd: string, mcp?: McpAttachment): Promise<string> {
     const { acp } = this.opts;
+    const mcpServers: McpServer[] =
+      mcp && this.agentInfo.mcpHttp
+        ? [
+            {
+              type: 'http' as const,
+              name: mcp.name,
+              url: mcp.url,
+              headers: Object.entries(mcp.headers).map(([name, value]) => ({ name, value })),
+            },
+          ]
+        : [];
     try {
       const r = await AcpLink.guard(
         this.proc,
-        this.conn.agent.request(acp.methods.agent.session.new, { cwd, mcpServers: [] }),
+        this.conn.agent.request(acp.methods.agent.session.new, { cwd, mcpServers }),
         this.opts.startTimeoutMs,
         'session/new',
         'start_failed',

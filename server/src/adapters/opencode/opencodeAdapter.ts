@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CommandSandbox } from '../../ports/commandSandbox';
+import type { McpAttachment } from '../../ports/agentTools';
 import type { createOpencodeClient, OpencodeClient, PermissionRequest as OcPermissionRequest } from '@opencode-ai/sdk/v2';
 import { AgentEventLog } from '../../domain/agentEvent';
 import {
@@ -338,6 +339,7 @@ export class OpencodeAdapter implements AgentRuntime {
     } catch (e) {
       return this.preTurnFailure(task, onEvent, e, started);
     }
+    if (req.mcp) await this.attachMcp(req.cwd, req.mcp);
     const turn = new Turn({
       runId: req.runId,
       sessionId,
@@ -374,6 +376,34 @@ export class OpencodeAdapter implements AgentRuntime {
       req.signal?.removeEventListener('abort', onAbort);
       this.turnsBySession.delete(sessionId);
       if (turn.userMessageId) task.previousUserMessageId = turn.userMessageId;
+    }
+  }
+
+  /**
+   * Adds our MCP server for this turn to OpenCode's instance of the task folder (`POST /mcp?directory=`), so
+   * its tools appear as `<name>_<tool>`. Done before every turn: the attachment carries the run's own
+   * token, and an instance reset drops it. Best effort: a failure is logged and the turn runs without the
+   * tools. The headers hold the token: they are never logged.
+   */
+  private async attachMcp(directory: string, mcp: McpAttachment): Promise<void> {
+    try {
+      const status = await this.call('mcp add', (c, o) =>
+        c.mcp.add(
+          {
+            directory,
+            name: mcp.name,
+            config: { type: 'remote', url: mcp.url, headers: { ...mcp.headers }, oauth: false, timeout: 10_000 },
+          },
+          o,
+        ),
+      );
+      const st = (status as Record<string, { status?: string; error?: string } | undefined>)[mcp.name];
+      if (st?.status !== 'connected')
+        this.opts.log?.(
+          `OpenCode did not connect to the orchestrator MCP server in ${directory}: ${st?.status ?? 'no status'} ${st?.error ?? ''}`,
+        );
+    } catch (e) {
+      this.opts.log?.(`attaching the orchestrator MCP server in ${directory} failed; the turn runs without its tools: ${message(e)}`);
     }
   }
 

@@ -252,3 +252,20 @@ test('with apiKey set, requests without the right Bearer key get 401 and every r
     await keyed.close();
   }
 });
+
+test('tool_seq calls the offered tool named by suffix (MCP tools as OpenCode names them), one per step, then quotes the results', async () => {
+  const offered = [...tools, { type: 'function', function: { name: 'orchestrator_claim_lease', parameters: {} } }];
+  const user = { role: 'user', content: '[[script:tool_seq]] claim_lease {"paths":["a.ts"]} ;; nope {}' };
+  const first = await chat([system, user], { tools: offered });
+  assert.deepEqual(toolCalls(first.chunks), [{ name: 'orchestrator_claim_lease', args: { paths: ['a.ts'] } }]);
+  const toolMsg = [
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'c1', type: 'function', function: { name: 'orchestrator_claim_lease', arguments: '{}' } }],
+    },
+    { role: 'tool', tool_call_id: 'c1', content: 'refused: held by t2' },
+  ];
+  const second = await chat([system, user, ...toolMsg], { tools: offered });
+  assert.match(textOf(second.chunks), /no offered tool is named nope/);
+});

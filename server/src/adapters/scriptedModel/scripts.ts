@@ -203,7 +203,34 @@ const multiWrite: Script = (ctx) => {
   };
 };
 
+/**
+ * `[[script:tool_seq]] NAME {json args} ;; NAME {json args} ;; …` → one call per step of the offered tool
+ * whose name is NAME or ends with `_NAME` (how OpenCode names MCP tools: `<server>_<tool>`), then a final
+ * text quoting every tool result. A name no offered tool matches ends the turn with a text saying so.
+ */
+const toolSeq: Script = (ctx) => {
+  const calls = ctx.rest
+    .split(';;')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (ctx.step >= calls.length)
+    return { kind: 'text', text: `Called ${calls.length} tools. Results: ${ctx.toolResults.map((r) => r.slice(0, 400)).join(' | ')}` };
+  const call = calls[ctx.step] ?? '';
+  const space = call.search(/\s/);
+  const name = space < 0 ? call : call.slice(0, space);
+  let args: Record<string, unknown>;
+  try {
+    args = space < 0 ? {} : (JSON.parse(call.slice(space + 1)) as Record<string, unknown>);
+  } catch {
+    return { kind: 'text', text: `tool_seq: the arguments of ${name} are not JSON` };
+  }
+  const tool = ctx.tools.find((t) => t === name || t.endsWith(`_${name}`));
+  if (!tool) return { kind: 'text', text: `tool_seq: no offered tool is named ${name} (offered: ${ctx.tools.join(', ')})` };
+  return { kind: 'tool', calls: [{ name: tool, args }] };
+};
+
 export const builtinScripts: Readonly<Record<string, Script>> = {
+  tool_seq: toolSeq,
   text,
   write_file: writeFile,
   read_file: readFile,
