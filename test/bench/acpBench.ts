@@ -150,9 +150,21 @@ async function main() {
   const sd = pct(slow.dt, 50);
   const rows = [
     [`ACP turn through the orchestrator (${turns} turns)`, om, pct(quick.ot, 95), dm, 'same prompt straight to the agent over ACP'],
-    ['ACP overhead per turn (orchestrator − direct)', om - dm, pct(quick.ot, 95) - pct(quick.dt, 95), 50, 'goal: ≤ 50 ms (or ratio above ≤ 1.05)'],
+    [
+      'ACP overhead per turn (orchestrator − direct)',
+      om - dm,
+      pct(quick.ot, 95) - pct(quick.dt, 95),
+      50,
+      'goal: ≤ 50 ms (or ratio above ≤ 1.05)',
+    ],
     [`ACP turn streaming ~1 s (${slowTurns} turns)`, sm, pct(slow.ot, 95), sd, 'same prompt straight to the agent over ACP'],
-    ['ACP overhead per ~1 s turn (orchestrator − direct)', sm - sd, pct(slow.ot, 95) - pct(slow.dt, 95), 50, 'goal: ≤ 50 ms (or ratio above ≤ 1.05)'],
+    [
+      'ACP overhead per ~1 s turn (orchestrator − direct)',
+      sm - sd,
+      pct(slow.ot, 95) - pct(slow.dt, 95),
+      50,
+      'goal: ≤ 50 ms (or ratio above ≤ 1.05)',
+    ],
   ];
   process.stdout.write(`BENCH_ROWS ${JSON.stringify(rows)}\n`);
 }
