@@ -67,7 +67,8 @@ export interface RunView {
   warnings?: string[];
 }
 
-export const agentIds = ['opencode'] as const;
+/** An agent's id: `opencode` or a registered ACP agent's descriptor id (the server says whether it is registered). */
+export const agentId = z.string().regex(/^[a-z][a-z0-9-]{0,63}$/, 'must be an agent id (lowercase letters, digits and hyphens)');
 const runId = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be a run id');
 
 export const timeoutsSchema = z
@@ -91,7 +92,7 @@ export const timeoutsSchema = z
 
 export const runStartParams = z
   .object({
-    agent: z.enum(agentIds),
+    agent: agentId,
     cwd: z.string().min(1, 'must be an absolute path'),
     prompt: z.string().trim().min(1, 'must not be empty').max(200_000),
     model: modelId.optional(),

@@ -1,5 +1,6 @@
 // `npm run bench`: figures as ratios against baselines measured in the same run (the machines are
-// noisy). Needs `npm run build` first (it runs it). ORCH_BENCH_SKIP_VSCODE=1 skips the VS Code part.
+// noisy). Needs `npm run build` first (it runs it). ORCH_BENCH_SKIP_VSCODE=1 skips the VS Code part;
+// ORCH_BENCH_ONLY=acp runs only the ACP block (ORCH_BENCH_SKIP_ACP=1 skips it).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -63,6 +64,13 @@ const echoArgs = [path.join(root, 'test', 'bench', 'echoServer.cjs')];
 const init = () => ({ processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { dataDir: dataDir() } });
 
 const rows = [];
+const only = process.env.ORCH_BENCH_ONLY;
+if (only === 'acp') {
+  // ACP: a turn through the orchestrator (run/start on a registered ACP agent) vs the same prompt straight to the agent.
+  for (const [name, med, p95, base, what] of benchRowsOf('test/bench/acpBench.ts')) rows.push([name, med, p95, base, what, 'ms']);
+  printTable();
+  process.exit(0);
+}
 const baseSpawn = await spawnToReady(echoArgs, init, (c) => c.sendRequest('echo', {}));
 const ourSpawn = await spawnToReady(serverArgs, init, (c) => c.sendRequest('server/status', {}));
 rows.push([
@@ -105,7 +113,10 @@ if (!process.env.ORCH_BENCH_SKIP_VSCODE) {
   } else rows.push(['extension activation', NaN, NaN, NaN, 'not measured: the VS Code suite did not report it']);
 }
 
-const benchRows = (script) => {
+function benchRowsOf(script) {
+  return benchRows(script);
+}
+function benchRows(script) {
   const out = execFileSync(process.execPath, ['--import', 'tsx', script], {
     cwd: root,
     encoding: 'utf8',
@@ -118,7 +129,7 @@ const benchRows = (script) => {
       .find((l) => l.startsWith('BENCH_ROWS '))
       .slice('BENCH_ROWS '.length),
   );
-};
+}
 // Orchestration: N tasks of duration L at concurrency C vs ceil(N/C)·L and serial; scheduler and store at 1,000 tasks.
 for (const [name, value, base, what] of benchRows('test/bench/schedulerBench.ts')) rows.push([name, value, NaN, base, what, 'ms']);
 
@@ -145,13 +156,20 @@ if (!process.env.ORCH_BENCH_SKIP_OPENCODE) {
   }
 }
 
-console.log(`\nIndustrial Orchestrator bench  (node ${process.version}, ${os.cpus().length} cpus, ${spawns} spawns, ${calls} calls)\n`);
-console.log(
-  `${'figure'.padEnd(52)} ${'median'.padStart(11)} ${'p95'.padStart(11)} ${'baseline'.padStart(11)} ${'ratio'.padStart(7)}  baseline is`,
-);
-for (const [name, med, p95, base, what, unit = 'ms'] of rows) {
-  const f = (x) => (Number.isNaN(x) ? '—' : unit === 'ms' ? ms(x) : `${x.toFixed(1)} ${unit}`);
+if (!process.env.ORCH_BENCH_SKIP_ACP) {
+  for (const [name, med, p95, base, what] of benchRows('test/bench/acpBench.ts')) rows.push([name, med, p95, base, what, 'ms']);
+}
+printTable();
+
+function printTable() {
+  console.log(`\nIndustrial Orchestrator bench  (node ${process.version}, ${os.cpus().length} cpus, ${spawns} spawns, ${calls} calls)\n`);
   console.log(
-    `${name.padEnd(52)} ${f(med).padStart(11)} ${f(p95).padStart(11)} ${f(base).padStart(11)} ${(med / base).toFixed(2).padStart(7)}  ${what}`,
+    `${'figure'.padEnd(52)} ${'median'.padStart(11)} ${'p95'.padStart(11)} ${'baseline'.padStart(11)} ${'ratio'.padStart(7)}  baseline is`,
   );
+  for (const [name, med, p95, base, what, unit = 'ms'] of rows) {
+    const f = (x) => (Number.isNaN(x) ? '—' : unit === 'ms' ? ms(x) : `${x.toFixed(1)} ${unit}`);
+    console.log(
+      `${name.padEnd(52)} ${f(med).padStart(11)} ${f(p95).padStart(11)} ${f(base).padStart(11)} ${(med / base).toFixed(2).padStart(7)}  ${what}`,
+    );
+  }
 }

@@ -35,7 +35,7 @@ import { AcpLink } from './link';
 import { Route } from './route';
 import { defaultLimits, type NormalizeLimits } from './normalize';
 import { loadAcp } from './sdk';
-import { diffTrees, snapshotTree } from './worktreeDiff';
+import { TurnSnapshots } from './worktreeDiff';
 
 export interface AcpAdapterOptions {
   descriptor: AgentDescriptor;
@@ -86,6 +86,9 @@ export class AcpAdapter implements AgentRuntime {
   private readonly home: string;
   private readonly tasks = new Map<string, TaskState>();
   private spare?: Promise<{ link: AcpLink; route: Route }>;
+  /** `start()` was called: a spare process is kept ready for the next task (refilled after each turn that took it). */
+  private warm = false;
+  private spareTimer?: NodeJS.Timeout;
   private disposed = false;
 
   constructor(private readonly opts: AcpAdapterOptions) {
@@ -159,6 +162,7 @@ export class AcpAdapter implements AgentRuntime {
 
   async start(): Promise<void> {
     if (this.disposed) throw new AgentError('disposed', `The ${this.id} adapter was disposed.`);
+    this.warm = true;
     this.spare ??= this.openLink();
     try {
       await this.spare;
@@ -189,9 +193,31 @@ export class AcpAdapter implements AgentRuntime {
     } finally {
       task.busy = false;
       task.turn = undefined;
+      if (tookSpare.delete(task)) setImmediate(() => this.refillSpare());
       if (task.released) this.forget(req.runId, task);
       else this.armIdle(task, req.runId);
     }
+  }
+
+  /**
+   * A new spare process after a task took the last one, so the next task does not wait for a spawn and an
+   * `initialize`; stopped when no task takes it within the idle period.
+   */
+  private refillSpare(): void {
+    if (!this.warm || this.disposed || this.spare) return;
+    const spare = this.openLink();
+    spare.catch((e: unknown) => this.opts.log?.(`[${this.id}] the spare agent process did not start: ${message(e)}`));
+    this.spare = spare;
+    clearTimeout(this.spareTimer);
+    this.spareTimer = setTimeout(() => {
+      if (this.spare !== spare) return;
+      this.spare = undefined;
+      void spare.then(
+        (s) => s.link.stop(),
+        () => undefined,
+      );
+    }, this.opts.idleProcessMs ?? 120_000);
+    this.spareTimer.unref();
   }
 
   /** The run is over and no turn of it follows: stop its process and drop its state (after a running turn). */
@@ -264,6 +290,9 @@ export class AcpAdapter implements AgentRuntime {
       if (this.spare) {
         const spare = this.spare;
         this.spare = undefined;
+        clearTimeout(this.spareTimer);
+        // The next spare starts once this turn is over (not competing with it for the CPU).
+        tookSpare.add(task);
         opened = await spare.catch(() => undefined);
         if (opened && !opened.link.alive) opened = undefined;
       }
@@ -286,17 +315,23 @@ export class AcpAdapter implements AgentRuntime {
     const tag = `t${++task.turns}`;
     const timeouts: TurnTimeouts = { ...defaultAcpTimeouts, ...this.opts.timeouts, ...req.timeouts };
     if (req.signal?.aborted) return this.preTurnResult(task, onEvent, tag, started);
+    // The before-snapshot is taken while the process and the session start (nothing is prompted yet).
+    const snapshots = TurnSnapshots.begin(req.cwd).catch(() => undefined);
     let session: { link: AcpLink; route: Route; sessionId: string };
     try {
       session = await this.ensureSession(task, req.cwd, req.mcp);
     } catch (e) {
       if (task.link && !task.link.alive) task.link = undefined;
+      void snapshots.then((s) => s?.dispose());
       return this.preTurnResult(task, onEvent, tag, started, e);
     }
     const { link, route, sessionId } = session;
+    const snaps = await snapshots;
     // Cancelled while the process or the session was starting: the prompt is never sent.
-    if (req.signal?.aborted) return this.preTurnResult(task, onEvent, tag, started);
-    const before = await snapshotTree(req.cwd);
+    if (req.signal?.aborted) {
+      snaps?.dispose();
+      return this.preTurnResult(task, onEvent, tag, started);
+    }
     const turn = new AcpTurn({
       taskId: req.runId,
       cwd: req.cwd,
@@ -318,10 +353,7 @@ export class AcpAdapter implements AgentRuntime {
         }
         void link.stop();
       },
-      diff: async () => {
-        const after = before ? await snapshotTree(req.cwd) : undefined;
-        return before && after ? diffTrees(req.cwd, before, after) : [];
-      },
+      diff: async () => (snaps ? snaps.changes() : []),
       debug: (l) => this.opts.log?.(`[${this.id}] ${req.runId}: ${l}`),
     });
     task.turn = turn;
@@ -352,6 +384,7 @@ export class AcpAdapter implements AgentRuntime {
       }
       return result;
     } finally {
+      snaps?.dispose();
       req.signal?.removeEventListener('abort', onAbort);
       route.detach(turn);
     }
@@ -364,6 +397,7 @@ export class AcpAdapter implements AgentRuntime {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    clearTimeout(this.spareTimer);
     const stops: Promise<void>[] = [];
     for (const task of this.tasks.values()) {
       clearTimeout(task.idleTimer);
@@ -384,3 +418,5 @@ export class AcpAdapter implements AgentRuntime {
 }
 
 const routes = new WeakMap<AcpLink, Route>();
+/** Tasks whose current turn took the spare process. */
+const tookSpare = new WeakSet<TaskState>();

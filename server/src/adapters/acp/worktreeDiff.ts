@@ -2,6 +2,15 @@
  * The per-turn diff of an ACP turn. ACP reports no diff, and agents may write files themselves, so the
  * worktree is snapshotted into a git tree before and after the turn (a private index file: the worktree's
  * own index and HEAD are untouched; .gitignore is honoured) and the two trees are compared.
+ *
+ * Cost (it is on every turn's critical path, `npm run bench` measures it): a turn runs five git processes,
+ * `add -A` + `write-tree` before and after and one `diff` that prints status, counts and patches at once.
+ * - The private index starts as a copy of the worktree's own index (its mtime kept, so git's racy-entry rule
+ *   is the same), so `add -A` re-hashes only files whose stat changed, not the whole tree; the after-snapshot
+ *   reuses the turn's index, so it re-hashes only what the agent touched.
+ * - Filter drivers of the repository config must be switched off for `git add` (`git/gitHygiene.ts`). Reading
+ *   them costs a `git config` process, so the config files are read here first: when neither mentions `filter`
+ *   or `include` there is no repository filter and the process is skipped; otherwise git reads them as before.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,63 +19,225 @@ import path from 'node:path';
 import type { FileChange } from '../../ports/agentRuntime';
 import { filterConfigArgs, gitEnv, gitHygieneConfig, hardenedArgs, noRepoFilters } from '../git/gitHygiene';
 
-/** git in the agent's worktree: no hooks, fsmonitor, diff drivers, text conversions or repository filters (`git/gitHygiene.ts`). */
-async function git(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
-  const filters = await exec(cwd, [...filterConfigArgs], env).then(noRepoFilters, () => []);
-  return exec(cwd, [...filters, ...hardenedArgs(args)], env);
-}
-
-function exec(cwd: string, args: string[], env: Record<string, string>): Promise<string> {
+function exec(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'git',
-      [...gitHygieneConfig, ...args],
+      [...gitHygieneConfig, ...hardenedArgs(args)],
       { cwd, env: gitEnv(env), timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout) => (err ? reject(err) : resolve(stdout)),
     );
   });
 }
 
-/** A tree object of everything in the worktree now, or undefined when it is not a git worktree. */
-export async function snapshotTree(cwd: string): Promise<string | undefined> {
-  const index = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'acp-index-')), 'index');
+/** Where git keeps the worktree's index and config, found without running git; undefined when unsure. */
+export interface GitPlaces {
+  index: string;
+  configs: string[];
+}
+
+/** `.git` of `cwd` or an ancestor (a folder, or a `gitdir:` file of a linked worktree); undefined when git's environment overrides it. */
+export function gitPlaces(cwd: string): GitPlaces | undefined {
+  if (['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_CONFIG'].some((v) => process.env[v] !== undefined))
+    return undefined;
   try {
-    const env = { GIT_INDEX_FILE: index };
-    await git(cwd, ['add', '-A', '.'], env);
-    return (await git(cwd, ['write-tree'], env)).trim() || undefined;
+    for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+      const dotGit = path.join(dir, '.git');
+      const st = fs.statSync(dotGit, { throwIfNoEntry: false });
+      if (st?.isDirectory())
+        return { index: path.join(dotGit, 'index'), configs: [path.join(dotGit, 'config'), path.join(dotGit, 'config.worktree')] };
+      if (st?.isFile()) {
+        const m = /^gitdir: (.+)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
+        if (!m) return undefined;
+        const gitDir = path.resolve(dir, m[1].trim());
+        const commonFile = path.join(gitDir, 'commondir');
+        const common = fs.existsSync(commonFile) ? path.resolve(gitDir, fs.readFileSync(commonFile, 'utf8').trim()) : gitDir;
+        return { index: path.join(gitDir, 'index'), configs: [path.join(common, 'config'), path.join(gitDir, 'config.worktree')] };
+      }
+      if (path.dirname(dir) === dir) return undefined;
+    }
   } catch {
     return undefined;
+  }
+}
+
+/** `-c` pairs switching off the repository's own filter drivers; no `git config` process when its config names none. */
+async function filterArgs(cwd: string, places: GitPlaces | undefined): Promise<string[]> {
+  const mayName = (file: string) => {
+    try {
+      return /filter|include/i.test(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code !== 'ENOENT';
+    }
+  };
+  if (places && !places.configs.some(mayName)) return [];
+  return exec(cwd, [...filterConfigArgs]).then(noRepoFilters, () => []);
+}
+
+/**
+ * Whether an index file can seed a private index: version 2, no entry marked assume-unchanged (`add -A` would
+ * skip it), no split or sparse index (their parts live beside the worktree's own index). Anything else,
+ * unreadable included, starts empty: slower (every file hashed) and always right.
+ */
+export function seedable(buf: Buffer): boolean {
+  if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'DIRC' || buf.readUInt32BE(4) !== 2) return false;
+  let at = 12;
+  for (let n = buf.readUInt32BE(8); n > 0; n--) {
+    if (at + 62 > buf.length) return false;
+    const flags = buf.readUInt16BE(at + 60);
+    if (flags & 0xc000) return false; // assume-valid, or extended flags (not in version 2)
+    const nameEnd = buf.indexOf(0, at + 62);
+    if (nameEnd < 0) return false;
+    at += Math.ceil((nameEnd - at + 1) / 8) * 8; // 62 bytes + name, padded with 1–8 NULs to a multiple of 8
+  }
+  while (at + 8 <= buf.length - 20) {
+    const sig = buf.toString('latin1', at, at + 4);
+    if (sig === 'link' || sig === 'sdir') return false;
+    at += 8 + buf.readUInt32BE(at + 4);
+  }
+  return true;
+}
+
+/** A private index for snapshots of one worktree, seeded from the worktree's own index. */
+class PrivateIndex {
+  readonly file: string;
+  private constructor(
+    private readonly dir: string,
+    readonly places: GitPlaces | undefined,
+  ) {
+    this.file = path.join(dir, 'index');
+  }
+
+  static create(cwd: string): PrivateIndex {
+    const places = gitPlaces(cwd);
+    const ix = new PrivateIndex(fs.mkdtempSync(path.join(os.tmpdir(), 'acp-index-')), places);
+    if (places)
+      try {
+        const st = fs.statSync(places.index);
+        const buf = fs.readFileSync(places.index);
+        if (seedable(buf)) {
+          fs.writeFileSync(ix.file, buf);
+          fs.utimesSync(ix.file, st.atime, st.mtime);
+        }
+      } catch {
+        fs.rmSync(ix.file, { force: true }); // no index yet (a fresh repository): start empty
+      }
+    return ix;
+  }
+
+  /** A tree object of everything in the worktree now, or undefined when it is not a git worktree. */
+  async snapshot(cwd: string): Promise<string | undefined> {
+    try {
+      const env = { GIT_INDEX_FILE: this.file };
+      await exec(cwd, [...(await filterArgs(cwd, this.places)), 'add', '-A', '.'], env);
+      return (await exec(cwd, ['write-tree'], env)).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  dispose(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A tree object of everything in the worktree now, or undefined when it is not a git worktree. */
+export async function snapshotTree(cwd: string): Promise<string | undefined> {
+  const ix = PrivateIndex.create(cwd);
+  try {
+    return await ix.snapshot(cwd);
   } finally {
-    fs.rmSync(path.dirname(index), { recursive: true, force: true });
+    ix.dispose();
+  }
+}
+
+/** One turn's snapshots: `begin` before the prompt is sent, `changes` once the turn is over (then `dispose`). */
+export class TurnSnapshots {
+  private constructor(
+    private readonly cwd: string,
+    private readonly index: PrivateIndex,
+    readonly before: string | undefined,
+  ) {}
+
+  static async begin(cwd: string): Promise<TurnSnapshots> {
+    const index = PrivateIndex.create(cwd);
+    return new TurnSnapshots(cwd, index, await index.snapshot(cwd));
+  }
+
+  /** The turn's file changes (none when the worktree is not a git worktree). */
+  async changes(): Promise<FileChange[]> {
+    if (!this.before) return [];
+    const after = await this.index.snapshot(this.cwd);
+    return after ? diffTrees(this.cwd, this.before, after) : [];
+  }
+
+  dispose(): void {
+    this.index.dispose();
   }
 }
 
 const maxPatchChars = 200_000;
+const cap = (patch: string) => (patch.length > maxPatchChars ? `${patch.slice(0, maxPatchChars)}\n[… patch truncated]` : patch);
+const statusOf = (code: string): FileChange['status'] => (code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified');
 
+/**
+ * The changes between two trees, from one `git diff --raw --numstat -p -z`: the raw records (`:modes shas
+ * status\0path\0`), the numstat records (`add\tdel\tpath\0`), an empty record, then the patches in the same
+ * order. A patch starts at a line `diff --git `: no line inside a patch can (hunk lines start with ' ', '+',
+ * '-' or '\'), so the split is exact whatever the file names are.
+ */
 export async function diffTrees(cwd: string, before: string, after: string): Promise<FileChange[]> {
   if (before === after) return [];
-  const status = await git(cwd, ['diff', '--no-renames', '--name-status', '-z', before, after]);
-  const numstat = await git(cwd, ['diff', '--no-renames', '--numstat', '-z', before, after]);
-  const counts = new Map<string, { add: number; del: number }>();
-  for (const rec of numstat.split('\0').filter(Boolean)) {
-    const m = /^(\S+)\t(\S+)\t(.*)$/.exec(rec);
-    if (m) counts.set(m[3], { add: Number(m[1]) || 0, del: Number(m[2]) || 0 });
+  const out = await exec(cwd, ['diff', '--no-renames', '--raw', '--numstat', '-p', '-z', before, after]).catch(() => undefined);
+  if (out === undefined) return diffTreesWithoutPatches(cwd, before, after);
+  let at = 0;
+  const next = () => {
+    const end = out.indexOf('\0', at);
+    if (end < 0) throw new Error('git diff: truncated output');
+    const field = out.slice(at, end);
+    at = end + 1;
+    return field;
+  };
+  const files: { path: string; code: string }[] = [];
+  while (out.startsWith(':', at)) {
+    const code = next().split(' ').pop() ?? 'M';
+    files.push({ path: next(), code });
   }
-  const parts = status.split('\0').filter(Boolean);
-  const out: FileChange[] = [];
-  for (let i = 0; i + 1 < parts.length; i += 2) {
-    const code = parts[i];
-    const file = parts[i + 1];
-    const c = counts.get(file) ?? { add: 0, del: 0 };
-    let patch = await git(cwd, ['diff', '--no-renames', before, after, '--', file]).catch(() => '');
-    if (patch.length > maxPatchChars) patch = `${patch.slice(0, maxPatchChars)}\n[… patch truncated]`;
-    out.push({
-      path: file,
-      status: code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified',
-      additions: c.add,
-      deletions: c.del,
+  const counts = files.map(() => {
+    const [add, del] = next().split('\t');
+    return { add: Number(add) || 0, del: Number(del) || 0 };
+  });
+  if (files.length && at < out.length && out[at] === '\0') at++;
+  const patches = out
+    .slice(at)
+    .split(/^(?=diff --git )/m)
+    .filter(Boolean);
+  return files.map((f, i) => {
+    const patch = patches.length === files.length ? cap(patches[i]) : '';
+    return {
+      path: f.path,
+      status: statusOf(f.code),
+      additions: counts[i].add,
+      deletions: counts[i].del,
       ...(patch ? { patch } : {}),
-    });
+    };
+  });
+}
+
+/** When the whole patch is too big for one answer (over 64 MiB): names and counts only. */
+async function diffTreesWithoutPatches(cwd: string, before: string, after: string): Promise<FileChange[]> {
+  const out = await exec(cwd, ['diff', '--no-renames', '--numstat', '--raw', '-z', before, after]);
+  const parts = out.split('\0');
+  const files: FileChange[] = [];
+  let i = 0;
+  while (parts[i]?.startsWith(':')) {
+    files.push({ status: statusOf(parts[i].split(' ').pop() ?? 'M'), path: parts[i + 1], additions: 0, deletions: 0 });
+    i += 2;
   }
-  return out;
+  for (const f of files) {
+    const [add, del] = (parts[i++] ?? '').split('\t');
+    f.additions = Number(add) || 0;
+    f.deletions = Number(del) || 0;
+  }
+  return files;
 }
