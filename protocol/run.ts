@@ -67,7 +67,6 @@ export interface RunView {
   warnings?: string[];
 }
 
-export const agentIds = ['opencode'] as const;
 const runId = z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/, 'must be a run id');
 
 export const timeoutsSchema = z
@@ -91,7 +90,8 @@ export const timeoutsSchema = z
 
 export const runStartParams = z
   .object({
-    agent: z.enum(agentIds),
+    /** A registered agent's id (`agent/list`): OpenCode, an ACP agent, a marketplace agent or a plugin agent. */
+    agent: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be an agent id (lowercase letters, digits and hyphens)'),
     cwd: z.string().min(1, 'must be an absolute path'),
     prompt: z.string().trim().min(1, 'must not be empty').max(200_000),
     model: modelId.optional(),
