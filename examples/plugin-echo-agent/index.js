@@ -33,18 +33,42 @@ function createRuntime(ctx) {
         return done('failed', '', `${file} is outside the worktree`);
       running.set(req.runId, true);
       try {
-        onEvent({ kind: 'tool_call', key: 'write:pending', id: 'write', title: `write ${file}`, toolName: 'write', status: 'pending', locations: [{ path: target }] });
+        onEvent({
+          kind: 'tool_call',
+          key: 'write:pending',
+          id: 'write',
+          title: `write ${file}`,
+          toolName: 'write',
+          status: 'pending',
+          locations: [{ path: target }],
+        });
         const decision = req.permissionPolicy
           ? await req.permissionPolicy({ permission: 'edit', patterns: [target], toolKind: 'edit' })
           : 'deny';
         if (req.signal?.aborted) return done('cancelled', '');
         if (decision !== 'allow') {
-          onEvent({ kind: 'tool_call', key: 'write:failed', id: 'write', title: `write ${file}`, toolName: 'write', status: 'failed', output: 'permission denied' });
+          onEvent({
+            kind: 'tool_call',
+            key: 'write:failed',
+            id: 'write',
+            title: `write ${file}`,
+            toolName: 'write',
+            status: 'failed',
+            output: 'permission denied',
+          });
           return done('succeeded', `I was not allowed to write ${file}.`);
         }
         await fs.mkdir(path.dirname(target), { recursive: true });
         await fs.writeFile(target, text);
-        onEvent({ kind: 'tool_call', key: 'write:completed', id: 'write', title: `write ${file}`, toolName: 'write', status: 'completed', locations: [{ path: target }] });
+        onEvent({
+          kind: 'tool_call',
+          key: 'write:completed',
+          id: 'write',
+          title: `write ${file}`,
+          toolName: 'write',
+          status: 'completed',
+          locations: [{ path: target }],
+        });
         const summary = `Wrote ${file} (${text.length} characters).`;
         onEvent({ kind: 'message_chunk', key: 'summary', role: 'assistant', text: summary });
         onEvent({ kind: 'usage', key: 'usage', inputTokens: req.prompt.length, outputTokens: text.length, cost: 0 });

@@ -309,7 +309,11 @@ export class Agents {
 
   /** Whether the id is taken by an agent of the settings (OpenCode, `agents.acpAgents`), not by the marketplace. */
   isConfigured(agent: string): boolean {
-    return agent === 'opencode' || this.plugins.has(agent) || (this.settings.acpAgents ?? []).some((a) => (a.descriptor as { id?: unknown } | null)?.id === agent);
+    return (
+      agent === 'opencode' ||
+      this.plugins.has(agent) ||
+      (this.settings.acpAgents ?? []).some((a) => (a.descriptor as { id?: unknown } | null)?.id === agent)
+    );
   }
 
   /** Registers an agent installed from the marketplace (replacing an earlier registration of the id). */

@@ -207,7 +207,10 @@ export async function createRunServices(
   const currentProfiles = () =>
     [
       { id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel },
-      ...[...agents.acpProfiles(), ...agents.pluginProfiles()].map((p) => ({ ...p, maxConcurrency: Math.min(p.maxConcurrency, maxParallel) })),
+      ...[...agents.acpProfiles(), ...agents.pluginProfiles()].map((p) => ({
+        ...p,
+        maxConcurrency: Math.min(p.maxConcurrency, maxParallel),
+      })),
     ].map((p) => ({ ...p, enabled: !agents.isDisabled(p.id) }));
   // Changed in place when the marketplace installs, removes, enables or disables an agent: the runner reads it at every decision.
   const profiles = currentProfiles();

@@ -98,7 +98,8 @@ export class Plugins {
         if (!m.ok) throw new Error(m.message);
         const manifest = m.value;
         status.agentId = manifest.id;
-        if (taken(manifest.id) || this.loaded.has(manifest.id)) throw new Error(`the agent id "${manifest.id}" is already taken by another agent`);
+        if (taken(manifest.id) || this.loaded.has(manifest.id))
+          throw new Error(`the agent id "${manifest.id}" is already taken by another agent`);
         const ctx = {
           dataDir: path.join(this.dataDir, 'plugins', 'state', manifest.id),
           log: (line: unknown) => this.logger.debug(`[plugin ${manifest.id}] ${String(line)}`),
@@ -171,7 +172,11 @@ export class Plugins {
   }
 
   profiles(): AgentProfile[] {
-    return [...this.loaded.values()].map(({ manifest: m }) => ({ id: m.id, capabilities: m.capabilities, maxConcurrency: m.maxConcurrency }));
+    return [...this.loaded.values()].map(({ manifest: m }) => ({
+      id: m.id,
+      capabilities: m.capabilities,
+      maxConcurrency: m.maxConcurrency,
+    }));
   }
 
   /** A copy of every configured plugin's state, for the server status. */

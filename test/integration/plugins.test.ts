@@ -48,7 +48,10 @@ const pluginOf = async (s: ServerHandle, source: string) => (await plugins(s)).f
 /** A plugin folder with an ESM entry file. */
 function pluginDir(code: string): string {
   const dir = tempDir('orch-plugin-');
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: path.basename(dir).toLowerCase(), type: 'module', main: 'index.js' }));
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: path.basename(dir).toLowerCase(), type: 'module', main: 'index.js' }),
+  );
   fs.writeFileSync(path.join(dir, 'index.js'), code);
   return dir;
 }
@@ -79,7 +82,10 @@ test('a trusted plugin is a normal agent: listed, run/start writes a file, a ses
     );
     const { events } = await server.request(runTranscript, { runId });
     assert.ok(events.some((e) => e.kind === 'tool_call' && e.status === 'completed' && e.toolName === 'write'));
-    assert.ok(events.some((e) => e.kind === 'permission_decision' && e.decision === 'allow'), 'the write was asked and allowed by the policy');
+    assert.ok(
+      events.some((e) => e.kind === 'permission_decision' && e.decision === 'allow'),
+      'the write was asked and allowed by the policy',
+    );
     assert.equal(events.at(-1)?.kind, 'finished');
     assert.deepEqual(
       events.map((e) => e.seq),
@@ -116,7 +122,10 @@ test('an untrusted plugin and a trusted one whose entry file changed are not loa
     const u = await pluginOf(server, untrusted);
     assert.equal(u?.state, 'untrusted');
     assert.equal(u?.sha256, sha(path.join(untrusted, 'index.js')));
-    assert.match(u?.message ?? '', /is not trusted; review it, then add \{"source": .*"sha256": "[0-9a-f]{64}"\} to orchestrator\.plugins\.trusted/);
+    assert.match(
+      u?.message ?? '',
+      /is not trusted; review it, then add \{"source": .*"sha256": "[0-9a-f]{64}"\} to orchestrator\.plugins\.trusted/,
+    );
     assert.ok(!fs.existsSync(marker), 'the untrusted code never ran');
     const c = await pluginOf(server, changed);
     assert.equal(c?.state, 'untrusted');
@@ -157,7 +166,9 @@ test('a plugin installed as an npm package (the example, packed and installed wi
 
 test('broken plugins are reported and skipped; the server stays up and the other agents work', async () => {
   const atLoad = pluginDir(`throw new Error('boom at load');\n`);
-  const missing = pluginDir(`export const plugin = { id: 'halfway', name: 'Half', createRuntime: () => ({ start() {}, dispose() {} }) };\n`);
+  const missing = pluginDir(
+    `export const plugin = { id: 'halfway', name: 'Half', createRuntime: () => ({ start() {}, dispose() {} }) };\n`,
+  );
   const noShape = pluginDir(`export const plugin = { name: 42 };\n`);
   const runtime = (id: string, prompt: string) =>
     pluginDir(
@@ -195,7 +206,10 @@ test('broken plugins are reported and skipped; the server stays up and the other
     assert.equal(t.state, 'failed');
     assert.match(t.error?.message ?? '', /plugin thrower failed in prompt: boom in prompt/);
 
-    const h = await finished(server, (await server.request(runStart, { agent: 'hanger', cwd, prompt: 'x', timeouts: { idleMs: 1000 } })).runId);
+    const h = await finished(
+      server,
+      (await server.request(runStart, { agent: 'hanger', cwd, prompt: 'x', timeouts: { idleMs: 1000 } })).runId,
+    );
     assert.equal(h.state, 'failed');
     assert.match(h.error?.message ?? '', /plugin hanger: no activity for 1000 ms/);
 

@@ -84,7 +84,8 @@ export function checkPluginModule(mod: unknown): ShapeCheck<PluginManifest> {
   if (caps !== undefined && !(Array.isArray(caps) && caps.length > 0 && caps.every((c) => typeof c === 'string' && c)))
     problems.push('capabilities (a non-empty array of strings)');
   const max = p.maxConcurrency;
-  if (max !== undefined && !(typeof max === 'number' && Number.isInteger(max) && max >= 1)) problems.push('maxConcurrency (an integer ≥ 1)');
+  if (max !== undefined && !(typeof max === 'number' && Number.isInteger(max) && max >= 1))
+    problems.push('maxConcurrency (an integer ≥ 1)');
   if (problems.length) return { ok: false, message: `the plugin object is missing or has a wrong ${problems.join(', ')}` };
   return {
     ok: true,

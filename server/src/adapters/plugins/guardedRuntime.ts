@@ -83,7 +83,10 @@ function checkEvent(raw: unknown): AgentEventBody | string {
 }
 
 /** Settles within `ms`: the call's outcome, or `timeout`. A synchronous throw is a rejection. */
-function settle<T>(call: () => T | Promise<T>, ms: number): Promise<{ ok: true; value: T } | { ok: false; error: unknown; timeout?: true }> {
+function settle<T>(
+  call: () => T | Promise<T>,
+  ms: number,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown; timeout?: true }> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve({ ok: false, error: new Error(`no answer within ${ms} ms`), timeout: true }), ms);
     timer.unref?.();
@@ -127,7 +130,8 @@ export class GuardedRuntime implements AgentRuntime {
   async start(): Promise<void> {
     if (this.disposed) throw new AgentError('disposed', `plugin ${this.id} was disposed`);
     const r = await this.call('start', []);
-    if (!r.ok) throw new AgentError('start_failed', `plugin ${this.id}: start ${r.timeout ? 'never returned' : `failed: ${errText(r.error)}`}`);
+    if (!r.ok)
+      throw new AgentError('start_failed', `plugin ${this.id}: start ${r.timeout ? 'never returned' : `failed: ${errText(r.error)}`}`);
   }
 
   async prompt(req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult> {

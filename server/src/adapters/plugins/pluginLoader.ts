@@ -27,7 +27,7 @@ function entryOf(folder: string): string {
     try {
       pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as { main?: unknown };
     } catch (e) {
-      throw new Error(`${pkgFile} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(`${pkgFile} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
     const main = typeof pkg.exports === 'string' ? pkg.exports : pkg.main;
     if (typeof main === 'string') {
