@@ -38,6 +38,27 @@ export const sandboxStatusSchema = z.object({ enabled: z.boolean(), reason: z.st
 export const sandboxModeSchema = z.enum(['auto', 'off']);
 export type SandboxMode = z.infer<typeof sandboxModeSchema>;
 
+/**
+ * A plugin adapter (issue 12) and what became of it. `loaded`: its agent is registered; `untrusted`: not loaded
+ * until the user trusts this source with this sha256; `failed`: it could not be loaded (the message says why)
+ * or it misbehaved (threw outside a turn, an unhandled rejection, a call that never returned) and was skipped.
+ */
+export interface PluginStatus {
+  /** The folder or npm package name, as configured. */
+  source: string;
+  kind: 'path' | 'package';
+  state: 'loaded' | 'untrusted' | 'failed';
+  /** The agent id the plugin registers, once known. */
+  agentId?: string;
+  /** The entry file and its sha256 (what `orchestrator.plugins.trusted` names), once found. */
+  entry?: string;
+  sha256?: string;
+  /** One human sentence: why it was not loaded, or the latest problem it caused. */
+  message?: string;
+  /** Problems seen after it loaded (most recent last, at most 20). */
+  problems?: string[];
+}
+
 export interface ServerStatus {
   health: Health;
   /** One human sentence summarising the health. */
@@ -54,6 +75,8 @@ export interface ServerStatus {
   agents: { id: string; name: string; availability: AgentAvailability }[];
   /** The agents' command sandbox; absent until the agents are composed (read-only CLI commands never are). */
   sandbox?: SandboxStatus;
+  /** Plugin adapters from `orchestrator.plugins.*`; absent when none is configured. */
+  plugins?: PluginStatus[];
 }
 
 export const serverStatusParams = z

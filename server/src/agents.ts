@@ -23,6 +23,9 @@ import { AcpAgents, acpAgentSettingSchema, parseAcpAgentSettings } from './acpAg
 import type { AgentProfile } from './domain/orchestration/routing';
 import type { AgentDescriptor } from './domain/agentDescriptor';
 import { customEntrySchema } from './domain/marketplace/catalog';
+import { pluginSettingsSchema } from './domain/plugins';
+import { Plugins } from './plugins';
+import type { PluginStatus } from '../../protocol/server';
 
 export { providerSchema };
 
@@ -49,6 +52,8 @@ export const agentSettingsSchema = z
       .object({ indexes: z.array(z.string().min(1)).optional(), custom: z.array(customEntrySchema).optional() })
       .strict()
       .optional(),
+    /** Plugin adapters: third-party `AgentRuntime` modules, loaded only when trusted (source + sha256 of the entry file). */
+    plugins: pluginSettingsSchema.optional(),
     /** Agent ids that take no new task (`orchestrator.agents.disabled`); tasks already running on them finish. */
     disabled: z.array(z.string().min(1)).optional(),
   })
@@ -98,15 +103,18 @@ export class Agents {
   private sandbox: SandboxStatus = { enabled: false, reason: 'The sandbox has not been checked yet.' };
   private readonly acp: AcpAgents;
   private readonly marketplaceDisabled = new Set<string>();
+  private readonly plugins: Plugins;
 
   constructor(
     private readonly dataDir: string,
     private readonly settings: AgentSettings,
     private readonly logger: Logger,
   ) {
-    this.acp = new AcpAgents(dataDir, logger, () => {
+    const changed = () => {
       for (const l of this.availabilityListeners) l();
-    });
+    };
+    this.acp = new AcpAgents(dataDir, logger, changed);
+    this.plugins = new Plugins(dataDir, logger, changed);
   }
 
   /** Called whenever an agent's availability changes (for the server status). */
@@ -118,6 +126,7 @@ export class Agents {
   /** OpenCode's availability (protocol `AgentAvailability`). */
   availabilityOf(agent: string): AgentAvailability | undefined {
     if (this.acp.has(agent)) return this.acp.availabilityOf(agent);
+    if (this.plugins.has(agent)) return this.plugins.availabilityOf(agent);
     return agent === 'opencode' && this.config ? this.availability : undefined;
   }
 
@@ -212,6 +221,21 @@ export class Agents {
     });
     this.tracked = this.track(this.opencode);
     this.acp.init(this.settings.acpAgents ?? [], this.settings.timeouts as Partial<TurnTimeouts> | undefined, sandbox);
+    await this.plugins.load(
+      this.settings.plugins,
+      (id) => id === 'opencode' || this.acp.has(id),
+      this.settings.timeouts as Partial<TurnTimeouts> | undefined,
+    );
+  }
+
+  /** Plugin adapters and what became of them (server status). */
+  pluginStatus(): PluginStatus[] {
+    return this.plugins.status();
+  }
+
+  /** Routing profiles of the plugin agents. */
+  pluginProfiles(): AgentProfile[] {
+    return this.plugins.profiles();
   }
 
   /** Routing profiles of the ACP agents (OpenCode's is the composition root's). */
@@ -256,6 +280,7 @@ export class Agents {
 
   runtime(agent: string): AgentRuntime | undefined {
     if (this.acp.has(agent)) return this.acp.runtime(agent);
+    if (this.plugins.has(agent)) return this.plugins.runtime(agent);
     return agent === 'opencode' ? this.tracked : undefined;
   }
 
@@ -273,6 +298,7 @@ export class Agents {
         model: this.config.defaultModel,
       },
       ...this.acp.describe(),
+      ...this.plugins.describe(),
     ];
   }
 
@@ -283,7 +309,11 @@ export class Agents {
 
   /** Whether the id is taken by an agent of the settings (OpenCode, `agents.acpAgents`), not by the marketplace. */
   isConfigured(agent: string): boolean {
-    return agent === 'opencode' || (this.settings.acpAgents ?? []).some((a) => (a.descriptor as { id?: unknown } | null)?.id === agent);
+    return (
+      agent === 'opencode' ||
+      this.plugins.has(agent) ||
+      (this.settings.acpAgents ?? []).some((a) => (a.descriptor as { id?: unknown } | null)?.id === agent)
+    );
   }
 
   /** Registers an agent installed from the marketplace (replacing an earlier registration of the id). */
@@ -310,7 +340,7 @@ export class Agents {
 
   checkModel(agent: string, model: string): string | undefined {
     // An ACP agent chooses its own model; a session's model is OpenCode's and is not passed to it.
-    if (this.acp.has(agent)) return undefined;
+    if (this.acp.has(agent) || this.plugins.has(agent)) return undefined;
     if (agent !== 'opencode' || !this.config) return `agent ${agent} takes no model`;
     if (knownModel(this.config, model)) return undefined;
     return `unknown model ${JSON.stringify(model)}; configured models: ${configuredModels(this.config).join(', ')}`;
@@ -319,6 +349,7 @@ export class Agents {
   async dispose(): Promise<void> {
     this.stopping.abort();
     await this.acp.dispose();
+    await this.plugins.dispose();
     await this.opencode?.dispose().catch((e: unknown) => this.logger.warn(`disposing OpenCode: ${String(e)}`));
     await this.demo?.close().catch(() => undefined);
   }

@@ -22,6 +22,7 @@ import { listSessions, resumeSession, runSession, type SessionArgs } from './cli
 import { createServices } from './compose';
 import { defaultDataDir } from './dataDir';
 import { DomainError } from './domain/errors';
+import { claimPluginFault } from './plugins';
 import type { LogLevel } from './ports/logger';
 import { version } from './version';
 
@@ -188,6 +189,14 @@ export async function runCli(argv: string[]): Promise<number> {
     throw e;
   }
 }
+
+// A fault in a plugin's code (its stack points into the plugin's folder) is reported and the run goes on;
+// any other uncaught exception or unhandled rejection ends the CLI as before.
+process.on('uncaughtException', (e, origin) => {
+  if (claimPluginFault(e, origin)) return;
+  process.stderr.write(`orchestrator: uncaught exception: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(1);
+});
 
 runCli(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -62,7 +62,11 @@ export const commands = {
       'plan GOAL into tasks and run them in parallel worktrees (or, with --agent, do one agent run with PROMPT); print the summary and the diff',
     options: {
       cwd: { type: 'string', value: 'REPO', help: 'the git repository to work on (default: the current folder)' },
-      agent: { type: 'string', value: 'ID', help: 'do one agent run (opencode) with PROMPT instead of planning a session' },
+      agent: {
+        type: 'string',
+        value: 'ID',
+        help: 'do one agent run (opencode, or any registered agent id) with PROMPT instead of planning a session',
+      },
       model,
       config,
       allow,

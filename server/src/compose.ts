@@ -162,7 +162,11 @@ export async function createRunServices(
   // Availability is part of the server status; the probe runs in the background (a few seconds).
   const statusAgents = () => agents.describe().map((a) => ({ id: a.id, name: a.name, availability: agents.availabilityOf(a.id)! }));
   base.status.setAgents(statusAgents());
-  agents.onDidChangeAvailability(() => base.status.setAgents(statusAgents()));
+  base.status.setPlugins(agents.pluginStatus());
+  agents.onDidChangeAvailability(() => {
+    base.status.setAgents(statusAgents());
+    base.status.setPlugins(agents.pluginStatus());
+  });
   void agents.probe().catch((e: unknown) => opts.logger.warn(`probing OpenCode failed: ${String(e)}`));
   base.status.setSandbox(agents.sandboxStatus);
   const git = new GitWorkspace();
@@ -218,7 +222,10 @@ export async function createRunServices(
   const currentProfiles = () =>
     [
       { id: 'opencode', capabilities: ['*'], maxConcurrency: maxParallel },
-      ...agents.acpProfiles().map((p) => ({ ...p, maxConcurrency: Math.min(p.maxConcurrency, maxParallel) })),
+      ...[...agents.acpProfiles(), ...agents.pluginProfiles()].map((p) => ({
+        ...p,
+        maxConcurrency: Math.min(p.maxConcurrency, maxParallel),
+      })),
     ].map((p) => ({ ...p, enabled: !agents.isDisabled(p.id) }));
   // Changed in place when the marketplace installs, removes, enables or disables an agent: the runner reads it at every decision.
   const profiles = currentProfiles();

@@ -10,6 +10,7 @@ import { createLogger } from './adapters/lspLogger';
 import { createStdioTransport, transportExitCode } from './adapters/stdioTransport';
 import { redactSecrets } from './domain/redact';
 import { parseAgentSettings } from './agents';
+import { claimPluginFault } from './plugins';
 import { createRunServices, createServices, type RunServices, type Services } from './compose';
 import { argValue, defaultDataDir } from './dataDir';
 import { registerServerHandlers } from './handlers/server';
@@ -102,7 +103,10 @@ connection.onShutdown(async () => {
 for (const sig of ['SIGTERM', 'SIGINT'] as const)
   process.on(sig, () => void (run?.dispose() ?? Promise.resolve()).finally(() => process.exit(0)));
 
-process.on('uncaughtException', (e) => {
+// An unhandled rejection arrives here too (Node's default `throw` mode). A fault whose stack points into a
+// plugin's folder is reported as that plugin's problem and the server goes on; any other one ends the process.
+process.on('uncaughtException', (e, origin) => {
+  if (claimPluginFault(e, origin)) return;
   process.stderr.write(`${redactSecrets(`uncaught exception: ${e.stack ?? e}`)}\n`);
   process.exit(1);
 });

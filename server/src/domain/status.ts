@@ -1,7 +1,7 @@
 /**
  * Health derivation: one rule, used by the server, the CLI and the team server alike.
  */
-import type { Health, SandboxStatus, ServerMode, ServerStatus, StoreStatus } from '../../../protocol/server';
+import type { Health, PluginStatus, SandboxStatus, ServerMode, ServerStatus, StoreStatus } from '../../../protocol/server';
 
 export type AgentStatus = ServerStatus['agents'][number];
 
@@ -20,6 +20,8 @@ export interface StatusInputs {
   agents?: readonly AgentStatus[];
   /** The agents' command sandbox, once known. */
   sandbox?: SandboxStatus;
+  /** Plugin adapters, when any is configured. */
+  plugins?: readonly PluginStatus[];
 }
 
 /** Store problems first (they stop all writes), then agents that cannot start (they stop all work). */
@@ -57,7 +59,13 @@ export function deriveHealth(
 }
 
 export function buildStatus(i: StatusInputs): ServerStatus {
-  const { health, message } = deriveHealth(i.store, i.agents, i.writeFault);
+  const derived = deriveHealth(i.store, i.agents, i.writeFault);
+  const { health } = derived;
+  // A plugin that failed is reported and skipped: the rest of the server works, so the health is unchanged.
+  const failed = (i.plugins ?? []).filter((p) => p.state === 'failed');
+  const message = failed.length
+    ? `${derived.message} Plugin problems: ${failed.map((p) => `${p.source}: ${p.message ?? 'failed'}`).join('; ')}`
+    : derived.message;
   return {
     health,
     message,
@@ -71,5 +79,6 @@ export function buildStatus(i: StatusInputs): ServerStatus {
     store: i.store ?? { kind: 'lowdb', path: '', schemaVersion: 0, state: 'ok' },
     agents: [...(i.agents ?? [])],
     ...(i.sandbox ? { sandbox: i.sandbox } : {}),
+    ...(i.plugins?.length ? { plugins: [...i.plugins] } : {}),
   };
 }

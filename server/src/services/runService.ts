@@ -118,7 +118,10 @@ export class RunService {
 
   async start(input: RunInput): Promise<{ runId: string; done: Promise<TurnResult | undefined> }> {
     const runtime = this.deps.runtime(input.agent);
-    if (!runtime) throw new DomainError('bad_input', `agent: ${JSON.stringify(input.agent)} is not a registered agent`, { field: 'agent' });
+    if (!runtime)
+      throw new DomainError('bad_input', `agent: ${JSON.stringify(input.agent)} is not a registered agent (see agent/list)`, {
+        field: 'agent',
+      });
     // Routing already gives a disabled agent no session task; this also covers a direct `run/start` and the CLI.
     if (this.deps.isDisabled?.(input.agent))
       throw new DomainError(

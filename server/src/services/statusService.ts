@@ -1,7 +1,7 @@
 /**
  * Owns the server's identity and health; publishes a full snapshot whenever it changes.
  */
-import type { SandboxStatus, ServerMode, ServerStatus } from '../../../protocol/server';
+import type { PluginStatus, SandboxStatus, ServerMode, ServerStatus } from '../../../protocol/server';
 import { buildStatus, type AgentStatus } from '../domain/status';
 import type { StorePort } from '../ports/store';
 
@@ -22,6 +22,7 @@ export class StatusService {
   private fault?: string;
   private agents: AgentStatus[] = [];
   private sandbox?: SandboxStatus;
+  private plugins: PluginStatus[] = [];
   private readonly now: () => number;
 
   constructor(private readonly deps: StatusServiceDeps) {
@@ -61,6 +62,12 @@ export class StatusService {
     this.publish();
   }
 
+  /** Plugin adapters loaded, untrusted or failed (a new problem publishes again). */
+  setPlugins(plugins: PluginStatus[]): void {
+    this.plugins = plugins;
+    if (this.loaded) this.publish();
+  }
+
   get(): ServerStatus {
     return buildStatus({
       sandbox: this.sandbox,
@@ -74,6 +81,7 @@ export class StatusService {
       store: this.loaded ? this.deps.store.status() : null,
       writeFault: this.fault,
       agents: this.agents,
+      plugins: this.plugins,
     });
   }
 
