@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { agentList } from '../../protocol/agent';
-import { marketplaceGet, marketplaceInstall, type MarketplaceDetails } from '../../protocol/marketplace';
+import { marketplaceGet, marketplaceInstall, marketplaceList, type MarketplaceDetails } from '../../protocol/marketplace';
 import { permissionRequest, type PermissionAsk } from '../../protocol/run';
 import { sessionApply, sessionApprove, sessionStart, type SessionView } from '../../protocol/session';
 import { taskCancel } from '../../protocol/task';
@@ -93,8 +93,14 @@ async function install(id: string): Promise<MarketplaceDetails> {
 const describeTasks = (v: SessionView) => JSON.stringify(v.tasks.map((t) => [t.planId, t.state, t.agentId, t.lastError]));
 
 test('both agents install through marketplace/install from the local index, at their pinned versions, offline', async () => {
+  const { problems } = await server.request(marketplaceList, {});
+  assert.deepEqual(
+    problems.filter((p) => p.source === indexFile),
+    [],
+    'the local index is valid',
+  );
   const shown = await server.request(marketplaceGet, { id: 'gemini' });
-  assert.equal(shown.source.kind, 'file');
+  assert.deepEqual(shown.source, { kind: 'file', label: indexFile });
   assert.equal(shown.plan?.kind, 'npx');
   assert.match(shown.plan?.steps[0] ?? '', /^npm install --prefix \S+\/marketplace\/agents\/gemini\/0\.61\.0 @google\/gemini-cli@0\.61\.0$/);
   assert.ok(shown.plan?.env.set.includes('GOOGLE_GEMINI_BASE_URL'), 'the consent shows the environment it sets');
