@@ -13,7 +13,10 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const index = path.join(repo, 'test', 'fixtures', 'acp-index', 'real-agents.json');
 const deadlineMs = 8 * 60_000;
-const root = path.join(path.resolve(process.env.ORCH_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'industrial-orchestrator')), 'npm-prefetch');
+const root = path.join(
+  path.resolve(process.env.ORCH_TEST_CACHE ?? path.join(os.homedir(), '.cache', 'industrial-orchestrator')),
+  'npm-prefetch',
+);
 const cache = path.join(root, 'cache');
 
 const specs = JSON.parse(fs.readFileSync(index, 'utf8'))

@@ -102,7 +102,10 @@ test('both agents install through marketplace/install from the local index, at t
   const shown = await server.request(marketplaceGet, { id: 'gemini' });
   assert.deepEqual(shown.source, { kind: 'file', label: indexFile });
   assert.equal(shown.plan?.kind, 'npx');
-  assert.match(shown.plan?.steps[0] ?? '', /^npm install --prefix \S+\/marketplace\/agents\/gemini\/0\.61\.0 @google\/gemini-cli@0\.61\.0$/);
+  assert.match(
+    shown.plan?.steps[0] ?? '',
+    /^npm install --prefix \S+\/marketplace\/agents\/gemini\/0\.61\.0 @google\/gemini-cli@0\.61\.0$/,
+  );
   assert.ok(shown.plan?.env.set.includes('GOOGLE_GEMINI_BASE_URL'), 'the consent shows the environment it sets');
   const t = Date.now();
   const installed = await Promise.all(agents.map((a) => install(a.id)));
