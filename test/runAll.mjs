@@ -132,6 +132,9 @@ if (
 // The sandbox tests (unit and integration) need bubblewrap: install it where we can, or say why not.
 if (names.some((n) => ['unit', 'integration'].includes(n)))
   spawnSync(process.execPath, [path.join(root, 'tools', 'ensureSandbox.mjs')], { stdio: 'inherit', timeout: 6 * 60_000 });
+// The real ACP agents test installs Gemini CLI and Claude Code offline: fill their npm cache first (idempotent).
+if (names.includes('integration'))
+  spawnSync(process.execPath, [path.join(root, 'tools', 'prefetchAcpAgents.mjs')], { stdio: 'inherit', timeout: 10 * 60_000 });
 
 const t0 = Date.now();
 const results = [];

@@ -37,8 +37,20 @@ export function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promis
   ]);
 }
 
-export async function startServer(dataDir: string, initializationOptions: Record<string, unknown> = {}): Promise<ServerHandle> {
-  const child = spawn(process.execPath, [serverJs, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+export interface StartOptions {
+  /** Runs the server's argv through this (e.g. inside a network namespace). */
+  wrap?: (argv: string[]) => string[];
+  /** Added to the server's environment. */
+  env?: Record<string, string>;
+}
+
+export async function startServer(
+  dataDir: string,
+  initializationOptions: Record<string, unknown> = {},
+  o: StartOptions = {},
+): Promise<ServerHandle> {
+  const [cmd, ...args] = (o.wrap ?? ((a: string[]) => a))([process.execPath, serverJs, '--stdio']);
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...o.env } });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => {
     err = (err + d.toString()).slice(-4000);

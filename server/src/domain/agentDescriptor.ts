@@ -89,6 +89,11 @@ export const orchestratorMetaSchema = z
         advertiseFs: z.boolean().optional(),
         /** Advertise `terminal/*` (default false): the agent may ask us to run commands, each judged by the policy. */
         advertiseTerminal: z.boolean().optional(),
+        /**
+         * An execute permission request without a command in its raw input carries the command line as its title
+         * (Gemini CLI): the policy judges that line. Default false (no command line → the policy asks).
+         */
+        executeTitleIsCommand: z.boolean().optional(),
         /** Answer `fs/read_text_file` of a missing file with "" instead of error -32002 (Gemini CLI). */
         missingFileAsEmpty: z.boolean().optional(),
         /** Files written into the isolated home before start, relative path → text (or JSON). `{home}` expands. */

@@ -344,6 +344,7 @@ export class AcpAdapter implements AgentRuntime {
       cancelGraceMs: this.opts.cancelGraceMs ?? this.meta.quirks?.cancelGraceMs ?? 5000,
       limits: this.opts.limits ?? defaultLimits,
       costBefore: task.cost,
+      permissionQuirks: { executeTitleIsCommand: this.meta.quirks?.executeTitleIsCommand ?? false },
       sendCancel: () => link.cancel(sessionId),
       abandon: (why) => {
         this.opts.log?.(`[${this.id}] stopping the agent process of task ${req.runId}: ${why}`);

@@ -22,7 +22,7 @@ import type {
 } from '../../ports/agentRuntime';
 import { askPolicy } from '../policyAsk';
 import { UpdateNormalizer, type NormalizeLimits } from './normalize';
-import { chooseOption, toPermissionRequest, type PermissionOptionLike } from './permissions';
+import { chooseOption, toPermissionRequest, type PermissionOptionLike, type PermissionQuirks } from './permissions';
 
 export interface AcpTurnInit {
   taskId: string;
@@ -38,6 +38,8 @@ export interface AcpTurnInit {
   limits?: NormalizeLimits;
   /** Session cost reported before this turn (usage_update is cumulative). */
   costBefore?: number;
+  /** How this agent's permission requests are read (its descriptor's quirks). */
+  permissionQuirks?: PermissionQuirks;
   sendCancel(): Promise<void>;
   /** The agent process cannot be trusted any more (cancel ignored, watchdog): kill it. */
   abandon(why: string): void;
@@ -132,7 +134,7 @@ export class AcpTurn {
       if (!tool) this.init.debug?.('permission request without a toolCall.toolCallId: answered cancelled');
       return { outcome: { outcome: 'cancelled' } };
     }
-    const req = toPermissionRequest(this.init.taskId, this.init.cwd, tool);
+    const req = toPermissionRequest(this.init.taskId, this.init.cwd, tool, this.init.permissionQuirks);
     const { decision, cancelled } = await this.decide(req, `${this.init.turnTag}:${requestId}`);
     const optionId = chooseOption(options, decision);
     if (cancelled || this.done || !optionId) return { outcome: { outcome: 'cancelled' } };

@@ -62,4 +62,20 @@ describe('ACP permission requests carry the exact tool kind', () => {
     assert.deepEqual(bare.patterns, []);
     assert.match(whyNotRememberable(asAsk(bare))!, /no pattern|whole command line/);
   });
+
+  test('executeTitleIsCommand (a descriptor quirk): an execute without a command in its input is judged by its title', () => {
+    const titled: ToolState = { ...tool('execute', undefined), title: 'echo hi > out.txt' };
+    const r = toPermissionRequest('t', cwd, titled, { executeTitleIsCommand: true });
+    assert.equal(r.commandLine, 'echo hi > out.txt');
+    assert.deepEqual(r.patterns, ['echo hi > out.txt']);
+    // Without the quirk the title is only a label: no command line, the policy asks.
+    assert.deepEqual(toPermissionRequest('t', cwd, titled).patterns, []);
+    // The raw input's command wins over the title; other kinds never read the title.
+    const both = { ...tool('execute', { command: 'make' }), title: 'Run make' };
+    assert.equal(toPermissionRequest('t', cwd, both, { executeTitleIsCommand: true }).commandLine, 'make');
+    const edit = { ...tool('edit', { path: 'a.ts' }), title: 'rm -rf /' };
+    assert.equal(toPermissionRequest('t', cwd, edit, { executeTitleIsCommand: true }).commandLine, undefined);
+    const blank = { ...tool('execute', undefined), title: '  ' };
+    assert.equal(toPermissionRequest('t', cwd, blank, { executeTitleIsCommand: true }).commandLine, undefined);
+  });
 });

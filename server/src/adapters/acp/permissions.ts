@@ -54,12 +54,21 @@ function pathsOf(raw: unknown): string[] {
   return out;
 }
 
-export function toPermissionRequest(taskId: string, cwd: string, tool: ToolState): PermissionRequest {
+/** Per-agent ways of reading a permission request, from the descriptor's `_meta.orchestrator.quirks`. */
+export interface PermissionQuirks {
+  /**
+   * An execute tool call without a command in its raw input names the command line in its title (Gemini CLI
+   * sends only `title` and `kind` with a shell command's permission request).
+   */
+  executeTitleIsCommand?: boolean;
+}
+
+export function toPermissionRequest(taskId: string, cwd: string, tool: ToolState, quirks: PermissionQuirks = {}): PermissionRequest {
   const permission = permissionOfKind(tool.kind);
   let patterns: string[];
   let commandLine: string | undefined;
   if (permission === 'bash') {
-    commandLine = commandOf(tool.rawInput);
+    commandLine = commandOf(tool.rawInput) ?? (quirks.executeTitleIsCommand ? str(tool.title.trim()) : undefined);
     patterns = commandLine ? [commandLine] : [];
   } else if (permission === 'webfetch') {
     const url = isObj(tool.rawInput) ? str(tool.rawInput.url) : undefined;
