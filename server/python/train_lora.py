@@ -173,7 +173,10 @@ def main():
     model.train()
     losses, last_val = [], first_val
     n = train[0].shape[0]
+    parent = os.getppid()
     for step in range(1, steps + 1):
+        if os.getppid() != parent:  # the server died (even by SIGKILL): do not train on as an orphan
+            sys.exit(143)
         if stop["requested"]:
             emit(event="cancelled", step=step - 1)
             sys.exit(143)
