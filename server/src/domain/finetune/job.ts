@@ -88,7 +88,9 @@ export function resolveHyperparameters(input: LoraHyperparametersInput = {}): Lo
       field: 'hyperparameters.evalEvery',
     });
   if (new Set(hp.targetModules).size !== hp.targetModules.length)
-    throw new DomainError('bad_input', 'hyperparameters.targetModules: a module is named twice', { field: 'hyperparameters.targetModules' });
+    throw new DomainError('bad_input', 'hyperparameters.targetModules: a module is named twice', {
+      field: 'hyperparameters.targetModules',
+    });
   return hp;
 }
 
@@ -133,7 +135,9 @@ export function parseTrainerLine(line: string): TrainerEvent | undefined {
       return num(r.step) ? { event: 'cancelled', step: r.step } : undefined;
     case 'done': {
       const m = r.metrics as Record<string, unknown> | undefined;
-      return m && num(m.steps) && num(m.firstLoss) && num(m.finalLoss) ? { event: 'done', metrics: m as unknown as TrainerMetrics } : undefined;
+      return m && num(m.steps) && num(m.firstLoss) && num(m.finalLoss)
+        ? { event: 'done', metrics: m as unknown as TrainerMetrics }
+        : undefined;
     }
     default:
       return undefined;

@@ -76,9 +76,7 @@ export const modelRecordSchema: z.ZodType<RegisteredModel> = z
         .object({
           version: z.number().int().min(1),
           createdAt: ms,
-          lineage: z
-            .object({ dataset, jobId: id, baseModel: z.enum(baseModels), provider: z.literal('local'), hyperparameters })
-            .strict(),
+          lineage: z.object({ dataset, jobId: id, baseModel: z.enum(baseModels), provider: z.literal('local'), hyperparameters }).strict(),
           metrics: z
             .object({
               firstLoss: z.number(),

@@ -62,7 +62,8 @@ export function championRefusal(model: RegisteredModel, version: number): string
   const cur = current?.metrics.validationLoss;
   if (cur === undefined) return undefined;
   const cand = candidate.metrics.validationLoss;
-  if (cand === undefined) return `version ${version} has no validation loss to compare with champion version ${currentNo} (${cur.toFixed(4)})`;
+  if (cand === undefined)
+    return `version ${version} has no validation loss to compare with champion version ${currentNo} (${cur.toFixed(4)})`;
   if (cand < cur) return undefined;
   return `version ${version}'s validation loss ${cand.toFixed(4)} does not beat champion version ${currentNo}'s ${cur.toFixed(4)}`;
 }

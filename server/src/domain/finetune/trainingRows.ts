@@ -38,7 +38,8 @@ export function checkTrainingRows(text: string, file: string): number {
       if (typeof content !== 'string' && !(content === null && Array.isArray(calls)))
         return bad(file, n, `messages[${k}].content must be text`);
       if (calls !== undefined) {
-        if (role !== 'assistant' || !Array.isArray(calls)) return bad(file, n, `messages[${k}].tool_calls is only a list on assistant turns`);
+        if (role !== 'assistant' || !Array.isArray(calls))
+          return bad(file, n, `messages[${k}].tool_calls is only a list on assistant turns`);
         calls.forEach((c: unknown, j) => {
           const args = (c as { function?: { arguments?: unknown } } | null)?.function?.arguments;
           try {
