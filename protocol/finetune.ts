@@ -37,7 +37,12 @@ export const loraHyperparameters = z
     batchSize: z.number().int().min(1).max(512).optional(),
     maxSeqLength: z.number().int().min(16).max(4096).optional(),
     evalEvery: z.number().int().min(1).max(10_000).optional(),
-    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
   })
   .strict();
 export type LoraHyperparametersInput = z.infer<typeof loraHyperparameters>;

@@ -67,7 +67,10 @@ export const modelSetAlias = defineRequest<ModelView>()(
       name: modelName,
       alias: z.enum(modelAliases),
       version: z.number().int().min(1),
-      override: z.object({ reason: z.string().trim().min(3, 'must say why (at least 3 characters)').max(500) }).strict().optional(),
+      override: z
+        .object({ reason: z.string().trim().min(3, 'must say why (at least 3 characters)').max(500) })
+        .strict()
+        .optional(),
     })
     .strict(),
 );

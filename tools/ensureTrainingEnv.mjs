@@ -54,7 +54,9 @@ const torchWheel = findLinks.some((d) => {
   }
 });
 if (!torchWheel && indexes.length === 0)
-  fail('no local Python package folder with a CPU torch wheel (pip config has no find-links/extra-index-url); the training tests cannot run here.');
+  fail(
+    'no local Python package folder with a CPU torch wheel (pip config has no find-links/extra-index-url); the training tests cannot run here.',
+  );
 
 log(`creating ${venv} from the local package folders (${[...indexes, ...findLinks].join(', ')}); ~60 s and ~1.2 GB once.`);
 fs.rmSync(venv, { recursive: true, force: true });

@@ -108,8 +108,7 @@ connection.onShutdown(async () => {
   await disposeAll();
 });
 // The language-server library exits on `exit`; make sure agent processes go with us on signals too.
-for (const sig of ['SIGTERM', 'SIGINT'] as const)
-  process.on(sig, () => void disposeAll().finally(() => process.exit(0)));
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void disposeAll().finally(() => process.exit(0)));
 
 process.on('uncaughtException', (e) => {
   process.stderr.write(`${redactSecrets(`uncaught exception: ${e.stack ?? e}`)}\n`);

@@ -7,7 +7,12 @@ import type { FineTuneService } from '../services/fineTuneService';
 import type { ModelRegistryService } from '../services/modelRegistryService';
 import { onRequest } from './register';
 
-export function registerFineTuneHandlers(connection: Connection, fineTunes: FineTuneService, models: ModelRegistryService, logger: Logger): void {
+export function registerFineTuneHandlers(
+  connection: Connection,
+  fineTunes: FineTuneService,
+  models: ModelRegistryService,
+  logger: Logger,
+): void {
   onRequest(connection, finetuneSubmit, logger, (p) => fineTunes.submit(p));
   onRequest(connection, finetuneGet, logger, (p) => fineTunes.get(p.jobId));
   onRequest(connection, finetuneList, logger, () => fineTunes.list());

@@ -228,7 +228,9 @@ export class FineTuneService {
       if (e.event === 'eval' || Date.now() - lastPersist >= (this.deps.persistEveryMs ?? 1000)) {
         lastPersist = Date.now();
         const snapshot = job;
-        persisting = persisting.then(() => this.write(snapshot)).catch((err: unknown) => this.deps.logger.warn(`fine-tune ${jobId}: ${String(err)}`));
+        persisting = persisting
+          .then(() => this.write(snapshot))
+          .catch((err: unknown) => this.deps.logger.warn(`fine-tune ${jobId}: ${String(err)}`));
         this.deps.publish(fineTuneView(snapshot));
       }
     };

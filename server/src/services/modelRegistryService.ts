@@ -29,9 +29,7 @@ export function modelView(m: RegisteredModel): ModelView {
 }
 
 export class ModelRegistryService {
-  constructor(
-    private readonly deps: { store: StorePort; now(): Date; tenantId?: string },
-  ) {}
+  constructor(private readonly deps: { store: StorePort; now(): Date; tenantId?: string }) {}
 
   private get tenant(): string {
     return this.deps.tenantId ?? localTenantId;

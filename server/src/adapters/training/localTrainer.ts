@@ -50,7 +50,8 @@ export class LocalTrainer implements TrainerPort {
         reason: 'trainer_failed',
         message: `the training environment is missing (${python}); create it with \`node tools/ensureTrainingEnv.mjs\``,
       });
-    if (!existsSync(script)) return done({ kind: 'failed', reason: 'trainer_failed', message: `the trainer script is missing (${script})` });
+    if (!existsSync(script))
+      return done({ kind: 'failed', reason: 'trainer_failed', message: `the trainer script is missing (${script})` });
     mkdirSync(spec.outputDir, { recursive: true });
     const config = path.join(spec.outputDir, 'train-config.json');
     writeFileSync(
@@ -102,7 +103,11 @@ export class LocalTrainer implements TrainerPort {
         this.live.delete(child);
         if (stopped === 'cancelled') return resolve({ kind: 'cancelled' });
         if (stopped === 'timeout')
-          return resolve({ kind: 'failed', reason: 'timeout', message: `the trainer did not finish within ${deadlineMs} ms and was stopped` });
+          return resolve({
+            kind: 'failed',
+            reason: 'timeout',
+            message: `the trainer did not finish within ${deadlineMs} ms and was stopped`,
+          });
         if (code === 0 && metrics)
           return resolve({
             kind: 'succeeded',
@@ -129,7 +134,9 @@ export class LocalTrainer implements TrainerPort {
   async dispose(): Promise<void> {
     const children = [...this.live];
     for (const c of children) c.kill('SIGKILL');
-    await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('close', r)))));
+    await Promise.all(
+      children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('close', r)))),
+    );
   }
 }
 
