@@ -2,7 +2,7 @@
 // webview surface, and the VS Code test suites (cjs, vscode and mocha external).
 //   node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -52,6 +52,9 @@ const configs = [
 ];
 
 const t0 = Date.now();
+// The local fine-tune trainer (a Python script the server runs in the training venv) ships beside the bundle.
+mkdirSync('dist/python', { recursive: true });
+copyFileSync('server/python/train_lora.py', 'dist/python/train_lora.py');
 if (watch) {
   const contexts = await Promise.all(configs.map((c) => esbuild.context(c)));
   await Promise.all(contexts.map((c) => c.watch()));

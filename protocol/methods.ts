@@ -4,8 +4,10 @@
  */
 import { agentDidChange, agentList } from './agent';
 import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList } from './dataset';
+import { finetuneCancel, finetuneDidChange, finetuneGet, finetuneList, finetuneSubmit } from './finetune';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { marketplaceGet, marketplaceInstall, marketplaceList, marketplaceSetEnabled, marketplaceUninstall } from './marketplace';
+import { modelGet, modelList, modelSetAlias } from './model';
 import { serverDidChangeStatus, serverStatus } from './server';
 import {
   sessionApply,
@@ -61,6 +63,13 @@ export const requests: readonly AnyRequestDef[] = [
   datasetList,
   datasetGet,
   datasetExport,
+  finetuneSubmit,
+  finetuneGet,
+  finetuneList,
+  finetuneCancel,
+  modelList,
+  modelGet,
+  modelSetAlias,
 ] as AnyRequestDef[];
 /** Server → client requests. */
 export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];
@@ -69,4 +78,5 @@ export const notifications: readonly AnyNotificationDef[] = [
   agentDidChange,
   runDidUpdate,
   sessionDidChange,
+  finetuneDidChange,
 ] as AnyNotificationDef[];

@@ -136,6 +136,16 @@ if (names.some((n) => ['unit', 'integration'].includes(n)))
 if (names.includes('integration'))
   spawnSync(process.execPath, [path.join(root, 'tools', 'prefetchAcpAgents.mjs')], { stdio: 'inherit', timeout: 10 * 60_000 });
 
+// The fine-tune integration test trains a real LoRA adapter: make the training venv first (idempotent; ~60 s and
+// ~1.2 GB once, from the machine's local Python package folders), or say in one line why it cannot be made.
+if (names.includes('integration')) {
+  const r = spawnSync(process.execPath, [path.join(root, 'tools', 'ensureTrainingEnv.mjs')], { stdio: 'inherit', timeout: 9 * 60_000 });
+  if (r.status !== 0)
+    console.log(
+      '[runAll] the training venv could not be made (see above); test/integration/finetune.test.ts will fail with the same reason.',
+    );
+}
+
 const t0 = Date.now();
 const results = [];
 for (const n of names) results.push(await runLayer(n));

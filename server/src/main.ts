@@ -15,6 +15,9 @@ import { createRunServices, createServices, type RunServices, type Services } fr
 import { argValue, defaultDataDir } from './dataDir';
 import { registerServerHandlers } from './handlers/server';
 import { registerDatasetHandlers } from './handlers/dataset';
+import { registerFineTuneHandlers } from './handlers/finetune';
+import { createFineTuneServices, type FineTuneServices } from './fineTuneComposition';
+import { finetuneDidChange } from '../../protocol/finetune';
 import { registerRunHandlers } from './handlers/run';
 import { registerMarketplaceHandlers } from './handlers/marketplace';
 import { registerAgentHandlers, registerSessionHandlers } from './handlers/session';
@@ -37,11 +40,15 @@ const initOptions = z
 
 let services: Services | undefined;
 let run: RunServices | undefined;
+let fineTune: FineTuneServices | undefined;
+
+/** Stops agents and trainers. */
+const disposeAll = (): Promise<unknown> => Promise.all([run?.dispose(), fineTune?.fineTunes.dispose()]);
 
 /** Stops agents (bounded) and exits; used when the transport fails. */
 function exitNow(code: number): void {
   const deadline = new Promise((r) => setTimeout(r, 3_000).unref());
-  void Promise.race([run?.dispose().catch(() => undefined), deadline]).finally(() => process.exit(code));
+  void Promise.race([disposeAll().catch(() => undefined), deadline]).finally(() => process.exit(code));
 }
 
 const transport = createStdioTransport((line) => {
@@ -89,6 +96,8 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
   registerAgentHandlers(connection, run.agentViews, logger);
   registerMarketplaceHandlers(connection, run.marketplace, logger);
   registerDatasetHandlers(connection, services.datasets, logger);
+  fineTune = await createFineTuneServices(services, { logger, publish: (v) => sendNotification(connection, finetuneDidChange, v) });
+  registerFineTuneHandlers(connection, fineTune.fineTunes, fineTune.models, logger);
   logger.info(`orchestrator server ${version} (pid ${process.pid}, node ${process.version}) using ${services.dataDir}`);
   return { capabilities: {}, serverInfo: { name: 'industrial-orchestrator', version } };
 });
@@ -97,11 +106,10 @@ connection.onInitialized(() => services?.status.publish());
 
 connection.onShutdown(async () => {
   shutdownReceived = true;
-  await run?.dispose();
+  await disposeAll();
 });
 // The language-server library exits on `exit`; make sure agent processes go with us on signals too.
-for (const sig of ['SIGTERM', 'SIGINT'] as const)
-  process.on(sig, () => void (run?.dispose() ?? Promise.resolve()).finally(() => process.exit(0)));
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => void disposeAll().finally(() => process.exit(0)));
 
 // An unhandled rejection arrives here too (Node's default `throw` mode). A fault whose stack points into a
 // plugin's folder is reported as that plugin's problem and the server goes on; any other one ends the process.

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { describeIssues } from '../../../protocol/messages';
 import { DomainError } from './errors';
+import { fineTuneJobSchema, modelRecordSchema } from './finetune/records';
 import {
   agentHealthSchema,
   agentRecordSchema,
@@ -34,6 +35,10 @@ export const storeDataSchema = z
     /** Agent health for routing, by agent id. */
     agentHealth: z.record(z.string(), agentHealthSchema),
     leases: z.object({ leases: z.array(leaseSchema) }).strict(),
+    /** Fine-tune jobs (`finetune/*`). Added within v4: a file without it loads as empty. */
+    fineTuneJobs: z.array(fineTuneJobSchema).default([]),
+    /** The model registry (`model/*`). Added within v4: a file without it loads as empty. */
+    models: z.array(modelRecordSchema).default([]),
   })
   .strict();
 
@@ -52,6 +57,8 @@ export function emptyStore(now: string): StoreData {
     agents: [],
     agentHealth: {},
     leases: { leases: [] },
+    fineTuneJobs: [],
+    models: [],
   };
 }
 

@@ -1,0 +1,145 @@
+/**
+ * The `local` trainer: `python server/python/train_lora.py CONFIG.json` in the training venv that
+ * tools/ensureTrainingEnv.mjs makes (~/.cache/industrial-orchestrator/train-venv, or $ORCH_TRAIN_PYTHON).
+ * Reads its stdout as JSON lines (step, loss, validation loss), keeps the last lines of stderr for the error,
+ * enforces a wall-clock deadline, and stops it with SIGTERM (SIGKILL after a grace period) on cancel,
+ * deadline or server exit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseTrainerLine, type TrainerMetrics } from '../../domain/finetune/job';
+import type { TrainerPort, TrainingHandle, TrainingOutcome, TrainingSpec } from '../../ports/trainer';
+
+export const defaultTrainingPython = (): string =>
+  process.env.ORCH_TRAIN_PYTHON ?? path.join(os.homedir(), '.cache', 'industrial-orchestrator', 'train-venv', 'bin', 'python');
+
+/** The trainer script: next to the bundle (dist/python/) or in the source tree (server/python/). */
+export function trainerScript(): string {
+  const candidates = [
+    process.env.ORCH_TRAIN_SCRIPT,
+    path.join(__dirname, 'python', 'train_lora.py'),
+    path.join(__dirname, '..', '..', '..', 'python', 'train_lora.py'),
+  ].filter((p): p is string => !!p);
+  return candidates.find((p) => existsSync(p)) ?? candidates[candidates.length - 1]!;
+}
+
+export interface LocalTrainerOptions {
+  python?: string;
+  script?: string;
+  /** Wall-clock limit of one job (default 30 min). */
+  deadlineMs?: number;
+  /** Between SIGTERM and SIGKILL (default 5 s). */
+  graceMs?: number;
+}
+
+const tailLines = 12;
+
+export class LocalTrainer implements TrainerPort {
+  private readonly live = new Set<ChildProcess>();
+  constructor(private readonly opts: LocalTrainerOptions = {}) {}
+
+  start(spec: TrainingSpec, onEvent: Parameters<TrainerPort['start']>[1]): TrainingHandle {
+    const python = this.opts.python ?? defaultTrainingPython();
+    const script = this.opts.script ?? trainerScript();
+    if (!existsSync(python))
+      return done({
+        kind: 'failed',
+        reason: 'trainer_failed',
+        message: `the training environment is missing (${python}); create it with \`node tools/ensureTrainingEnv.mjs\``,
+      });
+    if (!existsSync(script))
+      return done({ kind: 'failed', reason: 'trainer_failed', message: `the trainer script is missing (${script})` });
+    mkdirSync(spec.outputDir, { recursive: true });
+    const config = path.join(spec.outputDir, 'train-config.json');
+    writeFileSync(
+      config,
+      `${JSON.stringify(
+        {
+          train: spec.trainFile,
+          validation: spec.validationFile,
+          outputDir: spec.outputDir,
+          baseModel: spec.baseModel,
+          hyperparameters: spec.hyperparameters,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    const child = spawn(python, [script, config], {
+      cwd: spec.outputDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PYTHONUNBUFFERED: '1', HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' },
+    });
+    this.live.add(child);
+    const stderr: string[] = [];
+    let metrics: TrainerMetrics | undefined;
+    let stopped: 'cancelled' | 'timeout' | undefined;
+    let killTimer: NodeJS.Timeout | undefined;
+    const stop = (why: 'cancelled' | 'timeout') => {
+      if (stopped || child.exitCode !== null || child.signalCode !== null) return;
+      stopped = why;
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => child.kill('SIGKILL'), this.opts.graceMs ?? 5000);
+    };
+    const deadlineMs = this.opts.deadlineMs ?? 30 * 60_000;
+    const deadline = setTimeout(() => stop('timeout'), deadlineMs);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const e = parseTrainerLine(line);
+      if (!e) return;
+      if (e.event === 'done') metrics = e.metrics;
+      onEvent(e);
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      stderr.push(line);
+      if (stderr.length > tailLines) stderr.shift();
+    });
+    const outcome = new Promise<TrainingOutcome>((resolve) => {
+      const finish = (code: number | null, signal: NodeJS.Signals | null, spawnError?: Error) => {
+        clearTimeout(deadline);
+        clearTimeout(killTimer);
+        this.live.delete(child);
+        if (stopped === 'cancelled') return resolve({ kind: 'cancelled' });
+        if (stopped === 'timeout')
+          return resolve({
+            kind: 'failed',
+            reason: 'timeout',
+            message: `the trainer did not finish within ${deadlineMs} ms and was stopped`,
+          });
+        if (code === 0 && metrics)
+          return resolve({
+            kind: 'succeeded',
+            metrics,
+            adapterDir: path.join(spec.outputDir, 'adapter'),
+            baseDir: path.join(spec.outputDir, 'base'),
+          });
+        const errLine = [...stderr].reverse().find((l) => l.startsWith('error: '));
+        const why = spawnError
+          ? `could not start ${python}: ${spawnError.message}`
+          : `the trainer exited with ${signal ? `signal ${signal}` : `code ${code}`}${code === 0 ? ' without reporting its metrics' : ''}`;
+        resolve({
+          kind: 'failed',
+          reason: 'trainer_failed',
+          message: `${errLine ? `${errLine.slice('error: '.length)} (${why})` : why}${stderr.length ? `\nstderr (last lines):\n${stderr.join('\n')}` : ''}`,
+        });
+      };
+      child.once('error', (e) => finish(null, null, e));
+      child.once('close', (code, signal) => finish(code, signal));
+    });
+    return { outcome, cancel: () => stop('cancelled') };
+  }
+
+  async dispose(): Promise<void> {
+    const children = [...this.live];
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(
+      children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('close', r)))),
+    );
+  }
+}
+
+function done(outcome: TrainingOutcome): TrainingHandle {
+  return { outcome: Promise.resolve(outcome), cancel: () => undefined };
+}

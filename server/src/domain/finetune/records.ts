@@ -1,0 +1,106 @@
+/**
+ * Strict zod schemas of the store's `fineTuneJobs` and `models` collections (see storeSchema.ts: both
+ * default to empty, so a schema-v4 file written before they existed loads unchanged). Pure.
+ */
+import { z } from 'zod';
+import { baseModels, fineTuneStates } from '../../../../protocol/finetune';
+import { modelAliases } from '../../../../protocol/model';
+import type { FineTuneJob } from './job';
+import type { RegisteredModel } from './registry';
+
+const id = z.string().min(1);
+const ms = z.number();
+const point = z.tuple([z.number(), z.number()]);
+
+const hyperparameters = z
+  .object({
+    rank: z.number().int(),
+    alpha: z.number().int(),
+    dropout: z.number(),
+    targetModules: z.array(z.enum(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'])),
+    learningRate: z.number(),
+    steps: z.number().int(),
+    batchSize: z.number().int(),
+    maxSeqLength: z.number().int(),
+    evalEvery: z.number().int(),
+    seed: z.number().int(),
+  })
+  .strict();
+
+const dataset = z.object({ name: z.string().min(1), id: z.string().min(1) }).strict();
+
+export const fineTuneJobSchema: z.ZodType<FineTuneJob> = z
+  .object({
+    id,
+    tenantId: id,
+    state: z.enum(fineTuneStates),
+    provider: z.literal('local'),
+    modelName: z.string().min(1),
+    baseModel: z.enum(baseModels),
+    dataset,
+    hyperparameters,
+    idempotencyKey: z.string().optional(),
+    progress: z
+      .object({
+        step: z.number().int(),
+        totalSteps: z.number().int(),
+        loss: z.number().optional(),
+        firstLoss: z.number().optional(),
+        validationLoss: z.number().optional(),
+        initialValidationLoss: z.number().optional(),
+      })
+      .strict(),
+    lossCurve: z.array(point),
+    validationCurve: z.array(point),
+    createdAt: ms,
+    startedAt: ms.optional(),
+    finishedAt: ms.optional(),
+    modelVersion: z.number().int().optional(),
+    outputDir: z.string().min(1),
+    error: z
+      .object({ reason: z.enum(['trainer_failed', 'timeout', 'server_restart', 'cancelled']), message: z.string() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const alias = z.enum(modelAliases);
+
+export const modelRecordSchema: z.ZodType<RegisteredModel> = z
+  .object({
+    name: z.string().min(1),
+    tenantId: id,
+    createdAt: ms,
+    versions: z.array(
+      z
+        .object({
+          version: z.number().int().min(1),
+          createdAt: ms,
+          lineage: z.object({ dataset, jobId: id, baseModel: z.enum(baseModels), provider: z.literal('local'), hyperparameters }).strict(),
+          metrics: z
+            .object({
+              firstLoss: z.number(),
+              finalLoss: z.number(),
+              validationLoss: z.number().optional(),
+              initialValidationLoss: z.number().optional(),
+              steps: z.number().int(),
+            })
+            .strict(),
+          artifact: z.object({ adapterDir: z.string(), baseDir: z.string() }).strict(),
+        })
+        .strict(),
+    ),
+    aliases: z.object({ champion: z.number().int().optional(), challenger: z.number().int().optional() }).strict(),
+    audit: z.array(
+      z
+        .object({
+          alias,
+          version: z.number().int(),
+          previous: z.number().int().optional(),
+          at: ms,
+          override: z.object({ reason: z.string() }).strict().optional(),
+        })
+        .strict(),
+    ),
+  })
+  .strict();

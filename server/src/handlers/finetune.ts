@@ -1,0 +1,23 @@
+/** `finetune/*` and `model/*` handlers: thin wrappers over FineTuneService and ModelRegistryService. */
+import type { Connection } from 'vscode-languageserver/node';
+import { finetuneCancel, finetuneGet, finetuneList, finetuneSubmit } from '../../../protocol/finetune';
+import { modelGet, modelList, modelSetAlias } from '../../../protocol/model';
+import type { Logger } from '../ports/logger';
+import type { FineTuneService } from '../services/fineTuneService';
+import type { ModelRegistryService } from '../services/modelRegistryService';
+import { onRequest } from './register';
+
+export function registerFineTuneHandlers(
+  connection: Connection,
+  fineTunes: FineTuneService,
+  models: ModelRegistryService,
+  logger: Logger,
+): void {
+  onRequest(connection, finetuneSubmit, logger, (p) => fineTunes.submit(p));
+  onRequest(connection, finetuneGet, logger, (p) => fineTunes.get(p.jobId));
+  onRequest(connection, finetuneList, logger, () => fineTunes.list());
+  onRequest(connection, finetuneCancel, logger, (p) => fineTunes.cancel(p.jobId));
+  onRequest(connection, modelList, logger, () => models.list());
+  onRequest(connection, modelGet, logger, (p) => models.get(p.name));
+  onRequest(connection, modelSetAlias, logger, (p) => models.setAlias(p));
+}

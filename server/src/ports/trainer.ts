@@ -1,0 +1,35 @@
+/**
+ * The trainer port: runs one fine-tune as a subprocess (the `local` provider: adapters/training/localTrainer).
+ * It streams the trainer's events and settles once, with the outcome; `cancel` stops it.
+ */
+import type { BaseModel, LoraHyperparameters } from '../../../protocol/finetune';
+import type { TrainerEvent, TrainerMetrics } from '../domain/finetune/job';
+
+export interface TrainingSpec {
+  jobId: string;
+  /** The dataset version's OpenAI chat JSONL files (absolute). */
+  trainFile: string;
+  validationFile?: string;
+  /** Where the trainer writes base/, adapter/ and metrics.json (created if missing). */
+  outputDir: string;
+  baseModel: BaseModel;
+  hyperparameters: LoraHyperparameters;
+}
+
+export type TrainingOutcome =
+  | { kind: 'succeeded'; metrics: TrainerMetrics; adapterDir: string; baseDir: string }
+  | { kind: 'failed'; reason: 'trainer_failed' | 'timeout'; message: string }
+  | { kind: 'cancelled' };
+
+export interface TrainingHandle {
+  /** Settles once, when the trainer process has exited (never rejects). */
+  readonly outcome: Promise<TrainingOutcome>;
+  /** SIGTERM, then SIGKILL after a grace period; the outcome becomes `cancelled`. */
+  cancel(): void;
+}
+
+export interface TrainerPort {
+  start(spec: TrainingSpec, onEvent: (e: TrainerEvent) => void): TrainingHandle;
+  /** Kills every running trainer (server exit). */
+  dispose(): Promise<void>;
+}
