@@ -109,7 +109,8 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     const from = req.socket.remoteAddress ?? 'unknown';
     const now = Date.now();
     const block = failed.blocked(from, now);
-    if (!block.allowed) return { ok: false, status: 429, message: 'too many failed sign-ins; try again later', retryAfterMs: block.retryAfterMs };
+    if (!block.allowed)
+      return { ok: false, status: 429, message: 'too many failed sign-ins; try again later', retryAfterMs: block.retryAfterMs };
     const key = bearer(req);
     const check = key ? await auth.check(key, now) : undefined;
     if (check?.ok) return { ok: true, principal: check.principal };

@@ -23,11 +23,19 @@ export interface Gate {
 export async function admit(method: string, gate: Gate): Promise<void> {
   const r = gate.rate();
   if (!r.allowed)
-    throw new ResponseError(errorCodes.tooManyRequests, `too many requests from this key; try again in ${Math.ceil(r.retryAfterMs / 1000)} s`, {
-      retryAfterMs: r.retryAfterMs,
-    });
+    throw new ResponseError(
+      errorCodes.tooManyRequests,
+      `too many requests from this key; try again in ${Math.ceil(r.retryAfterMs / 1000)} s`,
+      {
+        retryAfterMs: r.retryAfterMs,
+      },
+    );
   const k = await gate.recheck();
-  if (!k.ok) throw new ResponseError(errorCodes.unauthorized, `this API key is ${k.reason === 'unknown' ? 'no longer valid' : k.reason}; reconnect with a valid key`);
+  if (!k.ok)
+    throw new ResponseError(
+      errorCodes.unauthorized,
+      `this API key is ${k.reason === 'unknown' ? 'no longer valid' : k.reason}; reconnect with a valid key`,
+    );
   const d = authorize(method, gate.principal.role);
   if (!d.allowed) throw new ResponseError(errorCodes.forbidden, d.message, { method, role: gate.principal.role, required: d.required });
 }

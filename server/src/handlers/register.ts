@@ -3,7 +3,15 @@
  */
 import { ResponseError } from 'vscode-languageserver/node';
 import { errorCodes, type InvalidParamsData } from '../../../protocol/errors';
-import { describeIssues, issueFields, paramsIssues, type ParamsOf, type RequestDef, type ResultOf, type RpcEndpoint } from '../../../protocol/messages';
+import {
+  describeIssues,
+  issueFields,
+  paramsIssues,
+  type ParamsOf,
+  type RequestDef,
+  type ResultOf,
+  type RpcEndpoint,
+} from '../../../protocol/messages';
 import { DomainError, type DomainErrorReason } from '../domain/errors';
 import type { Logger } from '../ports/logger';
 

@@ -22,7 +22,8 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '../../ports/logger';
 import { parseFrame } from './frames';
 
-export type UpgradeDecision<P> = { ok: true; principal: P } | { ok: false; status: 401 | 429 | 503; message: string; retryAfterMs?: number };
+export type UpgradeDecision<P> =
+  { ok: true; principal: P } | { ok: false; status: 401 | 429 | 503; message: string; retryAfterMs?: number };
 
 export interface WsServerOptions<P> {
   host: string;
@@ -63,7 +64,9 @@ class WsReader extends AbstractMessageReader implements MessageReader {
 
   private frame(data: RawData, isBinary: boolean): void {
     if (isBinary) {
-      this.socket.send(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid request: binary frames are not supported' } }));
+      this.socket.send(
+        JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid request: binary frames are not supported' } }),
+      );
       return;
     }
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');

@@ -16,7 +16,13 @@ export const tenantIdSchema = z
 
 const tenantSchema = z.object({ id: tenantIdSchema, name: z.string().min(1).max(200), createdAt: z.number() }).strict();
 const userSchema = z
-  .object({ id: z.string().regex(/^u_[0-9a-f]{12}$/), tenantId: tenantIdSchema, name: z.string().min(1).max(200), role: z.enum(roles), createdAt: z.number() })
+  .object({
+    id: z.string().regex(/^u_[0-9a-f]{12}$/),
+    tenantId: tenantIdSchema,
+    name: z.string().min(1).max(200),
+    role: z.enum(roles),
+    createdAt: z.number(),
+  })
   .strict();
 const keySchema = z
   .object({
@@ -71,7 +77,8 @@ export function addTenant(a: Accounts, t: { id: string; name?: string }, now: nu
 }
 
 export function addUser(a: Accounts, u: { id: string; tenantId: string; name: string; role: string }, now: number): Accounts {
-  if (!a.tenants.some((x) => x.id === u.tenantId)) throw new DomainError('not_found', `no tenant ${u.tenantId} (create it with admin create-tenant)`);
+  if (!a.tenants.some((x) => x.id === u.tenantId))
+    throw new DomainError('not_found', `no tenant ${u.tenantId} (create it with admin create-tenant)`);
   if (!(roles as readonly string[]).includes(u.role))
     throw new DomainError('bad_input', `role must be one of ${roles.join(', ')} (got ${JSON.stringify(u.role)})`);
   if (!u.name.trim()) throw new DomainError('bad_input', 'a user needs a name');
