@@ -24,6 +24,7 @@ test('not JSON is a parse error; other shapes are invalid requests with their id
     ['{"jsonrpc":"2.0","id":{},"method":"a"}', null],
     ['{"jsonrpc":"2.0","id":8,"method":"a","params":3}', 8],
     ['{"jsonrpc":"2.0","id":9}', 9],
+    ['{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"limit":-1}}', null],
   ];
   for (const [text, id] of cases) {
     const f = parseFrame(text);

@@ -39,6 +39,9 @@ export function parseFrame(text: string): Frame {
   if ('method' in v) {
     if (typeof v.method !== 'string' || !v.method) return reject(invalidRequestCode, 'Invalid request: "method" must be a string', id);
     if ('id' in v && !isId(v.id)) return reject(invalidRequestCode, 'Invalid request: "id" must be a string or a number');
+    // vscode-jsonrpc reads `params.id` of a cancellation without checking it (the fuzz test found this).
+    if (v.method === '$/cancelRequest' && !(isObject(v.params) && isId(v.params.id)))
+      return reject(invalidRequestCode, 'Invalid request: $/cancelRequest needs params.id (a string or a number)');
     return { kind: 'message', message: v as unknown as Message };
   }
   // A response to one of our requests (permission/request).

@@ -72,8 +72,17 @@ class WsReader extends AbstractMessageReader implements MessageReader {
     const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
     const f = parseFrame(text);
     if (f.kind === 'reject') this.socket.send(JSON.stringify(f.reply));
-    else if (this.callback) this.callback(f.message);
-    else this.early.push(f.message);
+    else if (!this.callback) this.early.push(f.message);
+    else {
+      try {
+        this.callback(f.message);
+      } catch (e) {
+        // A message the JSON-RPC library chokes on must not take the server down.
+        this.socket.send(
+          JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `Invalid request: ${(e as Error).message}` } }),
+        );
+      }
+    }
   }
 }
 
