@@ -26,6 +26,15 @@ export const errorCodes = {
    * `data.setting` the setting. Nothing was started.
    */
   agentDisabled: 43007,
+  /**
+   * Team server: the caller's role may not call this method (or the method has no declared permission,
+   * which fails closed); `data.method`, `data.role`, `data.required`. Nothing ran.
+   */
+  forbidden: 43008,
+  /** Team server: too many requests (or failed sign-ins) in the window; `data.retryAfterMs`. Nothing ran. */
+  tooManyRequests: 43009,
+  /** Team server: the connection's API key was revoked or expired since it connected. Nothing ran. */
+  unauthorized: 43010,
 } as const;
 
 export type ErrorCode = (typeof errorCodes)[keyof typeof errorCodes];

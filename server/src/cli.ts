@@ -16,7 +16,9 @@ import {
   type ParsedValues,
 } from './cliArgs';
 import { agentSettingsOf, allowedProgramSchema, checkModelChoice, demoNotice, loadCliConfig, type LoadedConfig } from './cliConfig';
+import { adminCommand } from './cliAdmin';
 import { datasetCommand } from './cliDataset';
+import { serve } from './cliServe';
 import { runAgent } from './cliRun';
 import { listSessions, resumeSession, runSession, type SessionArgs } from './cliSession';
 import { createServices } from './compose';
@@ -157,6 +159,21 @@ async function dispatch(argv: string[]): Promise<number> {
     }
     case 'dataset':
       return datasetCommand(positionals, values, { dataDir, json: asJson }, logger);
+    case 'serve': {
+      if (positionals.length) throw new CliUsageError(`serve takes no arguments (got ${JSON.stringify(positionals.join(' '))})`, 'serve');
+      const { loaded } = await agentOptions(values);
+      return serve(
+        {
+          dataDir,
+          listen: stringValue(values, 'listen'),
+          agentSettings: agentSettingsOf(loaded.config),
+          maxRequestsPerMinute: positiveInt(values, 'max-requests-per-minute'),
+        },
+        logger,
+      );
+    }
+    case 'admin':
+      return adminCommand(positionals, values, { dataDir, json: asJson });
     case 'help':
       process.stdout.write(generalHelp());
       return 0;

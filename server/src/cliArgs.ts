@@ -138,6 +138,40 @@ export const commands = {
       'Exit: 0 done, 1 the name holds other content or no such dataset, 2 bad input (nothing written).',
     ],
   },
+  serve: {
+    usage: 'orchestrator serve --listen HOST:PORT [--data-dir DIR] [--config FILE]',
+    summary: 'run the team server: the protocol over WebSocket for clients with API keys (see docs/team-server.md)',
+    options: {
+      listen: { type: 'string', value: 'HOST:PORT', help: 'where to listen, e.g. 127.0.0.1:7420 (port 0: any free port, printed)' },
+      config,
+      'max-requests-per-minute': {
+        type: 'string',
+        value: 'N',
+        help: 'requests per API key per minute before tooManyRequests (default 6000)',
+      },
+      ...common,
+    },
+    notes: [
+      "Accounts and keys live in DIR/auth.json (orchestrator admin); each tenant's data in DIR/tenants/TENANT/.",
+      'Prints "listening on ws://HOST:PORT" once it listens; stops on SIGTERM or SIGINT.',
+    ],
+  },
+  admin: {
+    usage:
+      'orchestrator admin create-tenant ID [--name NAME]\n  orchestrator admin create-user --tenant ID --name NAME --role viewer|developer|admin\n  orchestrator admin create-key --tenant ID --user NAME [--label TEXT] [--expires-in-days N]\n  orchestrator admin revoke-key KEY_ID\n  orchestrator admin list',
+    summary: "manage the team server's tenants, users and API keys (a key is shown once; only its hash is kept)",
+    options: {
+      tenant: { type: 'string', value: 'ID', help: 'the tenant' },
+      name: { type: 'string', value: 'NAME', help: 'the name of the tenant or user' },
+      role: { type: 'string', value: 'ROLE', help: 'viewer (reads), developer (runs sessions), admin (manages agents)' },
+      user: { type: 'string', value: 'NAME', help: 'the user (name or id) the key belongs to' },
+      label: { type: 'string', value: 'TEXT', help: 'a note on the key' },
+      'expires-in-days': { type: 'string', value: 'N', help: 'the key stops working after N days (default: never)' },
+      json,
+      ...common,
+    },
+    notes: ['Exit: 0 done, 1 failed (no such tenant, user or key; a name taken), 2 bad input.'],
+  },
   help: {
     usage: 'orchestrator help [COMMAND]',
     summary: 'show the help of a command',

@@ -8,6 +8,7 @@ const patterns: RegExp[] = [
   /\bAKIA[0-9A-Z]{16}\b/g, // AWS access key ids
   /\bxox[abprs]-[A-Za-z0-9-]{10,}/g, // Slack tokens
   /\bAIza[0-9A-Za-z_-]{35}\b/g, // Google API keys
+  /\biok_[0-9a-f]{16}_[A-Za-z0-9_-]{20,}/g, // the team server's own API keys
   /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
 ];
 const bearer = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi;

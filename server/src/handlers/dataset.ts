@@ -1,12 +1,12 @@
 /** `dataset/*` handlers: thin wrappers over DatasetService. Params arrive decoded by the protocol's schemas. */
-import type { Connection } from 'vscode-languageserver/node';
+import type { RpcEndpoint } from '../../../protocol/messages';
 import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList } from '../../../protocol/dataset';
 import { DomainError } from '../domain/errors';
 import type { Logger } from '../ports/logger';
 import type { DatasetService } from '../services/datasetService';
 import { onRequest } from './register';
 
-export function registerDatasetHandlers(connection: Connection, datasets: DatasetService, logger: Logger): void {
+export function registerDatasetHandlers(connection: RpcEndpoint, datasets: DatasetService, logger: Logger): void {
   onRequest(connection, datasetCandidates, logger, async (p) => ({ candidates: await datasets.candidates(p.filter, p.limit) }));
   onRequest(connection, datasetCreate, logger, (p) => datasets.create(p));
   onRequest(connection, datasetList, logger, () => datasets.list());

@@ -1,5 +1,5 @@
 /** `marketplace/*` handlers: thin wrappers over MarketplaceService. */
-import type { Connection } from 'vscode-languageserver/node';
+import type { RpcEndpoint } from '../../../protocol/messages';
 import {
   marketplaceGet,
   marketplaceInstall,
@@ -11,7 +11,7 @@ import type { Logger } from '../ports/logger';
 import type { MarketplaceService } from '../services/marketplaceService';
 import { onRequest } from './register';
 
-export function registerMarketplaceHandlers(connection: Connection, marketplace: MarketplaceService, logger: Logger): void {
+export function registerMarketplaceHandlers(connection: RpcEndpoint, marketplace: MarketplaceService, logger: Logger): void {
   onRequest(connection, marketplaceList, logger, (p) => marketplace.list(p));
   onRequest(connection, marketplaceGet, logger, (p) => marketplace.get(p.id));
   onRequest(connection, marketplaceInstall, logger, (p) => marketplace.install(p));

@@ -1,9 +1,17 @@
 /**
  * The single place where params are decoded and domain errors become JSON-RPC errors.
  */
-import { ResponseError, type Connection } from 'vscode-languageserver/node';
+import { ResponseError } from 'vscode-languageserver/node';
 import { errorCodes, type InvalidParamsData } from '../../../protocol/errors';
-import { describeIssues, issueFields, paramsIssues, type ParamsOf, type RequestDef, type ResultOf } from '../../../protocol/messages';
+import {
+  describeIssues,
+  issueFields,
+  paramsIssues,
+  type ParamsOf,
+  type RequestDef,
+  type ResultOf,
+  type RpcEndpoint,
+} from '../../../protocol/messages';
 import { DomainError, type DomainErrorReason } from '../domain/errors';
 import type { Logger } from '../ports/logger';
 
@@ -36,7 +44,7 @@ export function toResponseError(method: string, e: unknown, logger: Logger): Res
 }
 
 export function onRequest<D extends RequestDef<string, unknown, unknown>>(
-  connection: Connection,
+  connection: RpcEndpoint,
   def: D,
   logger: Logger,
   handler: (params: ParamsOf<D>) => Promise<ResultOf<D>> | ResultOf<D>,

@@ -1,5 +1,5 @@
 /** `session/*` handlers: thin wrappers over SessionService. */
-import type { Connection } from 'vscode-languageserver/node';
+import type { RpcEndpoint } from '../../../protocol/messages';
 import { agentList, type AgentView } from '../../../protocol/agent';
 import {
   sessionApply,
@@ -22,13 +22,13 @@ import type { Logger } from '../ports/logger';
 import type { SessionService } from '../services/sessionService';
 import { onRequest } from './register';
 
-export function registerAgentHandlers(connection: Connection, list: () => AgentView[], logger: Logger): void {
+export function registerAgentHandlers(connection: RpcEndpoint, list: () => AgentView[], logger: Logger): void {
   onRequest(connection, agentList, logger, () => list());
 }
 
 /** `session/*` and `task/*` (one task inside its session). `live` adds the running tasks' activity (tool in progress, usage so far) to every session view answered. */
 export function registerSessionHandlers(
-  connection: Connection,
+  connection: RpcEndpoint,
   sessions: SessionService,
   live: (v: SessionView) => SessionView,
   logger: Logger,

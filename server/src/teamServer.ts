@@ -1,0 +1,174 @@
+/**
+ * Composition root of the team server (`orchestrator serve`): the same handlers as the stdio server,
+ * served over WebSocket to clients authenticated by API key, each request authorised by role
+ * (`handlers/authorize.ts`). Every tenant has its own data folder `<data>/tenants/<tenantId>/` with its
+ * own store, transcripts, worktrees and services, so one tenant's sessions, runs and datasets are not
+ * reachable from another's connection: there is no code path between them.
+ */
+import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
+import type { MessageConnection } from 'vscode-jsonrpc/node';
+import { ResponseError } from 'vscode-languageserver/node';
+import { agentDidChange } from '../../protocol/agent';
+import { errorCodes } from '../../protocol/errors';
+import { describeIssues, sendNotification, sendRequest, type RpcEndpoint } from '../../protocol/messages';
+import { permissionAnswer, permissionRequest, runDidUpdate } from '../../protocol/run';
+import { sessionDidChange } from '../../protocol/session';
+import { AuthFile } from './adapters/auth/authFile';
+import { startWsServer, type UpgradeDecision } from './adapters/ws/wsServer';
+import type { AgentSettings } from './agents';
+import { createRunServices, createServices, type RunServices, type Services } from './compose';
+import type { Principal } from './domain/auth/accounts';
+import { RateLimiter } from './domain/auth/rateLimit';
+import { admit, authorizedEndpoint, type Gate } from './handlers/authorize';
+import { registerDatasetHandlers } from './handlers/dataset';
+import { registerMarketplaceHandlers } from './handlers/marketplace';
+import { registerRunHandlers } from './handlers/run';
+import { registerServerHandlers } from './handlers/server';
+import { registerAgentHandlers, registerSessionHandlers } from './handlers/session';
+import type { Logger } from './ports/logger';
+
+export interface TeamServerOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  logger: Logger;
+  agentSettings: AgentSettings;
+  /** Largest frame in bytes (default 1 MiB). */
+  maxPayload?: number;
+  /** Requests per key per minute (default 6000). */
+  maxRequestsPerMinute?: number;
+  /** Failed sign-ins per remote address per minute before 429 (default 10). */
+  maxFailedAuthPerMinute?: number;
+}
+
+interface Client {
+  connection: MessageConnection;
+  principal: Principal;
+}
+
+interface Tenant {
+  services: Services;
+  run: RunServices;
+  clients: Set<Client>;
+}
+
+export interface TeamServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  const m = typeof h === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(h) : null;
+  return m?.[1];
+}
+
+export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServer> {
+  const { logger } = opts;
+  const auth = new AuthFile(opts.dataDir);
+  await auth.read(); // A broken auth.json stops the start with its reason.
+  const failed = new RateLimiter(opts.maxFailedAuthPerMinute ?? 10, 60_000);
+  const requests = new RateLimiter(opts.maxRequestsPerMinute ?? 6000, 60_000);
+  const tenants = new Map<string, Promise<Tenant>>();
+
+  function tenant(id: string): Promise<Tenant> {
+    let t = tenants.get(id);
+    if (!t) {
+      t = openTenant(id);
+      tenants.set(id, t);
+      t.catch(() => tenants.delete(id));
+    }
+    return t;
+  }
+
+  async function openTenant(id: string): Promise<Tenant> {
+    const services = await createServices({ dataDir: path.join(opts.dataDir, 'tenants', id), mode: 'listen', logger });
+    const clients = new Set<Client>();
+    const all = (send: (c: MessageConnection) => void) => clients.forEach((c) => send(c.connection));
+    const run = await createRunServices(services, {
+      agentSettings: opts.agentSettings,
+      logger,
+      publish: (u) => all((c) => sendNotification(c, runDidUpdate, u)),
+      publishSession: (v) => all((c) => sendNotification(c, sessionDidChange, v)),
+      publishAgents: (agents) => all((c) => sendNotification(c, agentDidChange, { agents })),
+      // A permission question goes to one connected developer or admin of the tenant; with none, it is denied.
+      askUser: async (ask) => {
+        const to = [...clients].find((c) => c.principal.role !== 'viewer');
+        if (!to) return 'deny';
+        const parsed = permissionAnswer.safeParse(await sendRequest(to.connection, permissionRequest, ask));
+        if (!parsed.success) logger.warn(`permission/request: the answer was not understood (${describeIssues(parsed.error)}); denied`);
+        return parsed.success ? parsed.data : 'deny';
+      },
+    });
+    logger.info(`team server: tenant ${id} opened at ${services.dataDir}`);
+    return { services, run, clients };
+  }
+
+  async function authenticate(req: IncomingMessage): Promise<UpgradeDecision<Principal>> {
+    const from = req.socket.remoteAddress ?? 'unknown';
+    const now = Date.now();
+    const block = failed.blocked(from, now);
+    if (!block.allowed)
+      return { ok: false, status: 429, message: 'too many failed sign-ins; try again later', retryAfterMs: block.retryAfterMs };
+    const key = bearer(req);
+    const check = key ? await auth.check(key, now) : undefined;
+    if (check?.ok) return { ok: true, principal: check.principal };
+    failed.hit(from, now);
+    const why = !check
+      ? 'no API key (send Authorization: Bearer <key>)'
+      : check.reason === 'revoked' || check.reason === 'expired'
+        ? `this API key is ${check.reason}`
+        : 'the API key is not valid';
+    logger.warn(`team server: refused a connection from ${from}: ${why}`);
+    return { ok: false, status: 401, message: why };
+  }
+
+  async function connect(connection: MessageConnection, principal: Principal): Promise<void> {
+    const gate: Gate = {
+      principal,
+      rate: () => requests.hit(principal.keyId, Date.now()),
+      recheck: () => auth.recheck(principal.keyId),
+    };
+    const endpoint: RpcEndpoint = authorizedEndpoint(connection, gate);
+    // A method with no handler still meets the authorisation layer first: not in the table → forbidden.
+    connection.onRequest(async (method: string) => {
+      await admit(method, gate);
+      throw new ResponseError(errorCodes.methodNotFound, `unknown method ${method}`);
+    });
+    const t = await tenant(principal.tenantId);
+    const client: Client = { connection, principal };
+    t.clients.add(client);
+    const unsubscribe = registerServerHandlers(endpoint, t.services.status, logger);
+    registerRunHandlers(endpoint, t.run.runs, logger);
+    registerSessionHandlers(endpoint, t.run.sessions, t.run.liveSession, logger);
+    registerAgentHandlers(endpoint, t.run.agentViews, logger);
+    registerMarketplaceHandlers(endpoint, t.run.marketplace, logger);
+    registerDatasetHandlers(endpoint, t.services.datasets, logger);
+    connection.onClose(() => {
+      t.clients.delete(client);
+      unsubscribe();
+    });
+    logger.info(`team server: ${principal.userName} (${principal.role}, tenant ${principal.tenantId}, key ${principal.keyId}) connected`);
+  }
+
+  const server = await startWsServer<Principal>({
+    host: opts.host,
+    port: opts.port,
+    maxPayload: opts.maxPayload ?? 1024 * 1024,
+    logger,
+    authenticate,
+    onConnection: connect,
+  });
+  return {
+    port: server.port,
+    close: async () => {
+      await server.close();
+      for (const t of tenants.values()) {
+        const open = await t.catch(() => undefined);
+        await open?.run.dispose().catch(() => undefined);
+        await open?.services.release().catch(() => undefined);
+      }
+    },
+  };
+}
