@@ -22,6 +22,9 @@ import type { Principal } from './domain/auth/accounts';
 import { RateLimiter } from './domain/auth/rateLimit';
 import { admit, authorizedEndpoint, type Gate } from './handlers/authorize';
 import { registerDatasetHandlers } from './handlers/dataset';
+import { registerFineTuneHandlers } from './handlers/finetune';
+import { createFineTuneServices, type FineTuneServices } from './fineTuneComposition';
+import { finetuneDidChange } from '../../protocol/finetune';
 import { registerMarketplaceHandlers } from './handlers/marketplace';
 import { registerRunHandlers } from './handlers/run';
 import { registerServerHandlers } from './handlers/server';
@@ -50,6 +53,7 @@ interface Client {
 interface Tenant {
   services: Services;
   run: RunServices;
+  fineTune: FineTuneServices;
   clients: Set<Client>;
 }
 
@@ -101,8 +105,12 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
         return parsed.success ? parsed.data : 'deny';
       },
     });
+    const fineTune = await createFineTuneServices(services, {
+      logger,
+      publish: (v) => all((c) => sendNotification(c, finetuneDidChange, v)),
+    });
     logger.info(`team server: tenant ${id} opened at ${services.dataDir}`);
-    return { services, run, clients };
+    return { services, run, fineTune, clients };
   }
 
   async function authenticate(req: IncomingMessage): Promise<UpgradeDecision<Principal>> {
@@ -145,6 +153,7 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     registerAgentHandlers(endpoint, t.run.agentViews, logger);
     registerMarketplaceHandlers(endpoint, t.run.marketplace, logger);
     registerDatasetHandlers(endpoint, t.services.datasets, logger);
+    registerFineTuneHandlers(endpoint, t.fineTune.fineTunes, t.fineTune.models, logger);
     connection.onClose(() => {
       t.clients.delete(client);
       unsubscribe();
@@ -167,6 +176,7 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
       for (const t of tenants.values()) {
         const open = await t.catch(() => undefined);
         await open?.run.dispose().catch(() => undefined);
+        await open?.fineTune.fineTunes.dispose().catch(() => undefined);
         await open?.services.release().catch(() => undefined);
       }
     },

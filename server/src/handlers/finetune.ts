@@ -1,5 +1,5 @@
 /** `finetune/*` and `model/*` handlers: thin wrappers over FineTuneService and ModelRegistryService. */
-import type { Connection } from 'vscode-languageserver/node';
+import type { RpcEndpoint } from '../../../protocol/messages';
 import { finetuneCancel, finetuneGet, finetuneList, finetuneSubmit } from '../../../protocol/finetune';
 import { modelGet, modelList, modelSetAlias } from '../../../protocol/model';
 import type { Logger } from '../ports/logger';
@@ -8,7 +8,7 @@ import type { ModelRegistryService } from '../services/modelRegistryService';
 import { onRequest } from './register';
 
 export function registerFineTuneHandlers(
-  connection: Connection,
+  connection: RpcEndpoint,
   fineTunes: FineTuneService,
   models: ModelRegistryService,
   logger: Logger,

@@ -13,6 +13,8 @@ import {
   marketplaceSetEnabled,
   marketplaceUninstall,
 } from '../../../../protocol/marketplace';
+import { finetuneCancel, finetuneGet, finetuneList, finetuneSubmit } from '../../../../protocol/finetune';
+import { modelGet, modelList, modelSetAlias } from '../../../../protocol/model';
 import { runCancel, runGet, runList, runStart, runTranscript } from '../../../../protocol/run';
 import { serverStatus } from '../../../../protocol/server';
 import {
@@ -55,6 +57,10 @@ export const minimumRole: ReadonlyMap<string, Role> = new Map<string, Role>([
   [datasetList.method, 'viewer'],
   [datasetGet.method, 'viewer'],
   [datasetCandidates.method, 'viewer'],
+  [finetuneGet.method, 'viewer'],
+  [finetuneList.method, 'viewer'],
+  [modelList.method, 'viewer'],
+  [modelGet.method, 'viewer'],
   // Running agents and sessions, curating datasets.
   [runStart.method, 'developer'],
   [runCancel.method, 'developer'],
@@ -72,10 +78,14 @@ export const minimumRole: ReadonlyMap<string, Role> = new Map<string, Role>([
   [taskSetPriority.method, 'developer'],
   [datasetCreate.method, 'developer'],
   [datasetExport.method, 'developer'],
+  [finetuneSubmit.method, 'developer'],
+  [finetuneCancel.method, 'developer'],
   // Managing agents.
   [marketplaceInstall.method, 'admin'],
   [marketplaceUninstall.method, 'admin'],
   [marketplaceSetEnabled.method, 'admin'],
+  // Choosing which model version is the champion changes what every session of the tenant runs.
+  [modelSetAlias.method, 'admin'],
 ]);
 
 export type Decision = { allowed: true } | { allowed: false; required?: Role; message: string };
