@@ -8,6 +8,7 @@ import { DomainError } from './errors';
 import {
   agentHealthSchema,
   agentRecordSchema,
+  archiveEntrySchema,
   leaseSchema,
   runRecordSchema,
   sessionRecordSchema,
@@ -17,7 +18,7 @@ import {
 import { migrateToTypedEntities } from './storeEntityMigration';
 import { migrateRunsV2ToV3 } from './storeMigrations';
 
-export const currentSchemaVersion = 4;
+export const currentSchemaVersion = 5;
 
 export const storeDataSchema = z
   .object({
@@ -34,6 +35,8 @@ export const storeDataSchema = z
     /** Agent health for routing, by agent id. */
     agentHealth: z.record(z.string(), agentHealthSchema),
     leases: z.object({ leases: z.array(leaseSchema) }).strict(),
+    /** Finished sessions moved out to `store-archive/<id>.json`: what lists need without opening them. */
+    archive: z.array(archiveEntrySchema),
   })
   .strict();
 
@@ -52,6 +55,7 @@ export function emptyStore(now: string): StoreData {
     agents: [],
     agentHealth: {},
     leases: { leases: [] },
+    archive: [],
   };
 }
 
@@ -88,6 +92,9 @@ const migrations: Migration[] = [
   { from: 2, to: 3, migrate: migrateRunsV2ToV3 },
   // Version 4 validates every record against its entity schema; older records get their defaults.
   { from: 3, to: 4, migrate: (raw) => ({ ...migrateToTypedEntities(raw), schemaVersion: 4 }) },
+  // Version 5 keeps finished sessions out of the hot file; the archive index starts empty and the server
+  // moves finished sessions out after their delay (the migration itself moves nothing).
+  { from: 4, to: 5, migrate: (raw) => ({ ...raw, schemaVersion: 5, archive: raw.archive ?? [] }) },
 ];
 
 function withTenant(list: unknown): unknown {
