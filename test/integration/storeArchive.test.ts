@@ -37,7 +37,9 @@ async function archivedSession(dataDir: string): Promise<{ server: ServerHandle;
 
 test('a finished session moves to store-archive after its delay and stays readable, also after a restart; apply brings it back', async () => {
   const dataDir = tempDir();
-  let { server, id } = await archivedSession(dataDir);
+  const archived = await archivedSession(dataDir);
+  const { id } = archived;
+  let { server } = archived;
   try {
     const hot = storeOf(dataDir);
     assert.equal(hot.schemaVersion, 5);
@@ -77,7 +79,9 @@ test('a finished session moves to store-archive after its delay and stays readab
 
 test('a corrupt archive file is reported naming it and kept byte for byte; the rest keeps working', async () => {
   const dataDir = tempDir();
-  let { server, id } = await archivedSession(dataDir);
+  const archived = await archivedSession(dataDir);
+  const { id } = archived;
+  let { server } = archived;
   await server.stop();
   const file = path.join(dataDir, 'store-archive', `${id}.json`);
   const broken = readFileSync(file, 'utf8').slice(0, 40);
