@@ -169,7 +169,8 @@ export class Agents {
     let providers: ProviderConfig[] = this.settings.providers ?? [];
     let defaultModel = this.settings.model;
     if (wantsDemo(this.settings)) {
-      this.demo = await startScriptedModel();
+      // No request log: the demo model lives as long as the server, and memory must not grow with its turns.
+      this.demo = await startScriptedModel({ record: false });
       const demo = {
         id: 'demo',
         name: 'Demo (scripted, no real LLM)',

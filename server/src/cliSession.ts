@@ -9,6 +9,7 @@ import type { AgentSettings } from './agents';
 import { createRunServices, createServices, type RunServices } from './compose';
 import { DomainError } from './domain/errors';
 import type { Logger } from './ports/logger';
+import type { StorePort } from './ports/store';
 import { toView } from './services/sessionRecords';
 
 export interface SessionArgs {
@@ -222,6 +223,7 @@ export async function listSessions(args: SessionArgs, logger: Logger): Promise<n
         d.tasks.filter((t) => t.sessionId === s.id),
       ),
     )
+    .concat(archivedViews(base.store, d.archive, logger))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   if (args.json) {
     process.stdout.write(
@@ -240,4 +242,18 @@ export async function listSessions(args: SessionArgs, logger: Logger): Promise<n
     );
   }
   return 0;
+}
+
+/** Views of the archived sessions (a corrupt archive is logged by the store and left out). */
+function archivedViews(store: StorePort, entries: readonly { id: string }[], logger: Logger): SessionView[] {
+  const out: SessionView[] = [];
+  for (const e of entries) {
+    try {
+      const a = store.archived?.(e.id);
+      if (a) out.push(toView(a.session, a.tasks));
+    } catch (err) {
+      logger.warn((err as Error).message);
+    }
+  }
+  return out;
 }

@@ -33,6 +33,7 @@ import { describeWriteFault, writeFaultCode } from './domain/writeFault';
 import { SessionRecords } from './services/sessionRecords';
 import { SessionRunner } from './services/sessionRunner';
 import { SessionService } from './services/sessionService';
+import { SessionArchiver } from './services/sessionArchiver';
 import { MarketplaceService } from './services/marketplaceService';
 import { IndexSources } from './adapters/marketplace/indexSources';
 import { AgentInstaller } from './adapters/marketplace/installer';
@@ -155,6 +156,8 @@ export async function createRunServices(
     maxParallel?: number;
     /** Programs allowed in agents' shell commands besides `defaultAllowedCommands` (`--allow`, the CLI config's `allow`). */
     allowCommands?: readonly string[];
+    /** How long a finished session stays in the hot store before it moves to `store-archive/` (default 10 min). */
+    archiveAfterMs?: number;
   },
 ): Promise<RunServices> {
   const agents = new Agents(base.dataDir, opts.agentSettings, opts.logger);
@@ -301,7 +304,17 @@ export async function createRunServices(
   const haltOnFault = () => {
     const f = base.status.writeFault();
     if (f) runner.halt(f);
+    // Like the runner, the archiver stops writing after a write fault (until restart).
+    if (f) archiver.stop();
   };
+  const archiver = new SessionArchiver({
+    store: base.store,
+    records,
+    logger: opts.logger,
+    now: Date.now,
+    afterMs: opts.archiveAfterMs,
+    busy: () => runner.busySessions(),
+  });
   base.status.onDidChange(haltOnFault);
   haltOnFault();
   // A halt for another reason (the end of a task could not be recorded) is a fault of the status too.
@@ -344,6 +357,7 @@ export async function createRunServices(
     const m = await sessions.recover();
     if (m) opts.logger.warn(`${m} session task(s) were interrupted by a server stop and are queued again`);
     runner.startTicking();
+    archiver.start();
   }
   function agentViews(): AgentView[] {
     // An agent the marketplace is registering has no profile for a moment (refreshProfiles publishes again).
@@ -380,6 +394,7 @@ export async function createRunServices(
     agentViews,
     liveSession,
     dispose: async () => {
+      archiver.stop();
       runner.stop();
       await agents.dispose();
       await mcpServer.close();

@@ -33,6 +33,11 @@ const initOptions = z
     dataDir: z.string().min(1).optional(),
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).optional(),
     agents: z.unknown().optional(),
+    /** Store tuning: how long a finished session stays in the hot store (tests shorten it). */
+    store: z
+      .object({ archiveAfterMs: z.number().int().min(0).optional() })
+      .strict()
+      .optional(),
   })
   .passthrough();
 
@@ -79,6 +84,7 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
   registerServerHandlers(connection, services.status, logger);
   run = await createRunServices(services, {
     agentSettings: parseAgentSettings(parsed.data.agents),
+    archiveAfterMs: parsed.data.store?.archiveAfterMs,
     logger,
     publish: (u) => sendNotification(connection, runDidUpdate, u),
     publishSession: (v) => sendNotification(connection, sessionDidChange, v),

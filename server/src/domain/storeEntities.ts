@@ -260,3 +260,29 @@ export const leaseSchema: z.ZodType<Lease> = z
   .strict();
 
 export const tenantSchema = z.object({ id, name: z.string() }).strict();
+
+/** One finished session moved out of the hot store: enough to list it without opening its file. */
+export const archiveEntrySchema = z
+  .object({
+    id,
+    tenantId: id,
+    /** The session's goal, cut to 200 characters. */
+    title: z.string(),
+    state: z.string(),
+    createdAt: ms,
+    finishedAt: ms.optional(),
+    archivedAt: ms,
+  })
+  .strict();
+export type ArchiveEntry = z.infer<typeof archiveEntrySchema>;
+
+/** The content of `store-archive/<sessionId>.json`: a session with its tasks and its runs. */
+export const archivedSessionSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    session: sessionRecordSchema,
+    tasks: z.array(taskRecordSchema),
+    runs: z.array(runRecordSchema),
+  })
+  .strict();
+export type ArchivedSession = z.infer<typeof archivedSessionSchema>;

@@ -9,6 +9,7 @@ import { fineTuneJobSchema, modelRecordSchema } from './finetune/records';
 import {
   agentHealthSchema,
   agentRecordSchema,
+  archiveEntrySchema,
   leaseSchema,
   runRecordSchema,
   sessionRecordSchema,
@@ -18,7 +19,7 @@ import {
 import { migrateToTypedEntities } from './storeEntityMigration';
 import { migrateRunsV2ToV3 } from './storeMigrations';
 
-export const currentSchemaVersion = 4;
+export const currentSchemaVersion = 5;
 
 export const storeDataSchema = z
   .object({
@@ -39,6 +40,8 @@ export const storeDataSchema = z
     fineTuneJobs: z.array(fineTuneJobSchema).default([]),
     /** The model registry (`model/*`). Added within v4: a file without it loads as empty. */
     models: z.array(modelRecordSchema).default([]),
+    /** Finished sessions moved out to `store-archive/<id>.json`: what lists need without opening them. */
+    archive: z.array(archiveEntrySchema),
   })
   .strict();
 
@@ -59,6 +62,7 @@ export function emptyStore(now: string): StoreData {
     leases: { leases: [] },
     fineTuneJobs: [],
     models: [],
+    archive: [],
   };
 }
 
@@ -95,6 +99,9 @@ const migrations: Migration[] = [
   { from: 2, to: 3, migrate: migrateRunsV2ToV3 },
   // Version 4 validates every record against its entity schema; older records get their defaults.
   { from: 3, to: 4, migrate: (raw) => ({ ...migrateToTypedEntities(raw), schemaVersion: 4 }) },
+  // Version 5 keeps finished sessions out of the hot file; the archive index starts empty and the server
+  // moves finished sessions out after their delay (the migration itself moves nothing).
+  { from: 4, to: 5, migrate: (raw) => ({ ...raw, schemaVersion: 5, archive: raw.archive ?? [] }) },
 ];
 
 function withTenant(list: unknown): unknown {

@@ -7,7 +7,7 @@
  * A dataset's name is taken once; creating it again with the same content returns the existing version.
  */
 import path from 'node:path';
-import type { StoredRun } from '../domain/storeEntities';
+import type { ArchivedSession, StoredRun } from '../domain/storeEntities';
 import { transcriptFolder } from './runService';
 import { exportDataset, exportFormats, type ExportFormat } from '../domain/dataset/exporters';
 import type { ExampleRecord, Provenance } from '../domain/dataset/example';
@@ -152,7 +152,22 @@ export class DatasetService {
   /** The runs a filter selects, with their provenance, oldest first. */
   selectRuns(filter: DatasetFilter = {}): { run: RunRecord; provenance: Provenance }[] {
     checkFilter(filter);
-    const data = this.deps.store.read();
+    const hot = this.deps.store.read();
+    const data = { sessions: [...hot.sessions], tasks: [...hot.tasks], runs: [...hot.runs] };
+    // Finished sessions moved to the archive are curated like the others (a corrupt archive is logged and left out).
+    for (const e of hot.archive ?? []) {
+      if (filter.sessionIds && !filter.sessionIds.includes(e.id)) continue;
+      let a: ArchivedSession | undefined;
+      try {
+        a = this.deps.store.archived?.(e.id);
+      } catch (err) {
+        if (!DomainError.is(err, 'store_corrupt')) throw err;
+      }
+      if (!a) continue;
+      data.sessions.push(a.session);
+      data.tasks.push(...a.tasks);
+      data.runs.push(...a.runs);
+    }
     const sessions = new Map(data.sessions.map((s) => [s.id, s]));
     const taskOfRun = new Map<string, string>();
     for (const t of data.tasks) if (t.runId) taskOfRun.set(t.runId, t.id);

@@ -361,7 +361,10 @@ export class RunService {
   get(runId: string): RunView {
     const live = this.views.get(runId);
     if (live) return this.view(live);
-    const t = this.deps.store.read().runs.find((x) => x.id === runId && x.tenantId === localTenantId);
+    // A run of an archived (finished) session is read from its session's archive.
+    const t =
+      this.deps.store.read().runs.find((x) => x.id === runId && x.tenantId === localTenantId) ??
+      [this.deps.store.archivedRun?.(runId)].find((x) => x?.tenantId === localTenantId);
     if (!t) throw new DomainError('not_found', `runId: no run ${JSON.stringify(runId)}`, { field: 'runId' });
     return this.view(t);
   }

@@ -7,7 +7,7 @@ import { DomainError } from '../domain/errors';
 import type { LeaseTable } from '../domain/orchestration/lease';
 import type { AgentHealth } from '../domain/orchestration/routing';
 import type { Task } from '../domain/orchestration/taskState';
-import type { StoredSession, StoredTask } from '../domain/storeEntities';
+import type { ArchiveEntry, ArchivedSession, StoredSession, StoredTask } from '../domain/storeEntities';
 import type { StorePort } from '../ports/store';
 
 export type { StoredSession, StoredTask } from '../domain/storeEntities';
@@ -17,6 +17,8 @@ export interface OrchestrationState {
   tasks: StoredTask[];
   leases: LeaseTable;
   agentHealth: Record<string, AgentHealth>;
+  /** Finished sessions moved out of the hot store (read-only here: the store moves them). */
+  archive?: readonly ArchiveEntry[];
 }
 
 /**
@@ -97,14 +99,52 @@ export class SessionRecords {
     return this.store.read();
   }
 
+  /** Sessions an operation is working on (by id → when it started): the archiver leaves them in place. */
+  private readonly busy = new Map<string, number>();
+
   session(id: string): StoredSession {
-    const s = this.state().sessions.find((x) => x.id === id && x.tenantId === this.tenantId);
+    const s = this.state().sessions.find((x) => x.id === id && x.tenantId === this.tenantId) ?? this.archived(id)?.session;
     if (!s) throw new DomainError('not_found', `sessionId: no session ${JSON.stringify(id)}`, { field: 'sessionId' });
     return s;
   }
 
   tasksOf(sessionId: string): StoredTask[] {
-    return this.state().tasks.filter((t) => t.sessionId === sessionId);
+    const hot = this.state().tasks.filter((t) => t.sessionId === sessionId);
+    return hot.length ? hot : (this.archived(sessionId)?.tasks ?? []);
+  }
+
+  /** The records of an archived session of this tenant (undefined when it is not archived). */
+  archived(id: string): ArchivedSession | undefined {
+    const a = this.store.archived?.(id);
+    return a && a.session.tenantId === this.tenantId ? a : undefined;
+  }
+
+  /**
+   * Before changing session `id`: brings it back from the archive, and keeps the archiver away from it
+   * until `done` (see `busyIds`).
+   */
+  async hold(id: string): Promise<() => void> {
+    const mark = Date.now();
+    this.busy.set(id, mark);
+    await this.store.restoreSession?.(id);
+    return () => {
+      if (this.busy.get(id) === mark) this.busy.delete(id);
+    };
+  }
+
+  /** `fn` with session `id` held (see `hold`). */
+  async holding<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const release = await this.hold(id);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /** Ids of sessions an operation holds. */
+  busyIds(): ReadonlySet<string> {
+    return new Set(this.busy.keys());
   }
 
   task(id: string): StoredTask | undefined {

@@ -373,6 +373,11 @@ export class SessionRunner {
    * Resolves once no task of the session executes in this process (its turns ended and their results
    * were recorded), or throws DomainError('timeout') after `ms`.
    */
+  /** Sessions with a task executing now (the archiver leaves them alone). */
+  busySessions(): ReadonlySet<string> {
+    return new Set([...this.executing].flatMap((id) => this.d.records.task(id)?.sessionId ?? []));
+  }
+
   async quiesce(sessionId: string, ms: number): Promise<void> {
     const end = this.d.now() + ms;
     const busy = () => [...this.executing].some((id) => this.d.records.task(id)?.sessionId === sessionId);

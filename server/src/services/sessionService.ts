@@ -227,7 +227,20 @@ export class SessionService {
     return this.d.records.view(sessionId);
   }
 
-  async retry(sessionId: string): Promise<SessionView> {
+  /** Retry, apply and delete work on finished sessions: they bring an archived one back first. */
+  retry(sessionId: string): Promise<SessionView> {
+    return this.d.records.holding(sessionId, () => this.retryHeld(sessionId));
+  }
+
+  apply(sessionId: string): Promise<{ applied: string[]; warning?: string }> {
+    return this.d.records.holding(sessionId, () => this.applyHeld(sessionId));
+  }
+
+  delete(sessionId: string): Promise<{ sessionId: string; removedBranches: string[] }> {
+    return this.d.records.holding(sessionId, () => this.deleteHeld(sessionId));
+  }
+
+  private async retryHeld(sessionId: string): Promise<SessionView> {
     const now = this.d.now();
     const s = this.d.records.session(sessionId);
     if (s.applied)
@@ -260,21 +273,37 @@ export class SessionService {
     return this.d.records.view(sessionId);
   }
 
+  /** Newest first, archived sessions included (their files are read for the ones shown; a corrupt one is left out and logged). */
   list(limit = 100): SessionView[] {
     const st = this.d.records.state();
-    return st.sessions
-      .filter((s) => s.tenantId === this.d.records.tenantId)
-      .sort((a, b) => b.createdAt - a.createdAt)
-      .slice(0, limit)
-      .map((s) =>
-        toView(
-          s,
-          st.tasks.filter((t) => t.sessionId === s.id),
-        ),
-      );
+    const tenant = this.d.records.tenantId;
+    const rows = [
+      ...st.sessions.filter((s) => s.tenantId === tenant).map((s) => ({ id: s.id, createdAt: s.createdAt, hot: s })),
+      ...(st.archive ?? []).filter((e) => e.tenantId === tenant).map((e) => ({ id: e.id, createdAt: e.createdAt, hot: undefined })),
+    ].sort((a, b) => b.createdAt - a.createdAt);
+    const views: SessionView[] = [];
+    for (const r of rows) {
+      if (views.length >= limit) break;
+      if (r.hot) {
+        views.push(
+          toView(
+            r.hot,
+            st.tasks.filter((t) => t.sessionId === r.id),
+          ),
+        );
+        continue;
+      }
+      try {
+        const a = this.d.records.archived(r.id);
+        if (a) views.push(toView(a.session, a.tasks));
+      } catch (e) {
+        if (!DomainError.is(e, 'store_corrupt')) throw e;
+      }
+    }
+    return views;
   }
 
-  async apply(sessionId: string): Promise<{ applied: string[]; warning?: string }> {
+  private async applyHeld(sessionId: string): Promise<{ applied: string[]; warning?: string }> {
     const s = this.d.records.session(sessionId);
     if (s.applied) {
       throw new DomainError(
@@ -318,7 +347,7 @@ export class SessionService {
    * Forget a session and leave the user's repository as it was before it started. A live session is
    * cancelled first and its running turns are waited for (with a deadline), so no result lands after.
    */
-  async delete(sessionId: string): Promise<{ sessionId: string; removedBranches: string[] }> {
+  private async deleteHeld(sessionId: string): Promise<{ sessionId: string; removedBranches: string[] }> {
     const s = this.d.records.session(sessionId);
     if (!isSessionTerminal(s.state) && s.state !== 'draft') await this.cancel(sessionId);
     await this.d.runner.quiesce(sessionId, 60_000);

@@ -59,7 +59,12 @@ export class SessionTaskControl {
   }
 
   /** `task/retry`: re-open the task (and the dependents that were skipped or cancelled because of it). */
-  async retry(sessionId: string, taskId: string, raiseLimit = true): Promise<SessionView> {
+  retry(sessionId: string, taskId: string, raiseLimit = true): Promise<SessionView> {
+    // A finished session may have been archived: bring it back before changing it.
+    return this.d.records.holding(sessionId, () => this.retryHeld(sessionId, taskId, raiseLimit));
+  }
+
+  private async retryHeld(sessionId: string, taskId: string, raiseLimit: boolean): Promise<SessionView> {
     const s = this.d.records.session(sessionId);
     checkRetry(s, this.d.records.tasksOf(sessionId), sessionTask(sessionId, this.d.records.tasksOf(sessionId), taskId), raiseLimit);
     const now = this.d.now();

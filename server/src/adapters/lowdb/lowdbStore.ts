@@ -1,16 +1,26 @@
 /**
  * The embedded default store: lowdb over one JSON file, with our own adapter so that every write is
  * atomic (temp + fsync + rename) and every read is migrated and validated.
+ *
+ * Group commit: updates that arrive while a write is in flight (or in the same tick) are applied in order
+ * to one draft and persisted by one atomic write; each caller resolves only after the fsync that holds its
+ * change, and a failed write fails every caller of its group and leaves memory as it was.
+ *
+ * Finished sessions move out to `store-archive/<id>.json` (`archiveSessions`), so the hot file, and the
+ * cost of a write, stays the size of the live work; `archived(id)` reads them back.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { StoreStatus } from '../../../../protocol/server';
 import { DomainError } from '../../domain/errors';
+import { collectSession, removeArchived, restoreArchived } from '../../domain/sessionArchive';
+import type { ArchivedSession, StoredRun } from '../../domain/storeEntities';
 import { currentSchemaVersion, emptyStore, parseStore, type StoreData } from '../../domain/storeSchema';
 import type { Logger } from '../../ports/logger';
 import type { StorePort } from '../../ports/store';
 import { backupFile, writeFileAtomic, type AtomicFs } from '../fs/atomicFile';
+import { SessionArchiveFiles } from './sessionArchive';
 
 export interface LowdbStoreOptions {
   now?: () => Date;
@@ -18,6 +28,14 @@ export interface LowdbStoreOptions {
   fs?: AtomicFs;
   /** Told about every failed write (ENOSPC, EIO, EACCES, …) after the temp file was removed. */
   onWriteError?: (e: unknown) => void;
+  /** Where archived sessions go (default `<store folder>/store-archive`). */
+  archiveDir?: string;
+}
+
+interface Pending {
+  mutate: (data: StoreData) => void | boolean;
+  resolve: () => void;
+  reject: (e: unknown) => void;
 }
 
 class ValidatingJsonFile implements Adapter<StoreData> {
@@ -49,7 +67,13 @@ export class LowdbStore implements StorePort {
   private readonly adapter: ValidatingJsonFile;
   private readonly db: Low<StoreData>;
   private current: StoreStatus;
-  private writes: Promise<void> = Promise.resolve();
+  /** Writes (groups, archive moves) run one at a time in this chain. */
+  private chain: Promise<void> = Promise.resolve();
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  /** Archives reported corrupt once (a list reads them again and again). */
+  private readonly reported = new Set<string>();
+  readonly archiveFiles: SessionArchiveFiles;
 
   private readonly now: () => Date;
 
@@ -62,6 +86,7 @@ export class LowdbStore implements StorePort {
     this.adapter = new ValidatingJsonFile(file, opts.fs);
     this.db = new Low<StoreData>(this.adapter, emptyStore(this.now().toISOString()));
     this.current = { kind: 'lowdb', path: file, schemaVersion: currentSchemaVersion, state: 'ok' };
+    this.archiveFiles = new SessionArchiveFiles(opts.archiveDir ?? path.join(path.dirname(file), 'store-archive'), opts.fs);
   }
 
   /** False when opened for reading only, or when another process owns the file. */
@@ -145,34 +170,136 @@ export class LowdbStore implements StorePort {
     return this.db.data;
   }
 
+  private refuseWrite(): DomainError | undefined {
+    if (this.current.state === 'corrupt')
+      return new DomainError('store_read_only', `the store at ${this.file} is read-only because it failed to load: ${this.current.error}`);
+    if (!this.writable)
+      return new DomainError(
+        'store_read_only',
+        `the store at ${this.file} is read-only here: ${this.current.error ?? 'opened for reading only'}`,
+      );
+    return undefined;
+  }
+
+  /** Runs `fn` after every earlier write of this store (one writer at a time). */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** Persists `draft` (temp + fsync + rename), then makes it the memory; on failure memory is unchanged. */
+  private async commit(draft: StoreData): Promise<void> {
+    try {
+      await this.adapter.write(draft);
+    } catch (e) {
+      this.opts.onWriteError?.(e);
+      throw e;
+    }
+    this.db.data = draft;
+  }
+
   update(mutate: (data: StoreData) => void | boolean): Promise<void> {
-    if (!this.writable && this.current.state !== 'corrupt') {
-      return Promise.reject(
-        new DomainError(
-          'store_read_only',
-          `the store at ${this.file} is read-only here: ${this.current.error ?? 'opened for reading only'}`,
-        ),
-      );
-    }
-    if (this.current.state === 'corrupt') {
-      return Promise.reject(
-        new DomainError('store_read_only', `the store at ${this.file} is read-only because it failed to load: ${this.current.error}`),
-      );
-    }
-    // Serialise writes so two updates never interleave their temp files and renames.
-    const next = this.writes.then(async () => {
+    const refused = this.refuseWrite();
+    if (refused) return Promise.reject(refused);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ mutate, resolve, reject });
+      if (this.flushScheduled) return;
+      this.flushScheduled = true;
+      void this.exclusive(() => this.flush());
+    });
+  }
+
+  /** One group: every queued update applied in order to one draft, one atomic write for all of them. */
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    let group = this.queue.splice(0);
+    for (;;) {
       const draft = structuredClone(this.db.data);
-      if (mutate(draft) === false) return;
-      // Persist first: memory only changes once the new state is on disk.
+      let write = false;
+      const failed = group.findIndex((p) => {
+        try {
+          if (p.mutate(draft) !== false) write = true;
+          return false;
+        } catch (e) {
+          p.reject(e);
+          return true;
+        }
+      });
+      if (failed >= 0) {
+        // A mutator threw: it alone fails; the others are applied again to a fresh draft.
+        group = group.filter((_, i) => i !== failed);
+        continue;
+      }
       try {
-        await this.adapter.write(draft);
+        if (write) await this.commit(draft);
+        for (const p of group) p.resolve();
+      } catch (e) {
+        for (const p of group) p.reject(e);
+      }
+      return;
+    }
+  }
+
+  archived(sessionId: string): ArchivedSession | undefined {
+    if (!this.db.data.archive.some((e) => e.id === sessionId)) return undefined;
+    try {
+      return this.archiveFiles.read(sessionId);
+    } catch (e) {
+      this.reportCorrupt(sessionId, e);
+      throw e;
+    }
+  }
+
+  archivedRun(runId: string): StoredRun | undefined {
+    const sessionId = this.archiveFiles.sessionOfRun(runId);
+    return sessionId === undefined ? undefined : this.archived(sessionId)?.runs.find((r) => r.id === runId);
+  }
+
+  private reportCorrupt(id: string, e: unknown): void {
+    if (this.reported.has(id)) return;
+    this.reported.add(id);
+    this.logger.error(`${(e as Error).message}`);
+  }
+
+  archiveSessions(ids: readonly string[]): Promise<string[]> {
+    const refused = this.refuseWrite();
+    if (refused) return Promise.reject(refused);
+    return this.exclusive(async () => {
+      const moving = ids.map((id) => collectSession(this.db.data, id)).filter((a): a is ArchivedSession => a !== undefined);
+      if (!moving.length) return [];
+      // Files first: a crash before the store write leaves the session hot (the file is written again later).
+      try {
+        for (const a of moving) await this.archiveFiles.write(a);
+        await this.archiveFiles.appendRuns(moving);
       } catch (e) {
         this.opts.onWriteError?.(e);
         throw e;
       }
-      this.db.data = draft;
+      const draft = structuredClone(this.db.data);
+      removeArchived(draft, moving, this.now().getTime());
+      await this.commit(draft);
+      return moving.map((a) => a.session.id);
     });
-    this.writes = next.catch(() => undefined);
-    return next;
+  }
+
+  restoreSession(sessionId: string): Promise<void> {
+    if (!this.db.data.archive.some((e) => e.id === sessionId)) return Promise.resolve();
+    const refused = this.refuseWrite();
+    if (refused) return Promise.reject(refused);
+    return this.exclusive(async () => {
+      if (!this.db.data.archive.some((e) => e.id === sessionId)) return;
+      const a = this.archived(sessionId)!;
+      const draft = structuredClone(this.db.data);
+      restoreArchived(draft, a);
+      await this.commit(draft);
+      // The records are in the hot file now; a file left behind (failed removal) is rewritten on the next archive.
+      await this.archiveFiles
+        .remove(sessionId)
+        .catch((e: unknown) => this.logger.warn(`could not remove the archive of session ${sessionId}: ${(e as Error).message}`));
+    });
   }
 }

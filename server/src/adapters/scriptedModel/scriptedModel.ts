@@ -53,6 +53,8 @@ export interface ScriptedModelOptions {
   models?: string[];
   /** When set, every request without `Authorization: Bearer <apiKey>` is answered 401 (still recorded). */
   apiKey?: string;
+  /** false: keep no request log (the demo model of a long-running server; `requests` stays empty). Default true. */
+  record?: boolean;
 }
 
 export interface ScriptedModel {
@@ -160,7 +162,7 @@ export async function startScriptedModel(opts: ScriptedModelOptions = {}): Promi
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const rec: RecordedRequest = { at: new Date().toISOString(), method: req.method ?? '', url: req.url ?? '', headers: req.headers };
-    requests.push(rec);
+    if (opts.record !== false) requests.push(rec);
     const url = req.url ?? '';
     if (opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
       res.writeHead(401, { 'content-type': 'application/json' });
