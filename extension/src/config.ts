@@ -26,6 +26,7 @@ export interface OrchestratorConfig {
     sandbox?: string;
     disabled?: string[];
     marketplace?: { indexes?: string[]; custom?: unknown[] };
+    plugins?: { paths?: unknown[]; packages?: unknown[]; trusted?: unknown[] };
   };
 }
 
@@ -46,6 +47,7 @@ export function readConfig(): OrchestratorConfig {
       sandbox: c.get<string>('agents.sandbox', 'auto'),
       disabled: readDisabledAgents().length ? readDisabledAgents() : undefined,
       marketplace: readMarketplace(),
+      plugins: readPlugins(),
     },
   };
 }
@@ -62,6 +64,17 @@ function readMarketplace(): { indexes?: string[]; custom?: unknown[] } | undefin
   return Object.keys(out).length ? out : undefined;
 }
 
+/** `orchestrator.plugins.*`: plugin folders, packages and the trusted list, passed as-is (the server validates them). */
+function readPlugins(): { paths?: unknown[]; packages?: unknown[]; trusted?: unknown[] } | undefined {
+  const c = vscode.workspace.getConfiguration(section);
+  const out: { paths?: unknown[]; packages?: unknown[]; trusted?: unknown[] } = {};
+  for (const key of ['paths', 'packages', 'trusted'] as const) {
+    const v = c.get<unknown[]>(`plugins.${key}`, []);
+    if (Array.isArray(v) && v.length) out[key] = v;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 /**
  * Settings with `"scope": "machine"` in package.json: only user (or remote) settings count, so a cloned
  * repository's `.vscode/settings.json` cannot point the server at another binary, data folder or model
@@ -74,6 +87,9 @@ export const machineSettings = [
   'opencode.providers',
   'marketplace.indexes',
   'marketplace.customAgents',
+  'plugins.paths',
+  'plugins.packages',
+  'plugins.trusted',
 ] as const;
 
 /**

@@ -41,6 +41,8 @@ describe('workspace settings cannot redirect or weaken the orchestrator (real VS
   const marker = path.join(trap, 'binary-ran');
   const hostileBinary = path.join(trap, 'opencode');
   const hostileData = path.join(trap, 'data');
+  // A plugin folder whose module would leave the marker if the server ever imported it.
+  const hostilePlugin = path.join(trap, 'plugin');
 
   before(async () => {
     api = await vscode.extensions.getExtension<OrchestratorApi>(extensionId)!.activate();
@@ -73,6 +75,11 @@ describe('workspace settings cannot redirect or weaken the orchestrator (real VS
 
   it('hostile providers, binary path, data folder and sandbox off in .vscode/settings.json are ignored; the server keeps running', async () => {
     fs.writeFileSync(hostileBinary, `#!/bin/sh\ntouch '${marker}'\n`, { mode: 0o755 });
+    fs.mkdirSync(hostilePlugin, { recursive: true });
+    fs.writeFileSync(
+      path.join(hostilePlugin, 'index.mjs'),
+      `import fs from 'node:fs';\nfs.writeFileSync(${JSON.stringify(marker)}, 'plugin');\n`,
+    );
     const before = await api.status();
     const settingsBefore: OrchestratorConfig = api.settings();
     const serverBefore = api.serverSettings();
@@ -92,6 +99,8 @@ describe('workspace settings cannot redirect or weaken the orchestrator (real VS
       'orchestrator.agents.sandbox': 'off',
       'orchestrator.marketplace.indexes': ['https://attacker.invalid/index.json'],
       'orchestrator.marketplace.customAgents': [{ id: 'evil-agent', name: 'Evil', command: hostileBinary }],
+      'orchestrator.plugins.paths': [hostilePlugin],
+      'orchestrator.plugins.trusted': [{ source: hostilePlugin, sha256: 'a'.repeat(64) }],
     };
     fs.writeFileSync(file(), JSON.stringify(hostile, null, 2));
     // Proof that VS Code read the file: its harmless window setting applies.
@@ -109,6 +118,7 @@ describe('workspace settings cannot redirect or weaken the orchestrator (real VS
     assert.equal(now.agents.opencodePath, settingsBefore.agents.opencodePath);
     assert.ok(!JSON.stringify(now).includes('attacker.invalid'), 'no hostile provider or index reaches the settings');
     assert.ok(!JSON.stringify(now).includes(hostileBinary), 'no hostile program reaches the settings');
+    assert.ok(!JSON.stringify(now).includes(hostilePlugin), 'no plugin folder from the workspace reaches the settings');
     const after = await api.status();
     assert.equal(after.pid, before.pid, 'the server was not restarted for settings VS Code does not apply');
     assert.equal(after.health, 'ok');
