@@ -129,8 +129,11 @@ class PrivateIndex {
   async snapshot(cwd: string): Promise<string | undefined> {
     try {
       const env = { GIT_INDEX_FILE: this.file };
-      await exec(cwd, [...(await filterArgs(cwd, this.places)), 'add', '-A', '.'], env);
-      return (await exec(cwd, ['write-tree'], env)).trim() || undefined;
+      // Both commands need the filters off: `write-tree` writes the index back, and git re-reads a racily clean
+      // entry (written in the same second as the index) through its clean filter while doing so.
+      const filters = await filterArgs(cwd, this.places);
+      await exec(cwd, [...filters, 'add', '-A', '.'], env);
+      return (await exec(cwd, [...filters, 'write-tree'], env)).trim() || undefined;
     } catch {
       return undefined;
     }
