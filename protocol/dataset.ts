@@ -11,8 +11,8 @@ import { id } from './session';
 export type DatasetFormat = 'openai' | 'sharegpt' | 'mlx';
 export const datasetFormats = ['openai', 'sharegpt', 'mlx'] as const satisfies readonly DatasetFormat[];
 
-/** The stages of curation; a dropped candidate names the one that dropped it. */
-export type DatasetStage = 'build' | 'validate' | 'exact_dedup' | 'near_dedup' | 'redact' | 'quality' | 'split';
+/** The stages of curation; a dropped candidate names the one that dropped it (`curator`: a person excluded it). */
+export type DatasetStage = 'curator' | 'build' | 'validate' | 'exact_dedup' | 'near_dedup' | 'redact' | 'quality' | 'split';
 
 const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time such as 2026-01-31T12:00:00Z' });
 const word = z.string().trim().min(1, 'must not be empty').max(200);
@@ -56,6 +56,31 @@ export const datasetOptions = z
   })
   .strict();
 export type DatasetOptions = z.infer<typeof datasetOptions>;
+
+/**
+ * A person's choices over the candidates (the curation webview): runs excluded (recorded as dropped at
+ * `curator`) and message contents replaced. Edited text passes validation and redaction like any other;
+ * the record of an edited example lists the edited messages, the manifest every edit (without its text).
+ */
+export const datasetCuration = z
+  .object({
+    exclude: z.array(id).max(10_000).optional(),
+    edits: z
+      .array(
+        z
+          .object({
+            runId: id,
+            /** Index of the message in the example built from the run (0: the prompt). */
+            message: z.number().int().min(0).max(100_000),
+            content: z.string().max(1_000_000),
+          })
+          .strict(),
+      )
+      .max(10_000)
+      .optional(),
+  })
+  .strict();
+export type DatasetCuration = z.infer<typeof datasetCuration>;
 
 /** Where a candidate came from (one agent run = one example). */
 export interface DatasetProvenance {
@@ -111,6 +136,8 @@ export interface DatasetView {
   files: DatasetExportFile[];
   tokenizer: string;
   filter: DatasetFilter;
+  /** The curator's exclusions and edits (run id and message index; the edited text is in the examples). */
+  curation?: { exclude: string[]; edits: { runId: string; message: number }[] };
 }
 
 /** The fate of one candidate. */
@@ -125,6 +152,25 @@ export interface DatasetRecord {
   redactions: { kind: string; field: string; start: number; end: number }[];
   tokens?: number;
   split?: 'train' | 'validation';
+  /** Indexes of the messages the curator edited. */
+  edited?: number[];
+}
+
+/** One message of an example as exported (OpenAI chat-with-tools). */
+export interface DatasetMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | null;
+  tool_calls?: { id: string; type: 'function'; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
+  weight?: 0 | 1;
+}
+
+/** A kept example after redaction (placeholders `[REDACTED:<kind>]` in place of what was found). */
+export interface DatasetExample {
+  source: string;
+  split: 'train' | 'validation';
+  tokens: number;
+  messages: DatasetMessage[];
 }
 
 /** `dataset/candidates` (client → server): the runs a filter takes, oldest first. Nothing is written. */
@@ -152,8 +198,25 @@ export const datasetCreate = defineRequest<DatasetView>()(
       filter: datasetFilter.optional(),
       options: datasetOptions.optional(),
       formats: z.array(z.enum(datasetFormats)).min(1).optional(),
+      curation: datasetCuration.optional(),
     })
     .strict(),
+);
+
+/**
+ * `dataset/preview` (client → server): curate exactly as `dataset/create` would, write nothing, and return
+ * every candidate's record and the kept examples (redacted). Errors: InvalidParams (a field named; no run
+ * matches the filter; an edit naming a run that is not a candidate or a message it does not have).
+ */
+export const datasetPreview = defineRequest<{
+  records: DatasetRecord[];
+  examples: DatasetExample[];
+  stats: DatasetStats;
+  warnings: string[];
+}>()(
+  'dataset/preview',
+  'clientToServer',
+  z.object({ filter: datasetFilter.optional(), options: datasetOptions.optional(), curation: datasetCuration.optional() }).strict(),
 );
 
 /** `dataset/list` (client → server): every version, by name. */

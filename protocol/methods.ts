@@ -3,7 +3,7 @@
  * Tests iterate it (malformed params to every request; README table drift).
  */
 import { agentDidChange, agentList } from './agent';
-import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList } from './dataset';
+import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList, datasetPreview } from './dataset';
 import { finetuneCancel, finetuneDidChange, finetuneGet, finetuneList, finetuneSubmit } from './finetune';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { marketplaceGet, marketplaceInstall, marketplaceList, marketplaceSetEnabled, marketplaceUninstall } from './marketplace';
@@ -60,6 +60,7 @@ export const requests: readonly AnyRequestDef[] = [
   taskSetPriority,
   datasetCandidates,
   datasetCreate,
+  datasetPreview,
   datasetList,
   datasetGet,
   datasetExport,

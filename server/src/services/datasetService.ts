@@ -11,6 +11,7 @@ import type { ArchivedSession, StoredRun } from '../domain/storeEntities';
 import { transcriptFolder } from './runService';
 import { exportDataset, exportFormats, type ExportFormat } from '../domain/dataset/exporters';
 import type { ExampleRecord, Provenance } from '../domain/dataset/example';
+import { applyCuratorChoices, type CuratorChoices } from '../domain/dataset/curation';
 import { buildExample } from '../domain/dataset/fromTranscript';
 import { canonicalJson } from '../domain/dataset/hash';
 import {
@@ -47,6 +48,8 @@ export interface CreateDatasetInput {
   filter?: DatasetFilter;
   options?: Partial<Omit<CurationOptions, 'strict'>>;
   formats?: ExportFormat[];
+  /** A person's exclusions and edits (the curation webview). */
+  curation?: CuratorChoices;
 }
 
 export interface DatasetExportFile {
@@ -68,6 +71,8 @@ export interface DatasetSummary {
   formats: ExportFormat[];
   tokenizer: string;
   filter: DatasetFilter;
+  /** The curator's exclusions and edits, without the edited text (that is in the examples). */
+  curation?: { exclude: string[]; edits: { runId: string; message: number }[] };
 }
 
 export interface DatasetServiceDeps {
@@ -228,7 +233,7 @@ export class DatasetService {
   }
 
   /** Curates without writing anything (for a preview: records, stats, examples). */
-  async preview(filter: DatasetFilter = {}, options: Partial<CurationOptions> = {}): Promise<CurationResult> {
+  async preview(filter: DatasetFilter = {}, options: Partial<CurationOptions> = {}, choices: CuratorChoices = {}): Promise<CurationResult> {
     checkOptions(options);
     const runs = this.selectRuns(filter);
     if (!runs.length) fail('filter', 'no agent runs match it');
@@ -243,11 +248,17 @@ export class DatasetService {
           : { source: run.id, provenance, dropped: { stage: 'build', reason: built.reason } },
       );
     }
-    return curate(
-      candidates,
+    const chosen = applyCuratorChoices(candidates, choices);
+    const result = await curate(
+      chosen.candidates,
       { ...options, strict: false },
       { countTokens: (t) => this.deps.tokens.count(t), scanSecrets: (t) => this.deps.secrets.scan(t) },
     );
+    for (const r of result.records) {
+      const edited = chosen.edited.get(r.source);
+      if (edited) r.edited = edited;
+    }
+    return result;
   }
 
   /** Curates and writes a new dataset version under `name`. Conflict when the name holds other content. */
@@ -259,7 +270,7 @@ export class DatasetService {
       fail('formats', `must list some of ${exportFormats.join(', ')}`);
     const filter = input.filter ?? {};
     const existing = await this.get(input.name);
-    const result = await this.preview(filter, input.options ?? {});
+    const result = await this.preview(filter, input.options ?? {}, input.curation ?? {});
     const version = datasetVersion(input.name, this.deps.now().toISOString(), result);
     if (existing) {
       if (existing.id === version.id) return existing;
@@ -280,6 +291,14 @@ export class DatasetService {
       formats,
       tokenizer: this.deps.tokens.encoding,
       filter,
+      ...(input.curation?.exclude?.length || input.curation?.edits?.length
+        ? {
+            curation: {
+              exclude: [...(input.curation.exclude ?? [])],
+              edits: (input.curation.edits ?? []).map((e) => ({ runId: e.runId, message: e.message })),
+            },
+          }
+        : {}),
     };
     const files: DatasetFile[] = [
       { path: 'manifest.json', content: `${JSON.stringify({ ...summary, format: version.format, options: version.options }, null, 2)}\n` },
@@ -335,6 +354,7 @@ export class DatasetService {
       formats: m.formats,
       tokenizer: m.tokenizer,
       filter: m.filter,
+      ...(m.curation ? { curation: m.curation } : {}),
     };
   }
 

@@ -5,7 +5,7 @@
  * until then).
  */
 import { agentList } from '../../../../protocol/agent';
-import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList } from '../../../../protocol/dataset';
+import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList, datasetPreview } from '../../../../protocol/dataset';
 import {
   marketplaceGet,
   marketplaceInstall,
@@ -57,6 +57,7 @@ export const minimumRole: ReadonlyMap<string, Role> = new Map<string, Role>([
   [datasetList.method, 'viewer'],
   [datasetGet.method, 'viewer'],
   [datasetCandidates.method, 'viewer'],
+  [datasetPreview.method, 'viewer'],
   [finetuneGet.method, 'viewer'],
   [finetuneList.method, 'viewer'],
   [modelList.method, 'viewer'],

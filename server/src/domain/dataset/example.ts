@@ -57,7 +57,8 @@ export interface Redaction {
   end: number;
 }
 
-export type CurationStage = 'build' | 'validate' | 'exact_dedup' | 'near_dedup' | 'redact' | 'quality' | 'split';
+/** `curator`: a person excluded the candidate. */
+export type CurationStage = 'curator' | 'build' | 'validate' | 'exact_dedup' | 'near_dedup' | 'redact' | 'quality' | 'split';
 
 /** The fate of one candidate: kept (with its split) or dropped (with the stage and the reason). */
 export interface ExampleRecord {
@@ -74,6 +75,8 @@ export interface ExampleRecord {
   redactions: Redaction[];
   tokens?: number;
   split?: 'train' | 'validation';
+  /** Indexes of the messages a person edited (the curation webview). */
+  edited?: number[];
 }
 
 /** A kept example as exported: the conversation, its split and its provenance. */
