@@ -33,7 +33,11 @@ const configs = [
   },
   {
     ...common,
-    entryPoints: { dashboard: 'webview/src/dashboard/main.ts', marketplace: 'webview/src/marketplace/main.ts' },
+    entryPoints: {
+      dashboard: 'webview/src/dashboard/main.ts',
+      marketplace: 'webview/src/marketplace/main.ts',
+      curator: 'webview/src/curator/main.ts',
+    },
     outdir: 'dist/webview',
     platform: 'browser',
     format: 'esm',

@@ -17,6 +17,7 @@ import { createAgentNotifications, restartOnSettingsChange } from './views/agent
 import { createStatusItem } from './views/statusItem';
 import { summarizeActivity } from './views/activity';
 import { DashboardPanels } from './webviews/dashboardPanel';
+import { CuratorPanels } from './webviews/curatorPanel';
 import { MarketplacePanels } from './webviews/marketplacePanel';
 
 let ctx: Ctx | undefined;
@@ -36,10 +37,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
         () => undefined,
       ),
   );
+  const curator = new CuratorPanels(ctx);
   context.subscriptions.push(
     ctx,
     dashboard,
     marketplace,
+    curator,
     createStatusItem(ctx, {
       current: () => summarizeActivity(trees.sessions.allSessions(), trees.sessions.allRuns(), c0.waits.current()),
       onDidChange: [trees.sessions.onDidChangeTreeData, c0.waits.onDidChange],
@@ -48,11 +51,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     createAgentNotifications(ctx),
     restartOnSettingsChange(ctx),
     ...trees.disposables,
-    ...registerCommands(ctx, dashboard, marketplace, (id) => {
-      trees.sessions.removeSession(id);
-      c0.waits.applyCleared(id);
-      dashboard.forget(id);
-    }),
+    ...registerCommands(
+      ctx,
+      dashboard,
+      marketplace,
+      (id) => {
+        trees.sessions.removeSession(id);
+        c0.waits.applyCleared(id);
+        dashboard.forget(id);
+      },
+      curator,
+    ),
     ...registerReviewDocuments(ctx),
     vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new AgentCodeActions(), {
       providedCodeActionKinds: AgentCodeActions.kinds,

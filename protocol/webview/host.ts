@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-export const surfaces = ['dashboard', 'marketplace'] as const;
+export const surfaces = ['dashboard', 'marketplace', 'curator'] as const;
 export type Surface = (typeof surfaces)[number];
 
 /** Persisted UI state only (navigation, toggles); data always comes from the host. */

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
-import { datasetCreate, datasetPreview } from '../../protocol/dataset';
+import { datasetCreate, datasetPreview, type DatasetCuration } from '../../protocol/dataset';
 import { errorCodes } from '../../protocol/errors';
 import type { ParamsOf, RequestDef, ResultOf } from '../../protocol/messages';
 import { runGet, runStart, type RunView } from '../../protocol/run';
@@ -89,10 +89,11 @@ test('preview, exclude, edit, export: the choices are applied, redacted and reco
   assert.match(records, new RegExp(`"edited":\\[${userIndex}\\]`));
 
   // Bad choices: the field is named and nothing is written.
-  for (const [bad, field] of [
+  const bads: [DatasetCuration, RegExp][] = [
     [{ exclude: ['run-nope'] }, /curation\.exclude\[0\]: run "run-nope" is not a candidate/],
     [{ edits: [{ runId: a.id, message: 99, content: 'x' }] }, /curation\.edits\[0\]\.message: run "[^"]+" has \d+ messages/],
-  ] as const) {
+  ];
+  for (const [bad, field] of bads) {
     const err = await call(datasetCreate, { name: 'bad-choice', filter, curation: bad }).then(
       () => undefined,
       (e: unknown) => e,

@@ -30,6 +30,7 @@ export const commandIds = {
   enableAgent: 'orchestrator.enableAgent',
   disableAgent: 'orchestrator.disableAgent',
   openMarketplace: 'orchestrator.openMarketplace',
+  openCurator: 'orchestrator.openCurator',
 } as const;
 
 export type CommandId = (typeof commandIds)[keyof typeof commandIds];

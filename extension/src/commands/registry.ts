@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { DashboardPanels } from '../webviews/dashboardPanel';
+import type { CuratorPanels } from '../webviews/curatorPanel';
 import type { MarketplacePanels } from '../webviews/marketplacePanel';
 import { commandIds, type CommandId } from './ids';
 import { restartServer, showLogs, showStatus } from './server';
@@ -33,6 +34,7 @@ export function registerCommands(
   dashboard: DashboardPanels,
   marketplace: MarketplacePanels,
   removeSession: (sessionId: string) => void = () => undefined,
+  curator?: CuratorPanels,
 ): vscode.Disposable[] {
   const goals = new GoalEditors();
   const plans = new PlanReviews(ctx);
@@ -65,6 +67,7 @@ export function registerCommands(
     [commandIds.enableAgent]: enableAgent(ctx) as (...args: unknown[]) => unknown,
     [commandIds.disableAgent]: disableAgent(ctx) as (...args: unknown[]) => unknown,
     [commandIds.openMarketplace]: () => marketplace.open(),
+    [commandIds.openCurator]: () => curator?.open(),
   };
   return [goals, plans, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
 }
