@@ -73,6 +73,10 @@ const layers = {
     minutes: 12,
     make: () => ({ cmd: process.execPath, args: ['test/e2e/marketplace.mjs'], count: lastLine }),
   },
+  'e2e-curation': {
+    minutes: 12,
+    make: () => ({ cmd: process.execPath, args: ['test/e2e/curation.mjs'], count: lastLine }),
+  },
 };
 
 function runLayer(name) {
@@ -118,13 +122,17 @@ let names = wanted.length ? wanted : Object.keys(layers);
 // `e2e` means every e2e script.
 names = names.flatMap((n) =>
   n === 'e2e'
-    ? ['e2e', 'e2e-dashboard', 'e2e-flow', 'e2e-permissions', 'e2e-marketplace'].filter((m) => m === 'e2e' || !names.includes(m))
+    ? ['e2e', 'e2e-dashboard', 'e2e-flow', 'e2e-permissions', 'e2e-marketplace', 'e2e-curation'].filter(
+        (m) => m === 'e2e' || !names.includes(m),
+      )
     : [n],
 );
 // Integration, VS Code and e2e layers run the bundles: build first when only they were asked for.
 if (
   wanted.length &&
-  names.some((n) => ['integration', 'vscode', 'e2e', 'e2e-dashboard', 'e2e-flow', 'e2e-permissions', 'e2e-marketplace'].includes(n)) &&
+  names.some((n) =>
+    ['integration', 'vscode', 'e2e', 'e2e-dashboard', 'e2e-flow', 'e2e-permissions', 'e2e-marketplace', 'e2e-curation'].includes(n),
+  ) &&
   !names.includes('build')
 )
   names = ['build', ...names];
