@@ -85,6 +85,8 @@ export interface CuratorViewMessage {
   busy: 'loading' | 'exporting' | 'submitting' | null;
   /** Why the last action failed (shown until the next action). */
   error?: string;
+  /** Where the error is shown: over the list (reading), by the export form, by the fine-tune form. */
+  errorAt?: 'list' | 'export' | 'finetune';
   exported: CuratorExport | null;
   job: FineTuneJobView | null;
 }

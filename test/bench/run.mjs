@@ -1,6 +1,7 @@
 // `npm run bench`: figures as ratios against baselines measured in the same run (the machines are
 // noisy). Needs `npm run build` first (it runs it). ORCH_BENCH_SKIP_VSCODE=1 skips the VS Code part;
-// ORCH_BENCH_ONLY=acp runs only the ACP block (ORCH_BENCH_SKIP_ACP=1 skips it).
+// ORCH_BENCH_ONLY=acp runs only the ACP block (ORCH_BENCH_SKIP_ACP=1 skips it); ORCH_BENCH_ONLY=curation only the
+// dataset curation block (ORCH_BENCH_SKIP_CURATION=1 skips it).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -68,6 +69,12 @@ const only = process.env.ORCH_BENCH_ONLY;
 if (only === 'acp') {
   // ACP: a turn through the orchestrator (run/start on a registered ACP agent) vs the same prompt straight to the agent.
   for (const [name, med, p95, base, what] of benchRowsOf('test/bench/acpBench.ts')) rows.push([name, med, p95, base, what, 'ms']);
+  printTable();
+  process.exit(0);
+}
+if (only === 'curation') {
+  // Dataset curation: 10,000 synthetic examples through dedup, redaction and the whole pipeline vs JSON parse+stringify.
+  for (const [name, value, base, what, unit] of benchRows('test/bench/curationBench.ts')) rows.push([name, value, NaN, base, what, unit]);
   printTable();
   process.exit(0);
 }

@@ -160,7 +160,11 @@ try {
     await cur().locator('#ft-steps input').fill('2');
     await cur().locator('#finetune').click();
     const state = cur().locator('#job .job-state');
-    await state.waitFor({ timeout: 60_000 });
+    await h.eventually(async () => {
+      const err = await cur().locator('#ft-error').innerText();
+      if (err) throw Object.assign(new Error(`the fine-tune form says: ${err}`), { final: true });
+      await state.waitFor({ timeout: 1_000 });
+    }, 60_000);
     const first = await state.innerText();
     if (!/^(queued|running|succeeded|failed|cancelled)$/.test(first)) throw new Error(`the job state says ${JSON.stringify(first)}`);
     const final = await h

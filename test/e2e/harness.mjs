@@ -54,13 +54,14 @@ export function e2eHarness(label, prefix) {
     return file;
   };
 
+  /** Retries `fn` until it resolves or the deadline passes; an error with `final: true` stops at once. */
   h.eventually = async (fn, timeout = 30_000) => {
     const end = Date.now() + timeout;
     for (;;) {
       try {
         return await fn();
       } catch (e) {
-        if (Date.now() > end) throw e;
+        if (e?.final || Date.now() > end) throw e;
         await h.page.waitForTimeout(250);
       }
     }

@@ -136,5 +136,6 @@ test('the snapshot is complete and numbered', () => {
   assert.equal(s.type, 'curator/view');
   assert.equal(s.seq, 7);
   assert.equal(s.error, 'boom');
+  assert.equal(s.errorAt, 'list');
   assert.ok(!('error' in curatorSnapshot({ ...s, error: undefined }, 8)));
 });

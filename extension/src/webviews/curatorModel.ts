@@ -125,6 +125,7 @@ export interface CuratorState {
   warnings: string[];
   busy: CuratorViewMessage['busy'];
   error?: string;
+  errorAt?: CuratorViewMessage['errorAt'];
   exported: CuratorExport | null;
   job: FineTuneJobView | null;
 }
@@ -141,7 +142,7 @@ export function curatorSnapshot(s: CuratorState, seq: number): CuratorViewMessag
     stats: s.stats,
     warnings: s.warnings,
     busy: s.busy,
-    ...(s.error ? { error: s.error } : {}),
+    ...(s.error ? { error: s.error, errorAt: s.errorAt ?? 'list' } : {}),
     exported: s.exported,
     job: s.job,
   };

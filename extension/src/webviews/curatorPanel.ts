@@ -170,6 +170,7 @@ export class CuratorPanels implements vscode.Disposable {
     } catch (e) {
       if (load !== this.loads) return;
       this.state.error = (e as Error).message;
+      this.state.errorAt = 'list';
       this.ctx.log.warn(`curator: could not read the candidates: ${this.state.error}`);
     }
     this.state.busy = null;
@@ -194,6 +195,7 @@ export class CuratorPanels implements vscode.Disposable {
       this.ctx.log.info(`curator: exported dataset ${v.name} (${v.id}): ${v.files.map((f) => f.path).join(', ')}`);
     } catch (e) {
       this.state.error = (e as Error).message;
+      this.state.errorAt = 'export';
       this.ctx.log.warn(`curator: export failed: ${this.state.error}`);
     }
     this.state.busy = null;
@@ -204,6 +206,7 @@ export class CuratorPanels implements vscode.Disposable {
     const dataset = this.state.exported?.name;
     if (!dataset) {
       this.state.error = vscode.l10n.t('Export the dataset first: a fine-tune job trains on an exported version.');
+      this.state.errorAt = 'finetune';
       return this.post();
     }
     this.state.busy = 'submitting';
@@ -213,13 +216,15 @@ export class CuratorPanels implements vscode.Disposable {
       this.state.job = await this.ctx.request(finetuneSubmit, {
         dataset,
         modelName: spec.modelName,
-        hyperparameters: { steps: spec.steps, rank: spec.rank, learningRate: spec.learningRate },
+        // Validation loss every 10 steps, or once at the end of a shorter job.
+        hyperparameters: { steps: spec.steps, rank: spec.rank, learningRate: spec.learningRate, evalEvery: Math.min(10, spec.steps) },
         idempotencyKey: `curator:${this.state.exported?.id}:${spec.modelName}:${spec.steps}:${spec.rank}:${spec.learningRate}`,
       });
       this.ctx.log.info(`curator: fine-tune job ${this.state.job.id} on ${dataset}: ${this.state.job.state}`);
       this.followJob(this.state.job.id);
     } catch (e) {
       this.state.error = (e as Error).message;
+      this.state.errorAt = 'finetune';
       this.ctx.log.warn(`curator: fine-tune submit failed: ${this.state.error}`);
     }
     this.state.busy = null;

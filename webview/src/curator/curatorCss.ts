@@ -4,7 +4,8 @@ export const curatorCss = `
   .toolbar { display: flex; flex-wrap: wrap; gap: .5em 1em; align-items: center; padding: .6em 0;
     border-bottom: 1px solid var(--vscode-panel-border, transparent); }
   .toolbar label, .form label { display: flex; gap: .4em; align-items: center; color: var(--vscode-descriptionForeground); }
-  .toolbar vscode-single-select { min-width: 8em; }
+  .toolbar vscode-single-select { width: 11em; }
+  .toolbar vscode-textfield { width: 10.5em; }
   .count { color: var(--vscode-descriptionForeground); margin-left: auto; }
   .busy { display: inline-flex; gap: .4em; align-items: center; color: var(--vscode-descriptionForeground); }
   .busy vscode-progress-ring { width: 16px; height: 16px; }

@@ -76,6 +76,7 @@ app.innerHTML = `
         .join('')}</div>
       <vscode-button id="export">${e(l10n.t('Export'))}</vscode-button>
     </form>
+    <div id="export-error"></div>
     <div id="exported"></div>
     <h3>${e(l10n.t('Fine-tune'))}</h3>
     <form id="ft-form" class="form">
@@ -85,6 +86,7 @@ app.innerHTML = `
       <label>${e(l10n.t('Learning rate'))}<vscode-textfield id="ft-lr" value="0.001"></vscode-textfield></label>
       <vscode-button id="finetune" secondary>${e(l10n.t('Create fine-tune job'))}</vscode-button>
     </form>
+    <div id="ft-error"></div>
     <div id="job"></div>
   </aside>
 </div>`;
@@ -147,7 +149,11 @@ function render(v: CuratorViewMessage): void {
       ? `<vscode-progress-ring></vscode-progress-ring>${e({ loading: l10n.t('Curating…'), exporting: l10n.t('Exporting…'), submitting: l10n.t('Submitting…') }[v.busy])}`
       : '',
   );
-  patch('error', v.error ? `<p class="error" role="alert">${e(v.error)}</p>` : '');
+  const errorOf = (at: CuratorViewMessage['errorAt']) =>
+    v.error && v.errorAt === at ? `<p class="error" role="alert">${e(v.error)}</p>` : '';
+  patch('error', errorOf('list'));
+  patch('export-error', errorOf('export'));
+  patch('ft-error', errorOf('finetune'));
   patch('rows', renderRows(v));
   patch('detail', renderDetail(v, editing));
   patch('stats', renderStats(v.stats, v.warnings));

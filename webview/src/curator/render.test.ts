@@ -37,8 +37,8 @@ const view = (over: Partial<CuratorViewMessage> = {}): CuratorViewMessage => ({
 
 test('redaction placeholders are marked and everything else is escaped', () => {
   assert.equal(
-    highlightRedactions('key <x> [REDACTED:github] & [REDACTED:email]'),
-    'key &lt;x&gt; <mark class="redaction" title="Redacted: github">[REDACTED:github]</mark> &amp; <mark class="redaction" title="Redacted: email">[REDACTED:email]</mark>',
+    highlightRedactions('key <x> [REDACTED:github] & [REDACTED:email] [REDACTED] [REDACTED:]'),
+    'key &lt;x&gt; <mark class="redaction" title="Redacted: github">[REDACTED:github]</mark> &amp; <mark class="redaction" title="Redacted: email">[REDACTED:email]</mark> <mark class="redaction" title="Redacted in the transcript">[REDACTED]</mark> [REDACTED:]',
   );
 });
 

@@ -14,11 +14,15 @@ export function escapeHtml(s: string): string {
 }
 const e = escapeHtml;
 
-/** Escaped text with every `[REDACTED:<kind>]` placeholder marked. */
+/**
+ * Escaped text with every redaction marked: the curation's `[REDACTED:<kind>]` placeholders and the plain
+ * `[REDACTED]` the server already writes into transcripts.
+ */
 export function highlightRedactions(text: string): string {
   return e(text).replace(
-    /\[REDACTED:([A-Za-z0-9_.@/-]+)\]/g,
-    (all, kind: string) => `<mark class="redaction" title="${e(l10n.t('Redacted: {0}', kind))}">${all}</mark>`,
+    /\[REDACTED(?::([A-Za-z0-9_.@/-]+))?\]/g,
+    (all, kind: string | undefined) =>
+      `<mark class="redaction" title="${e(kind ? l10n.t('Redacted: {0}', kind) : l10n.t('Redacted in the transcript'))}">${all}</mark>`,
   );
 }
 
