@@ -49,7 +49,7 @@ try {
   const { page, wb } = h;
 
   const ran = await h.check('two sessions run with the demo model', async () => {
-    await page.locator('.activitybar .action-item a[aria-label^="Orchestrator"]').click({ timeout: 30_000 });
+    await page.locator('.activitybar .action-item a[aria-label^="Orchestrator"]').click({ timeout: 120_000 });
     await wb.statusBar(/Orchestrator: ok/, 90_000);
     for (const [i, goal] of goals.entries()) {
       await wb.palette('Orchestrator: Start Session\u2026');
