@@ -74,7 +74,7 @@ const layers = {
     make: () => ({ cmd: process.execPath, args: ['test/e2e/marketplace.mjs'], count: lastLine }),
   },
   'e2e-curation': {
-    minutes: 12,
+    minutes: 15,
     make: () => ({ cmd: process.execPath, args: ['test/e2e/curation.mjs'], count: lastLine }),
   },
 };

@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { e2eHarness } from './harness.mjs';
 
-const h = e2eHarness('curation', 'curation');
+// Two sessions take 3–4 minutes on a loaded 2-core machine: a longer deadline than the other scripts' 10 minutes.
+const h = e2eHarness('curation', 'curation', { timeoutMs: 840_000 });
 const token = `ghp_${'Z9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2'}`;
 const goals = [
   `- [deploy] Deploy notes {files: deploy.txt}: [[script:write_file deploy.txt]] deploy with ${token} tonight`,
@@ -172,7 +173,7 @@ try {
         const s = await state.innerText();
         if (!['succeeded', 'failed', 'cancelled'].includes(s)) throw new Error(s);
         return s;
-      }, 180_000)
+      }, 90_000)
       .catch((e) => `still ${e.message}`);
     console.log(`    fine-tune job: ${first} → ${final}: ${(await cur().locator('#job').innerText()).replace(/\s+/g, ' ')}`);
     await h.shot('4-finetune');

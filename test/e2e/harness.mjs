@@ -9,8 +9,11 @@ import { ensureVscode } from '../../tools/installVscode.mjs';
 import { packageVsix, repoRoot } from '../../tools/vsix.mjs';
 import { workbench } from './workbench.mjs';
 
-/** `label` names the script in its output; `prefix` its sandbox folder and screenshot files. */
-export function e2eHarness(label, prefix) {
+/**
+ * `label` names the script in its output; `prefix` its sandbox folder and screenshot files; `timeoutMs` is the
+ * whole script's deadline (TEST_TIMEOUT_MS overrides it).
+ */
+export function e2eHarness(label, prefix, { timeoutMs = 600_000 } = {}) {
   const shots = path.join(repoRoot, 'test-results');
   fs.mkdirSync(shots, { recursive: true });
   const sandbox = makeSandbox(`orch-e2e-${prefix}-`);
@@ -22,7 +25,7 @@ export function e2eHarness(label, prefix) {
       console.error(`[e2e ${label}] timed out; logs in ${sandbox.root}`);
       process.exit(1);
     },
-    Number(process.env.TEST_TIMEOUT_MS ?? 600_000),
+    Number(process.env.TEST_TIMEOUT_MS ?? timeoutMs),
   );
 
   /** Runs one named check; after `h.gaveUp` is set the rest are reported as not run. */
