@@ -47,7 +47,7 @@ export class PgStoreError extends Error {
     readonly kind: PgStoreErrorKind,
     readonly server: string,
     message: string,
-    readonly cause?: unknown,
+    override readonly cause?: unknown,
   ) {
     super(message);
     this.name = 'PgStoreError';
