@@ -30,6 +30,12 @@ export interface PgStoreOptions {
   /** `postgres://user:password@host:port/database` */
   connectionString: string;
   tenantId: string;
+  /**
+   * The tenant id the records themselves carry (default `tenantId`). The team server's per-tenant
+   * services still write `local` in their records (their tenant is their data folder); the rows are
+   * scoped by `tenantId` all the same.
+   */
+  recordTenantId?: string;
   /** The tenant's display name when its row is created (default: its id). */
   tenantName?: string;
   /** Deadline on opening the connection (default 5 s). */
@@ -94,6 +100,8 @@ interface Meta {
 
 export class PgStore implements StorePort {
   readonly tenantId: string;
+  /** What `tenantId` the records in this store's data carry. */
+  readonly recordTenantId: string;
   readonly server: string;
   private readonly connectMs: number;
   private readonly queryMs: number;
@@ -119,11 +127,12 @@ export class PgStore implements StorePort {
   ) {
     if (!opts.tenantId) throw new DomainError('bad_input', 'a PostgreSQL store needs a tenant id');
     this.tenantId = opts.tenantId;
+    this.recordTenantId = opts.recordTenantId ?? opts.tenantId;
     this.server = describeServer(opts.connectionString);
     this.connectMs = opts.connectTimeoutMs ?? 5_000;
     this.queryMs = opts.queryTimeoutMs ?? 10_000;
     this.now = opts.now ?? (() => new Date());
-    this.data = { ...emptyStore(this.now().toISOString()), tenants: [{ id: this.tenantId, name: opts.tenantName ?? this.tenantId }] };
+    this.data = { ...emptyStore(this.now().toISOString()), tenants: [{ id: this.recordTenantId, name: opts.tenantName ?? this.tenantId }] };
     this.rows = toRows(this.data);
     this.meta = { schemaVersion: currentSchemaVersion, createdAt: this.data.createdAt, tenant: this.data.tenants[0] };
     this.current = this.status_('ok');
@@ -144,10 +153,11 @@ export class PgStore implements StorePort {
    * migration, no lock, no write (a database without our tables reads as an empty store). Rows that fail
    * validation leave the store `corrupt`: nothing is rewritten and writes are refused.
    */
-  async load(opts: { readOnly?: boolean } = {}): Promise<StoreStatus> {
-    this.readOnly = !!opts.readOnly;
+  async load(opts: { readOnly?: boolean; lockedBy?: string } = {}): Promise<StoreStatus> {
+    // `lockedBy`: another process owns this tenant's data folder (compose.ts); read, never write.
+    this.readOnly = !!opts.readOnly || !!opts.lockedBy;
     this.writable = !this.readOnly;
-    const locked = await this.open();
+    const locked = (await this.open()) ?? opts.lockedBy;
     if (locked) {
       this.writable = false;
       this.current = this.status_('locked', locked);
@@ -247,7 +257,7 @@ export class PgStore implements StorePort {
 
   /** Makes the database hold `draft` (one transaction), then memory. On failure, memory is unchanged. */
   private async write(draft: StoreData, what: string): Promise<void> {
-    checkScope(draft, this.tenantId);
+    checkScope(draft, this.recordTenantId);
     if (!this.client) {
       // The connection went away since the last write: reconnect, re-take the lock, write against the rows as they are now.
       const locked = await this.open();
@@ -421,7 +431,7 @@ export class PgStore implements StorePort {
       const meta: Meta = {
         schemaVersion: t.rows[0].schema_version,
         createdAt: t.rows[0].created_at,
-        tenant: { id: this.tenantId, name: t.rows[0].name },
+        tenant: { id: this.recordTenantId, name: t.rows[0].name },
       };
       const rows = {} as Rows;
       for (const [collection, table] of Object.entries(collectionTables) as [Collection, string][]) {
