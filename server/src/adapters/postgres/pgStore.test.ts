@@ -273,3 +273,26 @@ test('rows that fail validation: the store is corrupt, reads and writes refused,
   assert.equal((await admin.query(`select doc ? 'goal' as has from orch_sessions where tenant_id = $1`, [t])).rows[0].has, false);
   await r.close();
 });
+
+test('records that carry `local` (the team server’s per-tenant services) are still scoped by the store’s tenant', async () => {
+  const [a, b] = [tenant(), tenant()];
+  const sa = await open(a, { recordTenantId: 'local' });
+  const sb = await open(b, { recordTenantId: 'local' });
+  assert.deepEqual(
+    sa.read().tenants.map((x) => x.id),
+    ['local'],
+  );
+  await sa.update((d) => void d.sessions.push(session('s1', 'local')));
+  assert.deepEqual(await rowsOf('orch_sessions', a), ['s1']);
+  assert.deepEqual(await rowsOf('orch_sessions', 'local'), []);
+  assert.deepEqual(sb.read().sessions, []);
+  await assert.rejects(
+    sb.update((d) => void d.sessions.push(session('s2', b))),
+    (e: unknown) => DomainError.is(e, 'bad_input'),
+  );
+  await sa.close();
+  await sb.close();
+  const again = await open(b, { recordTenantId: 'local' });
+  assert.deepEqual(again.read().sessions, []);
+  await again.close();
+});
