@@ -24,7 +24,10 @@ import type { Logger } from '../../ports/logger';
 import type { StorePort } from '../../ports/store';
 import { DeadlineError, withDeadline } from '../deadline';
 import { collectionTables, migrate, type Collection } from './migrations';
+import { describeServer, isConnectionFault, PgStoreError } from './pgErrors';
 import { checkScope, diffRows, fromRows, toRows, type Rows, type TableChange } from './rows';
+
+export { describeServer, PgStoreError, type PgStoreErrorKind } from './pgErrors';
 
 export interface PgStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -43,47 +46,6 @@ export interface PgStoreOptions {
   /** Deadline on every statement (default 10 s). */
   queryTimeoutMs?: number;
   now?: () => Date;
-}
-
-export type PgStoreErrorKind = 'unreachable' | 'connection_lost' | 'deadline';
-
-/** The store could not reach PostgreSQL, lost it, or a deadline passed; `server` is the address without credentials. */
-export class PgStoreError extends Error {
-  constructor(
-    readonly kind: PgStoreErrorKind,
-    readonly server: string,
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = 'PgStoreError';
-  }
-
-  static is(e: unknown, kind?: PgStoreErrorKind): e is PgStoreError {
-    return e instanceof PgStoreError && (kind === undefined || e.kind === kind);
-  }
-}
-
-/** `postgres://host:port/database`: what to name in messages and the status (never the password). */
-export function describeServer(connectionString: string): string {
-  try {
-    const u = new URL(connectionString);
-    return `postgres://${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`;
-  } catch {
-    return 'postgres://(unparsable address)';
-  }
-}
-
-/** SQLSTATE classes and socket codes that mean the connection is gone, not that the statement was wrong. */
-function isConnectionFault(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  if (
-    typeof code === 'string' &&
-    (/^(08|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH'].includes(code))
-  )
-    return true;
-  const m = (e as Error)?.message ?? '';
-  return /Connection terminated|Client has encountered a connection error|Connection ended|not queryable/i.test(m);
 }
 
 interface Pending {
@@ -157,6 +119,12 @@ export class PgStore implements StorePort {
     // `lockedBy`: another process owns this tenant's data folder (compose.ts); read, never write.
     this.readOnly = !!opts.readOnly || !!opts.lockedBy;
     this.writable = !this.readOnly;
+    if (this.client) {
+      // Loaded again: give up the old connection (and its lock) first.
+      const old = this.client;
+      this.client = undefined;
+      await withDeadline(old.end(), this.connectMs, 'closing the PostgreSQL connection').catch(() => undefined);
+    }
     const locked = (await this.open()) ?? opts.lockedBy;
     if (locked) {
       this.writable = false;
