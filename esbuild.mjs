@@ -29,7 +29,7 @@ const configs = [
     ...node,
     entryPoints: { server: 'server/src/main.ts', cli: 'server/src/cli.ts' },
     outdir: 'dist',
-    external: ['bufferutil', 'utf-8-validate'],
+    external: ['bufferutil', 'utf-8-validate', 'pg-native'],
   },
   {
     ...common,

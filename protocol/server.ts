@@ -10,7 +10,8 @@ export type ServerMode = 'stdio' | 'cli' | 'listen';
 
 /** State of the embedded store as seen by the server. */
 export interface StoreStatus {
-  kind: 'lowdb';
+  /** `lowdb`: the embedded JSON file (`path`); `postgres`: a team store (`path`: the server without credentials and the tenant). */
+  kind: 'lowdb' | 'postgres';
   path: string;
   schemaVersion: number;
   /**
