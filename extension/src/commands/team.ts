@@ -8,6 +8,12 @@ import { readConfig, writeServerUrl } from '../config';
 import type { Ctx, TeamInfo } from '../ctx';
 import { checkServerUrl, teamKeySecretId } from '../teamReconnect';
 
+/** Until the extension host reads `url` back from the settings it just wrote (at most 10 s). */
+async function settled(url: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (readConfig().serverUrl !== url && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+}
+
 export interface ConnectArgs {
   url?: string;
   apiKey?: string;
@@ -48,6 +54,7 @@ export const connectTeamServer =
     if (!key?.trim()) return undefined;
     await ctx.extension.secrets.store(teamKeySecretId(url), key.trim());
     await writeServerUrl(url);
+    await settled(url);
     ctx.log.info(`connecting to the team server at ${url}`);
     await ctx.restart();
     const team = ctx.status.team;
@@ -72,6 +79,7 @@ export const disconnectTeamServer = (ctx: Ctx) => async (): Promise<void> => {
   }
   await ctx.extension.secrets.delete(teamKeySecretId(url));
   await writeServerUrl('');
+  await settled('');
   ctx.log.info(`disconnected from the team server at ${url}; starting the bundled server`);
   await ctx.restart();
 };
