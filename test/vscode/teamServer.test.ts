@@ -34,13 +34,17 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
   throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
 }
 
-/** Every file under `dir` whose bytes contain `needle`. */
+/** Every file under `dir` whose bytes contain `needle` (files the server removes meanwhile are skipped). */
 function filesContaining(dir: string, needle: string): string[] {
   const out: string[] = [];
   for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
     if (!e.isFile()) continue;
     const f = path.join(e.parentPath, e.name);
-    if (fs.statSync(f).size < 20_000_000 && fs.readFileSync(f).includes(needle)) out.push(f);
+    try {
+      if (fs.statSync(f).size < 20_000_000 && fs.readFileSync(f).includes(needle)) out.push(f);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
   return out;
 }
@@ -67,19 +71,9 @@ describe('the extension on a team server (real VS Code, real orchestrator serve)
     until('the bundled server, healthy', 90_000, async () =>
       api.role() === 'local' && api.snapshot().clientState === 'running' && (await api.status()).health === 'ok' ? true : undefined,
     );
-  const manifest = () =>
-    JSON.parse(fs.readFileSync(path.join(vscode.extensions.getExtension(extensionId)!.extensionPath, 'package.json'), 'utf8'));
-
-  before(async () => {
-    api = await vscode.extensions.getExtension<OrchestratorApi>(extensionId)!.activate();
-    await healthyLocal();
-    admin('create-tenant', tenant);
-    // No admin option confines a tenant's sessions to workspace roots on this branch yet; the test workspace is used as is.
-    for (const role of ['developer', 'viewer'] as const) {
-      admin('create-user', '--tenant', tenant, '--name', role === 'developer' ? 'dana' : 'vic', '--role', role);
-      keys[role] = admin('create-key', '--tenant', tenant, '--user', role === 'developer' ? 'dana' : 'vic').key;
-    }
-    const child = spawn(process.execPath, [cli(), 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
+  /** Starts `orchestrator serve` on `listen`; resolves with its ws:// URL. */
+  const serve = async (listen: string): Promise<string> => {
+    const child = spawn(process.execPath, [cli(), 'serve', '--listen', listen, '--data-dir', dataDir], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -88,24 +82,43 @@ describe('the extension on a team server (real VS Code, real orchestrator serve)
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    url = await until('orchestrator serve to listen', 60_000, () => {
+    return until('orchestrator serve to listen', 60_000, () => {
       if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}: ${err}`);
       return /listening on (ws:\/\/\S+)/.exec(out)?.[1];
     });
+  };
+  const stopServer = async () => {
+    const s = server;
+    if (!s || s.exitCode !== null || s.signalCode !== null) return;
+    const exited = new Promise((r) => s.once('exit', r));
+    s.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    if (s.exitCode === null && s.signalCode === null) s.kill('SIGKILL');
+  };
+  const manifest = () =>
+    JSON.parse(fs.readFileSync(path.join(vscode.extensions.getExtension(extensionId)!.extensionPath, 'package.json'), 'utf8'));
+
+  before(async function () {
+    // Activation, the bundled server, five admin commands and the team server's start, on a busy machine.
+    this.timeout(240_000);
+    api = await vscode.extensions.getExtension<OrchestratorApi>(extensionId)!.activate();
+    await healthyLocal();
+    admin('create-tenant', tenant);
+    // No admin option confines a tenant's sessions to workspace roots on this branch yet; the test workspace is used as is.
+    for (const role of ['developer', 'viewer'] as const) {
+      admin('create-user', '--tenant', tenant, '--name', role === 'developer' ? 'dana' : 'vic', '--role', role);
+      keys[role] = admin('create-key', '--tenant', tenant, '--user', role === 'developer' ? 'dana' : 'vic').key;
+    }
+    url = await serve('127.0.0.1:0');
   });
 
-  after(async () => {
+  after(async function () {
+    this.timeout(180_000);
     // Back to the bundled server, so the suites after this one run as before.
     await vscode.commands.executeCommand(commandIds.disconnectTeamServer);
     await healthyLocal();
     assert.equal(vscode.workspace.getConfiguration('orchestrator').get('server.url'), '', 'the URL setting is cleared');
-    const s = server;
-    if (s && s.exitCode === null) {
-      const exited = new Promise((r) => s.once('exit', r));
-      s.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-      if (s.exitCode === null && s.signalCode === null) s.kill('SIGKILL');
-    }
+    await stopServer();
     fs.rmSync(root, { recursive: true, force: true });
   });
 
@@ -183,5 +196,21 @@ describe('the extension on a team server (real VS Code, real orchestrator serve)
     assert.ok(list, 'a viewer may still read the status');
     await new Promise((r2) => setTimeout(r2, 1_000));
     assert.equal(api.sessions().length, before.length, 'no session was started');
+  }).timeout(120_000);
+
+  it('a dropped connection comes back: the team server restarts on its port and the extension reconnects', async () => {
+    await stopServer();
+    await until('the extension to notice', 20_000, () => (api.snapshot().clientState === 'starting' ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1_500)); // a few failed attempts with backoff
+    assert.equal(await serve(new URL(url).host), url, 'the same address');
+    await until('the extension to reconnect as the viewer', 60_000, () =>
+      api.snapshot().clientState === 'running' && api.snapshot().team?.who.role === 'viewer' ? true : undefined,
+    );
+    assert.equal(api.role(), 'viewer');
+    assert.equal((await api.status()).health, 'ok');
+    // Only this test drops a connection, so these lines are its own.
+    const log = api.logLines().join('\n');
+    assert.match(log, /closed the connection .*reconnecting/);
+    assert.match(log, /trying again in \d+ ms/);
   }).timeout(120_000);
 });
