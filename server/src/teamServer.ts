@@ -155,7 +155,8 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     const t = await tenant(principal.tenantId);
     const client: Client = { connection, principal };
     t.clients.add(client);
-    const unsubscribe = registerServerHandlers(endpoint, t.services.status, logger);
+    const { tenantId, userId, userName, role, keyId } = principal;
+    const unsubscribe = registerServerHandlers(endpoint, t.services.status, logger, () => ({ tenantId, userId, userName, role, keyId }));
     registerRunHandlers(endpoint, t.run.runs, logger);
     registerSessionHandlers(endpoint, t.run.sessions, t.run.liveSession, logger);
     registerAgentHandlers(endpoint, t.run.agentViews, logger);
