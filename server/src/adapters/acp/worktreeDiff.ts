@@ -163,13 +163,23 @@ class PrivateIndex {
     }
   }
 
-  /** A copy of the index as it is now (its mtime kept), for a tree made later. */
-  copy(): string {
+  /** A copy of the index as it is now (its mtime kept), for a tree made later; and its bytes. */
+  copy(): { file: string; bytes: Buffer } {
     const file = path.join(this.dir, `index-${++this.copies}`);
     const st = fs.statSync(this.file);
-    fs.copyFileSync(this.file, file);
+    const bytes = fs.readFileSync(this.file);
+    fs.writeFileSync(file, bytes);
     fs.utimesSync(file, st.atime, st.mtime);
-    return file;
+    return { file, bytes };
+  }
+
+  /** Whether the index file holds exactly `bytes`. */
+  holds(bytes: Buffer): boolean {
+    try {
+      return fs.readFileSync(this.file).equals(bytes);
+    } catch {
+      return false;
+    }
   }
 
   /** A tree object of everything in the worktree now, or undefined when it is not a git worktree. */
@@ -201,6 +211,8 @@ export class TurnSnapshots {
     private readonly cwd: string,
     private readonly index: PrivateIndex,
     private readonly before: Promise<string | undefined>,
+    /** The index when the before-tree was taken. */
+    private readonly beforeIndex?: Buffer,
   ) {
     before.catch(() => undefined);
   }
@@ -208,19 +220,23 @@ export class TurnSnapshots {
   static async begin(cwd: string): Promise<TurnSnapshots> {
     const index = PrivateIndex.create(cwd);
     if (!(await index.add(cwd))) return new TurnSnapshots(cwd, index, Promise.resolve(undefined));
-    let copy: string;
+    let copy: { file: string; bytes: Buffer };
     try {
       copy = index.copy();
     } catch {
       return new TurnSnapshots(cwd, index, index.writeTree(cwd));
     }
-    return new TurnSnapshots(cwd, index, index.writeTree(cwd, copy));
+    return new TurnSnapshots(cwd, index, index.writeTree(cwd, copy.file), copy.bytes);
   }
 
-  /** The turn's file changes (none when the worktree is not a git worktree). */
+  /**
+   * The turn's file changes (none when the worktree is not a git worktree). An index that `add -A` left byte
+   * for byte as it was before the turn holds the same entries as the before-tree: no changes, no `diff`.
+   */
   async changes(): Promise<FileChange[]> {
     const before = await this.before;
     if (!before || !(await this.index.add(this.cwd))) return [];
+    if (this.beforeIndex && this.index.holds(this.beforeIndex)) return [];
     return diffAgainstIndex(this.cwd, before, this.index.file, await this.index.filterConfig(this.cwd));
   }
 
