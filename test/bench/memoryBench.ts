@@ -1,8 +1,10 @@
 /**
  * Memory figure for `npm run bench` (`ORCH_BENCH_ONLY=memory`): RSS of the real built server
- * (dist/server.js, its demo scripted model, the real OpenCode binary) after BENCH_MEMORY_RUNS single-turn
- * runs (default 500; `run/start` on OpenCode, each writing one file) against its RSS after the first 10,
- * in the same process. Before each sample the bench asks the server's V8 to collect garbage through the
+ * (dist/server.js) after BENCH_MEMORY_RUNS single-turn runs (default 500; `run/start`, each writing one
+ * file after a permission ask) against its RSS after the first 10, in the same process. The agent is
+ * BENCH_MEMORY_AGENT: `acp` (default: the project's fixture ACP agent, a real process per run over the
+ * real ACP client, git-snapshot diffs; the cheapest real turn) or `opencode` (the real OpenCode binary
+ * with the demo scripted model; ~10 s a turn on a loaded 2-core machine, so use fewer runs). Before each sample the bench asks the server's V8 to collect garbage through the
  * inspector (`--inspect` on a loopback port, `HeapProfiler.collectGarbage`; no hook in the product); RSS
  * is then read from /proc and the minimum of a few settled samples is kept. Runs go BENCH_MEMORY_CONCURRENCY at a time (default 4) in as many
  * repositories. Prints one `BENCH_ROWS` JSON line.
@@ -14,6 +16,23 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { runDidUpdate, runStart, type RunView } from '../../protocol/run';
 import { startServer, tempDir } from '../integration/serverProcess';
+
+const agent = process.env.BENCH_MEMORY_AGENT ?? 'acp';
+const descriptor = {
+  id: 'bench-acp',
+  name: 'Bench fixture agent',
+  version: '1.0.0',
+  description: 'The project-owned ACP fixture agent',
+  _meta: {
+    orchestrator: {
+      command: { path: 'node', args: [path.resolve(__dirname, '../fixtures/acp/fixtureAgent.mjs')] },
+      capabilities: ['fixture'],
+    },
+  },
+};
+const agentId = agent === 'opencode' ? 'opencode' : descriptor.id;
+const promptOf = (i: number) =>
+  agent === 'opencode' ? `[[script:write_file mem-${i}.txt]] memory bench run ${i}` : `WRITE mem-${i}.txt memory bench run ${i}`;
 
 const total = Number(process.env.BENCH_MEMORY_RUNS ?? 500);
 const concurrency = Number(process.env.BENCH_MEMORY_CONCURRENCY ?? 4);
@@ -63,7 +82,10 @@ async function inspector(stderr: () => string): Promise<{ collectGarbage(): Prom
 }
 
 async function main() {
-  const s = await startServer(tempDir('orch-bench-mem-data-'), {}, { wrap: ([node, ...rest]) => [node, '--inspect=127.0.0.1:0', ...rest] });
+  const init = agent === 'opencode' ? {} : { agents: { acpAgents: [{ descriptor, commandPath: process.execPath }] } };
+  const s = await startServer(tempDir('orch-bench-mem-data-'), init, {
+    wrap: ([node, ...rest]) => [node, '--inspect=127.0.0.1:0', ...rest],
+  });
   const pid = s.child.pid!;
   const v8 = await inspector(s.stderr);
   // run id → resolver; the notification list is drained as it is read, so the bench itself stays flat.
@@ -71,6 +93,7 @@ async function main() {
   const finished = new Map<string, RunView>();
   const drain = setInterval(() => {
     for (const n of s.notifications.splice(0)) {
+      if (process.env.BENCH_TRACE) process.stderr.write(`${n.method} ${JSON.stringify(n.params).slice(0, 200)}\n`);
       if (n.method !== runDidUpdate.method) continue;
       const run = (n.params as { run: RunView }).run;
       if (['running', 'pending'].includes(run.state)) continue;
@@ -81,9 +104,9 @@ async function main() {
   }, 5);
   const turn = async (i: number, cwd: string) => {
     const { runId } = await s.request(runStart, {
-      agent: 'opencode',
+      agent: agentId,
       cwd,
-      prompt: `[[script:write_file mem-${i}.txt]] memory bench run ${i}`,
+      prompt: promptOf(i),
     });
     const done = await new Promise<RunView>((resolve, reject) => {
       const early = finished.get(runId);
@@ -131,7 +154,7 @@ async function main() {
   );
   const rows = [
     [
-      `server RSS after ${total} single-turn runs (settled, after GC)`,
+      `server RSS after ${total} single-turn ${agent} runs (after GC)`,
       atN,
       NaN,
       at10,
