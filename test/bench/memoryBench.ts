@@ -10,7 +10,7 @@
  * repositories. Prints one `BENCH_ROWS` JSON line.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -81,10 +81,30 @@ async function inspector(stderr: () => string): Promise<{ collectGarbage(): Prom
   };
 }
 
+/** BENCH_MEMORY_SNAPSHOTS=<dir>: the server writes a heap snapshot there after each sample (to find what grows). */
+const snapshots = process.env.BENCH_MEMORY_SNAPSHOTS;
+const snapshotArgs = snapshots ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshots}`] : [];
+
+/** Signals the server to write a heap snapshot and waits (up to 2 min) until the file stops growing. */
+async function heapSnapshot(pid: number, dir: string): Promise<void> {
+  const count = () => readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot')).length;
+  const size = () => readdirSync(dir).reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
+  const before = count();
+  process.kill(pid, 'SIGUSR2');
+  const end = Date.now() + 120_000;
+  let last = -1;
+  while (Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 2000));
+    if (count() > before && size() === last) return;
+    last = size();
+  }
+  throw new Error('the heap snapshot was not written within 2 min');
+}
+
 async function main() {
   const init = agent === 'opencode' ? {} : { agents: { acpAgents: [{ descriptor, commandPath: process.execPath }] } };
   const s = await startServer(tempDir('orch-bench-mem-data-'), init, {
-    wrap: ([node, ...rest]) => [node, '--inspect=127.0.0.1:0', ...rest],
+    wrap: ([node, ...rest]) => [node, '--inspect=127.0.0.1:0', ...snapshotArgs, ...rest],
   });
   const pid = s.child.pid!;
   const v8 = await inspector(s.stderr);
@@ -126,7 +146,11 @@ async function main() {
   const runUpTo = async (n: number) => {
     await Promise.all(
       repos.map(async (cwd) => {
-        while (next < n) await turn(next++, cwd);
+        while (next < n) {
+          const i = next++;
+          await turn(i, cwd);
+          if ((i + 1) % 50 === 0) process.stderr.write(`memory bench: ${i + 1} runs, RSS ${rssMb(pid).toFixed(1)} MB\n`);
+        }
       }),
     );
   };
@@ -138,6 +162,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 300));
       xs.push(rssMb(pid));
     }
+    if (snapshots) await heapSnapshot(pid, snapshots);
     return Math.min(...xs);
   };
   const t0 = performance.now();

@@ -41,6 +41,11 @@ export class JsonlTranscripts<E extends { seq: number } = TranscriptEntry> imple
     private readonly onWriteError?: (e: unknown) => void,
   ) {}
 
+  /** Files with an append in flight (diagnostics and tests). */
+  get pendingFiles(): number {
+    return this.chains.size;
+  }
+
   fileFor(folder: string, runId: string): string {
     for (const [name, id] of [
       ['folder', folder],
@@ -79,10 +84,12 @@ export class JsonlTranscripts<E extends { seq: number } = TranscriptEntry> imple
         this.onWriteError?.(e);
         throw e;
       });
-    this.chains.set(
-      file,
-      next.catch(() => undefined),
-    );
+    const tail = next.catch(() => undefined);
+    this.chains.set(file, tail);
+    // A file with no append in flight needs no chain: a finished run's entry would be kept for good.
+    void tail.then(() => {
+      if (this.chains.get(file) === tail) this.chains.delete(file);
+    });
     return next;
   }
 
