@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { runDidUpdate, runStart, type RunView } from '../../protocol/run';
-import { startServer, tempDir } from '../integration/serverProcess';
+import { startServer, tempDir, withDeadline } from '../integration/serverProcess';
 
 const agent = process.env.BENCH_MEMORY_AGENT ?? 'acp';
 const descriptor = {
@@ -123,11 +123,12 @@ async function main() {
     }
   }, 5);
   const turn = async (i: number, cwd: string) => {
-    const { runId } = await s.request(runStart, {
-      agent: agentId,
-      cwd,
-      prompt: promptOf(i),
-    });
+    // A longer deadline than the test helper's 10 s: on a loaded 2-core machine run/start (git check + store write) can take longer.
+    const { runId } = (await withDeadline(
+      s.connection.sendRequest(runStart.method, { agent: agentId, cwd, prompt: promptOf(i) }),
+      60_000,
+      runStart.method,
+    )) as { runId: string };
     const done = await new Promise<RunView>((resolve, reject) => {
       const early = finished.get(runId);
       if (early) return resolve(early);
