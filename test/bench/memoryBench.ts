@@ -88,14 +88,20 @@ const snapshotArgs = snapshots ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic
 /** Signals the server to write a heap snapshot and waits (up to 2 min) until the file stops growing. */
 async function heapSnapshot(pid: number, dir: string): Promise<void> {
   const count = () => readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot')).length;
-  const size = () => readdirSync(dir).reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
+  const size = () => {
+    const newest = readdirSync(dir)
+      .filter((f) => f.endsWith('.heapsnapshot'))
+      .sort()
+      .at(-1);
+    return newest ? statSync(path.join(dir, newest)).size : 0;
+  };
   const before = count();
   process.kill(pid, 'SIGUSR2');
   const end = Date.now() + 120_000;
   let last = -1;
   while (Date.now() < end) {
     await new Promise((r) => setTimeout(r, 2000));
-    if (count() > before && size() === last) return;
+    if (count() > before && size() > 0 && size() === last) return;
     last = size();
   }
   throw new Error('the heap snapshot was not written within 2 min');
