@@ -147,6 +147,8 @@ export class AcpAgents {
         return r;
       },
       cancel: (taskId) => inner.cancel(taskId),
+      // Without it a finished run's agent process and event log were kept (the process until its idle timer).
+      release: (runId) => inner.release?.(runId),
       dispose: () => inner.dispose(),
     };
   }
