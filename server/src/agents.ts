@@ -270,6 +270,8 @@ export class Agents {
         return r;
       },
       cancel: (taskId) => inner.cancel(taskId),
+      // Without it every finished run's per-task state (event log, OpenCode session ids) was kept for good.
+      release: (runId) => inner.release?.(runId),
       dispose: () => inner.dispose(),
     };
   }

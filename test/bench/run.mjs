@@ -1,7 +1,6 @@
 // `npm run bench`: figures as ratios against baselines measured in the same run (the machines are
 // noisy). Needs `npm run build` first (it runs it). ORCH_BENCH_SKIP_VSCODE=1 skips the VS Code part;
-// ORCH_BENCH_ONLY=acp runs only the ACP block (ORCH_BENCH_SKIP_ACP=1 skips it); ORCH_BENCH_ONLY=curation only the
-// dataset curation block (ORCH_BENCH_SKIP_CURATION=1 skips it).
+// ORCH_BENCH_ONLY=acp|store|memory|curation runs only that block (ORCH_BENCH_SKIP_ACP|STORE|MEMORY|CURATION=1 skips it).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -66,6 +65,21 @@ const init = () => ({ processId: process.pid, rootUri: null, capabilities: {}, i
 
 const rows = [];
 const only = process.env.ORCH_BENCH_ONLY;
+/** Store growth (issue 13): a task-state write with 10,000 archived sessions / 100,000 tasks vs an empty store; ratio of p95s. */
+const storeRows = () => {
+  for (const [name, med, p95, base, what, unit] of benchRows('test/bench/storeBench.ts'))
+    rows.push([name, med, p95, base, what, unit, unit === 'ms' && !Number.isNaN(p95 ?? NaN) ? p95 / base : undefined]);
+};
+/** Memory (issue 13): server RSS after 500 single-turn runs vs after 10. */
+const memoryRows = () => {
+  for (const [name, value, , base, what, unit] of benchRows('test/bench/memoryBench.ts')) rows.push([name, value, NaN, base, what, unit]);
+};
+if (only === 'store' || only === 'memory') {
+  if (only === 'store') storeRows();
+  else memoryRows();
+  printTable();
+  process.exit(0);
+}
 if (only === 'acp') {
   // ACP: a turn through the orchestrator (run/start on a registered ACP agent) vs the same prompt straight to the agent.
   for (const [name, med, p95, base, what] of benchRowsOf('test/bench/acpBench.ts')) rows.push([name, med, p95, base, what, 'ms']);
@@ -166,6 +180,8 @@ if (!process.env.ORCH_BENCH_SKIP_OPENCODE) {
 if (!process.env.ORCH_BENCH_SKIP_ACP) {
   for (const [name, med, p95, base, what] of benchRows('test/bench/acpBench.ts')) rows.push([name, med, p95, base, what, 'ms']);
 }
+if (!process.env.ORCH_BENCH_SKIP_STORE) storeRows();
+if (!process.env.ORCH_BENCH_SKIP_MEMORY) memoryRows();
 printTable();
 
 function printTable() {
@@ -173,10 +189,10 @@ function printTable() {
   console.log(
     `${'figure'.padEnd(52)} ${'median'.padStart(11)} ${'p95'.padStart(11)} ${'baseline'.padStart(11)} ${'ratio'.padStart(7)}  baseline is`,
   );
-  for (const [name, med, p95, base, what, unit = 'ms'] of rows) {
-    const f = (x) => (Number.isNaN(x) ? '—' : unit === 'ms' ? ms(x) : `${x.toFixed(1)} ${unit}`);
+  for (const [name, med, p95, base, what, unit = 'ms', ratio = med / base] of rows) {
+    const f = (x) => (x === null || Number.isNaN(x) ? '—' : unit === 'ms' ? ms(x) : `${x.toFixed(1)} ${unit}`);
     console.log(
-      `${name.padEnd(52)} ${f(med).padStart(11)} ${f(p95).padStart(11)} ${f(base).padStart(11)} ${(med / base).toFixed(2).padStart(7)}  ${what}`,
+      `${name.padEnd(52)} ${f(med).padStart(11)} ${f(p95).padStart(11)} ${f(base).padStart(11)} ${ratio.toFixed(2).padStart(7)}  ${what}`,
     );
   }
 }

@@ -12,7 +12,12 @@ import { sessionApply, sessionApprove, sessionDiff, sessionGet, sessionList, ses
 import { startServer, tempDir, type ServerHandle } from './serverProcess';
 import { ended, sampleRepo, waitSession } from './sessionHelpers';
 
-const storeOf = (dataDir: string) => JSON.parse(readFileSync(path.join(dataDir, 'store.json'), 'utf8'));
+/** store.json with the archive index (kept in `store-archive/.index.json`, not in store.json) as `archive`. */
+const storeOf = (dataDir: string) => {
+  const hot = JSON.parse(readFileSync(path.join(dataDir, 'store.json'), 'utf8'));
+  const index = path.join(dataDir, 'store-archive', '.index.json');
+  return { ...hot, archive: existsSync(index) ? JSON.parse(readFileSync(index, 'utf8')).entries : [], archiveInHotFile: hot.archive };
+};
 
 async function until(what: string, cond: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -31,7 +36,11 @@ async function archivedSession(dataDir: string): Promise<{ server: ServerHandle;
   const v = await waitSession(server, s.id, ended, 120_000);
   assert.equal(v.state, 'completed', JSON.stringify(v.tasks.map((t) => [t.planId, t.state, t.lastError])));
   const file = path.join(dataDir, 'store-archive', `${s.id}.json`);
-  await until(`${file}`, () => existsSync(file) && storeOf(dataDir).archive?.some((e: { id: string }) => e.id === s.id), 30_000);
+  const moved = () => {
+    const st = storeOf(dataDir);
+    return st.archive.some((e: { id: string }) => e.id === s.id) && !st.sessions.some((x: { id: string }) => x.id === s.id);
+  };
+  await until(`${file}`, () => existsSync(file) && moved(), 30_000);
   return { server, id: s.id, cwd };
 }
 
@@ -44,6 +53,7 @@ test('a finished session moves to store-archive after its delay and stays readab
     const hot = storeOf(dataDir);
     assert.equal(hot.schemaVersion, 5);
     assert.ok(!hot.sessions.some((s: { id: string }) => s.id === id), 'not in store.json any more');
+    assert.deepEqual(hot.archiveInHotFile, [], 'the archive index is not in store.json either');
     assert.ok(!hot.tasks.some((t: { sessionId: string }) => t.sessionId === id));
     assert.ok(!hot.runs.some((r: { sessionId?: string }) => r.sessionId === id));
     const before = await server.request(sessionGet, { sessionId: id });

@@ -276,6 +276,9 @@ export const archiveEntrySchema = z
   .strict();
 export type ArchiveEntry = z.infer<typeof archiveEntrySchema>;
 
+/** The content of `store-archive/.index.json`: every archive entry (not in `store.json`, so a store write does not grow with history). */
+export const archiveIndexSchema = z.object({ schemaVersion: z.literal(1), entries: z.array(archiveEntrySchema) }).strict();
+
 /** The content of `store-archive/<sessionId>.json`: a session with its tasks and its runs. */
 export const archivedSessionSchema = z
   .object({

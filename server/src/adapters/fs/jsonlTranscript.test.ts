@@ -201,5 +201,15 @@ test('group commit: a failed group write fails every append in it, is cut back w
     lines.map((l) => (JSON.parse(l) as { seq: number }).seq),
     [1, 2, 5],
     'the torn group was cut back: no half line',
+test('a transcript with no append in flight holds no state: 200 finished runs leave nothing behind, and later appends still chain', async () => {
+  const t = new JsonlTranscripts(mkdtempSync(path.join(os.tmpdir(), 'orch-tr-')), logger);
+  for (let r = 0; r < 200; r++)
+    await Promise.all([0, 1, 2].map((seq) => t.append('single', `r${r}`, { seq, at: 'now', kind: 'message_chunk', text: `${seq}` })));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(t.pendingFiles, 0, 'per-run append chains are dropped once their last line is on disk');
+  await Promise.all([3, 4, 5].map((seq) => t.append('single', 'r7', { seq, at: 'now', kind: 'message_chunk', text: `${seq}` })));
+  assert.deepEqual(
+    (await t.read('single', 'r7')).map((e) => e.seq),
+    [0, 1, 2, 3, 4, 5],
   );
 });

@@ -44,6 +44,11 @@ export class JsonlTranscripts<E extends { seq: number } = TranscriptEntry> imple
   /** Lines waiting for the file's next write, per file; a file is in the map while its writer runs. */
   private readonly queues = new Map<string, Pending[]>();
 
+  /** Files with an append in flight (diagnostics and tests). */
+  get pendingFiles(): number {
+    return this.queues.size;
+  }
+
   constructor(
     private readonly root: string,
     private readonly logger: Logger,

@@ -7,14 +7,17 @@
  * change, and a failed write fails every caller of its group and leaves memory as it was.
  *
  * Finished sessions move out to `store-archive/<id>.json` (`archiveSessions`), so the hot file, and the
- * cost of a write, stays the size of the live work; `archived(id)` reads them back.
+ * cost of a write, stays the size of the live work; `archived(id)` reads them back. Their index (`archive`
+ * in memory) is persisted in `store-archive/.index.json`, written only when it changes, never in
+ * `store.json`; a draft shares the (frozen) index instead of copying it. The index is written before
+ * the hot file: after a crash between the two, a session in both is hot (the hot file wins on load).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { StoreStatus } from '../../../../protocol/server';
 import { DomainError } from '../../domain/errors';
-import { collectSession, removeArchived, restoreArchived } from '../../domain/sessionArchive';
+import { collectSessions, removeArchived, restoreArchived } from '../../domain/sessionArchive';
 import type { ArchivedSession, StoredRun } from '../../domain/storeEntities';
 import { currentSchemaVersion, emptyStore, parseStore, type StoreData } from '../../domain/storeSchema';
 import type { Logger } from '../../ports/logger';
@@ -58,8 +61,9 @@ class ValidatingJsonFile implements Adapter<StoreData> {
     return data;
   }
 
+  /** The hot file: everything but the archive index (which has its own file). */
   async write(data: StoreData): Promise<void> {
-    await writeFileAtomic(this.file, `${JSON.stringify(data, null, 2)}\n`, this.fs);
+    await writeFileAtomic(this.file, `${JSON.stringify({ ...data, archive: [] }, null, 2)}\n`, this.fs);
   }
 }
 
@@ -100,6 +104,11 @@ export class LowdbStore implements StorePort {
     this.writable = !opts.lockedBy && !opts.readOnly;
     try {
       await this.db.read();
+      // A store written before the index had its own file still holds it: moved out on the first write.
+      const legacyIndex = this.db.data.archive.length > 0;
+      if (!legacyIndex) this.db.data.archive = this.archiveFiles.readIndex() ?? [];
+      const hot = new Set(this.db.data.sessions.map((x) => x.id));
+      this.db.data.archive = Object.freeze(this.db.data.archive.filter((e) => !hot.has(e.id))) as StoreData['archive'];
       if (!this.writable) {
         this.current = opts.lockedBy
           ? { kind: 'lowdb', path: this.file, schemaVersion: currentSchemaVersion, state: 'locked', error: opts.lockedBy }
@@ -112,10 +121,13 @@ export class LowdbStore implements StorePort {
         this.logger.info(
           `store migrated from schema version ${this.adapter.migratedFrom} to ${currentSchemaVersion}; the old file is kept at ${backup}`,
         );
-        await this.db.write();
+        await this.commit(this.db.data, true);
+      } else if (legacyIndex) {
+        await this.commit(this.db.data, true);
+        this.logger.info(`the archive index moved from ${this.file} to ${this.archiveFiles.indexFile}`);
       } else {
         // Creates the file on first run; rewrites the same content otherwise.
-        await fs.access(this.file).catch(() => this.db.write());
+        await fs.access(this.file).catch(() => this.commit(this.db.data));
       }
       this.current = { kind: 'lowdb', path: this.file, schemaVersion: currentSchemaVersion, state: 'ok' };
     } catch (e) {
@@ -191,14 +203,25 @@ export class LowdbStore implements StorePort {
     return run;
   }
 
-  /** Persists `draft` (temp + fsync + rename), then makes it the memory; on failure memory is unchanged. */
-  private async commit(draft: StoreData): Promise<void> {
+  /** A copy to edit: everything but the archive index, which is shared (frozen; edits replace the array). */
+  private draft(): StoreData {
+    const { archive, ...rest } = this.db.data;
+    return { ...structuredClone(rest), archive };
+  }
+
+  /**
+   * Persists `draft` (temp + fsync + rename; the archive index first when it changed), then makes it the
+   * memory; on failure memory is unchanged.
+   */
+  private async commit(draft: StoreData, writeIndex = draft.archive !== this.db.data.archive): Promise<void> {
     try {
+      if (writeIndex) await this.archiveFiles.writeIndex(draft.archive);
       await this.adapter.write(draft);
     } catch (e) {
       this.opts.onWriteError?.(e);
       throw e;
     }
+    if (!Object.isFrozen(draft.archive)) draft.archive = Object.freeze(draft.archive) as StoreData['archive'];
     this.db.data = draft;
   }
 
@@ -218,7 +241,7 @@ export class LowdbStore implements StorePort {
     this.flushScheduled = false;
     let group = this.queue.splice(0);
     for (;;) {
-      const draft = structuredClone(this.db.data);
+      const draft = this.draft();
       let write = false;
       const failed = group.findIndex((p) => {
         try {
@@ -269,7 +292,7 @@ export class LowdbStore implements StorePort {
     const refused = this.refuseWrite();
     if (refused) return Promise.reject(refused);
     return this.exclusive(async () => {
-      const moving = ids.map((id) => collectSession(this.db.data, id)).filter((a): a is ArchivedSession => a !== undefined);
+      const moving = collectSessions(this.db.data, ids);
       if (!moving.length) return [];
       // Files first: a crash before the store write leaves the session hot (the file is written again later).
       try {
@@ -279,7 +302,7 @@ export class LowdbStore implements StorePort {
         this.opts.onWriteError?.(e);
         throw e;
       }
-      const draft = structuredClone(this.db.data);
+      const draft = this.draft();
       removeArchived(draft, moving, this.now().getTime());
       await this.commit(draft);
       return moving.map((a) => a.session.id);
@@ -293,7 +316,7 @@ export class LowdbStore implements StorePort {
     return this.exclusive(async () => {
       if (!this.db.data.archive.some((e) => e.id === sessionId)) return;
       const a = this.archived(sessionId)!;
-      const draft = structuredClone(this.db.data);
+      const draft = this.draft();
       restoreArchived(draft, a);
       await this.commit(draft);
       // The records are in the hot file now; a file left behind (failed removal) is rewritten on the next archive.

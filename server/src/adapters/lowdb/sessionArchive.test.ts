@@ -177,8 +177,10 @@ test('archive: a finished session, its tasks and runs move to store-archive/<id>
     ['s2'],
   );
   assert.ok(!hot.tasks.some((t) => t.sessionId === 's1') && !hot.runs.some((r) => r.sessionId === 's1'));
+  assert.deepEqual(hot.archive, [], 'the index is not in the hot file');
+  const index = JSON.parse(readFileSync(path.join(d, 'store-archive', '.index.json'), 'utf8')) as { entries: StoreData['archive'] };
   assert.deepEqual(
-    hot.archive.map((e) => [e.id, e.title, e.state, e.finishedAt]),
+    index.entries.map((e) => [e.id, e.title, e.state, e.finishedAt]),
     [['s1', 'goal of s1', 'completed', 1_000]],
   );
   const reopened = new LowdbStore(path.join(d, 'store.json'), logger);

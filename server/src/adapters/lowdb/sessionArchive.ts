@@ -7,7 +7,7 @@ import { readFileSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describeIssues } from '../../../../protocol/messages';
 import { DomainError } from '../../domain/errors';
-import { archivedSessionSchema, type ArchivedSession } from '../../domain/storeEntities';
+import { archiveIndexSchema, archivedSessionSchema, type ArchiveEntry, type ArchivedSession } from '../../domain/storeEntities';
 import { writeFileAtomic, type AtomicFs } from '../fs/atomicFile';
 
 /** Session ids become file names: the same characters our ids use, nothing that walks a path. */
@@ -47,6 +47,40 @@ export class SessionArchiveFiles {
     this.cache.set(id, a);
     while (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
     return a;
+  }
+
+  /**
+   * The archive index (what lists need without opening the files), kept here rather than in `store.json`
+   * so that a store write does not grow with history. The leading dot keeps it apart from session files.
+   */
+  get indexFile(): string {
+    return path.join(this.dir, '.index.json');
+  }
+
+  /** The index, or undefined when there is none yet; throws `store_corrupt` naming the file when it is unreadable or invalid. */
+  readIndex(): ArchiveEntry[] | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.indexFile, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new DomainError('store_corrupt', `the archive index ${this.indexFile} could not be read: ${(e as Error).message}`);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (e) {
+      throw new DomainError('store_corrupt', `the archive index ${this.indexFile} is not valid JSON (${(e as Error).message})`);
+    }
+    const parsed = archiveIndexSchema.safeParse(raw);
+    if (!parsed.success)
+      throw new DomainError('store_corrupt', `the archive index ${this.indexFile} failed validation: ${describeIssues(parsed.error)}`);
+    return parsed.data.entries;
+  }
+
+  /** Replaces the index atomically (temp + fsync + rename + dir fsync). */
+  async writeIndex(entries: readonly ArchiveEntry[]): Promise<void> {
+    await writeFileAtomic(this.indexFile, `${JSON.stringify({ schemaVersion: 1, entries })}\n`, this.fsImpl);
   }
 
   /** Where each archived run went: one `runId sessionId` line per run, appended (fsync) before the store write. */
