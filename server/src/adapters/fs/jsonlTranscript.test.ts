@@ -201,6 +201,9 @@ test('group commit: a failed group write fails every append in it, is cut back w
     lines.map((l) => (JSON.parse(l) as { seq: number }).seq),
     [1, 2, 5],
     'the torn group was cut back: no half line',
+  );
+});
+
 test('a transcript with no append in flight holds no state: 200 finished runs leave nothing behind, and later appends still chain', async () => {
   const t = new JsonlTranscripts(mkdtempSync(path.join(os.tmpdir(), 'orch-tr-')), logger);
   for (let r = 0; r < 200; r++)
