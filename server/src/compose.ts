@@ -41,6 +41,7 @@ import { platformKeyOf } from './domain/agentDescriptor';
 import { McpHttpServer } from './adapters/mcp/mcpHttpServer';
 import { AgentToolService } from './services/agentToolService';
 import { version } from './version';
+import { startModelServing, type ModelServing } from './fineTuneComposition';
 
 export interface Services {
   dataDir: string;
@@ -126,6 +127,8 @@ export interface RunServices {
   runner: SessionRunner;
   /** `marketplace/*`. */
   marketplace: MarketplaceService;
+  /** Promoted model versions served to agents (the `finetuned` provider). */
+  serving: ModelServing;
   dispose(): Promise<void>;
 }
 
@@ -160,8 +163,10 @@ export async function createRunServices(
     archiveAfterMs?: number;
   },
 ): Promise<RunServices> {
-  const agents = new Agents(base.dataDir, opts.agentSettings, opts.logger);
+  const serving = await startModelServing(base, opts.logger);
+  const agents = new Agents(base.dataDir, opts.agentSettings, opts.logger, serving.provider());
   await agents.init();
+  serving.onDidChange(() => agents.setFinetunedProvider(serving.provider()));
   // Availability is part of the server status; the probe runs in the background (a few seconds).
   const statusAgents = () => agents.describe().map((a) => ({ id: a.id, name: a.name, availability: agents.availabilityOf(a.id)! }));
   base.status.setAgents(statusAgents());
@@ -393,10 +398,12 @@ export async function createRunServices(
     marketplace,
     agentViews,
     liveSession,
+    serving,
     dispose: async () => {
       archiver.stop();
       runner.stop();
       await agents.dispose();
+      await serving.dispose();
       await mcpServer.close();
       await base.release();
     },
