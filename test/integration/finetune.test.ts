@@ -188,7 +188,7 @@ test(
       modelName: 'coder-tiny',
       hyperparameters: { steps: 2, evalEvery: 1, learningRate: 0.00001 },
     });
-    const weakDone = await waitJob(weak.id, ended, 120_000);
+    const weakDone = await waitJob(weak.id, ended, 400_000);
     assert.equal(weakDone.state, 'succeeded', JSON.stringify(weakDone.error));
     assert.equal(weakDone.modelVersion, 2);
     const storeBefore = readFileSync(path.join(dataDir, 'store.json'), 'utf8');
