@@ -59,7 +59,7 @@ const configs = [
 const t0 = Date.now();
 // The local fine-tune trainer (a Python script the server runs in the training venv) ships beside the bundle.
 mkdirSync('dist/python', { recursive: true });
-copyFileSync('server/python/train_lora.py', 'dist/python/train_lora.py');
+for (const f of ['train_lora.py', 'eval_lora.py', 'serve_lora.py']) copyFileSync(`server/python/${f}`, `dist/python/${f}`);
 if (watch) {
   const contexts = await Promise.all(configs.map((c) => esbuild.context(c)));
   await Promise.all(contexts.map((c) => c.watch()));

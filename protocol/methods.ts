@@ -7,7 +7,7 @@ import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetLis
 import { finetuneCancel, finetuneDidChange, finetuneGet, finetuneList, finetuneSubmit } from './finetune';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { marketplaceGet, marketplaceInstall, marketplaceList, marketplaceSetEnabled, marketplaceUninstall } from './marketplace';
-import { modelGet, modelList, modelSetAlias } from './model';
+import { modelEvaluate, modelGet, modelList, modelPromote, modelSetAlias } from './model';
 import { serverDidChangeStatus, serverStatus, serverWhoami } from './server';
 import {
   sessionApply,
@@ -72,6 +72,8 @@ export const requests: readonly AnyRequestDef[] = [
   modelList,
   modelGet,
   modelSetAlias,
+  modelEvaluate,
+  modelPromote,
 ] as AnyRequestDef[];
 /** Server → client requests. */
 export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];

@@ -12,6 +12,44 @@ import { defineRequest } from './messages';
 export const modelAliases = ['champion', 'challenger'] as const;
 export type ModelAlias = (typeof modelAliases)[number];
 
+/** One model's scores on the held-out validation examples (`model/evaluate`). */
+export interface EvaluationScores {
+  /** Mean cross-entropy on the assistant turns (the trainer's encoding), and its exponential. */
+  validationLoss: number;
+  perplexity: number;
+  toolCalls: {
+    /** Reference assistant turns with tool calls that the model continued (at most 16). */
+    turns: number;
+    /** Tool calls the model wrote, how many were valid (the tool exists, arguments parse and match its schema). */
+    generated: number;
+    valid: number;
+    /** Turns whose generated calls equal the reference's (names and arguments). */
+    exactMatches: number;
+    /** valid / generated (0 when none was generated) and exactMatches / turns. */
+    validity: number;
+    exactMatch: number;
+  };
+}
+
+/** A version's evaluation: the candidate (base + adapter) and its base alone, on the same examples. */
+export interface ModelEvaluation {
+  at: string;
+  dataset: { name: string; id: string };
+  examples: number;
+  candidate: EvaluationScores;
+  base: EvaluationScores;
+  seconds: number;
+}
+
+/** Where a promoted version is served: `model` is what `run/start` and `session/start` take. */
+export interface ModelPromotion {
+  at: string;
+  /** `finetuned/<name>-v<version>`: an OpenAI-compatible provider entry of OpenCode. */
+  model: string;
+  /** The local OpenAI-compatible endpoint (the inference server starts on the first request). */
+  baseURL: string;
+}
+
 export interface ModelVersionView {
   version: number;
   createdAt: string;
@@ -26,6 +64,10 @@ export interface ModelVersionView {
   /** The adapter's folder (adapter_model.safetensors, adapter_config.json) and the base it applies to. */
   artifact: { adapterDir: string; baseDir: string };
   aliases: ModelAlias[];
+  /** Set by `model/evaluate` (the latest evaluation). */
+  evaluation?: ModelEvaluation;
+  /** Set by `model/promote`. */
+  promotion?: ModelPromotion;
 }
 
 export interface ModelAliasEvent {
@@ -55,9 +97,11 @@ export const modelList = defineRequest<ModelView[]>()('model/list', 'clientToSer
 export const modelGet = defineRequest<ModelView>()('model/get', 'clientToServer', z.object({ name: modelName }).strict());
 
 /**
- * `model/setAlias` (client → server): point an alias at a version, atomically, audited. `champion`
- * requires a validation loss lower than the current champion's, unless `override.reason` is given.
- * Errors: InvalidParams, notFound (model or version), conflict (the rule refused: the message gives both losses).
+ * `model/setAlias` (client → server): point an alias at a version, atomically, audited (the model's `audit`
+ * and `<dataDir>/audit/models.jsonl`: who, when, from, to, reason). `champion` requires a validation loss
+ * lower than the current champion's (the evaluated loss when `model/evaluate` ran, else the trainer's),
+ * unless `override.reason` is given. Errors: InvalidParams, notFound (model or version), conflict (the rule
+ * refused: the message gives both losses).
  */
 export const modelSetAlias = defineRequest<ModelView>()(
   'model/setAlias',
@@ -74,3 +118,22 @@ export const modelSetAlias = defineRequest<ModelView>()(
     })
     .strict(),
 );
+
+const versionRef = z.object({ name: modelName, version: z.number().int().min(1) }).strict();
+
+/**
+ * `model/evaluate` (client → server): scores the version (base + adapter) and its base model on the dataset
+ * version's held-out validation examples in a Python subprocess with a deadline (validation loss, perplexity,
+ * tool-call validity and exact match), stores the scores on the version and returns the model. Errors:
+ * notFound (model or version), conflict (the dataset version has no validation examples, or its files or the
+ * adapter are gone), timeout (the evaluator missed its deadline and was stopped) — nothing is stored then.
+ */
+export const modelEvaluate = defineRequest<ModelView>()('model/evaluate', 'clientToServer', versionRef);
+
+/**
+ * `model/promote` (client → server): makes an evaluated version selectable as a model for agents: OpenCode
+ * gets the OpenAI-compatible provider `finetuned` with the model `<name>-v<version>`, served by a small local
+ * inference server (started on the first request, 127.0.0.1, stopped with the orchestrator). Audited. Errors:
+ * notFound (model or version), conflict (the version has no evaluation scores: run `model/evaluate` first).
+ */
+export const modelPromote = defineRequest<ModelView>()('model/promote', 'clientToServer', versionRef);

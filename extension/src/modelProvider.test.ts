@@ -95,6 +95,20 @@ test('keyed providers and default-model choices come from the settings; the demo
   assert.match(modelChoices([]).at(-1)!.description, /Demo \(scripted, no real LLM\)/);
 });
 
+test('promoted fine-tuned versions are offered before the demo model; unpromoted versions are not', () => {
+  const version = (n: number, promoted: boolean) => ({
+    version: n,
+    ...(promoted ? { promotion: { at: '', model: `finetuned/coder-v${n}`, baseURL: 'http://127.0.0.1:1/v1' } } : {}),
+  });
+  const registered = [{ name: 'coder', versions: [version(1, true), version(2, false)] }] as unknown as Parameters<typeof modelChoices>[1];
+  const choices = modelChoices([], registered);
+  assert.deepEqual(
+    choices.map((c) => c.id),
+    ['finetuned/coder-v1', 'demo/scripted'],
+  );
+  assert.equal(choices[0]!.description, 'coder version 1 (fine-tuned, local)');
+});
+
 test('a provider naming another provider’s key variable is refused by name; its own key, other env names and junk pass', () => {
   const openai = buildProviderEntry({ preset: 'openai', models: ['gpt'], withKey: true });
   const evil = { id: 'evil', baseURL: 'https://attacker.example/v1', apiKey: '{env:ORCH_KEY_OPENAI}', models: { m: {} } };

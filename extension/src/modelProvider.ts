@@ -6,6 +6,7 @@
  * the server.
  */
 import { describeIssues } from '../../protocol/messages';
+import type { ModelView } from '../../protocol/model';
 import { providerIdPattern, providerSchema, type ProviderKind, type ProviderSetting } from '../../protocol/provider';
 
 export type PresetId = 'openai-compatible' | 'anthropic' | 'openai' | 'openrouter' | 'ollama' | 'lmstudio';
@@ -275,8 +276,11 @@ export interface ModelChoice {
   description: string;
 }
 
-/** What "Select Default Model" offers: every configured `provider/model`, then the labelled demo model. */
-export function modelChoices(providers: readonly unknown[]): ModelChoice[] {
+/**
+ * What "Select Default Model" offers: every configured `provider/model`, the fine-tuned versions the server
+ * promoted (`model/list`: `promotion.model`, served locally), then the labelled demo model.
+ */
+export function modelChoices(providers: readonly unknown[], registered: readonly ModelView[] = []): ModelChoice[] {
   const out: ModelChoice[] = [];
   for (const p of providers) {
     const r = providerSchema.safeParse(p);
@@ -284,6 +288,10 @@ export function modelChoices(providers: readonly unknown[]): ModelChoice[] {
     for (const m of Object.keys(r.data.models))
       out.push({ id: `${r.data.id}/${m}`, label: `${r.data.id}/${m}`, description: r.data.models[m].name ?? r.data.name ?? r.data.id });
   }
+  for (const m of registered)
+    for (const v of m.versions)
+      if (v.promotion && !out.some((c) => c.id === v.promotion!.model))
+        out.push({ id: v.promotion.model, label: v.promotion.model, description: `${m.name} version ${v.version} (fine-tuned, local)` });
   if (!out.some((c) => c.id === demoModel.id)) out.push({ id: demoModel.id, label: demoModel.id, description: demoModel.label });
   return out;
 }

@@ -109,6 +109,8 @@ export class Agents {
     private readonly dataDir: string,
     private readonly settings: AgentSettings,
     private readonly logger: Logger,
+    /** Promoted fine-tuned versions (`model/promote`), served locally: an OpenAI-compatible provider entry. */
+    private finetuned?: ProviderConfig,
   ) {
     const changed = () => {
       for (const l of this.availabilityListeners) l();
@@ -186,6 +188,7 @@ export class Agents {
       defaultModel ??= demoModelId;
     }
     defaultModel ??= `${providers[0].id}/${Object.keys(providers[0].models)[0]}`;
+    if (this.finetuned) providers = [...providers.filter((p) => p.id !== this.finetuned!.id), this.finetuned];
     this.config = { providers, defaultModel };
     const env: Record<string, string> = {};
     for (const p of providers) {
@@ -226,6 +229,28 @@ export class Agents {
       this.settings.plugins,
       (id) => id === 'opencode' || this.acp.has(id),
       this.settings.timeouts as Partial<TurnTimeouts> | undefined,
+    );
+  }
+
+  /**
+   * Replaces the provider of promoted fine-tuned versions: `run/start` and sessions accept its models at once,
+   * and OpenCode is restarted with it before its next turn that finds no other turn running.
+   */
+  setFinetunedProvider(p: ProviderConfig | undefined): void {
+    if (!this.config) return;
+    const id = p?.id ?? this.finetuned?.id;
+    this.finetuned = p;
+    const providers = [...this.config.providers.filter((x) => x.id !== id), ...(p ? [p] : [])];
+    this.config = { ...this.config, providers };
+    this.opencode?.setModels(this.config);
+    this.logger.info(
+      `fine-tuned models for agents: ${
+        p
+          ? Object.keys(p.models)
+              .map((m) => `${p.id}/${m}`)
+              .join(', ')
+          : 'none'
+      }`,
     );
   }
 

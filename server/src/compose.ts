@@ -42,6 +42,7 @@ import { platformKeyOf } from './domain/agentDescriptor';
 import { McpHttpServer } from './adapters/mcp/mcpHttpServer';
 import { AgentToolService } from './services/agentToolService';
 import { version } from './version';
+import { startModelServing, type ModelServing } from './fineTuneComposition';
 
 /** The store a service set runs on: the embedded lowdb file, or a team store (`adapters/postgres`). */
 export type ServiceStore = StorePort & {
@@ -144,6 +145,8 @@ export interface RunServices {
   runner: SessionRunner;
   /** `marketplace/*`. */
   marketplace: MarketplaceService;
+  /** Promoted model versions served to agents (the `finetuned` provider). */
+  serving: ModelServing;
   dispose(): Promise<void>;
 }
 
@@ -178,8 +181,10 @@ export async function createRunServices(
     archiveAfterMs?: number;
   },
 ): Promise<RunServices> {
-  const agents = new Agents(base.dataDir, opts.agentSettings, opts.logger);
+  const serving = await startModelServing(base, opts.logger);
+  const agents = new Agents(base.dataDir, opts.agentSettings, opts.logger, serving.provider());
   await agents.init();
+  serving.onDidChange(() => agents.setFinetunedProvider(serving.provider()));
   // Availability is part of the server status; the probe runs in the background (a few seconds).
   const statusAgents = () => agents.describe().map((a) => ({ id: a.id, name: a.name, availability: agents.availabilityOf(a.id)! }));
   base.status.setAgents(statusAgents());
@@ -411,10 +416,12 @@ export async function createRunServices(
     marketplace,
     agentViews,
     liveSession,
+    serving,
     dispose: async () => {
       archiver.stop();
       runner.stop();
       await agents.dispose();
+      await serving.dispose();
       await mcpServer.close();
       await base.release();
     },

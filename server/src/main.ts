@@ -48,7 +48,7 @@ let run: RunServices | undefined;
 let fineTune: FineTuneServices | undefined;
 
 /** Stops agents and trainers. */
-const disposeAll = (): Promise<unknown> => Promise.all([run?.dispose(), fineTune?.fineTunes.dispose()]);
+const disposeAll = (): Promise<unknown> => Promise.all([run?.dispose(), fineTune?.dispose()]);
 
 /** Stops agents (bounded) and exits; used when the transport fails. */
 function exitNow(code: number): void {
@@ -102,7 +102,11 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
   registerAgentHandlers(connection, run.agentViews, logger);
   registerMarketplaceHandlers(connection, run.marketplace, logger);
   registerDatasetHandlers(connection, services.datasets, logger);
-  fineTune = await createFineTuneServices(services, { logger, publish: (v) => sendNotification(connection, finetuneDidChange, v) });
+  fineTune = await createFineTuneServices(services, {
+    logger,
+    publish: (v) => sendNotification(connection, finetuneDidChange, v),
+    serving: run.serving,
+  });
   registerFineTuneHandlers(connection, fineTune.fineTunes, fineTune.models, logger);
   logger.info(`orchestrator server ${version} (pid ${process.pid}, node ${process.version}) using ${services.dataDir}`);
   return { capabilities: {}, serverInfo: { name: 'industrial-orchestrator', version } };

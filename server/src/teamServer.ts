@@ -116,6 +116,8 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     const fineTune = await createFineTuneServices(services, {
       logger,
       publish: (v) => all((c) => sendNotification(c, finetuneDidChange, v)),
+      serving: run.serving,
+      actor: `tenant:${id}`,
     });
     logger.info(`team server: tenant ${id} opened at ${services.dataDir}`);
     return { services, run, fineTune, clients };
@@ -185,7 +187,7 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
       for (const t of tenants.values()) {
         const open = await t.catch(() => undefined);
         await open?.run.dispose().catch(() => undefined);
-        await open?.fineTune.fineTunes.dispose().catch(() => undefined);
+        await open?.fineTune.dispose().catch(() => undefined);
         await open?.services.release().catch(() => undefined);
       }
     },

@@ -2,8 +2,10 @@
  * `finetune/*` and `model/*` over the real server process: single runs with the real OpenCode binary and the
  * scripted demo model are curated into a dataset version (`dataset/create`), then a real LoRA job trains the
  * tiny local model on CPU in the training venv (tools/ensureTrainingEnv.mjs, run before this layer): the loss
- * falls, the adapter is on disk, and the model registry holds the version with its lineage. The champion rule
- * and its audited override, cancel (the trainer process is gone), bad input (nothing written), and a server
+ * falls, the adapter is on disk, and the model registry holds the version with its lineage. The version is
+ * evaluated against its base (`model/evaluate`: scores stored), becomes champion, is promoted (`model/promote`)
+ * and a real OpenCode turn on it reaches its local inference server. The champion rule and its audited override
+ * (`<dataDir>/audit/models.jsonl`), cancel (the trainer process is gone), bad input (nothing written), and a server
  * killed mid-job (the job is failed with `server_restart` on the next start, its trainer gone).
  */
 import assert from 'node:assert/strict';
@@ -23,7 +25,7 @@ import {
   type FineTuneJobView,
 } from '../../protocol/finetune';
 import type { ParamsOf, RequestDef, ResultOf } from '../../protocol/messages';
-import { modelGet, modelList, modelSetAlias } from '../../protocol/model';
+import { modelEvaluate, modelGet, modelList, modelPromote, modelSetAlias } from '../../protocol/model';
 import { permissionRequest, runGet, runStart, type RunView } from '../../protocol/run';
 import { defaultTrainingPython } from '../../server/src/adapters/training/localTrainer';
 import { startServer, tempDir, withDeadline, type ServerHandle } from './serverProcess';
@@ -45,7 +47,7 @@ async function refused(method: string, params: unknown): Promise<ResponseError<u
   return err;
 }
 
-async function finished(runId: string, ms = 90_000): Promise<RunView> {
+async function finished(runId: string, ms = 240_000): Promise<RunView> {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const r = await server.request(runGet, { runId });
@@ -104,7 +106,7 @@ after(async () => {
 
 test(
   'a real LoRA job trains the tiny model on a curated dataset: falling loss, adapter on disk, a registered version with lineage',
-  { timeout: 400_000 },
+  { timeout: 1_200_000 },
   async () => {
     const notes = ['release notes', 'deploy checklist', 'oncall handbook', 'style guide', 'test plan', 'api overview'];
     for (const batch of [notes.slice(0, 3), notes.slice(3)])
@@ -162,6 +164,23 @@ test(
     assert.equal(v1.artifact.adapterDir, path.dirname(adapter));
     assert.ok(existsSync(path.join(v1.artifact.baseDir, 'model.safetensors')), 'the base the adapter applies to is kept');
 
+    // Evaluation before promotion: v1 (base + adapter) and its base on the held-out validation examples.
+    const evaluated = await call(modelEvaluate, { name: 'coder-tiny', version: 1 }, 300_000);
+    const ev = evaluated.versions[0]!.evaluation!;
+    assert.ok(ev, 'the scores are stored on the version');
+    console.log(`evaluation of coder-tiny v1: ${JSON.stringify({ ...ev, dataset: undefined })}`);
+    assert.deepEqual(ev.dataset, { name: 'ft-demo', id: dataset.id });
+    assert.equal(ev.examples, 2);
+    for (const s of [ev.candidate, ev.base]) {
+      assert.ok(Number.isFinite(s.validationLoss) && Number.isFinite(s.perplexity), JSON.stringify(s));
+      assert.ok(Math.abs(s.perplexity - Math.exp(s.validationLoss)) < 1e-6 * s.perplexity);
+      assert.ok(s.toolCalls.valid <= s.toolCalls.generated && s.toolCalls.exactMatches <= s.toolCalls.turns, JSON.stringify(s));
+    }
+    assert.ok(ev.candidate.toolCalls.turns > 0, 'the validation examples hold tool calls to generate');
+    assert.ok(ev.candidate.validationLoss < ev.base.validationLoss, 'the fine-tuned version beats its base on held-out examples');
+    assert.ok(Math.abs(ev.candidate.validationLoss - v1.metrics.validationLoss!) < 1e-3, 'the evaluator scores as the trainer did');
+    assert.deepEqual((await call(modelGet, { name: 'coder-tiny' })).versions[0]!.evaluation, ev, 'persisted');
+
     // The champion rule over RPC: v1 becomes champion; a weaker v2 is refused until an override says why.
     assert.equal((await call(modelSetAlias, { name: 'coder-tiny', alias: 'champion', version: 1 })).aliases.champion, 1);
     const weak = await call(finetuneSubmit, {
@@ -169,7 +188,7 @@ test(
       modelName: 'coder-tiny',
       hyperparameters: { steps: 2, evalEvery: 1, learningRate: 0.00001 },
     });
-    const weakDone = await waitJob(weak.id, ended, 120_000);
+    const weakDone = await waitJob(weak.id, ended, 400_000);
     assert.equal(weakDone.state, 'succeeded', JSON.stringify(weakDone.error));
     assert.equal(weakDone.modelVersion, 2);
     const storeBefore = readFileSync(path.join(dataDir, 'store.json'), 'utf8');
@@ -187,6 +206,56 @@ test(
     assert.deepEqual(forced.audit.at(-1)?.override, { reason: 'try the smaller run in production' });
     assert.equal(forced.audit.at(-1)?.previous, 1);
     assert.deepEqual(forced.versions.find((v) => v.version === 2)?.aliases, ['champion']);
+
+    // Promotion: v1 (evaluated) becomes a model agents can run: a real OpenCode turn reaches its inference server.
+    const promoted = await call(modelPromote, { name: 'coder-tiny', version: 1 });
+    const promotion = promoted.versions[0]!.promotion!;
+    assert.equal(promotion.model, 'finetuned/coder-tiny-v1');
+    assert.match(promotion.baseURL, /^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    const listed = (await (await fetch(`${promotion.baseURL}/models`)).json()) as { data: { id: string }[] };
+    assert.deepEqual(
+      listed.data.map((m) => m.id),
+      ['coder-tiny-v1'],
+    );
+    const requestLog = path.join(dataDir, 'serving', 'coder-tiny-v1', 'requests.jsonl');
+    assert.equal(existsSync(requestLog), false, 'the inference server starts on demand, not at promotion');
+    const { runId } = await server.request(runStart, {
+      agent: 'opencode',
+      cwd: sampleRepo(),
+      prompt: 'write the release notes for the team',
+      model: 'finetuned/coder-tiny-v1',
+    });
+    const run = await finished(runId, 240_000);
+    const seen = existsSync(requestLog)
+      ? readFileSync(requestLog, 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { model: string; messages: number })
+      : [];
+    console.log(`run on the promoted model: ${run.state}; the inference server saw ${seen.length} request(s)`);
+    assert.ok(
+      seen.some((r) => r.model === 'coder-tiny-v1' && r.messages > 0),
+      `the promoted model's inference server saw the turn (${JSON.stringify(run.error)})`,
+    );
+    assert.equal(run.state, 'succeeded', JSON.stringify(run.error));
+
+    // The audit trail: who, when, from, to, reason for every alias move and the promotion.
+    const audit = readFileSync(path.join(dataDir, 'audit', 'models.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      audit.map((a) => [a.action, a.alias, a.from, a.to, a.override, a.reason]),
+      [
+        ['setAlias', 'champion', undefined, 1, false, undefined],
+        ['setAlias', 'champion', 1, 2, true, 'try the smaller run in production'],
+        ['promote', undefined, undefined, 1, false, undefined],
+      ],
+    );
+    for (const a of audit) {
+      assert.match(String(a.who), /^local:/);
+      assert.ok(!Number.isNaN(Date.parse(String(a.at))));
+    }
   },
 );
 
@@ -231,9 +300,24 @@ test('bad params and bad dataset rows get a clear error and write nothing', { ti
   assert.equal(badAlias.code, errorCodes.invalidParams);
   const noVersion = await refused(modelSetAlias.method, { name: 'coder-tiny', alias: 'challenger', version: 99 });
   assert.equal(noVersion.code, errorCodes.notFound);
+  const evalUnknown = await refused(modelEvaluate.method, { name: 'coder-tiny', version: 99 });
+  assert.equal(evalUnknown.code, errorCodes.notFound);
+  assert.match(evalUnknown.message, /version: model coder-tiny has no version 99/);
+  const evalNoModel = await refused(modelEvaluate.method, { name: 'no-such-model', version: 1 });
+  assert.equal(evalNoModel.code, errorCodes.notFound);
+  const unscored = await refused(modelPromote.method, { name: 'coder-tiny', version: 2 });
+  assert.equal(unscored.code, errorCodes.conflict);
+  assert.match(unscored.message, /coder-tiny version 2 has no evaluation scores; run model\/evaluate/);
+  for (const override of [true, { reason: '' }, { reason: 'ok', by: 'me' }]) {
+    const bad = await refused(modelSetAlias.method, { name: 'coder-tiny', alias: 'champion', version: 1, override });
+    assert.equal(bad.code, errorCodes.invalidParams, JSON.stringify(override));
+    assert.match(bad.message, /override/);
+  }
+  const auditBefore = readFileSync(path.join(dataDir, 'audit', 'models.jsonl'), 'utf8');
 
   assert.equal(readFileSync(path.join(dataDir, 'store.json'), 'utf8'), before, 'the store is unchanged');
   assert.deepEqual(readdirSync(path.join(dataDir, 'finetune')).sort(), jobsBefore, 'no job folder was made');
+  assert.equal(readFileSync(path.join(dataDir, 'audit', 'models.jsonl'), 'utf8'), auditBefore, 'nothing audited');
 });
 
 test(

@@ -22,6 +22,7 @@ import {
   type PresetId,
   type ProviderPreset,
 } from '../modelProvider';
+import { modelList } from '../../../protocol/model';
 import { providerIdPattern } from '../../../protocol/provider';
 
 export interface ConfigureProviderArgs {
@@ -207,9 +208,11 @@ export interface SelectModelArgs {
 }
 
 export const selectDefaultModel =
-  () =>
+  (ctx: Ctx) =>
   async (args?: SelectModelArgs): Promise<string | undefined> => {
-    const choices = modelChoices(readProviders());
+    // Promoted fine-tuned versions come from the server; without it, the configured models are still offered.
+    const registered = await ctx.request(modelList, {}).catch(() => []);
+    const choices = modelChoices(readProviders(), registered);
     const current = readConfig().agents.model;
     let model = args?.model;
     if (model === undefined) {

@@ -66,7 +66,7 @@ export function registerCommands(
     [commandIds.cancelTask]: cancelTask(ctx) as (...args: unknown[]) => unknown,
     [commandIds.setTaskPriority]: setTaskPriority(ctx) as (...args: unknown[]) => unknown,
     [commandIds.configureModelProvider]: configureModelProvider(ctx) as (...args: unknown[]) => unknown,
-    [commandIds.selectDefaultModel]: selectDefaultModel() as (...args: unknown[]) => unknown,
+    [commandIds.selectDefaultModel]: selectDefaultModel(ctx) as (...args: unknown[]) => unknown,
     [commandIds.getStarted]: getStarted(ctx),
     [commandIds.enableAgent]: enableAgent(ctx) as (...args: unknown[]) => unknown,
     [commandIds.disableAgent]: disableAgent(ctx) as (...args: unknown[]) => unknown,

@@ -1,7 +1,7 @@
 /** `finetune/*` and `model/*` handlers: thin wrappers over FineTuneService and ModelRegistryService. */
 import type { RpcEndpoint } from '../../../protocol/messages';
 import { finetuneCancel, finetuneGet, finetuneList, finetuneSubmit } from '../../../protocol/finetune';
-import { modelGet, modelList, modelSetAlias } from '../../../protocol/model';
+import { modelEvaluate, modelGet, modelList, modelPromote, modelSetAlias } from '../../../protocol/model';
 import type { Logger } from '../ports/logger';
 import type { FineTuneService } from '../services/fineTuneService';
 import type { ModelRegistryService } from '../services/modelRegistryService';
@@ -20,4 +20,6 @@ export function registerFineTuneHandlers(
   onRequest(connection, modelList, logger, () => models.list());
   onRequest(connection, modelGet, logger, (p) => models.get(p.name));
   onRequest(connection, modelSetAlias, logger, (p) => models.setAlias(p));
+  onRequest(connection, modelEvaluate, logger, (p) => models.evaluate(p));
+  onRequest(connection, modelPromote, logger, (p) => models.promote(p));
 }

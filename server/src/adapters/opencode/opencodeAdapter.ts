@@ -116,6 +116,8 @@ export class OpencodeAdapter implements AgentRuntime {
   private readonly turnsBySession = new Map<string, Turn>();
   private disposed = false;
   private readonly apiTimeoutMs: number;
+  /** The models changed since `opencode serve` started: restart it before a turn when no other turn runs. */
+  private configStale = false;
 
   constructor(private readonly opts: OpencodeAdapterOptions) {
     this.apiTimeoutMs = opts.apiTimeoutMs ?? 20_000;
@@ -127,8 +129,25 @@ export class OpencodeAdapter implements AgentRuntime {
     await this.ensureServer();
   }
 
+  /**
+   * Replaces the providers and models (a model was promoted). Prompts are checked against them at once; a
+   * running `opencode serve` is restarted with them before the next turn that finds no other turn running
+   * (its sessions persist in the isolated home, so later turns of a task continue them).
+   */
+  setModels(models: OpencodeConfigInput): void {
+    if (!knownModel(models, models.defaultModel))
+      throw new AgentError('bad_input', `models.defaultModel "${models.defaultModel}" is not one of the configured provider models.`);
+    this.opts.models = models;
+    if (this.server) this.configStale = true;
+  }
+
   private async ensureServer(): Promise<void> {
     if (this.disposed) throw new AgentError('disposed', 'The OpenCode adapter was disposed.');
+    if (this.server?.alive && this.client && this.configStale && this.turnsBySession.size === 0 && !this.starting) {
+      this.starting = this.restartServer().finally(() => (this.starting = undefined));
+      await this.starting;
+      return;
+    }
     if (this.server?.alive && this.client) return;
     this.starting ??= this.startServer().finally(() => (this.starting = undefined));
     await this.starting;
@@ -189,6 +208,18 @@ export class OpencodeAdapter implements AgentRuntime {
       throw new AgentError('start_failed', 'The OpenCode event stream did not connect within 10000 ms.', server.stderrTail());
     }
     this.opts.log?.(`opencode serve ready at ${server.url} (pid ${server.pid})`);
+  }
+
+  /** Stops `opencode serve` on purpose (not a crash: no backoff, no failed turn) and starts it with the current models. */
+  private async restartServer(): Promise<void> {
+    this.configStale = false;
+    const old = this.server;
+    this.stream?.close();
+    this.server = undefined;
+    this.client = undefined;
+    this.opts.log?.('restarting opencode serve with the changed providers');
+    await old?.stop();
+    await this.startServer();
   }
 
   private onServerExit(server: ServerProcess, info: ExitInfo): void {

@@ -14,7 +14,7 @@ import {
   marketplaceUninstall,
 } from '../../../../protocol/marketplace';
 import { finetuneCancel, finetuneGet, finetuneList, finetuneSubmit } from '../../../../protocol/finetune';
-import { modelGet, modelList, modelSetAlias } from '../../../../protocol/model';
+import { modelEvaluate, modelGet, modelList, modelPromote, modelSetAlias } from '../../../../protocol/model';
 import { runCancel, runGet, runList, runStart, runTranscript } from '../../../../protocol/run';
 import { serverStatus, serverWhoami } from '../../../../protocol/server';
 import {
@@ -82,12 +82,15 @@ export const minimumRole: ReadonlyMap<string, Role> = new Map<string, Role>([
   [datasetExport.method, 'developer'],
   [finetuneSubmit.method, 'developer'],
   [finetuneCancel.method, 'developer'],
+  [modelEvaluate.method, 'developer'],
   // Managing agents.
   [marketplaceInstall.method, 'admin'],
   [marketplaceUninstall.method, 'admin'],
   [marketplaceSetEnabled.method, 'admin'],
   // Choosing which model version is the champion changes what every session of the tenant runs.
   [modelSetAlias.method, 'admin'],
+  // Promoting makes a version a model every agent of the tenant may be given.
+  [modelPromote.method, 'admin'],
 ]);
 
 export type Decision = { allowed: true } | { allowed: false; required?: Role; message: string };

@@ -66,6 +66,25 @@ export const fineTuneJobSchema: z.ZodType<FineTuneJob> = z
 
 const alias = z.enum(modelAliases);
 
+/** A model's evaluation scores (protocol/model.ts `EvaluationScores`); also checks the evaluator's output. */
+export const evaluationScoresSchema = z
+  .object({
+    validationLoss: z.number().finite(),
+    perplexity: z.number(),
+    toolCalls: z
+      .object({
+        turns: z.number().int().min(0),
+        generated: z.number().int().min(0),
+        valid: z.number().int().min(0),
+        exactMatches: z.number().int().min(0),
+        validity: z.number().min(0).max(1),
+        exactMatch: z.number().min(0).max(1),
+      })
+      .strict(),
+  })
+  .strict();
+const scores = evaluationScoresSchema;
+
 export const modelRecordSchema: z.ZodType<RegisteredModel> = z
   .object({
     name: z.string().min(1),
@@ -87,6 +106,21 @@ export const modelRecordSchema: z.ZodType<RegisteredModel> = z
             })
             .strict(),
           artifact: z.object({ adapterDir: z.string(), baseDir: z.string() }).strict(),
+          evaluation: z
+            .object({
+              at: ms,
+              dataset,
+              examples: z.number().int(),
+              candidate: scores,
+              base: scores,
+              seconds: z.number(),
+            })
+            .strict()
+            .optional(),
+          promotion: z
+            .object({ at: ms, model: z.string().min(1), baseURL: z.string().min(1) })
+            .strict()
+            .optional(),
         })
         .strict(),
     ),

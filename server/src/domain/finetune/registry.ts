@@ -4,7 +4,7 @@
  * whose validation loss is lower than the current champion's, or with an explicit override and a reason.
  */
 import type { BaseModel, LoraHyperparameters } from '../../../../protocol/finetune';
-import type { ModelAlias } from '../../../../protocol/model';
+import type { EvaluationScores, ModelAlias } from '../../../../protocol/model';
 import { DomainError } from '../errors';
 
 export interface ModelVersion {
@@ -19,6 +19,28 @@ export interface ModelVersion {
   };
   metrics: { firstLoss: number; finalLoss: number; validationLoss?: number; initialValidationLoss?: number; steps: number };
   artifact: { adapterDir: string; baseDir: string };
+  evaluation?: VersionEvaluation;
+  promotion?: { at: number; model: string; baseURL: string };
+}
+
+export interface VersionEvaluation {
+  at: number;
+  dataset: { name: string; id: string };
+  examples: number;
+  candidate: EvaluationScores;
+  base: EvaluationScores;
+  seconds: number;
+}
+
+/** The provider id promoted versions are served under (`finetuned/<name>-v<version>`). */
+export const finetunedProviderId = 'finetuned';
+
+/** The OpenCode model id of a promoted version. */
+export const promotedModelId = (name: string, version: number): string => `${finetunedProviderId}/${name}-v${version}`;
+
+/** The loss the champion rule compares: the evaluated one when the version was evaluated, else the trainer's. */
+export function championScore(v: ModelVersion): number | undefined {
+  return v.evaluation?.candidate.validationLoss ?? v.metrics.validationLoss;
 }
 
 export interface AliasEvent {
@@ -59,9 +81,9 @@ export function championRefusal(model: RegisteredModel, version: number): string
   const currentNo = model.aliases.champion;
   if (currentNo === undefined || currentNo === version) return undefined;
   const current = model.versions.find((v) => v.version === currentNo);
-  const cur = current?.metrics.validationLoss;
+  const cur = current ? championScore(current) : undefined;
   if (cur === undefined) return undefined;
-  const cand = candidate.metrics.validationLoss;
+  const cand = championScore(candidate);
   if (cand === undefined)
     return `version ${version} has no validation loss to compare with champion version ${currentNo} (${cur.toFixed(4)})`;
   if (cand < cur) return undefined;
@@ -94,4 +116,42 @@ export function setAlias(
   const previous = model.aliases[alias];
   const event: AliasEvent = { alias, version, at: now, ...(previous !== undefined ? { previous } : {}), ...(override ? { override } : {}) };
   return { ...model, aliases: { ...model.aliases, [alias]: version }, audit: [...model.audit, event] };
+}
+
+function versionOf(model: RegisteredModel, version: number): ModelVersion {
+  const v = model.versions.find((x) => x.version === version);
+  if (!v) throw new DomainError('not_found', `version: model ${model.name} has no version ${version}`, { field: 'version' });
+  return v;
+}
+
+function withVersion(model: RegisteredModel, version: number, change: (v: ModelVersion) => ModelVersion): RegisteredModel {
+  return { ...model, versions: model.versions.map((v) => (v.version === version ? change(v) : v)) };
+}
+
+/** Stores the latest evaluation on the version (throws not_found for an unknown version). */
+export function setEvaluation(model: RegisteredModel, version: number, evaluation: VersionEvaluation): RegisteredModel {
+  versionOf(model, version);
+  return withVersion(model, version, (v) => ({ ...v, evaluation }));
+}
+
+/**
+ * Marks the version promoted (served as `finetuned/<name>-v<version>` at `baseURL`). Throws not_found (no such
+ * version) or conflict (the version was never evaluated: promotion needs its scores).
+ */
+export function promote(model: RegisteredModel, version: number, now: number, baseURL: string): RegisteredModel {
+  const v = versionOf(model, version);
+  if (!v.evaluation)
+    throw new DomainError(
+      'conflict',
+      `version: ${model.name} version ${version} has no evaluation scores; run model/evaluate before promoting it`,
+      { field: 'version', rule: 'promote_needs_scores' },
+    );
+  return withVersion(model, version, (x) => ({ ...x, promotion: { at: now, model: promotedModelId(model.name, version), baseURL } }));
+}
+
+/** Every promoted version of the models (what the local inference server serves and OpenCode lists). */
+export function promotedVersions(models: readonly RegisteredModel[]): { model: string; name: string; version: ModelVersion }[] {
+  return models.flatMap((m) =>
+    m.versions.filter((v) => v.promotion).map((v) => ({ model: promotedModelId(m.name, v.version), name: m.name, version: v })),
+  );
 }
