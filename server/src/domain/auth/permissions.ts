@@ -5,6 +5,7 @@
  * until then).
  */
 import { agentList } from '../../../../protocol/agent';
+import { auditList } from '../../../../protocol/audit';
 import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList } from '../../../../protocol/dataset';
 import {
   marketplaceGet,
@@ -86,6 +87,8 @@ export const minimumRole: ReadonlyMap<string, Role> = new Map<string, Role>([
   [marketplaceSetEnabled.method, 'admin'],
   // Choosing which model version is the champion changes what every session of the tenant runs.
   [modelSetAlias.method, 'admin'],
+  // The tenant's audit log names users, keys and what they answered.
+  [auditList.method, 'admin'],
 ]);
 
 export type Decision = { allowed: true } | { allowed: false; required?: Role; message: string };
