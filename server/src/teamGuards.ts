@@ -33,6 +33,14 @@ import { checkCount, defaultWindowMs, grantTokens, tokensInWindow, type QuotaCro
 import { usageTokens } from './domain/orchestration/budget';
 import type { StorePort } from './ports/store';
 
+/** Request fields naming a folder on the server's machine: confined to the tenant's workspace roots. */
+export const confinedPathFields: Readonly<Record<string, readonly string[]>> = {
+  [runStart.method]: ['cwd'],
+  [sessionStart.method]: ['cwd'],
+};
+/** Path fields that are relative to a session's repository and checked by their schema (no `..`, not absolute). */
+export const repoRelativePathFields: readonly string[] = ['session/fileContent.path'];
+
 const activeSessionStates = new Set(['running', 'paused', 'awaiting_approval']);
 const endedRunStates = new Set(['succeeded', 'failed', 'cancelled']);
 
