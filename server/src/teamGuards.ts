@@ -153,7 +153,8 @@ export class TenantGuard {
       if (c) await this.refuse(principal, method, c);
     }
     if (q.tokens === undefined) return undefined;
-    const own = self?.budget.limits.tokens;
+    // A draft's own token budget (set at session/start) is kept when smaller; a session that stopped on its grant gets a new one.
+    const own = self?.state === 'draft' ? self.budget.limits.tokens : undefined;
     const asked = [requestedTokens, own === undefined ? undefined : Math.max(0, own - (self?.budget.spent.tokens ?? 0))].filter(
       (x): x is number => x !== undefined,
     );

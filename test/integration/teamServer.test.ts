@@ -137,6 +137,7 @@ describe('team server: roles, tenants, malformed frames', () => {
   test("two tenants: a session of one is not found by the other's admin through any method", async () => {
     const dev = await connected(server.url, keys.developer);
     const cwd = sampleRepo();
+    admin(dataDir, 'set-roots', 'acme', cwd); // Paths a client names must be inside the tenant's roots.
     const draft = await dev.call<SessionView>('session/start', {
       goal: '- [a] Alpha {files: a.txt}: [[script:write_file a.txt]] alpha',
       cwd,
