@@ -146,7 +146,7 @@ export class TenantGuard {
     const q = await this.quotas();
     const sessions = this.d.store.read().sessions;
     const self = sessionId === undefined ? undefined : sessions.find((s) => s.id === sessionId);
-    if (sessionId !== undefined && !self) return undefined; // The handler answers notFound.
+    // Not in the hot store: archived (ended) or unknown; counted as a new activation (the handler answers notFound).
     if (!self || !activeSessionStates.has(self.state)) {
       const inUse = sessions.filter((s) => activeSessionStates.has(s.state)).length;
       const c = checkCount('sessions', q.sessions, inUse);
