@@ -21,7 +21,8 @@ const configs = [
     ...node,
     entryPoints: { extension: 'extension/src/main.ts' },
     outdir: 'dist',
-    external: ['vscode'],
+    // ws (the team server link) loads these optional native speed-ups only when installed.
+    external: ['vscode', 'bufferutil', 'utf-8-validate'],
     // jsonc-parser's UMD build requires its parts dynamically (esbuild cannot follow); its ESM build bundles.
     alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
   },
@@ -29,7 +30,7 @@ const configs = [
     ...node,
     entryPoints: { server: 'server/src/main.ts', cli: 'server/src/cli.ts' },
     outdir: 'dist',
-    external: ['bufferutil', 'utf-8-validate'],
+    external: ['bufferutil', 'utf-8-validate', 'pg-native'],
   },
   {
     ...common,

@@ -9,7 +9,7 @@ import { finetuneCancel, finetuneDidChange, finetuneGet, finetuneList, finetuneS
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { marketplaceGet, marketplaceInstall, marketplaceList, marketplaceSetEnabled, marketplaceUninstall } from './marketplace';
 import { modelGet, modelList, modelSetAlias } from './model';
-import { serverDidChangeStatus, serverStatus } from './server';
+import { serverDidChangeStatus, serverStatus, serverWhoami } from './server';
 import {
   sessionApply,
   sessionApprove,
@@ -32,6 +32,7 @@ import { permissionRequest, runCancel, runDidUpdate, runGet, runList, runStart, 
 /** Client → server requests. */
 export const requests: readonly AnyRequestDef[] = [
   serverStatus,
+  serverWhoami,
   agentList,
   marketplaceList,
   marketplaceGet,

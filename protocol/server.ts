@@ -10,7 +10,8 @@ export type ServerMode = 'stdio' | 'cli' | 'listen';
 
 /** State of the embedded store as seen by the server. */
 export interface StoreStatus {
-  kind: 'lowdb';
+  /** `lowdb`: the embedded JSON file (`path`); `postgres`: a team store (`path`: the server without credentials and the tenant). */
+  kind: 'lowdb' | 'postgres';
   path: string;
   schemaVersion: number;
   /**
@@ -97,3 +98,23 @@ export const serverStatus = defineRequest<ServerStatus>()('server/status', 'clie
  * store state or an agent's availability changes. Params are the full status snapshot (never a delta).
  */
 export const serverDidChangeStatus = defineNotification('server/didChangeStatus', 'serverToClient', z.custom<ServerStatus>());
+
+/** Roles on a team server, weakest first (the server's table is `server/src/domain/auth/permissions.ts`). */
+export const teamRoles = ['viewer', 'developer', 'admin'] as const;
+export type TeamRole = (typeof teamRoles)[number];
+
+/** Who the connection's API key belongs to on a team server. */
+export interface WhoAmI {
+  tenantId: string;
+  userId: string;
+  userName: string;
+  role: TeamRole;
+  keyId: string;
+}
+
+/**
+ * `server/whoami` (client → server): the tenant, user and role of this connection's API key on a team
+ * server (`orchestrator serve`); `null` from the single-user stdio server, which has no accounts. Every
+ * role may call it. Errors: InvalidParams for any params but `{}`.
+ */
+export const serverWhoami = defineRequest<WhoAmI | null>()('server/whoami', 'clientToServer', z.object({}).strict());

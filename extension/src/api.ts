@@ -69,4 +69,8 @@ export interface OrchestratorApi {
   settings(): OrchestratorConfig;
   /** The settings the running server was started with (providers after screening); no keys. */
   serverSettings(): OrchestratorConfig | undefined;
+  /** `local` (bundled server) or the team role of the connected key: the `orchestrator.role` context key. */
+  role(): string;
+  /** The status bar item's text and tooltip as shown. */
+  statusBar(): { text: string; tooltip: string };
 }

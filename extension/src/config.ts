@@ -15,6 +15,8 @@ export interface OrchestratorConfig {
   logLevel: LogLevel;
   /** Empty: the extension's global storage folder. */
   dataDir: string;
+  /** `orchestrator.server.url`: a team server (`ws://…`/`wss://…`) to connect to; empty: spawn the bundled server. */
+  serverUrl: string;
   maxRestarts: number;
   /** `auto`: the server chooses (a task list as written; the model plans when a real one is configured). */
   planner: 'auto' | 'llm' | 'template';
@@ -38,6 +40,7 @@ export function readConfig(): OrchestratorConfig {
   return {
     logLevel: (['error', 'warn', 'info', 'debug'] as const).find((l) => l === level) ?? 'info',
     dataDir: c.get<string>('server.dataDir', '').trim(),
+    serverUrl: c.get<string>('server.url', '').trim(),
     maxRestarts: Math.max(0, Math.floor(c.get<number>('server.maxRestarts', 5))),
     planner: (['llm', 'template'] as const).find((p) => p === c.get<string>('sessions.planner')) ?? 'auto',
     agents: {
@@ -82,6 +85,7 @@ function readPlugins(): { paths?: unknown[]; packages?: unknown[]; trusted?: unk
  */
 export const machineSettings = [
   'server.dataDir',
+  'server.url',
   'agents.sandbox',
   'opencode.path',
   'opencode.providers',
@@ -108,7 +112,10 @@ export function openSetting(key: string): Thenable<unknown> {
  * the workspace when the workspace already sets it (a user value would be shadowed), else the user
  * settings. Never used for keys.
  */
-async function writeSetting(key: 'opencode.providers' | 'opencode.model' | 'agents.disabled', value: unknown): Promise<void> {
+async function writeSetting(
+  key: 'opencode.providers' | 'opencode.model' | 'agents.disabled' | 'server.url',
+  value: unknown,
+): Promise<void> {
   const c = vscode.workspace.getConfiguration(section);
   const where = c.inspect(key);
   const target = (machineSettings as readonly string[]).includes(key)
@@ -119,6 +126,11 @@ async function writeSetting(key: 'opencode.providers' | 'opencode.model' | 'agen
         ? vscode.ConfigurationTarget.Workspace
         : vscode.ConfigurationTarget.Global;
   await c.update(key, value, target);
+}
+
+/** Points the extension at a team server (user settings: it is a machine setting); empty goes back to the bundled server. */
+export function writeServerUrl(url: string): Promise<void> {
+  return writeSetting('server.url', url || undefined);
 }
 
 /** The raw `orchestrator.opencode.providers` entries (validated by the server and by `modelProvider.ts`). */

@@ -3,11 +3,19 @@
  * in the extension reaches the server through `Ctx.request`.
  */
 import * as vscode from 'vscode';
-import { State, type LanguageClient } from 'vscode-languageclient/node';
+import { State } from 'vscode-languageclient/node';
 import { agentDidChange, type AgentView } from '../../protocol/agent';
-import { onNotification, onRequest, sendRequest, type ParamsOf, type RequestDef, type ResultOf } from '../../protocol/messages';
+import {
+  onNotification,
+  onRequest,
+  sendRequest,
+  type ParamsOf,
+  type RequestDef,
+  type ResultOf,
+  type RpcEndpoint,
+} from '../../protocol/messages';
 import { permissionRequest, runDidUpdate, type RunView } from '../../protocol/run';
-import { serverDidChangeStatus, type ServerStatus } from '../../protocol/server';
+import { serverDidChangeStatus, serverStatus, serverWhoami, type ServerStatus, type WhoAmI } from '../../protocol/server';
 import { sessionDidChange, type SessionView } from '../../protocol/session';
 import type { ClientState } from '../../protocol/webview/dashboard';
 import { createClient } from './client';
@@ -17,18 +25,36 @@ import { UserWaitsTracker } from './userWaits';
 import { providerKeyEnv } from './modelKeys';
 import { teeLog } from './logTee';
 import { RestartPolicy } from './restartPolicy';
+import { roleContextKey } from './commands/roleGate';
+import { TeamConnection } from './teamConnection';
+import { teamKeySecretId } from './teamReconnect';
+
+/** The server the extension talks to: the bundled one over stdio (LanguageClient) or a team server. */
+type ServerLink = RpcEndpoint & { start(): Promise<void>; dispose(timeoutMs?: number): Promise<void> };
+
+/** The team server the extension is connected to and who its key belongs to. */
+export interface TeamInfo {
+  url: string;
+  who: WhoAmI;
+}
 
 export interface StatusSnapshot {
   clientState: ClientState;
   status: ServerStatus | null;
   stoppedReason?: string;
+  /** Set when connected to a team server (`orchestrator.server.url`). */
+  team?: TeamInfo;
 }
 
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   /** The last lines written to `log` (for the API; the server redacts its lines before sending them). */
   readonly logLines: () => string[];
-  private client: LanguageClient | undefined;
+  private client: ServerLink | undefined;
+  /** `JSON.stringify(readConfig())` at the last start: a settings change that leaves it equal needs no restart. */
+  private startedFrom = '';
+  /** The role of the connected team key (`local` for the bundled server), also the `orchestrator.role` context. */
+  private currentRole = 'local';
   private readonly policy: RestartPolicy;
   private snapshot: StatusSnapshot = { clientState: 'starting', status: null };
   private started: OrchestratorConfig | undefined;
@@ -68,9 +94,26 @@ export class Ctx implements vscode.Disposable {
     return this.snapshot;
   }
 
+  /** `local`, or the team role (`viewer`, `developer`, `admin`) of the connected key. */
+  get role(): string {
+    return this.currentRole;
+  }
+
+  /** Whether the server in use was started or connected with exactly these settings. */
+  runsWith(config: OrchestratorConfig): boolean {
+    return !!this.client && this.startedFrom === JSON.stringify(config);
+  }
+
+  private setRole(role: string): void {
+    this.currentRole = role;
+    void vscode.commands.executeCommand('setContext', roleContextKey, role);
+  }
+
   async start(): Promise<void> {
     if (this.client) return;
     const config = readConfig();
+    if (config.serverUrl) return this.startTeam(config);
+    this.setRole('local');
     const keys = await providerKeyEnv(this.extension.secrets, config.agents.providers ?? []);
     if (keys.missing.length)
       this.log.warn(`no API key stored for provider(s) ${keys.missing.join(', ')}: run "Orchestrator: Configure Model Provider…"`);
@@ -83,6 +126,7 @@ export class Ctx implements vscode.Disposable {
     if (this.client) return;
     const effective = { ...config, agents: { ...config.agents, providers: keys.providers.length ? keys.providers : undefined } };
     this.started = effective;
+    this.startedFrom = JSON.stringify(config);
     const client = createClient(
       this.extension,
       effective,
@@ -95,11 +139,7 @@ export class Ctx implements vscode.Disposable {
       keys.env,
     );
     this.client = client;
-    onNotification(client, serverDidChangeStatus, (s) => this.update({ clientState: 'running', status: s }));
-    onNotification(client, runDidUpdate, (u) => this.runChanged.fire(u.run));
-    onNotification(client, sessionDidChange, (v) => this.sessionChanged.fire(v));
-    onNotification(client, agentDidChange, (p) => this.agentsChanged.fire(p.agents));
-    onRequest(client, permissionRequest, (ask) => this.permissions.ask(ask));
+    this.wire(client);
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) this.update({ ...this.snapshot, clientState: 'running', stoppedReason: undefined });
       else if (e.newState === State.Starting) this.update({ ...this.snapshot, clientState: 'starting' });
@@ -108,6 +148,86 @@ export class Ctx implements vscode.Disposable {
     });
     this.update({ clientState: 'starting', status: this.snapshot.status });
     await client.start();
+  }
+
+  /** The server's notifications and its permission asks, for either kind of link. */
+  private wire(link: RpcEndpoint): void {
+    onNotification(link, serverDidChangeStatus, (s) => this.update({ clientState: 'running', status: s, team: this.snapshot.team }));
+    onNotification(link, runDidUpdate, (u) => this.runChanged.fire(u.run));
+    onNotification(link, sessionDidChange, (v) => this.sessionChanged.fire(v));
+    onNotification(link, agentDidChange, (p) => this.agentsChanged.fire(p.agents));
+    onRequest(link, permissionRequest, (ask) => this.permissions.ask(ask));
+  }
+
+  /**
+   * Team mode: connect to `orchestrator.server.url` with the key from SecretStorage (never from settings,
+   * never logged). After every (re)connection the status and the key's tenant and role are read
+   * (`server/whoami`) and the `orchestrator.role` context follows the role.
+   */
+  private async startTeam(config: OrchestratorConfig): Promise<void> {
+    const url = config.serverUrl;
+    this.started = config;
+    this.startedFrom = JSON.stringify(config);
+    this.setRole('unknown');
+    const key = await this.extension.secrets.get(teamKeySecretId(url));
+    const fail = (reason: string) => {
+      this.log.error(reason);
+      this.update({ clientState: 'stopped', status: null, stoppedReason: reason });
+      const [connect, showLogs] = [vscode.l10n.t('Connect to Team Server…'), vscode.l10n.t('Show Logs')];
+      void vscode.window.showErrorMessage(reason, connect, showLogs).then((pick) => {
+        if (pick === connect) void vscode.commands.executeCommand('orchestrator.connectTeamServer');
+        if (pick === showLogs) this.log.show();
+      });
+    };
+    if (!key) {
+      // Still a link, so that Restart and Disconnect behave as usual.
+      this.client = { ...unconnected(url), start: async () => undefined, dispose: async () => undefined };
+      return fail(vscode.l10n.t('No API key is stored for the team server at {0}: run "Orchestrator: Connect to Team Server…".', url));
+    }
+    const link = new TeamConnection(
+      { url, key },
+      {
+        log: (level, line) => this.log[level](line),
+        onState: (state, reason) => {
+          if (this.client !== link) return;
+          if (state === 'stopped' && reason) fail(reason);
+          else if (state === 'connecting') this.update({ ...this.snapshot, clientState: 'starting' });
+        },
+        onWarn: (text) => void vscode.window.showWarningMessage(text),
+      },
+    );
+    this.client = link;
+    this.wire(link);
+    const ready = new Promise<void>((resolve) =>
+      link.onConnected(() => {
+        void Promise.all([sendRequest(link, serverStatus, {}), sendRequest(link, serverWhoami, {})]).then(
+          ([status, who]) => {
+            if (this.client !== link) return resolve();
+            if (who) this.setRole(who.role);
+            this.log.info(
+              who
+                ? `team server ${url}: tenant ${who.tenantId}, signed in as ${who.userName} (${who.role})`
+                : `${url} answered as a single-user server (no accounts)`,
+            );
+            this.update({ clientState: 'running', status, team: who ? { url, who } : undefined });
+            resolve();
+          },
+          (e: unknown) => {
+            this.log.error(`team server ${url}: reading the status failed: ${(e as Error).message}`);
+            resolve();
+          },
+        );
+      }),
+    );
+    this.update({ clientState: 'starting', status: null });
+    // A connection that cannot be made was already reported (the status bar and a notification say why).
+    if (
+      await link.start().then(
+        () => true,
+        () => false,
+      )
+    )
+      await ready;
   }
 
   /** Typed request to the server. Rejects when the client is not running. */
@@ -121,6 +241,7 @@ export class Ctx implements vscode.Disposable {
     const old = this.client;
     this.client = undefined;
     this.update({ clientState: 'starting', status: null });
+    this.setRole('unknown');
     if (old) await old.dispose(5_000).catch((e: unknown) => this.log.warn(`stopping the old server failed: ${String(e)}`));
     await this.start();
   }
@@ -153,4 +274,11 @@ export class Ctx implements vscode.Disposable {
     this.client = undefined;
     await c?.dispose(5_000);
   }
+}
+
+/** A link that refuses every request with what to do (team mode without a stored key). */
+function unconnected(url: string): RpcEndpoint {
+  const no = () =>
+    Promise.reject(new Error(vscode.l10n.t('Not connected to the team server at {0}: run "Orchestrator: Connect to Team Server…".', url)));
+  return { sendRequest: no, sendNotification: () => undefined, onNotification: () => undefined, onRequest: () => undefined };
 }

@@ -36,15 +36,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
         () => undefined,
       ),
   );
+  const statusBar = createStatusItem(ctx, {
+    current: () => summarizeActivity(trees.sessions.allSessions(), trees.sessions.allRuns(), c0.waits.current()),
+    onDidChange: [trees.sessions.onDidChangeTreeData, c0.waits.onDidChange],
+    waitingText: (a) => waitingText(a.waitingOn),
+  });
   context.subscriptions.push(
     ctx,
     dashboard,
     marketplace,
-    createStatusItem(ctx, {
-      current: () => summarizeActivity(trees.sessions.allSessions(), trees.sessions.allRuns(), c0.waits.current()),
-      onDidChange: [trees.sessions.onDidChangeTreeData, c0.waits.onDidChange],
-      waitingText: (a) => waitingText(a.waitingOn),
-    }),
+    statusBar,
     createAgentNotifications(ctx),
     restartOnSettingsChange(ctx),
     ...trees.disposables,
@@ -123,6 +124,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Orches
     logLines: () => c.logLines(),
     settings: () => readConfig(),
     serverSettings: () => c.startedWith,
+    role: () => c.role,
+    statusBar: () => statusBar.current(),
   };
 }
 

@@ -147,6 +147,8 @@ export class AcpAgents {
         return r;
       },
       cancel: (taskId) => inner.cancel(taskId),
+      // Without it a finished run's process would wait out the idle period instead of serving the next run.
+      release: (runId) => inner.release(runId),
       dispose: () => inner.dispose(),
     };
   }

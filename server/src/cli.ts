@@ -168,6 +168,7 @@ async function dispatch(argv: string[]): Promise<number> {
           listen: stringValue(values, 'listen'),
           agentSettings: agentSettingsOf(loaded.config),
           maxRequestsPerMinute: positiveInt(values, 'max-requests-per-minute'),
+          store: stringValue(values, 'store'),
         },
         logger,
       );

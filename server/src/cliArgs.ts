@@ -139,10 +139,15 @@ export const commands = {
     ],
   },
   serve: {
-    usage: 'orchestrator serve --listen HOST:PORT [--data-dir DIR] [--config FILE]',
+    usage: 'orchestrator serve --listen HOST:PORT [--store lowdb|postgres://…] [--data-dir DIR] [--config FILE]',
     summary: 'run the team server: the protocol over WebSocket for clients with API keys (see docs/team-server.md)',
     options: {
       listen: { type: 'string', value: 'HOST:PORT', help: 'where to listen, e.g. 127.0.0.1:7420 (port 0: any free port, printed)' },
+      store: {
+        type: 'string',
+        value: 'STORE',
+        help: "lowdb (default: DIR/tenants/TENANT/store.json) or postgres://USER:PASSWORD@HOST:PORT/DATABASE (every tenant's rows, scoped by tenant)",
+      },
       config,
       'max-requests-per-minute': {
         type: 'string',

@@ -4,6 +4,7 @@
  * listens: `listening on ws://HOST:PORT` (with the real port when PORT is 0).
  */
 import { startTeamServer } from './teamServer';
+import { parseStoreOption } from './teamStore';
 import { CliUsageError } from './cliArgs';
 import type { AgentSettings } from './agents';
 import type { Logger } from './ports/logger';
@@ -17,10 +18,11 @@ export function parseListen(value: string | undefined): { host: string; port: nu
 }
 
 export async function serve(
-  opts: { dataDir: string; listen: string | undefined; agentSettings: AgentSettings; maxRequestsPerMinute?: number },
+  opts: { dataDir: string; listen: string | undefined; agentSettings: AgentSettings; maxRequestsPerMinute?: number; store?: string },
   logger: Logger,
 ): Promise<number> {
   const { host, port } = parseListen(opts.listen);
+  const storeUrl = parseStoreOption(opts.store);
   const server = await startTeamServer({
     dataDir: opts.dataDir,
     host,
@@ -28,6 +30,7 @@ export async function serve(
     logger,
     agentSettings: opts.agentSettings,
     maxRequestsPerMinute: opts.maxRequestsPerMinute,
+    storeUrl,
   });
   const shown = host.includes(':') ? `[${host}]` : host;
   process.stdout.write(`listening on ws://${shown}:${server.port}\n`);

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { AgentEvent } from '../../protocol/agentEvent';
-import type { ServerMode } from '../../protocol/server';
+import type { ServerMode, StoreStatus } from '../../protocol/server';
 import { acquireDataDirLock } from './adapters/fs/dataDirLock';
 import { JsonlTranscripts } from './adapters/fs/jsonlTranscript';
 import { RealPathResolver } from './adapters/fs/realPathResolver';
@@ -17,6 +17,7 @@ import { SecretlintScanner } from './adapters/secrets/secretlintScanner';
 import { GptTokenCounter } from './adapters/tokens/gptTokenCounter';
 import { DatasetService } from './services/datasetService';
 import type { Logger } from './ports/logger';
+import type { StorePort } from './ports/store';
 import { Agents, type AgentSettings } from './agents';
 import { StatusService } from './services/statusService';
 import { RunService, type RunServiceDeps } from './services/runService';
@@ -42,9 +43,16 @@ import { McpHttpServer } from './adapters/mcp/mcpHttpServer';
 import { AgentToolService } from './services/agentToolService';
 import { version } from './version';
 
+/** The store a service set runs on: the embedded lowdb file, or a team store (`adapters/postgres`). */
+export type ServiceStore = StorePort & {
+  writable: boolean;
+  load(opts: { lockedBy?: string; readOnly?: boolean }): Promise<StoreStatus>;
+  close?(): Promise<void>;
+};
+
 export interface Services {
   dataDir: string;
-  store: LowdbStore;
+  store: ServiceStore;
   transcripts: JsonlTranscripts<AgentEvent>;
   status: StatusService;
   /** `dataset/*`: curation over the store's runs and their transcripts; versions under `<dataDir>/datasets/`. */
@@ -64,6 +72,8 @@ export async function createServices(opts: {
   mode: ServerMode;
   logger: Logger;
   access?: 'read' | 'write' | 'write-or-fail';
+  /** Another store than `<dataDir>/store.json` (the team server's PostgreSQL store of one tenant). */
+  store?: () => ServiceStore;
 }): Promise<Services> {
   const dataDir = path.resolve(opts.dataDir);
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -75,7 +85,8 @@ export async function createServices(opts: {
     if (!status.writeFault()) opts.logger.error(message);
     status.reportWriteFault(message);
   };
-  const store = new LowdbStore(path.join(dataDir, 'store.json'), opts.logger, { onWriteError: onWriteFault('the store') });
+  const store: ServiceStore =
+    opts.store?.() ?? new LowdbStore(path.join(dataDir, 'store.json'), opts.logger, { onWriteError: onWriteFault('the store') });
   const transcripts = new JsonlTranscripts<AgentEvent>(
     path.join(dataDir, 'transcripts'),
     opts.logger,
@@ -101,6 +112,13 @@ export async function createServices(opts: {
     }
   }
   await store.load({ lockedBy, readOnly });
+  if (store.close) {
+    const releaseFolder = release;
+    release = async () => {
+      await store.close?.();
+      await releaseFolder();
+    };
+  }
   status.markLoaded();
   // secretlint and the tokenizer load on first use, not here.
   const datasets = new DatasetService({

@@ -21,6 +21,7 @@ import { TenantGuard } from './teamGuards';
 import { startWsServer, type UpgradeDecision } from './adapters/ws/wsServer';
 import type { AgentSettings } from './agents';
 import { createRunServices, createServices, type RunServices, type Services } from './compose';
+import { tenantPgStore } from './teamStore';
 import type { Principal } from './domain/auth/accounts';
 import { RateLimiter } from './domain/auth/rateLimit';
 import { admit, authorizedEndpoint, type Gate } from './handlers/authorize';
@@ -46,6 +47,8 @@ export interface TeamServerOptions {
   maxRequestsPerMinute?: number;
   /** Failed sign-ins per remote address per minute before 429 (default 10). */
   maxFailedAuthPerMinute?: number;
+  /** `postgres://…`: every tenant's store in this PostgreSQL database (`adapters/postgres`); default: lowdb files. */
+  storeUrl?: string;
 }
 
 interface Client {
@@ -91,7 +94,12 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
   }
 
   async function openTenant(id: string): Promise<Tenant> {
-    const services = await createServices({ dataDir: path.join(opts.dataDir, 'tenants', id), mode: 'listen', logger });
+    const services = await createServices({
+      dataDir: path.join(opts.dataDir, 'tenants', id),
+      mode: 'listen',
+      logger,
+      store: opts.storeUrl ? () => tenantPgStore(opts.storeUrl!, id, logger) : undefined,
+    });
     const clients = new Set<Client>();
     const all = (send: (c: MessageConnection) => void) => clients.forEach((c) => send(c.connection));
     const ledger = new UsageLedger(services.dataDir);
@@ -168,7 +176,8 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     });
     const client: Client = { connection, principal };
     t.clients.add(client);
-    const unsubscribe = registerServerHandlers(endpoint, t.services.status, logger);
+    const { tenantId, userId, userName, role, keyId } = principal;
+    const unsubscribe = registerServerHandlers(endpoint, t.services.status, logger, () => ({ tenantId, userId, userName, role, keyId }));
     registerRunHandlers(endpoint, t.run.runs, logger);
     registerSessionHandlers(endpoint, t.run.sessions, t.run.liveSession, logger);
     registerAgentHandlers(endpoint, t.run.agentViews, logger);

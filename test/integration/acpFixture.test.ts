@@ -447,19 +447,50 @@ test('an idle task process is stopped after idleProcessMs; a later turn of the t
   assert.notEqual(a.pidOf('task'), pid);
 });
 
-test('a released run leaves the adapter and its process stops; released mid-turn, once the turn ends', async () => {
-  const a = adapter();
+test('a released run leaves the adapter; its cleanly ended process serves the next run, else it stops; released mid-turn, once the turn ends', async () => {
+  const a = adapter({ idleProcessMs: 1500 });
   const repo = makeRepo('release');
-  for (let i = 0; i < 5; i++) {
+  const other = makeRepo('release-other');
+  let previous: number | undefined;
+  for (let i = 0; i < 4; i++) {
     const runId = `rel-${i}`;
-    await run(a, { runId, cwd: repo, prompt: `ECHO ${i}` });
+    // Alternating folders: the reused process gets a new session in the next run's folder.
+    const cwd = i % 2 ? other : repo;
+    const r = await run(a, { runId, cwd, prompt: `WRITE rel-${i}.txt run ${i}` });
+    assert.equal(r.result.status, 'succeeded', JSON.stringify(r.result.error));
+    assert.deepEqual(
+      r.result.diff.map((f) => f.path),
+      [`rel-${i}.txt`],
+    );
+    assert.ok(fs.existsSync(path.join(cwd, `rel-${i}.txt`)));
     const pid = a.pidOf(runId);
     assert.ok(alive(pid), 'the process is kept for a follow-up until released');
+    if (previous !== undefined) assert.equal(pid, previous, `run ${i} took the process the previous run left idle`);
     a.release(runId);
     assert.deepEqual(a.heldRuns, [], `after run ${i} the adapter holds nothing`);
-    for (let k = 0; k < 50 && alive(pid); k++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(alive(pid), false, 'its process was stopped');
+    assert.equal(await a.idlePid(), pid, 'a cleanly ended run leaves its process idle for the next');
+    previous = pid;
   }
+  // Nobody takes it: stopped after the idle period.
+  for (let k = 0; k < 50 && alive(previous); k++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(alive(previous), false, 'the idle process was stopped');
+  assert.equal(await a.idlePid(), undefined);
+  // A turn that did not end cleanly: its process is never handed to another run.
+  const failed = await run(a, { runId: 'rel-failed', cwd: repo, prompt: 'STOP max_tokens' });
+  assert.equal(failed.result.status, 'failed');
+  const failedPid = a.pidOf('rel-failed');
+  a.release('rel-failed');
+  assert.equal(await a.idlePid(), undefined);
+  for (let k = 0; k < 50 && alive(failedPid); k++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(alive(failedPid), false, 'its process was stopped');
+  // The descriptor can ask for a process per run.
+  const b = adapter({ meta: { quirks: { reuseProcess: false } } });
+  await run(b, { runId: 'own', cwd: repo, prompt: 'ECHO own process' });
+  const ownPid = b.pidOf('own');
+  b.release('own');
+  assert.equal(await b.idlePid(), undefined);
+  for (let k = 0; k < 50 && alive(ownPid); k++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(alive(ownPid), false, 'reuseProcess: false stops it');
   let releasedWhileRunning = false;
   const events: AgentEvent[] = [];
   const result = await a.prompt({ runId: 'busy', cwd: repo, prompt: 'ECHO busy', permissionPolicy: policy }, (e) => {

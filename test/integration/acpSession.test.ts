@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { agentList } from '../../protocol/agent';
+import { runDidUpdate, runStart, type RunView } from '../../protocol/run';
 import { sessionApply, sessionApprove, sessionStart } from '../../protocol/session';
-import { startServer, tempDir, type ServerHandle } from './serverProcess';
+import { startServer, tempDir, withDeadline, type ServerHandle } from './serverProcess';
 import { ended, sampleRepo, task, waitSession } from './sessionHelpers';
 
 const fixture = path.resolve(__dirname, '../fixtures/acp/fixtureAgent.mjs');
@@ -64,6 +65,34 @@ test('one session mixes OpenCode and ACP-agent tasks, routed by capability, each
   assert.equal(readFileSync(path.join(cwd, 'a.txt'), 'utf8'), 'alpha\n');
   assert.equal(readFileSync(path.join(cwd, 'b.txt'), 'utf8'), 'beta\n');
   assert.equal(readFileSync(path.join(cwd, 'c.txt'), 'utf8'), 'gamma\n');
+});
+
+test('single runs on an ACP agent: a run that ended cleanly leaves its process to the next run (release reaches the adapter)', async () => {
+  const cwd = sampleRepo();
+  const finished = (runId: string) =>
+    withDeadline(
+      (async () => {
+        for (;;) {
+          const done = server.notifications
+            .filter((n) => n.method === runDidUpdate.method)
+            .map((n) => (n.params as { run: RunView }).run)
+            .find((r) => r.id === runId && !['running', 'pending'].includes(r.state));
+          if (done) return done;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })(),
+      60_000,
+      `run ${runId}`,
+    );
+  const pids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { runId } = await server.request(runStart, { agent: 'fixture-agent', cwd, prompt: 'PID' });
+    const r = await finished(runId);
+    assert.equal(r.state, 'succeeded', JSON.stringify(r.error));
+    pids.push(r.summary ?? '');
+  }
+  assert.match(pids[0], /^\d+$/);
+  assert.deepEqual(pids, [pids[0], pids[0], pids[0]], 'one agent process served the three runs');
 });
 
 test('a failing ACP agent loses health and its tasks are re-routed to OpenCode', async () => {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sessionDiff, sessionStart } from '../../protocol/session';
-import { diffTrees, snapshotTree } from '../../server/src/adapters/acp/worktreeDiff';
+import { diffTrees, snapshotTree, TurnSnapshots } from '../../server/src/adapters/acp/worktreeDiff';
 import { GitWorkspace } from '../../server/src/adapters/git/git';
 import { startServer, tempDir, type ServerHandle } from './serverProcess';
 import { ended, sampleRepo, waitSession } from './sessionHelpers';
@@ -82,6 +82,21 @@ describe('diffs never run diff drivers or text conversions planted in the reposi
     assert.match(changes[0].patch ?? '', /^\+changed by the agent$/m);
     assert.deepEqual(ran(markers), [], 'no planted program ran');
   });
+
+  test('the ACP turn diff (worktree in a private index, against the before-tree)', async () => {
+    const cwd = sampleRepo();
+    const markers = plantDrivers(cwd);
+    const snaps = await TurnSnapshots.begin(cwd);
+    writeFileSync(path.join(cwd, 'notes.txt'), 'changed by the agent\n');
+    const changes = await snaps.changes();
+    snaps.dispose();
+    assert.deepEqual(
+      changes.map((c) => [c.path, c.status]),
+      [['notes.txt', 'modified']],
+    );
+    assert.match(changes[0].patch ?? '', /^\+changed by the agent$/m);
+    assert.deepEqual(ran(markers), [], 'no planted program ran');
+  });
 });
 
 /** Plants a clean filter for every file in `repo`'s own config; it writes a marker when run. */
@@ -109,6 +124,25 @@ describe('snapshots and commits of an agent worktree never run filter drivers of
     const markers = plantFilter(cwd);
     writeFileSync(path.join(cwd, 'a.txt'), 'written by the agent\n');
     assert.ok(await snapshotTree(cwd));
+    assert.deepEqual(ran(markers), []);
+  });
+
+  test('the ACP turn snapshots (before, a file written in the same second, after and the diff)', async () => {
+    const cwd = sampleRepo();
+    const markers = plantFilter(cwd);
+    writeFileSync(path.join(cwd, 'a.txt'), 'there before the turn\n');
+    const snaps = await TurnSnapshots.begin(cwd);
+    writeFileSync(path.join(cwd, 'a.txt'), 'written by the agent\n');
+    writeFileSync(path.join(cwd, 'b.txt'), 'also by the agent\n');
+    const changes = await snaps.changes();
+    snaps.dispose();
+    assert.deepEqual(
+      changes.map((c) => [c.path, c.status]),
+      [
+        ['a.txt', 'modified'],
+        ['b.txt', 'added'],
+      ],
+    );
     assert.deepEqual(ran(markers), []);
   });
 

@@ -15,6 +15,7 @@ export function probeParams(t: ProbeTarget): Record<string, unknown> {
   const { sessionId, taskId, runId, dataset, cwd } = t;
   return {
     'server/status': { verbose: true },
+    'server/whoami': {},
     'agent/list': {},
     'marketplace/list': {},
     'marketplace/get': { id: 'no-such-agent' },

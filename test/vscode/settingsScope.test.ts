@@ -96,6 +96,7 @@ describe('workspace settings cannot redirect or weaken the orchestrator (real VS
       ],
       'orchestrator.opencode.path': hostileBinary,
       'orchestrator.server.dataDir': hostileData,
+      'orchestrator.server.url': 'ws://attacker.invalid:7420',
       'orchestrator.agents.sandbox': 'off',
       'orchestrator.marketplace.indexes': ['https://attacker.invalid/index.json'],
       'orchestrator.marketplace.customAgents': [{ id: 'evil-agent', name: 'Evil', command: hostileBinary }],
@@ -115,6 +116,7 @@ describe('workspace settings cannot redirect or weaken the orchestrator (real VS
     assert.deepEqual(now, settingsBefore, 'the effective orchestrator settings are unchanged');
     assert.equal(now.agents.sandbox, settingsBefore.agents.sandbox);
     assert.equal(now.dataDir, settingsBefore.dataDir);
+    assert.equal(now.serverUrl, '', 'the workspace cannot point the extension at a team server');
     assert.equal(now.agents.opencodePath, settingsBefore.agents.opencodePath);
     assert.ok(!JSON.stringify(now).includes('attacker.invalid'), 'no hostile provider or index reaches the settings');
     assert.ok(!JSON.stringify(now).includes(hostileBinary), 'no hostile program reaches the settings');

@@ -5,6 +5,8 @@
 export const commandIds = {
   showStatus: 'orchestrator.showStatus',
   restartServer: 'orchestrator.restartServer',
+  connectTeamServer: 'orchestrator.connectTeamServer',
+  disconnectTeamServer: 'orchestrator.disconnectTeamServer',
   showLogs: 'orchestrator.showLogs',
   openDashboard: 'orchestrator.openDashboard',
   startRun: 'orchestrator.startRun',

@@ -26,6 +26,8 @@ import { cancelTask, retryTask, setTaskPriority } from './tasks';
 import { configureModelProvider, selectDefaultModel } from './models';
 import { getStarted } from './walkthrough';
 import { disableAgent, enableAgent } from './agents';
+import { refusal } from './roleGate';
+import { connectTeamServer, disconnectTeamServer } from './team';
 
 /** `removeSession`: drops a deleted session from the Sessions view. */
 export function registerCommands(
@@ -40,6 +42,8 @@ export function registerCommands(
   const table: Record<CommandId, (...args: unknown[]) => unknown> = {
     [commandIds.showStatus]: showStatus(ctx),
     [commandIds.restartServer]: restartServer(ctx),
+    [commandIds.connectTeamServer]: connectTeamServer(ctx) as (...args: unknown[]) => unknown,
+    [commandIds.disconnectTeamServer]: disconnectTeamServer(ctx),
     [commandIds.showLogs]: showLogs(ctx),
     [commandIds.openDashboard]: () => dashboard.open(),
     [commandIds.startRun]: startRun(ctx) as (...args: unknown[]) => unknown,
@@ -66,5 +70,27 @@ export function registerCommands(
     [commandIds.disableAgent]: disableAgent(ctx) as (...args: unknown[]) => unknown,
     [commandIds.openMarketplace]: () => marketplace.open(),
   };
-  return [goals, plans, ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, handler))];
+  return [
+    goals,
+    plans,
+    ...Object.entries(table).map(([id, handler]) => vscode.commands.registerCommand(id, gated(ctx, id as CommandId, handler))),
+  ];
+}
+
+/** `startSession` → `Start Session`: the palette title, for messages. */
+const titleOf = (id: string) =>
+  id
+    .replace(/^orchestrator\./, '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/^./, (c) => c.toUpperCase());
+
+/** A viewer on a team server gets a clear refusal from a mutating command, even when invoked by id. */
+function gated(ctx: Ctx, id: CommandId, handler: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return (...args) => {
+    const no = refusal(id, ctx.role, titleOf(id));
+    if (!no) return handler(...args);
+    ctx.log.warn(no);
+    void vscode.window.showErrorMessage(`Orchestrator: ${no}`);
+    return undefined;
+  };
 }

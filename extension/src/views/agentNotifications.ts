@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { pickAlerts } from '../agentAvailability';
-import { onDidChangeConfig, openSetting as openSettingAt } from '../config';
+import { onDidChangeConfig, openSetting as openSettingAt, readConfig } from '../config';
 import type { Ctx } from '../ctx';
 
 export function createAgentNotifications(ctx: Ctx): vscode.Disposable {
@@ -37,6 +37,8 @@ export function restartOnSettingsChange(ctx: Ctx, debounceMs = 400, restartDeadl
     timer = setTimeout(() => {
       timer = undefined;
       running = running.then(async () => {
+        // Connect to Team Server… restarts by itself with the URL it wrote: nothing left to apply.
+        if (ctx.runsWith(readConfig())) return;
         ctx.log.info('orchestrator settings changed; restarting the server');
         let timer: NodeJS.Timeout | undefined;
         try {

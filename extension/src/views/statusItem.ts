@@ -5,7 +5,19 @@ import { commandIds } from '../commands/ids';
 import type { Ctx, StatusSnapshot } from '../ctx';
 import { activitySuffix, type Activity } from './activity';
 
+/** The status text with the team server's tenant and role when connected to one (` · acme (viewer)`). */
 export function renderStatusText(s: StatusSnapshot): { text: string; tooltip: string; warn: boolean } {
+  const r = renderServerText(s);
+  if (!s.team) return r;
+  const { url, who } = s.team;
+  return {
+    ...r,
+    text: `${r.text} · ${who.tenantId} (${who.role})`,
+    tooltip: `${vscode.l10n.t('Team server {0}: tenant {1}, signed in as {2} ({3}).', url, who.tenantId, who.userName, who.role)}\n\n${r.tooltip}`,
+  };
+}
+
+function renderServerText(s: StatusSnapshot): { text: string; tooltip: string; warn: boolean } {
   if (s.clientState === 'stopped')
     return {
       text: `$(error) ${vscode.l10n.t('Orchestrator: stopped')}`,
@@ -36,7 +48,10 @@ export interface ActivitySource {
   waitingText(a: Activity): string;
 }
 
-export function createStatusItem(ctx: Ctx, activity?: ActivitySource): vscode.Disposable {
+export function createStatusItem(
+  ctx: Ctx,
+  activity?: ActivitySource,
+): vscode.Disposable & { current(): { text: string; tooltip: string } } {
   const item = vscode.window.createStatusBarItem('orchestrator.status', vscode.StatusBarAlignment.Left, 10);
   item.name = 'Orchestrator Status';
   item.command = commandIds.openDashboard;
@@ -51,5 +66,9 @@ export function createStatusItem(ctx: Ctx, activity?: ActivitySource): vscode.Di
   render();
   item.show();
   const subs = [ctx.onDidChangeStatus(render), ...(activity?.onDidChange.map((e) => e(render)) ?? [])];
-  return vscode.Disposable.from(item, ...subs);
+  const disposable = vscode.Disposable.from(item, ...subs);
+  return {
+    dispose: () => disposable.dispose(),
+    current: () => ({ text: item.text, tooltip: typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? '') }),
+  };
 }

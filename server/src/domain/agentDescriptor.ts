@@ -102,6 +102,11 @@ export const orchestratorMetaSchema = z
         cancelGraceMs: z.number().int().positive().optional(),
         /** Deadline for spawn → initialize → session/new (ms, default 60000). */
         startTimeoutMs: z.number().int().positive().optional(),
+        /**
+         * A process whose run ended cleanly serves the next task with a new session (default true); false stops it
+         * after each run (an agent that keeps state between sessions).
+         */
+        reuseProcess: z.boolean().optional(),
       })
       .strict()
       .optional(),

@@ -19,6 +19,11 @@ export type BlobRead = { kind: 'absent' } | { kind: 'notAFile' } | { kind: 'tooL
 export interface WorkspacePort {
   /** Throws DomainError('bad_input') naming the problem when `cwd` is missing, not a folder, or not in a git work tree. */
   assertRepo(cwd: string): Promise<{ root: string; head: string | null }>;
+  /**
+   * The git root of `cwd`, checked as `assertRepo` checks it (same errors). May answer from a cache while the
+   * root's `.git` is still there and `cwd` has none of its own (a run on the same folder skips the git process).
+   */
+  repoRoot?(cwd: string): Promise<string>;
   headCommit(repo: string): Promise<string | null>;
   branchExists(repo: string, branch: string): Promise<boolean>;
   createBranch(repo: string, branch: string, from: string): Promise<void>;

@@ -133,7 +133,8 @@ export class RunService {
       const problem = this.deps.checkModel(input.agent, input.model);
       if (problem) throw new DomainError('bad_input', `model: ${problem}`, { field: 'model' });
     }
-    const { root } = await this.deps.workspace.assertRepo(input.cwd);
+    const ws = this.deps.workspace;
+    const root = ws.repoRoot ? await ws.repoRoot(input.cwd) : (await ws.assertRepo(input.cwd)).root;
 
     const id = this.deps.newId();
     const now = this.deps.now().toISOString();

@@ -2,9 +2,11 @@
  * AgentRuntime on any ACP agent (the orchestrator is the ACP client), configured only by an agent descriptor
  * (domain/agentDescriptor.ts): no code path knows an agent by name.
  *
- * One agent process per task, kept across the task's turns (one ACP session each), so a crash, a hung
- * prompt or an ignored cancel only ever costs that task, and the process can be killed safely. `start()`
- * pre-warms a spare process (spawned and initialized) that the next task takes. Each process gets an
+ * One agent process per task at a time, kept across the task's turns (one ACP session each), so a crash, a
+ * hung prompt or an ignored cancel only ever costs that task, and the process can be killed safely. An idle
+ * process waits in the pool (processPool.ts) for the next task: the spare `start()` pre-warms, or the process
+ * of a released run whose turn ended cleanly (`end_turn`, process alive; not when the descriptor's
+ * `quirks.reuseProcess` is false), which gets a new session in the next task's folder. Each process gets an
  * isolated home under `dataDir` and only the environment its descriptor names.
  */
 import type { CommandSandbox } from '../../ports/commandSandbox';
@@ -34,6 +36,7 @@ import { AcpTurn } from './acpTurn';
 import { AcpLink } from './link';
 import { Route } from './route';
 import { defaultLimits, type NormalizeLimits } from './normalize';
+import { ProcessPool } from './processPool';
 import { loadAcp } from './sdk';
 import { TurnSnapshots } from './worktreeDiff';
 
@@ -76,6 +79,8 @@ interface TaskState {
   idleTimer?: NodeJS.Timeout;
   /** The caller is done with the run: forget it (and stop its process) once its turn ends. */
   released?: boolean;
+  /** The last turn ended with `end_turn` on a live process: the process may serve another run once released. */
+  reusable?: boolean;
 }
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -85,10 +90,7 @@ export class AcpAdapter implements AgentRuntime {
   private readonly plan: LaunchPlan;
   private readonly home: string;
   private readonly tasks = new Map<string, TaskState>();
-  private spare?: Promise<{ link: AcpLink; route: Route }>;
-  /** `start()` was called: a spare process is kept ready for the next task (refilled after each turn that took it). */
-  private warm = false;
-  private spareTimer?: NodeJS.Timeout;
+  private readonly pool: ProcessPool;
   private disposed = false;
 
   constructor(private readonly opts: AcpAdapterOptions) {
@@ -96,6 +98,11 @@ export class AcpAdapter implements AgentRuntime {
     const platform = opts.platform ?? platformKeyOf(process.platform, process.arch) ?? 'linux-x86_64';
     this.plan = launchPlan(opts.descriptor, { platform, installDir: opts.installDir, commandPath: opts.commandPath });
     this.home = path.join(opts.dataDir, 'home');
+    this.pool = new ProcessPool({
+      open: () => this.openLink(),
+      idleMs: opts.idleProcessMs ?? 120_000,
+      log: (l) => opts.log?.(`[${this.id}] ${l}`),
+    });
   }
 
   private get meta() {
@@ -110,6 +117,11 @@ export class AcpAdapter implements AgentRuntime {
   pidOf(taskId: string): number | undefined {
     const l = this.tasks.get(taskId)?.link;
     return l?.alive ? l.proc.pid : undefined;
+  }
+
+  /** Pid of the idle process waiting for the next task, when there is one (diagnostics and tests). */
+  idlePid(): Promise<number | undefined> {
+    return this.pool.idlePid();
   }
 
   private prepareHome(): void {
@@ -162,14 +174,7 @@ export class AcpAdapter implements AgentRuntime {
 
   async start(): Promise<void> {
     if (this.disposed) throw new AgentError('disposed', `The ${this.id} adapter was disposed.`);
-    this.warm = true;
-    this.spare ??= this.openLink();
-    try {
-      await this.spare;
-    } catch (e) {
-      this.spare = undefined;
-      throw e;
-    }
+    await this.pool.start();
   }
 
   private validate(req: PromptRequest): void {
@@ -193,34 +198,17 @@ export class AcpAdapter implements AgentRuntime {
     } finally {
       task.busy = false;
       task.turn = undefined;
-      if (tookSpare.delete(task)) setImmediate(() => this.refillSpare());
+      // The next spare starts once this turn is over (not competing with it for the CPU).
+      if (tookSpare.delete(task)) setImmediate(() => this.pool.refill());
       if (task.released) this.forget(req.runId, task);
       else this.armIdle(task, req.runId);
     }
   }
 
   /**
-   * A new spare process after a task took the last one, so the next task does not wait for a spawn and an
-   * `initialize`; stopped when no task takes it within the idle period.
+   * The run is over and no turn of it follows: drop its state (after a running turn), and stop its process or,
+   * when its last turn ended cleanly, keep it idle for the next task.
    */
-  private refillSpare(): void {
-    if (!this.warm || this.disposed || this.spare) return;
-    const spare = this.openLink();
-    spare.catch((e: unknown) => this.opts.log?.(`[${this.id}] the spare agent process did not start: ${message(e)}`));
-    this.spare = spare;
-    clearTimeout(this.spareTimer);
-    this.spareTimer = setTimeout(() => {
-      if (this.spare !== spare) return;
-      this.spare = undefined;
-      void spare.then(
-        (s) => s.link.stop(),
-        () => undefined,
-      );
-    }, this.opts.idleProcessMs ?? 120_000);
-    this.spareTimer.unref();
-  }
-
-  /** The run is over and no turn of it follows: stop its process and drop its state (after a running turn). */
   release(runId: string): void {
     const task = this.tasks.get(runId);
     if (!task) return;
@@ -233,7 +221,11 @@ export class AcpAdapter implements AgentRuntime {
     const link = task.link;
     task.link = undefined;
     this.tasks.delete(runId);
-    if (link) void link.stop().catch((e: unknown) => this.opts.log?.(`[${this.id}] stopping ${runId}'s process: ${message(e)}`));
+    if (!link) return;
+    const route = routes.get(link);
+    const reuse = task.reusable && route && this.meta.quirks?.reuseProcess !== false;
+    if (reuse && this.pool.give({ link, route })) return;
+    void link.stop().catch((e: unknown) => this.opts.log?.(`[${this.id}] stopping ${runId}'s process: ${message(e)}`));
   }
 
   /** Runs whose state the adapter still holds (diagnostics and tests). */
@@ -286,17 +278,9 @@ export class AcpAdapter implements AgentRuntime {
     if (!task.link?.alive) {
       task.link = undefined;
       task.sessionId = undefined;
-      let opened: { link: AcpLink; route: Route } | undefined;
-      if (this.spare) {
-        const spare = this.spare;
-        this.spare = undefined;
-        clearTimeout(this.spareTimer);
-        // The next spare starts once this turn is over (not competing with it for the CPU).
-        tookSpare.add(task);
-        opened = await spare.catch(() => undefined);
-        if (opened && !opened.link.alive) opened = undefined;
-      }
-      opened ??= await this.openLink();
+      const idle = this.pool.take();
+      if (idle) tookSpare.add(task);
+      const opened = (await idle) ?? (await this.openLink());
       task.link = opened.link;
       routes.set(opened.link, opened.route);
     }
@@ -313,6 +297,7 @@ export class AcpAdapter implements AgentRuntime {
   private async runTurn(task: TaskState, req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult> {
     const started = Date.now();
     const tag = `t${++task.turns}`;
+    task.reusable = false;
     const timeouts: TurnTimeouts = { ...defaultAcpTimeouts, ...this.opts.timeouts, ...req.timeouts };
     if (req.signal?.aborted) return this.preTurnResult(task, onEvent, tag, started);
     // The before-snapshot is taken while the process and the session start (nothing is prompted yet).
@@ -375,6 +360,7 @@ export class AcpAdapter implements AgentRuntime {
     try {
       const result = await turn.result;
       task.cost = turn.normalizer.lastCost;
+      task.reusable = result.status === 'succeeded' && link.alive && task.link === link;
       if (!link.alive) {
         // The connection or the process is gone (crash, an oversized message): never reuse it.
         if (task.link === link) {
@@ -398,22 +384,13 @@ export class AcpAdapter implements AgentRuntime {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    clearTimeout(this.spareTimer);
-    const stops: Promise<void>[] = [];
+    const stops: Promise<void>[] = [this.pool.dispose()];
     for (const task of this.tasks.values()) {
       clearTimeout(task.idleTimer);
       task.turn?.fail('disposed', `The ${this.id} adapter was disposed.`);
       if (task.link) stops.push(task.link.stop());
       task.link = undefined;
     }
-    const spare = this.spare;
-    this.spare = undefined;
-    stops.push(
-      (async () => {
-        const s = await spare?.catch(() => undefined);
-        await s?.link.stop();
-      })(),
-    );
     await Promise.all(stops);
   }
 }

@@ -3,8 +3,13 @@
  * worktree is snapshotted into a git tree before and after the turn (a private index file: the worktree's
  * own index and HEAD are untouched; .gitignore is honoured) and the two trees are compared.
  *
- * Cost (it is on every turn's critical path, `npm run bench` measures it): a turn runs five git processes,
- * `add -A` + `write-tree` before and after and one `diff` that prints status, counts and patches at once.
+ * Cost (it is on every turn's critical path, `npm run bench` measures it): a turn runs four git processes, and
+ * only one of them before the prompt is sent:
+ * - before: `add -A` into the private index; the index file is then copied aside and `write-tree` turns the
+ *   copy into the before-tree in the background while the turn runs (a tree is made from the index entries
+ *   only: a file the agent changes meanwhile cannot get into it);
+ * - after: `add -A` into the same private index, then one `diff --cached <before-tree>` (the index against the
+ *   tree: no after-tree to write) that prints status, counts and patches at once.
  * - The private index starts as a copy of the worktree's own index (its mtime kept, so git's racy-entry rule
  *   is the same), so `add -A` re-hashes only files whose stat changed, not the whole tree; the after-snapshot
  *   reuses the turn's index, so it re-hashes only what the agent touched.
@@ -19,11 +24,12 @@ import path from 'node:path';
 import type { FileChange } from '../../ports/agentRuntime';
 import { filterConfigArgs, gitEnv, gitHygieneConfig, hardenedArgs, noRepoFilters } from '../git/gitHygiene';
 
-function exec(cwd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+/** `config` are `-c` pairs placed before the subcommand, which is hardened (`--no-ext-diff --no-textconv` on a diff). */
+function exec(cwd: string, args: string[], env: Record<string, string> = {}, config: readonly string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'git',
-      [...gitHygieneConfig, ...hardenedArgs(args)],
+      [...gitHygieneConfig, ...config, ...hardenedArgs(args)],
       { cwd, env: gitEnv(env), timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout) => (err ? reject(err) : resolve(stdout)),
     );
@@ -125,18 +131,60 @@ class PrivateIndex {
     return ix;
   }
 
-  /** A tree object of everything in the worktree now, or undefined when it is not a git worktree. */
-  async snapshot(cwd: string): Promise<string | undefined> {
+  private filters?: Promise<string[]>;
+  private copies = 0;
+
+  /**
+   * `-c` pairs for every command on this index: each needs the filters off (`add` reads files; `write-tree`
+   * writes the index back, and git re-reads a racily clean entry, written in the same second as the index,
+   * through its clean filter while doing so). Read once per index.
+   */
+  filterConfig(cwd: string): Promise<string[]> {
+    this.filters ??= filterArgs(cwd, this.places);
+    return this.filters;
+  }
+
+  /** Everything in the worktree now into the index; false when it is not a git worktree. */
+  async add(cwd: string, file = this.file): Promise<boolean> {
     try {
-      const env = { GIT_INDEX_FILE: this.file };
-      // Both commands need the filters off: `write-tree` writes the index back, and git re-reads a racily clean
-      // entry (written in the same second as the index) through its clean filter while doing so.
-      const filters = await filterArgs(cwd, this.places);
-      await exec(cwd, [...filters, 'add', '-A', '.'], env);
-      return (await exec(cwd, [...filters, 'write-tree'], env)).trim() || undefined;
+      await exec(cwd, ['add', '-A', '.'], { GIT_INDEX_FILE: file }, await this.filterConfig(cwd));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A tree object of the index `file` (this index by default), or undefined. */
+  async writeTree(cwd: string, file = this.file): Promise<string | undefined> {
+    try {
+      return (await exec(cwd, ['write-tree'], { GIT_INDEX_FILE: file }, await this.filterConfig(cwd))).trim() || undefined;
     } catch {
       return undefined;
     }
+  }
+
+  /** A copy of the index as it is now (its mtime kept), for a tree made later; and its bytes. */
+  copy(): { file: string; bytes: Buffer } {
+    const file = path.join(this.dir, `index-${++this.copies}`);
+    const st = fs.statSync(this.file);
+    const bytes = fs.readFileSync(this.file);
+    fs.writeFileSync(file, bytes);
+    fs.utimesSync(file, st.atime, st.mtime);
+    return { file, bytes };
+  }
+
+  /** Whether the index file holds exactly `bytes`. */
+  holds(bytes: Buffer): boolean {
+    try {
+      return fs.readFileSync(this.file).equals(bytes);
+    } catch {
+      return false;
+    }
+  }
+
+  /** A tree object of everything in the worktree now, or undefined when it is not a git worktree. */
+  async snapshot(cwd: string): Promise<string | undefined> {
+    return (await this.add(cwd)) ? this.writeTree(cwd) : undefined;
   }
 
   dispose(): void {
@@ -154,24 +202,42 @@ export async function snapshotTree(cwd: string): Promise<string | undefined> {
   }
 }
 
-/** One turn's snapshots: `begin` before the prompt is sent, `changes` once the turn is over (then `dispose`). */
+/**
+ * One turn's snapshots: `begin` before the prompt is sent (resolves once the worktree is in the private index;
+ * its tree is written in the background), `changes` once the turn is over (then `dispose`).
+ */
 export class TurnSnapshots {
   private constructor(
     private readonly cwd: string,
     private readonly index: PrivateIndex,
-    readonly before: string | undefined,
-  ) {}
+    private readonly before: Promise<string | undefined>,
+    /** The index when the before-tree was taken. */
+    private readonly beforeIndex?: Buffer,
+  ) {
+    before.catch(() => undefined);
+  }
 
   static async begin(cwd: string): Promise<TurnSnapshots> {
     const index = PrivateIndex.create(cwd);
-    return new TurnSnapshots(cwd, index, await index.snapshot(cwd));
+    if (!(await index.add(cwd))) return new TurnSnapshots(cwd, index, Promise.resolve(undefined));
+    let copy: { file: string; bytes: Buffer };
+    try {
+      copy = index.copy();
+    } catch {
+      return new TurnSnapshots(cwd, index, index.writeTree(cwd));
+    }
+    return new TurnSnapshots(cwd, index, index.writeTree(cwd, copy.file), copy.bytes);
   }
 
-  /** The turn's file changes (none when the worktree is not a git worktree). */
+  /**
+   * The turn's file changes (none when the worktree is not a git worktree). An index that `add -A` left byte
+   * for byte as it was before the turn holds the same entries as the before-tree: no changes, no `diff`.
+   */
   async changes(): Promise<FileChange[]> {
-    if (!this.before) return [];
-    const after = await this.index.snapshot(this.cwd);
-    return after ? diffTrees(this.cwd, this.before, after) : [];
+    const before = await this.before;
+    if (!before || !(await this.index.add(this.cwd))) return [];
+    if (this.beforeIndex && this.index.holds(this.beforeIndex)) return [];
+    return diffAgainstIndex(this.cwd, before, this.index.file, await this.index.filterConfig(this.cwd));
   }
 
   dispose(): void {
@@ -191,8 +257,22 @@ const statusOf = (code: string): FileChange['status'] => (code.startsWith('A') ?
  */
 export async function diffTrees(cwd: string, before: string, after: string): Promise<FileChange[]> {
   if (before === after) return [];
-  const out = await exec(cwd, ['diff', '--no-renames', '--raw', '--numstat', '-p', '-z', before, after]).catch(() => undefined);
-  if (out === undefined) return diffTreesWithoutPatches(cwd, before, after);
+  return diffOf(cwd, [before, after]);
+}
+
+/** The changes from a tree to an index file (`git diff --cached`), read the same way as `diffTrees`. */
+function diffAgainstIndex(cwd: string, before: string, indexFile: string, config: readonly string[]): Promise<FileChange[]> {
+  return diffOf(cwd, ['--cached', before], { GIT_INDEX_FILE: indexFile }, config);
+}
+
+async function diffOf(
+  cwd: string,
+  what: string[],
+  env: Record<string, string> = {},
+  config: readonly string[] = [],
+): Promise<FileChange[]> {
+  const out = await exec(cwd, ['diff', '--no-renames', '--raw', '--numstat', '-p', '-z', ...what], env, config).catch(() => undefined);
+  if (out === undefined) return diffWithoutPatches(cwd, what, env, config);
   let at = 0;
   const next = () => {
     const end = out.indexOf('\0', at);
@@ -228,8 +308,13 @@ export async function diffTrees(cwd: string, before: string, after: string): Pro
 }
 
 /** When the whole patch is too big for one answer (over 64 MiB): names and counts only. */
-async function diffTreesWithoutPatches(cwd: string, before: string, after: string): Promise<FileChange[]> {
-  const out = await exec(cwd, ['diff', '--no-renames', '--numstat', '--raw', '-z', before, after]);
+async function diffWithoutPatches(
+  cwd: string,
+  what: string[],
+  env: Record<string, string>,
+  config: readonly string[],
+): Promise<FileChange[]> {
+  const out = await exec(cwd, ['diff', '--no-renames', '--numstat', '--raw', '-z', ...what], env, config);
   const parts = out.split('\0');
   const files: FileChange[] = [];
   let i = 0;

@@ -122,3 +122,84 @@ test('a failed append (ENOSPC mid-line) is cut back and reported; the next line 
     'no torn line between the two',
   );
 });
+
+test('group commit: lines appended during a write share the next fdatasync, in order, each acknowledged after it', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'orch-tr-'));
+  const log: string[] = [];
+  let release!: () => void;
+  let gate = new Promise<void>((r) => (release = r));
+  const t = new JsonlTranscripts(
+    root,
+    logger,
+    gatedFs(log, () => gate),
+  );
+  const acked: number[] = [];
+  const first = t.append('s', 't', { seq: 1, at: 'now', kind: 'x' }).then(() => acked.push(1));
+  const deadline = Date.now() + 5_000;
+  while (!log.includes('datasync start') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  // Appended while the first line's fdatasync is pending: one write and one fdatasync for the three.
+  const rest = [2, 3, 4].map((seq) => t.append('s', 't', { seq, at: 'now', kind: 'x' }).then(() => acked.push(seq)));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(acked, [], 'nothing acknowledged before its fdatasync');
+  const opened = gate;
+  gate = new Promise<void>((r) => {
+    release();
+    release = r;
+  });
+  await opened;
+  await first;
+  while (log.filter((l) => l === 'datasync start').length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(acked, [1], 'the group waits for its own fdatasync');
+  release();
+  await Promise.all(rest);
+  assert.deepEqual(acked, [1, 2, 3, 4]);
+  assert.deepEqual(log, ['write', 'datasync start', 'datasync done', 'write', 'datasync start', 'datasync done']);
+  const lines = readFileSync(t.fileFor('s', 't'), 'utf8').split('\n').filter(Boolean);
+  assert.deepEqual(
+    lines.map((l) => (JSON.parse(l) as { seq: number }).seq),
+    [1, 2, 3, 4],
+  );
+});
+
+test('group commit: a failed group write fails every append in it, is cut back whole, and the next append is written', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'orch-tr-'));
+  const ok = new JsonlTranscripts(root, logger);
+  await ok.append('s', 't', { seq: 1, at: 'now', kind: 'x' });
+  const reported: unknown[] = [];
+  let writes = 0;
+  const real = gatedFs([], async () => undefined);
+  const failing: TranscriptFs = {
+    ...real,
+    async open(file, flags, mode) {
+      const h = await real.open(file, flags, mode);
+      return {
+        ...h,
+        async write(data) {
+          writes++;
+          if (writes === 1) return void (await new Promise((r) => setTimeout(r, 50)), await h.write(data)); // 3 and 4 queue meanwhile
+          if (writes === 2) {
+            await h.write(data.slice(0, 9)); // torn mid-group
+            throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+          }
+          await h.write(data);
+        },
+      };
+    },
+  };
+  const t = new JsonlTranscripts(root, logger, failing, (e) => reported.push(e));
+  const results = await Promise.allSettled([2, 3, 4].map((seq) => t.append('s', 't', { seq, at: 'now', kind: 'x' })));
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'rejected'],
+    'the group of 3 and 4 failed as a whole',
+  );
+  assert.equal(reported.length, 2, 'each failed append is reported');
+  await t.append('s', 't', { seq: 5, at: 'now', kind: 'x' });
+  const lines = readFileSync(ok.fileFor('s', 't'), 'utf8').split('\n').filter(Boolean);
+  assert.deepEqual(
+    lines.map((l) => (JSON.parse(l) as { seq: number }).seq),
+    [1, 2, 5],
+    'the torn group was cut back: no half line',
+  );
+});

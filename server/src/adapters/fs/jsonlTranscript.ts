@@ -3,6 +3,10 @@
  * one `write` of a whole line followed by `fdatasync`, so an acknowledged line survives `kill -9`.
  * A torn last line (a crash mid-write) is skipped on read and reported, never rewritten. A failed append
  * (ENOSPC, EIO, …) is cut back to the file's previous length, so the next append never lands on half a line.
+ *
+ * Group commit: lines appended to one file while its previous write is in flight are written together by the
+ * next write (in order) and share its `fdatasync`; each append still resolves only after the fdatasync that
+ * holds its line, and a failed group write fails every append in it (and is cut back as a whole).
  */
 import { promises as nodeFs } from 'node:fs';
 import path from 'node:path';
@@ -30,8 +34,15 @@ export interface TranscriptFs {
   readFile(file: string, encoding: 'utf8'): Promise<string>;
 }
 
+interface Pending {
+  line: string;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
 export class JsonlTranscripts<E extends { seq: number } = TranscriptEntry> implements TranscriptPort<E> {
-  private readonly chains = new Map<string, Promise<void>>();
+  /** Lines waiting for the file's next write, per file; a file is in the map while its writer runs. */
+  private readonly queues = new Map<string, Pending[]>();
 
   constructor(
     private readonly root: string,
@@ -55,35 +66,52 @@ export class JsonlTranscripts<E extends { seq: number } = TranscriptEntry> imple
   append(folder: string, runId: string, entry: E): Promise<void> {
     const file = this.fileFor(folder, runId);
     const line = `${JSON.stringify(redactValue(entry))}\n`;
-    // Appends to one file are chained so lines never interleave.
-    const prev = this.chains.get(file) ?? Promise.resolve();
-    const next = prev
-      .then(async () => {
-        await this.fs.mkdir(path.dirname(file), { recursive: true });
-        const handle = await this.fs.open(file, 'a', 0o600);
-        try {
-          const { size } = await handle.stat();
-          try {
-            await handle.write(line);
-            // Resolving means acknowledged: the line is on disk, not only in the page cache.
-            await handle.datasync();
-          } catch (e) {
-            await handle.truncate(size).catch(() => undefined);
-            throw e;
-          }
-        } finally {
-          await handle.close();
-        }
-      })
-      .catch((e: unknown) => {
-        this.onWriteError?.(e);
+    return new Promise<void>((resolve, reject) => {
+      const queue = this.queues.get(file);
+      if (queue) return void queue.push({ line, resolve, reject });
+      this.queues.set(file, [{ line, resolve, reject }]);
+      void this.drain(file);
+    }).catch((e: unknown) => {
+      this.onWriteError?.(e);
+      throw e;
+    });
+  }
+
+  /** Writes the file's queued lines, a group at a time, in order, until none is left. */
+  private async drain(file: string): Promise<void> {
+    for (;;) {
+      const queue = this.queues.get(file);
+      if (!queue?.length) {
+        this.queues.delete(file);
+        return;
+      }
+      const group = queue.splice(0);
+      try {
+        await this.write(file, group.map((p) => p.line).join(''));
+        for (const p of group) p.resolve();
+      } catch (e) {
+        for (const p of group) p.reject(e);
+      }
+    }
+  }
+
+  /** One write of whole lines and its fdatasync; cut back to the previous length when either fails. */
+  private async write(file: string, text: string): Promise<void> {
+    await this.fs.mkdir(path.dirname(file), { recursive: true });
+    const handle = await this.fs.open(file, 'a', 0o600);
+    try {
+      const { size } = await handle.stat();
+      try {
+        await handle.write(text);
+        // Resolving means acknowledged: the lines are on disk, not only in the page cache.
+        await handle.datasync();
+      } catch (e) {
+        await handle.truncate(size).catch(() => undefined);
         throw e;
-      });
-    this.chains.set(
-      file,
-      next.catch(() => undefined),
-    );
-    return next;
+      }
+    } finally {
+      await handle.close();
+    }
   }
 
   async read(folder: string, runId: string): Promise<E[]> {

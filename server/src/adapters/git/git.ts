@@ -36,6 +36,9 @@ const gitProcessEnv = () => gitEnv({ GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' });
 const objectOnly = new Set(['rev-parse', 'cat-file', 'config', 'branch', 'for-each-ref', 'update-ref']);
 
 export class GitWorkspace implements WorkspacePort {
+  /** Git roots found by `assertRepo`, by folder (`repoRoot` answers from it while they still hold). */
+  private readonly roots = new Map<string, string>();
+
   constructor(private readonly timeoutMs = 60_000) {}
 
   async run(cwd: string, args: string[], allowCodes: number[] = [0]): Promise<{ stdout: string; stderr: string; code: number }> {
@@ -76,15 +79,39 @@ export class GitWorkspace implements WorkspacePort {
   }
 
   async assertRepo(cwd: string): Promise<{ root: string; head: string | null }> {
+    await this.assertFolder(cwd);
+    // One process for both: the top level, then HEAD (exit 1 and no second line while HEAD is unborn).
+    const r = await this.run(cwd, ['rev-parse', '--show-toplevel', '--verify', '-q', 'HEAD'], [0, 1, 128]);
+    const [root, head] = r.stdout.split('\n');
+    if (r.code === 128 || !root)
+      throw new DomainError('bad_input', `cwd is not inside a git repository: ${cwd} (run \`git init\` there first)`, { field: 'cwd' });
+    if (this.roots.size >= 1000) this.roots.clear();
+    this.roots.set(cwd, root);
+    return { root, head: r.code === 0 && head ? head : null };
+  }
+
+  private async assertFolder(cwd: string): Promise<void> {
     if (!path.isAbsolute(cwd))
       throw new DomainError('bad_input', `cwd must be an absolute path (got ${JSON.stringify(cwd)})`, { field: 'cwd' });
     const st = await fs.stat(cwd).catch(() => undefined);
     if (!st) throw new DomainError('bad_input', `cwd does not exist: ${cwd}`, { field: 'cwd' });
     if (!st.isDirectory()) throw new DomainError('bad_input', `cwd is not a folder: ${cwd}`, { field: 'cwd' });
-    const r = await this.run(cwd, ['rev-parse', '--show-toplevel'], [0, 128]);
-    if (r.code !== 0)
-      throw new DomainError('bad_input', `cwd is not inside a git repository: ${cwd} (run \`git init\` there first)`, { field: 'cwd' });
-    return { root: r.stdout.trim(), head: await this.headCommit(cwd) };
+  }
+
+  async repoRoot(cwd: string): Promise<string> {
+    const known = this.roots.get(cwd);
+    if (known !== undefined) {
+      await this.assertFolder(cwd);
+      // Still the same repository: its `.git` is there, and `cwd` did not become a repository of its own.
+      const exists = (p: string) =>
+        fs.stat(p).then(
+          () => true,
+          () => false,
+        );
+      if ((await exists(path.join(known, '.git'))) && (known === cwd || !(await exists(path.join(cwd, '.git'))))) return known;
+      this.roots.delete(cwd);
+    }
+    return (await this.assertRepo(cwd)).root;
   }
 
   async headCommit(repo: string): Promise<string | null> {

@@ -27,6 +27,7 @@ import { resolveOpencodeBinary } from './binary';
 import { EventStream, type OpencodeEvent } from './eventStream';
 import { buildConfig, buildEnv, knownModel, prepareHome, splitModel, type OpencodeConfigInput } from './home';
 import type { MessageWithParts } from './normalize';
+import { waitForLoopEnd } from './loopDrain';
 import { randomPassword, ServerProcess, type ExitInfo } from './serverProcess';
 import { Turn, type TurnApi } from './turn';
 
@@ -57,6 +58,7 @@ export interface OpencodeAdapterOptions {
 
 export const defaultTurnTimeouts: TurnTimeouts = { idleMs: 180_000, turnMs: 30 * 60_000, unreachableMs: 30_000, permissionMs: 120_000 };
 // Reads are routed to the policy too: it judges where a file really is (symlinks) and denies secret places.
+const drainDeadlineMs = 15_000;
 const defaultAsk = ['edit', 'bash', 'webfetch', 'external_directory', 'read'];
 
 /** What the adapter keeps per task between its turns (until `release`). */
@@ -69,6 +71,8 @@ interface TaskState {
   busy: boolean;
   /** Released while a turn ran: dropped when that turn ends. */
   released?: boolean;
+  /** After a cancelled turn: resolves when OpenCode's aborted loop has ended (see loopDrain.ts). */
+  draining?: Promise<void>;
 }
 
 function readVersion(binary: string): string {
@@ -340,6 +344,8 @@ export class OpencodeAdapter implements AgentRuntime {
       return this.preTurnFailure(task, onEvent, e, started);
     }
     if (req.mcp) await this.attachMcp(req.cwd, req.mcp);
+    if (task.draining) await task.draining;
+    task.draining = undefined;
     const turn = new Turn({
       runId: req.runId,
       sessionId,
@@ -371,6 +377,7 @@ export class OpencodeAdapter implements AgentRuntime {
     try {
       const result = await turn.result;
       if (leavesInstanceSuspect(result)) await this.resetInstance(req.cwd);
+      if (result.status === 'cancelled') task.draining = this.drain(sessionId, req.cwd);
       return result;
     } finally {
       req.signal?.removeEventListener('abort', onAbort);
@@ -419,6 +426,10 @@ export class OpencodeAdapter implements AgentRuntime {
     } catch (e) {
       this.opts.log?.(`disposing the OpenCode instance of ${directory} failed: ${message(e)}`);
     }
+  }
+
+  private drain(sessionId: string, directory: string): Promise<void> {
+    return waitForLoopEnd({ messages: () => this.api.messages(sessionId, directory), deadlineMs: drainDeadlineMs, debug: this.opts.log });
   }
 
   async cancel(runId: string): Promise<void> {

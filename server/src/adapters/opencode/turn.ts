@@ -53,6 +53,7 @@ export interface TurnInit {
 }
 
 const cancelGraceMs = 5000;
+const foreignIdleRecheckMs = 1000;
 const diffSettleMs = 3000;
 
 /** How many files the turn's `patch` parts say were changed. */
@@ -81,6 +82,8 @@ export class Turn {
   private cancelTimer?: NodeJS.Timeout;
   private lastRetryMessage = '';
   private liveText = '';
+  /** The newest assistant message update belonged to an earlier turn's loop (one that was aborted). */
+  private lastAssistantForeign = false;
 
   constructor(private readonly init: TurnInit) {
     this.result = new Promise((r) => (this.resolve = r));
@@ -140,6 +143,7 @@ export class Turn {
         this.roles.set(info.id, { role: info.role, parentID: info.parentID });
         if (info.role === 'user' && !this.userMessageId && (!this.init.previousUserMessageId || info.id > this.init.previousUserMessageId))
           this.userMessageId = info.id;
+        if (info.role === 'assistant') this.lastAssistantForeign = !!this.userMessageId && info.parentID !== this.userMessageId;
         this.touch();
         break;
       }
@@ -208,7 +212,25 @@ export class Turn {
       this.init.debug?.(`idle of ${this.init.sessionId} before this turn's prompt was seen: ignored`);
       return;
     }
+    // An aborted earlier loop can finish after this prompt was accepted (OpenCode answers an abort before its
+    // loop has wound down): its idle follows its own last message, not ours. Ours comes later; in case it
+    // already came, the messages API is asked once more shortly.
+    if (this.lastAssistantForeign && !this.cancelRequested && !this.failure) {
+      this.init.debug?.(`idle of ${this.init.sessionId} after an earlier turn's message: ignored`);
+      setTimeout(() => void this.finishIfComplete(), foreignIdleRecheckMs).unref();
+      return;
+    }
     void this.finish();
+  }
+
+  private async finishIfComplete(): Promise<void> {
+    if (this.settled || this.finishing || !this.userMessageId) return;
+    try {
+      const mine = turnMessages(await this.init.api.messages(this.init.sessionId, this.init.cwd), this.userMessageId);
+      if (turnOutcome(mine).complete) await this.finish();
+    } catch (e) {
+      this.init.debug?.(`rechecking the turn after an earlier turn's idle failed: ${String(e)}`);
+    }
   }
 
   private onRetry(attempt: number, message: string, next?: number): void {

@@ -17,7 +17,7 @@ import {
 import { finetuneCancel, finetuneGet, finetuneList, finetuneSubmit } from '../../../../protocol/finetune';
 import { modelGet, modelList, modelSetAlias } from '../../../../protocol/model';
 import { runCancel, runGet, runList, runStart, runTranscript } from '../../../../protocol/run';
-import { serverStatus } from '../../../../protocol/server';
+import { serverStatus, serverWhoami } from '../../../../protocol/server';
 import {
   sessionApply,
   sessionApprove,
@@ -45,6 +45,7 @@ const rank: Record<Role, number> = { viewer: 0, developer: 1, admin: 2 };
 export const minimumRole: ReadonlyMap<string, Role> = new Map<string, Role>([
   // Reading state.
   [serverStatus.method, 'viewer'],
+  [serverWhoami.method, 'viewer'],
   [agentList.method, 'viewer'],
   [marketplaceList.method, 'viewer'],
   [marketplaceGet.method, 'viewer'],
