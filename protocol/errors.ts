@@ -35,6 +35,11 @@ export const errorCodes = {
   tooManyRequests: 43009,
   /** Team server: the connection's API key was revoked or expired since it connected. Nothing ran. */
   unauthorized: 43010,
+  /**
+   * Team server: a tenant quota would be crossed (concurrent sessions, concurrent tasks, tokens per window);
+   * `data.quota`, `data.limit`, `data.inUse`, `data.requested`. Nothing ran.
+   */
+  quotaExceeded: 43011,
 } as const;
 
 export type ErrorCode = (typeof errorCodes)[keyof typeof errorCodes];

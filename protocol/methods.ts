@@ -3,6 +3,7 @@
  * Tests iterate it (malformed params to every request; README table drift).
  */
 import { agentDidChange, agentList } from './agent';
+import { auditList } from './audit';
 import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList, datasetPreview } from './dataset';
 import { finetuneCancel, finetuneDidChange, finetuneGet, finetuneList, finetuneSubmit } from './finetune';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
@@ -74,6 +75,7 @@ export const requests: readonly AnyRequestDef[] = [
   modelSetAlias,
   modelEvaluate,
   modelPromote,
+  auditList,
 ] as AnyRequestDef[];
 /** Server → client requests. */
 export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];

@@ -5,13 +5,44 @@
  *   admin create-user --tenant ID --name NAME --role viewer|developer|admin
  *   admin create-key --tenant ID --user NAME|ID [--label TEXT] [--expires-in-days N]
  *   admin revoke-key KEY_ID
+ *   admin set-roots ID [PATH…]
+ *   admin set-quota ID [--max-sessions N|none] [--max-tasks N|none] [--tokens N|none] [--window-minutes N|none]
+ *   admin audit ID [--limit N]
  *   admin list
+ * Every change is appended to the tenant's audit log (`<data>/tenants/<id>/audit.jsonl`).
  */
+import { promises as fs } from 'node:fs';
 import { AuthFile, newKey, newUserId } from './adapters/auth/authFile';
-import { CliUsageError, positiveInt, stringValue, type ParsedValues } from './cliArgs';
-import { addKey, addTenant, addUser, findUser, revokeKey } from './domain/auth/accounts';
+import { AuditLog } from './adapters/auth/tenantLog';
+import { CliUsageError, listValue, positiveInt, stringValue, type ParsedValues } from './cliArgs';
+import { addKey, addTenant, addUser, findUser, revokeKey, setQuotas, setRoots } from './domain/auth/accounts';
+import type { Quotas } from './domain/auth/quota';
+import { rootProblem } from './domain/auth/workspaceRoots';
 
 const dayMs = 86_400_000;
+
+/** Roots as the admin wrote them → their real paths; each must be an existing folder. */
+async function realRoots(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const problem = rootProblem(p);
+    if (problem) throw new CliUsageError(`root ${problem}`, 'admin');
+    const real = await fs.realpath(p).catch(() => undefined);
+    const st = real ? await fs.stat(real).catch(() => undefined) : undefined;
+    if (!real || !st?.isDirectory()) throw new CliUsageError(`root ${p} is not an existing folder`, 'admin');
+    out.push(real);
+  }
+  return out;
+}
+
+/** `--name N|none` → number, null (remove) or undefined (unchanged). */
+function quotaValue(values: ParsedValues, name: string, scale = 1): number | null | undefined {
+  const raw = stringValue(values, name);
+  if (raw === undefined) return undefined;
+  if (raw === 'none') return null;
+  if (!/^\d+$/.test(raw)) throw new CliUsageError(`--${name} must be a whole number or none (got ${JSON.stringify(raw)})`, 'admin');
+  return Number(raw) * scale;
+}
 
 function required(values: ParsedValues, name: string, sub: string): string {
   const v = stringValue(values, name);
@@ -23,6 +54,8 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
   const [sub, ...rest] = positionals;
   const auth = new AuthFile(opts.dataDir);
   const now = Date.now();
+  const audit = (tenantId: string, action: string, details: Record<string, unknown>) =>
+    new AuditLog(opts.dataDir, tenantId).append({ tenantId, actor: { kind: 'cli' }, action, details });
   const out = (json: unknown, text: string) => process.stdout.write(opts.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
   const noMore = (n: number) => {
     if (rest.length !== n)
@@ -32,8 +65,16 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
     case 'create-tenant': {
       if (rest.length !== 1) throw new CliUsageError('admin create-tenant needs one tenant id, e.g. admin create-tenant acme', 'admin');
       const id = rest[0];
-      await auth.update((a) => ({ accounts: addTenant(a, { id, name: stringValue(values, 'name') }, now), result: undefined }));
-      out({ tenant: id }, `tenant ${id} created`);
+      const roots = await realRoots(listValue(values, 'root'));
+      await auth.update((a) => {
+        const added = addTenant(a, { id, name: stringValue(values, 'name') }, now);
+        return { accounts: roots.length ? setRoots(added, id, roots).accounts : added, result: undefined };
+      });
+      await audit(id, 'tenant.create', { name: stringValue(values, 'name') ?? id, roots });
+      out(
+        { tenant: id, roots },
+        `tenant ${id} created${roots.length ? ` with workspace roots ${roots.join(', ')}` : ' (no workspace roots yet: admin set-roots)'}`,
+      );
       return 0;
     }
     case 'create-user': {
@@ -43,6 +84,7 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
       const role = required(values, 'role', sub);
       const id = newUserId();
       await auth.update((a) => ({ accounts: addUser(a, { id, tenantId, name, role }, now), result: undefined }));
+      await audit(tenantId, 'user.create', { userId: id, name, role });
       out({ user: id, tenant: tenantId, name, role }, `user ${name} (${id}) created in tenant ${tenantId} as ${role}`);
       return 0;
     }
@@ -60,6 +102,11 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
           result: undefined,
         };
       });
+      await audit(tenantId, 'key.create', {
+        keyId: key.id,
+        user,
+        expiresAt: expiresAt === undefined ? null : new Date(expiresAt).toISOString(),
+      });
       out(
         {
           keyId: key.id,
@@ -74,8 +121,58 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
     }
     case 'revoke-key': {
       if (rest.length !== 1) throw new CliUsageError('admin revoke-key needs the key id (printed at creation, or see admin list)', 'admin');
-      await auth.update((a) => ({ accounts: revokeKey(a, rest[0], now), result: undefined }));
+      const tenantId = await auth.update((a) => ({
+        accounts: revokeKey(a, rest[0], now),
+        result: a.keys.find((k) => k.id === rest[0])?.tenantId,
+      }));
+      if (tenantId) await audit(tenantId, 'key.revoke', { keyId: rest[0] });
       out({ revoked: rest[0] }, `key ${rest[0]} revoked`);
+      return 0;
+    }
+    case 'set-roots': {
+      if (rest.length < 1) throw new CliUsageError('admin set-roots needs the tenant id, then the folders (none: no folder)', 'admin');
+      const [tenantId, ...paths] = rest;
+      const roots = await realRoots(paths);
+      const before = await auth.update((a) => {
+        const r = setRoots(a, tenantId, roots);
+        return { accounts: r.accounts, result: r.before };
+      });
+      await audit(tenantId, 'roots.set', { before, after: roots });
+      out(
+        { tenant: tenantId, roots },
+        roots.length ? `tenant ${tenantId} workspace roots: ${roots.join(', ')}` : `tenant ${tenantId} has no workspace roots`,
+      );
+      return 0;
+    }
+    case 'set-quota': {
+      if (rest.length !== 1)
+        throw new CliUsageError('admin set-quota needs one tenant id, e.g. admin set-quota acme --max-sessions 2', 'admin');
+      const tenantId = rest[0];
+      const patch: Partial<Record<keyof Quotas, number | null>> = {
+        sessions: quotaValue(values, 'max-sessions'),
+        tasks: quotaValue(values, 'max-tasks'),
+        tokens: quotaValue(values, 'tokens'),
+        windowMs: quotaValue(values, 'window-minutes', 60_000),
+      };
+      if (Object.values(patch).every((v) => v === undefined))
+        throw new CliUsageError('admin set-quota needs at least one of --max-sessions, --max-tasks, --tokens, --window-minutes', 'admin');
+      const { before, after } = await auth.update((a) => {
+        const r = setQuotas(a, tenantId, patch);
+        return { accounts: r.accounts, result: { before: r.before, after: r.after } };
+      });
+      await audit(tenantId, 'quota.set', { before, after });
+      out({ tenant: tenantId, quotas: after }, `tenant ${tenantId} quotas: ${JSON.stringify(after)}`);
+      return 0;
+    }
+    case 'audit': {
+      if (rest.length !== 1) throw new CliUsageError('admin audit needs one tenant id', 'admin');
+      const entries = await new AuditLog(opts.dataDir, rest[0]).list(positiveInt(values, 'limit') ?? 100);
+      out(
+        entries,
+        entries
+          .map((e) => `${e.at} ${e.actor.kind === 'cli' ? 'cli' : e.actor.userName} ${e.action} ${JSON.stringify(e.details ?? {})}`)
+          .join('\n') || 'no entries',
+      );
       return 0;
     }
     case 'list': {
@@ -85,7 +182,9 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
       out(
         { tenants: a.tenants, users: a.users, keys },
         [
-          ...a.tenants.map((t) => `tenant ${t.id} (${t.name})`),
+          ...a.tenants.map(
+            (t) => `tenant ${t.id} (${t.name}) roots ${JSON.stringify(t.roots ?? [])} quotas ${JSON.stringify(t.quotas ?? {})}`,
+          ),
           ...a.users.map((u) => `user   ${u.id} ${u.name} tenant ${u.tenantId} role ${u.role}`),
           ...keys.map(
             (k) =>
@@ -97,7 +196,7 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
     }
     default:
       throw new CliUsageError(
-        `admin needs one of create-tenant, create-user, create-key, revoke-key, list (got ${JSON.stringify(sub ?? '')})`,
+        `admin needs one of create-tenant, create-user, create-key, revoke-key, set-roots, set-quota, audit, list (got ${JSON.stringify(sub ?? '')})`,
         'admin',
       );
   }

@@ -163,7 +163,7 @@ export const commands = {
   },
   admin: {
     usage:
-      'orchestrator admin create-tenant ID [--name NAME]\n  orchestrator admin create-user --tenant ID --name NAME --role viewer|developer|admin\n  orchestrator admin create-key --tenant ID --user NAME [--label TEXT] [--expires-in-days N]\n  orchestrator admin revoke-key KEY_ID\n  orchestrator admin list',
+      'orchestrator admin create-tenant ID [--name NAME] [--root PATH]…\n  orchestrator admin create-user --tenant ID --name NAME --role viewer|developer|admin\n  orchestrator admin create-key --tenant ID --user NAME [--label TEXT] [--expires-in-days N]\n  orchestrator admin revoke-key KEY_ID\n  orchestrator admin set-roots ID [PATH…]   (none: clears them)\n  orchestrator admin set-quota ID [--max-sessions N|none] [--max-tasks N|none] [--tokens N|none] [--window-minutes N|none]\n  orchestrator admin audit ID [--limit N]\n  orchestrator admin list',
     summary: "manage the team server's tenants, users and API keys (a key is shown once; only its hash is kept)",
     options: {
       tenant: { type: 'string', value: 'ID', help: 'the tenant' },
@@ -172,6 +172,17 @@ export const commands = {
       user: { type: 'string', value: 'NAME', help: 'the user (name or id) the key belongs to' },
       label: { type: 'string', value: 'TEXT', help: 'a note on the key' },
       'expires-in-days': { type: 'string', value: 'N', help: 'the key stops working after N days (default: never)' },
+      root: {
+        type: 'string',
+        multiple: true,
+        value: 'PATH',
+        help: "a folder the tenant's clients may name as cwd (repeatable; existing, stored as its real path)",
+      },
+      'max-sessions': { type: 'string', value: 'N|none', help: 'sessions running, paused or awaiting approval at once' },
+      'max-tasks': { type: 'string', value: 'N|none', help: 'agent turns (session tasks and single runs) running at once' },
+      tokens: { type: 'string', value: 'N|none', help: 'agent tokens per window' },
+      'window-minutes': { type: 'string', value: 'N|none', help: 'the tokens window (default 1440, one day)' },
+      limit: { type: 'string', value: 'N', help: 'audit: newest N entries (default 100)' },
       json,
       ...common,
     },

@@ -175,6 +175,8 @@ export async function createRunServices(
     /** The agent list, whenever an agent's health or availability changed. */
     publishAgents?: (agents: AgentView[]) => void;
     maxParallel?: number;
+    /** Team server: how many session tasks may run now (the tenant's task quota less its running single runs), read at every decision. */
+    maxActiveTasks?: () => number;
     /** Programs allowed in agents' shell commands besides `defaultAllowedCommands` (`--allow`, the CLI config's `allow`). */
     allowCommands?: readonly string[];
     /** How long a finished session stays in the hot store before it moves to `store-archive/` (default 10 min). */
@@ -315,7 +317,11 @@ export async function createRunServices(
       return a?.state === 'unavailable' ? unavailableQuestion(agents.describe().find((x) => x.id === id)?.name ?? id, a) : undefined;
     },
     recheckAgents: () => agents.probe(),
-    limits: { global: maxParallel },
+    limits: {
+      get global() {
+        return Math.max(0, Math.min(maxParallel, opts.maxActiveTasks?.() ?? maxParallel));
+      },
+    },
     leaseTtlMs,
     publish: (v) => {
       opts.publishSession?.(liveSession(v));

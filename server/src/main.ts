@@ -14,6 +14,7 @@ import { claimPluginFault } from './plugins';
 import { createRunServices, createServices, type RunServices, type Services } from './compose';
 import { argValue, defaultDataDir } from './dataDir';
 import { registerServerHandlers } from './handlers/server';
+import { registerAuditHandlers } from './handlers/audit';
 import { registerDatasetHandlers } from './handlers/dataset';
 import { registerFineTuneHandlers } from './handlers/finetune';
 import { createFineTuneServices, type FineTuneServices } from './fineTuneComposition';
@@ -108,6 +109,7 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
     serving: run.serving,
   });
   registerFineTuneHandlers(connection, fineTune.fineTunes, fineTune.models, logger);
+  registerAuditHandlers(connection, undefined, logger);
   logger.info(`orchestrator server ${version} (pid ${process.pid}, node ${process.version}) using ${services.dataDir}`);
   return { capabilities: {}, serverInfo: { name: 'industrial-orchestrator', version } };
 });

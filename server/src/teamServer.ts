@@ -15,6 +15,9 @@ import { describeIssues, sendNotification, sendRequest, type RpcEndpoint } from 
 import { permissionAnswer, permissionRequest, runDidUpdate } from '../../protocol/run';
 import { sessionDidChange } from '../../protocol/session';
 import { AuthFile } from './adapters/auth/authFile';
+import { AuditLog, UsageLedger } from './adapters/auth/tenantLog';
+import { registerAuditHandlers } from './handlers/audit';
+import { TenantGuard } from './teamGuards';
 import { startWsServer, type UpgradeDecision } from './adapters/ws/wsServer';
 import type { AgentSettings } from './agents';
 import { createRunServices, createServices, type RunServices, type Services } from './compose';
@@ -54,6 +57,7 @@ interface Client {
 }
 
 interface Tenant {
+  guard: TenantGuard;
   services: Services;
   run: RunServices;
   fineTune: FineTuneServices;
@@ -98,10 +102,22 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     });
     const clients = new Set<Client>();
     const all = (send: (c: MessageConnection) => void) => clients.forEach((c) => send(c.connection));
+    const ledger = new UsageLedger(services.dataDir);
+    await ledger.load();
+    const guard = new TenantGuard({ tenantId: id, auth, store: services.store, ledger, audit: new AuditLog(opts.dataDir, id) });
+    await guard.quotas();
+    await guard.reconcile();
     const run = await createRunServices(services, {
       agentSettings: opts.agentSettings,
       logger,
-      publish: (u) => all((c) => sendNotification(c, runDidUpdate, u)),
+      maxActiveTasks: () => guard.maxActiveTasks(),
+      publish: (u) => {
+        // Reconciled: an ended run's tokens count against the tenant's window.
+        guard
+          .runEnded(u.run)
+          .catch((e: unknown) => logger.error(`team server: recording the usage of run ${u.run.id} failed: ${String(e)}`));
+        all((c) => sendNotification(c, runDidUpdate, u));
+      },
       publishSession: (v) => all((c) => sendNotification(c, sessionDidChange, v)),
       publishAgents: (agents) => all((c) => sendNotification(c, agentDidChange, { agents })),
       // A permission question goes to one connected developer or admin of the tenant; with none, it is denied.
@@ -110,7 +126,11 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
         if (!to) return 'deny';
         const parsed = permissionAnswer.safeParse(await sendRequest(to.connection, permissionRequest, ask));
         if (!parsed.success) logger.warn(`permission/request: the answer was not understood (${describeIssues(parsed.error)}); denied`);
-        return parsed.success ? parsed.data : 'deny';
+        const answer = parsed.success ? parsed.data : 'deny';
+        await guard
+          .answered(to.principal, ask, answer)
+          .catch((e: unknown) => logger.error(`team server: auditing a permission answer failed: ${String(e)}`));
+        return answer;
       },
     });
     const fineTune = await createFineTuneServices(services, {
@@ -120,7 +140,7 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
       actor: `tenant:${id}`,
     });
     logger.info(`team server: tenant ${id} opened at ${services.dataDir}`);
-    return { services, run, fineTune, clients };
+    return { guard, services, run, fineTune, clients };
   }
 
   async function authenticate(req: IncomingMessage): Promise<UpgradeDecision<Principal>> {
@@ -148,13 +168,14 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
       rate: () => requests.hit(principal.keyId, Date.now()),
       recheck: () => auth.recheck(principal.keyId),
     };
-    const endpoint: RpcEndpoint = authorizedEndpoint(connection, gate);
+    const t = await tenant(principal.tenantId);
+    // Authorisation first, then the tenant's guards (paths, quotas, audit), then the handler.
+    const endpoint: RpcEndpoint = t.guard.endpoint(authorizedEndpoint(connection, gate), principal);
     // A method with no handler still meets the authorisation layer first: not in the table → forbidden.
     connection.onRequest(async (method: string) => {
       await admit(method, gate);
       throw new ResponseError(errorCodes.methodNotFound, `unknown method ${method}`);
     });
-    const t = await tenant(principal.tenantId);
     const client: Client = { connection, principal };
     t.clients.add(client);
     const { tenantId, userId, userName, role, keyId } = principal;
@@ -165,6 +186,7 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     registerMarketplaceHandlers(endpoint, t.run.marketplace, logger);
     registerDatasetHandlers(endpoint, t.services.datasets, logger);
     registerFineTuneHandlers(endpoint, t.fineTune.fineTunes, t.fineTune.models, logger);
+    registerAuditHandlers(endpoint, (limit) => t.guard.auditList(limit), logger);
     connection.onClose(() => {
       t.clients.delete(client);
       unsubscribe();

@@ -16,6 +16,8 @@ import { sampleRepo } from './sessionHelpers';
 import { admin, connect, connected, RpcClient, startTeamServer, userWithKey, type TeamServer } from './teamClient';
 
 const rank = (r: Role) => roles.indexOf(r);
+/** The secret part of `iok_<id>_<secret>` (base64url: the secret itself may contain "_"). */
+const secretOf = (k: string) => k.split('_').slice(2).join('_');
 const keysSeen: string[] = [];
 const servers: TeamServer[] = [];
 after(async () => {
@@ -89,7 +91,7 @@ describe('team server: authentication', () => {
     assert.equal(locked.status, 429);
     assert.ok(server.alive());
     const stored = readFileSync(file, 'utf8');
-    for (const k of keysSeen) assert.ok(!stored.includes(k.split('_')[2]), 'auth.json keeps hashes, not secrets');
+    for (const k of keysSeen) assert.ok(!stored.includes(secretOf(k)), 'auth.json keeps hashes, not secrets');
   });
 });
 
@@ -137,6 +139,7 @@ describe('team server: roles, tenants, malformed frames', () => {
   test("two tenants: a session of one is not found by the other's admin through any method", async () => {
     const dev = await connected(server.url, keys.developer);
     const cwd = sampleRepo();
+    admin(dataDir, 'set-roots', 'acme', cwd); // Paths a client names must be inside the tenant's roots.
     const draft = await dev.call<SessionView>('session/start', {
       goal: '- [a] Alpha {files: a.txt}: [[script:write_file a.txt]] alpha',
       cwd,
@@ -258,7 +261,7 @@ describe('team server: roles, tenants, malformed frames', () => {
     assert.match(logs, /connected/, 'the log has connection lines to check');
     for (const k of keysSeen) {
       assert.ok(!logs.includes(k), 'no whole key in the log');
-      assert.ok(!logs.includes(k.split('_')[2]), "no key's secret in the log");
+      assert.ok(!logs.includes(secretOf(k)), "no key's secret in the log");
     }
   });
 });

@@ -13,7 +13,7 @@ import type { ServerStatus } from '../../protocol/server';
 import { startTestPostgres, type TestPostgres } from '../../server/src/adapters/postgres/testPostgres';
 import { tempDir } from './serverProcess';
 import { sampleRepo } from './sessionHelpers';
-import { connected, startTeamServer, userWithKey, type TeamServer } from './teamClient';
+import { admin, connected, startTeamServer, userWithKey, type TeamServer } from './teamClient';
 
 let db: TestPostgres;
 let url = '';
@@ -56,9 +56,11 @@ test(
     assert.ok(!JSON.stringify(status).includes(new URL(url).password), 'the password is never shown');
 
     const t0 = Date.now();
+    const cwd = sampleRepo();
+    admin(dataDir, 'set-roots', 'acme', cwd); // A client's cwd must be inside its tenant's workspace roots.
     const draft = await c.call<SessionView>('session/start', {
       goal: '- [a] Alpha {files: a.txt}: [[script:write_file a.txt]] alpha',
-      cwd: sampleRepo(),
+      cwd,
     });
     await c.call('session/approve', { sessionId: draft.id });
     let v = draft;

@@ -104,7 +104,8 @@ describe('the extension on a team server (real VS Code, real orchestrator serve)
     api = await vscode.extensions.getExtension<OrchestratorApi>(extensionId)!.activate();
     await healthyLocal();
     admin('create-tenant', tenant);
-    // No admin option confines a tenant's sessions to workspace roots on this branch yet; the test workspace is used as is.
+    // The folders a tenant's clients may name: the test workspace (Start Session sends it as cwd).
+    admin('set-roots', tenant, vscode.workspace.workspaceFolders![0].uri.fsPath);
     for (const role of ['developer', 'viewer'] as const) {
       admin('create-user', '--tenant', tenant, '--name', role === 'developer' ? 'dana' : 'vic', '--role', role);
       keys[role] = admin('create-key', '--tenant', tenant, '--user', role === 'developer' ? 'dana' : 'vic').key;

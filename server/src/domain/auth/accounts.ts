@@ -8,13 +8,24 @@
 import { z } from 'zod';
 import { DomainError } from '../errors';
 import { roles, type Role } from './permissions';
+import { changeQuotas, quotasSchema, type Quotas } from './quota';
+import { rootProblem } from './workspaceRoots';
 
 /** A tenant id is also its data folder's name: lower-case letters, digits and dashes. */
 export const tenantIdSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'a tenant id is 1–40 lower-case letters, digits or dashes, starting with a letter or digit');
 
-const tenantSchema = z.object({ id: tenantIdSchema, name: z.string().min(1).max(200), createdAt: z.number() }).strict();
+const tenantSchema = z
+  .object({
+    id: tenantIdSchema,
+    name: z.string().min(1).max(200),
+    createdAt: z.number(),
+    /** Real paths of the folders its clients may name (`cwd`); absent or empty: none. */
+    roots: z.array(z.string().min(1)).optional(),
+    quotas: quotasSchema.optional(),
+  })
+  .strict();
 const userSchema = z
   .object({
     id: z.string().regex(/^u_[0-9a-f]{12}$/),
@@ -74,6 +85,41 @@ export function addTenant(a: Accounts, t: { id: string; name?: string }, now: nu
   if (!id.success) throw new DomainError('bad_input', `tenant ${JSON.stringify(t.id)}: ${id.error.issues[0].message}`);
   if (a.tenants.some((x) => x.id === t.id)) throw new DomainError('conflict', `tenant ${t.id} already exists`);
   return { ...a, tenants: [...a.tenants, { id: t.id, name: t.name || t.id, createdAt: now }] };
+}
+
+function tenantOf(a: Accounts, tenantId: string): Tenant {
+  const t = a.tenants.find((x) => x.id === tenantId);
+  if (!t) throw new DomainError('not_found', `no tenant ${tenantId} (create it with admin create-tenant)`);
+  return t;
+}
+
+/** Replaces a tenant's workspace roots (already resolved by the caller); an empty list means none. */
+export function setRoots(a: Accounts, tenantId: string, roots: readonly string[]): { accounts: Accounts; before: string[] } {
+  const t = tenantOf(a, tenantId);
+  for (const r of roots) {
+    const problem = rootProblem(r);
+    if (problem) throw new DomainError('bad_input', `root ${problem}`);
+  }
+  const next = [...new Set(roots)];
+  return {
+    accounts: { ...a, tenants: a.tenants.map((x) => (x.id === tenantId ? { ...x, roots: next } : x)) },
+    before: t.roots ?? [],
+  };
+}
+
+/** Changes a tenant's quotas: a number sets one, null removes it. */
+export function setQuotas(
+  a: Accounts,
+  tenantId: string,
+  patch: Partial<Record<keyof Quotas, number | null>>,
+): { accounts: Accounts; before: Quotas; after: Quotas } {
+  const t = tenantOf(a, tenantId);
+  const after = changeQuotas(t.quotas, patch);
+  return {
+    accounts: { ...a, tenants: a.tenants.map((x) => (x.id === tenantId ? { ...x, quotas: after } : x)) },
+    before: t.quotas ?? {},
+    after,
+  };
 }
 
 export function addUser(a: Accounts, u: { id: string; tenantId: string; name: string; role: string }, now: number): Accounts {

@@ -5,6 +5,7 @@
  * until then).
  */
 import { agentList } from '../../../../protocol/agent';
+import { auditList } from '../../../../protocol/audit';
 import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList, datasetPreview } from '../../../../protocol/dataset';
 import {
   marketplaceGet,
@@ -91,6 +92,8 @@ export const minimumRole: ReadonlyMap<string, Role> = new Map<string, Role>([
   [modelSetAlias.method, 'admin'],
   // Promoting makes a version a model every agent of the tenant may be given.
   [modelPromote.method, 'admin'],
+  // The tenant's audit log names users, keys and what they answered.
+  [auditList.method, 'admin'],
 ]);
 
 export type Decision = { allowed: true } | { allowed: false; required?: Role; message: string };
