@@ -4,6 +4,7 @@
  */
 import { agentDidChange, agentList } from './agent';
 import { auditList } from './audit';
+import { usageReport } from './usage';
 import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList, datasetPreview } from './dataset';
 import { finetuneCancel, finetuneDidChange, finetuneGet, finetuneList, finetuneSubmit } from './finetune';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
@@ -76,6 +77,7 @@ export const requests: readonly AnyRequestDef[] = [
   modelEvaluate,
   modelPromote,
   auditList,
+  usageReport,
 ] as AnyRequestDef[];
 /** Server → client requests. */
 export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];

@@ -27,10 +27,13 @@ import { sessionApprove, sessionResume, sessionRetry, sessionStart } from '../..
 import { taskRetry } from '../../protocol/task';
 import type { AuthFile } from './adapters/auth/authFile';
 import { confinePath } from './adapters/auth/confinePath';
-import type { AuditLog, UsageLedger } from './adapters/auth/tenantLog';
+import type { AuditLog, OwnerLog, UsageLedger } from './adapters/auth/tenantLog';
 import type { Principal, Tenant as TenantRecord } from './domain/auth/accounts';
 import { checkCount, defaultWindowMs, grantTokens, tokensInWindow, type QuotaCrossing, type Quotas } from './domain/auth/quota';
 import { usageTokens } from './domain/orchestration/budget';
+import { aggregateUsage, usageLine } from './domain/auth/usageReport';
+import type { ParamsOf } from '../../protocol/messages';
+import type { UsageReport, usageReport } from '../../protocol/usage';
 import type { StorePort } from './ports/store';
 
 /** Request fields naming a folder on the server's machine: confined to the tenant's workspace roots. */
@@ -50,6 +53,8 @@ export interface TenantGuardDeps {
   store: StorePort;
   ledger: UsageLedger;
   audit: AuditLog;
+  /** Who started each run and session (the usage ledger's user column); without it usage lines name no user. */
+  owners?: OwnerLog;
   now?: () => number;
 }
 
@@ -91,13 +96,36 @@ export class TenantGuard {
     for (const r of this.d.store.read().runs) {
       if (!endedRunStates.has(r.state) || this.d.ledger.has(r.id)) continue;
       const at = Date.parse(r.finishedAt ?? r.createdAt);
-      await this.d.ledger.record(r.id, usageTokens(r.usage), Number.isFinite(at) ? at : this.now());
+      await this.d.ledger.record(usageLine(r, Number.isFinite(at) ? at : this.now(), this.d.owners?.of(r)));
     }
   }
 
   /** A run ended: its actual tokens count against the tenant's window. */
-  async runEnded(run: { id: string; state: string; usage: Parameters<typeof usageTokens>[0] }): Promise<void> {
-    if (endedRunStates.has(run.state)) await this.d.ledger.record(run.id, usageTokens(run.usage), this.now());
+  async runEnded(run: Parameters<typeof usageLine>[0] & { state: string }): Promise<void> {
+    if (endedRunStates.has(run.state)) await this.d.ledger.record(usageLine(run, this.now(), this.d.owners?.of(run)));
+  }
+
+  /** `usage/report`: the tenant's ledger; an admin sees every user's runs, anyone else only their own. */
+  usageReport(principal: Principal, p: ParamsOf<typeof usageReport>): UsageReport {
+    const scope = principal.role === 'admin' ? 'tenant' : 'own';
+    const { rows, total } = aggregateUsage(this.d.ledger.all(), {
+      ...p,
+      ...(scope === 'own' ? { userId: principal.userId } : {}),
+    });
+    return { tenantId: this.d.tenantId, groupBy: p.groupBy, from: p.from, to: p.to, scope, rows, total };
+  }
+
+  /** Remembers who started a run (`run/start`) or a session (`session/start`) once the handler answers. */
+  private attributed(method: string, principal: Principal, handler: Handler): Handler {
+    const owners = this.d.owners;
+    const kind = method === runStart.method ? 'run' : method === sessionStart.method ? 'session' : undefined;
+    if (!owners || !kind) return handler;
+    return async (params) => {
+      const result = await handler(params);
+      const id = isObject(result) ? (kind === 'run' ? result.runId : result.id) : undefined;
+      if (typeof id === 'string') await owners.record({ kind, id, userId: principal.userId, userName: principal.userName });
+      return result;
+    };
   }
 
   private runningRuns(): { all: number; single: number; tokens: number } {
@@ -187,7 +215,8 @@ export class TenantGuard {
   }
 
   /** The guarded handler of `method` for this connection's principal. */
-  guard(method: string, principal: Principal, handler: Handler): Handler {
+  guard(method: string, principal: Principal, inner: Handler): Handler {
+    const handler = this.attributed(method, principal, inner);
     const sessionIdOf = (p: unknown) => (isObject(p) && typeof p.sessionId === 'string' ? p.sessionId : undefined);
     switch (method) {
       case runStart.method:

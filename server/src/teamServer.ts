@@ -15,8 +15,9 @@ import { describeIssues, sendNotification, sendRequest, type RpcEndpoint } from 
 import { permissionAnswer, permissionRequest, runDidUpdate } from '../../protocol/run';
 import { sessionDidChange } from '../../protocol/session';
 import { AuthFile } from './adapters/auth/authFile';
-import { AuditLog, UsageLedger } from './adapters/auth/tenantLog';
+import { AuditLog, OwnerLog, UsageLedger } from './adapters/auth/tenantLog';
 import { registerAuditHandlers } from './handlers/audit';
+import { registerUsageHandlers } from './handlers/usage';
 import { TenantGuard } from './teamGuards';
 import { startWsServer, type UpgradeDecision } from './adapters/ws/wsServer';
 import type { AgentSettings } from './agents';
@@ -104,7 +105,9 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     const all = (send: (c: MessageConnection) => void) => clients.forEach((c) => send(c.connection));
     const ledger = new UsageLedger(services.dataDir);
     await ledger.load();
-    const guard = new TenantGuard({ tenantId: id, auth, store: services.store, ledger, audit: new AuditLog(opts.dataDir, id) });
+    const owners = new OwnerLog(services.dataDir);
+    await owners.load();
+    const guard = new TenantGuard({ tenantId: id, auth, store: services.store, ledger, owners, audit: new AuditLog(opts.dataDir, id) });
     await guard.quotas();
     await guard.reconcile();
     const run = await createRunServices(services, {
@@ -187,6 +190,7 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     registerDatasetHandlers(endpoint, t.services.datasets, logger);
     registerFineTuneHandlers(endpoint, t.fineTune.fineTunes, t.fineTune.models, logger);
     registerAuditHandlers(endpoint, (limit) => t.guard.auditList(limit), logger);
+    registerUsageHandlers(endpoint, (p) => t.guard.usageReport(principal, p), logger);
     connection.onClose(() => {
       t.clients.delete(client);
       unsubscribe();

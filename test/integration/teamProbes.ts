@@ -56,5 +56,6 @@ export function probeParams(t: ProbeTarget): Record<string, unknown> {
     'model/get': { name: 'probe-model' },
     'model/setAlias': { name: 'probe-model', alias: 'challenger', version: 1 },
     'audit/list': {},
+    'usage/report': { groupBy: 'user' },
   };
 }

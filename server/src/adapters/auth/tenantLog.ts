@@ -2,10 +2,12 @@
  * Append-only JSON-lines files of a tenant's data folder: the audit log (`audit.jsonl`: admin actions,
  * quota and roots changes, permission answers, alias moves, refusals) and the token usage ledger
  * (`usage.jsonl`: the tokens each ended run used, for the tenant's token window). An append resolves after
- * fdatasync; a torn last line is skipped when read.
+ * fdatasync; a torn last line is skipped when read. `owners.jsonl` says which user started each run and
+ * session, so a usage line names who used the tokens.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { UsageLine } from '../../domain/auth/usageReport';
 
 export interface AuditEntry {
   at: string;
@@ -16,11 +18,8 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-export interface UsageEntry {
-  atMs: number;
-  runId: string;
-  tokens: number;
-}
+/** A line of `usage.jsonl` (older lines carry only atMs, runId and tokens). */
+export type UsageEntry = UsageLine;
 
 export function tenantFolder(dataDir: string, tenantId: string): string {
   return path.join(dataDir, 'tenants', tenantId);
@@ -80,10 +79,9 @@ export class UsageLedger {
     for (const e of this.entries) this.seen.add(e.runId);
   }
   /** Records an ended run once. */
-  async record(runId: string, tokens: number, atMs: number): Promise<void> {
-    if (this.seen.has(runId)) return;
-    this.seen.add(runId);
-    const e = { atMs, runId, tokens };
+  async record(e: UsageEntry): Promise<void> {
+    if (this.seen.has(e.runId)) return;
+    this.seen.add(e.runId);
     (this.entries ??= []).push(e);
     await append(this.file, e);
   }
@@ -93,4 +91,39 @@ export class UsageLedger {
   has(runId: string): boolean {
     return this.seen.has(runId);
   }
+}
+
+export interface OwnerEntry {
+  kind: 'run' | 'session';
+  id: string;
+  userId: string;
+  userName: string;
+}
+
+/** Who started each run and session of a tenant (`owners.jsonl`), for the usage ledger's user column. */
+export class OwnerLog {
+  readonly file: string;
+  private readonly owners = new Map<string, OwnerEntry>();
+  constructor(folder: string) {
+    this.file = path.join(folder, 'owners.jsonl');
+  }
+  async load(): Promise<void> {
+    for (const e of await readLines<OwnerEntry>(this.file)) this.owners.set(`${e.kind}:${e.id}`, e);
+  }
+  /** Known at once (before the append settles), so a run that ends quickly is still attributed. */
+  async record(e: OwnerEntry): Promise<void> {
+    const k = `${e.kind}:${e.id}`;
+    if (this.owners.has(k)) return;
+    this.owners.set(k, e);
+    await append(this.file, e);
+  }
+  /** The user who started the run, or else its session. */
+  of(run: { id: string; sessionId?: string }): OwnerEntry | undefined {
+    return this.owners.get(`run:${run.id}`) ?? (run.sessionId ? this.owners.get(`session:${run.sessionId}`) : undefined);
+  }
+}
+
+/** The tenant's usage ledger as written (the admin CLI reads it without opening the tenant). */
+export function readUsage(folder: string): Promise<UsageEntry[]> {
+  return readLines<UsageEntry>(path.join(folder, 'usage.jsonl'));
 }

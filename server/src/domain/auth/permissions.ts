@@ -34,6 +34,7 @@ import {
   sessionStart,
 } from '../../../../protocol/session';
 import { taskCancel, taskRetry, taskSetPriority } from '../../../../protocol/task';
+import { usageReport } from '../../../../protocol/usage';
 
 /** Roles per tenant, weakest first: a viewer reads, a developer runs sessions and curates, an admin manages agents. */
 export const roles = ['viewer', 'developer', 'admin'] as const;
@@ -94,6 +95,8 @@ export const minimumRole: ReadonlyMap<string, Role> = new Map<string, Role>([
   [modelPromote.method, 'admin'],
   // The tenant's audit log names users, keys and what they answered.
   [auditList.method, 'admin'],
+  // Usage: an admin gets every user's rows; a developer only their own (filtered by the handler, `scope: 'own'`).
+  [usageReport.method, 'developer'],
 ]);
 
 export type Decision = { allowed: true } | { allowed: false; required?: Role; message: string };
