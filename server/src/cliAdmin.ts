@@ -8,12 +8,16 @@
  *   admin set-roots ID [PATH…]
  *   admin set-quota ID [--max-sessions N|none] [--max-tasks N|none] [--tokens N|none] [--window-minutes N|none]
  *   admin audit ID [--limit N]
+ *   admin usage ID [--by user|agent|model|day] [--from DATE] [--to DATE]
  *   admin list
  * Every change is appended to the tenant's audit log (`<data>/tenants/<id>/audit.jsonl`).
  */
 import { promises as fs } from 'node:fs';
 import { AuthFile, newKey, newUserId } from './adapters/auth/authFile';
-import { AuditLog } from './adapters/auth/tenantLog';
+import { AuditLog, readUsage, tenantFolder } from './adapters/auth/tenantLog';
+import { usageGroupBys, type UsageGroupBy } from '../../protocol/usage';
+import { aggregateUsage, usageTable } from './domain/auth/usageReport';
+import { DomainError } from './domain/errors';
 import { CliUsageError, listValue, positiveInt, stringValue, type ParsedValues } from './cliArgs';
 import { addKey, addTenant, addUser, findUser, revokeKey, setQuotas, setRoots } from './domain/auth/accounts';
 import type { Quotas } from './domain/auth/quota';
@@ -175,6 +179,21 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
       );
       return 0;
     }
+    case 'usage': {
+      if (rest.length !== 1) throw new CliUsageError('admin usage needs one tenant id', 'admin');
+      const by = stringValue(values, 'by') ?? 'user';
+      if (!(usageGroupBys as readonly string[]).includes(by))
+        throw new CliUsageError(`--by must be one of ${usageGroupBys.join(', ')} (got ${JSON.stringify(by)})`, 'admin');
+      const tenantId = rest[0];
+      if (!(await auth.read()).tenants.some((t) => t.id === tenantId))
+        throw new DomainError('not_found', `no tenant ${tenantId} (see orchestrator admin list)`);
+      const groupBy = by as UsageGroupBy;
+      const from = stringValue(values, 'from');
+      const to = stringValue(values, 'to');
+      const { rows, total } = aggregateUsage(await readUsage(tenantFolder(opts.dataDir, tenantId)), { groupBy, from, to });
+      out({ tenantId, groupBy, from, to, scope: 'tenant', rows, total }, usageTable(groupBy, rows, total));
+      return 0;
+    }
     case 'list': {
       noMore(0);
       const a = await auth.read();
@@ -196,7 +215,7 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
     }
     default:
       throw new CliUsageError(
-        `admin needs one of create-tenant, create-user, create-key, revoke-key, set-roots, set-quota, audit, list (got ${JSON.stringify(sub ?? '')})`,
+        `admin needs one of create-tenant, create-user, create-key, revoke-key, set-roots, set-quota, audit, usage, list (got ${JSON.stringify(sub ?? '')})`,
         'admin',
       );
   }

@@ -163,7 +163,7 @@ export const commands = {
   },
   admin: {
     usage:
-      'orchestrator admin create-tenant ID [--name NAME] [--root PATH]…\n  orchestrator admin create-user --tenant ID --name NAME --role viewer|developer|admin\n  orchestrator admin create-key --tenant ID --user NAME [--label TEXT] [--expires-in-days N]\n  orchestrator admin revoke-key KEY_ID\n  orchestrator admin set-roots ID [PATH…]   (none: clears them)\n  orchestrator admin set-quota ID [--max-sessions N|none] [--max-tasks N|none] [--tokens N|none] [--window-minutes N|none]\n  orchestrator admin audit ID [--limit N]\n  orchestrator admin list',
+      'orchestrator admin create-tenant ID [--name NAME] [--root PATH]…\n  orchestrator admin create-user --tenant ID --name NAME --role viewer|developer|admin\n  orchestrator admin create-key --tenant ID --user NAME [--label TEXT] [--expires-in-days N]\n  orchestrator admin revoke-key KEY_ID\n  orchestrator admin set-roots ID [PATH…]   (none: clears them)\n  orchestrator admin set-quota ID [--max-sessions N|none] [--max-tasks N|none] [--tokens N|none] [--window-minutes N|none]\n  orchestrator admin audit ID [--limit N]\n  orchestrator admin usage ID [--by user|agent|model|day] [--from DATE] [--to DATE]\n  orchestrator admin list',
     summary: "manage the team server's tenants, users and API keys (a key is shown once; only its hash is kept)",
     options: {
       tenant: { type: 'string', value: 'ID', help: 'the tenant' },
@@ -183,6 +183,9 @@ export const commands = {
       tokens: { type: 'string', value: 'N|none', help: 'agent tokens per window' },
       'window-minutes': { type: 'string', value: 'N|none', help: 'the tokens window (default 1440, one day)' },
       limit: { type: 'string', value: 'N', help: 'audit: newest N entries (default 100)' },
+      by: { type: 'string', value: 'GROUP', help: 'usage: rows per user (default), agent, model or day (UTC)' },
+      from: { type: 'string', value: 'DATE', help: 'usage: runs ended at or after (ISO date or date-time)' },
+      to: { type: 'string', value: 'DATE', help: 'usage: runs ended before (ISO date or date-time)' },
       json,
       ...common,
     },
