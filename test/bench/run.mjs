@@ -1,6 +1,6 @@
 // `npm run bench`: figures as ratios against baselines measured in the same run (the machines are
 // noisy). Needs `npm run build` first (it runs it). ORCH_BENCH_SKIP_VSCODE=1 skips the VS Code part;
-// ORCH_BENCH_ONLY=acp|store|memory|curation runs only that block (ORCH_BENCH_SKIP_ACP|STORE|MEMORY|CURATION=1 skips it).
+// ORCH_BENCH_ONLY=acp|store|memory|curation|team runs only that block (ORCH_BENCH_SKIP_ACP|STORE|MEMORY|CURATION|TEAM=1 skips it).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -74,6 +74,15 @@ const storeRows = () => {
 const memoryRows = () => {
   for (const [name, value, , base, what, unit] of benchRows('test/bench/memoryBench.ts')) rows.push([name, value, NaN, base, what, unit]);
 };
+/** Team server (issue 15): session/list latency over WebSocket at 50 concurrent clients vs 1 client; ratios of p50 and p95. */
+const teamRows = () => {
+  for (const [name, med, p95, base, what] of benchRows('test/bench/teamBench.ts')) rows.push([name, med, p95, base, what, 'ms']);
+};
+if (only === 'team') {
+  teamRows();
+  printTable();
+  process.exit(0);
+}
 if (only === 'store' || only === 'memory') {
   if (only === 'store') storeRows();
   else memoryRows();
@@ -182,6 +191,7 @@ if (!process.env.ORCH_BENCH_SKIP_ACP) {
 }
 if (!process.env.ORCH_BENCH_SKIP_STORE) storeRows();
 if (!process.env.ORCH_BENCH_SKIP_MEMORY) memoryRows();
+if (!process.env.ORCH_BENCH_SKIP_TEAM) teamRows();
 printTable();
 
 function printTable() {
