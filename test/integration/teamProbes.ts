@@ -45,6 +45,7 @@ export function probeParams(t: ProbeTarget): Record<string, unknown> {
     'task/setPriority': { sessionId, taskId, priority: 1 },
     'dataset/candidates': {},
     'dataset/create': { name: `${dataset}-probe` },
+    'dataset/preview': {},
     'dataset/list': {},
     'dataset/get': { name: dataset },
     'dataset/export': { name: dataset, format: 'openai' },
@@ -55,6 +56,8 @@ export function probeParams(t: ProbeTarget): Record<string, unknown> {
     'model/list': {},
     'model/get': { name: 'probe-model' },
     'model/setAlias': { name: 'probe-model', alias: 'challenger', version: 1 },
+    'model/evaluate': { name: 'probe-model', version: 1 },
+    'model/promote': { name: 'probe-model', version: 1 },
     'audit/list': {},
     'usage/report': { groupBy: 'user' },
   };
