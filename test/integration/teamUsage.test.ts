@@ -4,7 +4,8 @@
  * model; `usage/report` sums them per user, agent, model and day for the caller's tenant only (an admin
  * sees every user, a developer their own runs, a viewer is refused, another tenant sees nothing); a line
  * written before lines carried who (tokens only) still counts under `unknown`; `orchestrator admin usage`
- * prints the same numbers; bad input is refused naming what is wrong.
+ * prints the same numbers; bad input is refused naming what is wrong. The stdio server answers from its own
+ * store's ended runs, under the user `local`.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,9 @@ import { errorCodes } from '../../protocol/errors';
 import type { RunView } from '../../protocol/run';
 import type { SessionView } from '../../protocol/session';
 import type { UsageReport } from '../../protocol/usage';
-import { cliJs, tempDir } from './serverProcess';
+import { runGet, runStart } from '../../protocol/run';
+import { usageReport } from '../../protocol/usage';
+import { cliJs, startServer, tempDir } from './serverProcess';
 import { sampleRepo } from './sessionHelpers';
 import { admin, connected, startTeamServer, userWithKey, type RpcClient, type TeamServer } from './teamClient';
 
@@ -189,5 +192,29 @@ describe('team server: usage reports', () => {
     assert.match(notADate.error!.message, /from/);
     assert.throws(() => admin(dataDir, 'usage', 'u', '--by', 'team'), /--by must be one of user, agent, model, day/);
     assert.throws(() => admin(dataDir, 'usage', 'nobody'), /no tenant nobody/);
+  });
+});
+
+describe('stdio server: usage/report from its own runs', () => {
+  test('an ended run is reported under the local user, by agent and day', async () => {
+    const s = await startServer(tempDir('orch-usage-stdio-'));
+    try {
+      const empty = await s.request(usageReport, { groupBy: 'user' });
+      assert.deepEqual([empty.tenantId, empty.scope, empty.rows, empty.total.runs], ['local', 'tenant', [], 0]);
+      const { runId } = await s.request(runStart, { agent: 'opencode', cwd: sampleRepo(), prompt: 'hello' });
+      const run = await until('the run to end', async () => {
+        const r = await s.request(runGet, { runId });
+        return ['succeeded', 'failed', 'cancelled'].includes(r.state) ? r : undefined;
+      });
+      const byUser = await s.request(usageReport, { groupBy: 'user' });
+      assert.deepEqual(
+        byUser.rows.map((r) => [r.key, r.runs, r.inputTokens, r.outputTokens]),
+        [['local', 1, run.usage.inputTokens, run.usage.outputTokens]],
+      );
+      const byAgent = await s.request(usageReport, { groupBy: 'agent', to: '2000-01-01' });
+      assert.deepEqual(byAgent.rows, [], 'to is exclusive of later runs');
+    } finally {
+      await s.stop();
+    }
   });
 });
