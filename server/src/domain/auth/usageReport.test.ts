@@ -92,6 +92,12 @@ describe('aggregateUsage', () => {
     );
     const t = aggregateUsage(lines, { groupBy: 'user', from: '2026-12-01T23:00:00Z' });
     assert.equal(t.total.runs, 3);
+    const u = aggregateUsage(lines, { groupBy: 'user', to: '2026-12-01T23:00:00Z' });
+    assert.deepEqual(
+      u.rows.map((x) => [x.key, x.runs]),
+      [['u1', 1]],
+      'a run ending at to is not in',
+    );
   });
 
   it('filters to one user', () => {
