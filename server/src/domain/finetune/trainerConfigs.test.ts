@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DomainError } from '../errors';
-import { axolotlConfig, mlxIters, mlxLoraConfig, toYaml, trainerConfigFiles, unslothScript, type TrainerConfigSpec } from './trainerConfigs';
+import {
+  axolotlConfig,
+  mlxIters,
+  mlxLoraConfig,
+  toYaml,
+  trainerConfigFiles,
+  unslothScript,
+  type TrainerConfigSpec,
+} from './trainerConfigs';
 
 const spec: TrainerConfigSpec = {
   baseModel: 'Qwen/Qwen2.5-0.5B-Instruct',

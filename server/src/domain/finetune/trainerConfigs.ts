@@ -58,17 +58,21 @@ export function checkTrainerConfigSpec(spec: TrainerConfigSpec): Required<Omit<T
   if (spec.method === 'lora' && loadBits === 4) bad('loadBits', 'a 4-bit base model is qlora; set method to qlora');
   if (!isInt(spec.rank) || spec.rank <= 0) bad('rank', `${String(spec.rank)} must be a whole number above 0`);
   if (!isNum(spec.alpha) || spec.alpha <= 0) bad('alpha', `${String(spec.alpha)} must be a number above 0`);
-  if (!isNum(spec.dropout) || spec.dropout < 0 || spec.dropout >= 1) bad('dropout', `${String(spec.dropout)} must be at least 0 and below 1`);
+  if (!isNum(spec.dropout) || spec.dropout < 0 || spec.dropout >= 1)
+    bad('dropout', `${String(spec.dropout)} must be at least 0 and below 1`);
   if (!Array.isArray(spec.targetModules) || !spec.targetModules.length) bad('targetModules', 'name at least one module');
-  for (const m of spec.targetModules) if (typeof m !== 'string' || !moduleName.test(m)) bad('targetModules', `${JSON.stringify(m)} is not a module name`);
+  for (const m of spec.targetModules)
+    if (typeof m !== 'string' || !moduleName.test(m)) bad('targetModules', `${JSON.stringify(m)} is not a module name`);
   if (new Set(spec.targetModules).size !== spec.targetModules.length) bad('targetModules', 'a module is named twice');
-  if (!isInt(spec.sequenceLength) || spec.sequenceLength < 16) bad('sequenceLength', `${String(spec.sequenceLength)} must be a whole number of at least 16`);
+  if (!isInt(spec.sequenceLength) || spec.sequenceLength < 16)
+    bad('sequenceLength', `${String(spec.sequenceLength)} must be a whole number of at least 16`);
   if (!isNum(spec.epochs) || spec.epochs <= 0) bad('epochs', `${String(spec.epochs)} must be a number above 0`);
   if (!isNum(spec.learningRate) || spec.learningRate <= 0 || spec.learningRate >= 1)
     bad('learningRate', `${String(spec.learningRate)} must be above 0 and below 1`);
   const batchSize = spec.batchSize ?? 2;
   if (!isInt(batchSize) || batchSize <= 0) bad('batchSize', `${String(batchSize)} must be a whole number above 0`);
-  if (!isInt(spec.trainExamples) || spec.trainExamples <= 0) bad('trainExamples', `${String(spec.trainExamples)} must be a whole number above 0`);
+  if (!isInt(spec.trainExamples) || spec.trainExamples <= 0)
+    bad('trainExamples', `${String(spec.trainExamples)} must be a whole number above 0`);
   for (const f of ['trainFile', 'outputDir'] as const)
     if (typeof spec[f] !== 'string' || !spec[f].startsWith('/')) bad(f, `${JSON.stringify(spec[f])} must be an absolute path`);
   if (!spec.trainFile.endsWith('.jsonl')) bad('trainFile', `${spec.trainFile} must be a .jsonl file`);
@@ -120,7 +124,13 @@ const dirOf = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
 /** axolotl: adapter lora|qlora, lora_* keys, chat_template datasets over the OpenAI `messages` field. */
 export function axolotlConfig(input: TrainerConfigSpec): string {
   const s = checkTrainerConfigSpec(input);
-  const ds = (path: string): Yaml => ({ path, ds_type: 'json', type: 'chat_template', field_messages: 'messages', roles_to_train: ['assistant'] });
+  const ds = (path: string): Yaml => ({
+    path,
+    ds_type: 'json',
+    type: 'chat_template',
+    field_messages: 'messages',
+    roles_to_train: ['assistant'],
+  });
   return toYaml({
     base_model: s.baseModel,
     load_in_4bit: s.loadBits === 4,
@@ -133,7 +143,9 @@ export function axolotlConfig(input: TrainerConfigSpec): string {
     sequence_len: s.sequenceLength,
     sample_packing: false,
     datasets: [ds(s.trainFile)],
-    ...(s.validationFile ? { test_datasets: [{ ...(ds(s.validationFile) as Record<string, Yaml>), split: 'train' }] } : { val_set_size: 0 }),
+    ...(s.validationFile
+      ? { test_datasets: [{ ...(ds(s.validationFile) as Record<string, Yaml>), split: 'train' }] }
+      : { val_set_size: 0 }),
     num_epochs: s.epochs,
     learning_rate: s.learningRate,
     micro_batch_size: s.batchSize,
