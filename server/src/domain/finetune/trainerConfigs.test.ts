@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DomainError } from '../errors';
+import { defaultHyperparameters } from './job';
 import {
   axolotlConfig,
+  configSpecForLocalJob,
   mlxIters,
   mlxLoraConfig,
   toYaml,
@@ -147,8 +149,21 @@ test('a bad spec is refused naming the field', () => {
   refused({ targetModules: ['q proj'] }, 'targetModules', /not a module name/);
   refused({ sequenceLength: 8 }, 'sequenceLength', /at least 16/);
   refused({ epochs: 0 }, 'epochs', /above 0/);
-  refused({ learningRate: 2 }, 'learningRate', /below 1/);
+  refused({ learningRate: 2 }, 'learningRate', /at most 1/);
   refused({ trainFile: 'rel/train.jsonl' }, 'trainFile', /absolute path/);
   refused({ baseModel: ' ' }, 'baseModel', /non-empty/);
   refused({ trainExamples: 0 }, 'trainExamples', /above 0/);
+});
+
+test('a local job maps onto the spec: steps become epochs over its examples, and the defaults pass the checks', () => {
+  const s = configSpecForLocalJob({
+    baseModel: '/d/ft-1/base',
+    hyperparameters: defaultHyperparameters,
+    trainFile: '/d/ds/openai/train.jsonl',
+    outputDir: '/d/ft-1',
+    trainExamples: 40,
+  });
+  assert.equal(s.epochs, (defaultHyperparameters.steps * defaultHyperparameters.batchSize) / 40);
+  assert.equal(s.method, 'lora');
+  assert.match(trainerConfigFiles(s)['axolotl.yaml'], /^lora_r: 8$/m);
 });

@@ -5,6 +5,7 @@
  * `bad_input`. Pure: a tiny YAML emitter (block maps and lists of scalars/maps), no I/O.
  * Keys follow axolotl's config reference (docs/config.qmd) and mlx-lm's `mlx_lm/examples/lora_config.yaml`.
  */
+import type { LoraHyperparameters } from '../../../../protocol/finetune';
 import { DomainError } from '../errors';
 
 export type AdapterMethod = 'lora' | 'qlora';
@@ -67,8 +68,8 @@ export function checkTrainerConfigSpec(spec: TrainerConfigSpec): Required<Omit<T
   if (!isInt(spec.sequenceLength) || spec.sequenceLength < 16)
     bad('sequenceLength', `${String(spec.sequenceLength)} must be a whole number of at least 16`);
   if (!isNum(spec.epochs) || spec.epochs <= 0) bad('epochs', `${String(spec.epochs)} must be a number above 0`);
-  if (!isNum(spec.learningRate) || spec.learningRate <= 0 || spec.learningRate >= 1)
-    bad('learningRate', `${String(spec.learningRate)} must be above 0 and below 1`);
+  if (!isNum(spec.learningRate) || spec.learningRate <= 0 || spec.learningRate > 1)
+    bad('learningRate', `${String(spec.learningRate)} must be above 0 and at most 1`);
   const batchSize = spec.batchSize ?? 2;
   if (!isInt(batchSize) || batchSize <= 0) bad('batchSize', `${String(batchSize)} must be a whole number above 0`);
   if (!isInt(spec.trainExamples) || spec.trainExamples <= 0)
@@ -260,4 +261,36 @@ tokenizer.save_pretrained(${py(`${s.outputDir}/unsloth/adapter`)})
 export function trainerConfigFiles(spec: TrainerConfigSpec): TrainerConfigFiles {
   checkTrainerConfigSpec(spec);
   return { 'axolotl.yaml': axolotlConfig(spec), 'mlx-lm-lora.yaml': mlxLoraConfig(spec), 'unsloth_train.py': unslothScript(spec) };
+}
+
+/**
+ * The spec of a `local` job (steps → epochs over its train examples), so the job folder can carry the same run
+ * as axolotl / mlx-lm / unsloth configs. `baseModel` is the folder the local trainer writes the base model to.
+ */
+export function configSpecForLocalJob(job: {
+  baseModel: string;
+  hyperparameters: LoraHyperparameters;
+  trainFile: string;
+  validationFile?: string;
+  outputDir: string;
+  trainExamples: number;
+}): TrainerConfigSpec {
+  const hp = job.hyperparameters;
+  return {
+    baseModel: job.baseModel,
+    method: 'lora',
+    rank: hp.rank,
+    alpha: hp.alpha,
+    dropout: hp.dropout,
+    targetModules: hp.targetModules,
+    sequenceLength: hp.maxSeqLength,
+    epochs: Math.max(1, Math.round(((hp.steps * hp.batchSize) / Math.max(1, job.trainExamples)) * 100) / 100),
+    learningRate: hp.learningRate,
+    batchSize: hp.batchSize,
+    trainExamples: job.trainExamples,
+    trainFile: job.trainFile,
+    ...(job.validationFile ? { validationFile: job.validationFile } : {}),
+    outputDir: job.outputDir,
+    seed: hp.seed,
+  };
 }
