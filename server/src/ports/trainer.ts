@@ -17,7 +17,14 @@ export interface TrainingSpec {
 }
 
 export type TrainingOutcome =
-  | { kind: 'succeeded'; metrics: TrainerMetrics; adapterDir: string; baseDir: string }
+  | {
+      kind: 'succeeded';
+      metrics: TrainerMetrics;
+      adapterDir: string;
+      baseDir: string;
+      /** Hosted providers: the provider's id of the trained model (nothing is downloaded). */
+      providerModelId?: string;
+    }
   | { kind: 'failed'; reason: 'trainer_failed' | 'timeout'; message: string }
   | { kind: 'cancelled' };
 

@@ -6,11 +6,12 @@
  * deadline or server exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseTrainerLine, type TrainerMetrics } from '../../domain/finetune/job';
+import { configSpecForLocalJob, trainerConfigFiles } from '../../domain/finetune/trainerConfigs';
 import type { TrainerPort, TrainingHandle, TrainingOutcome, TrainingSpec } from '../../ports/trainer';
 
 export const defaultTrainingPython = (): string =>
@@ -68,6 +69,7 @@ export class LocalTrainer implements TrainerPort {
         2,
       )}\n`,
     );
+    writeTrainerConfigs(spec);
     const child = spawn(python, [script, config], {
       cwd: spec.outputDir,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -142,4 +144,32 @@ export class LocalTrainer implements TrainerPort {
 
 function done(outcome: TrainingOutcome): TrainingHandle {
   return { outcome: Promise.resolve(outcome), cancel: () => undefined };
+}
+
+/**
+ * The same run as axolotl / mlx-lm / unsloth configs in `<outputDir>/trainer-configs/`, for running it
+ * elsewhere. Best effort: a spec those trainers cannot take (or an unreadable file) is skipped, never failing the job.
+ */
+export function writeTrainerConfigs(spec: TrainingSpec): string | undefined {
+  try {
+    const trainExamples = readFileSync(spec.trainFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim()).length;
+    const files = trainerConfigFiles(
+      configSpecForLocalJob({
+        baseModel: path.join(spec.outputDir, 'base'),
+        hyperparameters: spec.hyperparameters,
+        trainFile: spec.trainFile,
+        validationFile: spec.validationFile,
+        outputDir: spec.outputDir,
+        trainExamples,
+      }),
+    );
+    const dir = path.join(spec.outputDir, 'trainer-configs');
+    mkdirSync(dir, { recursive: true });
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+    return dir;
+  } catch {
+    return undefined;
+  }
 }
