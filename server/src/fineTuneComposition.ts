@@ -48,7 +48,9 @@ export async function startModelServing(base: Services, logger: Logger): Promise
       adapterDir: v.artifact.adapterDir,
       maxSeqLength: v.lineage.hyperparameters.maxSeqLength,
     });
-  for (const p of promotedVersions(base.store.read().models)) register(p.model, p.version);
+  // A corrupt store is reported by server/status and stays read-only; the server still starts, without them.
+  if (base.store.status().state === 'corrupt') logger.warn('the store is corrupt: promoted fine-tuned models are not served');
+  else for (const p of promotedVersions(base.store.read().models)) register(p.model, p.version);
   return {
     inference,
     baseURL: inference.baseURL,
