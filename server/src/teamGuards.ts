@@ -129,15 +129,17 @@ export class TenantGuard {
   }
 
   private runningRuns(): { all: number; single: number; tokens: number } {
-    let all = 0;
     let single = 0;
     let tokens = 0;
-    for (const r of this.d.store.read().runs) {
+    const data = this.d.store.read();
+    for (const r of data.runs) {
       if (r.state !== 'running' && r.state !== 'pending') continue;
-      all++;
       if (!r.sessionId) single++;
       if (!this.d.ledger.has(r.id)) tokens += usageTokens(r.usage);
     }
+    // A session task counts from its dispatch (state `running`, before its run record exists) until it ends
+    // (its run record may be closed a moment later); counting run records let a single run slip in between.
+    const all = single + data.tasks.filter((t) => t.state === 'running').length;
     return { all, single, tokens };
   }
 
