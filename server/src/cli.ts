@@ -19,6 +19,7 @@ import { agentSettingsOf, allowedProgramSchema, checkModelChoice, demoNotice, lo
 import { adminCommand } from './cliAdmin';
 import { datasetCommand } from './cliDataset';
 import { serve } from './cliServe';
+import { runWorker } from './cliWorker';
 import { runAgent } from './cliRun';
 import { listSessions, resumeSession, runSession, type SessionArgs } from './cliSession';
 import { createServices } from './compose';
@@ -169,6 +170,21 @@ async function dispatch(argv: string[]): Promise<number> {
           agentSettings: agentSettingsOf(loaded.config),
           maxRequestsPerMinute: positiveInt(values, 'max-requests-per-minute'),
           store: stringValue(values, 'store'),
+        },
+        logger,
+      );
+    }
+    case 'worker': {
+      if (positionals.length) throw new CliUsageError(`worker takes no arguments (got ${JSON.stringify(positionals.join(' '))})`, 'worker');
+      const { loaded } = await agentOptions(values);
+      return runWorker(
+        {
+          store: stringValue(values, 'store'),
+          remote: stringValue(values, 'remote'),
+          data: stringValue(values, 'data'),
+          concurrency: positiveInt(values, 'concurrency'),
+          leaseSeconds: positiveInt(values, 'lease-seconds'),
+          agentSettings: agentSettingsOf(loaded.config),
         },
         logger,
       );

@@ -161,6 +161,35 @@ export const commands = {
       'Prints "listening on ws://HOST:PORT" once it listens; stops on SIGTERM or SIGINT.',
     ],
   },
+  worker: {
+    usage: 'orchestrator worker --store postgres://… --remote GIT_URL --data DIR [--concurrency N] [--lease-seconds N] [--config FILE]',
+    summary: "run queued session tasks from the team's PostgreSQL (several workers, on several machines, share the queue)",
+    options: {
+      store: {
+        type: 'string',
+        value: 'URL',
+        help: "the team's PostgreSQL: postgres://USER:PASSWORD@HOST:PORT/DATABASE (queue and task ledger)",
+      },
+      remote: {
+        type: 'string',
+        value: 'GIT_URL',
+        help: "the team's git remote this worker serves: jobs naming another remote fail (clone, task branches and merges go there)",
+      },
+      data: { type: 'string', value: 'DIR', help: "this worker's own folder: its clone of the remote, task worktrees, agents' homes" },
+      concurrency: { type: 'string', value: 'N', help: 'tasks at once in this worker (default 2)' },
+      'lease-seconds': {
+        type: 'string',
+        value: 'N',
+        help: 'how long a task may run before it goes to another worker as if this one had died (default 900; sets the queue)',
+      },
+      config,
+      ...common,
+    },
+    notes: [
+      'Agents come from the config file (acpAgents). Prints "worker ID ready" once it takes jobs; stops on SIGTERM or SIGINT.',
+      'Each task runs in its own worktree, its branch orchestrator/SESSION/TASK is pushed to the remote; the last task of a session queues its merge (orchestrator/SESSION/integration), done by one worker at a time.',
+    ],
+  },
   admin: {
     usage:
       'orchestrator admin create-tenant ID [--name NAME] [--root PATH]…\n  orchestrator admin create-user --tenant ID --name NAME --role viewer|developer|admin\n  orchestrator admin create-key --tenant ID --user NAME [--label TEXT] [--expires-in-days N]\n  orchestrator admin revoke-key KEY_ID\n  orchestrator admin set-roots ID [PATH…]   (none: clears them)\n  orchestrator admin set-quota ID [--max-sessions N|none] [--max-tasks N|none] [--tokens N|none] [--window-minutes N|none]\n  orchestrator admin audit ID [--limit N]\n  orchestrator admin usage ID [--by user|agent|model|day] [--from DATE] [--to DATE]\n  orchestrator admin list',

@@ -1,0 +1,143 @@
+/**
+ * A worker's use cases (issue 15, design.md §8): run one queued session task, and merge a session once all
+ * its tasks are recorded. Sequences ports only: the ledger (PostgreSQL), the remote clone (git) and the
+ * agent runtime.
+ *
+ * Task: already recorded → nothing (a re-delivered job of a finished task). Held by another live worker →
+ * the job fails and comes back later. Otherwise: worktree at the base commit on `orchestrator/<session>/<task>`,
+ * one agent turn, commit, push, record the outcome (the same row the first check reads). A failed turn is a
+ * failed task with the agent's stderr tail. The last task of a session queues its merge.
+ * Merge: under the session's advisory lock, once: the task branches in plan order onto
+ * `orchestrator/<session>/integration` at the base commit, pushed.
+ */
+import { decidePermission, defaultAllowedCommands } from '../domain/permissionPolicy';
+import { mergeOrder, type MergeJob, type TaskJob } from '../domain/workers/taskJob';
+import type { AgentRuntime, PermissionPolicy } from '../ports/agentRuntime';
+import type { Logger } from '../ports/logger';
+import type { RemoteRepoPort } from '../ports/remoteRepo';
+import type { TaskLedgerPort } from '../ports/taskLedger';
+import type { TaskQueuePort } from '../ports/taskQueue';
+import { integrationBranchOf, taskBranchOf } from './sessionLayout';
+
+/** The task is being run by another live worker: the job comes back later. */
+export class TaskBusyError extends Error {
+  constructor(readonly taskId: string) {
+    super(`task ${taskId} is running on another worker`);
+    this.name = 'TaskBusyError';
+  }
+}
+
+export interface WorkerServiceDeps {
+  workerId: string;
+  ledger: TaskLedgerPort;
+  queue: TaskQueuePort;
+  /** The clone of a job's remote (one per remote URL). */
+  repoFor(remote: string): RemoteRepoPort;
+  /** The agent runtime of an agent id; undefined when this worker has no such agent. */
+  agentFor(id: string): AgentRuntime | undefined;
+  logger: Logger;
+  /** How long a merge waits for another worker's merge of the same session. */
+  mergeLockWaitMs?: number;
+}
+
+/** The worker's policy, with nobody to ask: the real permission policy's `allow`, everything else denied. */
+const policy: PermissionPolicy = async (req) => {
+  const v = decidePermission(
+    { permission: req.permission, patterns: req.patterns, cwd: req.cwd },
+    { allowedCommands: defaultAllowedCommands },
+  );
+  return v.decision === 'allow' ? 'allow' : 'deny';
+};
+
+export class WorkerService {
+  constructor(private readonly d: WorkerServiceDeps) {}
+
+  async runTask(job: TaskJob, attempt: number): Promise<'done' | 'already_done'> {
+    const key = { tenantId: job.tenantId, sessionId: job.sessionId, taskId: job.taskId };
+    if (await this.d.ledger.outcome(key)) return this.afterTask(job, 'already_done');
+    const claim = await this.d.ledger.claim(key);
+    if (!claim) throw new TaskBusyError(job.taskId);
+    try {
+      // Re-read under the claim: another worker may have finished it between the check and the claim.
+      if (await this.d.ledger.outcome(key)) return await this.afterTask(job, 'already_done');
+      await this.d.ledger.recordStart(key, this.d.workerId, attempt);
+      const branch = taskBranchOf(job.sessionId, job.taskId);
+      const outcome = await this.execute(job, branch);
+      const recorded = await this.d.ledger.recordOutcome(key, { ...outcome, branch, order: job.order, workerId: this.d.workerId });
+      this.d.logger.info(`task ${job.sessionId}/${job.taskId}: ${outcome.state}${recorded ? '' : ' (already recorded)'}`);
+    } finally {
+      await claim.release();
+    }
+    return this.afterTask(job, 'done');
+  }
+
+  private async execute(job: TaskJob, branch: string): Promise<{ state: 'succeeded' | 'failed'; commit?: string; error?: string }> {
+    const agent = this.d.agentFor(job.agent);
+    if (!agent) return { state: 'failed', error: `this worker has no agent ${JSON.stringify(job.agent)} (see its --config)` };
+    const repo = this.d.repoFor(job.remote);
+    const worktree = repo.worktreeOf(job.tenantId, job.sessionId, job.taskId);
+    await repo.ensureCommit(job.baseCommit);
+    await repo.addWorktree(worktree, branch, job.baseCommit);
+    const runId = `${job.sessionId}.${job.taskId}.${this.d.workerId}`;
+    try {
+      const result = await agent.prompt({ runId, cwd: worktree, prompt: job.prompt, permissionPolicy: policy }, () => undefined);
+      if (result.status !== 'succeeded') {
+        const e = result.error;
+        const tail = e?.stderrTail ? `\n--- agent stderr (tail) ---\n${e.stderrTail}` : '';
+        return { state: 'failed', error: `${e?.reason ?? result.status}: ${e?.message ?? result.stopReason}${tail}` };
+      }
+      const commit = await repo.commitAll(worktree, `${job.taskId}: ${job.prompt.split('\n')[0].slice(0, 72)}`);
+      await repo.push(worktree, branch);
+      return { state: 'succeeded', commit };
+    } finally {
+      agent.release?.(runId);
+      await repo.removeWorktree(worktree).catch((e: unknown) => this.d.logger.warn(`removing ${worktree}: ${String(e)}`));
+    }
+  }
+
+  /** Queues the session's merge when every task is recorded (any worker may see it first; merges run once). */
+  private async afterTask<R>(job: TaskJob, r: R): Promise<R> {
+    const done = await this.d.ledger.doneTasks(job.tenantId, job.sessionId);
+    if (done.length >= job.sessionTasks && !(await this.d.ledger.mergeOf(job.tenantId, job.sessionId)))
+      await this.d.queue.enqueueMerge({
+        tenantId: job.tenantId,
+        sessionId: job.sessionId,
+        remote: job.remote,
+        baseCommit: job.baseCommit,
+        sessionTasks: job.sessionTasks,
+      });
+    return r;
+  }
+
+  async mergeSession(job: MergeJob): Promise<'merged' | 'conflict' | 'already_merged' | 'incomplete'> {
+    const { tenantId, sessionId } = job;
+    return this.d.ledger.withMergeLock(tenantId, sessionId, this.d.mergeLockWaitMs ?? 120_000, async () => {
+      if (await this.d.ledger.mergeOf(tenantId, sessionId)) return 'already_merged';
+      const done = mergeOrder(await this.d.ledger.doneTasks(tenantId, sessionId));
+      if (done.length < job.sessionTasks) return 'incomplete';
+      const tasks = done.filter((t) => t.state === 'succeeded');
+      const repo = this.d.repoFor(job.remote);
+      await repo.ensureCommit(job.baseCommit);
+      await repo.fetchBranches(tasks.map((t) => t.branch));
+      const branch = integrationBranchOf(sessionId);
+      const worktree = repo.worktreeOf(tenantId, sessionId, '_integration');
+      await repo.addWorktree(worktree, branch, job.baseCommit);
+      try {
+        for (const t of tasks) {
+          if (!(await repo.merge(worktree, t.branch, `Merge ${t.taskId} into ${sessionId}`))) {
+            await this.d.ledger.recordMerge(tenantId, sessionId, { state: 'conflict', workerId: this.d.workerId, taskId: t.taskId });
+            this.d.logger.warn(`session ${sessionId}: ${t.taskId} conflicts; the integration branch was not pushed`);
+            return 'conflict';
+          }
+        }
+        await repo.push(worktree, branch);
+        const commit = await repo.head(worktree);
+        await this.d.ledger.recordMerge(tenantId, sessionId, { state: 'merged', commit, workerId: this.d.workerId });
+        this.d.logger.info(`session ${sessionId}: ${tasks.length} task branches merged and pushed (${commit})`);
+        return 'merged';
+      } finally {
+        await repo.removeWorktree(worktree).catch((e: unknown) => this.d.logger.warn(`removing ${worktree}: ${String(e)}`));
+      }
+    });
+  }
+}
