@@ -176,7 +176,8 @@ async function dispatch(argv: string[]): Promise<number> {
     }
     case 'worker': {
       if (positionals.length) throw new CliUsageError(`worker takes no arguments (got ${JSON.stringify(positionals.join(' '))})`, 'worker');
-      const { loaded } = await agentOptions(values);
+      const loaded = await loadCliConfig(stringValue(values, 'config'));
+      for (const w of loaded.warnings) process.stderr.write(`orchestrator: warning: ${w}\n`);
       return runWorker(
         {
           store: stringValue(values, 'store'),

