@@ -199,7 +199,7 @@ export async function startWorkerTeam(url: string, leaseSeconds: number): Promis
       await queue.stop(5_000);
       await sql.end().catch(() => undefined);
       await model.close();
-      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(root, { recursive: true, force: true, maxRetries: 5 });
     },
   };
 }

@@ -62,36 +62,51 @@ export class WorkerService {
       if (await this.d.ledger.outcome(key)) return await this.afterTask(job, 'already_done');
       await this.d.ledger.recordStart(key, this.d.workerId, attempt);
       const branch = taskBranchOf(job.sessionId, job.taskId);
-      const outcome = await this.execute(job, branch);
+      const t0 = Date.now();
+      const { ms, ...outcome } = await this.execute(job, branch);
       const recorded = await this.d.ledger.recordOutcome(key, { ...outcome, branch, order: job.order, workerId: this.d.workerId });
-      this.d.logger.info(`task ${job.sessionId}/${job.taskId}: ${outcome.state}${recorded ? '' : ' (already recorded)'}`);
+      this.d.logger.info(
+        `task ${job.sessionId}/${job.taskId}: ${outcome.state}${recorded ? '' : ' (already recorded)'} in ${Date.now() - t0} ms (agent ${ms.agent} ms, git ${ms.git} ms)`,
+      );
     } finally {
       await claim.release();
     }
     return this.afterTask(job, 'done');
   }
 
-  private async execute(job: TaskJob, branch: string): Promise<{ state: 'succeeded' | 'failed'; commit?: string; error?: string }> {
+  private async execute(
+    job: TaskJob,
+    branch: string,
+  ): Promise<{ state: 'succeeded' | 'failed'; commit?: string; error?: string; ms: { agent: number; git: number } }> {
+    const ms = { agent: 0, git: 0 };
     const agent = this.d.agentFor(job.agent);
-    if (!agent) return { state: 'failed', error: `this worker has no agent ${JSON.stringify(job.agent)} (see its --config)` };
+    if (!agent) return { state: 'failed', error: `this worker has no agent ${JSON.stringify(job.agent)} (see its --config)`, ms };
     const repo = this.d.repoFor(job.remote);
     const worktree = repo.worktreeOf(job.tenantId, job.sessionId, job.taskId);
+    let t = Date.now();
     await repo.ensureCommit(job.baseCommit);
     await repo.addWorktree(worktree, branch, job.baseCommit);
+    ms.git += Date.now() - t;
     const runId = `${job.sessionId}.${job.taskId}.${this.d.workerId}`;
     try {
+      t = Date.now();
       const result = await agent.prompt({ runId, cwd: worktree, prompt: job.prompt, permissionPolicy: policy }, () => undefined);
+      ms.agent = Date.now() - t;
       if (result.status !== 'succeeded') {
         const e = result.error;
         const tail = e?.stderrTail ? `\n--- agent stderr (tail) ---\n${e.stderrTail}` : '';
-        return { state: 'failed', error: `${e?.reason ?? result.status}: ${e?.message ?? result.stopReason}${tail}` };
+        return { state: 'failed', error: `${e?.reason ?? result.status}: ${e?.message ?? result.stopReason}${tail}`, ms };
       }
+      t = Date.now();
       const commit = await repo.commitAll(worktree, `${job.taskId}: ${job.prompt.split('\n')[0].slice(0, 72)}`);
       await repo.push(worktree, branch);
-      return { state: 'succeeded', commit };
+      ms.git += Date.now() - t;
+      return { state: 'succeeded', commit, ms };
     } finally {
       agent.release?.(runId);
+      t = Date.now();
       await repo.removeWorktree(worktree).catch((e: unknown) => this.d.logger.warn(`removing ${worktree}: ${String(e)}`));
+      ms.git += Date.now() - t;
     }
   }
 
