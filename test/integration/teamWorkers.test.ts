@@ -72,6 +72,22 @@ async function exactlyOnce(sessions: string[], perSession: number, deadlineMs: n
   const total = sessions.length * perSession;
   const t0 = Date.now();
   const [a, b] = await Promise.all([team.startWorker('a'), team.startWorker('b')]);
+  try {
+    await runExactlyOnce(sessions, perSession, deadlineMs, a.id, b.id, t0);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+async function runExactlyOnce(
+  sessions: string[],
+  perSession: number,
+  deadlineMs: number,
+  aId: string,
+  bId: string,
+  t0: number,
+): Promise<void> {
+  const total = sessions.length * perSession;
   const tq = Date.now();
   const jobs = await team.enqueue('acme', sessions, perSession);
   assert.equal(jobs.length, total);
@@ -99,7 +115,7 @@ async function exactlyOnce(sessions: string[], perSession: number, deadlineMs: n
     [],
     'one model request per task',
   );
-  const perWorker = [a, b].map((w) => done.filter((o) => o.worker_id === w.id).length);
+  const perWorker = [aId, bId].map((id) => done.filter((o) => o.worker_id === id).length);
   assert.ok(
     perWorker.every((n) => n > 0),
     `both workers ran tasks: ${perWorker.join('/')}`,
@@ -109,9 +125,8 @@ async function exactlyOnce(sessions: string[], perSession: number, deadlineMs: n
   assert.equal(merges.length, sessions.length);
   console.log(
     `${total} tasks on 2 workers (4 tasks at once each): drained and merged in ${drainMs} ms ` +
-      `(${((total * 60_000) / drainMs).toFixed(0)} tasks/min), split ${perWorker.join('/')}, merges by ${merges.map((m) => (m.worker_id === a.id ? 'a' : 'b')).join(',')}; case ${Date.now() - t0} ms`,
+      `(${((total * 60_000) / drainMs).toFixed(0)} tasks/min), split ${perWorker.join('/')}, merges by ${merges.map((m) => (m.worker_id === aId ? 'a' : 'b')).join(',')}; case ${Date.now() - t0} ms`,
   );
-  await Promise.all([a.stop(), b.stop()]);
 }
 
 const full = process.env.ORCH_WORKERS_FULL === '1';
@@ -124,9 +139,10 @@ test(
 test(
   'kill -9 one worker mid-run: its running tasks finish on the other after the lease; finished ones do not run again',
   { timeout: 300_000 },
-  async () => {
+  async (t) => {
     const t0 = Date.now();
     const [c, d] = await Promise.all([team.startWorker('c', { concurrency: 3 }), team.startWorker('d', { concurrency: 3 })]);
+    t.after(() => Promise.all([c.stop(), d.stop()]).then(() => undefined));
     const sessions = ['k1'];
     await team.enqueue('globex', sessions, 12, 1500);
     // Kill c once it has finished a task and is running another.

@@ -46,6 +46,9 @@ export class RemoteClone implements RemoteRepoPort {
         // No background gc: it would pack refs while parallel tasks commit and push.
         await this.git.run(this.dir, ['config', 'gc.auto', '0']);
         await this.git.run(this.dir, ['config', 'maintenance.auto', 'false']);
+      } else {
+        // Worktree entries of tasks a killed worker left behind.
+        await this.git.run(this.dir, ['worktree', 'prune']);
       }
       const have = await this.git.run(this.dir, ['cat-file', '-e', `${commit}^{commit}`], [0, 1, 128]);
       if (have.code !== 0) await this.git.run(this.dir, ['fetch', '--quiet', 'origin']);
@@ -54,23 +57,23 @@ export class RemoteClone implements RemoteRepoPort {
     });
   }
 
-  /** A fresh worktree at `commit` on `branch` (a leftover of an earlier attempt is replaced). */
-  addWorktree(worktree: string, branch: string, commit: string): Promise<void> {
-    return this.serial(async () => {
-      await this.dropWorktree(worktree);
-      await fs.mkdir(path.dirname(worktree), { recursive: true });
-      await this.git.run(this.dir, ['worktree', 'add', '--quiet', '-f', '-B', branch, worktree, commit]);
-    });
+  /**
+   * A fresh worktree at `commit` on `branch` (a leftover of an earlier attempt is replaced). Not serialised:
+   * each task's worktree entry and branch are its own, so parallel adds do not share a lock.
+   */
+  async addWorktree(worktree: string, branch: string, commit: string): Promise<void> {
+    await this.removeWorktree(worktree);
+    await fs.mkdir(path.dirname(worktree), { recursive: true });
+    await this.git.run(this.dir, ['worktree', 'add', '--quiet', '-f', '-B', branch, worktree, commit]);
   }
 
-  removeWorktree(worktree: string): Promise<void> {
-    return this.serial(() => this.dropWorktree(worktree));
-  }
-
-  private async dropWorktree(worktree: string): Promise<void> {
-    await this.git.run(this.dir, ['worktree', 'remove', '--force', worktree], [0, 128]);
+  async removeWorktree(worktree: string): Promise<void> {
+    const there = await fs.stat(worktree).then(
+      () => true,
+      () => false,
+    );
+    if (there) await this.git.run(this.dir, ['worktree', 'remove', '--force', worktree], [0, 128]);
     await fs.rm(worktree, { recursive: true, force: true });
-    await this.git.run(this.dir, ['worktree', 'prune'], [0]);
   }
 
   /** Commits everything in the worktree (an empty commit when nothing changed); returns the commit id. */
