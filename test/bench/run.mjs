@@ -1,6 +1,6 @@
 // `npm run bench`: figures as ratios against baselines measured in the same run (the machines are
 // noisy). Needs `npm run build` first (it runs it). ORCH_BENCH_SKIP_VSCODE=1 skips the VS Code part;
-// ORCH_BENCH_ONLY=acp|store|memory|curation|team runs only that block (ORCH_BENCH_SKIP_ACP|STORE|MEMORY|CURATION|TEAM=1 skips it).
+// ORCH_BENCH_ONLY=acp|store|memory|curation|team|workers runs only that block (ORCH_BENCH_SKIP_ACP|STORE|MEMORY|CURATION|TEAM|WORKERS=1 skips it).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -78,6 +78,15 @@ const memoryRows = () => {
 const teamRows = () => {
   for (const [name, med, p95, base, what] of benchRows('test/bench/teamBench.ts')) rows.push([name, med, p95, base, what, 'ms']);
 };
+/** Workers (issue 15): tasks per minute with two `orchestrator worker` processes on one PostgreSQL vs one, same run. */
+const workerRows = () => {
+  for (const [name, value, , base, what, unit] of benchRows('test/bench/workersBench.ts')) rows.push([name, value, NaN, base, what, unit]);
+};
+if (only === 'workers') {
+  workerRows();
+  printTable();
+  process.exit(0);
+}
 if (only === 'team') {
   teamRows();
   printTable();
@@ -192,6 +201,7 @@ if (!process.env.ORCH_BENCH_SKIP_ACP) {
 if (!process.env.ORCH_BENCH_SKIP_STORE) storeRows();
 if (!process.env.ORCH_BENCH_SKIP_MEMORY) memoryRows();
 if (!process.env.ORCH_BENCH_SKIP_TEAM) teamRows();
+if (!process.env.ORCH_BENCH_SKIP_WORKERS) workerRows();
 printTable();
 
 function printTable() {
