@@ -27,8 +27,11 @@ export interface WorkerArgs {
   agentSettings: AgentSettings;
 }
 
-/** Deliveries of a job after the first (a busy task comes back every second until its worker ends it). */
-const retryLimit = 30;
+/**
+ * Deliveries of a job after the first: a task whose lease ran out while its worker still runs it comes back
+ * (busy) every 2 s until that worker ends it, so the limit is high; failed tasks are outcomes, not retries.
+ */
+const retryLimit = 1000;
 
 function checkArgs(a: WorkerArgs): { store: string; remote: string; data: string } {
   let url: URL | undefined;

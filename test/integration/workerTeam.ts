@@ -90,7 +90,7 @@ export async function startWorkerTeam(url: string, leaseSeconds: number): Promis
   const sql = new pg.Client({ connectionString: url, query_timeout: 30_000 });
   await sql.connect();
   const queue = new PgBossTaskQueue({ url, leaseSeconds });
-  await queue.ensureQueues({ leaseSeconds, retryLimit: 30 });
+  await queue.ensureQueues({ leaseSeconds, retryLimit: 1000 });
   const workers: WorkerProc[] = [];
 
   const startWorker = async (name: string, o: { concurrency?: number; leaseSeconds?: number } = {}): Promise<WorkerProc> => {

@@ -53,7 +53,7 @@ export class PgBossTaskQueue implements TaskQueuePort {
 
   async ensureQueues(s: QueueSettings): Promise<void> {
     await this.start();
-    const options = { expireInSeconds: s.leaseSeconds, retryLimit: s.retryLimit, retryDelay: 1 };
+    const options = { expireInSeconds: s.leaseSeconds, retryLimit: s.retryLimit, retryDelay: 2 };
     for (const name of [taskQueueName, mergeQueueName]) {
       if (await this.boss.getQueue(name)) await this.boss.updateQueue(name, options);
       else
