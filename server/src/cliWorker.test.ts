@@ -3,10 +3,8 @@ import { test } from 'node:test';
 import { createLogger } from './adapters/lspLogger';
 import { runWorker, type WorkerArgs } from './cliWorker';
 
-const logger = createLogger(
-  () => undefined,
-  () => 'error',
-);
+const quiet = () => undefined;
+const logger = createLogger({ error: quiet, warn: quiet, info: quiet, log: quiet }, () => 'error');
 const agent = { descriptor: { id: 'a' } };
 const good: WorkerArgs = {
   store: 'postgres://u:secret@127.0.0.1:1/db',
