@@ -98,6 +98,8 @@ export interface OwnerEntry {
   id: string;
   userId: string;
   userName: string;
+  /** The API key it came with (absent in lines written before per-key quotas). */
+  keyId?: string;
 }
 
 /** Who started each run and session of a tenant (`owners.jsonl`), for the usage ledger's user column. */
@@ -116,6 +118,10 @@ export class OwnerLog {
     if (this.owners.has(k)) return;
     this.owners.set(k, e);
     await append(this.file, e);
+  }
+  /** The user who started a session. */
+  ofSession(sessionId: string): OwnerEntry | undefined {
+    return this.owners.get(`session:${sessionId}`);
   }
   /** The user who started the run, or else its session. */
   of(run: { id: string; sessionId?: string }): OwnerEntry | undefined {
