@@ -191,7 +191,10 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
       out(
         entries,
         entries
-          .map((e) => `${e.at} ${e.actor.kind === 'cli' ? 'cli' : e.actor.userName} ${e.action} ${JSON.stringify(e.details ?? {})}`)
+          .map(
+            (e) =>
+              `${e.at} ${e.actor.kind === 'cli' ? 'cli' : e.actor.kind === 'server' ? `server (${e.actor.by})` : e.actor.userName} ${e.action} ${JSON.stringify(e.details ?? {})}`,
+          )
           .join('\n') || 'no entries',
       );
       return 0;

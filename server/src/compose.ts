@@ -170,6 +170,8 @@ export async function createRunServices(
     logger: Logger;
     publish: RunServiceDeps['publish'];
     askUser: RunServiceDeps['askUser'];
+    /** Team server: the permission answers the server gave by itself, for the tenant's audit log. */
+    permissionAnswered?: RunServiceDeps['permissionAnswered'];
     /** Every session change, with its running tasks' live activity. */
     publishSession?: (v: SessionView) => void;
     /** The agent list, whenever an agent's health or availability changed. */
@@ -236,6 +238,7 @@ export async function createRunServices(
     defaultModel: (a) => agents.defaultModel(a),
     publish: publishRun,
     askUser: opts.askUser,
+    ...(opts.permissionAnswered ? { permissionAnswered: opts.permissionAnswered } : {}),
     paths: new RealPathResolver(),
     agentTools,
     newId: newId('r'),

@@ -47,6 +47,7 @@ import { aggregateUsage, usageLine } from './domain/auth/usageReport';
 import type { ParamsOf } from '../../protocol/messages';
 import type { UsageReport, usageReport } from '../../protocol/usage';
 import type { StorePort } from './ports/store';
+import type { AutoPermissionAnswer } from './services/runService';
 
 /** Request fields naming a folder on the server's machine: confined to the tenant's workspace roots. */
 export const confinedPathFields: Readonly<Record<string, readonly string[]>> = {
@@ -393,6 +394,12 @@ export class TenantGuard {
   /** The tenant's audit entries for `audit/list`. */
   auditList(limit: number): ReturnType<AuditLog['list']> {
     return this.d.audit.list(limit);
+  }
+
+  /** Records a permission answer the server gave by itself (the policy, a remembered rule, a deadline). */
+  autoAnswered(a: AutoPermissionAnswer): Promise<void> {
+    const { by, ...details } = a;
+    return this.d.audit.append({ tenantId: this.d.tenantId, actor: { kind: 'server', by }, action: 'permission.answer', details });
   }
 
   /** Records a permission answer a client gave. */

@@ -12,8 +12,11 @@ import type { UsageLine } from '../../domain/auth/usageReport';
 export interface AuditEntry {
   at: string;
   tenantId: string;
-  /** Who: `cli` for the admin command line, else the user and key of a connection. */
-  actor: { kind: 'cli' } | { kind: 'user'; userId: string; userName: string; keyId: string; role: string };
+  /**
+   * Who: `cli` for the admin command line, `server` for an answer the server gave by itself (`by`: the
+   * permission policy, a remembered rule, a deadline, no one to ask), else the user and key of a connection.
+   */
+  actor: { kind: 'cli' } | { kind: 'server'; by: string } | { kind: 'user'; userId: string; userName: string; keyId: string; role: string };
   action: string;
   details?: Record<string, unknown>;
 }
