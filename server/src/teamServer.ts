@@ -100,6 +100,9 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
       mode: 'listen',
       logger,
       store: opts.storeUrl ? () => tenantPgStore(opts.storeUrl!, id, logger) : undefined,
+      // On PostgreSQL every record carries the tenant's id. A lowdb tenant's records keep `local`: its data
+      // folder is the tenant, and folders written by earlier versions hold `local` records.
+      ...(opts.storeUrl ? { tenantId: id } : {}),
     });
     const clients = new Set<Client>();
     const all = (send: (c: MessageConnection) => void) => clients.forEach((c) => send(c.connection));

@@ -54,6 +54,8 @@ export interface RunServiceDeps {
    * audit log; the user's own answers pass through `askUser`. Called without waiting.
    */
   permissionAnswered?(a: AutoPermissionAnswer): void;
+  /** The tenant its run records carry (default `local`). */
+  tenantId?: string;
   /** How long a user may take to answer before the ask is denied (default 115 s, under the adapters' 120 s). */
   permissionAskMs?: number;
   policy?: PolicyConfig;
@@ -157,7 +159,7 @@ export class RunService {
     const now = this.deps.now().toISOString();
     const run: RunRecord = {
       id,
-      tenantId: localTenantId,
+      tenantId: this.deps.tenantId ?? localTenantId,
       ...(input.sessionId ? { sessionId: input.sessionId } : {}),
       ...(input.taskId ? { taskId: input.taskId } : {}),
       agent: input.agent,
@@ -402,8 +404,8 @@ export class RunService {
     if (live) return this.view(live);
     // A run of an archived (finished) session is read from its session's archive.
     const t =
-      this.deps.store.read().runs.find((x) => x.id === runId && x.tenantId === localTenantId) ??
-      [this.deps.store.archivedRun?.(runId)].find((x) => x?.tenantId === localTenantId);
+      this.deps.store.read().runs.find((x) => x.id === runId && x.tenantId === (this.deps.tenantId ?? localTenantId)) ??
+      [this.deps.store.archivedRun?.(runId)].find((x) => x?.tenantId === (this.deps.tenantId ?? localTenantId));
     if (!t) throw new DomainError('not_found', `runId: no run ${JSON.stringify(runId)}`, { field: 'runId' });
     return this.view(t);
   }
@@ -417,7 +419,7 @@ export class RunService {
   list(limit = 100): RunView[] {
     const stored = this.deps.store.read().runs;
     return [...stored]
-      .filter((t) => t.tenantId === localTenantId)
+      .filter((t) => t.tenantId === (this.deps.tenantId ?? localTenantId))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
       .slice(0, limit)
       .map((t) => this.get(t.id));
