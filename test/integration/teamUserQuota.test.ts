@@ -78,7 +78,8 @@ describe('team server: quotas per user and per key, money per window', () => {
     await server?.stop();
   });
 
-  test("alice's concurrent-sessions limit stops alice and not bob; a key's limit stops that key", async () => {
+  // The machine running the tests may be busy (OpenCode may take long to start): each case gets 8 minutes.
+  test("alice's concurrent-sessions limit stops alice and not bob; a key's limit stops that key", { timeout: 480_000 }, async () => {
     const set = admin(dataDir, 'set-quota', 'uq', '--user', 'alice', '--max-sessions', '1') as { scope: unknown; quotas: unknown };
     assert.deepEqual(set, { tenant: 'uq', scope: { kind: 'user', id: aliceId, name: 'alice' }, quotas: { sessions: 1 } });
     const goal = '- [a] Slow: [[script:slow 10 300]] slow';
@@ -120,90 +121,94 @@ describe('team server: quotas per user and per key, money per window', () => {
     admin(dataDir, 'set-quota', 'uq', '--user', 'alice', '--max-sessions', 'none');
   });
 
-  test("money per window: carol's crossing stops his session before the next dispatch and refuses approval with the numbers; alice still runs", async () => {
-    // One token costs 0.00001; carol may spend 0.001 per hour: 100 tokens, less than one scripted turn uses.
-    admin(dataDir, 'set-quota', 'uq', '--price-per-million', '10');
-    admin(dataDir, 'set-quota', 'uq', '--user', 'carol', '--money', '0.001', '--window-minutes', '60');
-    const step = (id: string, dependsOn: string[] = []) => ({
-      id,
-      title: id.toUpperCase(),
-      prompt: `[[script:write_file ${id}.txt]] ${id}`,
-      expectedFiles: [`${id}.txt`],
-      dependsOn,
-      estimate: { tokens: 1, minutes: 1 },
-    });
-    const s = await carol.call<SessionView>('session/start', {
-      goal: 'two steps',
-      cwd: repo('m1'),
-      plan: { tasks: [step('a'), step('b', ['a'])] },
-      approve: true,
-    });
-    assert.equal(
-      s.budget?.limits.tokens,
-      100,
-      `carol's money left, at the price hint, is his session's token budget: ${JSON.stringify(s.budget)}`,
-    );
-    const v = await until('the session to stop on its grant', async () => {
-      const x = await carol.call<SessionView>('session/get', { sessionId: s.id });
-      assert.ok(!['completed', 'failed'].includes(x.state), `it must stop first: ${x.state}`);
-      return x.state === 'awaiting_approval' ? x : undefined;
-    });
-    const a = v.tasks.find((t) => t.title === 'A')!;
-    const b = v.tasks.find((t) => t.title === 'B')!;
-    assert.equal(a.state, 'succeeded');
-    assert.ok(!b.runId && !['running', 'succeeded'].includes(b.state), `B was never dispatched: ${JSON.stringify(b)}`);
+  test(
+    "money per window: carol's crossing stops her session before the next dispatch and refuses approval with the numbers; alice still runs",
+    { timeout: 480_000 },
+    async () => {
+      // One token costs 0.00001; carol may spend 0.001 per hour: 100 tokens, less than one scripted turn uses.
+      admin(dataDir, 'set-quota', 'uq', '--price-per-million', '10');
+      admin(dataDir, 'set-quota', 'uq', '--user', 'carol', '--money', '0.001', '--window-minutes', '60');
+      const step = (id: string, dependsOn: string[] = []) => ({
+        id,
+        title: id.toUpperCase(),
+        prompt: `[[script:write_file ${id}.txt]] ${id}`,
+        expectedFiles: [`${id}.txt`],
+        dependsOn,
+        estimate: { tokens: 1, minutes: 1 },
+      });
+      const s = await carol.call<SessionView>('session/start', {
+        goal: 'two steps',
+        cwd: repo('m1'),
+        plan: { tasks: [step('a'), step('b', ['a'])] },
+        approve: true,
+      });
+      assert.equal(
+        s.budget?.limits.tokens,
+        100,
+        `carol's money left, at the price hint, is his session's token budget: ${JSON.stringify(s.budget)}`,
+      );
+      const v = await until('the session to stop on its grant', async () => {
+        const x = await carol.call<SessionView>('session/get', { sessionId: s.id });
+        assert.ok(!['completed', 'failed'].includes(x.state), `it must stop first: ${x.state}`);
+        return x.state === 'awaiting_approval' ? x : undefined;
+      });
+      const a = v.tasks.find((t) => t.title === 'A')!;
+      const b = v.tasks.find((t) => t.title === 'B')!;
+      assert.equal(a.state, 'succeeded');
+      assert.ok(!b.runId && !['running', 'succeeded'].includes(b.state), `B was never dispatched: ${JSON.stringify(b)}`);
 
-    const approve = await carol.request('session/approve', { sessionId: s.id });
-    assert.equal(approve.error?.code, errorCodes.quotaExceeded, JSON.stringify(approve));
-    const data = approve.error!.data as Record<string, unknown>;
-    assert.deepEqual([data.quota, data.limit, data.scope], ['money', 0.001, { kind: 'user', id: carolId }]);
-    assert.ok(Number(data.inUse) > 0.001, JSON.stringify(data));
-    assert.match(approve.error!.message, /^user carol quota for money per 60 min is used up: 0\.\d+ in use ≥ 0\.001 limit/);
-    const run = await carol.request('run/start', { agent: 'opencode', cwd: path.join(root, 'm1'), prompt: 'hello' });
-    assert.equal(run.error?.code, errorCodes.quotaExceeded, 'carol cannot start a single run either');
+      const approve = await carol.request('session/approve', { sessionId: s.id });
+      assert.equal(approve.error?.code, errorCodes.quotaExceeded, JSON.stringify(approve));
+      const data = approve.error!.data as Record<string, unknown>;
+      assert.deepEqual([data.quota, data.limit, data.scope], ['money', 0.001, { kind: 'user', id: carolId }]);
+      assert.ok(Number(data.inUse) > 0.001, JSON.stringify(data));
+      assert.match(approve.error!.message, /^user carol quota for money per 60 min is used up: 0\.\d+ in use ≥ 0\.001 limit/);
+      const run = await carol.request('run/start', { agent: 'opencode', cwd: path.join(root, 'm1'), prompt: 'hello' });
+      assert.equal(run.error?.code, errorCodes.quotaExceeded, 'carol cannot start a single run either');
 
-    // Alice is not stopped by carol's money.
-    const hers = await alice.call<SessionView>('session/start', {
-      goal: 'one step',
-      cwd: repo('m2'),
-      plan: { tasks: [step('a')] },
-      approve: true,
-    });
-    assert.equal(hers.budget?.limits.tokens, undefined, 'alice has no grant to stop her');
-    await completed(alice, hers.id);
+      // Alice is not stopped by carol's money.
+      const hers = await alice.call<SessionView>('session/start', {
+        goal: 'one step',
+        cwd: repo('m2'),
+        plan: { tasks: [step('a')] },
+        approve: true,
+      });
+      assert.equal(hers.budget?.limits.tokens, undefined, 'alice has no grant to stop her');
+      await completed(alice, hers.id);
 
-    // Raising carol's money lets his session continue and finish.
-    admin(dataDir, 'set-quota', 'uq', '--user', 'carol', '--money', '1000');
-    await carol.call('session/approve', { sessionId: s.id });
-    await completed(carol, s.id);
+      // Raising carol's money lets his session continue and finish.
+      admin(dataDir, 'set-quota', 'uq', '--user', 'carol', '--money', '1000');
+      await carol.call('session/approve', { sessionId: s.id });
+      await completed(carol, s.id);
 
-    const audit = await boss.call<AuditEntryView[]>('audit/list', { limit: 1000 });
-    const sets = audit.filter((e) => e.action === 'quota.set').reverse();
-    assert.deepEqual(
-      sets.map((e) => (e.details as { scope?: { kind: string } }).scope?.kind ?? 'tenant'),
-      ['user', 'key', 'key', 'user', 'tenant', 'user', 'user'],
-      'every quota change audited with whose it is',
-    );
-    assert.deepEqual(sets[5].details, {
-      scope: { kind: 'user', id: carolId, name: 'carol' },
-      before: {},
-      after: { money: 0.001, windowMs: 3_600_000 },
-    });
-    // The policy's own answers to the agents' asks are in the log too: who (the policy), the task, the ask, the answer.
-    const auto = audit.filter((e) => e.action === 'permission.answer' && e.actor.kind === 'server');
-    const forA = auto.filter((e) => (e.details as { taskId?: string }).taskId === a.id);
-    assert.ok(forA.length > 0, `task A's permission answers audited: ${JSON.stringify(auto.slice(0, 3))}`);
-    const d = forA[0].details as Record<string, unknown>;
-    assert.deepEqual(
-      [forA[0].actor, d.runId, d.sessionId, d.decision, typeof d.permission, Array.isArray(d.patterns), typeof d.reason],
-      [{ kind: 'server', by: 'policy' }, a.runId, s.id, 'allow', 'string', true, 'string'],
-    );
-    const refused = audit.filter((e) => e.action === 'quota.refused').map((e) => e.details as { quota: string; scope: { kind: string } });
-    assert.deepEqual(refused.map((r) => `${r.scope.kind}:${r.quota}`).reverse(), [
-      'user:sessions',
-      'key:sessions',
-      'user:money',
-      'user:money',
-    ]);
-  });
+      const audit = await boss.call<AuditEntryView[]>('audit/list', { limit: 1000 });
+      const sets = audit.filter((e) => e.action === 'quota.set').reverse();
+      assert.deepEqual(
+        sets.map((e) => (e.details as { scope?: { kind: string } }).scope?.kind ?? 'tenant'),
+        ['user', 'key', 'key', 'user', 'tenant', 'user', 'user'],
+        'every quota change audited with whose it is',
+      );
+      assert.deepEqual(sets[5].details, {
+        scope: { kind: 'user', id: carolId, name: 'carol' },
+        before: {},
+        after: { money: 0.001, windowMs: 3_600_000 },
+      });
+      // The policy's own answers to the agents' asks are in the log too: who (the policy), the task, the ask, the answer.
+      const auto = audit.filter((e) => e.action === 'permission.answer' && e.actor.kind === 'server');
+      const forA = auto.filter((e) => (e.details as { taskId?: string }).taskId === a.id);
+      assert.ok(forA.length > 0, `task A's permission answers audited: ${JSON.stringify(auto.slice(0, 3))}`);
+      const d = forA[0].details as Record<string, unknown>;
+      assert.deepEqual(
+        [forA[0].actor, d.runId, d.sessionId, d.decision, typeof d.permission, Array.isArray(d.patterns), typeof d.reason],
+        [{ kind: 'server', by: 'policy' }, a.runId, s.id, 'allow', 'string', true, 'string'],
+      );
+      const refused = audit.filter((e) => e.action === 'quota.refused').map((e) => e.details as { quota: string; scope: { kind: string } });
+      assert.deepEqual(refused.map((r) => `${r.scope.kind}:${r.quota}`).reverse(), [
+        'user:sessions',
+        'key:sessions',
+        'user:money',
+        'user:money',
+      ]);
+    },
+  );
 });
