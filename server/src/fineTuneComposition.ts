@@ -84,7 +84,7 @@ export async function createFineTuneServices(
   const now = () => new Date();
   const trainer = new LocalTrainer({ deadlineMs: Number(process.env.ORCH_TRAIN_DEADLINE_MS) || undefined });
   const evaluator = new LocalEvaluator({ deadlineMs: Number(process.env.ORCH_EVAL_DEADLINE_MS) || undefined });
-  let models: ModelRegistryService | undefined;
+  const late: { models?: ModelRegistryService } = {};
   const fineTunes = new FineTuneService({
     store: base.store,
     datasets: base.datasets,
@@ -94,8 +94,8 @@ export async function createFineTuneServices(
     // Hosted providers' keys: only ORCH_KEY_* variables (the extension fills them from SecretStorage).
     secret: (name) => (name.startsWith('ORCH_KEY_') ? process.env[name] || undefined : undefined),
     evaluate: async (name, version) => {
-      if (!models) throw new Error('the model registry is not ready');
-      return models.evaluate({ name, version });
+      if (!late.models) throw new Error('the model registry is not ready');
+      return late.models.evaluate({ name, version });
     },
     outputRoot: path.join(base.dataDir, 'finetune'),
     now,
@@ -114,7 +114,7 @@ export async function createFineTuneServices(
       await fh.close();
     }
   };
-  models = new ModelRegistryService({
+  const models = new ModelRegistryService({
     store: base.store,
     now,
     datasets: base.datasets,
@@ -125,6 +125,7 @@ export async function createFineTuneServices(
     actor: opts.actor ?? `local:${os.userInfo().username}`,
     logger: opts.logger,
   });
+  late.models = models;
   if (base.store.status().state === 'ok')
     await fineTunes.recover().catch((e: unknown) => opts.logger.warn(`fine-tune recovery skipped: ${String(e)}`));
   return {

@@ -114,7 +114,9 @@ export class FineTuneService {
    * remote job exists; call once after the store loaded. Returns how many jobs were failed.
    */
   async recover(): Promise<number> {
-    const open = this.deps.store.read().fineTuneJobs.filter((j) => !isEnded(j.state) && (!this.deps.tenantId || j.tenantId === this.tenant));
+    const open = this.deps.store
+      .read()
+      .fineTuneJobs.filter((j) => !isEnded(j.state) && (!this.deps.tenantId || j.tenantId === this.tenant));
     const resumable = open.filter((j) => j.provider !== 'local' && j.remote?.remoteJobId);
     const stale = open.filter((j) => !resumable.includes(j));
     if (stale.length) {
@@ -140,7 +142,9 @@ export class FineTuneService {
   }
 
   private track(jobId: string, run: Promise<void>): Promise<void> {
-    const tracked = run.catch((e: unknown) => this.deps.logger.error(`fine-tune ${jobId}: ${String(e)}`)).finally(() => this.runs.delete(jobId));
+    const tracked = run
+      .catch((e: unknown) => this.deps.logger.error(`fine-tune ${jobId}: ${String(e)}`))
+      .finally(() => this.runs.delete(jobId));
     this.runs.set(jobId, tracked);
     return tracked;
   }
@@ -210,7 +214,11 @@ export class FineTuneService {
     };
     // Hosted jobs do not take this machine's CPU: they run at once, beside the local queue.
     if (job.provider !== 'local') this.track(id, this.run(id, files));
-    else this.queue = this.track(id, this.queue.then(() => this.run(id, files)));
+    else
+      this.queue = this.track(
+        id,
+        this.queue.then(() => this.run(id, files)),
+      );
     return fineTuneView(job);
   }
 
@@ -237,16 +245,19 @@ export class FineTuneService {
         field: 'jobId',
         provider: j.provider,
       });
-    if (j.state !== 'running') throw new DomainError('conflict', `fine-tune job ${jobId} is ${j.state}; only a running job can pause`, { state: j.state });
+    if (j.state !== 'running')
+      throw new DomainError('conflict', `fine-tune job ${jobId} is ${j.state}; only a running job can pause`, { state: j.state });
     const handle = this.handles.get(jobId);
-    if (!handle?.pause?.()) throw new DomainError('conflict', `fine-tune job ${jobId}: its trainer is not running (it may be ending)`, { state: j.state });
+    if (!handle?.pause?.())
+      throw new DomainError('conflict', `fine-tune job ${jobId}: its trainer is not running (it may be ending)`, { state: j.state });
     return this.move(jobId, 'paused');
   }
 
   /** `paused → running`. */
   async resume(jobId: string): Promise<FineTuneJobView> {
     const j = this.job(jobId);
-    if (j.state !== 'paused') throw new DomainError('conflict', `fine-tune job ${jobId} is ${j.state}; only a paused job can resume`, { state: j.state });
+    if (j.state !== 'paused')
+      throw new DomainError('conflict', `fine-tune job ${jobId} is ${j.state}; only a paused job can resume`, { state: j.state });
     this.handles.get(jobId)?.resume?.();
     return this.move(jobId, 'running');
   }

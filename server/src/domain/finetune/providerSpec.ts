@@ -28,7 +28,8 @@ export function checkProviderChoice(
   hasKey: (name: string) => boolean,
 ): ProviderChoice {
   const provider = (input.provider ?? 'local') as FineTuneProvider;
-  if (!fineTuneProviders.includes(provider)) throw bad('provider', `unknown provider ${JSON.stringify(input.provider)} (one of ${fineTuneProviders.join(', ')})`);
+  if (!fineTuneProviders.includes(provider))
+    throw bad('provider', `unknown provider ${JSON.stringify(input.provider)} (one of ${fineTuneProviders.join(', ')})`);
   if (provider === 'local') {
     if (input.hosted) throw bad('hosted', 'the local provider takes no hosted settings');
     return { provider };
@@ -39,7 +40,8 @@ export function checkProviderChoice(
   if (!h.remoteModel) throw bad('hosted.remoteModel', `the ${provider} provider needs the id of its base model`);
   if (provider === 'fireworks' && !h.accountId) throw bad('hosted.accountId', 'the fireworks provider needs the account id');
   if (provider !== 'fireworks' && h.accountId) throw bad('hosted.accountId', `only the fireworks provider takes an account id`);
-  if (input.evaluate) throw bad('evaluate', `a model trained by ${provider} stays with the provider; only local jobs can be evaluated here`);
+  if (input.evaluate)
+    throw bad('evaluate', `a model trained by ${provider} stays with the provider; only local jobs can be evaluated here`);
   const apiKeyEnv = h.apiKeyEnv ?? defaultKeyEnv(provider);
   if (!/^ORCH_KEY_[A-Z0-9_]{1,64}$/.test(apiKeyEnv)) throw bad('hosted.apiKeyEnv', 'must be an ORCH_KEY_* environment variable name');
   if (!hasKey(apiKeyEnv)) throw bad('hosted.apiKeyEnv', `no key: the server's environment variable ${apiKeyEnv} is not set`);
