@@ -47,7 +47,12 @@ export const hostedSpec = z
     /** The provider's id of the base model (e.g. `meta-llama/Meta-Llama-3.1-8B-Instruct-Reference`). */
     remoteModel: z.string().min(1).max(200),
     /** Wall-clock limit of the remote job, upload to end (default 6 h). */
-    deadlineMs: z.number().int().min(1000).max(7 * 24 * 3600_000).optional(),
+    deadlineMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(7 * 24 * 3600_000)
+      .optional(),
     /** First poll interval (default 5 s; doubled while nothing changes, up to 60 s). */
     pollMs: z.number().int().min(50).max(600_000).optional(),
   })
