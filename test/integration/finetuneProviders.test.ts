@@ -39,7 +39,9 @@ import { startServer, tempDir, withDeadline, type ServerHandle } from './serverP
 import { sampleRepo } from './sessionHelpers';
 
 const key = 'sk-hosted-IT-SECRET-90210';
-const trainDeadlineMs = 30_000;
+// The local trainer's deadline (running time): long enough for the trainer's start under load, short enough
+// that the pause test can pause past it by wall clock.
+const trainDeadlineMs = 60_000;
 const env = {
   ORCH_KEY_TOGETHER: key,
   ORCH_KEY_OPENAI_COMPATIBLE: key,
@@ -280,12 +282,13 @@ test(
       modelName: 'paused-tiny',
       hyperparameters: { steps: 10_000, evalEvery: 10_000, batchSize: 2 },
     });
-    const running = await waitJob(j.id, (x) => x.state === 'running' && x.progress.step >= 2, 120_000);
+    const running = await waitJob(j.id, (x) => (x.state === 'running' && x.progress.step >= 2) || ended(x), 120_000);
+    assert.equal(running.state, 'running', JSON.stringify(running.error));
     const paused = await call(finetunePause, { jobId: j.id });
     assert.equal(paused.state, 'paused');
     assert.equal(trainer(running)?.state, 'T', 'the trainer process is stopped');
     const stepAt = (await call(finetuneGet, { jobId: j.id })).progress.step;
-    // Paused past the trainer's deadline (30 s of running time) by wall clock.
+    // Paused past the trainer's deadline (60 s of running time) by wall clock.
     const pauseMs = Math.max(3000, trainDeadlineMs - (Date.now() - t0) + 4000);
     await new Promise((r) => setTimeout(r, pauseMs));
     const still = await call(finetuneGet, { jobId: j.id });
@@ -311,3 +314,29 @@ test(
     assert.equal((await refused(finetuneResume.method, { jobId: j.id })).code, errorCodes.conflict);
   },
 );
+
+test('evaluate: true evaluates the version a local job registered and stores the scores on it', { timeout: 600_000 }, async () => {
+  const j = await call(finetuneSubmit, {
+    dataset: ds,
+    modelName: 'auto-eval',
+    evaluate: true,
+    hyperparameters: { steps: 20, evalEvery: 10 },
+  });
+  assert.equal(j.evaluate, true);
+  const done = await waitJob(
+    j.id,
+    (x) => x.evaluation?.state === 'succeeded' || x.evaluation?.state === 'failed' || ['failed', 'cancelled'].includes(x.state),
+    540_000,
+  );
+  assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
+  assert.deepEqual(done.evaluation, { state: 'succeeded' });
+  const v = (await call(modelGet, { name: 'auto-eval' })).versions.find((x) => x.version === done.modelVersion)!;
+  assert.ok(v.evaluation, 'the scores are stored on the version');
+  assert.ok(Number.isFinite(v.evaluation.candidate.validationLoss) && Number.isFinite(v.evaluation.base.validationLoss));
+  const states = server.notifications
+    .filter((n) => n.method === finetuneDidChange.method)
+    .map((n) => n.params as FineTuneJobView)
+    .filter((x) => x.id === j.id)
+    .map((x) => x.evaluation?.state);
+  assert.ok(states.includes('running'), 'the evaluation was announced while it ran');
+});
