@@ -266,7 +266,7 @@ export class HostedTrainer implements TrainerPort {
     };
 
     const run = async (): Promise<TrainingOutcome> => {
-      const created = await create();
+      const created = spec.remoteJobId ? readRemote(await request('GET', jobPath(spec.remoteJobId))) : await create();
       remoteId = created.id;
       if (!remoteId) throw new HostedError(`${o.shape} answered without a job id`, 'trainer_failed');
       o.logger?.info(`fine-tune ${spec.jobId}: ${o.shape} job ${remoteId} ${spec.remoteJobId ? 'resumed' : 'created'}`);
