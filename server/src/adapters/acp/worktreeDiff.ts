@@ -17,23 +17,21 @@
  *   them costs a `git config` process, so the config files are read here first: when neither mentions `filter`
  *   or `include` there is no repository filter and the process is skipped; otherwise git reads them as before.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FileChange } from '../../ports/agentRuntime';
+import { execViaSpawner } from '../git/spawner';
 import { filterConfigArgs, gitEnv, gitHygieneConfig, hardenedArgs, noRepoFilters } from '../git/gitHygiene';
 import { proofHolds, recordProof, type SnapshotProof } from './worktreeProof';
 
 /** `config` are `-c` pairs placed before the subcommand, which is hardened (`--no-ext-diff --no-textconv` on a diff). */
 function exec(cwd: string, args: string[], env: Record<string, string> = {}, config: readonly string[] = []): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      [...gitHygieneConfig, ...config, ...hardenedArgs(args)],
-      { cwd, env: gitEnv(env), timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout) => (err ? reject(err) : resolve(stdout)),
-    );
+  return execViaSpawner('git', [...gitHygieneConfig, ...config, ...hardenedArgs(args)], {
+    cwd,
+    env: gitEnv(env),
+    timeout: 30_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
 }
 
