@@ -274,7 +274,7 @@ export class TurnSnapshots {
    */
   static async begin(cwd: string): Promise<TurnSnapshots> {
     const key = path.resolve(cwd);
-    const kept = proofs.get(key);
+    const kept = process.env.ORCH_ACP_SNAPSHOT_PROOF === '0' ? undefined : proofs.get(key);
     proofs.delete(key);
     if (holds(cwd, kept)) {
       try {
@@ -306,7 +306,7 @@ export class TurnSnapshots {
     const before = await this.before;
     if (!before) return [];
     const key = path.resolve(this.cwd);
-    if (holds(this.cwd, this.beforeProof)) {
+    if (process.env.ORCH_ACP_SNAPSHOT_PROOF !== '0' && holds(this.cwd, this.beforeProof)) {
       keepProof(key, this.beforeProof);
       return [];
     }
