@@ -48,7 +48,7 @@ function repo(): string {
 
 /** `env` switches levers off for the same-run comparison (`BENCH_ACP_AB=1`). */
 async function orchestrator(env: Record<string, string> = {}) {
-  const s = await startServer(tempDir(), { env, agents: { acpAgents: [{ descriptor, commandPath: process.execPath }] } });
+  const s = await startServer(tempDir(), { agents: { acpAgents: [{ descriptor, commandPath: process.execPath }] } }, { env });
   /** Resolves at the run's final state; `answer` is when its `finished` event (the answer's end) was published. */
   const waitDone = (runId: string) =>
     new Promise<{ run: RunView; answer: number }>((resolve, reject) => {
