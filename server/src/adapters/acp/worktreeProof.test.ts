@@ -162,3 +162,15 @@ test('a write within the same clock tick as git’s stat (its stat repeats): a r
   buf.writeUInt32BE(Number(st.ino & 0xffffffffn), at + 20);
   assert.equal(proofHolds(d, { ...proof, index: buf }), 'changed');
 });
+
+test('a worktree too big to walk (over 5,000 entries) is never proven: git every turn, the diff still right', async () => {
+  forgetProofs();
+  const d = repo();
+  fs.mkdirSync(path.join(d, 'many'));
+  for (let i = 0; i < 5_100; i++) fs.writeFileSync(path.join(d, 'many', `f${i}.txt`), `${i}\n`);
+  await turn(d);
+  const t = await turn(d, () => fs.writeFileSync(path.join(d, 'many', 'f7.txt'), 'seven\n'));
+  assert.equal(t.proven, false);
+  assert.deepEqual(t.changes, ['modified many/f7.txt']);
+  assert.equal((await turn(d)).proven, false, 'not tried again');
+});

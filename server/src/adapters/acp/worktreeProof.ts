@@ -23,7 +23,7 @@ import path from 'node:path';
 
 /** Times within this of the add's start (or after it) are too recent to trust a stat for. */
 export const racyMarginMs = 1000;
-const maxWalkEntries = 20_000;
+const maxWalkEntries = 5_000;
 const maxHashBytes = 8 * 1024 * 1024;
 
 export interface SnapshotProof {
