@@ -1,6 +1,6 @@
 // `npm run bench`: figures as ratios against baselines measured in the same run (the machines are
 // noisy). Needs `npm run build` first (it runs it). ORCH_BENCH_SKIP_VSCODE=1 skips the VS Code part;
-// ORCH_BENCH_ONLY=acp|store|memory|curation|team runs only that block (ORCH_BENCH_SKIP_ACP|STORE|MEMORY|CURATION|TEAM=1 skips it).
+// ORCH_BENCH_ONLY=acp|opencode|store|memory|curation|team runs only that block (ORCH_BENCH_SKIP_ACP|STORE|MEMORY|CURATION|TEAM=1 skips it).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -95,6 +95,11 @@ if (only === 'acp') {
   printTable();
   process.exit(0);
 }
+if (only === 'opencode') {
+  opencodeRows();
+  printTable();
+  process.exit(0);
+}
 if (only === 'curation') {
   // Dataset curation: 10,000 synthetic examples through dedup, redaction and the whole pipeline vs JSON parse+stringify.
   for (const [name, value, base, what, unit] of benchRows('test/bench/curationBench.ts')) rows.push([name, value, NaN, base, what, unit]);
@@ -171,8 +176,8 @@ if (!process.env.ORCH_BENCH_SKIP_CURATION) {
 // Dashboard: a 500-task session's layout + SVG, and a whole 50-session update to HTML, vs JSON.stringify of the same data.
 for (const [name, med, p95, base, what] of benchRows('test/bench/dashboardBench.ts')) rows.push([name, med, p95, base, what, 'ms']);
 
-if (!process.env.ORCH_BENCH_SKIP_OPENCODE) {
-  // Real OpenCode binary, scripted model: a turn via the orchestrator vs straight to OpenCode, cold start, RSS.
+/** Real OpenCode binary, scripted model: a turn via the orchestrator vs straight to OpenCode, cold start, RSS. */
+function opencodeRows() {
   const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/opencodeBench.ts'], {
     cwd: root,
     encoding: 'utf8',
@@ -185,6 +190,7 @@ if (!process.env.ORCH_BENCH_SKIP_OPENCODE) {
     rows.push([name, value, NaN, base, what, mb ? 'MB' : 'ms']);
   }
 }
+if (!process.env.ORCH_BENCH_SKIP_OPENCODE) opencodeRows();
 
 if (!process.env.ORCH_BENCH_SKIP_ACP) {
   for (const [name, med, p95, base, what] of benchRows('test/bench/acpBench.ts')) rows.push([name, med, p95, base, what, 'ms']);
