@@ -42,12 +42,35 @@ function repo(): string {
   return d;
 }
 
+/** BENCH_TRACE=1: each workspace call's duration on stderr (where a task's time goes besides its turn). */
+function traced(g: GitWorkspace): GitWorkspace {
+  if (!process.env.BENCH_TRACE) return g;
+  const t0 = performance.now();
+  return new Proxy(g, {
+    get(target, p, recv) {
+      const v = Reflect.get(target, p, recv) as unknown;
+      if (typeof v !== 'function' || p === 'run' || p === 'exec') return v;
+      return async (...a: unknown[]) => {
+        const t = performance.now();
+        try {
+          return await (v as (...x: unknown[]) => Promise<unknown>).apply(target, a);
+        } finally {
+          const where = a.find((x) => typeof x === 'string' && x.includes('worktrees')) ?? '';
+          process.stderr.write(
+            `  +${Math.round(t - t0)} ${String(p)} ${Math.round(performance.now() - t)} ms ${path.basename(String(where))}\n`,
+          );
+        }
+      };
+    },
+  });
+}
+
 /** A whole session of N independent tasks at concurrency `c`; returns wall ms from approve to the end. */
 async function runSession(c: number): Promise<number> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-data-'));
   const store = new LowdbStore(path.join(dataDir, 'store.json'), quiet);
   await store.load();
-  const git = new GitWorkspace();
+  const git = traced(new GitWorkspace());
   const records = new SessionRecords(store, 'local');
   let done!: () => void;
   const finished = new Promise<void>((r) => {
@@ -156,7 +179,7 @@ function bigState(): { sessions: Session[]; tasks: Task[] } {
 async function main() {
   const ideal = Math.ceil(N / C) * L;
   const parallel = await runSession(C);
-  const serial = await runSession(1);
+  const serial = process.env.BENCH_SKIP_SERIAL ? NaN : await runSession(1);
   const { sessions, tasks } = bigState();
   const decisions: number[] = [];
   for (let i = 0; i < 20; i++) {
