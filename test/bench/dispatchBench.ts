@@ -85,7 +85,12 @@ async function orchestrator(model: ScriptedModel) {
   // Warm: `opencode serve` up and one turn done.
   const warm = await s.request(runStart, { agent: 'opencode', cwd: repo(), prompt: `[[script:write_file warm.txt]] warm` });
   await until('the warm-up run', () => {
-    const n = s.notifications.find((x) => x.method === runDidUpdate.method && (x.params as { run: RunView }).run.id === warm.runId && !['running', 'pending'].includes((x.params as { run: RunView }).run.state));
+    const n = s.notifications.find(
+      (x) =>
+        x.method === runDidUpdate.method &&
+        (x.params as { run: RunView }).run.id === warm.runId &&
+        !['running', 'pending'].includes((x.params as { run: RunView }).run.state),
+    );
     return n ? true : undefined;
   });
   return s;
@@ -96,7 +101,14 @@ async function direct(model: ScriptedModel) {
   const home = prepareHome(tempDir(), '1.18.33');
   const password = randomPassword();
   const config = buildConfig({ providers: [{ id: 'local', baseURL: model.url, models: { m1: {} } }], defaultModel: 'local/m1' });
-  const sp = new ServerProcess({ binary: resolveOpencodeBinary(), cwd, env: buildEnv(home, config, password), password, startTimeoutMs: 60_000, pidDir: home.root });
+  const sp = new ServerProcess({
+    binary: resolveOpencodeBinary(),
+    cwd,
+    env: buildEnv(home, config, password),
+    password,
+    startTimeoutMs: 60_000,
+    pidDir: home.root,
+  });
   await sp.start();
   const { createOpencodeClient } = await import('@opencode-ai/sdk/v2');
   const client = createOpencodeClient({ baseUrl: sp.url, directory: cwd, headers: { Authorization: sp.authHeader } });
@@ -144,7 +156,12 @@ async function main() {
       () => {
         const n = o.notifications
           .slice(cursor)
-          .find((x) => x.method === runDidUpdate.method && (x.params as { run: RunView; event?: unknown }).event && (x.params as { run: RunView }).run.sessionId === view.id);
+          .find(
+            (x) =>
+              x.method === runDidUpdate.method &&
+              (x.params as { run: RunView; event?: unknown }).event &&
+              (x.params as { run: RunView }).run.sessionId === view.id,
+          );
         return n ? Date.now() : undefined;
       },
       5,
@@ -162,8 +179,20 @@ async function main() {
   await model.close();
   const dm = median(straight);
   const rows = [
-    [`dispatch → first request at the model (median of ${samples})`, median(orch), p95(orch), dm, 'same prompt straight to OpenCode, folder already open (goal: ratio ≤ 1.2)'],
-    ['same, a task that waited with a pre-warmed worktree', median(warmed), p95(warmed), dm, 'same prompt straight to OpenCode, folder already open'],
+    [
+      `dispatch → first request at the model (median of ${samples})`,
+      median(orch),
+      p95(orch),
+      dm,
+      'same prompt straight to OpenCode, folder already open (goal: ratio ≤ 1.2)',
+    ],
+    [
+      'same, a task that waited with a pre-warmed worktree',
+      median(warmed),
+      p95(warmed),
+      dm,
+      'same prompt straight to OpenCode, folder already open',
+    ],
     ['first wave after approve (4 tasks: approve → 4th first request)', median(waves), p95(waves), 2000, 'goal: 2 s (on an idle machine)'],
     ['goal → first agent event, warm server', median(firstEvents), p95(firstEvents), 1500, 'goal: 1.5 s'],
   ];
