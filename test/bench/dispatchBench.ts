@@ -112,12 +112,16 @@ async function direct(model: ScriptedModel) {
   await sp.start();
   const { createOpencodeClient } = await import('@opencode-ai/sdk/v2');
   const client = createOpencodeClient({ baseUrl: sp.url, directory: cwd, headers: { Authorization: sp.authHeader } });
-  /** Session + async prompt in the already-open folder; resolves with ms from the call to the first model request. */
-  const turn = async (tag: string) => {
+  /**
+   * Session + async prompt in the already-open folder (or in `dir`, a folder OpenCode has not opened yet); resolves
+   * with ms from the call to the first model request.
+   */
+  const turn = async (tag: string, dir?: string) => {
     const t0 = Date.now();
-    const { data: session } = await client.session.create({ title: tag }, { throwOnError: true });
+    const o = dir ? { directory: dir } : {};
+    const { data: session } = await client.session.create({ title: tag, ...o }, { throwOnError: true });
     const done = client.session.prompt(
-      { sessionID: session.id, parts: [{ type: 'text', text: `[[script:slow_write ${tag}.txt ${chunkMs}]] ${tag}` }] },
+      { sessionID: session.id, parts: [{ type: 'text', text: `[[script:slow_write ${tag}.txt ${chunkMs}]] ${tag}` }], ...o },
       { throwOnError: true },
     );
     const first = await firstRequest(model, tag);
@@ -134,6 +138,8 @@ async function main() {
   const d = await direct(model);
   const orch: number[] = [];
   const straight: number[] = [];
+  const straightNew: number[] = [];
+  const straightWave: number[] = [];
   // Interleaved, so both sides see the same machine noise.
   for (let i = 0; i < samples; i++) {
     const tag = `one-${i}-${Date.now()}`;
@@ -142,6 +148,11 @@ async function main() {
     const v = await finished(o, view.id);
     orch.push(first - Date.parse(v.tasks[0].startedAt!));
     straight.push(await d.turn(`direct-${i}-${Date.now()}`));
+    // What OpenCode alone costs in a folder it has not opened (its per-folder instance start)…
+    straightNew.push(await d.turn(`direct-new-${i}-${Date.now()}`, repo()));
+    // …and in four such folders at once (a first wave without the orchestrator).
+    const four = await Promise.all(Array.from({ length: 4 }, (_, k) => d.turn(`direct-wave-${i}-${k}-${Date.now()}`, repo())));
+    straightWave.push(Math.max(...four));
   }
   // First wave after approve, pre-warmed second wave, goal → first agent event.
   const waves: number[] = [];
@@ -193,7 +204,15 @@ async function main() {
       dm,
       'same prompt straight to OpenCode, folder already open',
     ],
+    ['straight to OpenCode, a folder it has not opened', median(straightNew), p95(straightNew), dm, 'same, folder already open'],
     ['first wave after approve (4 tasks: approve → 4th first request)', median(waves), p95(waves), 2000, 'goal: 2 s (on an idle machine)'],
+    [
+      'straight to OpenCode, 4 new folders at once → 4th first request',
+      median(straightWave),
+      p95(straightWave),
+      2000,
+      'goal of the row above: 2 s',
+    ],
     ['goal → first agent event, warm server', median(firstEvents), p95(firstEvents), 1500, 'goal: 1.5 s'],
   ];
   process.stdout.write(`BENCH_ROWS ${JSON.stringify(rows)}\n`);

@@ -179,7 +179,7 @@ const blocks = {
   dispatch: async () => {
     const r = benchRows('test/bench/dispatchBench.ts');
     for (const [name, med, p95, base, what] of r) rows.push([name, med, p95, base, what, 'ms']);
-    const [d, warmed, wave, first] = r;
+    const [d, warmed, , wave, , first] = r;
     goal('dispatch', 'task dispatch → first request at the model ÷ straight to OpenCode (folder open)', d[1], d[3], d[1] / d[3], '≤ 1.2');
     goal('dispatchWarm', '  same, a task that waited with a pre-warmed worktree', warmed[1], warmed[3], warmed[1] / warmed[3], '≤ 1.2');
     goal(
