@@ -104,7 +104,7 @@ async function runSession(c: number, prewarm = true): Promise<number> {
     },
     now: Date.now,
     logger: quiet,
-    prewarm: prewarm ? undefined : { ahead: () => 0 },
+    prewarm: prewarm ? { ahead: () => c } : undefined,
   });
   const sessions = new SessionService({
     records,

@@ -54,7 +54,8 @@ export interface RunnerDeps {
   logger: Logger;
   /**
    * Pre-warmed worktrees for ready tasks waiting for a slot (see `worktreePrewarm.ts`): how many at most
-   * (default: the global concurrency limit; 0: off), and the agent's own pre-warm of a folder.
+   * (default: the global concurrency limit when `warmAgent` is given, else 0: off), and the agent's own
+   * pre-warm of a folder.
    */
   prewarm?: { ahead?(): number; warmAgent?(cwd: string): Promise<void> };
 }
@@ -78,7 +79,9 @@ export class SessionRunner {
       workspace: d.workspace,
       worktreeRoot: d.worktreeRoot,
       logger: d.logger,
-      ahead: () => (d.prewarm?.ahead ? d.prewarm.ahead() : d.limits.global),
+      // Default: only where an agent warms the folder too (a worktree alone saves one git process at dispatch
+      // and costs two in the background: measured a loss on a saturated machine, docs/performance.md).
+      ahead: () => (d.prewarm?.ahead ? d.prewarm.ahead() : d.prewarm?.warmAgent ? d.limits.global : 0),
       warmAgent: d.prewarm?.warmAgent,
     });
   }
