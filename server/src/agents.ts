@@ -295,7 +295,6 @@ export class Agents {
         return r;
       },
       cancel: (taskId) => inner.cancel(taskId),
-      warmFolder: inner.warmFolder && ((cwd) => inner.warmFolder!(cwd)),
       // Without it every finished run's per-task state (event log, OpenCode session ids) was kept for good.
       release: (runId) => inner.release?.(runId),
       dispose: () => inner.dispose(),

@@ -329,13 +329,6 @@ export async function createRunServices(
     },
     now: Date.now,
     logger: opts.logger,
-    // Worktrees of ready tasks waiting for a slot are made ahead; OpenCode opens its instance there too.
-    prewarm: {
-      warmAgent: async (cwd) => {
-        const oc = agents.runtime('opencode');
-        if (oc?.warmFolder && agents.availabilityOf('opencode')?.state !== 'unavailable') await oc.warmFolder(cwd);
-      },
-    },
   });
   const haltOnFault = () => {
     const f = base.status.writeFault();

@@ -186,7 +186,8 @@ async function main() {
     cold.push(await runSession(C, false));
     warm.push(await runSession(C));
   }
-  const parallel = median(warm);
+  // The server does not pre-warm (docs/performance.md): the goal row is without it.
+  const parallel = median(cold);
   const serial = process.env.BENCH_SKIP_SERIAL ? NaN : await runSession(1);
   const { sessions, tasks } = bigState();
   const decisions: number[] = [];
@@ -218,8 +219,8 @@ async function main() {
     parses.push(performance.now() - t);
   }
   const rows = [
-    [`${N} tasks of ${L} ms at concurrency ${C}: wall (median of ${warm.length})`, parallel, ideal, 'ceil(N/C)·L (goal: ratio ≤ 1.1)'],
-    [`same, pre-warmed worktrees off (median of ${cold.length})`, median(cold), ideal, 'ceil(N/C)·L'],
+    [`${N} tasks of ${L} ms at concurrency ${C}: wall (median of ${cold.length})`, parallel, ideal, 'ceil(N/C)·L (goal: ratio ≤ 1.1)'],
+    [`same, pre-warmed worktrees on (median of ${warm.length})`, median(warm), ideal, 'ceil(N/C)·L'],
     [`same ${N} tasks serially (concurrency 1): wall`, serial, N * L, 'N·L'],
     ['planning + dispatch + merge overhead per task', (parallel - ideal) / N, L, 'one task duration L'],
     ['scheduler decision, 1,000 ready tasks / 100 sessions', median(decisions), 1, '1 ms'],

@@ -160,11 +160,6 @@ export interface AgentRuntime {
   readonly id: string;
   /** Pre-warm: start the agent process now instead of on the first prompt. Rejects with `AgentError`. */
   start(): Promise<void>;
-  /**
-   * Optional pre-warm of one folder (a task's worktree about to be dispatched): the agent opens what it keeps
-   * per folder now, off the critical path, so the folder's first turn does not pay for it. Best effort; may reject.
-   */
-  warmFolder?(cwd: string): Promise<void>;
   /** Runs one turn, run `req.runId`; see the contract above. */
   prompt(req: PromptRequest, onEvent: AgentEventListener): Promise<TurnResult>;
   /** Cancels the turn of a run (no-op when none). Resolves once the cancel was sent. */

@@ -80,7 +80,8 @@ export class SessionRunner {
       worktreeRoot: d.worktreeRoot,
       logger: d.logger,
       // Default: only where an agent warms the folder too (a worktree alone saves one git process at dispatch
-      // and costs two in the background: measured a loss on a saturated machine, docs/performance.md).
+      // and costs two in the background: measured a loss on a saturated machine, docs/performance.md). The
+      // server passes none: warming OpenCode's folder with `GET /project/current` gained nothing measurable.
       ahead: () => (d.prewarm?.ahead ? d.prewarm.ahead() : d.prewarm?.warmAgent ? d.limits.global : 0),
       warmAgent: d.prewarm?.warmAgent,
     });

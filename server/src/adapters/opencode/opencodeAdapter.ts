@@ -130,17 +130,6 @@ export class OpencodeAdapter implements AgentRuntime {
   }
 
   /**
-   * When `opencode serve` already runs: opens OpenCode's project instance of `cwd` now (any request with `?directory=` starts it: project
-   * detection, config, plugins, file watcher), so the folder's first turn does not wait for it (issue 13:
-   * ~1–7 s per new worktree, more when several start at once).
-   */
-  async warmFolder(cwd: string): Promise<void> {
-    // Never the reason `opencode serve` starts (sessions on other agents need none), nor a restart.
-    if (this.disposed || !this.server?.alive || !this.client || this.starting) return;
-    await this.call('project current', (c, o) => c.project.current({ directory: cwd }, o));
-  }
-
-  /**
    * Replaces the providers and models (a model was promoted). Prompts are checked against them at once; a
    * running `opencode serve` is restarted with them before the next turn that finds no other turn running
    * (its sessions persist in the isolated home, so later turns of a task continue them).
