@@ -7,7 +7,7 @@
  *    prompt_async → first request);
  *  - first wave after approve: `session/start` with `approve` of 6 independent tasks at concurrency 4 → the 4th
  *    first request at the model (goal ≤ 2 s on an idle machine); the same session's 5th and 6th tasks waited for a
- *    slot with pre-warmed worktrees: their dispatch → first request;
+ *    slot: their dispatch → first request (what a pre-warm would act on);
  *  - goal → first agent event: `session/start` with `approve` → the first `run/didUpdate` with an event (goal 1.5 s).
  * Prints one `BENCH_ROWS` JSON line: [name, median, p95, baseline, what].
  */
@@ -198,7 +198,7 @@ async function main() {
       'same prompt straight to OpenCode, folder already open (goal: ratio ≤ 1.2)',
     ],
     [
-      'same, a task that waited with a pre-warmed worktree',
+      'same, a task that waited for a slot (5th, 6th of the wave session)',
       median(warmed),
       p95(warmed),
       dm,

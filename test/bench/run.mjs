@@ -181,7 +181,7 @@ const blocks = {
     for (const [name, med, p95, base, what] of r) rows.push([name, med, p95, base, what, 'ms']);
     const [d, warmed, , wave, , first] = r;
     goal('dispatch', 'task dispatch → first request at the model ÷ straight to OpenCode (folder open)', d[1], d[3], d[1] / d[3], '≤ 1.2');
-    goal('dispatchWarm', '  same, a task that waited with a pre-warmed worktree', warmed[1], warmed[3], warmed[1] / warmed[3], '≤ 1.2');
+    goal('dispatchWarm', '  same, a task that waited for a slot', warmed[1], warmed[3], warmed[1] / warmed[3], '≤ 1.2');
     goal(
       'wave',
       '  first wave after approve (4 tasks, approve → 4th first request)',
@@ -190,7 +190,7 @@ const blocks = {
       wave[1] / wave[3],
       '≤ 2 s idle machine',
     );
-    goal('firstEvent', 'goal → first agent event, warm (pre-warm)', first[1], first[3], first[1] / first[3], '≤ 1.5 s');
+    goal('firstEvent', 'goal → first agent event, warm server', first[1], first[3], first[1] / first[3], '≤ 1.5 s');
   },
   /** ACP: a turn through the orchestrator (run/start on a registered ACP agent) vs the same prompt straight to the agent. */
   acp: async () => {
@@ -273,10 +273,10 @@ function printGoals() {
   const order = [
     ['turn', 'one turn through the orchestrator ÷ straight to OpenCode', 'opencode', '≤ 1.05 or ≤ 50 ms extra'],
     ['dispatch', 'task dispatch → first request at the model ÷ straight to OpenCode (folder open)', 'dispatch', '≤ 1.2'],
-    ['dispatchWarm', '  same, a task that waited with a pre-warmed worktree', 'dispatch', '≤ 1.2'],
+    ['dispatchWarm', '  same, a task that waited for a slot', 'dispatch', '≤ 1.2'],
     ['wave', '  first wave after approve', 'dispatch', '≤ 2 s idle machine'],
     ['parallel', '8 tasks × 3 s at concurrency 4: wall ÷ ceil(N/C)·L', 'parallel', '≤ 1.1'],
-    ['firstEvent', 'goal → first agent event, warm (pre-warm)', 'dispatch', '≤ 1.5 s'],
+    ['firstEvent', 'goal → first agent event, warm server', 'dispatch', '≤ 1.5 s'],
     ['activate', "our extension's activate (without the server's start)", 'vscode', '≤ 100 ms'],
     ['store', 'one task-state write, 10,000 sessions of history ÷ empty store (p95)', 'store', '≤ 2'],
     ['memory', 'server RSS after 500 single-turn runs ÷ after 10', 'memory', '≤ 1.2'],
