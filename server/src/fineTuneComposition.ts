@@ -85,6 +85,7 @@ export async function createFineTuneServices(
   const evaluator = new LocalEvaluator({ deadlineMs: Number(process.env.ORCH_EVAL_DEADLINE_MS) || undefined });
   const fineTunes = new FineTuneService({
     store: base.store,
+    tenantId: base.tenantId,
     datasets: base.datasets,
     folders: new DatasetFolders(path.join(base.dataDir, 'datasets')),
     trainer,
@@ -109,6 +110,7 @@ export async function createFineTuneServices(
   };
   const models = new ModelRegistryService({
     store: base.store,
+    tenantId: base.tenantId,
     now,
     datasets: base.datasets,
     evaluator,
