@@ -2,8 +2,10 @@
  * `finetune/*`: fine-tuning jobs on a curated dataset version (`dataset/*`). The `local` provider trains a
  * LoRA adapter on CPU as a subprocess of the server (a tiny base model built locally, never downloaded),
  * streaming step, training loss and validation loss. A job that succeeds registers a new version of its
- * model in the registry (`model/*`) with its lineage. States: `queued → running → succeeded | failed |
- * cancelled`. A server restart fails running jobs (`error.reason: 'server_restart'`).
+ * model in the registry (`model/*`) with its lineage. Hosted providers (OpenAI-compatible, Together, Fireworks)
+ * train remotely: the dataset is uploaded, the remote job polled. States: `queued → (validating →) running
+ * (⇄ paused, local only) → succeeded | failed | cancelled`. A server restart fails running local jobs
+ * (`error.reason: 'server_restart'`) and resumes polling hosted jobs whose remote job exists.
  */
 import { z } from 'zod';
 import { defineNotification, defineRequest } from './messages';
@@ -13,8 +15,66 @@ import { id } from './session';
 export const baseModels = ['tiny-llama'] as const;
 export type BaseModel = (typeof baseModels)[number];
 
-export const fineTuneStates = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const fineTuneStates = ['queued', 'validating', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
 export type FineTuneState = (typeof fineTuneStates)[number];
+
+/** Who trains: `local` (a subprocess on this machine) or a hosted OpenAI-shaped provider. */
+export const fineTuneProviders = ['local', 'openai-compatible', 'together', 'fireworks'] as const;
+export type FineTuneProvider = (typeof fineTuneProviders)[number];
+export type HostedProvider = Exclude<FineTuneProvider, 'local'>;
+
+/**
+ * A hosted provider's settings. The key is never part of the spec: it is read from the server's environment
+ * variable `apiKeyEnv` (default `ORCH_KEY_<PROVIDER>`, e.g. `ORCH_KEY_TOGETHER`; the extension fills `ORCH_KEY_*`
+ * from SecretStorage). Only `ORCH_KEY_*` names are accepted, so a spec cannot send another server secret away.
+ */
+export const hostedSpec = z
+  .object({
+    /** The provider's API root including `/v1`, e.g. `https://api.together.xyz/v1`. */
+    baseURL: z
+      .string()
+      .url()
+      .regex(/^https?:\/\//, 'must be an http(s) URL'),
+    apiKeyEnv: z
+      .string()
+      .regex(/^ORCH_KEY_[A-Z0-9_]{1,64}$/, 'must be an ORCH_KEY_* environment variable name')
+      .optional(),
+    /** Fireworks: the account id (required for `fireworks`). */
+    accountId: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and -')
+      .optional(),
+    /** The provider's id of the base model (e.g. `meta-llama/Meta-Llama-3.1-8B-Instruct-Reference`). */
+    remoteModel: z.string().min(1).max(200),
+    /** Wall-clock limit of the remote job, upload to end (default 6 h). */
+    deadlineMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(7 * 24 * 3600_000)
+      .optional(),
+    /** First poll interval (default 5 s; doubled while nothing changes, up to 60 s). */
+    pollMs: z.number().int().min(50).max(600_000).optional(),
+  })
+  .strict();
+export type HostedSpecInput = z.infer<typeof hostedSpec>;
+
+/** A hosted job's remote side, as the view shows it (never the key). */
+export interface RemoteJobInfo {
+  baseURL: string;
+  apiKeyEnv: string;
+  remoteModel: string;
+  accountId?: string;
+  /** The provider's job id, once created. */
+  remoteJobId?: string;
+  /** The provider's own state string, last polled. */
+  remoteState?: string;
+  /** The provider's id of the trained model (succeeded). */
+  fineTunedModel?: string;
+  /** From the spec: the remote job's wall-clock limit and first poll interval. */
+  deadlineMs?: number;
+  pollMs?: number;
+}
 
 const datasetName = z
   .string()
@@ -63,11 +123,17 @@ export interface FineTuneProgress {
 export interface FineTuneJobView {
   id: string;
   state: FineTuneState;
-  provider: 'local';
+  provider: FineTuneProvider;
   modelName: string;
   baseModel: BaseModel;
   dataset: { name: string; id: string };
   hyperparameters: LoraHyperparameters;
+  /** Hosted providers only. */
+  remote?: RemoteJobInfo;
+  /** Run `model/evaluate` on the registered version when the job succeeds. */
+  evaluate?: boolean;
+  /** Time spent paused (not counted against the trainer's deadline). */
+  pausedMs?: number;
   progress: FineTuneProgress;
   /** Loss points `[step, loss]` (every step) and validation points `[step, validationLoss]`. */
   lossCurve: [number, number][];
@@ -80,13 +146,18 @@ export interface FineTuneJobView {
   /** Where the adapter and base were written (`<dataDir>/finetune/<jobId>/`). */
   outputDir: string;
   error?: { reason: 'trainer_failed' | 'timeout' | 'server_restart' | 'cancelled'; message: string };
+  /** `evaluate: true` jobs: the evaluation's outcome (the scores are on the model version). */
+  evaluation?: { state: 'running' | 'succeeded' | 'failed'; message?: string };
 }
 
 /**
  * `finetune/submit` (client → server): validate the dataset version's training rows and the
- * hyperparameters, then queue the job and start it. The same `idempotencyKey` returns the existing job.
- * Errors: InvalidParams (a field named; a dataset row that is not a chat example, naming file and line),
- * notFound (no such dataset) — nothing is written.
+ * hyperparameters, then queue the job and start it. The same `idempotencyKey` returns the existing job (a
+ * hosted job is never created twice remotely). Hosted providers (`provider` ≠ `local`) need `hosted`
+ * (`baseURL`, `remoteModel`; `accountId` for fireworks) and their key in the server's environment.
+ * `evaluate: true` runs `model/evaluate` on the registered version when the job succeeds (local jobs).
+ * Errors: InvalidParams (a field named: unknown provider, missing `hosted.baseURL`, no key in `apiKeyEnv`,
+ * a dataset row that is not a chat example, naming file and line), notFound (no such dataset) — nothing is written.
  */
 export const finetuneSubmit = defineRequest<FineTuneJobView>()(
   'finetune/submit',
@@ -95,9 +166,12 @@ export const finetuneSubmit = defineRequest<FineTuneJobView>()(
     .object({
       dataset: datasetName,
       modelName,
-      provider: z.literal('local').optional(),
+      provider: z.enum(fineTuneProviders).optional(),
+      /** Required for hosted providers, refused for `local`. */
+      hosted: hostedSpec.optional(),
       baseModel: z.enum(baseModels).optional(),
       hyperparameters: loraHyperparameters.optional(),
+      evaluate: z.boolean().optional(),
       idempotencyKey: z.string().min(1).max(200).optional(),
     })
     .strict(),
@@ -114,6 +188,16 @@ export const finetuneList = defineRequest<FineTuneJobView[]>()('finetune/list', 
  * job cancelled; nothing is registered. Errors: notFound, conflict (the job already ended).
  */
 export const finetuneCancel = defineRequest<FineTuneJobView>()('finetune/cancel', 'clientToServer', z.object({ jobId: id }).strict());
+
+/**
+ * `finetune/pause` (client → server): stops a running local job's trainer where it is (SIGSTOP of its
+ * process; memory and progress are kept, the deadline clock stops) → `paused`. Errors: notFound, conflict
+ * (not running), InvalidParams (the job's provider cannot pause: hosted providers).
+ */
+export const finetunePause = defineRequest<FineTuneJobView>()('finetune/pause', 'clientToServer', z.object({ jobId: id }).strict());
+
+/** `finetune/resume` (client → server): a paused job continues (SIGCONT) → `running`. Errors: notFound, conflict (not paused). */
+export const finetuneResume = defineRequest<FineTuneJobView>()('finetune/resume', 'clientToServer', z.object({ jobId: id }).strict());
 
 /** `finetune/didChange` (server → client): a job's full view after every change (throttled progress). */
 export const finetuneDidChange = defineNotification('finetune/didChange', 'serverToClient', z.custom<FineTuneJobView>());

@@ -6,7 +6,7 @@ import { agentDidChange, agentList } from './agent';
 import { auditList } from './audit';
 import { usageReport } from './usage';
 import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList, datasetPreview } from './dataset';
-import { finetuneCancel, finetuneDidChange, finetuneGet, finetuneList, finetuneSubmit } from './finetune';
+import { finetuneCancel, finetuneDidChange, finetuneGet, finetuneList, finetunePause, finetuneResume, finetuneSubmit } from './finetune';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
 import { marketplaceGet, marketplaceInstall, marketplaceList, marketplaceSetEnabled, marketplaceUninstall } from './marketplace';
 import { modelEvaluate, modelGet, modelList, modelPromote, modelSetAlias } from './model';
@@ -71,6 +71,8 @@ export const requests: readonly AnyRequestDef[] = [
   finetuneGet,
   finetuneList,
   finetuneCancel,
+  finetunePause,
+  finetuneResume,
   modelList,
   modelGet,
   modelSetAlias,

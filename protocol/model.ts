@@ -6,7 +6,7 @@
  * override and a reason (recorded in the audit trail).
  */
 import { z } from 'zod';
-import type { BaseModel, LoraHyperparameters } from './finetune';
+import type { BaseModel, FineTuneProvider, LoraHyperparameters } from './finetune';
 import { defineRequest } from './messages';
 
 export const modelAliases = ['champion', 'challenger'] as const;
@@ -57,8 +57,10 @@ export interface ModelVersionView {
     dataset: { name: string; id: string };
     jobId: string;
     baseModel: BaseModel;
-    provider: 'local';
+    provider: FineTuneProvider;
     hyperparameters: LoraHyperparameters;
+    /** Hosted providers: the remote job and the provider's id of the trained model. */
+    remote?: { baseURL: string; remoteJobId: string; fineTunedModel: string };
   };
   metrics: { firstLoss: number; finalLoss: number; validationLoss?: number; initialValidationLoss?: number; steps: number };
   /** The adapter's folder (adapter_model.safetensors, adapter_config.json) and the base it applies to. */

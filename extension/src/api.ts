@@ -37,6 +37,8 @@ export interface OrchestratorApi {
   activationMs: number;
   /** `activate` up to the server's start: what the extension itself costs. */
   ownActivationMs: number;
+  /** Evaluating `dist/extension.js` before `activate` ran (undefined when not run from the bundle). */
+  moduleLoadMs?: number;
   /** The runs the Sessions view knows (single runs are rows; a session's runs show through its tasks). */
   runs(): RunView[];
   /** The session as the server has it now (`session/get`), not the view's copy. */

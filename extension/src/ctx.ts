@@ -3,7 +3,6 @@
  * in the extension reaches the server through `Ctx.request`.
  */
 import * as vscode from 'vscode';
-import { State } from 'vscode-languageclient/node';
 import { agentDidChange, type AgentView } from '../../protocol/agent';
 import {
   onNotification,
@@ -18,7 +17,6 @@ import { permissionRequest, runDidUpdate, type RunView } from '../../protocol/ru
 import { serverDidChangeStatus, serverStatus, serverWhoami, type ServerStatus, type WhoAmI } from '../../protocol/server';
 import { sessionDidChange, type SessionView } from '../../protocol/session';
 import type { ClientState } from '../../protocol/webview/dashboard';
-import { createClient } from './client';
 import { PermissionPrompt } from './permissions';
 import { openSetting, readConfig, type OrchestratorConfig } from './config';
 import { UserWaitsTracker } from './userWaits';
@@ -26,8 +24,9 @@ import { providerKeyEnv } from './modelKeys';
 import { teeLog } from './logTee';
 import { RestartPolicy } from './restartPolicy';
 import { roleContextKey } from './commands/roleGate';
-import { TeamConnection } from './teamConnection';
 import { teamKeySecretId } from './teamReconnect';
+// The client library and `ws` are imported when a server is started, not when the extension activates (issue 13).
+import { clientState } from './clientStates';
 
 /** The server the extension talks to: the bundled one over stdio (LanguageClient) or a team server. */
 type ServerLink = RpcEndpoint & { start(): Promise<void>; dispose(timeoutMs?: number): Promise<void> };
@@ -123,6 +122,7 @@ export class Ctx implements vscode.Disposable {
         if (pick) void openSetting('orchestrator.opencode.providers');
       });
     }
+    const { createClient } = await import('./client');
     if (this.client) return;
     const effective = { ...config, agents: { ...config.agents, providers: keys.providers.length ? keys.providers : undefined } };
     this.started = effective;
@@ -141,9 +141,9 @@ export class Ctx implements vscode.Disposable {
     this.client = client;
     this.wire(client);
     client.onDidChangeState((e) => {
-      if (e.newState === State.Running) this.update({ ...this.snapshot, clientState: 'running', stoppedReason: undefined });
-      else if (e.newState === State.Starting) this.update({ ...this.snapshot, clientState: 'starting' });
-      else if (e.newState === State.Stopped && this.snapshot.clientState !== 'stopped')
+      if (e.newState === clientState.running) this.update({ ...this.snapshot, clientState: 'running', stoppedReason: undefined });
+      else if (e.newState === clientState.starting) this.update({ ...this.snapshot, clientState: 'starting' });
+      else if (e.newState === clientState.stopped && this.snapshot.clientState !== 'stopped')
         this.update({ ...this.snapshot, clientState: 'starting' });
     });
     this.update({ clientState: 'starting', status: this.snapshot.status });
@@ -169,7 +169,7 @@ export class Ctx implements vscode.Disposable {
     this.started = config;
     this.startedFrom = JSON.stringify(config);
     this.setRole('unknown');
-    const key = await this.extension.secrets.get(teamKeySecretId(url));
+    const [key, { TeamConnection }] = await Promise.all([this.extension.secrets.get(teamKeySecretId(url)), import('./teamConnection')]);
     const fail = (reason: string) => {
       this.log.error(reason);
       this.update({ clientState: 'stopped', status: null, stoppedReason: reason });

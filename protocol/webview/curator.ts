@@ -89,6 +89,8 @@ export interface CuratorViewMessage {
   errorAt?: 'list' | 'export' | 'finetune';
   exported: CuratorExport | null;
   job: FineTuneJobView | null;
+  /** The user may only read (a viewer on a team server): the export and fine-tune forms are not offered. */
+  readOnly?: boolean;
 }
 
 export type HostToCurator = CuratorViewMessage;

@@ -45,6 +45,8 @@ export interface DashboardSessionsMessage {
   sessions: SessionSummary[];
   /** The selected session (the webview's choice, else the newest); null when there is none. */
   selected: SessionView | null;
+  /** The user may only read (a viewer on a team server): no session or task action is drawn. */
+  readOnly?: boolean;
 }
 
 /** host → webview: the answer to `dashboard/transcript`: the run and its events after `afterSeq`. */

@@ -57,6 +57,8 @@ export interface MarketplaceViewMessage {
   /** Set while the list cannot be read (server down, request failed). */
   listError?: string;
   loading: boolean;
+  /** Installing, updating, enabling, disabling and uninstalling need an admin on a team server: not drawn for others. */
+  readOnly?: boolean;
 }
 
 export type HostToMarketplace = MarketplaceViewMessage;

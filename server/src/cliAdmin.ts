@@ -6,7 +6,8 @@
  *   admin create-key --tenant ID --user NAME|ID [--label TEXT] [--expires-in-days N]
  *   admin revoke-key KEY_ID
  *   admin set-roots ID [PATH…]
- *   admin set-quota ID [--max-sessions N|none] [--max-tasks N|none] [--tokens N|none] [--window-minutes N|none]
+ *   admin set-quota ID [--user NAME|ID | --key KEY_ID] [--max-sessions N|none] [--max-tasks N|none] [--tokens N|none]
+ *                      [--money X|none] [--price-per-million X|none] [--window-minutes N|none]
  *   admin audit ID [--limit N]
  *   admin usage ID [--by user|agent|model|day] [--from DATE] [--to DATE]
  *   admin list
@@ -19,7 +20,7 @@ import { usageGroupBys, type UsageGroupBy } from '../../protocol/usage';
 import { aggregateUsage, usageTable } from './domain/auth/usageReport';
 import { DomainError } from './domain/errors';
 import { CliUsageError, listValue, positiveInt, stringValue, type ParsedValues } from './cliArgs';
-import { addKey, addTenant, addUser, findUser, revokeKey, setQuotas, setRoots } from './domain/auth/accounts';
+import { addKey, addTenant, addUser, findUser, revokeKey, setQuotas, setRoots, type QuotaTarget } from './domain/auth/accounts';
 import type { Quotas } from './domain/auth/quota';
 import { rootProblem } from './domain/auth/workspaceRoots';
 
@@ -39,12 +40,16 @@ async function realRoots(paths: readonly string[]): Promise<string[]> {
   return out;
 }
 
-/** `--name N|none` → number, null (remove) or undefined (unchanged). */
-function quotaValue(values: ParsedValues, name: string, scale = 1): number | null | undefined {
+/** `--name N|none` → number, null (remove) or undefined (unchanged); `decimal` allows a fraction (money). */
+function quotaValue(values: ParsedValues, name: string, scale = 1, decimal = false): number | null | undefined {
   const raw = stringValue(values, name);
   if (raw === undefined) return undefined;
   if (raw === 'none') return null;
-  if (!/^\d+$/.test(raw)) throw new CliUsageError(`--${name} must be a whole number or none (got ${JSON.stringify(raw)})`, 'admin');
+  if (!(decimal ? /^\d+(\.\d+)?$/ : /^\d+$/).test(raw))
+    throw new CliUsageError(
+      `--${name} must be a ${decimal ? 'non-negative' : 'whole'} number or none (got ${JSON.stringify(raw)})`,
+      'admin',
+    );
   return Number(raw) * scale;
 }
 
@@ -156,16 +161,28 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
         sessions: quotaValue(values, 'max-sessions'),
         tasks: quotaValue(values, 'max-tasks'),
         tokens: quotaValue(values, 'tokens'),
+        money: quotaValue(values, 'money', 1, true),
+        moneyPerMillionTokens: quotaValue(values, 'price-per-million', 1, true),
         windowMs: quotaValue(values, 'window-minutes', 60_000),
       };
       if (Object.values(patch).every((v) => v === undefined))
-        throw new CliUsageError('admin set-quota needs at least one of --max-sessions, --max-tasks, --tokens, --window-minutes', 'admin');
-      const { before, after } = await auth.update((a) => {
-        const r = setQuotas(a, tenantId, patch);
-        return { accounts: r.accounts, result: { before: r.before, after: r.after } };
+        throw new CliUsageError(
+          'admin set-quota needs at least one of --max-sessions, --max-tasks, --tokens, --money, --price-per-million, --window-minutes',
+          'admin',
+        );
+      const user = stringValue(values, 'user');
+      const keyId = stringValue(values, 'key');
+      if (user && keyId) throw new CliUsageError('admin set-quota takes --user or --key, not both', 'admin');
+      const target: QuotaTarget | undefined = user ? { user } : keyId ? { keyId } : undefined;
+      const { before, after, scope } = await auth.update((a) => {
+        const r = setQuotas(a, tenantId, patch, target);
+        return { accounts: r.accounts, result: { before: r.before, after: r.after, scope: r.scope } };
       });
-      await audit(tenantId, 'quota.set', { before, after });
-      out({ tenant: tenantId, quotas: after }, `tenant ${tenantId} quotas: ${JSON.stringify(after)}`);
+      // A tenant's change keeps its original shape ({ before, after }); a user's or key's names whose.
+      await audit(tenantId, 'quota.set', target ? { scope, before, after } : { before, after });
+      const whose =
+        scope.kind === 'tenant' ? `tenant ${tenantId}` : scope.kind === 'user' ? `user ${scope.name} (${scope.id})` : `key ${scope.id}`;
+      out({ tenant: tenantId, ...(target ? { scope } : {}), quotas: after }, `${whose} quotas: ${JSON.stringify(after)}`);
       return 0;
     }
     case 'audit': {
@@ -174,7 +191,10 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
       out(
         entries,
         entries
-          .map((e) => `${e.at} ${e.actor.kind === 'cli' ? 'cli' : e.actor.userName} ${e.action} ${JSON.stringify(e.details ?? {})}`)
+          .map(
+            (e) =>
+              `${e.at} ${e.actor.kind === 'cli' ? 'cli' : e.actor.kind === 'server' ? `server (${e.actor.by})` : e.actor.userName} ${e.action} ${JSON.stringify(e.details ?? {})}`,
+          )
           .join('\n') || 'no entries',
       );
       return 0;
@@ -204,10 +224,12 @@ export async function adminCommand(positionals: string[], values: ParsedValues, 
           ...a.tenants.map(
             (t) => `tenant ${t.id} (${t.name}) roots ${JSON.stringify(t.roots ?? [])} quotas ${JSON.stringify(t.quotas ?? {})}`,
           ),
-          ...a.users.map((u) => `user   ${u.id} ${u.name} tenant ${u.tenantId} role ${u.role}`),
+          ...a.users.map(
+            (u) => `user   ${u.id} ${u.name} tenant ${u.tenantId} role ${u.role}${u.quotas ? ` quotas ${JSON.stringify(u.quotas)}` : ''}`,
+          ),
           ...keys.map(
             (k) =>
-              `key    ${k.id} user ${k.userId} tenant ${k.tenantId}${k.revokedAt ? ' revoked' : ''}${k.expiresAt ? ` expires ${new Date(k.expiresAt).toISOString()}` : ''}`,
+              `key    ${k.id} user ${k.userId} tenant ${k.tenantId}${k.revokedAt ? ' revoked' : ''}${k.expiresAt ? ` expires ${new Date(k.expiresAt).toISOString()}` : ''}${k.quotas ? ` quotas ${JSON.stringify(k.quotas)}` : ''}`,
           ),
         ].join('\n') || 'no accounts yet',
       );

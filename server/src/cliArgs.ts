@@ -192,13 +192,14 @@ export const commands = {
   },
   admin: {
     usage:
-      'orchestrator admin create-tenant ID [--name NAME] [--root PATH]…\n  orchestrator admin create-user --tenant ID --name NAME --role viewer|developer|admin\n  orchestrator admin create-key --tenant ID --user NAME [--label TEXT] [--expires-in-days N]\n  orchestrator admin revoke-key KEY_ID\n  orchestrator admin set-roots ID [PATH…]   (none: clears them)\n  orchestrator admin set-quota ID [--max-sessions N|none] [--max-tasks N|none] [--tokens N|none] [--window-minutes N|none]\n  orchestrator admin audit ID [--limit N]\n  orchestrator admin usage ID [--by user|agent|model|day] [--from DATE] [--to DATE]\n  orchestrator admin list',
+      'orchestrator admin create-tenant ID [--name NAME] [--root PATH]…\n  orchestrator admin create-user --tenant ID --name NAME --role viewer|developer|admin\n  orchestrator admin create-key --tenant ID --user NAME [--label TEXT] [--expires-in-days N]\n  orchestrator admin revoke-key KEY_ID\n  orchestrator admin set-roots ID [PATH…]   (none: clears them)\n  orchestrator admin set-quota ID [--user NAME|ID | --key KEY_ID] [--max-sessions N|none] [--max-tasks N|none] [--tokens N|none] [--money X|none] [--price-per-million X|none] [--window-minutes N|none]\n  orchestrator admin audit ID [--limit N]\n  orchestrator admin usage ID [--by user|agent|model|day] [--from DATE] [--to DATE]\n  orchestrator admin list',
     summary: "manage the team server's tenants, users and API keys (a key is shown once; only its hash is kept)",
     options: {
       tenant: { type: 'string', value: 'ID', help: 'the tenant' },
       name: { type: 'string', value: 'NAME', help: 'the name of the tenant or user' },
       role: { type: 'string', value: 'ROLE', help: 'viewer (reads), developer (runs sessions), admin (manages agents)' },
-      user: { type: 'string', value: 'NAME', help: 'the user (name or id) the key belongs to' },
+      user: { type: 'string', value: 'NAME', help: "the user (name or id) the key belongs to; set-quota: that user's quotas" },
+      key: { type: 'string', value: 'KEY_ID', help: "set-quota: that API key's quotas" },
       label: { type: 'string', value: 'TEXT', help: 'a note on the key' },
       'expires-in-days': { type: 'string', value: 'N', help: 'the key stops working after N days (default: never)' },
       root: {
@@ -210,7 +211,13 @@ export const commands = {
       'max-sessions': { type: 'string', value: 'N|none', help: 'sessions running, paused or awaiting approval at once' },
       'max-tasks': { type: 'string', value: 'N|none', help: 'agent turns (session tasks and single runs) running at once' },
       tokens: { type: 'string', value: 'N|none', help: 'agent tokens per window' },
-      'window-minutes': { type: 'string', value: 'N|none', help: 'the tokens window (default 1440, one day)' },
+      money: { type: 'string', value: 'X|none', help: 'money per window (cost reported by agents, else tokens × --price-per-million)' },
+      'price-per-million': {
+        type: 'string',
+        value: 'X|none',
+        help: 'price hint: money per million tokens for runs whose agent reports no cost',
+      },
+      'window-minutes': { type: 'string', value: 'N|none', help: 'the rolling tokens and money window (default 1440, one day)' },
       limit: { type: 'string', value: 'N', help: 'audit: newest N entries (default 100)' },
       by: { type: 'string', value: 'GROUP', help: 'usage: rows per user (default), agent, model or day (UTC)' },
       from: { type: 'string', value: 'DATE', help: 'usage: runs ended at or after (ISO date or date-time)' },

@@ -53,6 +53,8 @@ export type ServiceStore = StorePort & {
 
 export interface Services {
   dataDir: string;
+  /** The tenant its records carry: `local`, or the team server's tenant on PostgreSQL. */
+  tenantId: string;
   store: ServiceStore;
   transcripts: JsonlTranscripts<AgentEvent>;
   status: StatusService;
@@ -75,7 +77,10 @@ export async function createServices(opts: {
   access?: 'read' | 'write' | 'write-or-fail';
   /** Another store than `<dataDir>/store.json` (the team server's PostgreSQL store of one tenant). */
   store?: () => ServiceStore;
+  /** The tenant id every record written carries (default `local`). */
+  tenantId?: string;
 }): Promise<Services> {
+  const tenantId = opts.tenantId ?? localTenantId;
   const dataDir = path.resolve(opts.dataDir);
   await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
   // A write fault (full disk, I/O error, permissions) in the store or a transcript turns the status
@@ -124,6 +129,7 @@ export async function createServices(opts: {
   // secretlint and the tokenizer load on first use, not here.
   const datasets = new DatasetService({
     store,
+    tenantId,
     transcripts,
     folders: new DatasetFolders(path.join(dataDir, 'datasets')),
     secrets: new SecretlintScanner(),
@@ -131,7 +137,7 @@ export async function createServices(opts: {
     now: () => new Date(),
     logger: opts.logger,
   });
-  return { dataDir, store, transcripts, status, datasets, release };
+  return { dataDir, tenantId, store, transcripts, status, datasets, release };
 }
 
 export interface RunServices {
@@ -170,6 +176,8 @@ export async function createRunServices(
     logger: Logger;
     publish: RunServiceDeps['publish'];
     askUser: RunServiceDeps['askUser'];
+    /** Team server: the permission answers the server gave by itself, for the tenant's audit log. */
+    permissionAnswered?: RunServiceDeps['permissionAnswered'];
     /** Every session change, with its running tasks' live activity. */
     publishSession?: (v: SessionView) => void;
     /** The agent list, whenever an agent's health or availability changed. */
@@ -236,6 +244,8 @@ export async function createRunServices(
     defaultModel: (a) => agents.defaultModel(a),
     publish: publishRun,
     askUser: opts.askUser,
+    tenantId: base.tenantId,
+    ...(opts.permissionAnswered ? { permissionAnswered: opts.permissionAnswered } : {}),
     paths: new RealPathResolver(),
     agentTools,
     newId: newId('r'),
@@ -243,7 +253,7 @@ export async function createRunServices(
     logger: opts.logger,
     policy: { allowedCommands: [...new Set([...defaultAllowedCommands, ...(opts.allowCommands ?? [])])] },
   });
-  const records = new SessionRecords(base.store, localTenantId);
+  const records = new SessionRecords(base.store, base.tenantId);
   const maxParallel = opts.maxParallel ?? 4;
   const worktreeRoot = path.join(base.dataDir, 'worktrees');
   /** The agents the scheduler routes to (and `agent/list` describes). */
@@ -277,6 +287,7 @@ export async function createRunServices(
   agents.onDidChangeAvailability(publishAgents);
   const marketplace = new MarketplaceService({
     store: base.store,
+    tenantId: base.tenantId,
     sources: new IndexSources({
       indexes: opts.agentSettings.marketplace?.indexes ?? [],
       custom: opts.agentSettings.marketplace?.custom ?? [],

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { FineTuneJobView } from '../../protocol/finetune';
 import { DatasetFolders } from './adapters/fs/datasetFolders';
 import { LocalInference } from './adapters/serving/localInference';
+import { HostedTrainer } from './adapters/training/hostedTrainer';
 import { LocalEvaluator } from './adapters/training/localEvaluator';
 import { LocalTrainer } from './adapters/training/localTrainer';
 import type { ProviderConfig } from './adapters/opencode/home';
@@ -83,19 +84,26 @@ export async function createFineTuneServices(
   const now = () => new Date();
   const trainer = new LocalTrainer({ deadlineMs: Number(process.env.ORCH_TRAIN_DEADLINE_MS) || undefined });
   const evaluator = new LocalEvaluator({ deadlineMs: Number(process.env.ORCH_EVAL_DEADLINE_MS) || undefined });
+  const late: { models?: ModelRegistryService } = {};
   const fineTunes = new FineTuneService({
     store: base.store,
+    tenantId: base.tenantId,
     datasets: base.datasets,
     folders: new DatasetFolders(path.join(base.dataDir, 'datasets')),
     trainer,
+    hostedTrainer: (c) => new HostedTrainer({ ...c, logger: opts.logger }),
+    // Hosted providers' keys: only ORCH_KEY_* variables (the extension fills them from SecretStorage).
+    secret: (name) => (name.startsWith('ORCH_KEY_') ? process.env[name] || undefined : undefined),
+    evaluate: async (name, version) => {
+      if (!late.models) throw new Error('the model registry is not ready');
+      return late.models.evaluate({ name, version });
+    },
     outputRoot: path.join(base.dataDir, 'finetune'),
     now,
     newId: () => `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`,
     publish: opts.publish,
     logger: opts.logger,
   });
-  if (base.store.status().state === 'ok')
-    await fineTunes.recover().catch((e: unknown) => opts.logger.warn(`fine-tune recovery skipped: ${String(e)}`));
   const auditFile = path.join(base.dataDir, 'audit', 'models.jsonl');
   const audit = async (entry: ModelAuditEntry) => {
     await fs.mkdir(path.dirname(auditFile), { recursive: true, mode: 0o700 });
@@ -109,6 +117,7 @@ export async function createFineTuneServices(
   };
   const models = new ModelRegistryService({
     store: base.store,
+    tenantId: base.tenantId,
     now,
     datasets: base.datasets,
     evaluator,
@@ -118,6 +127,9 @@ export async function createFineTuneServices(
     actor: opts.actor ?? `local:${os.userInfo().username}`,
     logger: opts.logger,
   });
+  late.models = models;
+  if (base.store.status().state === 'ok')
+    await fineTunes.recover().catch((e: unknown) => opts.logger.warn(`fine-tune recovery skipped: ${String(e)}`));
   return {
     fineTunes,
     models,

@@ -29,12 +29,25 @@ import type { AuthFile } from './adapters/auth/authFile';
 import { confinePath } from './adapters/auth/confinePath';
 import type { AuditLog, OwnerLog, UsageLedger } from './adapters/auth/tenantLog';
 import type { Principal, Tenant as TenantRecord } from './domain/auth/accounts';
-import { checkCount, defaultWindowMs, grantTokens, tokensInWindow, type QuotaCrossing, type Quotas } from './domain/auth/quota';
+import {
+  checkCount,
+  defaultWindowMs,
+  grantMoney,
+  grantTokens,
+  runMoney,
+  tokensInWindow,
+  type MoneyLedger,
+  type QuotaCrossing,
+  type QuotaScope,
+  type Quotas,
+  type TokenLedger,
+} from './domain/auth/quota';
 import { usageTokens } from './domain/orchestration/budget';
 import { aggregateUsage, usageLine } from './domain/auth/usageReport';
 import type { ParamsOf } from '../../protocol/messages';
 import type { UsageReport, usageReport } from '../../protocol/usage';
 import type { StorePort } from './ports/store';
+import type { AutoPermissionAnswer } from './services/runService';
 
 /** Request fields naming a folder on the server's machine: confined to the tenant's workspace roots. */
 export const confinedPathFields: Readonly<Record<string, readonly string[]>> = {
@@ -123,7 +136,8 @@ export class TenantGuard {
     return async (params) => {
       const result = await handler(params);
       const id = isObject(result) ? (kind === 'run' ? result.runId : result.id) : undefined;
-      if (typeof id === 'string') await owners.record({ kind, id, userId: principal.userId, userName: principal.userName });
+      if (typeof id === 'string')
+        await owners.record({ kind, id, userId: principal.userId, userName: principal.userName, keyId: principal.keyId });
       return result;
     };
   }
@@ -149,16 +163,98 @@ export class TenantGuard {
     return this.cached.tasks - this.runningRuns().single;
   }
 
-  private tokenLedger(q: Quotas, exceptSession?: string): { used: number; granted: number } {
-    const windowMs = q.windowMs ?? defaultWindowMs;
-    const used = tokensInWindow(this.d.ledger.all(), windowMs, this.now()) + this.runningRuns().tokens;
-    let granted = 0;
-    for (const s of this.d.store.read().sessions) {
-      if (s.id === exceptSession || !activeSessionStates.has(s.state)) continue;
-      const limit = s.budget.limits.tokens;
-      if (limit !== undefined) granted += Math.max(0, limit - s.budget.spent.tokens);
+  /**
+   * The quotas a principal's request counts against: the tenant's, then its user's and its key's when set
+   * (`admin set-quota --user/--key`). A user or key without its own price hint uses the tenant's.
+   */
+  private async scopes(principal: Principal): Promise<ScopedQuotas[]> {
+    const a = await this.d.auth.read();
+    this.cached = a.tenants.find((t) => t.id === this.d.tenantId)?.quotas ?? {};
+    const price = this.cached.moneyPerMillionTokens;
+    const withPrice = (q: Quotas): Quotas =>
+      q.moneyPerMillionTokens === undefined && price !== undefined ? { ...q, moneyPerMillionTokens: price } : q;
+    const u = a.users.find((x) => x.id === principal.userId && x.tenantId === this.d.tenantId);
+    const k = a.keys.find((x) => x.id === principal.keyId && x.tenantId === this.d.tenantId);
+    return [
+      { scope: { kind: 'tenant', id: this.d.tenantId }, quotas: this.cached },
+      ...(u?.quotas ? [{ scope: { kind: 'user', id: u.id, name: u.name } as QuotaScope, quotas: withPrice(u.quotas) }] : []),
+      ...(k?.quotas ? [{ scope: { kind: 'key', id: k.id } as QuotaScope, quotas: withPrice(k.quotas) }] : []),
+    ];
+  }
+
+  /** Is this owner (of a run, session or ledger line) inside the scope? Unowned records count for the tenant only. */
+  private owns(scope: QuotaScope, owner: { userId?: string; keyId?: string } | undefined): boolean {
+    if (scope.kind === 'tenant') return true;
+    return scope.kind === 'user' ? owner?.userId === scope.id : owner?.keyId === scope.id;
+  }
+
+  /** A scope's tokens and money in its window (ended and running runs) and what other active sessions still hold. */
+  private ledgerOf(s: ScopedQuotas, exceptSession?: string): { tokens: TokenLedger; money: MoneyLedger } {
+    const windowMs = s.quotas.windowMs ?? defaultWindowMs;
+    const price = s.quotas.moneyPerMillionTokens;
+    const nowMs = this.now();
+    const lines = this.d.ledger.all().filter((l) => this.owns(s.scope, l));
+    let usedTokens = tokensInWindow(lines, windowMs, nowMs);
+    let usedMoney = 0;
+    for (const l of lines) if (l.atMs > nowMs - windowMs && l.atMs <= nowMs) usedMoney += runMoney(l, price);
+    const data = this.d.store.read();
+    for (const r of data.runs) {
+      if ((r.state !== 'running' && r.state !== 'pending') || this.d.ledger.has(r.id)) continue;
+      if (!this.owns(s.scope, this.d.owners?.of(r))) continue;
+      const tokens = usageTokens(r.usage);
+      usedTokens += tokens;
+      usedMoney += runMoney({ tokens, cost: r.usage.cost }, price);
     }
-    return { used, granted };
+    let grantedTokens = 0;
+    let grantedMoney = 0;
+    for (const x of data.sessions) {
+      if (x.id === exceptSession || !activeSessionStates.has(x.state)) continue;
+      if (!this.owns(s.scope, this.d.owners?.ofSession(x.id))) continue;
+      const { limits, spent } = x.budget;
+      if (limits.tokens !== undefined) grantedTokens += Math.max(0, limits.tokens - spent.tokens);
+      if (limits.money !== undefined && !price) grantedMoney += Math.max(0, limits.money - spent.money);
+    }
+    if (price) grantedMoney = (grantedTokens / 1_000_000) * price;
+    return { tokens: { used: usedTokens, granted: grantedTokens }, money: { used: usedMoney, granted: grantedMoney } };
+  }
+
+  /** Active sessions inside a scope. */
+  private activeSessions(scope: QuotaScope, exceptSession?: string): number {
+    return this.d.store
+      .read()
+      .sessions.filter(
+        (x) => x.id !== exceptSession && activeSessionStates.has(x.state) && this.owns(scope, this.d.owners?.ofSession(x.id)),
+      ).length;
+  }
+
+  /**
+   * What every scope still grants: tokens (the tokens quota, and the money quota at its price hint) and
+   * money (a money quota without a price hint); the first crossing refuses with its numbers.
+   */
+  private async grants(
+    principal: Principal,
+    method: string,
+    scopes: readonly ScopedQuotas[],
+    requestedTokens: number | undefined,
+    exceptSession?: string,
+  ): Promise<{ tokens?: number; money?: number }> {
+    let tokens: number | undefined;
+    let money: number | undefined;
+    const min = (a: number | undefined, b: number) => (a === undefined ? b : Math.min(a, b));
+    for (const s of scopes) {
+      if (s.quotas.tokens === undefined && s.quotas.money === undefined) continue;
+      const l = this.ledgerOf(s, exceptSession);
+      if (s.quotas.tokens !== undefined) {
+        const g = grantTokens(s.quotas, l.tokens, requestedTokens, s.scope);
+        if ('crossing' in g) return this.refuse(principal, method, g.crossing);
+        tokens = min(tokens, g.grant);
+      }
+      const m = grantMoney(s.quotas, l.money, s.scope);
+      if ('crossing' in m) return this.refuse(principal, method, m.crossing);
+      if (m.tokens !== undefined) tokens = min(tokens, Math.min(m.tokens, requestedTokens ?? Infinity));
+      if (m.money !== undefined) money = min(money, m.money);
+    }
+    return { ...(tokens === undefined ? {} : { tokens }), ...(money === undefined ? {} : { money }) };
   }
 
   private async refuse(principal: Principal, method: string, c: QuotaCrossing): Promise<never> {
@@ -166,31 +262,36 @@ export class TenantGuard {
     throw new ResponseError(errorCodes.quotaExceeded, c.message, c);
   }
 
-  /** Checks the sessions quota for activating `sessionId` (undefined: a new one) and grants its tokens. */
+  /**
+   * Checks the sessions quotas for activating `sessionId` (undefined: a new one) and grants its tokens and
+   * money: the new absolute limits of its budget (undefined: unchanged).
+   */
   private async activation(
     principal: Principal,
     method: string,
     sessionId: string | undefined,
-    requestedTokens: number | undefined,
-  ): Promise<number | undefined> {
-    const q = await this.quotas();
-    const sessions = this.d.store.read().sessions;
-    const self = sessionId === undefined ? undefined : sessions.find((s) => s.id === sessionId);
+    requested: { tokens?: number; money?: number },
+  ): Promise<{ tokens?: number; money?: number }> {
+    const scopes = await this.scopes(principal);
+    const self = sessionId === undefined ? undefined : this.d.store.read().sessions.find((s) => s.id === sessionId);
     // Not in the hot store: archived (ended) or unknown; counted as a new activation (the handler answers notFound).
-    if (!self || !activeSessionStates.has(self.state)) {
-      const inUse = sessions.filter((s) => activeSessionStates.has(s.state)).length;
-      const c = checkCount('sessions', q.sessions, inUse);
-      if (c) await this.refuse(principal, method, c);
+    if (!self || !activeSessionStates.has(self.state))
+      for (const s of scopes) {
+        const c = checkCount('sessions', s.quotas.sessions, this.activeSessions(s.scope), 1, s.scope);
+        if (c) await this.refuse(principal, method, c);
+      }
+    // A draft's own budget (set at session/start) is kept when smaller; a session that stopped on its grant gets a new one.
+    const own = self?.state === 'draft' ? self.budget.limits : {};
+    const left = (limit: number | undefined, spent: number) => (limit === undefined ? undefined : Math.max(0, limit - spent));
+    const askedTokens = [requested.tokens, left(own.tokens, self?.budget.spent.tokens ?? 0)].filter((x): x is number => x !== undefined);
+    const g = await this.grants(principal, method, scopes, askedTokens.length ? Math.min(...askedTokens) : undefined, sessionId);
+    const out: { tokens?: number; money?: number } = {};
+    if (g.tokens !== undefined) out.tokens = (self?.budget.spent.tokens ?? 0) + g.tokens;
+    if (g.money !== undefined) {
+      const askedMoney = [requested.money, left(own.money, self?.budget.spent.money ?? 0)].filter((x): x is number => x !== undefined);
+      out.money = (self?.budget.spent.money ?? 0) + Math.min(g.money, ...askedMoney);
     }
-    if (q.tokens === undefined) return undefined;
-    // A draft's own token budget (set at session/start) is kept when smaller; a session that stopped on its grant gets a new one.
-    const own = self?.state === 'draft' ? self.budget.limits.tokens : undefined;
-    const asked = [requestedTokens, own === undefined ? undefined : Math.max(0, own - (self?.budget.spent.tokens ?? 0))].filter(
-      (x): x is number => x !== undefined,
-    );
-    const g = grantTokens(q, this.tokenLedger(q, sessionId), asked.length ? Math.min(...asked) : undefined);
-    if ('crossing' in g) return this.refuse(principal, method, g.crossing);
-    return (self?.budget.spent.tokens ?? 0) + g.grant;
+    return out;
   }
 
   private async confine(principal: Principal, method: string, params: Record<string, unknown>): Promise<void> {
@@ -226,13 +327,10 @@ export class TenantGuard {
           if (!isObject(params)) return handler(params);
           await this.confine(principal, method, params);
           return this.serial(async () => {
-            const q = await this.quotas();
-            const c = checkCount('tasks', q.tasks, this.runningRuns().all);
+            const scopes = await this.scopes(principal);
+            const c = checkCount('tasks', this.cached.tasks, this.runningRuns().all);
             if (c) await this.refuse(principal, method, c);
-            if (q.tokens !== undefined) {
-              const g = grantTokens(q, this.tokenLedger(q));
-              if ('crossing' in g) await this.refuse(principal, method, g.crossing);
-            }
+            await this.grants(principal, method, scopes, undefined);
             return handler(params);
           });
         };
@@ -243,13 +341,8 @@ export class TenantGuard {
           if (params.approve !== true) return handler(params);
           return this.serial(async () => {
             const budget = isObject(params.budget) ? params.budget : {};
-            const tokens = await this.activation(
-              principal,
-              method,
-              undefined,
-              typeof budget.tokens === 'number' ? budget.tokens : undefined,
-            );
-            if (tokens !== undefined) params.budget = { ...budget, tokens };
+            const granted = await this.activation(principal, method, undefined, requestedOf(budget));
+            if (Object.keys(granted).length) params.budget = { ...budget, ...granted };
             return handler(params);
           });
         };
@@ -259,13 +352,8 @@ export class TenantGuard {
             const sessionId = sessionIdOf(params);
             if (!isObject(params) || sessionId === undefined) return handler(params);
             const budget = isObject(params.budget) ? params.budget : {};
-            const tokens = await this.activation(
-              principal,
-              method,
-              sessionId,
-              typeof budget.tokens === 'number' ? budget.tokens : undefined,
-            );
-            if (tokens !== undefined) params.budget = { ...budget, tokens };
+            const granted = await this.activation(principal, method, sessionId, requestedOf(budget));
+            if (Object.keys(granted).length) params.budget = { ...budget, ...granted };
             return handler(params);
           });
       case sessionRetry.method:
@@ -274,7 +362,7 @@ export class TenantGuard {
         return (params) =>
           this.serial(async () => {
             const sessionId = sessionIdOf(params);
-            if (sessionId !== undefined) await this.activation(principal, method, sessionId, undefined);
+            if (sessionId !== undefined) await this.activation(principal, method, sessionId, {});
             return handler(params);
           });
       case modelSetAlias.method:
@@ -308,6 +396,12 @@ export class TenantGuard {
     return this.d.audit.list(limit);
   }
 
+  /** Records a permission answer the server gave by itself (the policy, a remembered rule, a deadline). */
+  autoAnswered(a: AutoPermissionAnswer): Promise<void> {
+    const { by, ...details } = a;
+    return this.d.audit.append({ tenantId: this.d.tenantId, actor: { kind: 'server', by }, action: 'permission.answer', details });
+  }
+
   /** Records a permission answer a client gave. */
   answered(
     principal: Principal,
@@ -328,6 +422,18 @@ export class TenantGuard {
       },
     });
   }
+}
+
+interface ScopedQuotas {
+  scope: QuotaScope;
+  quotas: Quotas;
+}
+
+function requestedOf(budget: Record<string, unknown>): { tokens?: number; money?: number } {
+  return {
+    ...(typeof budget.tokens === 'number' ? { tokens: budget.tokens } : {}),
+    ...(typeof budget.money === 'number' ? { money: budget.money } : {}),
+  };
 }
 
 export function actorOf(p: Principal): { kind: 'user'; userId: string; userName: string; keyId: string; role: string } {

@@ -100,6 +100,9 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
       mode: 'listen',
       logger,
       store: opts.storeUrl ? () => tenantPgStore(opts.storeUrl!, id, logger) : undefined,
+      // On PostgreSQL every record carries the tenant's id. A lowdb tenant's records keep `local`: its data
+      // folder is the tenant, and folders written by earlier versions hold `local` records.
+      ...(opts.storeUrl ? { tenantId: id } : {}),
     });
     const clients = new Set<Client>();
     const all = (send: (c: MessageConnection) => void) => clients.forEach((c) => send(c.connection));
@@ -123,6 +126,10 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
       },
       publishSession: (v) => all((c) => sendNotification(c, sessionDidChange, v)),
       publishAgents: (agents) => all((c) => sendNotification(c, agentDidChange, { agents })),
+      // The policy's own answers (and remembered rules', deadlines') go to the audit log without holding the turn.
+      permissionAnswered: (a) => {
+        guard.autoAnswered(a).catch((e: unknown) => logger.error(`team server: auditing a permission answer failed: ${String(e)}`));
+      },
       // A permission question goes to one connected developer or admin of the tenant; with none, it is denied.
       askUser: async (ask) => {
         const to = [...clients].find((c) => c.principal.role !== 'viewer');

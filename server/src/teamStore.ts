@@ -25,9 +25,9 @@ export function parseStoreOption(value: string | undefined): string | undefined 
 }
 
 /**
- * One tenant's PostgreSQL store. Its rows carry the tenant's id; its records keep `local`, as the
- * tenant's services (one set per tenant, as with lowdb folders) write them.
+ * One tenant's PostgreSQL store. Its rows and its records carry the tenant's id (the team server's
+ * services write it); records an earlier version wrote with `local` are read as the tenant's.
  */
 export function tenantPgStore(url: string, tenantId: string, logger: Logger): PgStore {
-  return new PgStore({ connectionString: url, tenantId, recordTenantId: localTenantId }, logger);
+  return new PgStore({ connectionString: url, tenantId, legacyRecordTenantId: localTenantId }, logger);
 }

@@ -53,6 +53,8 @@ export function probeParams(t: ProbeTarget): Record<string, unknown> {
     'finetune/get': { jobId: 'no-such-job' },
     'finetune/list': {},
     'finetune/cancel': { jobId: 'no-such-job' },
+    'finetune/pause': { jobId: 'no-such-job' },
+    'finetune/resume': { jobId: 'no-such-job' },
     'model/list': {},
     'model/get': { name: 'probe-model' },
     'model/setAlias': { name: 'probe-model', alias: 'challenger', version: 1 },

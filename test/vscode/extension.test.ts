@@ -48,7 +48,9 @@ describe('Industrial Orchestrator in the real VS Code extension host', () => {
     const ext = vscode.extensions.getExtension<OrchestratorApi>(extensionId);
     assert.ok(ext, `extension ${extensionId} is installed`);
     api = await ext.activate();
-    console.log(`vscode ${vscode.version} (${vscode.env.appName}), activation ${api.activationMs} ms (own ${api.ownActivationMs} ms)`);
+    console.log(
+      `vscode ${vscode.version} (${vscode.env.appName}), activation ${api.activationMs} ms (own ${api.ownActivationMs} ms) (module ${api.moduleLoadMs ?? NaN} ms)`,
+    );
   });
 
   it('activates and the separate server process reports healthy status', async () => {

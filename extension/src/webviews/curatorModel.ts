@@ -130,7 +130,8 @@ export interface CuratorState {
   job: FineTuneJobView | null;
 }
 
-export function curatorSnapshot(s: CuratorState, seq: number): CuratorViewMessage {
+/** `readOnly`: a viewer on a team server (export and fine-tune are not offered). */
+export function curatorSnapshot(s: CuratorState, seq: number, readOnly = false): CuratorViewMessage {
   return {
     type: 'curator/view',
     seq,
@@ -145,5 +146,6 @@ export function curatorSnapshot(s: CuratorState, seq: number): CuratorViewMessag
     ...(s.error ? { error: s.error, errorAt: s.errorAt ?? 'list' } : {}),
     exported: s.exported,
     job: s.job,
+    ...(readOnly ? { readOnly: true } : {}),
   };
 }

@@ -126,7 +126,7 @@ export class CuratorPanels implements vscode.Disposable {
   }
 
   private post(): void {
-    if (this.panel) void this.panel.webview.postMessage(curatorSnapshot(this.state, ++this.seq));
+    if (this.panel) void this.panel.webview.postMessage(curatorSnapshot(this.state, ++this.seq, this.ctx.role === 'viewer'));
   }
 
   private derive(): void {

@@ -34,10 +34,21 @@ export function summarize(s: SessionView): SessionSummary {
 }
 
 /** The complete snapshot: newest first; the selected session in full (the newest when none is chosen or it is gone). */
-export function sessionsSnapshot(sessions: Iterable<SessionView>, selectedId: string | undefined, seq: number): DashboardSessionsMessage {
+export function sessionsSnapshot(
+  sessions: Iterable<SessionView>,
+  selectedId: string | undefined,
+  seq: number,
+  readOnly = false,
+): DashboardSessionsMessage {
   const all = [...sessions].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   const selected = all.find((s) => s.id === selectedId) ?? all[0] ?? null;
-  return { type: 'dashboard/sessions', seq, sessions: all.slice(0, maxListedSessions).map(summarize), selected };
+  return {
+    type: 'dashboard/sessions',
+    seq,
+    sessions: all.slice(0, maxListedSessions).map(summarize),
+    selected,
+    ...(readOnly ? { readOnly: true } : {}),
+  };
 }
 
 /** The VS Code command (and its arguments) a dashboard button stands for. */

@@ -126,7 +126,8 @@ export class DashboardPanels implements vscode.Disposable {
 
   private postSessions(): void {
     if (!this.listed) return;
-    this.send(sessionsSnapshot(this.sessions.values(), this.selected, ++this.seq));
+    // A viewer on a team server sees no action buttons (the commands refuse them anyway: roleGate.ts).
+    this.send(sessionsSnapshot(this.sessions.values(), this.selected, ++this.seq, this.ctx.role === 'viewer'));
   }
 
   /** Reload every session from the server (on open and after a server restart); a failure keeps what is known. */

@@ -51,7 +51,8 @@ export interface MarketplaceState {
   loading: boolean;
 }
 
-export function viewSnapshot(s: MarketplaceState, seq: number): MarketplaceViewMessage {
+/** `readOnly`: the user may not change agents (not an admin on a team server). */
+export function viewSnapshot(s: MarketplaceState, seq: number, readOnly = false): MarketplaceViewMessage {
   return {
     type: 'marketplace/view',
     seq,
@@ -65,7 +66,13 @@ export function viewSnapshot(s: MarketplaceState, seq: number): MarketplaceViewM
     errors: Object.fromEntries(s.errors),
     ...(s.listError ? { listError: s.listError } : {}),
     loading: s.loading,
+    ...(readOnly ? { readOnly: true } : {}),
   };
+}
+
+/** Whether a role may change agents from the marketplace: the bundled server's user, or a team server's admin. */
+export function mayManageAgents(role: string): boolean {
+  return role === 'local' || role === 'admin';
 }
 
 /** The modal consent dialog: its message and its detail (every line of what will happen). */

@@ -25,7 +25,7 @@ import {
   type MarketplaceToHost,
 } from '../../../protocol/webview/marketplace';
 import type { Ctx } from '../ctx';
-import { consentText, type ConsentLabels } from './marketplaceModel';
+import { consentText, type ConsentLabels, mayManageAgents } from './marketplaceModel';
 import { viewSnapshot } from './marketplaceModel';
 import { parseWebviewMessage, webviewHtml, webviewOptions } from './panelHost';
 
@@ -123,6 +123,8 @@ export class MarketplacePanels implements vscode.Disposable {
         loading: this.loading,
       },
       ++this.seq,
+      // The server refuses the changes anyway (admin only); the buttons are not drawn.
+      !mayManageAgents(this.ctx.role),
     );
     void this.panel.webview.postMessage(msg);
   }

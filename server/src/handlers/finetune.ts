@@ -1,6 +1,6 @@
 /** `finetune/*` and `model/*` handlers: thin wrappers over FineTuneService and ModelRegistryService. */
 import type { RpcEndpoint } from '../../../protocol/messages';
-import { finetuneCancel, finetuneGet, finetuneList, finetuneSubmit } from '../../../protocol/finetune';
+import { finetuneCancel, finetuneGet, finetuneList, finetunePause, finetuneResume, finetuneSubmit } from '../../../protocol/finetune';
 import { modelEvaluate, modelGet, modelList, modelPromote, modelSetAlias } from '../../../protocol/model';
 import type { Logger } from '../ports/logger';
 import type { FineTuneService } from '../services/fineTuneService';
@@ -17,6 +17,8 @@ export function registerFineTuneHandlers(
   onRequest(connection, finetuneGet, logger, (p) => fineTunes.get(p.jobId));
   onRequest(connection, finetuneList, logger, () => fineTunes.list());
   onRequest(connection, finetuneCancel, logger, (p) => fineTunes.cancel(p.jobId));
+  onRequest(connection, finetunePause, logger, (p) => fineTunes.pause(p.jobId));
+  onRequest(connection, finetuneResume, logger, (p) => fineTunes.resume(p.jobId));
   onRequest(connection, modelList, logger, () => models.list());
   onRequest(connection, modelGet, logger, (p) => models.get(p.name));
   onRequest(connection, modelSetAlias, logger, (p) => models.setAlias(p));

@@ -14,6 +14,8 @@ export interface TrainingSpec {
   outputDir: string;
   baseModel: BaseModel;
   hyperparameters: LoraHyperparameters;
+  /** Hosted providers: resume polling this remote job instead of creating one (server restart). */
+  remoteJobId?: string;
 }
 
 export type TrainingOutcome =
@@ -33,6 +35,10 @@ export interface TrainingHandle {
   readonly outcome: Promise<TrainingOutcome>;
   /** SIGTERM, then SIGKILL after a grace period; the outcome becomes `cancelled`. */
   cancel(): void;
+  /** Trainers that can: stop where it is (false when there is nothing to pause); the deadline clock stops. */
+  pause?(): boolean;
+  /** Continue after pause (false when it was not paused). */
+  resume?(): boolean;
 }
 
 export interface TrainerPort {

@@ -29,14 +29,20 @@ export interface WorkspacePort {
   createBranch(repo: string, branch: string, from: string): Promise<void>;
   /** The commit `ref` points at, or null when it does not resolve. */
   resolveRef(repo: string, ref: string): Promise<string | null>;
+  /** Delete the local branch named exactly `branch` (force); no-op when it does not exist. */
+  deleteBranch?(repo: string, branch: string): Promise<void>;
   /** Delete every local branch whose name starts with `prefix` (force); returns the names deleted. */
   deleteBranches(repo: string, prefix: string): Promise<string[]>;
-  /** A worktree at `dir` on `branch` (created from `base` when missing); reused when it already exists. */
-  addWorktree(repo: string, dir: string, branch: string, base: string): Promise<void>;
+  /**
+   * A worktree at `dir` on `branch` (created from `base` when missing); reused when it already exists.
+   * `created`: a new branch was made at `base` and checked out (nothing else there yet); `reused`: the folder
+   * or the branch existed; an implementation that cannot tell resolves undefined (treated as reused).
+   */
+  addWorktree(repo: string, dir: string, branch: string, base: string): Promise<'created' | 'reused' | void>;
   /** Remove the worktree at `dir` (and its registration in `repo`); the parent folder goes too once empty. */
   removeWorktree(repo: string, dir: string): Promise<void>;
-  /** Point the worktree's branch at `ref` and drop every local change and untracked file. */
-  resetWorktree(dir: string, ref: string): Promise<void>;
+  /** Point the worktree's branch at `ref` and drop every local change and (unless `clean: false`) untracked file. */
+  resetWorktree(dir: string, ref: string, opts?: { clean?: boolean }): Promise<void>;
   /** Stage everything and commit; returns the new commit or null when there was nothing to commit. */
   commitAll(cwd: string, message: string): Promise<string | null>;
   /** Merge `branch` into the branch checked out at `cwd`; on conflict the merge is aborted. */

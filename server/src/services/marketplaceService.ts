@@ -25,6 +25,8 @@ import type { StorePort } from '../ports/store';
 
 export interface MarketplaceDeps {
   store: StorePort;
+  /** The tenant installed-agent records carry (default `local`). */
+  tenantId?: string;
   sources: IndexSourcesPort;
   installer: AgentInstallerPort;
   registry: AgentRegistryPort;
@@ -109,7 +111,7 @@ export class MarketplaceService {
   }
 
   private runs(i: NonNullable<StoredAgent['installed']>, id: string): { command: string; args: string[] } | undefined {
-    const d = installedDescriptor({ id, tenantId: localTenantId, installed: i });
+    const d = installedDescriptor({ id, tenantId: this.d.tenantId ?? localTenantId, installed: i });
     if (!d) return undefined;
     const p = installPlan(d, { platform: this.d.platform, installRoot: this.d.installRoot });
     if ('unavailable' in p) return undefined;
@@ -171,7 +173,7 @@ export class MarketplaceService {
     };
     const record: StoredAgent = {
       id: p.id,
-      tenantId: localTenantId,
+      tenantId: this.d.tenantId ?? localTenantId,
       name: descriptor.name,
       version: plan.version,
       description: descriptor.description,

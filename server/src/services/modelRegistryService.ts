@@ -16,6 +16,16 @@ import type { StorePort } from '../ports/store';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** A version trained by a hosted provider lives there (nothing was downloaded): it cannot be evaluated or served here. */
+function hostedRefused(p: { name: string; version: number }, v: ModelVersion, what: string): void {
+  if (v.lineage.provider === 'local') return;
+  throw new DomainError(
+    'bad_input',
+    `version: ${p.name} version ${p.version} was trained by ${v.lineage.provider} (${v.lineage.remote?.fineTunedModel ?? 'remote model'}); it stays with the provider and cannot be ${what}`,
+    { field: 'version', provider: v.lineage.provider },
+  );
+}
+
 export function modelView(m: RegisteredModel): ModelView {
   return {
     name: m.name,
@@ -123,6 +133,7 @@ export class ModelRegistryService {
     const { evaluator, datasets, evalRoot } = this.deps;
     if (!evaluator || !datasets || !evalRoot) throw new DomainError('conflict', 'model/evaluate: this server has no evaluator');
     const v = this.version(p.name, p.version);
+    hostedRefused(p, v, 'evaluated here');
     const key = `${p.name}@${p.version}`;
     if (this.evaluating.has(key))
       throw new DomainError('conflict', `version: ${p.name} version ${p.version} is being evaluated already`, { field: 'version' });
@@ -169,6 +180,7 @@ export class ModelRegistryService {
     const serving = this.deps.serving;
     if (!serving) throw new DomainError('conflict', 'model/promote: this server serves no models');
     const current = this.model(p.name);
+    hostedRefused(p, this.version(p.name, p.version), 'served by this server');
     const now = this.deps.now().getTime();
     promote(current, p.version, now, serving.baseURL);
     const from = current.versions.find((v) => v.version === p.version)?.promotion;

@@ -35,6 +35,8 @@ export interface AskInput {
 
 export interface AskOutcome {
   decision: PermissionDecision;
+  /** Who answered: a remembered rule, the user, nobody in time, or nobody reachable. */
+  by: 'remembered' | 'user' | 'deadline' | 'undelivered';
   /** Who decided, in words, for the transcript. */
   note?: string;
   /** For a denial: the reason kept in the run's denied list. */
@@ -62,7 +64,7 @@ export class PermissionAsker {
     };
     if (this.memory.find(scope.key, remembered)) {
       this.deps.logger.info(`run ${run.id}: ${req.permission} allowed by a rule remembered for this ${scope.scope}`);
-      return { decision: 'allow', note: `remembered for this ${scope.scope}` };
+      return { decision: 'allow', by: 'remembered', note: `remembered for this ${scope.scope}` };
     }
     const diff = typeof req.metadata?.diff === 'string' ? req.metadata.diff : undefined;
     const ask: PermissionAsk = {
@@ -87,18 +89,19 @@ export class PermissionAsker {
       if (raw === 'late') {
         const note = `no answer within ${Math.round(askMs / 1000)} s: denied`;
         this.deps.logger.warn(`run ${run.id}: ${req.permission}: ${note}`);
-        return { decision: 'deny', note, why: `${note} (${reason})` };
+        return { decision: 'deny', by: 'deadline', note, why: `${note} (${reason})` };
       }
       const answer: PermissionAnswer = typeof raw === 'string' ? { decision: raw } : raw;
-      if (answer.decision !== 'allow') return { decision: 'deny', note: 'denied by the user', why: `the user denied it (${reason})` };
+      if (answer.decision !== 'allow')
+        return { decision: 'deny', by: 'user', note: 'denied by the user', why: `the user denied it (${reason})` };
       if (answer.remember && ask.rememberScope && this.memory.remember(scope.key, remembered)) {
         this.deps.logger.info(`run ${run.id}: ${req.permission} allowed and remembered for this ${scope.scope}`);
-        return { decision: 'allow', note: `allowed by the user for this ${scope.scope}` };
+        return { decision: 'allow', by: 'user', note: `allowed by the user for this ${scope.scope}` };
       }
-      return { decision: 'allow', note: 'allowed by the user once' };
+      return { decision: 'allow', by: 'user', note: 'allowed by the user once' };
     } catch (e) {
       this.deps.logger.warn(`run ${run.id}: the permission ask could not be delivered (${String(e)}); denied`);
-      return { decision: 'deny', note: 'the ask could not be delivered: denied', why: `nobody answered (${reason})` };
+      return { decision: 'deny', by: 'undelivered', note: 'the ask could not be delivered: denied', why: `nobody answered (${reason})` };
     } finally {
       clearTimeout(timer);
     }

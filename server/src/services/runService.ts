@@ -49,6 +49,13 @@ export interface RunServiceDeps {
   publish(update: { run: RunView; event?: AgentEvent }): void;
   /** Ask the user (the extension or another client). The run service applies the deadline (`permissionAskMs`). */
   askUser(ask: PermissionAsk): Promise<PermissionAnswer | 'allow' | 'deny'>;
+  /**
+   * Every permission answer not given by a user (the policy's, a remembered rule's, a deadline's), for an
+   * audit log; the user's own answers pass through `askUser`. Called without waiting.
+   */
+  permissionAnswered?(a: AutoPermissionAnswer): void;
+  /** The tenant its run records carry (default `local`). */
+  tenantId?: string;
   /** How long a user may take to answer before the ask is denied (default 115 s, under the adapters' 120 s). */
   permissionAskMs?: number;
   policy?: PolicyConfig;
@@ -62,6 +69,18 @@ export interface RunServiceDeps {
 }
 
 type RunRecord = RunView & { tenantId: string };
+
+/** A permission answer the server gave by itself. */
+export interface AutoPermissionAnswer {
+  runId: string;
+  sessionId?: string;
+  taskId?: string;
+  permission: string;
+  patterns: string[];
+  decision: 'allow' | 'deny';
+  by: 'policy' | 'remembered' | 'deadline' | 'undelivered';
+  reason: string;
+}
 
 /** The transcript folder of a run: its session's, or `run-<id>` for a single run. */
 export const transcriptFolder = (r: Pick<RunView, 'id' | 'sessionId'>): string => r.sessionId ?? `run-${r.id}`;
@@ -140,7 +159,7 @@ export class RunService {
     const now = this.deps.now().toISOString();
     const run: RunRecord = {
       id,
-      tenantId: localTenantId,
+      tenantId: this.deps.tenantId ?? localTenantId,
       ...(input.sessionId ? { sessionId: input.sessionId } : {}),
       ...(input.taskId ? { taskId: input.taskId } : {}),
       agent: input.agent,
@@ -334,11 +353,32 @@ export class RunService {
     this.deps.logger.info(`run ${run.id}: ${req.permission} ${req.patterns.join(' ')} → ${verdict.decision} (${verdict.reason})`);
     const key = requestKey(req.permission, req.patterns);
     ctx.reasons.set(key, verdict.reason);
+    const answered = (decision: 'allow' | 'deny', by: AutoPermissionAnswer['by'], reason: string) => {
+      try {
+        this.deps.permissionAnswered?.({
+          runId: run.id,
+          ...(run.sessionId ? { sessionId: run.sessionId } : {}),
+          ...(run.taskId ? { taskId: run.taskId } : {}),
+          permission: req.permission,
+          patterns: req.patterns,
+          decision,
+          by,
+          reason,
+        });
+      } catch (e) {
+        this.deps.logger.warn(`run ${run.id}: recording a permission answer failed: ${String(e)}`);
+      }
+    };
     // A policy allow or deny is final: a remembered rule never overrides a denial.
-    if (verdict.decision !== 'ask') return { decision: verdict.decision };
+    if (verdict.decision !== 'ask') {
+      answered(verdict.decision, 'policy', verdict.reason);
+      return { decision: verdict.decision };
+    }
     const realPaths = paths.map((p) => resolved[p] ?? p);
     const realTaskFolder = await this.deps.paths.resolve(base.cwd);
     const answer = await this.asker.decide({ run, req, base, reason: verdict.reason, askMs: ctx.askMs, realPaths, realTaskFolder });
+    if (answer.by !== 'user')
+      answered(answer.decision === 'allow' ? 'allow' : 'deny', answer.by, answer.why ?? answer.note ?? verdict.reason);
     if (answer.decision === 'deny' && answer.why) ctx.reasons.set(key, answer.why);
     return { decision: answer.decision, ...(answer.note ? { note: answer.note } : {}) };
   }
@@ -364,8 +404,8 @@ export class RunService {
     if (live) return this.view(live);
     // A run of an archived (finished) session is read from its session's archive.
     const t =
-      this.deps.store.read().runs.find((x) => x.id === runId && x.tenantId === localTenantId) ??
-      [this.deps.store.archivedRun?.(runId)].find((x) => x?.tenantId === localTenantId);
+      this.deps.store.read().runs.find((x) => x.id === runId && x.tenantId === (this.deps.tenantId ?? localTenantId)) ??
+      [this.deps.store.archivedRun?.(runId)].find((x) => x?.tenantId === (this.deps.tenantId ?? localTenantId));
     if (!t) throw new DomainError('not_found', `runId: no run ${JSON.stringify(runId)}`, { field: 'runId' });
     return this.view(t);
   }
@@ -379,7 +419,7 @@ export class RunService {
   list(limit = 100): RunView[] {
     const stored = this.deps.store.read().runs;
     return [...stored]
-      .filter((t) => t.tenantId === localTenantId)
+      .filter((t) => t.tenantId === (this.deps.tenantId ?? localTenantId))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
       .slice(0, limit)
       .map((t) => this.get(t.id));

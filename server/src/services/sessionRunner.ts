@@ -25,6 +25,7 @@ import type { WorkspacePort } from '../ports/workspace';
 import type { OrchestrationDraft, OrchestrationState, SessionRecords, StoredSession, StoredTask } from './sessionRecords';
 import { integrationDirOf, taskBranchOf, taskWorktreeOf } from './sessionLayout';
 import type { RunInput } from './runService';
+import { WorktreePrewarmer } from './worktreePrewarm';
 
 /** The part of RunService the runner uses. */
 export interface TurnRunner {
@@ -51,6 +52,12 @@ export interface RunnerDeps {
   publish(view: SessionView): void;
   now(): number;
   logger: Logger;
+  /**
+   * Pre-warmed worktrees for ready tasks waiting for a slot (see `worktreePrewarm.ts`): how many at most
+   * (default: the global concurrency limit when `warmAgent` is given, else 0: off), and the agent's own
+   * pre-warm of a folder.
+   */
+  prewarm?: { ahead?(): number; warmAgent?(cwd: string): Promise<void> };
 }
 
 export class SessionRunner {
@@ -65,8 +72,20 @@ export class SessionRunner {
   private readonly cancelRequested = new Set<string>();
   private readonly merges = new Map<string, Promise<unknown>>();
   private timer?: NodeJS.Timeout;
+  readonly prewarmer: WorktreePrewarmer;
 
-  constructor(private readonly d: RunnerDeps) {}
+  constructor(private readonly d: RunnerDeps) {
+    this.prewarmer = new WorktreePrewarmer({
+      workspace: d.workspace,
+      worktreeRoot: d.worktreeRoot,
+      logger: d.logger,
+      // Default: only where an agent warms the folder too (a worktree alone saves one git process at dispatch
+      // and costs two in the background: measured a loss on a saturated machine, docs/performance.md). The
+      // server passes none: warming OpenCode's folder with `GET /project/current` gained nothing measurable.
+      ahead: () => (d.prewarm?.ahead ? d.prewarm.ahead() : d.prewarm?.warmAgent ? d.limits.global : 0),
+      warmAgent: d.prewarm?.warmAgent,
+    });
+  }
 
   /** Periodic upkeep: renew leases of running tasks, expire stale ones, re-check dispatch (backoffs, wall time). */
   startTicking(ms = 5_000): void {
@@ -135,6 +154,7 @@ export class SessionRunner {
   private async pumpOnce(): Promise<void> {
     if (this.stopped || this.halted) return;
     const first = this.d.records.state();
+    this.prewarmer.update(first, this.executing, false);
     const liveNow = (st: OrchestrationState) =>
       st.sessions.filter((s) => s.tenantId === this.d.records.tenantId && !isSessionTerminal(s.state) && s.state !== 'draft');
     if (!liveNow(first).length) return;
@@ -197,6 +217,8 @@ export class SessionRunner {
         this.d.records.session(d.sessionId).priority,
       );
     }
+    // Ready tasks still waiting for a slot: their worktrees are made now, in the background.
+    this.prewarmer.update(this.d.records.state(), this.executing);
   }
 
   /** Running sessions whose tasks have all ended (e.g. approved after a conflict) finish now. */
@@ -231,11 +253,21 @@ export class SessionRunner {
     let result: TurnResult | undefined;
     let failure: string | undefined;
     try {
-      await this.d.workspace.addWorktree(session.cwd, wt, branch, session.integrationBranch!);
-      // Every attempt starts from the integration branch as it is now: a retry or a re-queued task
-      // never inherits the half-done edits or the conflicting commits of an earlier attempt.
-      await this.d.workspace.resetWorktree(wt, session.integrationBranch!);
-      baseSha = await this.d.workspace.headCommit(wt);
+      const warm = await this.prewarmer.claim(task.id);
+      const tip = warm && (await this.d.workspace.resolveRef(wt, session.integrationBranch!));
+      if (warm && tip) {
+        // Pre-warmed: a clean checkout nothing ran in (no untracked files to clean); moved to the
+        // integration branch as it is now when merges landed since.
+        if (tip !== warm) await this.d.workspace.resetWorktree(wt, tip, { clean: false });
+        baseSha = tip;
+      } else {
+        const made = await this.d.workspace.addWorktree(session.cwd, wt, branch, session.integrationBranch!);
+        // Every attempt starts from the integration branch as it is now: a retry or a re-queued task
+        // never inherits the half-done edits or the conflicting commits of an earlier attempt. A worktree
+        // just created on a new branch at the integration branch is that already.
+        if (made !== 'created') await this.d.workspace.resetWorktree(wt, session.integrationBranch!);
+        baseSha = await this.d.workspace.headCommit(wt);
+      }
       if (!this.stillWanted(task.id)) throw new Error('cancelled before the agent started');
       const run = await this.d.runs.start({
         agent: d.agentId,

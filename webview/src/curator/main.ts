@@ -23,7 +23,16 @@ import {
 import { createHostMessenger } from '../shared/hostMessenger';
 import { configureL10n } from '../shared/l10n';
 import { curatorCss } from './curatorCss';
-import { escapeHtml as e, renderDetail, renderExported, renderJob, renderRows, renderStats, type Editing } from './render';
+import {
+  escapeHtml as e,
+  renderDetail,
+  renderExported,
+  renderJob,
+  renderReadOnlyNote,
+  renderRows,
+  renderStats,
+  type Editing,
+} from './render';
 
 interface State {
   query?: CuratorQuery;
@@ -66,6 +75,7 @@ app.innerHTML = `
   <section id="detail" aria-live="polite"></section>
   <aside>
     <h3>${e(l10n.t('Statistics'))}</h3><div id="stats"></div>
+    <div id="readonly-note"></div>
     <h3>${e(l10n.t('Export'))}</h3>
     <form id="export-form" class="form">
       <label>${e(l10n.t('Dataset name'))}<vscode-textfield id="ds-name" value="curated" aria-label="${e(l10n.t('Dataset name'))}"></vscode-textfield></label>
@@ -154,6 +164,10 @@ function render(v: CuratorViewMessage): void {
   patch('error', errorOf('list'));
   patch('export-error', errorOf('export'));
   patch('ft-error', errorOf('finetune'));
+  // A viewer on a team server may not export or submit: the forms are not offered (the server refuses them too).
+  el('export-form').hidden = v.readOnly === true;
+  el('ft-form').hidden = v.readOnly === true;
+  patch('readonly-note', renderReadOnlyNote(v));
   patch('rows', renderRows(v));
   patch('detail', renderDetail(v, editing));
   patch('stats', renderStats(v.stats, v.warnings));

@@ -194,3 +194,10 @@ export function renderJob(job: FineTuneJobView | null): string {
 ${job.modelVersion !== undefined ? `<p>${e(l10n.t('Registered {0} version {1}', job.modelName, job.modelVersion))}</p>` : ''}
 ${job.error ? `<p class="error">${e(`${job.error.reason}: ${job.error.message}`)}</p>` : ''}</div>`;
 }
+
+/** What a viewer reads where the export and fine-tune forms would be. */
+export function renderReadOnlyNote(v: Pick<CuratorViewMessage, 'readOnly'>): string {
+  return v.readOnly
+    ? `<p class="muted">${e(l10n.t('Your key on this team server has the viewer role: exporting datasets and fine-tuning need a developer.'))}</p>`
+    : '';
+}

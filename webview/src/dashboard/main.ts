@@ -104,14 +104,14 @@ function renderSession(): void {
   const now = Date.now();
   const tasks = toGraphTasks(s.tasks);
   const task = selectedTask();
-  patch('head', renderSessionHead(s));
+  patch('head', renderSessionHead(s, snap?.readOnly === true));
   patch('spend', renderSpend(s, now));
   patch('graph', renderDagSvg(tasks, task?.id));
   const width = Math.max(320, (document.getElementById('timeline')?.clientWidth ?? 640) - 8);
   patch('timeline', renderTimelineSvg(tasks, now, width));
   const run = transcript && transcript.runId === task?.runId ? transcript : undefined;
   patch('task', task ? renderTaskDetail(task, run?.run, now) : '');
-  patch('task-actions', task ? renderTaskActions(task) : '');
+  patch('task-actions', task ? renderTaskActions(task, snap?.readOnly === true) : '');
   patch(
     'transcript',
     !task?.runId

@@ -89,10 +89,11 @@ const actionLabels = (): Record<string, string> => ({
   setTaskPriority: l10n.t('Set Priority…'),
 });
 
-export function renderSessionHead(s: SessionView): string {
+/** `readOnly`: the user may only read (a viewer on a team server), so no action is drawn. */
+export function renderSessionHead(s: SessionView, readOnly = false): string {
   const state = s.appliedAt ? `${sessionStateText(s.state)}, applied` : sessionStateText(s.state);
   const labels = actionLabels();
-  const actions = sessionActions(s).map((c, i) => button(c, labels[c], i > 0 || c !== 'approveSession'));
+  const actions = (readOnly ? [] : sessionActions(s)).map((c, i) => button(c, labels[c], i > 0 || c !== 'approveSession'));
   return (
     `<h2 class="goal" title="${e(s.goal)}">${e(clip(firstLine(s.goal), 200))}</h2>` +
     (s.goal.trim().includes('\n')
@@ -175,9 +176,9 @@ export function renderTaskDetail(t: TaskView, run: RunView | undefined, nowMs: n
  * The task's buttons, drawn in their own region: the details above change every second while the task runs
  * (elapsed, tokens), and a button replaced between a press and its release would lose the click.
  */
-export function renderTaskActions(t: TaskView): string {
+export function renderTaskActions(t: TaskView, readOnly = false): string {
   const labels = actionLabels();
-  const actions = taskActions(t).map((c) => button(c, labels[c]));
+  const actions = (readOnly ? [] : taskActions(t)).map((c) => button(c, labels[c]));
   return actions.length ? `<div class="actions">${actions.join('')}</div>` : '';
 }
 

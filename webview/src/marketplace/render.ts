@@ -61,7 +61,8 @@ const button = (action: MarketplaceAction, id: string, label: string, secondary:
   `<vscode-button data-action="${action}" data-id="${e(id)}"${secondary ? ' secondary' : ''}${disabled ? ' disabled' : ''}>${e(label)}</vscode-button>`;
 
 /** The buttons an entry offers in its state. */
-export function actionButtons(d: MarketplaceSelected['details'], busy: MarketplaceAction | undefined): string {
+export function actionButtons(d: MarketplaceSelected['details'], busy: MarketplaceAction | undefined, readOnly = false): string {
+  if (readOnly) return `<p class="muted">${e(l10n.t('Only an admin of this team server can install or change agents.'))}</p>`;
   const off = Boolean(busy);
   const b: string[] = [];
   if (!d.installed) {
@@ -113,7 +114,7 @@ export function renderDetails(v: MarketplaceViewMessage): string {
   return `<header><h2>${e(d.name)}</h2><span class="id">${e(d.id)}</span>${stateBadges(d)}</header>
 <p class="description">${e(d.description)}</p>
 ${d.unavailable ? `<p class="warning">${e(d.unavailable)}</p>` : ''}
-${actionButtons(d, v.busy[d.id])}${progress(v.busy[d.id])}
+${actionButtons(d, v.busy[d.id], v.readOnly === true)}${progress(v.busy[d.id])}
 ${err ? `<p class="error" role="alert">${e(err)}</p>` : ''}
 <table class="facts">${rows.map(([k, val]) => `<tr><th>${e(k)}</th><td>${val}</td></tr>`).join('')}</table>
 ${runs}`;

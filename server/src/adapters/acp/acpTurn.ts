@@ -271,6 +271,16 @@ export class AcpTurn {
     this.finishing = true;
     for (const t of [this.idleTimer, this.turnTimer, this.cancelTimer]) if (t) clearTimeout(t);
     for (const p of [...this.pending]) p();
+    // The answer is complete: its end is published now, while the diff is computed. The result (and so the
+    // run's final state, its store record and everything that acts on a finished run) waits for the diff.
+    // (`ORCH_ACP_EARLY_FINISH=0`: the end is published after the diff, for the bench's same-run comparison.)
+    const stopReason = status === 'succeeded' ? 'end_turn' : status === 'cancelled' ? 'cancelled' : 'error';
+    const publishEnd = () => {
+      if (error) this.push(`error:${this.init.turnTag}`, { kind: 'error', message: error.message, reason: error.reason });
+      this.push(`finished:${this.init.turnTag}`, { kind: 'finished', stopReason });
+    };
+    const early = process.env.ORCH_ACP_EARLY_FINISH !== '0';
+    if (early) publishEnd();
     let diff: FileChange[] = [];
     try {
       diff = await this.init.diff();
@@ -279,9 +289,7 @@ export class AcpTurn {
     }
     if (this.settled) return;
     this.settled = true;
-    if (error) this.push(`error:${this.init.turnTag}`, { kind: 'error', message: error.message, reason: error.reason });
-    const stopReason = status === 'succeeded' ? 'end_turn' : status === 'cancelled' ? 'cancelled' : 'error';
-    this.push(`finished:${this.init.turnTag}`, { kind: 'finished', stopReason });
+    if (!early) publishEnd();
     this.resolve({
       status,
       stopReason,

@@ -17,22 +17,21 @@
  *   them costs a `git config` process, so the config files are read here first: when neither mentions `filter`
  *   or `include` there is no repository filter and the process is skipped; otherwise git reads them as before.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FileChange } from '../../ports/agentRuntime';
+import { execViaSpawner } from '../git/spawner';
 import { filterConfigArgs, gitEnv, gitHygieneConfig, hardenedArgs, noRepoFilters } from '../git/gitHygiene';
+import { proofHolds, recordProof, type SnapshotProof } from './worktreeProof';
 
 /** `config` are `-c` pairs placed before the subcommand, which is hardened (`--no-ext-diff --no-textconv` on a diff). */
 function exec(cwd: string, args: string[], env: Record<string, string> = {}, config: readonly string[] = []): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      [...gitHygieneConfig, ...config, ...hardenedArgs(args)],
-      { cwd, env: gitEnv(env), timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout) => (err ? reject(err) : resolve(stdout)),
-    );
+  return execViaSpawner('git', [...gitHygieneConfig, ...config, ...hardenedArgs(args)], {
+    cwd,
+    env: gitEnv(env),
+    timeout: 30_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
 }
 
@@ -114,6 +113,14 @@ class PrivateIndex {
     this.file = path.join(dir, 'index');
   }
 
+  /** A private index holding a proven snapshot's index (its times kept, so git's racy-entry rule is the same). */
+  static fromProof(cwd: string, proof: SnapshotProof): PrivateIndex {
+    const ix = new PrivateIndex(fs.mkdtempSync(path.join(os.tmpdir(), 'acp-index-')), gitPlaces(cwd));
+    fs.writeFileSync(ix.file, proof.index);
+    fs.utimesSync(ix.file, proof.indexAtime, proof.indexMtime);
+    return ix;
+  }
+
   static create(cwd: string): PrivateIndex {
     const places = gitPlaces(cwd);
     const ix = new PrivateIndex(fs.mkdtempSync(path.join(os.tmpdir(), 'acp-index-')), places);
@@ -147,11 +154,21 @@ class PrivateIndex {
   /** Everything in the worktree now into the index; false when it is not a git worktree. */
   async add(cwd: string, file = this.file): Promise<boolean> {
     try {
-      await exec(cwd, ['add', '-A', '.'], { GIT_INDEX_FILE: file }, await this.filterConfig(cwd));
+      const config = await this.filterConfig(cwd);
+      this.addStartMs = Date.now();
+      await exec(cwd, ['add', '-A', '.'], { GIT_INDEX_FILE: file }, config);
       return true;
     } catch {
       return false;
     }
+  }
+
+  /** When the last `add` was started (its proof's racy limit). */
+  private addStartMs = 0;
+
+  /** A proof of what the last `add` into this index saw (see worktreeProof.ts), when one can be kept. */
+  proof(): SnapshotProof | undefined {
+    return this.places ? recordProof(this.file, this.addStartMs, this.places.configs) : undefined;
   }
 
   /** A tree object of the index `file` (this index by default), or undefined. */
@@ -202,6 +219,36 @@ export async function snapshotTree(cwd: string): Promise<string | undefined> {
   }
 }
 
+/** Per worktree (absolute path): the proof left by its last snapshot, taken (once) by the next `begin`. */
+const proofs = new Map<string, SnapshotProof>();
+/** Worktrees too big to prove in process (the walk or the hashing went over its limit): git every time. */
+const tooBig = new Set<string>();
+const maxProofs = 64;
+
+function keepProof(key: string, proof: SnapshotProof | undefined): void {
+  proofs.delete(key);
+  if (!proof || tooBig.has(key)) return;
+  proofs.set(key, proof);
+  if (proofs.size > maxProofs) proofs.delete(proofs.keys().next().value!);
+}
+
+/** Whether `proof` still holds for `cwd`; a worktree found too big is not proved again. */
+function holds(cwd: string, proof: SnapshotProof | undefined): boolean {
+  if (!proof) return false;
+  const r = proofHolds(cwd, proof);
+  if (r === 'too-big') {
+    tooBig.add(path.resolve(cwd));
+    if (tooBig.size > 4 * maxProofs) tooBig.clear();
+  }
+  return r === 'holds';
+}
+
+/** Forgets every kept proof (tests). */
+export function forgetProofs(): void {
+  proofs.clear();
+  tooBig.clear();
+}
+
 /**
  * One turn's snapshots: `begin` before the prompt is sent (resolves once the worktree is in the private index;
  * its tree is written in the background), `changes` once the turn is over (then `dispose`).
@@ -213,11 +260,31 @@ export class TurnSnapshots {
     private readonly before: Promise<string | undefined>,
     /** The index when the before-tree was taken. */
     private readonly beforeIndex?: Buffer,
+    /** A proof that the worktree held `beforeIndex` (see worktreeProof.ts). */
+    private readonly beforeProof?: SnapshotProof,
+    /** Whether the before-snapshot came from a proof instead of git. */
+    readonly proven = false,
   ) {
     before.catch(() => undefined);
   }
 
+  /**
+   * The before-snapshot. When the last snapshot of this worktree left a proof and the proof still holds
+   * (nothing changed since, checked in process), its index is reused and no git runs before the prompt.
+   */
   static async begin(cwd: string): Promise<TurnSnapshots> {
+    const key = path.resolve(cwd);
+    const kept = process.env.ORCH_ACP_SNAPSHOT_PROOF === '0' ? undefined : proofs.get(key);
+    proofs.delete(key);
+    if (holds(cwd, kept)) {
+      try {
+        const index = PrivateIndex.fromProof(cwd, kept!);
+        const copy = index.copy();
+        return new TurnSnapshots(cwd, index, index.writeTree(cwd, copy.file), copy.bytes, kept, true);
+      } catch {
+        // fall back to git
+      }
+    }
     const index = PrivateIndex.create(cwd);
     if (!(await index.add(cwd))) return new TurnSnapshots(cwd, index, Promise.resolve(undefined));
     let copy: { file: string; bytes: Buffer };
@@ -226,16 +293,25 @@ export class TurnSnapshots {
     } catch {
       return new TurnSnapshots(cwd, index, index.writeTree(cwd));
     }
-    return new TurnSnapshots(cwd, index, index.writeTree(cwd, copy.file), copy.bytes);
+    return new TurnSnapshots(cwd, index, index.writeTree(cwd, copy.file), copy.bytes, tooBig.has(key) ? undefined : index.proof());
   }
 
   /**
-   * The turn's file changes (none when the worktree is not a git worktree). An index that `add -A` left byte
-   * for byte as it was before the turn holds the same entries as the before-tree: no changes, no `diff`.
+   * The turn's file changes (none when the worktree is not a git worktree). A worktree the before-proof still
+   * holds for changed nothing: no git at all. An index that `add -A` left byte for byte as it was before the
+   * turn holds the same entries as the before-tree: no changes, no `diff`. The after-`add` leaves a proof for
+   * the next turn's before-snapshot.
    */
   async changes(): Promise<FileChange[]> {
     const before = await this.before;
-    if (!before || !(await this.index.add(this.cwd))) return [];
+    if (!before) return [];
+    const key = path.resolve(this.cwd);
+    if (process.env.ORCH_ACP_SNAPSHOT_PROOF !== '0' && holds(this.cwd, this.beforeProof)) {
+      keepProof(key, this.beforeProof);
+      return [];
+    }
+    if (!(await this.index.add(this.cwd))) return [];
+    keepProof(key, this.index.proof());
     if (this.beforeIndex && this.index.holds(this.beforeIndex)) return [];
     return diffAgainstIndex(this.cwd, before, this.index.file, await this.index.filterConfig(this.cwd));
   }

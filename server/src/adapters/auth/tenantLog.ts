@@ -12,8 +12,11 @@ import type { UsageLine } from '../../domain/auth/usageReport';
 export interface AuditEntry {
   at: string;
   tenantId: string;
-  /** Who: `cli` for the admin command line, else the user and key of a connection. */
-  actor: { kind: 'cli' } | { kind: 'user'; userId: string; userName: string; keyId: string; role: string };
+  /**
+   * Who: `cli` for the admin command line, `server` for an answer the server gave by itself (`by`: the
+   * permission policy, a remembered rule, a deadline, no one to ask), else the user and key of a connection.
+   */
+  actor: { kind: 'cli' } | { kind: 'server'; by: string } | { kind: 'user'; userId: string; userName: string; keyId: string; role: string };
   action: string;
   details?: Record<string, unknown>;
 }
@@ -98,6 +101,8 @@ export interface OwnerEntry {
   id: string;
   userId: string;
   userName: string;
+  /** The API key it came with (absent in lines written before per-key quotas). */
+  keyId?: string;
 }
 
 /** Who started each run and session of a tenant (`owners.jsonl`), for the usage ledger's user column. */
@@ -116,6 +121,10 @@ export class OwnerLog {
     if (this.owners.has(k)) return;
     this.owners.set(k, e);
     await append(this.file, e);
+  }
+  /** The user who started a session. */
+  ofSession(sessionId: string): OwnerEntry | undefined {
+    return this.owners.get(`session:${sessionId}`);
   }
   /** The user who started the run, or else its session. */
   of(run: { id: string; sessionId?: string }): OwnerEntry | undefined {

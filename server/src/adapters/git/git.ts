@@ -132,6 +132,11 @@ export class GitWorkspace implements WorkspacePort {
     return r.code === 0 ? r.stdout.trim() : null;
   }
 
+  async deleteBranch(repo: string, branch: string): Promise<void> {
+    if (!branch.trim() || branch.startsWith('-')) throw new Error(`refusing to delete branch ${JSON.stringify(branch)}`);
+    await this.run(repo, ['branch', '-D', '--', branch], [0, 1]);
+  }
+
   async deleteBranches(repo: string, prefix: string): Promise<string[]> {
     if (!prefix.trim() || prefix.startsWith('-')) throw new Error(`refusing to delete branches with prefix ${JSON.stringify(prefix)}`);
     const r = await this.run(repo, ['for-each-ref', '--format=%(refname)', `refs/heads/${prefix.replace(/\/?$/, '/')}`]);
@@ -146,16 +151,19 @@ export class GitWorkspace implements WorkspacePort {
     return names;
   }
 
-  async addWorktree(repo: string, dir: string, branch: string, base: string): Promise<void> {
+  async addWorktree(repo: string, dir: string, branch: string, base: string): Promise<'created' | 'reused'> {
     // Reuse after a restart: the folder is still a worktree.
-    if (await fs.stat(path.join(dir, '.git')).catch(() => undefined)) return;
+    if (await fs.stat(path.join(dir, '.git')).catch(() => undefined)) return 'reused';
     await fs.mkdir(path.dirname(dir), { recursive: true });
-    const args = (await this.branchExists(repo, branch)) ? ['worktree', 'add', dir, branch] : ['worktree', 'add', '-b', branch, dir, base];
+    const fresh = !(await this.branchExists(repo, branch));
+    const args = fresh ? ['worktree', 'add', '-b', branch, dir, base] : ['worktree', 'add', dir, branch];
     const r = await this.run(repo, args, [0, 128]);
-    if (r.code === 0) return;
-    // A registration left by a worktree folder that was deleted: prune it and try once more.
-    await this.run(repo, ['worktree', 'prune']);
-    await this.run(repo, args);
+    if (r.code !== 0) {
+      // A registration left by a worktree folder that was deleted: prune it and try once more.
+      await this.run(repo, ['worktree', 'prune']);
+      await this.run(repo, args);
+    }
+    return fresh ? 'created' : 'reused';
   }
 
   async removeWorktree(repo: string, dir: string): Promise<void> {
@@ -168,9 +176,9 @@ export class GitWorkspace implements WorkspacePort {
     await fs.rmdir(path.dirname(dir)).catch(() => undefined);
   }
 
-  async resetWorktree(dir: string, ref: string): Promise<void> {
+  async resetWorktree(dir: string, ref: string, opts?: { clean?: boolean }): Promise<void> {
     await this.run(dir, ['reset', '-q', '--hard', ref]);
-    await this.run(dir, ['clean', '-q', '-fd']);
+    if (opts?.clean !== false) await this.run(dir, ['clean', '-q', '-fd']);
   }
 
   async commitAll(cwd: string, message: string): Promise<string | null> {

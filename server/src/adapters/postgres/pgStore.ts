@@ -39,6 +39,11 @@ export interface PgStoreOptions {
    * scoped by `tenantId` all the same.
    */
   recordTenantId?: string;
+  /**
+   * Records of this tenant's rows whose `tenantId` says this (the team server wrote `local` before records
+   * carried the tenant) are read as `recordTenantId`'s; the next write of such a record stores the new id.
+   */
+  legacyRecordTenantId?: string;
   /** The tenant's display name when its row is created (default: its id). */
   tenantName?: string;
   /** Deadline on opening the connection (default 5 s). */
@@ -402,12 +407,18 @@ export class PgStore implements StorePort {
         tenant: { id: this.recordTenantId, name: t.rows[0].name },
       };
       const rows = {} as Rows;
+      const legacy = this.opts.legacyRecordTenantId;
       for (const [collection, table] of Object.entries(collectionTables) as [Collection, string][]) {
         rows[collection] = (
           await c.query<{ id: string; position: number; doc: unknown }>(`select id, position, doc from ${table} where tenant_id = $1`, [
             this.tenantId,
           ])
-        ).rows;
+        ).rows.map((r) => {
+          const doc = r.doc as { tenantId?: unknown } | null;
+          if (legacy === undefined || legacy === this.recordTenantId || doc?.tenantId !== legacy) return r;
+          // Not diffed as a change: the row keeps the old id until the record is written again.
+          return { ...r, doc: { ...doc, tenantId: this.recordTenantId } };
+        });
       }
       return { meta, rows };
     } catch (e) {

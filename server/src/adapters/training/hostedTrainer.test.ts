@@ -102,7 +102,7 @@ for (const shape of ['openai-compatible', 'together', 'fireworks'] as const) {
     }
     if (shape !== 'fireworks') {
       assert.deepEqual(
-        r.events.map((e) => (e.event === 'step' ? [e.step, e.loss] : e.event)),
+        r.events.filter((e) => e.event !== 'remote').map((e) => (e.event === 'step' ? [e.step, e.loss] : e.event)),
         [
           [1, 2],
           [2, 1],

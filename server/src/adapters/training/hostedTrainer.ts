@@ -257,10 +257,20 @@ export class HostedTrainer implements TrainerPort {
       else await request('POST', `${jobPath(remoteId)}/cancel`, undefined, pastDeadline);
     };
 
+    let reported: string | undefined;
+    /** Tells the job where the remote job is (the service persists the id at once: a restart resumes polling it). */
+    const report = (r: Remote) => {
+      if (r.state === reported) return;
+      reported = r.state;
+      onEvent({ event: 'remote', remoteJobId: r.id, state: mapHostedState(o.shape, r.state), remoteState: r.state });
+    };
+
     const run = async (): Promise<TrainingOutcome> => {
-      const created = await create();
+      const created = spec.remoteJobId ? readRemote(await request('GET', jobPath(spec.remoteJobId))) : await create();
       remoteId = created.id;
-      o.logger?.info(`fine-tune ${spec.jobId}: ${o.shape} job ${remoteId} created`);
+      if (!remoteId) throw new HostedError(`${o.shape} answered without a job id`, 'trainer_failed');
+      o.logger?.info(`fine-tune ${spec.jobId}: ${o.shape} job ${remoteId} ${spec.remoteJobId ? 'resumed' : 'created'}`);
+      report(created);
       let interval = o.pollMs ?? 5000;
       let last = created.state;
       for (;;) {
@@ -279,6 +289,7 @@ export class HostedTrainer implements TrainerPort {
         await sleep(Math.min(interval, left), stop.signal);
         if (cancelRequested) continue;
         const r = readRemote(await request('GET', jobPath(remoteId)));
+        report({ ...r, id: remoteId });
         await pullEvents(remoteId).catch((e: unknown) =>
           o.logger?.debug(redact(`fine-tune ${spec.jobId}: events: ${String(e)}`, o.apiKey)),
         );

@@ -2,8 +2,9 @@
  * The `local` trainer: `python server/python/train_lora.py CONFIG.json` in the training venv that
  * tools/ensureTrainingEnv.mjs makes (~/.cache/industrial-orchestrator/train-venv, or $ORCH_TRAIN_PYTHON).
  * Reads its stdout as JSON lines (step, loss, validation loss), keeps the last lines of stderr for the error,
- * enforces a wall-clock deadline, and stops it with SIGTERM (SIGKILL after a grace period) on cancel,
- * deadline or server exit.
+ * enforces a deadline on its running time, and stops it with SIGTERM (SIGKILL after a grace period) on cancel,
+ * deadline or server exit. Pause is SIGSTOP of the trainer process (it forks no workers: torch's threads stop
+ * with it; memory, optimizer state and progress are kept, no checkpoint is written) and resume is SIGCONT.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -80,14 +81,37 @@ export class LocalTrainer implements TrainerPort {
     let metrics: TrainerMetrics | undefined;
     let stopped: 'cancelled' | 'timeout' | undefined;
     let killTimer: NodeJS.Timeout | undefined;
+    let paused = false;
+    const alive = () => child.exitCode === null && child.signalCode === null;
     const stop = (why: 'cancelled' | 'timeout') => {
-      if (stopped || child.exitCode !== null || child.signalCode !== null) return;
+      if (stopped || !alive()) return;
       stopped = why;
       child.kill('SIGTERM');
+      // A stopped process keeps SIGTERM pending until it runs again.
+      if (paused) child.kill('SIGCONT');
       killTimer = setTimeout(() => child.kill('SIGKILL'), this.opts.graceMs ?? 5000);
     };
     const deadlineMs = this.opts.deadlineMs ?? 30 * 60_000;
-    const deadline = setTimeout(() => stop('timeout'), deadlineMs);
+    // The deadline counts running time only: a pause stops the clock (leftMs is what remains).
+    let leftMs = deadlineMs;
+    let armedAt = Date.now();
+    let deadline = setTimeout(() => stop('timeout'), leftMs);
+    const pause = (): boolean => {
+      if (paused || stopped || !alive()) return false;
+      if (!child.kill('SIGSTOP')) return false;
+      paused = true;
+      clearTimeout(deadline);
+      leftMs -= Date.now() - armedAt;
+      return true;
+    };
+    const resume = (): boolean => {
+      if (!paused || !alive()) return false;
+      paused = false;
+      child.kill('SIGCONT');
+      armedAt = Date.now();
+      deadline = setTimeout(() => stop('timeout'), Math.max(0, leftMs));
+      return true;
+    };
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const e = parseTrainerLine(line);
       if (!e) return;
@@ -130,7 +154,7 @@ export class LocalTrainer implements TrainerPort {
       child.once('error', (e) => finish(null, null, e));
       child.once('close', (code, signal) => finish(code, signal));
     });
-    return { outcome, cancel: () => stop('cancelled') };
+    return { outcome, cancel: () => stop('cancelled'), pause, resume };
   }
 
   async dispose(): Promise<void> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DomainError } from '../errors';
-import { addKey, addTenant, addUser, checkKey, emptyAccounts, formatKey, revokeKey } from './accounts';
+import { addKey, addTenant, addUser, checkKey, emptyAccounts, formatKey, revokeKey, setQuotas } from './accounts';
 
 const secret = 'a'.repeat(43);
 const same = (s: string, h: string) => h === `h:${s}`.padEnd(64, '0').slice(0, 64) || (h === 'f'.repeat(64) && s === secret);
@@ -35,4 +35,24 @@ test('bad input names what is wrong and changes nothing', () => {
     (e) => DomainError.is(e, 'not_found'),
   );
   assert.equal(a.users.length, 0);
+});
+
+test('quotas per user and per key: set beside the tenant, tasks refused for them, unknown targets named', () => {
+  let a = addTenant(emptyAccounts(), { id: 'acme' }, 1);
+  a = addTenant(a, { id: 'other' }, 1);
+  a = addUser(a, { id: 'u_000000000001', tenantId: 'acme', name: 'al', role: 'developer' }, 1);
+  a = addKey(a, { id: '0123456789abcdef', user: a.users[0], hash: 'f'.repeat(64) }, 1);
+  const u = setQuotas(a, 'acme', { sessions: 1, money: 0.5 }, { user: 'al' });
+  assert.deepEqual(u.scope, { kind: 'user', id: 'u_000000000001', name: 'al' });
+  assert.deepEqual(u.accounts.users[0].quotas, { sessions: 1, money: 0.5 });
+  assert.equal(u.accounts.tenants[0].quotas, undefined, 'the tenant is unchanged');
+  const k = setQuotas(u.accounts, 'acme', { tokens: 100 }, { keyId: '0123456789abcdef' });
+  assert.deepEqual(k.accounts.keys[0].quotas, { tokens: 100 });
+  assert.deepEqual(k.before, {});
+  assert.throws(
+    () => setQuotas(a, 'acme', { tasks: 2 }, { user: 'al' }),
+    (e: unknown) => DomainError.is(e, 'bad_input') && /tasks is set per tenant only/.test(e.message),
+  );
+  assert.throws(() => setQuotas(a, 'other', { tokens: 1 }, { keyId: '0123456789abcdef' }), /no key 0123456789abcdef in tenant other/);
+  assert.throws(() => setQuotas(a, 'acme', { tokens: 1 }, { user: 'nobody' }), /no user nobody/);
 });

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { DomainError } from '../errors';
 import { roles, type Role } from './permissions';
-import { changeQuotas, quotasSchema, type Quotas } from './quota';
+import { changeQuotas, quotasSchema, type QuotaScope, type Quotas } from './quota';
 import { rootProblem } from './workspaceRoots';
 
 /** A tenant id is also its data folder's name: lower-case letters, digits and dashes. */
@@ -33,6 +33,8 @@ const userSchema = z
     name: z.string().min(1).max(200),
     role: z.enum(roles),
     createdAt: z.number(),
+    /** This user's own limits inside the tenant's (sessions, tokens, money). */
+    quotas: quotasSchema.optional(),
   })
   .strict();
 const keySchema = z
@@ -46,6 +48,8 @@ const keySchema = z
     createdAt: z.number(),
     expiresAt: z.number().optional(),
     revokedAt: z.number().optional(),
+    /** This key's own limits inside its user's and tenant's (sessions, tokens, money). */
+    quotas: quotasSchema.optional(),
   })
   .strict();
 
@@ -107,18 +111,53 @@ export function setRoots(a: Accounts, tenantId: string, roots: readonly string[]
   };
 }
 
-/** Changes a tenant's quotas: a number sets one, null removes it. */
+/** Quota names a user or key may carry: concurrent tasks are limited per tenant only (the scheduler's one limit). */
+export const scopedQuotaNames: readonly (keyof Quotas)[] = ['sessions', 'tokens', 'money', 'moneyPerMillionTokens', 'windowMs'];
+
+/** Whose quotas `setQuotas` changes: the tenant's (no target), a user's (id or name) or a key's. */
+export type QuotaTarget = { user: string } | { keyId: string };
+
+/** Changes a tenant's, one of its users' or one of its keys' quotas: a number sets one, null removes it. */
 export function setQuotas(
   a: Accounts,
   tenantId: string,
   patch: Partial<Record<keyof Quotas, number | null>>,
-): { accounts: Accounts; before: Quotas; after: Quotas } {
+  target?: QuotaTarget,
+): { accounts: Accounts; before: Quotas; after: Quotas; scope: QuotaScope } {
   const t = tenantOf(a, tenantId);
-  const after = changeQuotas(t.quotas, patch);
+  if (!target) {
+    const after = changeQuotas(t.quotas, patch);
+    return {
+      accounts: { ...a, tenants: a.tenants.map((x) => (x.id === tenantId ? { ...x, quotas: after } : x)) },
+      before: t.quotas ?? {},
+      after,
+      scope: { kind: 'tenant', id: tenantId },
+    };
+  }
+  const unsupported = Object.entries(patch).find(([k, v]) => v !== undefined && !scopedQuotaNames.includes(k as keyof Quotas));
+  if (unsupported)
+    throw new DomainError(
+      'bad_input',
+      `quota ${unsupported[0]} is set per tenant only (a user or key may have: ${scopedQuotaNames.join(', ')})`,
+    );
+  if ('user' in target) {
+    const u = findUser(a, { tenantId, user: target.user });
+    const after = changeQuotas(u.quotas, patch);
+    return {
+      accounts: { ...a, users: a.users.map((x) => (x.id === u.id ? { ...x, quotas: after } : x)) },
+      before: u.quotas ?? {},
+      after,
+      scope: { kind: 'user', id: u.id, name: u.name },
+    };
+  }
+  const k = a.keys.find((x) => x.id === target.keyId && x.tenantId === tenantId);
+  if (!k) throw new DomainError('not_found', `no key ${target.keyId} in tenant ${tenantId}`);
+  const after = changeQuotas(k.quotas, patch);
   return {
-    accounts: { ...a, tenants: a.tenants.map((x) => (x.id === tenantId ? { ...x, quotas: after } : x)) },
-    before: t.quotas ?? {},
+    accounts: { ...a, keys: a.keys.map((x) => (x.id === k.id ? { ...x, quotas: after } : x)) },
+    before: k.quotas ?? {},
     after,
+    scope: { kind: 'key', id: k.id },
   };
 }
 

@@ -14,7 +14,7 @@ import {
   marketplaceSetEnabled,
   marketplaceUninstall,
 } from '../../../../protocol/marketplace';
-import { finetuneCancel, finetuneGet, finetuneList, finetuneSubmit } from '../../../../protocol/finetune';
+import { finetuneCancel, finetuneGet, finetuneList, finetunePause, finetuneResume, finetuneSubmit } from '../../../../protocol/finetune';
 import { modelEvaluate, modelGet, modelList, modelPromote, modelSetAlias } from '../../../../protocol/model';
 import { runCancel, runGet, runList, runStart, runTranscript } from '../../../../protocol/run';
 import { serverStatus, serverWhoami } from '../../../../protocol/server';
@@ -84,6 +84,8 @@ export const minimumRole: ReadonlyMap<string, Role> = new Map<string, Role>([
   [datasetExport.method, 'developer'],
   [finetuneSubmit.method, 'developer'],
   [finetuneCancel.method, 'developer'],
+  [finetunePause.method, 'developer'],
+  [finetuneResume.method, 'developer'],
   [modelEvaluate.method, 'developer'],
   // Managing agents.
   [marketplaceInstall.method, 'admin'],

@@ -20,6 +20,8 @@ export interface UsageLine {
   model?: string;
   userId?: string;
   userName?: string;
+  /** The API key of the request that started the run or its session. */
+  keyId?: string;
   sessionId?: string;
 }
 
@@ -104,7 +106,7 @@ export function usageLine(
     usage: { inputTokens: number; outputTokens: number; reasoningTokens?: number; cost: number };
   },
   atMs: number,
-  owner?: { userId: string; userName: string },
+  owner?: { userId: string; userName: string; keyId?: string },
 ): UsageLine {
   const u = run.usage;
   return {
@@ -118,6 +120,7 @@ export function usageLine(
     ...(run.model ? { model: run.model } : {}),
     ...(run.sessionId ? { sessionId: run.sessionId } : {}),
     ...(owner ? { userId: owner.userId, userName: owner.userName } : {}),
+    ...(owner?.keyId ? { keyId: owner.keyId } : {}),
   };
 }
 

@@ -80,3 +80,26 @@ test('progress: steps build the loss curve and the first steps mean; evaluations
     [6, 3],
   ]);
 });
+
+test('pause: running ⇄ paused, cancel from paused; the paused time is added up and a resume keeps startedAt', () => {
+  const running = transition(job(), 'running', 5);
+  const paused = transition(running, 'paused', 10);
+  assert.equal(paused.pausedAt, 10);
+  const again = transition(paused, 'running', 40);
+  assert.equal(again.startedAt, 5, 'resume is not a new start');
+  assert.equal(again.pausedMs, 30);
+  assert.equal(again.pausedAt, undefined);
+  const paused2 = transition(again, 'paused', 50);
+  const cancelled = transition(paused2, 'cancelled', 60, { reason: 'cancelled', message: 'x' });
+  assert.equal(cancelled.pausedMs, 40);
+  assert.equal(canTransition('queued', 'paused'), false, 'only a running job pauses');
+  assert.equal(canTransition('paused', 'succeeded'), false);
+});
+
+test('hosted jobs: queued → validating → running → an end; validating can end at once', () => {
+  const v = transition({ ...job(), provider: 'together' }, 'validating', 3);
+  assert.equal(v.startedAt, 3);
+  assert.equal(transition(v, 'running', 8).startedAt, 3);
+  for (const to of ['succeeded', 'failed', 'cancelled'] as const) assert.equal(canTransition('validating', to), true);
+  assert.equal(canTransition('validating', 'paused'), false);
+});

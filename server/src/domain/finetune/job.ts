@@ -1,10 +1,13 @@
 /**
  * Fine-tune jobs: the state machine, hyperparameter defaults and the reading of trainer progress. Pure.
- * queued → running → succeeded | failed | cancelled; queued → failed | cancelled. Ended jobs never change.
+ * queued → (validating →) running → succeeded | failed | cancelled; running ⇄ paused (paused → cancelled |
+ * failed); queued / validating → failed | cancelled. Ended jobs never change.
  */
 import type {
   BaseModel,
   FineTuneProgress,
+  FineTuneProvider,
+  RemoteJobInfo,
   FineTuneState,
   LoraHyperparameters,
   LoraHyperparametersInput,
@@ -18,11 +21,18 @@ export interface FineTuneJob {
   id: string;
   tenantId: string;
   state: FineTuneState;
-  provider: 'local';
+  provider: FineTuneProvider;
   modelName: string;
   baseModel: BaseModel;
   dataset: { name: string; id: string };
   hyperparameters: LoraHyperparameters;
+  /** Hosted providers: where the job runs (the key is never stored: only its variable's name). */
+  remote?: RemoteJobInfo;
+  evaluate?: boolean;
+  /** Total time paused; `pausedAt` while paused. */
+  pausedMs?: number;
+  pausedAt?: number;
+  evaluation?: { state: 'running' | 'succeeded' | 'failed'; message?: string };
   idempotencyKey?: string;
   progress: FineTuneProgress;
   lossCurve: [number, number][];
@@ -36,8 +46,10 @@ export interface FineTuneJob {
 }
 
 const transitions: Record<FineTuneState, readonly FineTuneState[]> = {
-  queued: ['running', 'failed', 'cancelled'],
-  running: ['succeeded', 'failed', 'cancelled'],
+  queued: ['validating', 'running', 'failed', 'cancelled'],
+  validating: ['running', 'succeeded', 'failed', 'cancelled'],
+  running: ['paused', 'succeeded', 'failed', 'cancelled'],
+  paused: ['running', 'failed', 'cancelled'],
   succeeded: [],
   failed: [],
   cancelled: [],
@@ -57,10 +69,14 @@ export function transition(
   error?: { reason: FineTuneErrorReason; message: string },
 ): FineTuneJob {
   if (!canTransition(job.state, to)) throw new DomainError('conflict', `fine-tune job ${job.id} is ${job.state}; it cannot become ${to}`);
+  const { pausedAt, ...rest } = job;
+  const pausedMs = pausedAt !== undefined ? (job.pausedMs ?? 0) + Math.max(0, now - pausedAt) : job.pausedMs;
   return {
-    ...job,
+    ...rest,
     state: to,
-    ...(to === 'running' ? { startedAt: now } : {}),
+    ...((to === 'running' || to === 'validating') && job.startedAt === undefined ? { startedAt: now } : {}),
+    ...(to === 'paused' ? { pausedAt: now } : {}),
+    ...(pausedMs !== undefined ? { pausedMs } : {}),
     ...(isEnded(to) ? { finishedAt: now } : {}),
     ...(error ? { error } : {}),
   };
@@ -100,7 +116,9 @@ export type TrainerEvent =
   | { event: 'step'; step: number; loss: number }
   | { event: 'eval'; step: number; validationLoss: number }
   | { event: 'done'; metrics: TrainerMetrics }
-  | { event: 'cancelled'; step: number };
+  | { event: 'cancelled'; step: number }
+  /** Hosted providers: the remote job exists (`remoteJobId`) and is in `state` (ours: queued/running…; theirs: `remoteState`). */
+  | { event: 'remote'; remoteJobId: string; state: FineTuneState; remoteState: string };
 
 export interface TrainerMetrics {
   steps: number;

@@ -3,7 +3,7 @@
  * default to empty, so a schema-v4 file written before they existed loads unchanged). Pure.
  */
 import { z } from 'zod';
-import { baseModels, fineTuneStates } from '../../../../protocol/finetune';
+import { baseModels, fineTuneProviders, fineTuneStates } from '../../../../protocol/finetune';
 import { modelAliases } from '../../../../protocol/model';
 import type { FineTuneJob } from './job';
 import type { RegisteredModel } from './registry';
@@ -28,17 +28,39 @@ const hyperparameters = z
   .strict();
 
 const dataset = z.object({ name: z.string().min(1), id: z.string().min(1) }).strict();
+const provider = z.enum(fineTuneProviders);
+const remote = z
+  .object({
+    baseURL: z.string().min(1),
+    apiKeyEnv: z.string().min(1),
+    remoteModel: z.string().min(1),
+    accountId: z.string().optional(),
+    remoteJobId: z.string().optional(),
+    remoteState: z.string().optional(),
+    fineTunedModel: z.string().optional(),
+    deadlineMs: z.number().optional(),
+    pollMs: z.number().optional(),
+  })
+  .strict();
 
 export const fineTuneJobSchema: z.ZodType<FineTuneJob> = z
   .object({
     id,
     tenantId: id,
     state: z.enum(fineTuneStates),
-    provider: z.literal('local'),
+    provider,
     modelName: z.string().min(1),
     baseModel: z.enum(baseModels),
     dataset,
     hyperparameters,
+    remote: remote.optional(),
+    evaluate: z.boolean().optional(),
+    pausedMs: z.number().optional(),
+    pausedAt: ms.optional(),
+    evaluation: z
+      .object({ state: z.enum(['running', 'succeeded', 'failed']), message: z.string().optional() })
+      .strict()
+      .optional(),
     idempotencyKey: z.string().optional(),
     progress: z
       .object({
@@ -95,7 +117,16 @@ export const modelRecordSchema: z.ZodType<RegisteredModel> = z
         .object({
           version: z.number().int().min(1),
           createdAt: ms,
-          lineage: z.object({ dataset, jobId: id, baseModel: z.enum(baseModels), provider: z.literal('local'), hyperparameters }).strict(),
+          lineage: z
+            .object({
+              dataset,
+              jobId: id,
+              baseModel: z.enum(baseModels),
+              provider,
+              hyperparameters,
+              remote: z.object({ baseURL: z.string(), remoteJobId: z.string(), fineTunedModel: z.string() }).strict().optional(),
+            })
+            .strict(),
           metrics: z
             .object({
               firstLoss: z.number(),

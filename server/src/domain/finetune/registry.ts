@@ -3,7 +3,7 @@
  * An alias points at one version; moving it appends an audit event. `champion` moves only to a version
  * whose validation loss is lower than the current champion's, or with an explicit override and a reason.
  */
-import type { BaseModel, LoraHyperparameters } from '../../../../protocol/finetune';
+import type { BaseModel, FineTuneProvider, LoraHyperparameters } from '../../../../protocol/finetune';
 import type { EvaluationScores, ModelAlias } from '../../../../protocol/model';
 import { DomainError } from '../errors';
 
@@ -14,8 +14,10 @@ export interface ModelVersion {
     dataset: { name: string; id: string };
     jobId: string;
     baseModel: BaseModel;
-    provider: 'local';
+    provider: FineTuneProvider;
     hyperparameters: LoraHyperparameters;
+    /** Hosted providers: the remote job and the provider's id of the trained model (nothing downloaded). */
+    remote?: { baseURL: string; remoteJobId: string; fineTunedModel: string };
   };
   metrics: { firstLoss: number; finalLoss: number; validationLoss?: number; initialValidationLoss?: number; steps: number };
   artifact: { adapterDir: string; baseDir: string };

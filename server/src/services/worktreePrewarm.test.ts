@@ -1,0 +1,173 @@
+// Pre-warmed worktrees (issue 13) through the real SessionRunner: real store on disk, real git worktrees,
+// real executor; the turn runner stands in for the agent (it writes the task's file when released).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { GitWorkspace } from '../adapters/git/git';
+import { LowdbStore } from '../adapters/lowdb/lowdbStore';
+import { PQueueExecutor } from '../adapters/queue/pQueueExecutor';
+import { localTenantId } from '../domain/storeSchema';
+import type { TurnResult } from '../ports/agentRuntime';
+import type { Logger } from '../ports/logger';
+import { taskBranchOf, taskWorktreeOf } from './sessionLayout';
+import { SessionRecords } from './sessionRecords';
+import { SessionRunner, type TurnRunner } from './sessionRunner';
+import { SessionService } from './sessionService';
+
+const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+const usage = { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 };
+
+function repo(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'orch-prewarm-'));
+  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: d, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(path.join(d, 'README.md'), '# r\n');
+  git('add', '-A');
+  git('commit', '-qm', 'init');
+  return d;
+}
+
+const branchExists = (cwd: string, b: string) => {
+  try {
+    execFileSync('git', ['rev-parse', '--verify', '-q', `refs/heads/${b}`], { cwd, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until<T>(what: string, ms: number, probe: () => T | undefined | false): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** The real GitWorkspace, counting where worktrees are added (to tell a pre-warmed worktree from a new one). */
+class CountingGit extends GitWorkspace {
+  readonly added: string[] = [];
+  override async addWorktree(repoDir: string, dir: string, branch: string, base: string) {
+    this.added.push(dir);
+    return super.addWorktree(repoDir, dir, branch, base);
+  }
+}
+
+/** Concurrency 1: while the first task runs, the second waits ready and gets a pre-warmed worktree. */
+async function setup() {
+  const data = mkdtempSync(path.join(os.tmpdir(), 'orch-prewarm-data-'));
+  const store = new LowdbStore(path.join(data, 'store.json'), quiet);
+  await store.load();
+  const records = new SessionRecords(store, localTenantId);
+  const git = new CountingGit();
+  const gates = new Map<string, () => void>();
+  const started: { cwd: string; prompt: string; files: string[] }[] = [];
+  let n = 0;
+  const runs: TurnRunner = {
+    start: async (input) => {
+      const name = /write (\w+)/.exec(input.prompt)?.[1] ?? 'x';
+      started.push({ cwd: input.cwd, prompt: input.prompt, files: execFileSync('ls', [input.cwd], { encoding: 'utf8' }).split('\n') });
+      const done = new Promise<TurnResult>((resolve) =>
+        gates.set(name, () => {
+          writeFileSync(path.join(input.cwd, `${name}.txt`), `${name}\n`);
+          resolve({ status: 'succeeded', stopReason: 'end_turn', summary: 'ok', usage, diff: [], durationMs: 1, lastSeq: 0 });
+        }),
+      );
+      return { runId: `run${++n}`, done };
+    },
+    cancel: async () => undefined,
+  };
+  const worktreeRoot = path.join(data, 'worktrees');
+  const warmed: string[] = [];
+  const runner = new SessionRunner({
+    records,
+    workspace: git,
+    runs,
+    worktreeRoot,
+    executor: new PQueueExecutor(1, () => undefined),
+    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: 1 }],
+    limits: { global: 1 },
+    leaseTtlMs: 60_000,
+    publish: () => undefined,
+    now: Date.now,
+    logger: quiet,
+    prewarm: { warmAgent: async (cwd) => void warmed.push(cwd) },
+  });
+  let id = 0;
+  const sessions = new SessionService({
+    records,
+    runner,
+    workspace: git,
+    worktreeRoot,
+    newId: () => `s${++id}`,
+    now: Date.now,
+    cancelRun: async () => undefined,
+  });
+  const cwd = repo();
+  const s = await sessions.start({
+    goal: '- [a] A {files: a.txt}: write a\n- [b] B {files: b.txt}: write b',
+    cwd,
+    approve: true,
+  });
+  const wtB = taskWorktreeOf(worktreeRoot, s.id, 'b');
+  const ended = () => {
+    const v = records.view(s.id);
+    return ['completed', 'failed', 'partially_completed', 'cancelled'].includes(v.state) ? v : undefined;
+  };
+  return { records, git, gates, started, runner, sessions, cwd, s, wtB, warmed, ended };
+}
+
+test('a ready task waiting for a slot gets its worktree ahead; its dispatch uses it, at the integration branch as it is then', async () => {
+  const t = await setup();
+  await until('task a to start', 20_000, () => t.gates.has('a'));
+  await until("b's pre-warmed worktree", 20_000, () => existsSync(path.join(t.wtB, '.git')) && t.warmed.includes(t.wtB));
+  await t.runner.prewarmer.settled();
+  assert.deepEqual(t.runner.prewarmer.held(), [t.s.tasks.find((x) => x.planId === 'b')!.id]);
+  assert.equal(t.git.added.filter((d) => d === t.wtB).length, 1, 'made once, by the pre-warm');
+
+  t.gates.get('a')!();
+  await until('task b to start', 20_000, () => t.gates.has('b'));
+  const b = t.started[1];
+  assert.equal(b.cwd, t.wtB, 'b runs in its pre-warmed worktree');
+  assert.ok(b.files.includes('a.txt'), `b starts from the integration branch holding a's merge (saw ${b.files.join(' ')})`);
+  t.gates.get('b')!();
+  const done = await until('the session to end', 20_000, t.ended);
+  assert.equal(done.state, 'completed', JSON.stringify(done.tasks));
+  assert.equal(readFileSync(path.join(t.cwd, 'README.md'), 'utf8'), '# r\n');
+  const files = execFileSync('git', ['ls-tree', '--name-only', `orchestrator/${t.s.id}/integration`], { cwd: t.cwd, encoding: 'utf8' });
+  assert.deepEqual(files.trim().split('\n').sort(), ['README.md', 'a.txt', 'b.txt']);
+  assert.deepEqual(t.runner.prewarmer.held(), []);
+  t.runner.stop();
+});
+
+test('a pre-warmed task cancelled before dispatch loses its worktree and branch; nothing is left behind', async () => {
+  const t = await setup();
+  await until('task a to start', 20_000, () => t.gates.has('a'));
+  await until("b's pre-warmed worktree", 20_000, () => existsSync(path.join(t.wtB, '.git')));
+  await t.runner.prewarmer.settled();
+  const bId = t.s.tasks.find((x) => x.planId === 'b')!.id;
+  await t.sessions.tasks.cancel(t.s.id, bId);
+  await until("b's worktree to go", 20_000, () => !existsSync(t.wtB));
+  await t.runner.prewarmer.settled();
+  assert.equal(branchExists(t.cwd, taskBranchOf(t.s.id, 'b')), false, "b's branch is gone");
+  const listed = execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: t.cwd, encoding: 'utf8' });
+  assert.ok(!listed.includes(t.wtB), `no registration left for b's worktree:\n${listed}`);
+  assert.deepEqual(t.runner.prewarmer.held(), []);
+
+  t.gates.get('a')!();
+  const done = await until('the session to end', 20_000, t.ended);
+  assert.deepEqual(
+    done.tasks.map((x) => [x.planId, x.state]),
+    [
+      ['a', 'succeeded'],
+      ['b', 'cancelled'],
+    ],
+  );
+  assert.equal(t.started.length, 1, 'b never ran');
+  t.runner.stop();
+});

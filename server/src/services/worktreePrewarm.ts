@@ -1,0 +1,136 @@
+/**
+ * Pre-warmed worktrees (issue 13): a task that is ready but waits for a free slot gets its worktree
+ * (`orchestrator/<session>/<planId>`, branched from the integration branch as it is then) created in the
+ * background, one at a time, off the critical path; the agent may also open its per-folder state there
+ * (`warmAgent`, e.g. OpenCode's project instance). When the task is dispatched, `claim` hands the worktree
+ * over: if the integration branch has not moved since, the attempt starts there without a reset; if it moved,
+ * the caller resets as for any attempt. Only tasks that never ran are pre-warmed (no branch, no attempt), so a
+ * claimed worktree holds nothing but a clean checkout. A pre-warmed task that ends before dispatch (cancelled,
+ * skipped, session ended or deleted) loses its worktree and branch at the next `update`.
+ */
+import { isTaskTerminal } from '../domain/orchestration/taskState';
+import type { Logger } from '../ports/logger';
+import type { WorkspacePort } from '../ports/workspace';
+import type { OrchestrationState, StoredSession, StoredTask } from './sessionRecords';
+import { taskBranchOf, taskWorktreeOf } from './sessionLayout';
+
+export interface PrewarmDeps {
+  workspace: WorkspacePort;
+  worktreeRoot: string;
+  logger: Logger;
+  /** How many waiting tasks may hold a pre-warmed worktree at once (0: off). */
+  ahead(): number;
+  /** Optional: let the agent open the folder now (best effort; errors are logged). */
+  warmAgent?(cwd: string): Promise<void>;
+}
+
+interface Warm {
+  repo: string;
+  dir: string;
+  branch: string;
+  /** The integration commit the worktree was created at; undefined while it is being created or when that failed. */
+  base?: string;
+  ready: Promise<void>;
+}
+
+export class WorktreePrewarmer {
+  private readonly warm = new Map<string, Warm>();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly d: PrewarmDeps) {}
+
+  /** Task ids holding a pre-warmed worktree (or one being created). */
+  held(): string[] {
+    return [...this.warm.keys()];
+  }
+
+  /**
+   * Drops the worktrees of tasks that ended (or vanished) before dispatch, then (with `queue`) queues new
+   * ones for ready tasks of running sessions, up to `ahead()`. Call it with `queue` only after the scheduler
+   * decided, so tasks about to be dispatched are not pre-warmed in their own way.
+   */
+  update(st: OrchestrationState, executing: ReadonlySet<string>, queue = true): void {
+    const tasks = new Map(st.tasks.map((t) => [t.id, t]));
+    for (const [id, w] of this.warm) {
+      const t = tasks.get(id);
+      if (t && !isTaskTerminal(t.state)) continue;
+      this.warm.delete(id);
+      this.chain = this.chain.then(() => this.drop(w, id));
+    }
+    const ahead = this.d.ahead();
+    if (!queue || ahead <= 0) return;
+    const running = new Map(st.sessions.filter((s) => s.state === 'running').map((s) => [s.id, s]));
+    for (const t of st.tasks) {
+      if (this.warm.size >= ahead) return;
+      const s = running.get(t.sessionId);
+      if (!s || !this.wanted(t, s, executing)) continue;
+      this.start(s, t);
+    }
+  }
+
+  /**
+   * Hands the task's pre-warmed worktree to its dispatch (waiting for it when it is still being created):
+   * the integration commit it was created at, or undefined when it has none (the caller does the full set-up).
+   */
+  async claim(taskId: string): Promise<string | undefined> {
+    const w = this.warm.get(taskId);
+    if (!w) return undefined;
+    this.warm.delete(taskId);
+    await w.ready;
+    return w.base;
+  }
+
+  /** Resolves once every queued creation and removal has run (tests, shutdown). */
+  async settled(): Promise<void> {
+    let seen: Promise<void>;
+    do {
+      seen = this.chain;
+      await seen;
+    } while (seen !== this.chain);
+  }
+
+  private wanted(t: StoredTask, s: StoredSession, executing: ReadonlySet<string>): boolean {
+    return (
+      t.state === 'ready' &&
+      t.mode !== 'read' &&
+      t.attempts === 0 &&
+      !t.branch &&
+      !executing.has(t.id) &&
+      !this.warm.has(t.id) &&
+      !!s.integrationBranch
+    );
+  }
+
+  private start(s: StoredSession, t: StoredTask): void {
+    const w: Warm = {
+      repo: s.cwd,
+      dir: taskWorktreeOf(this.d.worktreeRoot, s.id, t.planId),
+      branch: taskBranchOf(s.id, t.planId),
+      ready: Promise.resolve(),
+    };
+    const integration = s.integrationBranch!;
+    w.ready = this.chain.then(async () => {
+      try {
+        const base = await this.d.workspace.resolveRef(s.cwd, integration);
+        if (!base || (await this.d.workspace.branchExists(s.cwd, w.branch))) return;
+        await this.d.workspace.addWorktree(s.cwd, w.dir, w.branch, base);
+        w.base = base;
+        this.d.logger.debug(`pre-warmed the worktree of task ${t.id} at ${base.slice(0, 8)}`);
+        if (this.d.warmAgent)
+          await this.d.warmAgent(w.dir).catch((e: unknown) => this.d.logger.debug(`pre-warming the agent in ${w.dir}: ${String(e)}`));
+      } catch (e) {
+        this.d.logger.warn(`pre-warming the worktree of task ${t.id} failed: ${String(e)}`);
+      }
+    });
+    this.warm.set(t.id, w);
+    this.chain = w.ready;
+  }
+
+  private async drop(w: Warm, taskId: string): Promise<void> {
+    await w.ready;
+    if (!w.base) return; // nothing was created
+    await this.d.workspace.removeWorktree(w.repo, w.dir).catch(() => undefined);
+    await this.d.workspace.deleteBranch?.(w.repo, w.branch).catch(() => undefined);
+    this.d.logger.debug(`removed the pre-warmed worktree of task ${taskId} (ended before dispatch)`);
+  }
+}
