@@ -63,10 +63,9 @@ function assertOnRemote(sessions: string[], tasks: number): void {
 }
 
 /**
- * Two workers, `sessions × perSession` queued tasks. The full case (200 tasks: 4 sessions of 50) runs with
- * ORCH_WORKERS_FULL=1; by default 20 (2 sessions of 10), since the whole file must stay within a few minutes
- * on a loaded two-core machine, where a task costs about 2 s of CPU (an agent process, a dozen git
- * processes): with the load average at 20+ from other jobs, 200 tasks took far more than 4 minutes.
+ * Two workers, `sessions × perSession` queued tasks. The full case (200 tasks: 4 sessions of 50, the issue's
+ * figure) runs by default and in CI (about 4 minutes here); ORCH_WORKERS_QUICK=1 runs 20 (2 sessions of 10)
+ * for a quick local check on a loaded two-core machine, where a task costs about 2 s of CPU.
  */
 async function exactlyOnce(sessions: string[], perSession: number, deadlineMs: number): Promise<void> {
   const t0 = Date.now();
@@ -128,11 +127,11 @@ async function runExactlyOnce(
   );
 }
 
-const full = process.env.ORCH_WORKERS_FULL === '1';
+const full = process.env.ORCH_WORKERS_QUICK !== '1';
 test(
   `${full ? 200 : 20} queued tasks, two workers: each task runs exactly once, every branch is on the remote`,
-  { timeout: full ? 3_600_000 : 300_000 },
-  () => (full ? exactlyOnce(['s1', 's2', 's3', 's4'], 50, 3_300_000) : exactlyOnce(['s1', 's2'], 10, 200_000)),
+  { timeout: full ? 1_200_000 : 300_000 },
+  () => (full ? exactlyOnce(['s1', 's2', 's3', 's4'], 50, 1_080_000) : exactlyOnce(['s1', 's2'], 10, 200_000)),
 );
 
 test(
