@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { UsageLine } from '../../domain/auth/usageReport';
+import { redactValue } from '../../domain/redact';
 
 export interface AuditEntry {
   at: string;
@@ -61,8 +62,10 @@ export class AuditLog {
   constructor(dataDir: string, tenantId: string) {
     this.file = path.join(tenantFolder(dataDir, tenantId), 'audit.jsonl');
   }
+  /** The details pass through secret redaction: a permission ask's command line may carry a token. */
   append(e: Omit<AuditEntry, 'at'> & { at?: string }): Promise<void> {
-    return append(this.file, { at: e.at ?? new Date().toISOString(), ...e });
+    const details = e.details === undefined ? undefined : redactValue(e.details);
+    return append(this.file, { at: e.at ?? new Date().toISOString(), ...e, ...(details ? { details } : {}) });
   }
   /** Newest first. */
   async list(limit = 100): Promise<AuditEntry[]> {
