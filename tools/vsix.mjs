@@ -57,8 +57,13 @@ export function stageOpencode(target) {
   return path.relative(repoRoot, path.join(to, 'bin', exe));
 }
 
+/** The bundles a packaged extension runs (the language client and team connection load lazily: a stale dist/ without them would start, then fail). */
+const bundles = ['extension.js', 'extensionClient.js', 'extensionTeam.js', 'server.js', 'cli.js'];
+const missingBundles = () => bundles.filter((b) => !fs.existsSync(path.join(repoRoot, 'dist', b)));
+
 export function packageVsix(out = defaultVsixPath(), { target = currentTarget() } = {}) {
-  if (!fs.existsSync(path.join(repoRoot, 'dist', 'server.js'))) throw new Error('dist/server.js is missing: build first (npm run build)');
+  const missing = missingBundles();
+  if (missing.length) throw new Error(`dist/${missing.join(', dist/')} missing: build first (npm run build)`);
   stageOpencode(target);
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const vsce = path.join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
@@ -78,7 +83,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const target = arg('--target') ?? currentTarget();
   const t0 = Date.now();
   try {
-    if (process.argv.includes('--production') || !fs.existsSync(path.join(repoRoot, 'dist', 'server.js'))) {
+    if (process.argv.includes('--production') || missingBundles().length) {
       execFileSync(process.execPath, [path.join(repoRoot, 'esbuild.mjs'), '--production'], { cwd: repoRoot, stdio: 'inherit' });
     }
     const out = packageVsix(path.resolve(arg('--out') ?? defaultVsixPath(target)), { target });
