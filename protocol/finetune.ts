@@ -24,20 +24,18 @@ export type FineTuneProvider = (typeof fineTuneProviders)[number];
 export type HostedProvider = Exclude<FineTuneProvider, 'local'>;
 
 /**
- * A hosted provider's settings. The key is never part of the spec: it is read from the server's environment
- * variable `apiKeyEnv` (default `ORCH_KEY_<PROVIDER>`, e.g. `ORCH_KEY_TOGETHER`; the extension fills `ORCH_KEY_*`
- * from SecretStorage). Only `ORCH_KEY_*` names are accepted, so a spec cannot send another server secret away.
+ * A hosted provider's settings. The endpoint and the key are the server operator's, never the request's: a
+ * hosted provider is usable only when the server's environment names its API root (`ORCH_FT_<PROVIDER>_URL`,
+ * e.g. `ORCH_FT_TOGETHER_URL`) and holds its key (`ORCH_KEY_<PROVIDER>`, e.g. `ORCH_KEY_TOGETHER`; the extension
+ * fills `ORCH_KEY_*` from SecretStorage). So no request can send a key to a URL of its choosing.
  */
 export const hostedSpec = z
   .object({
-    /** The provider's API root including `/v1`, e.g. `https://api.together.xyz/v1`. */
+    /** Optional: if given, it must be the server's configured API root for the provider (compared normalised). */
     baseURL: z
       .string()
       .url()
-      .regex(/^https?:\/\//, 'must be an http(s) URL'),
-    apiKeyEnv: z
-      .string()
-      .regex(/^ORCH_KEY_[A-Z0-9_]{1,64}$/, 'must be an ORCH_KEY_* environment variable name')
+      .regex(/^https?:\/\//, 'must be an http(s) URL')
       .optional(),
     /** Fireworks: the account id (required for `fireworks`). */
     accountId: z
@@ -61,7 +59,9 @@ export type HostedSpecInput = z.infer<typeof hostedSpec>;
 
 /** A hosted job's remote side, as the view shows it (never the key). */
 export interface RemoteJobInfo {
+  /** The server's configured endpoint for the provider. */
   baseURL: string;
+  /** The server's key variable for the provider (`ORCH_KEY_<PROVIDER>`). */
   apiKeyEnv: string;
   remoteModel: string;
   accountId?: string;
@@ -154,9 +154,11 @@ export interface FineTuneJobView {
  * `finetune/submit` (client → server): validate the dataset version's training rows and the
  * hyperparameters, then queue the job and start it. The same `idempotencyKey` returns the existing job (a
  * hosted job is never created twice remotely). Hosted providers (`provider` ≠ `local`) need `hosted`
- * (`baseURL`, `remoteModel`; `accountId` for fireworks) and their key in the server's environment.
+ * (`remoteModel`; `accountId` for fireworks; `baseURL` optional and only the configured one) and must be
+ * configured on the server (`ORCH_FT_<PROVIDER>_URL` and `ORCH_KEY_<PROVIDER>`).
  * `evaluate: true` runs `model/evaluate` on the registered version when the job succeeds (local jobs).
- * Errors: InvalidParams (a field named: unknown provider, missing `hosted.baseURL`, no key in `apiKeyEnv`,
+ * Errors: InvalidParams (a field named: unknown or unconfigured `provider`, a `hosted.baseURL` that is not the
+ * configured endpoint, `hosted.apiKeyEnv` (a request cannot choose the key),
  * a dataset row that is not a chat example, naming file and line), notFound (no such dataset) — nothing is written.
  */
 export const finetuneSubmit = defineRequest<FineTuneJobView>()(

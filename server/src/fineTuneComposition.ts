@@ -15,6 +15,7 @@ import { LocalEvaluator } from './adapters/training/localEvaluator';
 import { LocalTrainer } from './adapters/training/localTrainer';
 import type { ProviderConfig } from './adapters/opencode/home';
 import type { Services } from './compose';
+import { hostedEndpointsFrom } from './domain/finetune/providerSpec';
 import { finetunedProviderId, promotedVersions, type ModelVersion } from './domain/finetune/registry';
 import type { Logger } from './ports/logger';
 import { FineTuneService } from './services/fineTuneService';
@@ -94,6 +95,8 @@ export async function createFineTuneServices(
     hostedTrainer: (c) => new HostedTrainer({ ...c, logger: opts.logger }),
     // Hosted providers' keys: only ORCH_KEY_* variables (the extension fills them from SecretStorage).
     secret: (name) => (name.startsWith('ORCH_KEY_') ? process.env[name] || undefined : undefined),
+    // Hosted providers' endpoints: the operator binds each key to its URL; requests cannot choose another.
+    hostedEndpoints: hostedEndpointsFrom(process.env),
     evaluate: async (name, version) => {
       if (!late.models) throw new Error('the model registry is not ready');
       return late.models.evaluate({ name, version });

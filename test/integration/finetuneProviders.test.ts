@@ -6,8 +6,10 @@
  *   version registered with lineage provider / remote job / fine-tuned model, one remote job for a repeated
  *   idempotency key), an OpenAI-compatible provider that fails, a Fireworks job cancelled (the remote cancel
  *   called), a server killed mid-job that resumes polling the same remote job at its next start; the key is
- *   nowhere in the store, the notifications or the server's log;
- * - bad specs (unknown provider, missing base URL, no key, hosted settings on local): the field named, nothing written;
+ *   nowhere in the store, the notifications or the server's log; a job whose endpoint is no longer the
+ *   configured one fails at the next start, its key not sent;
+ * - bad specs (unknown provider, no remote model, hosted settings on local) and attacks (a key sent to another
+ *   URL than the operator's `ORCH_FT_<PROVIDER>_URL`, or another key chosen): the field named, nothing written or sent;
  * - pause / resume of a real local LoRA job (SIGSTOP / SIGCONT of the trainer: the process is stopped, its
  *   step frozen, the pause not counted against the trainer's deadline), pause refused for hosted jobs, cancel
  *   from paused.
@@ -42,12 +44,13 @@ const key = 'sk-hosted-IT-SECRET-90210';
 // The local trainer's deadline (running time): long enough for the trainer's start under load, short enough
 // that the pause test can pause past it by wall clock.
 const trainDeadlineMs = 60_000;
-const env = {
-  ORCH_KEY_TOGETHER: key,
-  ORCH_KEY_OPENAI_COMPATIBLE: key,
-  ORCH_KEY_FIREWORKS: key,
-  ORCH_TRAIN_DEADLINE_MS: String(trainDeadlineMs),
-};
+// Another key of the operator's, which the attack tries to send away.
+const otherKey = 'sk-operator-anthropic-SECRET-4242';
+// The hosted stand-ins, started before the server: the operator binds each key to its endpoint in the env.
+let tg: ScriptedFineTune;
+let failing: ScriptedFineTune;
+let hang: ScriptedFineTune;
+let env: Record<string, string>;
 const dataDir = tempDir('orch-ftprov-');
 let server: ServerHandle;
 const stopped: ServerHandle[] = [];
@@ -88,6 +91,7 @@ const creates = (r: ScriptedFineTune) =>
 
 function keyNowhere(): void {
   assert.ok(!readFileSync(path.join(dataDir, 'store.json'), 'utf8').includes(key), 'the key is not in the store');
+  assert.ok(!readFileSync(path.join(dataDir, 'store.json'), 'utf8').includes(otherKey), 'the other key is not in the store');
   assert.ok(!JSON.stringify(server.notifications).includes(key), 'the key is not in any notification');
   for (const s of [server, ...stopped]) assert.ok(!s.stderr().includes(key), 'the key is not in the server log');
 }
@@ -111,6 +115,19 @@ before(async () => {
     existsSync(defaultTrainingPython()),
     `the training venv is missing (${defaultTrainingPython()}): run \`node tools/ensureTrainingEnv.mjs\``,
   );
+  tg = await stand({ apiKey: key, runningPolls: 6 });
+  failing = await stand({ apiKey: key, outcome: 'fail', runningPolls: 1, failMessage: 'the dataset has too few rows' });
+  hang = await stand({ apiKey: key, outcome: 'hang' });
+  env = {
+    ORCH_FT_TOGETHER_URL: tg.url,
+    ORCH_KEY_TOGETHER: key,
+    ORCH_FT_OPENAI_COMPATIBLE_URL: failing.url,
+    ORCH_KEY_OPENAI_COMPATIBLE: key,
+    ORCH_FT_FIREWORKS_URL: hang.url,
+    ORCH_KEY_FIREWORKS: key,
+    ORCH_KEY_ANTHROPIC: otherKey,
+    ORCH_TRAIN_DEADLINE_MS: String(trainDeadlineMs),
+  };
   server = await startServer(dataDir, {}, { env });
   const runs = await Promise.all(
     ['[[script:write_file a.md]] write the release notes', '[[script:write_file b.md]] write the deploy checklist'].map(async (prompt) => {
@@ -132,18 +149,22 @@ after(async () => {
   for (const r of remotes) await r.close();
 });
 
-test('bad provider specs name the field and write nothing', { timeout: 60_000 }, async () => {
+test('bad provider specs and key-stealing attacks name the field, write nothing and send nothing', { timeout: 60_000 }, async () => {
   const storeBefore = readFileSync(path.join(dataDir, 'store.json'), 'utf8');
+  const attacker = await stand({ apiKey: otherKey });
+  const notConfigured = /hosted\.baseURL: must be the endpoint this server configures for together \(ORCH_FT_TOGETHER_URL\), or left out/;
   const cases: [unknown, RegExp][] = [
     [{ provider: 'replicate' }, /provider/],
-    [{ provider: 'together' }, /hosted\.baseURL: the together provider needs its API root/],
-    [{ provider: 'together', hosted: { remoteModel: 'm' } }, /hosted\.baseURL/],
-    [{ provider: 'fireworks', hosted: { baseURL: 'http://127.0.0.1:1/v1', remoteModel: 'm' } }, /hosted\.accountId/],
+    [{ provider: 'together' }, /hosted\.remoteModel: the together provider needs the id of its base model/],
+    [{ provider: 'fireworks', hosted: { remoteModel: 'm' } }, /hosted\.accountId/],
+    // The review's scenario: the operator's other key, to the attacker's URL.
     [
-      { provider: 'together', hosted: { baseURL: 'http://127.0.0.1:1/v1', remoteModel: 'm', apiKeyEnv: 'ORCH_KEY_NOT_SET_HERE' } },
-      /hosted\.apiKeyEnv: no key: the server's environment variable ORCH_KEY_NOT_SET_HERE is not set/,
+      { provider: 'openai-compatible', hosted: { baseURL: attacker.url, apiKeyEnv: 'ORCH_KEY_ANTHROPIC', remoteModel: 'm' } },
+      /hosted: Unrecognized key: "apiKeyEnv"/,
     ],
-    [{ provider: 'together', hosted: { baseURL: 'http://127.0.0.1:1/v1', remoteModel: 'm', apiKeyEnv: 'PATH' } }, /hosted\.apiKeyEnv/],
+    [{ provider: 'together', hosted: { baseURL: attacker.url, remoteModel: 'm' } }, notConfigured],
+    [{ provider: 'together', hosted: { baseURL: 'http://169.254.169.254/latest/v1', remoteModel: 'm' } }, notConfigured],
+    [{ provider: 'together', hosted: { baseURL: failing.url, remoteModel: 'm' } }, notConfigured],
     [{ hosted: { baseURL: 'http://127.0.0.1:1/v1', remoteModel: 'm' } }, /hosted: the local provider takes no hosted settings/],
   ];
   for (const [extra, message] of cases) {
@@ -153,15 +174,17 @@ test('bad provider specs name the field and write nothing', { timeout: 60_000 },
   }
   assert.deepEqual(await call(finetuneList, {}), []);
   assert.equal(readFileSync(path.join(dataDir, 'store.json'), 'utf8'), storeBefore, 'nothing was written');
+  assert.deepEqual(attacker.requests, [], 'nothing was sent to the attacker');
 });
 
 test(
   'together end to end through finetune/submit: states, one remote job per idempotency key, a version with lineage',
   { timeout: 120_000 },
   async () => {
-    const remote = await stand({ apiKey: key, runningPolls: 2 });
+    const remote = tg;
     const spec = { dataset: ds, modelName: 'hosted-tg', provider: 'together' as const, idempotencyKey: 'tg-1' };
-    const hosted = { baseURL: remote.url, remoteModel: 'meta-llama/Llama-3-8b', pollMs: 100 };
+    // No baseURL: the server's configured endpoint for together.
+    const hosted = { remoteModel: 'meta-llama/Llama-3-8b', pollMs: 100 };
     const submitted = await call(finetuneSubmit, { ...spec, hosted });
     assert.equal(submitted.provider, 'together');
     assert.deepEqual(submitted.remote, {
@@ -208,12 +231,12 @@ test(
   'a provider that fails fails the job with its message; a cancelled fireworks job calls the remote cancel',
   { timeout: 120_000 },
   async () => {
-    const failing = await stand({ apiKey: key, outcome: 'fail', runningPolls: 1, failMessage: 'the dataset has too few rows' });
     const f = await call(finetuneSubmit, {
       dataset: ds,
       modelName: 'hosted-oa',
       provider: 'openai-compatible',
-      hosted: { baseURL: failing.url, remoteModel: 'gpt-4o-mini', pollMs: 100 },
+      // The configured endpoint may be named again (normalised: a trailing / is the same endpoint).
+      hosted: { baseURL: `${failing.url}/`, remoteModel: 'gpt-4o-mini', pollMs: 100 },
     });
     const failed = await waitJob(f.id, ended, 60_000);
     assert.equal(failed.state, 'failed');
@@ -221,12 +244,11 @@ test(
     assert.match(failed.error?.message ?? '', /openai-compatible job job\d+ failed: the dataset has too few rows/);
     assert.equal(failed.modelVersion, undefined);
 
-    const hang = await stand({ apiKey: key, outcome: 'hang' });
     const c = await call(finetuneSubmit, {
       dataset: ds,
       modelName: 'hosted-fw',
       provider: 'fireworks',
-      hosted: { baseURL: hang.url, remoteModel: 'accounts/fireworks/models/llama', accountId: 'acct', pollMs: 100 },
+      hosted: { remoteModel: 'accounts/fireworks/models/llama', accountId: 'acct', pollMs: 100 },
     });
     await waitJob(c.id, (j) => j.state === 'running', 60_000);
     const cancelled = await call(finetuneCancel, { jobId: c.id });
@@ -240,12 +262,13 @@ test(
 );
 
 test('a server killed mid-job resumes polling the same remote job at its next start', { timeout: 180_000 }, async () => {
-  const remote = await stand({ apiKey: key, runningPolls: 6 });
+  const remote = tg;
+  const createsBefore = creates(remote);
   const j = await call(finetuneSubmit, {
     dataset: ds,
     modelName: 'hosted-restart',
     provider: 'together',
-    hosted: { baseURL: remote.url, remoteModel: 'm', pollMs: 300 },
+    hosted: { remoteModel: 'm', pollMs: 300 },
     idempotencyKey: 'restart-1',
   });
   await waitJob(j.id, (x) => x.state === 'running' && !!x.remote?.remoteJobId, 60_000);
@@ -258,19 +281,52 @@ test('a server killed mid-job resumes polling the same remote job at its next st
   server = await startServer(dataDir, {}, { env });
   const done = await waitJob(j.id, ended, 120_000);
   assert.equal(done.state, 'succeeded', JSON.stringify(done.error));
-  assert.equal(creates(remote), 1, 'no second remote job');
+  assert.equal(creates(remote) - createsBefore, 1, 'no second remote job');
   const again = await call(finetuneSubmit, {
     dataset: ds,
     modelName: 'hosted-restart',
     provider: 'together',
-    hosted: { baseURL: remote.url, remoteModel: 'm' },
+    hosted: { remoteModel: 'm' },
     idempotencyKey: 'restart-1',
   });
   assert.equal(again.id, j.id);
-  assert.equal(creates(remote), 1, 'the idempotency key still returns the job after the restart');
+  assert.equal(creates(remote) - createsBefore, 1, 'the idempotency key still returns the job after the restart');
   assert.equal((await call(modelGet, { name: 'hosted-restart' })).versions[0]!.lineage.remote?.remoteJobId, done.remote?.remoteJobId);
   keyNowhere();
 });
+
+test(
+  'a job whose endpoint is no longer the configured one fails at the next start and its key is not sent',
+  { timeout: 180_000 },
+  async () => {
+    const j = await call(finetuneSubmit, {
+      dataset: ds,
+      modelName: 'hosted-moved',
+      provider: 'together',
+      hosted: { remoteModel: 'm', pollMs: 300 },
+      idempotencyKey: 'moved-1',
+    });
+    await waitJob(j.id, (x) => x.state === 'running' && !!x.remote?.remoteJobId, 60_000);
+    server.child.kill('SIGKILL');
+    await new Promise((r) => server.child.once('exit', r));
+    server.connection.dispose();
+    stopped.push(server);
+    const sentBefore = tg.requests.length;
+    // The operator moved together's endpoint: the stored job's endpoint is not it any more.
+    const moved = await stand({ apiKey: key });
+    server = await startServer(dataDir, {}, { env: { ...env, ORCH_FT_TOGETHER_URL: moved.url } });
+    const done = await waitJob(j.id, ended, 60_000);
+    assert.equal(done.state, 'failed');
+    assert.equal(done.error?.reason, 'trainer_failed');
+    assert.match(
+      done.error?.message ?? '',
+      /^the job's endpoint http:\/\/127\.0\.0\.1:\d+\/v1 is not the one this server configures for together \(ORCH_FT_TOGETHER_URL\); its key is not sent there$/,
+    );
+    assert.equal(tg.requests.length, sentBefore, 'nothing was sent to the old endpoint');
+    assert.deepEqual(moved.requests, [], 'nor to the new one');
+    keyNowhere();
+  },
+);
 
 test(
   'pause and resume a real local LoRA job: the trainer stops where it is, the pause does not count against the deadline; cancel from paused',

@@ -23,7 +23,7 @@ import {
   type FineTuneJob,
   type TrainerEvent,
 } from '../domain/finetune/job';
-import { checkProviderChoice } from '../domain/finetune/providerSpec';
+import { checkProviderChoice, storedJobEndpoint, type HostedEndpoints } from '../domain/finetune/providerSpec';
 import { addVersion, newModel } from '../domain/finetune/registry';
 import { checkTrainingRows } from '../domain/finetune/trainingRows';
 import { localTenantId } from '../domain/storeSchema';
@@ -64,6 +64,8 @@ export interface FineTuneServiceDeps {
   hostedTrainer?(config: HostedTrainerConfig): TrainerPort;
   /** A secret from the server's environment (`ORCH_KEY_*`); never logged, never stored. */
   secret?(name: string): string | undefined;
+  /** The hosted endpoints the operator configured (`ORCH_FT_<PROVIDER>_URL`); a provider without one is refused. */
+  hostedEndpoints?: HostedEndpoints;
   /** `evaluate: true`: the registry's evaluation of a registered version (late-bound: the registry is built after). */
   evaluate?(name: string, version: number): Promise<unknown>;
   /** `<dataDir>/finetune`: each job writes into `<outputRoot>/<jobId>/`. */
@@ -101,6 +103,10 @@ export class FineTuneService {
   private disposing = false;
 
   constructor(private readonly deps: FineTuneServiceDeps) {}
+
+  private hostedConfig() {
+    return { endpoints: this.deps.hostedEndpoints ?? {}, hasKey: (name: string) => !!this.deps.secret?.(name) };
+  }
 
   private get tenant(): string {
     return this.deps.tenantId ?? localTenantId;
@@ -167,7 +173,7 @@ export class FineTuneService {
       const same = this.deps.store.read().fineTuneJobs.find((j) => j.tenantId === this.tenant && j.idempotencyKey === input.idempotencyKey);
       if (same) return fineTuneView(this.live.get(same.id) ?? same);
     }
-    const choice = checkProviderChoice(input, (name) => !!this.deps.secret?.(name));
+    const choice = checkProviderChoice(input, this.hostedConfig());
     if (choice.provider !== 'local' && !this.deps.hostedTrainer)
       throw new DomainError('bad_input', `provider: this server cannot reach hosted providers`, { field: 'provider' });
     const hyperparameters = resolveHyperparameters(input.hyperparameters);
@@ -307,13 +313,16 @@ export class FineTuneService {
   private trainerFor(job: FineTuneJob): TrainerPort | string {
     const r = job.remote;
     if (job.provider === 'local' || !r) return this.deps.trainer;
-    const apiKey = this.deps.secret?.(r.apiKeyEnv);
-    if (!apiKey || !this.deps.hostedTrainer) return `no key: the server's environment variable ${r.apiKeyEnv} is not set`;
+    // Only the endpoint configured now gets the key (a job stored with another endpoint fails, nothing sent).
+    const endpoint = storedJobEndpoint(job.provider, r.baseURL, this.hostedConfig());
+    if (typeof endpoint === 'string') return endpoint;
+    const apiKey = this.deps.secret?.(endpoint.apiKeyEnv);
+    if (!apiKey || !this.deps.hostedTrainer) return `no key: the server's environment variable ${endpoint.apiKeyEnv} is not set`;
     // The remote job's deadline counts from its start, across restarts.
     const elapsed = job.startedAt !== undefined ? this.nowMs() - job.startedAt : 0;
     const trainer = this.deps.hostedTrainer({
       shape: job.provider,
-      baseURL: r.baseURL,
+      baseURL: endpoint.baseURL,
       apiKey,
       remoteModel: r.remoteModel,
       ...(r.accountId ? { accountId: r.accountId } : {}),
