@@ -8,6 +8,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { AcpAgents } from './acpAgents';
+import { RealPathResolver } from './adapters/fs/realPathResolver';
 import { RemoteClone } from './adapters/git/remoteClone';
 import { PgTaskLedger } from './adapters/postgres/pgTaskLedger';
 import { PgBossTaskQueue } from './adapters/queue/pgBossTaskQueue';
@@ -79,6 +80,7 @@ export async function runWorker(a: WorkerArgs, logger: Logger): Promise<number> 
     },
     agentFor: (id) => agents.runtime(id),
     logger,
+    paths: new RealPathResolver(),
   });
   try {
     await ledger.ensure();

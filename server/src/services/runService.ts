@@ -9,7 +9,7 @@ import type { AgentEvent } from '../../../protocol/agentEvent';
 import type { PermissionAnswer, PermissionAsk, RunView } from '../../../protocol/run';
 import { emptyUsage, addUsage } from '../domain/agentEvent';
 import { DomainError } from '../domain/errors';
-import { decidePermission, requestGlobs, requestPaths, type PolicyConfig, type PolicyRequest } from '../domain/permissionPolicy';
+import { type PolicyConfig, type PolicyRequest } from '../domain/permissionPolicy';
 import { localTenantId } from '../domain/storeSchema';
 import { turnWarnings } from '../domain/turnOutcome';
 import type { AgentToolGrants, OpenGrant } from '../ports/agentTools';
@@ -20,6 +20,7 @@ import type { StorePort } from '../ports/store';
 import type { TranscriptPort } from '../ports/transcript';
 import type { WorkspacePort } from '../ports/workspace';
 import { PermissionAsker } from './permissionAsker';
+import { decideResolved } from './policyInput';
 
 export interface RunInput {
   agent: string;
@@ -344,12 +345,8 @@ export class RunService {
       ...(filepath ? { filepath } : {}),
       ...(workdir ? { commandCwd: workdir } : {}),
     };
-    const globs = requestGlobs(base, this.deps.policy);
-    if (globs.length)
-      base.expanded = Object.fromEntries(await Promise.all(globs.map(async (g) => [g, await this.deps.paths.expand(g)] as const)));
-    const paths = requestPaths(base, this.deps.policy);
-    const resolved = Object.fromEntries(await Promise.all(paths.map(async (p) => [p, await this.deps.paths.resolve(p)] as const)));
-    const verdict = decidePermission({ ...base, resolved }, this.deps.policy);
+    const { request, paths, ...verdict } = await decideResolved(base, this.deps.paths, this.deps.policy);
+    const resolved = request.resolved ?? {};
     this.deps.logger.info(`run ${run.id}: ${req.permission} ${req.patterns.join(' ')} → ${verdict.decision} (${verdict.reason})`);
     const key = requestKey(req.permission, req.patterns);
     ctx.reasons.set(key, verdict.reason);
@@ -376,7 +373,15 @@ export class RunService {
     }
     const realPaths = paths.map((p) => resolved[p] ?? p);
     const realTaskFolder = await this.deps.paths.resolve(base.cwd);
-    const answer = await this.asker.decide({ run, req, base, reason: verdict.reason, askMs: ctx.askMs, realPaths, realTaskFolder });
+    const answer = await this.asker.decide({
+      run,
+      req,
+      base: request,
+      reason: verdict.reason,
+      askMs: ctx.askMs,
+      realPaths,
+      realTaskFolder,
+    });
     if (answer.by !== 'user')
       answered(answer.decision === 'allow' ? 'allow' : 'deny', answer.by, answer.why ?? answer.note ?? verdict.reason);
     if (answer.decision === 'deny' && answer.why) ctx.reasons.set(key, answer.why);

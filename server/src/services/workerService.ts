@@ -10,13 +10,15 @@
  * Merge: under the session's advisory lock, once: the task branches in plan order onto
  * `orchestrator/<session>/integration` at the base commit, pushed.
  */
-import { decidePermission, defaultAllowedCommands } from '../domain/permissionPolicy';
+import { defaultAllowedCommands, type PolicyRequest } from '../domain/permissionPolicy';
 import { mergeOrder, type MergeJob, type TaskJob } from '../domain/workers/taskJob';
 import type { AgentRuntime, PermissionPolicy } from '../ports/agentRuntime';
 import type { Logger } from '../ports/logger';
+import type { PathResolverPort } from '../ports/pathResolver';
 import type { RemoteRepoPort } from '../ports/remoteRepo';
 import type { TaskLedgerPort } from '../ports/taskLedger';
 import type { TaskQueuePort } from '../ports/taskQueue';
+import { decideResolved } from './policyInput';
 import { integrationBranchOf, taskBranchOf } from './sessionLayout';
 
 /** The task is being run by another live worker: the job comes back later. */
@@ -36,18 +38,31 @@ export interface WorkerServiceDeps {
   /** The agent runtime of an agent id; undefined when this worker has no such agent. */
   agentFor(id: string): AgentRuntime | undefined;
   logger: Logger;
+  /** Where paths really are (symlinks followed) and the home folder, for the permission policy. */
+  paths: PathResolverPort;
   /** How long a merge waits for another worker's merge of the same session. */
   mergeLockWaitMs?: number;
 }
 
-/** The worker's policy, with nobody to ask: the real permission policy's `allow`, everything else denied. */
-const policy: PermissionPolicy = async (req) => {
-  const v = decidePermission(
-    { permission: req.permission, patterns: req.patterns, cwd: req.cwd },
-    { allowedCommands: defaultAllowedCommands },
-  );
-  return v.decision === 'allow' ? 'allow' : 'deny';
-};
+/**
+ * The worker's policy for a task in `worktree`, with nobody to ask: the real permission policy's `allow` on
+ * the resolved request (a symlink in the worktree is judged by where it points), everything else denied.
+ */
+export function workerPolicy(worktree: string, paths: PathResolverPort): PermissionPolicy {
+  return async (req) => {
+    const filepath = typeof req.metadata?.filepath === 'string' ? req.metadata.filepath : undefined;
+    const base: PolicyRequest = {
+      permission: req.permission,
+      patterns: req.patterns,
+      cwd: worktree,
+      repoRoot: worktree,
+      patternBase: worktree,
+      ...(filepath ? { filepath } : {}),
+    };
+    const v = await decideResolved(base, paths, { allowedCommands: defaultAllowedCommands });
+    return v.decision === 'allow' ? 'allow' : 'deny';
+  };
+}
 
 export class WorkerService {
   constructor(private readonly d: WorkerServiceDeps) {}
@@ -90,7 +105,10 @@ export class WorkerService {
     const runId = `${job.sessionId}.${job.taskId}.${this.d.workerId}`;
     try {
       t = Date.now();
-      const result = await agent.prompt({ runId, cwd: worktree, prompt: job.prompt, permissionPolicy: policy }, () => undefined);
+      const result = await agent.prompt(
+        { runId, cwd: worktree, prompt: job.prompt, permissionPolicy: workerPolicy(worktree, this.d.paths) },
+        () => undefined,
+      );
       ms.agent = Date.now() - t;
       if (result.status !== 'succeeded') {
         const e = result.error;
