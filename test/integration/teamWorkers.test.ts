@@ -8,6 +8,8 @@
  * finished runs again.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTestPostgres, type TestPostgres } from '../../server/src/adapters/postgres/testPostgres';
 import { git, remoteBranches, startWorkerTeam, type WorkerTeam } from './workerTeam';
@@ -191,5 +193,43 @@ test(
         `all 8 done ${Math.round(lastFinish - killedAt)} ms after the kill (lease ${leaseSeconds} s); case ${Date.now() - t0} ms`,
     );
     await d.stop();
+  },
+);
+
+test(
+  'a task whose push the remote refuses fails once, after one agent run; the session still merges the others and records it',
+  { timeout: 300_000 },
+  async (t) => {
+    const hook = path.join(team.remote, 'hooks', 'pre-receive');
+    fs.writeFileSync(
+      hook,
+      '#!/bin/sh\nwhile read old new ref; do\n  [ "$ref" = refs/heads/orchestrator/pf1/t002 ] && { echo "t002 refused by policy" >&2; exit 1; }\ndone\nexit 0\n',
+      { mode: 0o755 },
+    );
+    const e = await team.startWorker('e', { concurrency: 2 });
+    t.after(async () => {
+      fs.rmSync(hook, { force: true });
+      await e.stop();
+    });
+    await team.enqueue('initech', ['pf1'], 3);
+    await team.waitMerged('initech', ['pf1'], 120_000);
+
+    const done = await outcomes('initech');
+    assert.deepEqual(done.map((o) => `${o.task} ${o.state}`).sort(), ['pf1/t001 succeeded', 'pf1/t002 failed', 'pf1/t003 succeeded']);
+    assert.match(done.find((o) => o.task === 'pf1/t002')!.error ?? '', /^worker error: .*t002 refused by policy/s);
+    assert.deepEqual(
+      (await starts('initech')).filter((s) => s.task === 'pf1/t002').map((s) => s.n),
+      [1],
+      'started once',
+    );
+    assert.equal(team.modelCalls().get('initech/pf1/t002'), 1, 'one agent run');
+    const merge = (await team.sql.query(`select state, failed from orch_worker_merges where tenant_id = 'initech'`)).rows;
+    assert.deepEqual(merge, [{ state: 'merged', failed: ['t002'] }]);
+    const files = git(team.remote, 'ls-tree', '-r', '--name-only', 'refs/heads/orchestrator/pf1/integration').split('\n');
+    assert.deepEqual(
+      files.filter((f) => f.startsWith('out/')),
+      ['out/t001.txt', 'out/t003.txt'],
+    );
+    assert.ok(!/goes back to the queue/.test(e.stderr()), 'not redelivered');
   },
 );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addKnownSecrets, redactSecrets, redactValue } from './redact';
+import { addKnownSecrets, redactSecrets, redactUrlUserinfo, redactValue } from './redact';
 
 test('redacts provider keys, tokens, bearer headers and password assignments', () => {
   const text =
@@ -49,4 +49,14 @@ test('token counts are usage figures, not secrets: numeric values under *tokens 
     accessTokens: '[REDACTED]',
   });
   assert.equal(redactSecrets('password=12345678'), 'password=[REDACTED]');
+});
+
+test('masks the userinfo of URLs, nothing else', () => {
+  assert.equal(
+    redactUrlUserinfo("git push https://user:TOKEN@git.example.com/team/repo.git failed: fatal: 'https://x-token:abc@h/r' not found"),
+    "git push https://***@git.example.com/team/repo.git failed: fatal: 'https://***@h/r' not found",
+  );
+  assert.equal(redactUrlUserinfo('postgres://u:p@ss@db:5432/x and ssh://git@host/r'), 'postgres://***@db:5432/x and ssh://***@host/r');
+  const plain = 'cloning /srv/git/team.git, https://host/repo.git?x=a@b and git@github.com:o/r.git (mail me@example.com)';
+  assert.equal(redactUrlUserinfo(plain), plain);
 });

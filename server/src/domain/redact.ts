@@ -62,3 +62,14 @@ export function redactValue<T>(value: T): T {
   };
   return walk(value) as T;
 }
+
+/** `scheme://user:password@` (any userinfo) in URLs; up to the last `@` before the host's end, as URL parsers do. */
+const urlUserinfo = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#'"]+@/gi;
+
+/**
+ * Masks the userinfo of every URL in `text` (`https://user:TOKEN@host/repo` → `https://***@host/repo`): git
+ * remotes carry credentials there, and git's errors and our messages quote the remote.
+ */
+export function redactUrlUserinfo(text: string): string {
+  return text.replace(urlUserinfo, '$1***@');
+}

@@ -36,6 +36,8 @@ export interface MergeRecord {
   workerId: string;
   /** The task whose branch did not merge (conflict). */
   taskId?: string;
+  /** The session's failed tasks, in merge order: recorded, never merged. */
+  failed?: string[];
 }
 
 export interface TaskLedgerPort {

@@ -11,6 +11,7 @@
  * `orchestrator/<session>/integration` at the base commit, pushed.
  */
 import { defaultAllowedCommands, type PolicyRequest } from '../domain/permissionPolicy';
+import { redactUrlUserinfo } from '../domain/redact';
 import { mergeOrder, type MergeJob, type TaskJob } from '../domain/workers/taskJob';
 import type { AgentRuntime, PermissionPolicy } from '../ports/agentRuntime';
 import type { Logger } from '../ports/logger';
@@ -78,7 +79,12 @@ export class WorkerService {
       await this.d.ledger.recordStart(key, this.d.workerId, attempt);
       const branch = taskBranchOf(job.sessionId, job.taskId);
       const t0 = Date.now();
-      const { ms, ...outcome } = await this.execute(job, branch);
+      const { ms, ...outcome } = await this.execute(job, branch).catch((e: unknown) => ({
+        // A git error (commit, push, a refused branch) fails the task once: a redelivery would run the agent again.
+        state: 'failed' as const,
+        error: `worker error: ${redactUrlUserinfo(e instanceof Error ? e.message : String(e))}`,
+        ms: { agent: 0, git: 0 },
+      }));
       const recorded = await this.d.ledger.recordOutcome(key, { ...outcome, branch, order: job.order, workerId: this.d.workerId });
       this.d.logger.info(
         `task ${job.sessionId}/${job.taskId}: ${outcome.state}${recorded ? '' : ' (already recorded)'} in ${Date.now() - t0} ms (agent ${ms.agent} ms, git ${ms.git} ms)`,
@@ -149,6 +155,8 @@ export class WorkerService {
       const done = mergeOrder(await this.d.ledger.doneTasks(tenantId, sessionId));
       if (done.length < job.sessionTasks) return 'incomplete';
       const tasks = done.filter((t) => t.state === 'succeeded');
+      const failed = done.filter((t) => t.state !== 'succeeded').map((t) => t.taskId);
+      const withFailed = failed.length ? { failed } : {};
       const repo = this.d.repoFor(job.remote);
       await repo.ensureCommit(job.baseCommit);
       await repo.fetchBranches(tasks.map((t) => t.branch));
@@ -158,15 +166,22 @@ export class WorkerService {
       try {
         for (const t of tasks) {
           if (!(await repo.merge(worktree, t.branch, `Merge ${t.taskId} into ${sessionId}`))) {
-            await this.d.ledger.recordMerge(tenantId, sessionId, { state: 'conflict', workerId: this.d.workerId, taskId: t.taskId });
+            await this.d.ledger.recordMerge(tenantId, sessionId, {
+              state: 'conflict',
+              workerId: this.d.workerId,
+              taskId: t.taskId,
+              ...withFailed,
+            });
             this.d.logger.warn(`session ${sessionId}: ${t.taskId} conflicts; the integration branch was not pushed`);
             return 'conflict';
           }
         }
         await repo.push(worktree, branch);
         const commit = await repo.head(worktree);
-        await this.d.ledger.recordMerge(tenantId, sessionId, { state: 'merged', commit, workerId: this.d.workerId });
-        this.d.logger.info(`session ${sessionId}: ${tasks.length} task branches merged and pushed (${commit})`);
+        await this.d.ledger.recordMerge(tenantId, sessionId, { state: 'merged', commit, workerId: this.d.workerId, ...withFailed });
+        this.d.logger.info(
+          `session ${sessionId}: ${tasks.length} task branches merged and pushed (${commit})${failed.length ? `; failed, not merged: ${failed.join(', ')}` : ''}`,
+        );
         return 'merged';
       } finally {
         await repo.removeWorktree(worktree).catch((e: unknown) => this.d.logger.warn(`removing ${worktree}: ${String(e)}`));

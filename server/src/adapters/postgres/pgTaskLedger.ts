@@ -28,7 +28,8 @@ create table if not exists orch_worker_task_outcomes (
 create table if not exists orch_worker_merges (
   tenant_id text not null, session_id text not null, state text not null, commit text, worker_id text not null,
   task_id text, merged_at timestamptz not null default now(),
-  primary key (tenant_id, session_id));`;
+  primary key (tenant_id, session_id));
+alter table orch_worker_merges add column if not exists failed text[];`;
 
 export interface PgTaskLedgerOptions {
   url: string;
@@ -158,10 +159,16 @@ export class PgTaskLedger implements TaskLedgerPort {
   }
 
   async mergeOf(tenantId: string, sessionId: string): Promise<MergeRecord | undefined> {
-    const r = await this.query<{ state: 'merged' | 'conflict'; commit: string | null; worker_id: string; task_id: string | null }>(
-      'select state, commit, worker_id, task_id from orch_worker_merges where tenant_id = $1 and session_id = $2',
-      [tenantId, sessionId],
-    );
+    const r = await this.query<{
+      state: 'merged' | 'conflict';
+      commit: string | null;
+      worker_id: string;
+      task_id: string | null;
+      failed: string[] | null;
+    }>('select state, commit, worker_id, task_id, failed from orch_worker_merges where tenant_id = $1 and session_id = $2', [
+      tenantId,
+      sessionId,
+    ]);
     const row = r.rows[0];
     return row
       ? {
@@ -169,15 +176,16 @@ export class PgTaskLedger implements TaskLedgerPort {
           workerId: row.worker_id,
           ...(row.commit ? { commit: row.commit } : {}),
           ...(row.task_id ? { taskId: row.task_id } : {}),
+          ...(row.failed?.length ? { failed: row.failed } : {}),
         }
       : undefined;
   }
 
   async recordMerge(tenantId: string, sessionId: string, m: MergeRecord): Promise<void> {
     await this.query(
-      `insert into orch_worker_merges (tenant_id, session_id, state, commit, worker_id, task_id) values ($1, $2, $3, $4, $5, $6)
-       on conflict do nothing`,
-      [tenantId, sessionId, m.state, m.commit ?? null, m.workerId, m.taskId ?? null],
+      `insert into orch_worker_merges (tenant_id, session_id, state, commit, worker_id, task_id, failed)
+       values ($1, $2, $3, $4, $5, $6, $7) on conflict do nothing`,
+      [tenantId, sessionId, m.state, m.commit ?? null, m.workerId, m.taskId ?? null, m.failed?.length ? m.failed : null],
     );
   }
 

@@ -18,6 +18,10 @@ test('a task job is checked at the edge; a bad one names its field', () => {
   assert.deepEqual(parseJob(taskJobSchema, job, 'task'), job);
   assert.throws(() => parseJob(taskJobSchema, { ...job, taskId: '../x' }, 'task'), /bad task job: taskId: letters, digits/);
   assert.throws(() => parseJob(taskJobSchema, { ...job, baseCommit: 'main' }, 'task'), /bad task job: baseCommit: a commit id/);
+  for (const bad of ['t1.lock', 'a..b', 't1.', '-t1', '.t1', 'a/b', 'a@{1}'])
+    assert.throws(() => parseJob(taskJobSchema, { ...job, taskId: bad }, 'task'), /bad task job: taskId: /, bad);
+  assert.throws(() => parseJob(taskJobSchema, { ...job, sessionId: 's1.lock' }, 'task'), /bad task job: sessionId: no "\.\."/);
+  assert.deepEqual(parseJob(taskJobSchema, { ...job, taskId: 't1.v2_x-y' }, 'task').taskId, 't1.v2_x-y');
   assert.throws(() => parseJob(taskJobSchema, { ...job, sessionTasks: 0 }, 'task'), /sessionTasks/);
   assert.throws(() => parseJob(taskJobSchema, { ...job, extra: 1 }, 'task'), /bad task job: \(root\)|extra/);
   const { taskId: _t, prompt: _p, agent: _a, order: _o, ...merge } = job;

@@ -9,7 +9,11 @@ const id = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only, starting with a letter or digit');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only, starting with a letter or digit')
+  // Ids name git branches (`orchestrator/<session>/<task>`): refuse what `git check-ref-format` refuses.
+  .refine((s) => !s.includes('..') && !s.endsWith('.') && !s.toLowerCase().endsWith('.lock'), {
+    message: 'no "..", and no "." or ".lock" at the end (git refuses such branch names)',
+  });
 
 export const taskJobSchema = z
   .object({
