@@ -15,6 +15,7 @@ import { PgBossTaskQueue } from './adapters/queue/pgBossTaskQueue';
 import { BubblewrapSandbox, detectBubblewrap } from './adapters/sandbox/bubblewrap';
 import type { AgentSettings } from './agents';
 import { CliUsageError } from './cliArgs';
+import { redactUrlUserinfo } from './domain/redact';
 import type { TurnTimeouts } from './ports/agentRuntime';
 import type { Logger } from './ports/logger';
 import { TaskBusyError, WorkerService } from './services/workerService';
@@ -43,7 +44,7 @@ function checkArgs(a: WorkerArgs): { store: string; remote: string; data: string
   }
   if (!url || !['postgres:', 'postgresql:'].includes(url.protocol) || !url.hostname)
     throw new CliUsageError(
-      `worker needs --store postgres://USER:PASSWORD@HOST:PORT/DATABASE (got ${JSON.stringify((a.store ?? '').replace(/:[^:@/]*@/, ':***@'))})`,
+      `worker needs --store postgres://USER:PASSWORD@HOST:PORT/DATABASE (got ${JSON.stringify(redactUrlUserinfo(a.store ?? ''))})`,
       'worker',
     );
   if (!a.remote) throw new CliUsageError('worker needs --remote GIT_URL, the git remote tasks are cloned from and pushed to', 'worker');
@@ -75,7 +76,7 @@ export async function runWorker(a: WorkerArgs, logger: Logger): Promise<number> 
     ledger,
     queue,
     repoFor: (r) => {
-      if (r !== remote) throw new Error(`this worker serves the remote ${remote}, not ${r}`);
+      if (r !== remote) throw new Error(`this worker serves the remote ${redactUrlUserinfo(remote)}, not ${redactUrlUserinfo(r)}`);
       return clone;
     },
     agentFor: (id) => agents.runtime(id),
@@ -91,13 +92,18 @@ export async function runWorker(a: WorkerArgs, logger: Logger): Promise<number> 
           try {
             await service.runTask(job, d.retryCount + 1);
           } catch (e) {
-            if (!(e instanceof TaskBusyError)) logger.warn(`task ${job.sessionId}/${job.taskId}: ${String(e)} (it goes back to the queue)`);
+            if (!(e instanceof TaskBusyError))
+              logger.warn(`task ${job.sessionId}/${job.taskId}: ${redactUrlUserinfo(String(e))} (it goes back to the queue)`);
             throw e;
           }
         },
         merge: async (job) => {
-          const r = await service.mergeSession(job);
-          logger.info(`merge of session ${job.sessionId}: ${r}`);
+          try {
+            logger.info(`merge of session ${job.sessionId}: ${await service.mergeSession(job)}`);
+          } catch (e) {
+            logger.warn(`merge of session ${job.sessionId}: ${redactUrlUserinfo(String(e))} (it goes back to the queue)`);
+            throw e;
+          }
         },
       },
       { concurrency: a.concurrency ?? 2 },

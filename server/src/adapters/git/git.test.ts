@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { DomainError } from '../../domain/errors';
-import { GitWorkspace } from './git';
+import { GitError, GitWorkspace } from './git';
+import { RemoteClone } from './remoteClone';
 
 const git = new GitWorkspace(20_000);
 const g = (cwd: string, ...args: string[]) =>
@@ -149,4 +150,20 @@ test('readBlob reads a file as a commit stores it; changedFiles lists unusual na
   g(r, 'commit', '-q', '-m', 'dir');
   assert.equal(await text((await git.headCommit(r))!, 'dir'), 'notAFile');
   await assert.rejects(git.readBlob(r, 'HEAD~1', 'a.txt', 10), /commit id/);
+});
+
+test('git errors and the remote clone never show the credentials of a remote URL', async () => {
+  const e = new GitError(
+    ['push', 'https://user:TOKEN123@git.example.com/r.git', 'b'],
+    128,
+    "fatal: unable to access 'https://user:TOKEN123@git.example.com/r.git/'",
+  );
+  assert.ok(!e.message.includes('TOKEN123'), e.message);
+  assert.match(e.message, /git push https:\/\/\*\*\*@git\.example\.com\/r\.git b failed \(128\)/);
+  const data = mkdtempSync(path.join(os.tmpdir(), 'orch-clone-secret-'));
+  const clone = new RemoteClone(data, 'https://user:TOKEN123@127.0.0.1:1/r.git');
+  await assert.rejects(clone.ensureCommit('0123456789abcdef'), (err: Error) => {
+    assert.ok(!String(err).includes('TOKEN123'), String(err));
+    return true;
+  });
 });

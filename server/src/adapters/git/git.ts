@@ -6,16 +6,18 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DomainError } from '../../domain/errors';
+import { redactUrlUserinfo } from '../../domain/redact';
 import type { BlobRead, ChangedFile, MergeOutcome, WorkspacePort } from '../../ports/workspace';
 import { filterConfigArgs, gitEnv, gitHygieneConfig, hardenedArgs, noRepoFilters } from './gitHygiene';
 
+/** A failed git call. Its message masks URL credentials (`https://user:TOKEN@host/…` in a remote or in git's stderr). */
 export class GitError extends Error {
   constructor(
     readonly args: string[],
     readonly code: number | string | null,
     readonly stderr: string,
   ) {
-    super(`git ${args.join(' ')} failed (${code}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    super(redactUrlUserinfo(`git ${args.join(' ')} failed (${code}): ${stderr.trim().split('\n').slice(-5).join(' | ')}`));
     this.name = 'GitError';
   }
 }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { redactUrlUserinfo } from '../../domain/redact';
 import { GitWorkspace } from './git';
 import type { RemoteRepoPort } from '../../ports/remoteRepo';
 
@@ -53,7 +54,7 @@ export class RemoteClone implements RemoteRepoPort {
       const have = await this.git.run(this.dir, ['cat-file', '-e', `${commit}^{commit}`], [0, 1, 128]);
       if (have.code !== 0) await this.git.run(this.dir, ['fetch', '--quiet', 'origin']);
       const again = await this.git.run(this.dir, ['cat-file', '-e', `${commit}^{commit}`], [0, 1, 128]);
-      if (again.code !== 0) throw new Error(`commit ${commit} is not on the remote ${this.remote}`);
+      if (again.code !== 0) throw new Error(`commit ${commit} is not on the remote ${redactUrlUserinfo(this.remote)}`);
     });
   }
 
