@@ -31,10 +31,11 @@ export interface TaskClaim {
 }
 
 export interface MergeRecord {
-  state: 'merged' | 'conflict';
+  /** `moved`: a task branch no longer held the commit its outcome recorded (nothing was merged or pushed). */
+  state: 'merged' | 'conflict' | 'moved';
   commit?: string;
   workerId: string;
-  /** The task whose branch did not merge (conflict). */
+  /** The task whose branch did not merge (conflict, moved). */
   taskId?: string;
   /** The session's failed tasks, in merge order: recorded, never merged. */
   failed?: string[];

@@ -7,8 +7,10 @@
  * the job fails and comes back later. Otherwise: worktree at the base commit on `orchestrator/<session>/<task>`,
  * one agent turn, commit, push, record the outcome (the same row the first check reads). A failed turn is a
  * failed task with the agent's stderr tail. The last task of a session queues its merge.
- * Merge: under the session's advisory lock, once: the task branches in plan order onto
- * `orchestrator/<session>/integration` at the base commit, pushed.
+ * Any other error of the run (git: commit, push, a refused branch) is a failed task too, recorded once: a
+ * redelivery would run the agent again. Pushes replace only what the remote held when the task started.
+ * Merge: under the session's advisory lock, once: the succeeded tasks' recorded commits in plan order onto
+ * `orchestrator/<session>/integration` at the base commit, pushed; failed tasks are named in the merge record.
  */
 import { defaultAllowedCommands, type PolicyRequest } from '../domain/permissionPolicy';
 import { redactUrlUserinfo } from '../domain/redact';
@@ -107,6 +109,8 @@ export class WorkerService {
     let t = Date.now();
     await repo.ensureCommit(job.baseCommit);
     await repo.addWorktree(worktree, branch, job.baseCommit);
+    // What the remote's task branch holds now (a dead attempt's push, or nothing): the push replaces only that.
+    const before = await repo.remoteHead(branch);
     ms.git += Date.now() - t;
     const runId = `${job.sessionId}.${job.taskId}.${this.d.workerId}`;
     try {
@@ -123,7 +127,7 @@ export class WorkerService {
       }
       t = Date.now();
       const commit = await repo.commitAll(worktree, `${job.taskId}: ${job.prompt.split('\n')[0].slice(0, 72)}`);
-      await repo.push(worktree, branch);
+      await repo.push(worktree, branch, before);
       ms.git += Date.now() - t;
       return { state: 'succeeded', commit, ms };
     } finally {
@@ -148,7 +152,7 @@ export class WorkerService {
     return r;
   }
 
-  async mergeSession(job: MergeJob): Promise<'merged' | 'conflict' | 'already_merged' | 'incomplete'> {
+  async mergeSession(job: MergeJob): Promise<'merged' | 'conflict' | 'moved' | 'already_merged' | 'incomplete'> {
     const { tenantId, sessionId } = job;
     return this.d.ledger.withMergeLock(tenantId, sessionId, this.d.mergeLockWaitMs ?? 120_000, async () => {
       if (await this.d.ledger.mergeOf(tenantId, sessionId)) return 'already_merged';
@@ -164,19 +168,18 @@ export class WorkerService {
       const worktree = repo.worktreeOf(tenantId, sessionId, '_integration');
       await repo.addWorktree(worktree, branch, job.baseCommit);
       try {
+        const before = await repo.remoteHead(branch);
         for (const t of tasks) {
-          if (!(await repo.merge(worktree, t.branch, `Merge ${t.taskId} into ${sessionId}`))) {
-            await this.d.ledger.recordMerge(tenantId, sessionId, {
-              state: 'conflict',
-              workerId: this.d.workerId,
-              taskId: t.taskId,
-              ...withFailed,
-            });
-            this.d.logger.warn(`session ${sessionId}: ${t.taskId} conflicts; the integration branch was not pushed`);
-            return 'conflict';
+          const r = await repo.merge(worktree, t.branch, t.commit ?? '', `Merge ${t.taskId} into ${sessionId}`);
+          if (r !== 'merged') {
+            await this.d.ledger.recordMerge(tenantId, sessionId, { state: r, workerId: this.d.workerId, taskId: t.taskId, ...withFailed });
+            this.d.logger.warn(
+              `session ${sessionId}: ${t.taskId} ${r === 'conflict' ? 'conflicts' : `is no longer at its recorded commit ${t.commit ?? '(none)'} on the remote`}; the integration branch was not pushed`,
+            );
+            return r;
           }
         }
-        await repo.push(worktree, branch);
+        await repo.push(worktree, branch, before);
         const commit = await repo.head(worktree);
         await this.d.ledger.recordMerge(tenantId, sessionId, { state: 'merged', commit, workerId: this.d.workerId, ...withFailed });
         this.d.logger.info(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -166,4 +166,44 @@ test('git errors and the remote clone never show the credentials of a remote URL
     assert.ok(!String(err).includes('TOKEN123'), String(err));
     return true;
   });
+});
+
+test('the remote clone merges a task branch only at its recorded commit, and pushes only over what it expected', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'orch-clone-lease-'));
+  const g = (cwd: string, ...a: string[]) =>
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd, encoding: 'utf8' }).trim();
+  const remote = path.join(root, 'remote.git');
+  g(root, 'init', '-q', '--bare', '-b', 'main', remote);
+  const seed = path.join(root, 'seed');
+  g(root, 'clone', '-q', remote, seed);
+  g(seed, 'commit', '-q', '--allow-empty', '-m', 'init');
+  g(seed, 'push', '-q', 'origin', 'HEAD:main');
+  const base = g(seed, 'rev-parse', 'HEAD');
+  const clone = new RemoteClone(path.join(root, 'data'), remote);
+  await clone.ensureCommit(base);
+  const branch = 'orchestrator/s1/t1';
+  const wt = clone.worktreeOf('acme', 's1', 't1');
+  await clone.addWorktree(wt, branch, base);
+  assert.equal(await clone.remoteHead(branch), undefined);
+  writeFileSync(path.join(wt, 'a.txt'), 'a\n');
+  const recorded = await clone.commitAll(wt, 't1');
+  await clone.push(wt, branch, undefined);
+  assert.equal(await clone.remoteHead(branch), recorded);
+  // Someone else pushes over the task branch: a push expecting nothing (or the old commit) is refused.
+  g(seed, 'push', '-q', '-f', 'origin', `${base}:refs/heads/${branch}`);
+  writeFileSync(path.join(wt, 'a.txt'), 'b\n');
+  await clone.commitAll(wt, 't1 again');
+  await assert.rejects(clone.push(wt, branch, undefined), GitError);
+  await assert.rejects(clone.push(wt, branch, recorded), GitError);
+  assert.equal(await clone.remoteHead(branch), base);
+  // The merge refuses the branch that no longer holds the recorded commit, and merges it once it does.
+  const iwt = clone.worktreeOf('acme', 's1', '_integration');
+  await clone.addWorktree(iwt, 'orchestrator/s1/integration', base);
+  await clone.fetchBranches([branch]);
+  assert.equal(await clone.merge(iwt, branch, recorded, 'Merge t1'), 'moved');
+  g(seed, 'fetch', '-q', path.join(root, 'data', 'repos', readdirSync(path.join(root, 'data', 'repos'))[0]), recorded);
+  g(seed, 'push', '-q', '-f', 'origin', `${recorded}:refs/heads/${branch}`);
+  await clone.fetchBranches([branch]);
+  assert.equal(await clone.merge(iwt, branch, recorded, 'Merge t1'), 'merged');
+  assert.equal(readFileSync(path.join(iwt, 'a.txt'), 'utf8'), 'a\n');
 });

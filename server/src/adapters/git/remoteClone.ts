@@ -84,9 +84,15 @@ export class RemoteClone implements RemoteRepoPort {
     return (await this.git.run(worktree, ['rev-parse', 'HEAD'])).stdout.trim();
   }
 
-  /** Pushes `branch` to the remote (forced: an attempt that died after pushing is replaced). */
-  async push(worktree: string, branch: string): Promise<void> {
-    await this.git.run(worktree, ['push', '--quiet', '--force', 'origin', `${branch}:refs/heads/${branch}`]);
+  async remoteHead(branch: string): Promise<string | undefined> {
+    const r = await this.git.run(this.dir, ['ls-remote', '--heads', 'origin', `refs/heads/${branch}`]);
+    return r.stdout.trim().split(/\s/)[0] || undefined;
+  }
+
+  /** Pushes `branch` over what the remote had when the task started (an attempt that died after pushing is replaced). */
+  async push(worktree: string, branch: string, expected: string | undefined): Promise<void> {
+    const lease = `--force-with-lease=refs/heads/${branch}:${expected ?? ''}`;
+    await this.git.run(worktree, ['push', '--quiet', lease, 'origin', `${branch}:refs/heads/${branch}`]);
   }
 
   /** Fetches the given branches from the remote into `refs/remotes/origin/…`. */
@@ -102,12 +108,14 @@ export class RemoteClone implements RemoteRepoPort {
     });
   }
 
-  /** Merges `origin/<branch>` into the worktree's branch; false (merge aborted) on a conflict. */
-  async merge(worktree: string, branch: string, message: string): Promise<boolean> {
-    const r = await this.git.run(worktree, ['merge', '--no-ff', '--no-edit', '--no-verify', '-m', message, `origin/${branch}`], [0, 1]);
-    if (r.code === 0) return true;
+  /** Merges `origin/<branch>` into the worktree's branch when it is `commit`. */
+  async merge(worktree: string, branch: string, commit: string, message: string): Promise<'merged' | 'conflict' | 'moved'> {
+    const at = await this.git.run(worktree, ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}^{commit}`], [0, 1]);
+    if (at.stdout.trim() !== commit) return 'moved';
+    const r = await this.git.run(worktree, ['merge', '--no-ff', '--no-edit', '--no-verify', '-m', message, commit], [0, 1]);
+    if (r.code === 0) return 'merged';
     await this.git.run(worktree, ['merge', '--abort'], [0, 128]);
-    return false;
+    return 'conflict';
   }
 
   async head(worktree: string): Promise<string> {

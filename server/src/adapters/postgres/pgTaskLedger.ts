@@ -160,7 +160,7 @@ export class PgTaskLedger implements TaskLedgerPort {
 
   async mergeOf(tenantId: string, sessionId: string): Promise<MergeRecord | undefined> {
     const r = await this.query<{
-      state: 'merged' | 'conflict';
+      state: MergeRecord['state'];
       commit: string | null;
       worker_id: string;
       task_id: string | null;
