@@ -59,7 +59,7 @@ const layers = {
   format: { minutes: 3, make: check(bin('prettier'), ['--check', '--log-level=warn', '**/*.{ts,mts,mjs,cjs}']) },
   build: { minutes: 3, make: check(process.execPath, ['esbuild.mjs']) },
   unit: { minutes: 10, make: nodeTest(['protocol', 'server/src', 'extension/src', 'webview/src']) },
-  integration: { minutes: 50, make: nodeTest(['test/integration']) },
+  integration: { minutes: 65, make: nodeTest(['test/integration']) },
   vscode: { minutes: 20, make: () => ({ cmd: process.execPath, args: ['test/vscode/runSuite.mjs'], count: lastLine }) },
   // Each e2e script is its own run with its own deadline; `runAll e2e` runs them all and sums their counts.
   e2e: { minutes: 15, make: () => ({ cmd: process.execPath, args: ['test/e2e/palette.mjs'], count: lastLine }) },
