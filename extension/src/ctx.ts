@@ -52,6 +52,8 @@ export class Ctx implements vscode.Disposable {
   private client: ServerLink | undefined;
   /** `JSON.stringify(readConfig())` at the last start: a settings change that leaves it equal needs no restart. */
   private startedFrom = '';
+  /** The restart in flight, if any (see `restart`). */
+  private restarting: Promise<void> | undefined;
   /** The role of the connected team key (`local` for the bundled server), also the `orchestrator.role` context. */
   private currentRole = 'local';
   private readonly policy: RestartPolicy;
@@ -100,7 +102,7 @@ export class Ctx implements vscode.Disposable {
 
   /** Whether the server in use was started or connected with exactly these settings. */
   runsWith(config: OrchestratorConfig): boolean {
-    return !!this.client && this.startedFrom === JSON.stringify(config);
+    return (!!this.client || !!this.restarting) && this.startedFrom === JSON.stringify(config);
   }
 
   private setRole(role: string): void {
@@ -236,7 +238,28 @@ export class Ctx implements vscode.Disposable {
     return sendRequest(this.client, def, params);
   }
 
+  /**
+   * One restart at a time: Connect to Team Server… restarts by itself while the settings listener may ask for
+   * one too (its debounce can fire while the old server is still stopping). A restart asked for meanwhile runs
+   * after the one in flight, and `runsWith` already answers for the settings the one in flight started from,
+   * so the listener does not restart a connection that is just being made.
+   */
   async restart(): Promise<void> {
+    const previous = this.restarting ?? Promise.resolve();
+    const mine = previous.then(
+      () => this.restartNow(),
+      () => this.restartNow(),
+    );
+    this.restarting = mine;
+    try {
+      await mine;
+    } finally {
+      if (this.restarting === mine) this.restarting = undefined;
+    }
+  }
+
+  private async restartNow(): Promise<void> {
+    this.startedFrom = JSON.stringify(readConfig());
     this.policy.reset();
     const old = this.client;
     this.client = undefined;
