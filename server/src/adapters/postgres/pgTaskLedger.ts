@@ -97,14 +97,7 @@ export class PgTaskLedger implements TaskLedgerPort {
   }
 
   async outcome(key: TaskKey): Promise<TaskOutcome | undefined> {
-    const r = await this.query<{
-      state: 'succeeded' | 'failed';
-      commit: string | null;
-      branch: string;
-      ord: number;
-      worker_id: string;
-      error: string | null;
-    }>(
+    const r = await this.query<OutcomeRow>(
       'select state, commit, branch, ord, worker_id, error from orch_worker_task_outcomes where tenant_id = $1 and session_id = $2 and task_id = $3',
       [key.tenantId, key.sessionId, key.taskId],
     );
@@ -129,15 +122,7 @@ export class PgTaskLedger implements TaskLedgerPort {
   }
 
   async doneTasks(tenantId: string, sessionId: string): Promise<DoneTask[]> {
-    const r = await this.query<{
-      task_id: string;
-      state: 'succeeded' | 'failed';
-      commit: string | null;
-      branch: string;
-      ord: number;
-      worker_id: string;
-      error: string | null;
-    }>(
+    const r = await this.query<OutcomeRow & { task_id: string }>(
       `select task_id, state, commit, branch, ord, worker_id, error from orch_worker_task_outcomes
        where tenant_id = $1 and session_id = $2 order by ord, task_id`,
       [tenantId, sessionId],
@@ -194,14 +179,17 @@ export class PgTaskLedger implements TaskLedgerPort {
   }
 }
 
-function toOutcome(row: {
+/** A row of `orch_worker_task_outcomes`, as the ledger reads it. */
+interface OutcomeRow {
   state: 'succeeded' | 'failed';
   commit: string | null;
   branch: string;
   ord: number;
   worker_id: string;
   error: string | null;
-}): TaskOutcome {
+}
+
+function toOutcome(row: OutcomeRow): TaskOutcome {
   return {
     state: row.state,
     branch: row.branch,
