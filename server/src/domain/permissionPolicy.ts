@@ -11,7 +11,7 @@
  * - `external_directory` (the agent wants a folder outside its own): the task's folder or the repository
  *   for a file tool → allow (the read or edit that follows is judged on its own); secret → deny; else ask.
  * - Commands (`bash`): parsed by `policy/shellWords.ts`; every program must be on the allow-list, and
- *   programs with a table in `policy/programRules.ts` may only use options known to be safe (options that
+ *   programs with a table in `policy/programSpecs.ts` may only use options known to be safe (options that
  *   write files or run programs ask); what they read is judged as a read, what they write must be inside
  *   the task's folder. Programs that run other programs (`sh -c`, `xargs`, `env`, `eval`, …) always ask.
  *   A user-added program without a table may use any option, but its path-like arguments are still judged.
@@ -19,7 +19,8 @@
  */
 import { lexCommand, type ShellWord } from './policy/shellWords';
 import { gitGlobalFlags, gitGlobalRisky, gitSubcommands } from './policy/gitRules';
-import { parseFind, parseOptions, programSpecs, type ArgKind, type ParsedArg } from './policy/programRules';
+import { parseFind, parseOptions, type ParsedArg } from './policy/programRules';
+import { programSpecs, type ArgKind } from './policy/programSpecs';
 
 export type PolicyVerdict = { decision: 'allow' | 'deny' | 'ask'; reason: string };
 

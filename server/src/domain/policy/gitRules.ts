@@ -1,5 +1,5 @@
 /** git's option tables for the permission policy: global options, and the safe subcommands with their options. Pure. */
-import type { ProgramSpec } from './programRules';
+import type { ProgramSpec } from './programSpecs';
 
 const writes = 'writes a file';
 const runs = 'runs another program';
