@@ -76,14 +76,19 @@ async function orchestrator(env: Record<string, string> = {}) {
   /** Milliseconds from `run/start` to the answer (`finished` published) and to the final state (with its diff). */
   const turn = async (cwd: string, text: string): Promise<{ answer: number; complete: number }> => {
     const t = performance.now();
+    if (process.env.ORCH_TURN_TRACE === '1') process.stderr.write(`TRACE ${(performance.timeOrigin + t).toFixed(1)} client-send\n`);
     const r = await s.request(runStart, { agent: descriptor.id, cwd, prompt: text });
     const { run: done, answer } = await waitDone(r.runId);
     const complete = performance.now() - t;
+    if (process.env.ORCH_TURN_TRACE === '1')
+      process.stderr.write(
+        `TRACE ${(performance.timeOrigin + t + answer - t).toFixed(1)} client-finished\nTRACE ${(performance.timeOrigin + t + complete).toFixed(1)} client-final\n`,
+      );
     if (done.state !== 'succeeded') throw new Error(`orchestrator ACP turn ${done.state}: ${JSON.stringify(done.error)}`);
     if (!done.diff?.length && /^WRITE/.test(text)) throw new Error(`orchestrator ACP turn reported no diff: ${JSON.stringify(done)}`);
     return { answer: answer - t, complete };
   };
-  return { turn, stop: () => s.stop() };
+  return { turn, stop: () => s.stop(), stderr: () => s.stderr() };
 }
 
 /** A minimal ACP client: what any editor does to send a prompt, with nothing of ours around it. */
@@ -123,15 +128,18 @@ async function direct() {
   };
 }
 
+/** The levers the off side switches off: all of them, or those `BENCH_ACP_OFF` names (`A=0,B=0`). */
+const offEnv = (): Record<string, string> =>
+  process.env.BENCH_ACP_OFF
+    ? Object.fromEntries(process.env.BENCH_ACP_OFF.split(',').map((kv) => kv.split('=') as [string, string]))
+    : { ORCH_ACP_SNAPSHOT_PROOF: '0', ORCH_GIT_SPAWNER: '0', ORCH_ACP_EARLY_FINISH: '0', ORCH_TRANSCRIPT_PIPELINE: '0' };
+
 async function main() {
   const o = await orchestrator();
   const d = await direct();
   // BENCH_ACP_AB=1: a third side, the orchestrator with this pass's turn levers off (the in-process snapshot
   // proof, the git spawner helper, the answer's end published before the diff), interleaved in the same run.
-  const off =
-    process.env.BENCH_ACP_AB === '1'
-      ? await orchestrator({ ORCH_ACP_SNAPSHOT_PROOF: '0', ORCH_GIT_SPAWNER: '0', ORCH_ACP_EARLY_FINISH: '0' })
-      : undefined;
+  const off = process.env.BENCH_ACP_AB === '1' ? await orchestrator(offEnv()) : undefined;
   const [ocwd, dcwd, fcwd] = [repo(), repo(), repo()];
   const write = (who: string, i: number) => `WRITE notes/${who}-${i}.txt bench turn ${i}`;
   // Warm-up: the first turn of each side pays one-off costs (the server's first run, module loading).
@@ -161,6 +169,7 @@ async function main() {
   // A turn that streams for ~1 s (a chunk every 100 ms) and changes no file: closer to a model's turn.
   const slowTurns = Math.max(3, Math.round(turns / 3));
   const slow = await measure((who, i) => `SLOW 1000 ${who}-${i}`, slowTurns, ft.slow);
+  if (process.env.ORCH_TURN_TRACE === '1') require('node:fs').writeFileSync('/tmp/acpfast-trace.txt', o.stderr());
   o.stop();
   d.stop();
   off?.stop();
