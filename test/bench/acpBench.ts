@@ -76,19 +76,14 @@ async function orchestrator(env: Record<string, string> = {}) {
   /** Milliseconds from `run/start` to the answer (`finished` published) and to the final state (with its diff). */
   const turn = async (cwd: string, text: string): Promise<{ answer: number; complete: number }> => {
     const t = performance.now();
-    if (process.env.ORCH_TURN_TRACE === '1') process.stderr.write(`TRACE ${(performance.timeOrigin + t).toFixed(1)} client-send\n`);
     const r = await s.request(runStart, { agent: descriptor.id, cwd, prompt: text });
     const { run: done, answer } = await waitDone(r.runId);
     const complete = performance.now() - t;
-    if (process.env.ORCH_TURN_TRACE === '1')
-      process.stderr.write(
-        `TRACE ${(performance.timeOrigin + t + answer - t).toFixed(1)} client-finished\nTRACE ${(performance.timeOrigin + t + complete).toFixed(1)} client-final\n`,
-      );
     if (done.state !== 'succeeded') throw new Error(`orchestrator ACP turn ${done.state}: ${JSON.stringify(done.error)}`);
     if (!done.diff?.length && /^WRITE/.test(text)) throw new Error(`orchestrator ACP turn reported no diff: ${JSON.stringify(done)}`);
     return { answer: answer - t, complete };
   };
-  return { turn, stop: () => s.stop(), stderr: () => s.stderr() };
+  return { turn, stop: () => s.stop() };
 }
 
 /** A minimal ACP client: what any editor does to send a prompt, with nothing of ours around it. */
@@ -138,7 +133,8 @@ async function main() {
   const o = await orchestrator();
   const d = await direct();
   // BENCH_ACP_AB=1: a third side, the orchestrator with this pass's turn levers off (the in-process snapshot
-  // proof, the git spawner helper, the answer's end published before the diff), interleaved in the same run.
+  // proof, the git spawner helper, the answer's end published before the diff, the transcript appends issued as
+  // events arrive; or those BENCH_ACP_OFF names), interleaved in the same run.
   const off = process.env.BENCH_ACP_AB === '1' ? await orchestrator(offEnv()) : undefined;
   const [ocwd, dcwd, fcwd] = [repo(), repo(), repo()];
   const write = (who: string, i: number) => `WRITE notes/${who}-${i}.txt bench turn ${i}`;
@@ -169,7 +165,6 @@ async function main() {
   // A turn that streams for ~1 s (a chunk every 100 ms) and changes no file: closer to a model's turn.
   const slowTurns = Math.max(3, Math.round(turns / 3));
   const slow = await measure((who, i) => `SLOW 1000 ${who}-${i}`, slowTurns, ft.slow);
-  if (process.env.ORCH_TURN_TRACE === '1') require('node:fs').writeFileSync('/tmp/acpfast-trace.txt', o.stderr());
   o.stop();
   d.stop();
   off?.stop();
