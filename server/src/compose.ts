@@ -237,6 +237,8 @@ export async function createRunServices(
   const runs = new RunService({
     store: base.store,
     transcripts: base.transcripts,
+    // The same-run comparison of `npm run bench` (docs/performance.md) switches the pipelined appends off.
+    serialAppends: process.env.ORCH_TRANSCRIPT_PIPELINE === '0',
     workspace: git,
     runtime: (a) => agents.runtime(a),
     isDisabled: (a) => agents.isDisabled(a),

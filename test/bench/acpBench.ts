@@ -123,15 +123,19 @@ async function direct() {
   };
 }
 
+/** The levers the off side switches off: all of them, or those `BENCH_ACP_OFF` names (`A=0,B=0`). */
+const offEnv = (): Record<string, string> =>
+  process.env.BENCH_ACP_OFF
+    ? Object.fromEntries(process.env.BENCH_ACP_OFF.split(',').map((kv) => kv.split('=') as [string, string]))
+    : { ORCH_ACP_SNAPSHOT_PROOF: '0', ORCH_GIT_SPAWNER: '0', ORCH_ACP_EARLY_FINISH: '0', ORCH_TRANSCRIPT_PIPELINE: '0' };
+
 async function main() {
   const o = await orchestrator();
   const d = await direct();
   // BENCH_ACP_AB=1: a third side, the orchestrator with this pass's turn levers off (the in-process snapshot
-  // proof, the git spawner helper, the answer's end published before the diff), interleaved in the same run.
-  const off =
-    process.env.BENCH_ACP_AB === '1'
-      ? await orchestrator({ ORCH_ACP_SNAPSHOT_PROOF: '0', ORCH_GIT_SPAWNER: '0', ORCH_ACP_EARLY_FINISH: '0' })
-      : undefined;
+  // proof, the git spawner helper, the answer's end published before the diff, the transcript appends issued as
+  // events arrive; or those BENCH_ACP_OFF names), interleaved in the same run.
+  const off = process.env.BENCH_ACP_AB === '1' ? await orchestrator(offEnv()) : undefined;
   const [ocwd, dcwd, fcwd] = [repo(), repo(), repo()];
   const write = (who: string, i: number) => `WRITE notes/${who}-${i}.txt bench turn ${i}`;
   // Warm-up: the first turn of each side pays one-off costs (the server's first run, module loading).

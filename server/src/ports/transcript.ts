@@ -11,6 +11,10 @@ export interface TranscriptEntry {
 
 /** `E`: what the transcript holds (the run service keeps `AgentEvent`s). */
 export interface TranscriptPort<E extends { seq: number } = TranscriptEntry> {
+  /**
+   * Lines of one run are written in call order, also when an append is called before the previous one resolved
+   * (the run service issues each event's append as the event arrives).
+   */
   append(folder: string, runId: string, entry: E): Promise<void>;
   /** The entries written so far, in order (a torn last line is skipped). */
   read(folder: string, runId: string): Promise<E[]>;

@@ -39,6 +39,8 @@ export interface RunInput {
 export interface RunServiceDeps {
   store: StorePort;
   transcripts: TranscriptPort<AgentEvent>;
+  /** Benchmarks only: each event's append waits for the previous event's publish (no group commit across events). */
+  serialAppends?: boolean;
   workspace: WorkspacePort;
   runtime(agent: string): AgentRuntime | undefined;
   /** Whether the settings disable the agent (`orchestrator.agents.disabled`): no run starts on it. */
@@ -197,8 +199,9 @@ export class RunService {
     controller: AbortController,
   ): Promise<TurnResult | undefined> {
     const signal = controller.signal;
-    // Transcript appends are chained so events land in seq order; publishing waits for the append.
+    // Events are appended in seq order and each is published after its append resolved, in seq order.
     let chain = Promise.resolve();
+    const pipelined = this.deps.serialAppends !== true;
     // A transcript that cannot be written (full disk, I/O error) ends the turn: its events would be lost.
     let writeError: Error | undefined;
     const stopOnWriteError = (err: unknown) => {
@@ -216,8 +219,24 @@ export class RunService {
         run.currentTool = e.status === 'pending' || e.status === 'in_progress' ? e.title || e.toolName : undefined;
       if (e.kind === 'progress') run.currentTool = e.percent === undefined ? e.message : `${e.message} (${e.percent}%)`;
       const snapshot = this.view(run);
+      if (!pipelined) {
+        chain = chain
+          .then(() => this.deps.transcripts.append(transcriptFolder(run), run.id, e))
+          .then(() => this.deps.publish({ run: snapshot, event: e }))
+          .catch(stopOnWriteError);
+        return;
+      }
+      // The append is issued now (the transcript writes a run's lines in call order, and lines queued while a
+      // write is in flight share the next fdatasync); only the publishes are chained, each after its own append.
+      let appended: Promise<void>;
+      try {
+        appended = this.deps.transcripts.append(transcriptFolder(run), run.id, e);
+      } catch (err) {
+        appended = Promise.reject(err);
+      }
+      appended.catch(() => undefined);
       chain = chain
-        .then(() => this.deps.transcripts.append(transcriptFolder(run), run.id, e))
+        .then(() => appended)
         .then(() => this.deps.publish({ run: snapshot, event: e }))
         .catch(stopOnWriteError);
     };
