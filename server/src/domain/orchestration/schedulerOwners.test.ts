@@ -76,11 +76,18 @@ test('per owner: a key limit applies across the sessions of that key; the tenant
   );
   assert.deepEqual(ids(d), ['s1:t0', 's2:t0', 's3:t0', 's3:t1']);
   // The global limit (the tenant's) caps the total even when owners have room.
-  const g = nextDispatches(input({ sessions: [sess('s3')], tasks: tasksOf('s3', 4), limits: { global: 2, perOwner: { 'user:v': 3 } }, owners }));
+  const g = nextDispatches(
+    input({ sessions: [sess('s3')], tasks: tasksOf('s3', 4), limits: { global: 2, perOwner: { 'user:v': 3 } }, owners }),
+  );
   assert.equal(g.dispatches.length, 2);
   // A limit of 0 holds every task of that owner; sessions with no owner are not limited.
   const z = nextDispatches(
-    input({ sessions: [sess('s1'), sess('s9', 5)], tasks: [...tasksOf('s1', 1), ...tasksOf('s9', 2)], limits: { global: 10, perOwner: { 'user:u': 0 } }, owners }),
+    input({
+      sessions: [sess('s1'), sess('s9', 5)],
+      tasks: [...tasksOf('s1', 1), ...tasksOf('s9', 2)],
+      limits: { global: 10, perOwner: { 'user:u': 0 } },
+      owners,
+    }),
   );
   assert.deepEqual(ids(z), ['s9:t0', 's9:t1']);
 });
