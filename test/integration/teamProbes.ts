@@ -17,7 +17,6 @@ export interface ProbeTarget {
 export function probeParams(t: ProbeTarget): Record<string, unknown> {
   const { sessionId, taskId, runId, dataset, cwd } = t;
   const userId = t.userId ?? 'u_000000000000';
-  const keyId = t.keyId ?? '0000000000000000';
   return {
     'server/status': { verbose: true },
     'server/whoami': {},
