@@ -5,6 +5,7 @@
 import { agentDidChange, agentList } from './agent';
 import { auditList } from './audit';
 import { usageReport } from './usage';
+import { quotaGet, quotaSet } from './quota';
 import { datasetCandidates, datasetCreate, datasetExport, datasetGet, datasetList, datasetPreview } from './dataset';
 import { finetuneCancel, finetuneDidChange, finetuneGet, finetuneList, finetunePause, finetuneResume, finetuneSubmit } from './finetune';
 import type { AnyNotificationDef, AnyRequestDef } from './messages';
@@ -80,6 +81,8 @@ export const requests: readonly AnyRequestDef[] = [
   modelPromote,
   auditList,
   usageReport,
+  quotaGet,
+  quotaSet,
 ] as AnyRequestDef[];
 /** Server → client requests. */
 export const clientRequests: readonly AnyRequestDef[] = [permissionRequest] as AnyRequestDef[];

@@ -185,6 +185,10 @@ export async function createRunServices(
     maxParallel?: number;
     /** Team server: how many session tasks may run now (the tenant's task quota less its running single runs), read at every decision. */
     maxActiveTasks?: () => number;
+    /** Team server: concurrent session tasks per owner key (`user:<id>`, `key:<id>`), read at every decision. */
+    maxTasksPerOwner?: () => Readonly<Record<string, number>>;
+    /** Team server: the owner keys of a session (who started it). */
+    sessionOwners?: (sessionId: string) => readonly string[];
     /** Programs allowed in agents' shell commands besides `defaultAllowedCommands` (`--allow`, the CLI config's `allow`). */
     allowCommands?: readonly string[];
     /** How long a finished session stays in the hot store before it moves to `store-archive/` (default 10 min). */
@@ -334,7 +338,11 @@ export async function createRunServices(
       get global() {
         return Math.max(0, Math.min(maxParallel, opts.maxActiveTasks?.() ?? maxParallel));
       },
+      get perOwner() {
+        return opts.maxTasksPerOwner?.();
+      },
     },
+    ownersOf: opts.sessionOwners,
     leaseTtlMs,
     publish: (v) => {
       opts.publishSession?.(liveSession(v));

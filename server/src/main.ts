@@ -15,6 +15,7 @@ import { createRunServices, createServices, type RunServices, type Services } fr
 import { argValue, defaultDataDir } from './dataDir';
 import { registerServerHandlers } from './handlers/server';
 import { registerAuditHandlers } from './handlers/audit';
+import { registerQuotaHandlers } from './handlers/quota';
 import { localUsageReport, registerUsageHandlers } from './handlers/usage';
 import { registerDatasetHandlers } from './handlers/dataset';
 import { registerFineTuneHandlers } from './handlers/finetune';
@@ -111,6 +112,7 @@ connection.onInitialize(async (params): Promise<InitializeResult> => {
   });
   registerFineTuneHandlers(connection, fineTune.fineTunes, fineTune.models, logger);
   registerAuditHandlers(connection, undefined, logger);
+  registerQuotaHandlers(connection, undefined, logger);
   const local = services;
   registerUsageHandlers(connection, (p) => localUsageReport('local', local.store.read().runs, p), logger);
   logger.info(`orchestrator server ${version} (pid ${process.pid}, node ${process.version}) using ${services.dataDir}`);

@@ -9,7 +9,10 @@
  * - sessions: activating a session (`session/start` with `approve`, approving a draft, retrying an ended
  *   one) is refused when the tenant's running, paused and awaiting sessions would exceed it.
  * - tasks: `run/start` is refused when running runs would exceed it; the scheduler never runs more session
- *   tasks than it less the running single runs (`maxActiveTasks`).
+ *   tasks than it less the running single runs (`maxActiveTasks`). A user's or key's tasks limit works the
+ *   same inside the tenant's: `run/start` is refused, and the scheduler holds that owner's ready tasks while
+ *   other owners' run (`maxTasksPerOwner`, `sessionOwners`). Usage is counted by `teamUsage.ts`.
+ * - `quota/get`, `quota/set`: `teamQuotas.ts`.
  * - tokens per window: a session is granted, as its token budget, at most what the tenant has left
  *   (window usage and other sessions' unspent grants subtracted), so the session's own budget check stops
  *   it before the next dispatch that would cross it (`awaiting_approval` with the numbers); with nothing
@@ -28,23 +31,13 @@ import { taskRetry } from '../../protocol/task';
 import type { AuthFile } from './adapters/auth/authFile';
 import { confinePath } from './adapters/auth/confinePath';
 import type { AuditLog, OwnerLog, UsageLedger } from './adapters/auth/tenantLog';
-import type { Principal, Tenant as TenantRecord } from './domain/auth/accounts';
-import {
-  checkCount,
-  defaultWindowMs,
-  grantMoney,
-  grantTokens,
-  runMoney,
-  tokensInWindow,
-  type MoneyLedger,
-  type QuotaCrossing,
-  type QuotaScope,
-  type Quotas,
-  type TokenLedger,
-} from './domain/auth/quota';
-import { usageTokens } from './domain/orchestration/budget';
+import type { Accounts, Principal, Tenant as TenantRecord } from './domain/auth/accounts';
+import { checkCount, grantMoney, grantTokens, type QuotaCrossing, type QuotaScope, type Quotas } from './domain/auth/quota';
 import { aggregateUsage, usageLine } from './domain/auth/usageReport';
 import type { ParamsOf } from '../../protocol/messages';
+import type { QuotaReport, QuotaSetResult, quotaSet } from '../../protocol/quota';
+import { pricedAs, quotaReport, setScopeQuotas } from './teamQuotas';
+import { activeSessionStates, ownerKeys, TenantUsage, type ScopedQuotas } from './teamUsage';
 import type { UsageReport, usageReport } from '../../protocol/usage';
 import type { StorePort } from './ports/store';
 import type { AutoPermissionAnswer } from './services/runService';
@@ -57,7 +50,6 @@ export const confinedPathFields: Readonly<Record<string, readonly string[]>> = {
 /** Path fields that are relative to a session's repository and checked by their schema (no `..`, not absolute). */
 export const repoRelativePathFields: readonly string[] = ['session/fileContent.path'];
 
-const activeSessionStates = new Set(['running', 'paused', 'awaiting_approval']);
 const endedRunStates = new Set(['succeeded', 'failed', 'cancelled']);
 
 export interface TenantGuardDeps {
@@ -80,9 +72,12 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export class TenantGuard {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
+  /** What each quota scope uses now. */
+  readonly usage: TenantUsage;
 
   constructor(private readonly d: TenantGuardDeps) {
     this.now = d.now ?? Date.now;
+    this.usage = new TenantUsage(d.store, d.ledger, d.owners, this.now);
   }
 
   private async record(): Promise<TenantRecord | undefined> {
@@ -91,9 +86,11 @@ export class TenantGuard {
 
   /** The quotas as last read (the scheduler asks synchronously); refreshed at every guarded request. */
   private cached: Quotas = {};
+  private accounts?: Accounts;
 
   async quotas(): Promise<Quotas> {
-    this.cached = (await this.record())?.quotas ?? {};
+    this.accounts = await this.d.auth.read();
+    this.cached = this.accounts.tenants.find((t) => t.id === this.d.tenantId)?.quotas ?? {};
     return this.cached;
   }
 
@@ -142,25 +139,51 @@ export class TenantGuard {
     };
   }
 
-  private runningRuns(): { all: number; single: number; tokens: number } {
-    let single = 0;
-    let tokens = 0;
-    const data = this.d.store.read();
-    for (const r of data.runs) {
-      if (r.state !== 'running' && r.state !== 'pending') continue;
-      if (!r.sessionId) single++;
-      if (!this.d.ledger.has(r.id)) tokens += usageTokens(r.usage);
-    }
-    // A session task counts from its dispatch (state `running`, before its run record exists) until it ends
-    // (its run record may be closed a moment later); counting run records let a single run slip in between.
-    const all = single + data.tasks.filter((t) => t.state === 'running').length;
-    return { all, single, tokens };
-  }
-
   /** The scheduler's limit on session tasks right now. */
   maxActiveTasks(): number {
     if (this.cached.tasks === undefined) return Infinity;
-    return this.cached.tasks - this.runningRuns().single;
+    return this.cached.tasks - this.usage.runningRuns().single;
+  }
+
+  /** The scheduler's limit on session tasks per owner key (users and keys with a tasks quota) less their single runs. */
+  maxTasksPerOwner(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const a = this.accounts;
+    if (!a) return out;
+    const limited = [
+      ...a.users
+        .filter((u) => u.tenantId === this.d.tenantId && u.quotas?.tasks !== undefined)
+        .map((u) => [`user:${u.id}`, u.quotas!.tasks!] as const),
+      ...a.keys
+        .filter((k) => k.tenantId === this.d.tenantId && k.quotas?.tasks !== undefined)
+        .map((k) => [`key:${k.id}`, k.quotas!.tasks!] as const),
+    ];
+    if (!limited.length) return out;
+    const single = this.usage.singleRunsByOwner();
+    for (const [owner, limit] of limited) out[owner] = Math.max(0, limit - (single.get(owner) ?? 0));
+    return out;
+  }
+
+  /** The scheduler's owner keys of a session: the user and key that started it. */
+  sessionOwners(sessionId: string): string[] {
+    return ownerKeys(this.usage.sessionOwner(sessionId));
+  }
+
+  /** `quota/get` for this principal. */
+  async quotaGet(principal: Principal): Promise<QuotaReport> {
+    await this.quotas();
+    return quotaReport(this.quotaDesk(), principal);
+  }
+
+  /** `quota/set` (admins): a user's or key's quotas; applies from the next scheduler decision. */
+  async quotaSet(principal: Principal, p: ParamsOf<typeof quotaSet>): Promise<QuotaSetResult> {
+    const r = await setScopeQuotas(this.quotaDesk(), actorOf(principal), p);
+    await this.quotas();
+    return r;
+  }
+
+  private quotaDesk() {
+    return { tenantId: this.d.tenantId, auth: this.d.auth, audit: this.d.audit, usage: this.usage };
   }
 
   /**
@@ -168,11 +191,9 @@ export class TenantGuard {
    * (`admin set-quota --user/--key`). A user or key without its own price hint uses the tenant's.
    */
   private async scopes(principal: Principal): Promise<ScopedQuotas[]> {
-    const a = await this.d.auth.read();
-    this.cached = a.tenants.find((t) => t.id === this.d.tenantId)?.quotas ?? {};
-    const price = this.cached.moneyPerMillionTokens;
-    const withPrice = (q: Quotas): Quotas =>
-      q.moneyPerMillionTokens === undefined && price !== undefined ? { ...q, moneyPerMillionTokens: price } : q;
+    await this.quotas();
+    const a = this.accounts!;
+    const withPrice = pricedAs(this.cached);
     const u = a.users.find((x) => x.id === principal.userId && x.tenantId === this.d.tenantId);
     const k = a.keys.find((x) => x.id === principal.keyId && x.tenantId === this.d.tenantId);
     return [
@@ -180,51 +201,6 @@ export class TenantGuard {
       ...(u?.quotas ? [{ scope: { kind: 'user', id: u.id, name: u.name } as QuotaScope, quotas: withPrice(u.quotas) }] : []),
       ...(k?.quotas ? [{ scope: { kind: 'key', id: k.id } as QuotaScope, quotas: withPrice(k.quotas) }] : []),
     ];
-  }
-
-  /** Is this owner (of a run, session or ledger line) inside the scope? Unowned records count for the tenant only. */
-  private owns(scope: QuotaScope, owner: { userId?: string; keyId?: string } | undefined): boolean {
-    if (scope.kind === 'tenant') return true;
-    return scope.kind === 'user' ? owner?.userId === scope.id : owner?.keyId === scope.id;
-  }
-
-  /** A scope's tokens and money in its window (ended and running runs) and what other active sessions still hold. */
-  private ledgerOf(s: ScopedQuotas, exceptSession?: string): { tokens: TokenLedger; money: MoneyLedger } {
-    const windowMs = s.quotas.windowMs ?? defaultWindowMs;
-    const price = s.quotas.moneyPerMillionTokens;
-    const nowMs = this.now();
-    const lines = this.d.ledger.all().filter((l) => this.owns(s.scope, l));
-    let usedTokens = tokensInWindow(lines, windowMs, nowMs);
-    let usedMoney = 0;
-    for (const l of lines) if (l.atMs > nowMs - windowMs && l.atMs <= nowMs) usedMoney += runMoney(l, price);
-    const data = this.d.store.read();
-    for (const r of data.runs) {
-      if ((r.state !== 'running' && r.state !== 'pending') || this.d.ledger.has(r.id)) continue;
-      if (!this.owns(s.scope, this.d.owners?.of(r))) continue;
-      const tokens = usageTokens(r.usage);
-      usedTokens += tokens;
-      usedMoney += runMoney({ tokens, cost: r.usage.cost }, price);
-    }
-    let grantedTokens = 0;
-    let grantedMoney = 0;
-    for (const x of data.sessions) {
-      if (x.id === exceptSession || !activeSessionStates.has(x.state)) continue;
-      if (!this.owns(s.scope, this.d.owners?.ofSession(x.id))) continue;
-      const { limits, spent } = x.budget;
-      if (limits.tokens !== undefined) grantedTokens += Math.max(0, limits.tokens - spent.tokens);
-      if (limits.money !== undefined && !price) grantedMoney += Math.max(0, limits.money - spent.money);
-    }
-    if (price) grantedMoney = (grantedTokens / 1_000_000) * price;
-    return { tokens: { used: usedTokens, granted: grantedTokens }, money: { used: usedMoney, granted: grantedMoney } };
-  }
-
-  /** Active sessions inside a scope. */
-  private activeSessions(scope: QuotaScope, exceptSession?: string): number {
-    return this.d.store
-      .read()
-      .sessions.filter(
-        (x) => x.id !== exceptSession && activeSessionStates.has(x.state) && this.owns(scope, this.d.owners?.ofSession(x.id)),
-      ).length;
   }
 
   /**
@@ -243,7 +219,7 @@ export class TenantGuard {
     const min = (a: number | undefined, b: number) => (a === undefined ? b : Math.min(a, b));
     for (const s of scopes) {
       if (s.quotas.tokens === undefined && s.quotas.money === undefined) continue;
-      const l = this.ledgerOf(s, exceptSession);
+      const l = this.usage.ledgerOf(s, exceptSession);
       if (s.quotas.tokens !== undefined) {
         const g = grantTokens(s.quotas, l.tokens, requestedTokens, s.scope);
         if ('crossing' in g) return this.refuse(principal, method, g.crossing);
@@ -277,7 +253,7 @@ export class TenantGuard {
     // Not in the hot store: archived (ended) or unknown; counted as a new activation (the handler answers notFound).
     if (!self || !activeSessionStates.has(self.state))
       for (const s of scopes) {
-        const c = checkCount('sessions', s.quotas.sessions, this.activeSessions(s.scope), 1, s.scope);
+        const c = checkCount('sessions', s.quotas.sessions, this.usage.activeSessions(s.scope), 1, s.scope);
         if (c) await this.refuse(principal, method, c);
       }
     // A draft's own budget (set at session/start) is kept when smaller; a session that stopped on its grant gets a new one.
@@ -328,8 +304,13 @@ export class TenantGuard {
           await this.confine(principal, method, params);
           return this.serial(async () => {
             const scopes = await this.scopes(principal);
-            const c = checkCount('tasks', this.cached.tasks, this.runningRuns().all);
+            const c = checkCount('tasks', this.cached.tasks, this.usage.runningRuns().all);
             if (c) await this.refuse(principal, method, c);
+            for (const s of scopes) {
+              if (s.scope.kind === 'tenant') continue;
+              const own = checkCount('tasks', s.quotas.tasks, this.usage.activeTasks(s.scope), 1, s.scope);
+              if (own) await this.refuse(principal, method, own);
+            }
             await this.grants(principal, method, scopes, undefined);
             return handler(params);
           });
@@ -343,7 +324,8 @@ export class TenantGuard {
             const budget = isObject(params.budget) ? params.budget : {};
             const granted = await this.activation(principal, method, undefined, requestedOf(budget));
             if (Object.keys(granted).length) params.budget = { ...budget, ...granted };
-            return handler(params);
+            // The new session may be dispatched before its owner line is written: it is this principal's from the start.
+            return this.usage.startingAs(principal, async () => handler(params));
           });
         };
       case sessionApprove.method:
@@ -422,11 +404,6 @@ export class TenantGuard {
       },
     });
   }
-}
-
-interface ScopedQuotas {
-  scope: QuotaScope;
-  quotas: Quotas;
 }
 
 function requestedOf(budget: Record<string, unknown>): { tokens?: number; money?: number } {

@@ -17,6 +17,7 @@ import { sessionDidChange } from '../../protocol/session';
 import { AuthFile } from './adapters/auth/authFile';
 import { AuditLog, OwnerLog, UsageLedger } from './adapters/auth/tenantLog';
 import { registerAuditHandlers } from './handlers/audit';
+import { registerQuotaHandlers } from './handlers/quota';
 import { registerUsageHandlers } from './handlers/usage';
 import { TenantGuard } from './teamGuards';
 import { startWsServer, type UpgradeDecision } from './adapters/ws/wsServer';
@@ -117,6 +118,8 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
       agentSettings: opts.agentSettings,
       logger,
       maxActiveTasks: () => guard.maxActiveTasks(),
+      maxTasksPerOwner: () => guard.maxTasksPerOwner(),
+      sessionOwners: (sessionId) => guard.sessionOwners(sessionId),
       publish: (u) => {
         // Reconciled: an ended run's tokens count against the tenant's window.
         guard
@@ -198,6 +201,19 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     registerFineTuneHandlers(endpoint, t.fineTune.fineTunes, t.fineTune.models, logger);
     registerAuditHandlers(endpoint, (limit) => t.guard.auditList(limit), logger);
     registerUsageHandlers(endpoint, (p) => t.guard.usageReport(principal, p), logger);
+    registerQuotaHandlers(
+      endpoint,
+      {
+        get: () => t.guard.quotaGet(principal),
+        set: async (p) => {
+          const r = await t.guard.quotaSet(principal, p);
+          // A raised limit lets held tasks start now, not at the next tick.
+          t.run.runner.pump();
+          return r;
+        },
+      },
+      logger,
+    );
     connection.onClose(() => {
       t.clients.delete(client);
       unsubscribe();

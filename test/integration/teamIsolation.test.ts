@@ -21,7 +21,7 @@ import { minimumRole, roles, type Role } from '../../server/src/domain/auth/perm
 import { tempDir } from './serverProcess';
 import { sampleRepo } from './sessionHelpers';
 import { admin, connected, startTeamServer, userWithKey, type RpcClient, type RpcReply, type TeamServer } from './teamClient';
-import { probeParams } from './teamProbes';
+import { extraProbes, probeParams } from './teamProbes';
 
 const rank = (r: Role) => roles.indexOf(r);
 const allowedByTable = (role: Role, method: string) => {
@@ -46,13 +46,14 @@ describe('team server: role matrix, isolation, workspace roots', () => {
   let server: TeamServer;
   const acme = {} as Record<Role, string>;
   const globex = {} as Record<Role, string>;
+  const acmeKeyIds = {} as Record<Role, string>;
   let acmeRoot: string;
   let globexRoot: string;
   before(async () => {
     dataDir = tempDir('orch-team-iso-');
     acmeRoot = realpathSync(tempDir('orch-acme-root-'));
     globexRoot = realpathSync(tempDir('orch-globex-root-'));
-    for (const r of roles) acme[r] = userWithKey(dataDir, 'acme', `acme-${r}`, r).key;
+    for (const r of roles) ({ key: acme[r], keyId: acmeKeyIds[r] } = userWithKey(dataDir, 'acme', `acme-${r}`, r));
     for (const r of roles) globex[r] = userWithKey(dataDir, 'globex', `globex-${r}`, r).key;
     admin(dataDir, 'set-roots', 'acme', acmeRoot);
     admin(dataDir, 'set-roots', 'globex', globexRoot);
@@ -120,7 +121,21 @@ describe('team server: role matrix, isolation, workspace roots', () => {
     const dataset = 'acme-ds';
     const before = JSON.stringify(await dev.call('session/get', { sessionId: draft.id }));
 
-    const params = probeParams({ sessionId: draft.id, taskId, runId, dataset, cwd: repo });
+    // acme's developer's user id and key id: `quota/set` from another tenant must not find them.
+    const authFile = path.join(dataDir, 'auth.json');
+    const acmeAccounts = () => {
+      const a = JSON.parse(readFileSync(authFile, 'utf8')) as {
+        users: { id: string; tenantId: string; quotas?: unknown }[];
+        keys: { id: string; quotas?: unknown }[];
+      };
+      return JSON.stringify([a.users.filter((u) => u.tenantId === 'acme'), a.keys.filter((k) => Object.values(acmeKeyIds).includes(k.id))]);
+    };
+    const acmeUserId = (JSON.parse(readFileSync(authFile, 'utf8')) as { users: { id: string; name: string }[] }).users.find(
+      (u) => u.name === 'acme-developer',
+    )!.id;
+    const accountsBefore = acmeAccounts();
+    const target = { sessionId: draft.id, taskId, runId, dataset, cwd: repo, userId: acmeUserId, keyId: acmeKeyIds.developer };
+    const params = probeParams(target);
     // In an answer: nothing of acme's. In an error: not acme's data (the ids and path the caller sent may be echoed).
     const anywhere = [marker, 'acme alpha', `tenants${path.sep}acme`, 'acme-developer'];
     const inResults = [...anywhere, draft.id, runId, repo];
@@ -130,26 +145,32 @@ describe('team server: role matrix, isolation, workspace roots', () => {
       const c = await connected(server.url, globex[role]);
       let denied = 0;
       let empty = 0;
-      for (const def of requests) {
-        const r = await c.request(def.method, params[def.method]);
+      const calls: [string, unknown][] = [
+        ...requests.map((d) => [d.method, params[d.method]] as [string, unknown]),
+        ...extraProbes(target),
+      ];
+      for (const [method, p] of calls) {
+        const r = await c.request(method, p);
+        if (method === 'quota/set' && !r.error) leaks.push(`${role} quota/set found acme's ${JSON.stringify(p)}`);
         if (r.error) {
           denied++;
           const text = JSON.stringify(r.error);
-          for (const m of anywhere) if (text.includes(m)) leaks.push(`${role} ${def.method}: error carries ${m}: ${text.slice(0, 200)}`);
+          for (const m of anywhere) if (text.includes(m)) leaks.push(`${role} ${method}: error carries ${m}: ${text.slice(0, 200)}`);
         } else {
           empty++;
           const text = JSON.stringify(r.result);
           // The caller's own audit log records the path it tried (its own input, not acme's data).
-          const own = def.method === 'audit/list' ? [repo] : [];
+          const own = method === 'audit/list' ? [repo] : [];
           for (const m of inResults)
-            if (!own.includes(m) && text.includes(m)) leaks.push(`${role} ${def.method}: answer carries ${m}: ${text.slice(0, 200)}`);
+            if (!own.includes(m) && text.includes(m)) leaks.push(`${role} ${method}: answer carries ${m}: ${text.slice(0, 200)}`);
         }
       }
-      rows.push(`${role}: ${requests.length} methods, ${denied} denied, ${empty} answered without acme data`);
+      rows.push(`${role}: ${calls.length} calls, ${denied} denied, ${empty} answered without acme data`);
       await c.close();
     }
     const after = JSON.stringify(await dev.call('session/get', { sessionId: draft.id }));
     if (after !== before) leaks.push(`acme's session changed: ${before.slice(0, 200)} → ${after.slice(0, 200)}`);
+    if (acmeAccounts() !== accountsBefore) leaks.push("acme's users' or keys' quotas changed");
     const acmeAudit = readFileSync(path.join(dataDir, 'tenants', 'acme', 'audit.jsonl'), 'utf8');
     if (acmeAudit.includes('globex-')) leaks.push("a globex user's action is in acme's audit log");
     console.log(

@@ -9,10 +9,14 @@ export interface ProbeTarget {
   runId: string;
   dataset: string;
   cwd: string;
+  /** A user id and an API key id (`quota/set`); default: ones that exist nowhere. */
+  userId?: string;
+  keyId?: string;
 }
 
 export function probeParams(t: ProbeTarget): Record<string, unknown> {
   const { sessionId, taskId, runId, dataset, cwd } = t;
+  const userId = t.userId ?? 'u_000000000000';
   return {
     'server/status': { verbose: true },
     'server/whoami': {},
@@ -62,5 +66,12 @@ export function probeParams(t: ProbeTarget): Record<string, unknown> {
     'model/promote': { name: 'probe-model', version: 1 },
     'audit/list': {},
     'usage/report': { groupBy: 'user' },
+    'quota/get': {},
+    'quota/set': { scope: 'user', id: userId, quotas: { tasks: 1 } },
   };
+}
+
+/** Further probes of one method with other well-formed params (isolation: every target kind of another tenant). */
+export function extraProbes(t: ProbeTarget): [string, unknown][] {
+  return [['quota/set', { scope: 'key', id: t.keyId ?? '0000000000000000', quotas: { tasks: 1, tokens: 5 } }]];
 }

@@ -47,6 +47,8 @@ export interface RunnerDeps {
   /** Probes again the agents that were unavailable (before a running session is made to wait for them). */
   recheckAgents?(): Promise<void>;
   limits: ConcurrencyLimits;
+  /** Team server: who started each session (owner keys `user:<id>`, `key:<id>`), for `limits.perOwner`. */
+  ownersOf?(sessionId: string): readonly string[];
   worktreeRoot: string;
   leaseTtlMs: number;
   publish(view: SessionView): void;
@@ -187,6 +189,7 @@ export class SessionRunner {
             health: s.agentHealth[profile.id] ?? newAgentHealth(),
           })),
           limits: this.d.limits,
+          ...(this.d.ownersOf ? { owners: Object.fromEntries(live.map((x) => [x.id, this.d.ownersOf!(x.id)])) } : {}),
           nowMs: now,
           leaseTtlMs: this.d.leaseTtlMs,
         });

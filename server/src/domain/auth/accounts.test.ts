@@ -37,7 +37,7 @@ test('bad input names what is wrong and changes nothing', () => {
   assert.equal(a.users.length, 0);
 });
 
-test('quotas per user and per key: set beside the tenant, tasks refused for them, unknown targets named', () => {
+test('quotas per user and per key: set beside the tenant, concurrent tasks too, unknown and foreign targets named', () => {
   let a = addTenant(emptyAccounts(), { id: 'acme' }, 1);
   a = addTenant(a, { id: 'other' }, 1);
   a = addUser(a, { id: 'u_000000000001', tenantId: 'acme', name: 'al', role: 'developer' }, 1);
@@ -49,9 +49,12 @@ test('quotas per user and per key: set beside the tenant, tasks refused for them
   const k = setQuotas(u.accounts, 'acme', { tokens: 100 }, { keyId: '0123456789abcdef' });
   assert.deepEqual(k.accounts.keys[0].quotas, { tokens: 100 });
   assert.deepEqual(k.before, {});
+  assert.deepEqual(setQuotas(a, 'acme', { tasks: 2 }, { user: 'al' }).after, { tasks: 2 });
+  assert.deepEqual(setQuotas(a, 'acme', { tasks: 1 }, { keyId: '0123456789abcdef' }).after, { tasks: 1 });
+  // A user id of another tenant is not found (an id alone would match across tenants).
   assert.throws(
-    () => setQuotas(a, 'acme', { tasks: 2 }, { user: 'al' }),
-    (e: unknown) => DomainError.is(e, 'bad_input') && /tasks is set per tenant only/.test(e.message),
+    () => setQuotas(a, 'other', { tasks: 1 }, { user: 'u_000000000001' }),
+    (e: unknown) => DomainError.is(e, 'not_found') && /no user u_000000000001 in tenant other/.test(e.message),
   );
   assert.throws(() => setQuotas(a, 'other', { tokens: 1 }, { keyId: '0123456789abcdef' }), /no key 0123456789abcdef in tenant other/);
   assert.throws(() => setQuotas(a, 'acme', { tokens: 1 }, { user: 'nobody' }), /no user nobody/);

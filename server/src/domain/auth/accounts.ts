@@ -33,7 +33,7 @@ const userSchema = z
     name: z.string().min(1).max(200),
     role: z.enum(roles),
     createdAt: z.number(),
-    /** This user's own limits inside the tenant's (sessions, tokens, money). */
+    /** This user's own limits inside the tenant's (sessions, tasks, tokens, money). */
     quotas: quotasSchema.optional(),
   })
   .strict();
@@ -48,7 +48,7 @@ const keySchema = z
     createdAt: z.number(),
     expiresAt: z.number().optional(),
     revokedAt: z.number().optional(),
-    /** This key's own limits inside its user's and tenant's (sessions, tokens, money). */
+    /** This key's own limits inside its user's and tenant's (sessions, tasks, tokens, money). */
     quotas: quotasSchema.optional(),
   })
   .strict();
@@ -111,8 +111,8 @@ export function setRoots(a: Accounts, tenantId: string, roots: readonly string[]
   };
 }
 
-/** Quota names a user or key may carry: concurrent tasks are limited per tenant only (the scheduler's one limit). */
-export const scopedQuotaNames: readonly (keyof Quotas)[] = ['sessions', 'tokens', 'money', 'moneyPerMillionTokens', 'windowMs'];
+/** Quota names a user or key may carry (all of a tenant's: concurrent tasks too, per owner in the scheduler). */
+export const scopedQuotaNames: readonly (keyof Quotas)[] = ['sessions', 'tasks', 'tokens', 'money', 'moneyPerMillionTokens', 'windowMs'];
 
 /** Whose quotas `setQuotas` changes: the tenant's (no target), a user's (id or name) or a key's. */
 export type QuotaTarget = { user: string } | { keyId: string };
@@ -142,6 +142,8 @@ export function setQuotas(
     );
   if ('user' in target) {
     const u = findUser(a, { tenantId, user: target.user });
+    // findUser takes an id from any tenant: another tenant's user is not found here.
+    if (u.tenantId !== tenantId) throw new DomainError('not_found', `no user ${target.user} in tenant ${tenantId}`);
     const after = changeQuotas(u.quotas, patch);
     return {
       accounts: { ...a, users: a.users.map((x) => (x.id === u.id ? { ...x, quotas: after } : x)) },

@@ -35,6 +35,7 @@ import {
 } from '../../../../protocol/session';
 import { taskCancel, taskRetry, taskSetPriority } from '../../../../protocol/task';
 import { usageReport } from '../../../../protocol/usage';
+import { quotaGet, quotaSet } from '../../../../protocol/quota';
 
 /** Roles per tenant, weakest first: a viewer reads, a developer runs sessions and curates, an admin manages agents. */
 export const roles = ['viewer', 'developer', 'admin'] as const;
@@ -99,6 +100,10 @@ export const minimumRole: ReadonlyMap<string, Role> = new Map<string, Role>([
   [auditList.method, 'admin'],
   // Usage: an admin gets every user's rows; a developer only their own (filtered by the handler, `scope: 'own'`).
   [usageReport.method, 'developer'],
+  // Quotas: a developer reads the tenant's and their own user's and key's; an admin every scope of the tenant.
+  [quotaGet.method, 'developer'],
+  // Setting a user's or key's quotas (tenant quotas stay with the server's admin CLI).
+  [quotaSet.method, 'admin'],
 ]);
 
 export type Decision = { allowed: true } | { allowed: false; required?: Role; message: string };

@@ -1,35 +1,17 @@
 /**
  * Quotas of the team server, pure: per tenant, and per user or API key inside it. Concurrent sessions,
- * concurrent tasks (session tasks and single runs together; tenant only), agent tokens and money per
+ * concurrent tasks (session tasks and single runs together), agent tokens and money per
  * rolling window (default 24 h). A run's money is the cost its agent reported, or else its tokens × the
  * scope's price hint (`moneyPerMillionTokens`). The server reserves before dispatch (a
  * session's token limit is granted out of what the tenant has left) and reconciles after (the tokens a
  * run really used are added to the tenant's usage when it ends). A crossing is a refusal with the numbers.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { quotaLimitsSchema } from '../../../../protocol/quota';
 import { DomainError } from '../errors';
 
-export const quotasSchema = z
-  .object({
-    /** Sessions running, paused or awaiting approval at once. */
-    sessions: z.number().int().min(0).optional(),
-    /** Agent turns running at once (session tasks and single runs). */
-    tasks: z.number().int().min(1).optional(),
-    /** Agent tokens (input + output + reasoning) per window. */
-    tokens: z.number().int().min(0).optional(),
-    /** Money (the providers' currency) per window. */
-    money: z.number().min(0).optional(),
-    /** Price hint: money per million tokens for runs whose agent reports no cost (the demo model, most local models). */
-    moneyPerMillionTokens: z.number().min(0).optional(),
-    /** The tokens and money window in ms (rolling; default one day). */
-    windowMs: z
-      .number()
-      .int()
-      .min(60_000)
-      .max(366 * 86_400_000)
-      .optional(),
-  })
-  .strict();
+/** One scope's limits: the protocol's shape (`quota/get`, `quota/set`), stored in `auth.json`. */
+export const quotasSchema = quotaLimitsSchema;
 export type Quotas = z.infer<typeof quotasSchema>;
 export type QuotaName = 'sessions' | 'tasks' | 'tokens' | 'money';
 

@@ -11,6 +11,9 @@
  * 2. Concurrency: at most `limits.global` active tasks overall; per session at most
  *    min(`limits.perSession`, the session budget's `maxParallel`); per agent its `maxConcurrency`. Active =
  *    running, or blocked on a permission while running. When the global limit is reached the pass stops.
+ *    Per owner (team server: the user and the API key that started the session, `owners`) at most
+ *    `limits.perOwner[owner]`: a task whose session's owner is at its limit is `waiting`, and other
+ *    owners' tasks still start (the global limit is the tenant's).
  * 3. Budget: a session already over a limit, or whose next reservation (`estimateAmount` of the task)
  *    would cross one, gets an `approvals` entry with the numbers and no further dispatch in this pass;
  *    the caller moves it to `awaiting_approval`.
@@ -64,6 +67,8 @@ export interface SchedulerSession {
 export interface ConcurrencyLimits {
   global: number;
   perSession?: number;
+  /** Active tasks at most per owner key (e.g. `user:<id>`, `key:<id>`); owners not named are unlimited. */
+  perOwner?: Readonly<Record<string, number>>;
 }
 
 export interface SchedulerInput {
@@ -77,6 +82,8 @@ export interface SchedulerInput {
   leaseTtlMs: number;
   routing?: RoutingPolicy;
   pricing?: Pricing;
+  /** Owner keys of each session (who started it: its user, its key); sessions not named have none. */
+  owners?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface Dispatch {
@@ -149,12 +156,16 @@ export function nextDispatches(input: SchedulerInput): SchedulerDecision {
   };
   const sessions = new Map(input.sessions.map((s) => [s.id, s] as const));
   const activePerSession = new Map<string, number>();
+  const perOwner = limits.perOwner ?? {};
+  const ownersOf = (sessionId: string): readonly string[] => input.owners?.[sessionId] ?? [];
+  const activePerOwner = new Map<string, number>();
   let activeGlobal = 0;
   const candidates: Candidate[] = [];
   for (const t of input.tasks) {
     if (isActiveTask(t)) {
       activeGlobal++;
       activePerSession.set(t.sessionId, (activePerSession.get(t.sessionId) ?? 0) + 1);
+      for (const o of ownersOf(t.sessionId)) activePerOwner.set(o, (activePerOwner.get(o) ?? 0) + 1);
       continue;
     }
     if (!isDispatchable(t) || (t.notBeforeMs !== undefined && t.notBeforeMs > nowMs)) continue;
@@ -176,6 +187,12 @@ export function nextDispatches(input: SchedulerInput): SchedulerDecision {
     const sessionLimit = Math.min(limits.perSession ?? Infinity, session.budget.limits.maxParallel ?? Infinity);
     const active = activePerSession.get(session.id) ?? 0;
     if (active >= sessionLimit) continue;
+    const owners = ownersOf(session.id);
+    const full = owners.find((o) => perOwner[o] !== undefined && (activePerOwner.get(o) ?? 0) >= perOwner[o]);
+    if (full !== undefined) {
+      out.waiting.push({ taskId: task.id, reason: `${full} is at its limit of ${perOwner[full]} concurrent task(s)` });
+      continue;
+    }
 
     const budget = budgetOf(session);
     const over = overrun(budget, nowMs);
@@ -219,6 +236,7 @@ export function nextDispatches(input: SchedulerInput): SchedulerDecision {
     out.agents[route.agentId] = health;
     activeGlobal++;
     activePerSession.set(session.id, active + 1);
+    for (const o of owners) activePerOwner.set(o, (activePerOwner.get(o) ?? 0) + 1);
     out.dispatches.push({
       taskId: task.id,
       sessionId: session.id,
