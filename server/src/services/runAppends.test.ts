@@ -98,4 +98,5 @@ test('a failed append: its event is never published and the turn fails as write_
   assert.equal(result?.error?.reason, 'write_failed');
   assert.ok(published.includes('k1'));
   assert.ok(!published.includes('k2'), 'an event whose append failed was published');
+  assert.ok(!published.includes('k3'), 'an event after a failed append was published: subscribers would see a gap');
 });

@@ -211,6 +211,9 @@ export class RunService {
       controller.abort();
       void runtime.cancel(run.id).catch(() => undefined);
     };
+    // After a failed append nothing more is published: subscribers never see a gap the transcript has.
+    const publish = (snapshot: ReturnType<RunService['view']>, e: AgentEvent) =>
+      writeError ? undefined : this.deps.publish({ run: snapshot, event: e });
     const record = (e: AgentEvent) => {
       run.events++;
       this.notePermissions(run, ctx, e);
@@ -222,7 +225,7 @@ export class RunService {
       if (!pipelined) {
         chain = chain
           .then(() => this.deps.transcripts.append(transcriptFolder(run), run.id, e))
-          .then(() => this.deps.publish({ run: snapshot, event: e }))
+          .then(() => publish(snapshot, e))
           .catch(stopOnWriteError);
         return;
       }
@@ -237,7 +240,7 @@ export class RunService {
       appended.catch(() => undefined);
       chain = chain
         .then(() => appended)
-        .then(() => this.deps.publish({ run: snapshot, event: e }))
+        .then(() => publish(snapshot, e))
         .catch(stopOnWriteError);
     };
     // Progress reported through our MCP server is placed between the adapter's events: every adapter event

@@ -204,6 +204,38 @@ test('group commit: a failed group write fails every append in it, is cut back w
   );
 });
 
+test('a short write (a file-size limit, a nearly full disk) fails its group and is cut back: no half line, never acknowledged', async () => {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'orch-tr-'));
+  const ok = new JsonlTranscripts(root, logger);
+  await ok.append('s', 't', { seq: 1, at: 'now', kind: 'x' });
+  const real = gatedFs([], async () => undefined);
+  let writes = 0;
+  const short: TranscriptFs = {
+    ...real,
+    async open(file, flags, mode) {
+      const h = await real.open(file, flags, mode);
+      return {
+        ...h,
+        async write(data) {
+          writes++;
+          if (writes > 1) return h.write(data);
+          // What FileHandle.write does at a file-size limit: it writes part and says how much, without an error.
+          await h.write(data.slice(0, 11));
+          return { bytesWritten: 11, buffer: data };
+        },
+      };
+    },
+  };
+  const t = new JsonlTranscripts(root, logger, short);
+  await assert.rejects(t.append('s', 't', { seq: 2, at: 'now', kind: 'x', text: 'y'.repeat(3000) }), /short write .*11 of \d+ bytes/);
+  await t.append('s', 't', { seq: 3, at: 'now', kind: 'x' });
+  assert.deepEqual(
+    (await t.read('s', 't')).map((e) => e.seq),
+    [1, 3],
+    'the short group was cut back and the next line stands on its own',
+  );
+});
+
 test('a transcript with no append in flight holds no state: 200 finished runs leave nothing behind, and later appends still chain', async () => {
   const t = new JsonlTranscripts(mkdtempSync(path.join(os.tmpdir(), 'orch-tr-')), logger);
   for (let r = 0; r < 200; r++)

@@ -107,7 +107,12 @@ export class JsonlTranscripts<E extends { seq: number } = TranscriptEntry> imple
     try {
       const { size } = await handle.stat();
       try {
-        await handle.write(text);
+        const written = await handle.write(text);
+        // A short write (a file-size limit, a nearly full disk) is not retried: the group fails and is cut back, so
+        // no half line stays for the next group to be appended onto.
+        const n = (written as { bytesWritten?: unknown } | undefined)?.bytesWritten;
+        const want = Buffer.byteLength(text);
+        if (typeof n === 'number' && n !== want) throw new Error(`short write to ${file}: ${n} of ${want} bytes`);
         // Resolving means acknowledged: the lines are on disk, not only in the page cache.
         await handle.datasync();
       } catch (e) {
