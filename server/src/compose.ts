@@ -33,6 +33,7 @@ import { localTenantId } from './domain/storeSchema';
 import { describeWriteFault, writeFaultCode } from './domain/writeFault';
 import { SessionRecords } from './services/sessionRecords';
 import { SessionRunner } from './services/sessionRunner';
+import type { WorkerDispatch } from './services/workerDispatch';
 import { SessionService } from './services/sessionService';
 import { SessionArchiver } from './services/sessionArchiver';
 import { MarketplaceService } from './services/marketplaceService';
@@ -189,6 +190,8 @@ export async function createRunServices(
     allowCommands?: readonly string[];
     /** How long a finished session stays in the hot store before it moves to `store-archive/` (default 10 min). */
     archiveAfterMs?: number;
+    /** Team server with workers: session tasks are queued for `orchestrator worker` processes (`serve --workers`). */
+    workers?: WorkerDispatch;
   },
 ): Promise<RunServices> {
   const serving = await startModelServing(base, opts.logger);
@@ -334,6 +337,7 @@ export async function createRunServices(
       },
     },
     leaseTtlMs,
+    ...(opts.workers ? { workers: opts.workers } : {}),
     publish: (v) => {
       opts.publishSession?.(liveSession(v));
       publishAgents();
