@@ -59,6 +59,7 @@ export async function openTeamWorkers(storeUrl: string, o: TeamWorkersOptions, l
     remote: o.remote,
     pushBase: (cwd, commit, branch) => git.pushBase(cwd, commit, branch),
     changedFiles: (cwd, branch, base, commit) => git.changedFiles(cwd, branch, base, commit),
+    mergeDependencies: (cwd, base, deps, branch) => git.mergeDependencies(cwd, base, deps, branch),
     logger,
     now: Date.now,
     ...(o.warnSeconds !== undefined ? { warnMs: o.warnSeconds * 1000 } : {}),

@@ -171,6 +171,13 @@ test(
     const cStart = st.find((r) => r.task_id === 'c')!.started;
     assert.ok(cStart >= Math.max(finished('a'), finished('b')), `c started ${cStart} after a ${finished('a')} and b ${finished('b')}`);
 
+    // c started from its dependencies' results: its branch holds a's and b's files.
+    assert.deepEqual(
+      git(team.remote, 'ls-tree', '-r', '--name-only', `refs/heads/orchestrator/${s.id}/c`)
+        .split('\n')
+        .filter((f) => f.startsWith('out/')),
+      ['out/a.txt', 'out/b.txt', 'out/c.txt'],
+    );
     // The integration branch on the remote: all three files, merged in plan order.
     const integration = `refs/heads/orchestrator/${s.id}/integration`;
     assert.ok(remoteBranches(team.remote).has(`orchestrator/${s.id}/integration`));

@@ -443,6 +443,7 @@ export class SessionRunner {
         prompt: promptWithDependencies(task, this.d.records.tasksOf(session.id)),
         order: task.order,
         sessionTasks: this.d.records.tasksOf(session.id).length,
+        dependsOn: task.dependsOn.flatMap((id) => this.d.records.task(id)?.planId ?? []),
         wanted: () => this.stillWanted(task.id),
         waiting,
       });

@@ -27,6 +27,8 @@ export interface WorkerDispatchDeps {
   remote: string;
   /** Pushes `commit` of the repository `cwd` to the remote as `branch` (a no-op when it is there already). */
   pushBase(cwd: string, commit: string, branch: string): Promise<void>;
+  /** `base` with each dependency's result merged in turn, pushed as `branch`; returns that commit. */
+  mergeDependencies(cwd: string, base: string, deps: readonly { name: string; branch: string; commit: string }[], branch: string): Promise<string>;
   /** The files a task branch's `commit` changed since `base` (fetched from the remote into `cwd`). */
   changedFiles(cwd: string, branch: string, base: string, commit: string): Promise<string[]>;
   logger: Logger;
@@ -50,6 +52,8 @@ export interface WorkerTaskInput {
   prompt: string;
   order: number;
   sessionTasks: number;
+  /** The plan ids of the tasks it depends on (all succeeded): the task starts from their results. */
+  dependsOn: readonly string[];
   /** False once the task was cancelled (or otherwise no longer runs). */
   wanted(): boolean;
   /** Why the task waits (undefined: it no longer waits, a worker took it). */
@@ -68,7 +72,10 @@ export interface WorkerTaskEnd {
 /** The session's merge as the workers recorded it, or `timeout` when none was within the deadline. */
 export type WorkerMergeEnd = MergeRecord | { state: 'timeout'; message: string } | { state: 'nothing' };
 
-export const baseBranchOf = (sessionId: string): string => `${sessionBranchPrefix(sessionId)}base`;
+/** The session's base commit on the remote (plan ids start with a letter or digit: no task branch is named so). */
+export const baseBranchOf = (sessionId: string): string => `${sessionBranchPrefix(sessionId)}_base`;
+/** A dependent task's start: the session's base with its dependencies' results merged. */
+export const dependencyBaseBranchOf = (sessionId: string, taskId: string): string => `${sessionBranchPrefix(sessionId)}_deps/${taskId}`;
 
 const sec = (ms: number) => `${Math.round(ms / 1000)} s`;
 
@@ -100,12 +107,20 @@ export class WorkerDispatch {
   /** Queues the task and follows it until a worker recorded its outcome, it was cancelled, or a deadline passed. */
   async run(i: WorkerTaskInput): Promise<WorkerTaskEnd> {
     const key: TaskKey = { tenantId: i.tenantId, sessionId: i.sessionId, taskId: i.taskId };
+    let base = i.baseCommit;
     const known = await this.d.ledger.outcome(key);
-    if (known) return this.withFiles(i, end(known));
+    if (known) return this.withFiles(i, base, end(known));
     try {
       await this.pushBase(i);
     } catch (e) {
       return { state: 'failed', error: `pushing the session's base commit to the team's remote failed: ${msg(e)}` };
+    }
+    if (i.dependsOn.length) {
+      try {
+        base = await this.dependencyBase(i);
+      } catch (e) {
+        return this.stop(key, 'failed', `starting from its dependencies' results failed: ${msg(e)}`);
+      }
     }
     await this.d.queue.enqueueTasks([
       {
@@ -113,7 +128,7 @@ export class WorkerDispatch {
         sessionId: i.sessionId,
         taskId: i.taskId,
         remote: this.d.remote,
-        baseCommit: i.baseCommit,
+        baseCommit: base,
         prompt: i.prompt,
         agent: i.agent,
         order: i.order,
@@ -128,7 +143,7 @@ export class WorkerDispatch {
       const o = await this.d.ledger.outcome(key);
       if (o) {
         if (warned) i.waiting(undefined);
-        return this.withFiles(i, end(o));
+        return this.withFiles(i, base, end(o));
       }
       const now = this.d.now();
       if (startedAt === undefined) {
@@ -154,10 +169,22 @@ export class WorkerDispatch {
     }
   }
 
-  private async withFiles(i: WorkerTaskInput, e: WorkerTaskEnd): Promise<WorkerTaskEnd> {
+  /** The session's base with the dependencies' recorded commits merged in plan order, on the remote. */
+  private async dependencyBase(i: WorkerTaskInput): Promise<string> {
+    const done = mergeOrder(await this.d.ledger.doneTasks(i.tenantId, i.sessionId));
+    const deps = i.dependsOn.map((id) => {
+      const t = done.find((x) => x.taskId === id);
+      if (t?.state !== 'succeeded' || !t.commit) throw new Error(`dependency ${id} has no succeeded outcome in the ledger`);
+      return t;
+    });
+    const ordered = done.filter((t) => deps.includes(t)).map((t) => ({ name: t.taskId, branch: t.branch, commit: t.commit! }));
+    return this.d.mergeDependencies(i.cwd, i.baseCommit, ordered, dependencyBaseBranchOf(i.sessionId, i.taskId));
+  }
+
+  private async withFiles(i: WorkerTaskInput, base: string, e: WorkerTaskEnd): Promise<WorkerTaskEnd> {
     if (e.state !== 'succeeded' || !e.commit) return e;
     const branch = `${sessionBranchPrefix(i.sessionId)}${i.taskId}`;
-    const changedFiles = await this.d.changedFiles(i.cwd, branch, i.baseCommit, e.commit).catch((x: unknown) => {
+    const changedFiles = await this.d.changedFiles(i.cwd, branch, base, e.commit).catch((x: unknown) => {
       this.d.logger.warn(`task ${i.sessionId}/${i.taskId}: reading its changed files from the remote failed: ${msg(x)}`);
       return [];
     });
