@@ -65,9 +65,14 @@ const task = (id: string, command: string, dependsOn: string[] = []) => ({
 });
 const model = (id: string) => `MODEL out/${id}.txt 0 task=acme/${id} write the ${id} file`;
 
-async function waitFor(sessionId: string, ms: number, done: (v: SessionView) => boolean, what: string): Promise<SessionView> {
+async function waitFor(
+  sessionId: string,
+  ms: number,
+  done: (v: SessionView) => boolean | Promise<boolean>,
+  what: string,
+): Promise<SessionView> {
   let v = await dev.call<SessionView>('session/get', { sessionId });
-  for (const end = Date.now() + ms; !done(v); ) {
+  for (const end = Date.now() + ms; !(await done(v)); ) {
     if (Date.now() > end)
       throw new Error(
         `${what} not within ${ms} ms: ${JSON.stringify(v.tasks.map((t) => [t.planId, t.state, t.blocked, t.lastError]))}\n` +
@@ -79,6 +84,14 @@ async function waitFor(sessionId: string, ms: number, done: (v: SessionView) => 
   return v;
 }
 
+/** Jobs of the session on the task queue not yet completed by a worker. */
+const queued = async (sessionId: string) =>
+  (
+    await team.sql.query<{ n: number }>(
+      `select count(*)::int as n from pgboss.job where name = 'orch-tasks' and data->>'sessionId' = $1 and state <> 'completed'`,
+      [sessionId],
+    )
+  ).rows[0].n;
 const ledger = async (sessionId: string) =>
   (
     await team.sql.query<{ task_id: string; state: string; worker_id: string; error: string | null; finished: number }>(
@@ -95,6 +108,32 @@ const starts = async (sessionId: string) =>
       [sessionId],
     )
   ).rows;
+
+let cancelledSession = '';
+
+test('no worker yet: a cancelled session records its queued tasks as cancelled, so workers skip them', { timeout: 300_000 }, async () => {
+  const s = await dev.call<SessionView>('session/start', {
+    goal: 'cancelled',
+    cwd: repo('cancel'),
+    approve: true,
+    plan: { tasks: [task('p', model('p')), task('q', model('q'))] },
+  });
+  cancelledSession = s.id;
+  await waitFor(s.id, 120_000, (v) => v.tasks.every((t) => t.state === 'running'), 'both tasks queued');
+  await waitFor(s.id, 120_000, () => queued(s.id).then((n) => n === 2), 'both jobs on the queue');
+  const v = await dev.call<SessionView>('session/cancel', { sessionId: s.id });
+  assert.equal(v.state, 'cancelled');
+  const after = await waitFor(s.id, 60_000, (x) => x.tasks.every((t) => t.state === 'cancelled'), 'both tasks cancelled');
+  assert.equal(after.state, 'cancelled');
+  await waitFor(s.id, 60_000, () => ledger(s.id).then((r) => r.length === 2), 'both cancels recorded');
+  assert.deepEqual(
+    (await ledger(s.id)).map((r) => [r.task_id, r.state, r.worker_id]),
+    [
+      ['p', 'cancelled', 'team-server'],
+      ['q', 'cancelled', 'team-server'],
+    ],
+  );
+});
 
 test(
   'a 3-task DAG runs on workers: waits visibly without one, then each task once on a worker, dependencies first, merged on the remote in plan order',
@@ -166,6 +205,10 @@ test(
       [undefined, undefined, undefined],
     );
     for (const id of ['a', 'b', 'c']) assert.equal(team.modelCalls().get(`acme/${id}`), 1, `${id}: one model request`);
+    // The cancelled session's jobs were delivered to the workers, which skipped them.
+    await waitFor(s.id, 120_000, () => queued(cancelledSession).then((n) => n === 0), "the cancelled session's jobs taken");
+    assert.deepEqual(await starts(cancelledSession), [], 'no worker started a cancelled task');
+    for (const id of ['p', 'q']) assert.equal(team.modelCalls().get(`acme/${id}`), undefined, `${id}: never ran`);
     // c was queued only once a and b had succeeded.
     const finished = (id: string) => rows.find((r) => r.task_id === id)!.finished;
     const cStart = st.find((r) => r.task_id === 'c')!.started;
