@@ -151,6 +151,7 @@ export class WorkerDispatch {
         if (by) {
           startedAt = now;
           if (warned) i.waiting(undefined);
+          warned = false;
           this.d.logger.info(`task ${i.sessionId}/${i.taskId}: taken by worker ${by}`);
         } else if (now - queuedAt >= this.pickupMs) {
           return this.stop(key, 'failed', `no worker took the task within ${sec(this.pickupMs)} of queueing it; is a worker running?`);
