@@ -159,7 +159,11 @@ export const commands = {
         type: 'boolean',
         help: 'run session tasks on `orchestrator worker` processes, not in this server (needs --store postgres://… and --remote)',
       },
-      remote: { type: 'string', value: 'GIT_URL', help: "with --workers: the team's git remote the workers serve (base commits are pushed there)" },
+      remote: {
+        type: 'string',
+        value: 'GIT_URL',
+        help: "with --workers: the team's git remote the workers serve (base commits are pushed there)",
+      },
       'worker-warn-seconds': {
         type: 'string',
         value: 'N',

@@ -326,11 +326,13 @@ export async function createRunServices(
     worktreeRoot,
     executor: new PQueueExecutor(maxParallel, (e) => opts.logger.error(`task execution failed: ${String(e)}`)),
     agents: profiles,
+    // With workers the agents run on the workers' machines: whether this one could start them does not matter.
     unavailable: (id) => {
+      if (opts.workers) return undefined;
       const a = agents.availabilityOf(id);
       return a?.state === 'unavailable' ? unavailableQuestion(agents.describe().find((x) => x.id === id)?.name ?? id, a) : undefined;
     },
-    recheckAgents: () => agents.probe(),
+    recheckAgents: opts.workers ? undefined : () => agents.probe(),
     limits: {
       get global() {
         return Math.max(0, Math.min(maxParallel, opts.maxActiveTasks?.() ?? maxParallel));

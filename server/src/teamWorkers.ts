@@ -33,7 +33,8 @@ export function checkWorkersOptions(o: {
       throw new CliUsageError('--remote, --worker-warn-seconds and --worker-deadline-seconds go with --workers', 'serve');
     return undefined;
   }
-  if (!o.storeUrl) throw new CliUsageError('serve --workers needs --store postgres://… (the queue and the task ledger live there)', 'serve');
+  if (!o.storeUrl)
+    throw new CliUsageError('serve --workers needs --store postgres://… (the queue and the task ledger live there)', 'serve');
   if (!o.remote) throw new CliUsageError("serve --workers needs --remote GIT_URL, the team's git remote the workers serve", 'serve');
   if (o.warnSeconds !== undefined && o.pickupSeconds !== undefined && o.warnSeconds >= o.pickupSeconds)
     throw new CliUsageError('--worker-warn-seconds must be below --worker-deadline-seconds', 'serve');

@@ -72,7 +72,7 @@ async function waitFor(
   what: string,
 ): Promise<SessionView> {
   let v = await dev.call<SessionView>('session/get', { sessionId });
-  for (const end = Date.now() + ms; !(await done(v)); ) {
+  for (const end = Date.now() + ms; !(await done(v));) {
     if (Date.now() > end)
       throw new Error(
         `${what} not within ${ms} ms: ${JSON.stringify(v.tasks.map((t) => [t.planId, t.state, t.blocked, t.lastError]))}\n` +

@@ -103,7 +103,8 @@ test('a worker takes it: the waiting note is withdrawn; its outcome comes back w
     wanted: () => {
       looks++;
       if (looks === 15) p.starts.set('acme/s1/a', 'w1');
-      if (looks === 20) p.outcomes.set('acme/s1/a', { state: 'succeeded', commit: 'c0ffee1', branch: 'orchestrator/s1/a', order: 0, workerId: 'w1' });
+      if (looks === 20)
+        p.outcomes.set('acme/s1/a', { state: 'succeeded', commit: 'c0ffee1', branch: 'orchestrator/s1/a', order: 0, workerId: 'w1' });
       return true;
     },
   });

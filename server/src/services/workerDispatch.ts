@@ -28,7 +28,12 @@ export interface WorkerDispatchDeps {
   /** Pushes `commit` of the repository `cwd` to the remote as `branch` (a no-op when it is there already). */
   pushBase(cwd: string, commit: string, branch: string): Promise<void>;
   /** `base` with each dependency's result merged in turn, pushed as `branch`; returns that commit. */
-  mergeDependencies(cwd: string, base: string, deps: readonly { name: string; branch: string; commit: string }[], branch: string): Promise<string>;
+  mergeDependencies(
+    cwd: string,
+    base: string,
+    deps: readonly { name: string; branch: string; commit: string }[],
+    branch: string,
+  ): Promise<string>;
   /** The files a task branch's `commit` changed since `base` (fetched from the remote into `cwd`). */
   changedFiles(cwd: string, branch: string, base: string, commit: string): Promise<string[]>;
   logger: Logger;

@@ -25,7 +25,7 @@ export class TeamRemoteGit {
     try {
       await this.git.run(cwd, ['push', '--quiet', this.remote, `${force ? '+' : ''}${commit}:refs/heads/${branch}`]);
     } catch (e) {
-      throw new Error(redactUrlUserinfo(e instanceof Error ? e.message : String(e)));
+      throw new Error(redactUrlUserinfo(e instanceof Error ? e.message : String(e)), { cause: e });
     }
   }
 

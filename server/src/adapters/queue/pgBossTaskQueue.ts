@@ -57,8 +57,7 @@ export class PgBossTaskQueue implements TaskQueuePort {
     for (const name of [taskQueueName, mergeQueueName]) {
       if (await this.boss.getQueue(name)) {
         if (!o.onlyMissing) await this.boss.updateQueue(name, options);
-      }
-      else
+      } else
         await this.boss.createQueue(name, options).catch(async (e: unknown) => {
           // Another process created it between the check and here.
           if (!(await this.boss.getQueue(name))) throw e;
