@@ -170,6 +170,10 @@ async function dispatch(argv: string[]): Promise<number> {
           agentSettings: agentSettingsOf(loaded.config),
           maxRequestsPerMinute: positiveInt(values, 'max-requests-per-minute'),
           store: stringValue(values, 'store'),
+          workers: values.workers === true,
+          remote: stringValue(values, 'remote'),
+          workerWarnSeconds: positiveInt(values, 'worker-warn-seconds'),
+          workerDeadlineSeconds: positiveInt(values, 'worker-deadline-seconds'),
         },
         logger,
       );

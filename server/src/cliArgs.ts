@@ -139,7 +139,8 @@ export const commands = {
     ],
   },
   serve: {
-    usage: 'orchestrator serve --listen HOST:PORT [--store lowdb|postgres://…] [--data-dir DIR] [--config FILE]',
+    usage:
+      'orchestrator serve --listen HOST:PORT [--store lowdb|postgres://…] [--workers --remote GIT_URL [--worker-warn-seconds N] [--worker-deadline-seconds N]] [--data-dir DIR] [--config FILE]',
     summary: 'run the team server: the protocol over WebSocket for clients with API keys (see docs/team-server.md)',
     options: {
       listen: { type: 'string', value: 'HOST:PORT', help: 'where to listen, e.g. 127.0.0.1:7420 (port 0: any free port, printed)' },
@@ -153,6 +154,25 @@ export const commands = {
         type: 'string',
         value: 'N',
         help: 'requests per API key per minute before tooManyRequests (default 6000)',
+      },
+      workers: {
+        type: 'boolean',
+        help: 'run session tasks on `orchestrator worker` processes, not in this server (needs --store postgres://… and --remote)',
+      },
+      remote: {
+        type: 'string',
+        value: 'GIT_URL',
+        help: "with --workers: the team's git remote the workers serve (base commits are pushed there)",
+      },
+      'worker-warn-seconds': {
+        type: 'string',
+        value: 'N',
+        help: 'with --workers: a task no worker has taken for N seconds shows as waiting for a worker (default 60)',
+      },
+      'worker-deadline-seconds': {
+        type: 'string',
+        value: 'N',
+        help: 'with --workers: a task (or merge) no worker has taken for N seconds fails (default 1800)',
       },
       ...common,
     },

@@ -5,6 +5,7 @@
  */
 import { startTeamServer } from './teamServer';
 import { parseStoreOption } from './teamStore';
+import { checkWorkersOptions } from './teamWorkers';
 import { CliUsageError } from './cliArgs';
 import type { AgentSettings } from './agents';
 import type { Logger } from './ports/logger';
@@ -18,11 +19,28 @@ export function parseListen(value: string | undefined): { host: string; port: nu
 }
 
 export async function serve(
-  opts: { dataDir: string; listen: string | undefined; agentSettings: AgentSettings; maxRequestsPerMinute?: number; store?: string },
+  opts: {
+    dataDir: string;
+    listen: string | undefined;
+    agentSettings: AgentSettings;
+    maxRequestsPerMinute?: number;
+    store?: string;
+    workers?: boolean;
+    remote?: string;
+    workerWarnSeconds?: number;
+    workerDeadlineSeconds?: number;
+  },
   logger: Logger,
 ): Promise<number> {
   const { host, port } = parseListen(opts.listen);
   const storeUrl = parseStoreOption(opts.store);
+  const workers = checkWorkersOptions({
+    workers: opts.workers === true,
+    remote: opts.remote,
+    storeUrl,
+    warnSeconds: opts.workerWarnSeconds,
+    pickupSeconds: opts.workerDeadlineSeconds,
+  });
   const server = await startTeamServer({
     dataDir: opts.dataDir,
     host,
@@ -31,6 +49,7 @@ export async function serve(
     agentSettings: opts.agentSettings,
     maxRequestsPerMinute: opts.maxRequestsPerMinute,
     storeUrl,
+    workers,
   });
   const shown = host.includes(':') ? `[${host}]` : host;
   process.stdout.write(`listening on ws://${shown}:${server.port}\n`);

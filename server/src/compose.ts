@@ -33,6 +33,7 @@ import { localTenantId } from './domain/storeSchema';
 import { describeWriteFault, writeFaultCode } from './domain/writeFault';
 import { SessionRecords } from './services/sessionRecords';
 import { SessionRunner } from './services/sessionRunner';
+import type { WorkerDispatch } from './services/workerDispatch';
 import { SessionService } from './services/sessionService';
 import { SessionArchiver } from './services/sessionArchiver';
 import { MarketplaceService } from './services/marketplaceService';
@@ -193,6 +194,8 @@ export async function createRunServices(
     allowCommands?: readonly string[];
     /** How long a finished session stays in the hot store before it moves to `store-archive/` (default 10 min). */
     archiveAfterMs?: number;
+    /** Team server with workers: session tasks are queued for `orchestrator worker` processes (`serve --workers`). */
+    workers?: WorkerDispatch;
   },
 ): Promise<RunServices> {
   const serving = await startModelServing(base, opts.logger);
@@ -329,11 +332,13 @@ export async function createRunServices(
     worktreeRoot,
     executor: new PQueueExecutor(maxParallel, (e) => opts.logger.error(`task execution failed: ${String(e)}`)),
     agents: profiles,
+    // With workers the agents run on the workers' machines: whether this one could start them does not matter.
     unavailable: (id) => {
+      if (opts.workers) return undefined;
       const a = agents.availabilityOf(id);
       return a?.state === 'unavailable' ? unavailableQuestion(agents.describe().find((x) => x.id === id)?.name ?? id, a) : undefined;
     },
-    recheckAgents: () => agents.probe(),
+    recheckAgents: opts.workers ? undefined : () => agents.probe(),
     limits: {
       get global() {
         return Math.max(0, Math.min(maxParallel, opts.maxActiveTasks?.() ?? maxParallel));
@@ -344,6 +349,7 @@ export async function createRunServices(
     },
     ownersOf: opts.sessionOwners,
     leaseTtlMs,
+    ...(opts.workers ? { workers: opts.workers } : {}),
     publish: (v) => {
       opts.publishSession?.(liveSession(v));
       publishAgents();

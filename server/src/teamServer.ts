@@ -36,6 +36,7 @@ import { registerRunHandlers } from './handlers/run';
 import { registerServerHandlers } from './handlers/server';
 import { registerAgentHandlers, registerSessionHandlers } from './handlers/session';
 import type { Logger } from './ports/logger';
+import { openTeamWorkers, type TeamWorkersOptions } from './teamWorkers';
 
 export interface TeamServerOptions {
   dataDir: string;
@@ -51,6 +52,8 @@ export interface TeamServerOptions {
   maxFailedAuthPerMinute?: number;
   /** `postgres://…`: every tenant's store in this PostgreSQL database (`adapters/postgres`); default: lowdb files. */
   storeUrl?: string;
+  /** Session tasks run on workers (`serve --workers`, needs `storeUrl`); default: in this server. */
+  workers?: TeamWorkersOptions;
 }
 
 interface Client {
@@ -84,6 +87,7 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
   const failed = new RateLimiter(opts.maxFailedAuthPerMinute ?? 10, 60_000);
   const requests = new RateLimiter(opts.maxRequestsPerMinute ?? 6000, 60_000);
   const tenants = new Map<string, Promise<Tenant>>();
+  const workers = opts.workers && opts.storeUrl ? await openTeamWorkers(opts.storeUrl, opts.workers, logger) : undefined;
 
   function tenant(id: string): Promise<Tenant> {
     let t = tenants.get(id);
@@ -120,6 +124,7 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
       maxActiveTasks: () => guard.maxActiveTasks(),
       maxTasksPerOwner: () => guard.maxTasksPerOwner(),
       sessionOwners: (sessionId) => guard.sessionOwners(sessionId),
+      ...(workers ? { workers: workers.dispatch } : {}),
       publish: (u) => {
         // Reconciled: an ended run's tokens count against the tenant's window.
         guard
@@ -239,6 +244,7 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
         await open?.fineTune.dispose().catch(() => undefined);
         await open?.services.release().catch(() => undefined);
       }
+      await workers?.close();
     },
   };
 }

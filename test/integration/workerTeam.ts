@@ -34,6 +34,8 @@ export interface WorkerTeam {
   url: string;
   remote: string;
   baseCommit: string;
+  /** The config file naming the fixture ACP agent (`acpAgents`), as workers get it. */
+  configFile: string;
   model: ScriptedModel;
   sql: pg.Client;
   queue: PgBossTaskQueue;
@@ -187,6 +189,7 @@ export async function startWorkerTeam(url: string, leaseSeconds: number): Promis
     url,
     remote,
     baseCommit,
+    configFile,
     model,
     sql,
     queue,

@@ -141,7 +141,7 @@ export const taskRecordSchema: z.ZodType<StoredTask> = z
     agentId: z.string().optional(),
     routeReason: z.string().optional(),
     blocked: z
-      .object({ on: z.enum(['lease', 'permission']), reason: z.string(), since: ms })
+      .object({ on: z.enum(['lease', 'permission', 'worker']), reason: z.string(), since: ms })
       .strict()
       .optional(),
     notBeforeMs: ms.optional(),

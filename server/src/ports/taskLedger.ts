@@ -10,7 +10,8 @@ export interface TaskKey {
 }
 
 export interface TaskOutcome {
-  state: 'succeeded' | 'failed';
+  /** `cancelled`: recorded by the team server (session or task cancelled, no worker in time): workers skip it. */
+  state: 'succeeded' | 'failed' | 'cancelled';
   /** The task branch's commit on the remote (succeeded). */
   commit?: string;
   branch: string;
@@ -53,6 +54,8 @@ export interface TaskLedgerPort {
   outcome(key: TaskKey): Promise<TaskOutcome | undefined>;
   /** Records that `workerId` started the task (every start, for audits and tests). */
   recordStart(key: TaskKey, workerId: string, attempt: number): Promise<void>;
+  /** The worker that first started the task, if one did. */
+  startedBy(key: TaskKey): Promise<string | undefined>;
   /** Records the outcome once; false when the task already had one (nothing changed). */
   recordOutcome(key: TaskKey, outcome: TaskOutcome): Promise<boolean>;
   /** The session's recorded tasks, in plan order. */

@@ -25,8 +25,11 @@ export interface WorkOptions {
 export type JobHandler<J> = (job: J, delivery: { jobId: string; retryCount: number }) => Promise<void>;
 
 export interface TaskQueuePort {
-  /** Creates the queues (or updates their settings). Idempotent. */
-  ensureQueues(settings: QueueSettings): Promise<void>;
+  /**
+   * Creates the queues (or updates their settings). Idempotent. `onlyMissing`: leaves existing queues' settings
+   * as they are (the team server queues jobs; the workers set the lease).
+   */
+  ensureQueues(settings: QueueSettings, options?: { onlyMissing?: boolean }): Promise<void>;
   /** Queues tasks (one job each); returns the job ids in order. */
   enqueueTasks(jobs: readonly TaskJob[]): Promise<string[]>;
   /** Queues a session's merge (after its last task is done). Duplicates are harmless. */

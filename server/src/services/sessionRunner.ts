@@ -18,6 +18,7 @@ import { newAgentHealth, type AgentProfile } from '../domain/orchestration/routi
 import { nextDispatches, type ConcurrencyLimits, type Dispatch } from '../domain/orchestration/scheduler';
 import { deriveSessionOutcome, isSessionTerminal, transitionSession } from '../domain/orchestration/sessionState';
 import { isTaskTerminal } from '../domain/orchestration/taskState';
+import { emptyUsage } from '../domain/agentEvent';
 import type { TurnResult } from '../ports/agentRuntime';
 import type { Executor } from '../ports/executor';
 import type { Logger } from '../ports/logger';
@@ -26,6 +27,7 @@ import type { OrchestrationDraft, OrchestrationState, SessionRecords, StoredSess
 import { integrationDirOf, taskBranchOf, taskWorktreeOf } from './sessionLayout';
 import type { RunInput } from './runService';
 import { WorktreePrewarmer } from './worktreePrewarm';
+import type { WorkerDispatch } from './workerDispatch';
 
 /** The part of RunService the runner uses. */
 export interface TurnRunner {
@@ -60,6 +62,11 @@ export interface RunnerDeps {
    * pre-warm of a folder.
    */
   prewarm?: { ahead?(): number; warmAgent?(cwd: string): Promise<void> };
+  /**
+   * Team server with workers (`serve --workers`): tasks are queued for worker processes instead of run here,
+   * and a session's end waits for its merge by a worker (see `workerDispatch.ts`).
+   */
+  workers?: WorkerDispatch;
 }
 
 export class SessionRunner {
@@ -73,6 +80,8 @@ export class SessionRunner {
   /** Tasks the user (or a session cancel) asked to cancel; only these count a `cancelled` turn as a cancel. */
   private readonly cancelRequested = new Set<string>();
   private readonly merges = new Map<string, Promise<unknown>>();
+  /** Sessions whose merge by a worker is awaited (workers mode). */
+  private readonly workerMerges = new Set<string>();
   private timer?: NodeJS.Timeout;
   readonly prewarmer: WorktreePrewarmer;
 
@@ -228,6 +237,10 @@ export class SessionRunner {
   private async finishDone(live: readonly StoredSession[], tasks: readonly StoredTask[]): Promise<void> {
     const done = live.filter((s) => s.state === 'running' && deriveSessionOutcome(tasks.filter((t) => t.sessionId === s.id)));
     if (!done.length) return;
+    if (this.d.workers) {
+      for (const s of done) this.mergeOnWorkers(s.id, this.d.workers);
+      return;
+    }
     const now = this.d.now();
     await this.d.records.mutate((st) => {
       for (const s of done)
@@ -248,6 +261,7 @@ export class SessionRunner {
   }
 
   private async execute(d: Dispatch): Promise<void> {
+    if (this.d.workers) return this.executeOnWorker(d, this.d.workers);
     const session = this.d.records.session(d.sessionId);
     const task = this.d.records.task(d.taskId)!;
     const wt = taskWorktreeOf(this.d.worktreeRoot, session.id, task.planId);
@@ -295,13 +309,18 @@ export class SessionRunner {
   /** Sequences the end of a run: commit and merge, then one store write of what `finishTask` decided, then clean-up. */
   private async finish(
     taskId: string,
-    x: { result?: TurnResult; failure?: string; wt: string; branch: string; baseSha: string | null },
+    x: { result?: TurnResult; failure?: string; wt: string; branch: string; baseSha: string | null; onWorker?: { changedFiles: string[] } },
   ): Promise<void> {
     const task = this.d.records.task(taskId);
     if (!task) return; // its session was deleted while the turn ended
     const session = this.d.records.session(task.sessionId);
     const run: RunEnd = { result: x.result, failure: x.failure, cancelRequested: false };
-    const merge = needsMerge(run) ? await this.commitAndMerge(session, task, x) : undefined;
+    // On a worker, the task branch was pushed; the session's merge follows its last task (`mergeOnWorkers`).
+    const merge = !needsMerge(run)
+      ? undefined
+      : x.onWorker
+        ? { kind: 'merged' as const, changedFiles: x.onWorker.changedFiles, outsideLease: outsideOf(task, x.onWorker.changedFiles) }
+        : await this.commitAndMerge(session, task, x);
     if (this.stopped) return; // graceful stop: the task stays running and is re-queued on the next start
     if (x.result?.error?.reason === 'write_failed') {
       // The turn's transcript could not be written: like a stop, the task stays running and is re-queued.
@@ -315,7 +334,7 @@ export class SessionRunner {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.d.records.mutate((s) => {
-          ({ error, removeWorktree } = this.applyFinish(s, task, { run, merge, branch: x.branch, now }));
+          ({ error, removeWorktree } = this.applyFinish(s, task, { run, merge, branch: x.branch, now, onWorker: !!x.onWorker }));
         });
         break;
       } catch (e) {
@@ -365,10 +384,12 @@ export class SessionRunner {
   private applyFinish(
     s: OrchestrationDraft,
     task: StoredTask,
-    f: { run: RunEnd; merge?: MergeOutcome; branch: string; now: number },
+    f: { run: RunEnd; merge?: MergeOutcome; branch: string; now: number; onWorker?: boolean },
   ): { error?: string; removeWorktree: boolean } {
     const session = s.session(task.sessionId);
     if (!session || !s.task(task.id)) return { removeWorktree: false }; // deleted meanwhile: nothing to record
+    // A worker's outcome is recorded once in the ledger: a failed task is not retried automatically.
+    if (f.onWorker) s.updateTask(task.id, (t) => ({ ...omitKey(t, 'blocked'), maxAttempts: Math.max(1, t.attempts) }));
     const decision = finishTask({
       session,
       tasks: s.tasksOf(task.sessionId),
@@ -384,8 +405,99 @@ export class SessionRunner {
     s.updateTasksOf(task.sessionId, () => decision.tasks);
     s.leases = decision.leases;
     s.agentHealth[decision.agentId] = decision.health;
-    s.updateSession(session.id, () => decision.session);
+    // On workers, the session ends once a worker merged it (`mergeOnWorkers`), not with its last task.
+    const holdEnd = f.onWorker && isSessionTerminal(decision.session.state) && decision.session.state !== 'cancelled';
+    s.updateSession(session.id, () =>
+      holdEnd ? { ...omitKey(decision.session, 'finishedAt'), state: session.state, updatedAt: f.now } : decision.session,
+    );
     return { error: decision.error, removeWorktree: decision.removeWorktree };
+  }
+
+  /** Workers mode: the task is queued for a worker and followed through the ledger; its end is recorded here. */
+  private async executeOnWorker(d: Dispatch, workers: WorkerDispatch): Promise<void> {
+    const session = this.d.records.session(d.sessionId);
+    const task = this.d.records.task(d.taskId)!;
+    const branch = taskBranchOf(session.id, task.planId);
+    const waiting = (note: string | undefined) =>
+      void this.d.records
+        .mutate((s) =>
+          s.updateTask(task.id, (t) =>
+            t.state !== 'running'
+              ? t
+              : note
+                ? { ...t, blocked: { on: 'worker', reason: note, since: t.blocked?.since ?? this.d.now() } }
+                : omitKey(t, 'blocked'),
+          ),
+        )
+        .then(() => this.publish(session.id))
+        .catch((e: unknown) => this.d.logger.warn(`task ${task.id}: recording that it waits for a worker failed: ${String(e)}`));
+    let result: TurnResult | undefined;
+    let failure: string | undefined;
+    let changedFiles: string[] = [];
+    try {
+      if (!session.baseCommit) throw new Error('the session has no base commit to give the workers');
+      const end = await workers.run({
+        tenantId: this.d.records.tenantId,
+        sessionId: session.id,
+        cwd: session.cwd,
+        baseCommit: session.baseCommit,
+        taskId: task.planId,
+        agent: d.agentId,
+        prompt: promptWithDependencies(task, this.d.records.tasksOf(session.id)),
+        order: task.order,
+        sessionTasks: this.d.records.tasksOf(session.id).length,
+        dependsOn: task.dependsOn.flatMap((id) => this.d.records.task(id)?.planId ?? []),
+        wanted: () => this.stillWanted(task.id),
+        waiting,
+      });
+      const by = end.workerId ? ` on worker ${end.workerId}` : '';
+      changedFiles = end.changedFiles ?? [];
+      if (end.state === 'failed') failure = `${end.error ?? 'failed'}${by}`;
+      else
+        result = {
+          lastSeq: 0,
+          status: end.state,
+          summary: end.state === 'succeeded' ? `done${by}; branch ${branch} pushed at ${end.commit ?? '?'}` : (end.error ?? 'cancelled'),
+          usage: emptyUsage(),
+          stopReason: end.state === 'succeeded' ? 'end_turn' : 'cancelled',
+          diff: [],
+          durationMs: 0,
+        };
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+    await this.finish(task.id, { result, failure, wt: '', branch, baseSha: null, onWorker: { changedFiles } });
+  }
+
+  /** Workers mode: a session whose tasks all ended has its merge queued; its end state follows the merge. */
+  private mergeOnWorkers(sessionId: string, workers: WorkerDispatch): void {
+    if (this.workerMerges.has(sessionId)) return;
+    this.workerMerges.add(sessionId);
+    void (async () => {
+      const s = this.d.records.session(sessionId);
+      const m = await workers
+        .merge(this.d.records.tenantId, sessionId, s.baseCommit ?? '')
+        .catch((e: unknown) => ({ state: 'timeout' as const, message: `queueing the merge failed: ${String(e)}` }));
+      const now = this.d.now();
+      await this.d.records.mutate((st) =>
+        st.updateSession(sessionId, (x) => {
+          const outcome = deriveSessionOutcome(st.tasksOf(x.id));
+          if (!outcome || x.state !== 'running') return x;
+          if (m.state === 'merged' || m.state === 'nothing') return transitionSession(x, { type: 'finish', outcome, nowMs: now });
+          const error =
+            m.state === 'timeout'
+              ? m.message
+              : m.state === 'conflict'
+                ? `the merge on a worker stopped: ${m.taskId ?? 'a task'} conflicts; the integration branch was not pushed`
+                : `the merge on a worker stopped: ${m.taskId ?? 'a task'}'s branch moved on the remote; the integration branch was not pushed`;
+          return transitionSession(x, { type: 'fail', error, nowMs: now });
+        }),
+      );
+      this.d.logger.info(`session ${sessionId}: merge on workers ${m.state}${'commit' in m && m.commit ? ` (${m.commit})` : ''}`);
+      this.publish(sessionId);
+    })()
+      .catch((e: unknown) => this.d.logger.error(`session ${sessionId}: following its merge failed: ${String(e)}`))
+      .finally(() => this.workerMerges.delete(sessionId));
   }
 
   private mergeSerial(session: StoredSession, branch: string, message: string) {
@@ -450,4 +562,16 @@ export class SessionRunner {
       this.d.logger.warn(`could not publish session ${sessionId}: ${String(e)}`);
     }
   }
+}
+
+/** The files outside the task's lease request (none when it named none). */
+function outsideOf(task: StoredTask, changed: string[]): string[] {
+  return task.expectedFiles.length ? outsideLease(changed, task.expectedFiles) : [];
+}
+
+/** A copy of `o` without `key`. */
+function omitKey<T extends object, K extends keyof T>(o: T, key: K): T {
+  const copy = { ...o };
+  delete copy[key];
+  return copy;
 }

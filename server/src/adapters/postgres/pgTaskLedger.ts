@@ -112,6 +112,15 @@ export class PgTaskLedger implements TaskLedgerPort {
     );
   }
 
+  async startedBy(key: TaskKey): Promise<string | undefined> {
+    const r = await this.query<{ worker_id: string }>(
+      `select worker_id from orch_worker_task_starts where tenant_id = $1 and session_id = $2 and task_id = $3
+       order by started_at limit 1`,
+      [key.tenantId, key.sessionId, key.taskId],
+    );
+    return r.rows[0]?.worker_id;
+  }
+
   async recordOutcome(key: TaskKey, o: TaskOutcome): Promise<boolean> {
     const r = await this.query(
       `insert into orch_worker_task_outcomes (tenant_id, session_id, task_id, state, commit, branch, ord, worker_id, error)
@@ -181,7 +190,7 @@ export class PgTaskLedger implements TaskLedgerPort {
 
 /** A row of `orch_worker_task_outcomes`, as the ledger reads it. */
 interface OutcomeRow {
-  state: 'succeeded' | 'failed';
+  state: TaskOutcome['state'];
   commit: string | null;
   branch: string;
   ord: number;

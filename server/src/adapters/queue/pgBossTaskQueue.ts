@@ -51,16 +51,17 @@ export class PgBossTaskQueue implements TaskQueuePort {
     return this.started;
   }
 
-  async ensureQueues(s: QueueSettings): Promise<void> {
+  async ensureQueues(s: QueueSettings, o: { onlyMissing?: boolean } = {}): Promise<void> {
     await this.start();
     const options = { expireInSeconds: s.leaseSeconds, retryLimit: s.retryLimit, retryDelay: 2 };
     for (const name of [taskQueueName, mergeQueueName]) {
-      if (await this.boss.getQueue(name)) await this.boss.updateQueue(name, options);
-      else
+      if (await this.boss.getQueue(name)) {
+        if (!o.onlyMissing) await this.boss.updateQueue(name, options);
+      } else
         await this.boss.createQueue(name, options).catch(async (e: unknown) => {
           // Another process created it between the check and here.
           if (!(await this.boss.getQueue(name))) throw e;
-          await this.boss.updateQueue(name, options);
+          if (!o.onlyMissing) await this.boss.updateQueue(name, options);
         });
     }
   }

@@ -19,7 +19,8 @@ import { DomainError } from '../errors';
 import type { LeaseMode } from './lease';
 
 export type { TaskState };
-export type BlockedOn = 'lease' | 'permission';
+/** `worker`: on a team server with workers, a running task no worker has taken yet (the task stays `running`). */
+export type BlockedOn = 'lease' | 'permission' | 'worker';
 
 export const defaultMaxAttempts = 3;
 

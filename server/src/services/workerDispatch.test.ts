@@ -1,0 +1,170 @@
+/**
+ * The team server's following of worker tasks (`workerDispatch.ts`): its deadlines and cancels, on an
+ * in-memory ledger and queue and a clock the test moves (the real ones run in
+ * test/integration/teamServerWorkers.test.ts).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { MergeJob, TaskJob } from '../domain/workers/taskJob';
+import type { DoneTask, MergeRecord, TaskKey, TaskLedgerPort, TaskOutcome } from '../ports/taskLedger';
+import type { TaskQueuePort } from '../ports/taskQueue';
+import { quiet } from './testDoubles';
+import { WorkerDispatch, type WorkerTaskInput } from './workerDispatch';
+
+const k = (x: TaskKey) => `${x.tenantId}/${x.sessionId}/${x.taskId}`;
+
+function parts() {
+  const outcomes = new Map<string, TaskOutcome>();
+  const starts = new Map<string, string>();
+  const jobs: TaskJob[] = [];
+  const merges: MergeJob[] = [];
+  const ledger: TaskLedgerPort = {
+    ensure: async () => undefined,
+    claim: async () => undefined,
+    outcome: async (key) => outcomes.get(k(key)),
+    recordStart: async () => undefined,
+    startedBy: async (key) => starts.get(k(key)),
+    recordOutcome: async (key, o) => {
+      if (outcomes.has(k(key))) return false;
+      outcomes.set(k(key), o);
+      return true;
+    },
+    doneTasks: async () => [...outcomes].map(([key, o]): DoneTask => ({ taskId: key.split('/')[2], ...o })),
+    withMergeLock: async (_t, _s, _w, fn) => fn(),
+    mergeOf: async () => undefined as MergeRecord | undefined,
+    recordMerge: async () => undefined,
+    close: async () => undefined,
+  };
+  const queue: TaskQueuePort = {
+    ensureQueues: async () => undefined,
+    enqueueTasks: async (j) => {
+      jobs.push(...j);
+      return j.map((_, i) => String(i));
+    },
+    enqueueMerge: async (j) => void merges.push(j),
+    work: async () => undefined,
+    stop: async () => undefined,
+  };
+  let now = 0;
+  const dispatch = new WorkerDispatch({
+    queue,
+    ledger,
+    remote: '/remote.git',
+    pushBase: async () => undefined,
+    changedFiles: async () => ['out/a.txt'],
+    mergeDependencies: async () => 'deadbeef',
+    logger: quiet,
+    // Every look at the clock moves it one second on: the deadlines pass in a few hundred polls.
+    now: () => (now += 1_000),
+    pollMs: 0,
+    warnMs: 10_000,
+    pickupMs: 60_000,
+    runMs: 120_000,
+  });
+  return { outcomes, starts, jobs, merges, dispatch };
+}
+
+function input(over: Partial<WorkerTaskInput> = {}): WorkerTaskInput & { notes: (string | undefined)[] } {
+  const notes: (string | undefined)[] = [];
+  return {
+    tenantId: 'acme',
+    sessionId: 's1',
+    cwd: '/repo',
+    baseCommit: 'abc1234',
+    taskId: 'a',
+    agent: 'fixture-agent',
+    prompt: 'do a',
+    order: 0,
+    sessionTasks: 1,
+    dependsOn: [],
+    wanted: () => true,
+    waiting: (n) => void notes.push(n),
+    notes,
+    ...over,
+  };
+}
+
+test('no worker takes the task: it says so after warnMs, fails after pickupMs, and a cancelled outcome keeps late workers off it', async () => {
+  const p = parts();
+  const i = input();
+  const end = await p.dispatch.run(i);
+  assert.equal(p.jobs.length, 1, 'queued once');
+  assert.equal(end.state, 'failed');
+  assert.match(end.error ?? '', /no worker took the task within 60 s/);
+  assert.equal(i.notes.length, 1, 'one waiting note');
+  assert.match(i.notes[0] ?? '', /no worker has taken it/);
+  assert.equal(p.outcomes.get('acme/s1/a')?.state, 'cancelled');
+});
+
+test('a worker takes it: the waiting note is withdrawn; its outcome comes back with the changed files', async () => {
+  const p = parts();
+  let looks = 0;
+  const i = input({
+    wanted: () => {
+      looks++;
+      if (looks === 15) p.starts.set('acme/s1/a', 'w1');
+      if (looks === 20)
+        p.outcomes.set('acme/s1/a', { state: 'succeeded', commit: 'c0ffee1', branch: 'orchestrator/s1/a', order: 0, workerId: 'w1' });
+      return true;
+    },
+  });
+  const end = await p.dispatch.run(i);
+  assert.deepEqual(end, { state: 'succeeded', workerId: 'w1', commit: 'c0ffee1', changedFiles: ['out/a.txt'] });
+  assert.equal(i.notes.length, 2);
+  assert.equal(i.notes[1], undefined, 'withdrawn once a worker took it');
+});
+
+test('a started task the worker does not finish fails after runMs', async () => {
+  const p = parts();
+  p.starts.set('acme/s1/a', 'w1');
+  const end = await p.dispatch.run(input());
+  assert.equal(end.state, 'failed');
+  assert.match(end.error ?? '', /did not finish the task within 120 s/);
+});
+
+test('a cancelled task is recorded cancelled at once; a worker outcome recorded first wins', async () => {
+  const p = parts();
+  const end = await p.dispatch.run(input({ wanted: () => false }));
+  assert.equal(end.state, 'cancelled');
+  assert.equal(p.outcomes.get('acme/s1/a')?.workerId, 'team-server');
+
+  const q = parts();
+  let first = true;
+  const raced = await q.dispatch.run(
+    input({
+      wanted: () => {
+        if (first) q.outcomes.set('acme/s1/a', { state: 'failed', branch: 'b', order: 0, workerId: 'w2', error: 'boom' });
+        first = false;
+        return false;
+      },
+    }),
+  );
+  assert.deepEqual(raced, { state: 'failed', workerId: 'w2', error: 'boom' });
+});
+
+test('a dependent starts from its dependencies merged; the job carries that commit', async () => {
+  const p = parts();
+  p.outcomes.set('acme/s1/a', { state: 'succeeded', commit: 'aaaaaaa', branch: 'orchestrator/s1/a', order: 0, workerId: 'w1' });
+  let looks = 0;
+  await p.dispatch.run(
+    input({
+      taskId: 'c',
+      dependsOn: ['a'],
+      wanted: () => {
+        if (++looks === 2) p.outcomes.set('acme/s1/c', { state: 'succeeded', commit: 'ccccccc', branch: 'x', order: 1, workerId: 'w1' });
+        return true;
+      },
+    }),
+  );
+  assert.equal(p.jobs[0].baseCommit, 'deadbeef');
+});
+
+test('the merge is queued with the recorded tasks and its record awaited; no worker: it times out', async () => {
+  const p = parts();
+  p.outcomes.set('acme/s1/a', { state: 'succeeded', commit: 'aaaaaaa', branch: 'orchestrator/s1/a', order: 0, workerId: 'w1' });
+  const m = await p.dispatch.merge('acme', 's1', 'abc1234');
+  assert.equal(p.merges.length, 1);
+  assert.equal(p.merges[0].sessionTasks, 1);
+  assert.equal(m.state, 'timeout');
+  assert.deepEqual(await parts().dispatch.merge('acme', 's1', 'abc1234'), { state: 'nothing' }, 'nothing succeeded: no merge');
+});

@@ -1,0 +1,247 @@
+/**
+ * The team server's side of workers (`serve --workers`, design.md §8): a dispatched session task is not run
+ * in the server; it is queued for the workers (pg-boss) and followed through the ledger rows they write.
+ * Sequences ports only: the task queue, the task ledger and a push of the session's base commit.
+ *
+ * Deadlines (every wait has one):
+ * - no worker has started the task `warnMs` after it was queued (default 60 s): `waiting` is told (the
+ *   session shows the task waiting for a worker, with why), and again when a worker takes it;
+ * - none has started it `pickupMs` after it was queued (default 30 min): the task fails, and a `cancelled`
+ *   outcome is recorded so a worker that comes later skips it;
+ * - a started task is followed for `runMs` (default 6 h; a dead worker's task goes to another after its
+ *   lease): then it fails the same way;
+ * - a merge not recorded `pickupMs` after it was queued: the merge is reported as not done.
+ * A cancelled task (the session or the task cancelled) gets a `cancelled` outcome at once: a worker that has
+ * not started it skips it; one that runs it now finishes, and its outcome is not recorded over this one.
+ */
+import { mergeOrder } from '../domain/workers/taskJob';
+import type { Logger } from '../ports/logger';
+import type { MergeRecord, TaskKey, TaskLedgerPort } from '../ports/taskLedger';
+import type { TaskQueuePort } from '../ports/taskQueue';
+import { sessionBranchPrefix } from './sessionLayout';
+
+export interface WorkerDispatchDeps {
+  queue: TaskQueuePort;
+  ledger: TaskLedgerPort;
+  /** The team's git remote the workers serve. */
+  remote: string;
+  /** Pushes `commit` of the repository `cwd` to the remote as `branch` (a no-op when it is there already). */
+  pushBase(cwd: string, commit: string, branch: string): Promise<void>;
+  /** `base` with each dependency's result merged in turn, pushed as `branch`; returns that commit. */
+  mergeDependencies(
+    cwd: string,
+    base: string,
+    deps: readonly { name: string; branch: string; commit: string }[],
+    branch: string,
+  ): Promise<string>;
+  /** The files a task branch's `commit` changed since `base` (fetched from the remote into `cwd`). */
+  changedFiles(cwd: string, branch: string, base: string, commit: string): Promise<string[]>;
+  logger: Logger;
+  now(): number;
+  /** Between two looks at the ledger (default 1 s). */
+  pollMs?: number;
+  warnMs?: number;
+  pickupMs?: number;
+  runMs?: number;
+}
+
+export interface WorkerTaskInput {
+  tenantId: string;
+  sessionId: string;
+  /** The repository the session runs on, on the server's machine (its base commit is pushed from there). */
+  cwd: string;
+  baseCommit: string;
+  /** The plan's task id (names the branch `orchestrator/<session>/<taskId>`). */
+  taskId: string;
+  agent: string;
+  prompt: string;
+  order: number;
+  sessionTasks: number;
+  /** The plan ids of the tasks it depends on (all succeeded): the task starts from their results. */
+  dependsOn: readonly string[];
+  /** False once the task was cancelled (or otherwise no longer runs). */
+  wanted(): boolean;
+  /** Why the task waits (undefined: it no longer waits, a worker took it). */
+  waiting(note: string | undefined): void;
+}
+
+export interface WorkerTaskEnd {
+  state: 'succeeded' | 'failed' | 'cancelled';
+  error?: string;
+  workerId?: string;
+  commit?: string;
+  /** Succeeded: the files the task changed (empty when they could not be read). */
+  changedFiles?: string[];
+}
+
+/** The session's merge as the workers recorded it, or `timeout` when none was within the deadline. */
+export type WorkerMergeEnd = MergeRecord | { state: 'timeout'; message: string } | { state: 'nothing' };
+
+/** The session's base commit on the remote (plan ids start with a letter or digit: no task branch is named so). */
+export const baseBranchOf = (sessionId: string): string => `${sessionBranchPrefix(sessionId)}_base`;
+/** A dependent task's start: the session's base with its dependencies' results merged. */
+export const dependencyBaseBranchOf = (sessionId: string, taskId: string): string => `${sessionBranchPrefix(sessionId)}_deps/${taskId}`;
+
+const sec = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+export class WorkerDispatch {
+  private readonly pushed = new Map<string, Promise<void>>();
+  private readonly pollMs: number;
+  readonly warnMs: number;
+  readonly pickupMs: number;
+  readonly runMs: number;
+
+  constructor(private readonly d: WorkerDispatchDeps) {
+    this.pollMs = d.pollMs ?? 1_000;
+    this.warnMs = d.warnMs ?? 60_000;
+    this.pickupMs = d.pickupMs ?? 30 * 60_000;
+    this.runMs = d.runMs ?? 6 * 3_600_000;
+  }
+
+  private pushBase(i: WorkerTaskInput): Promise<void> {
+    const k = `${i.tenantId}/${i.sessionId}`;
+    let p = this.pushed.get(k);
+    if (!p) {
+      p = this.d.pushBase(i.cwd, i.baseCommit, baseBranchOf(i.sessionId));
+      this.pushed.set(k, p);
+      p.catch(() => this.pushed.delete(k));
+    }
+    return p;
+  }
+
+  /** Queues the task and follows it until a worker recorded its outcome, it was cancelled, or a deadline passed. */
+  async run(i: WorkerTaskInput): Promise<WorkerTaskEnd> {
+    const key: TaskKey = { tenantId: i.tenantId, sessionId: i.sessionId, taskId: i.taskId };
+    let base = i.baseCommit;
+    const known = await this.d.ledger.outcome(key);
+    if (known) return this.withFiles(i, base, end(known));
+    try {
+      await this.pushBase(i);
+    } catch (e) {
+      return { state: 'failed', error: `pushing the session's base commit to the team's remote failed: ${msg(e)}` };
+    }
+    if (i.dependsOn.length) {
+      try {
+        base = await this.dependencyBase(i);
+      } catch (e) {
+        return this.stop(key, 'failed', `starting from its dependencies' results failed: ${msg(e)}`);
+      }
+    }
+    await this.d.queue.enqueueTasks([
+      {
+        tenantId: i.tenantId,
+        sessionId: i.sessionId,
+        taskId: i.taskId,
+        remote: this.d.remote,
+        baseCommit: base,
+        prompt: i.prompt,
+        agent: i.agent,
+        order: i.order,
+        sessionTasks: i.sessionTasks,
+      },
+    ]);
+    const queuedAt = this.d.now();
+    let startedAt: number | undefined;
+    let warned = false;
+    for (;;) {
+      if (!i.wanted()) return this.stop(key, 'cancelled', 'cancelled');
+      const o = await this.d.ledger.outcome(key);
+      if (o) {
+        if (warned) i.waiting(undefined);
+        return this.withFiles(i, base, end(o));
+      }
+      const now = this.d.now();
+      if (startedAt === undefined) {
+        const by = await this.d.ledger.startedBy(key);
+        if (by) {
+          startedAt = now;
+          if (warned) i.waiting(undefined);
+          warned = false;
+          this.d.logger.info(`task ${i.sessionId}/${i.taskId}: taken by worker ${by}`);
+        } else if (now - queuedAt >= this.pickupMs) {
+          return this.stop(key, 'failed', `no worker took the task within ${sec(this.pickupMs)} of queueing it; is a worker running?`);
+        } else if (!warned && now - queuedAt >= this.warnMs) {
+          warned = true;
+          i.waiting(
+            `queued for a worker ${sec(now - queuedAt)} ago and no worker has taken it: is an \`orchestrator worker --remote …\` running ` +
+              `for this remote? It fails ${sec(this.pickupMs)} after queueing`,
+          );
+          this.d.logger.warn(`task ${i.sessionId}/${i.taskId}: no worker has taken it for ${sec(now - queuedAt)}`);
+        }
+      } else if (now - startedAt >= this.runMs) {
+        return this.stop(key, 'failed', `the worker did not finish the task within ${sec(this.runMs)}`);
+      }
+      await new Promise((r) => setTimeout(r, this.pollMs));
+    }
+  }
+
+  /** The session's base with the dependencies' recorded commits merged in plan order, on the remote. */
+  private async dependencyBase(i: WorkerTaskInput): Promise<string> {
+    const done = mergeOrder(await this.d.ledger.doneTasks(i.tenantId, i.sessionId));
+    const deps = i.dependsOn.map((id) => {
+      const t = done.find((x) => x.taskId === id);
+      if (t?.state !== 'succeeded' || !t.commit) throw new Error(`dependency ${id} has no succeeded outcome in the ledger`);
+      return t;
+    });
+    const ordered = done.filter((t) => deps.includes(t)).map((t) => ({ name: t.taskId, branch: t.branch, commit: t.commit! }));
+    return this.d.mergeDependencies(i.cwd, i.baseCommit, ordered, dependencyBaseBranchOf(i.sessionId, i.taskId));
+  }
+
+  private async withFiles(i: WorkerTaskInput, base: string, e: WorkerTaskEnd): Promise<WorkerTaskEnd> {
+    if (e.state !== 'succeeded' || !e.commit) return e;
+    const branch = `${sessionBranchPrefix(i.sessionId)}${i.taskId}`;
+    const changedFiles = await this.d.changedFiles(i.cwd, branch, base, e.commit).catch((x: unknown) => {
+      this.d.logger.warn(`task ${i.sessionId}/${i.taskId}: reading its changed files from the remote failed: ${msg(x)}`);
+      return [];
+    });
+    return { ...e, changedFiles };
+  }
+
+  /** Records that the task ends here (workers skip it); a worker's outcome recorded first wins. */
+  private async stop(key: TaskKey, state: 'failed' | 'cancelled', error: string): Promise<WorkerTaskEnd> {
+    const recorded = await this.d.ledger
+      .recordOutcome(key, { state: 'cancelled', branch: '', order: 0, workerId: 'team-server', error })
+      .catch((e: unknown) => {
+        this.d.logger.warn(`task ${key.sessionId}/${key.taskId}: recording it as ${state} failed: ${msg(e)}`);
+        return true;
+      });
+    if (!recorded) {
+      const o = await this.d.ledger.outcome(key);
+      if (o && o.workerId !== 'team-server') return end(o);
+    }
+    return { state, error };
+  }
+
+  /**
+   * Queues the session's merge (the recorded tasks', succeeded ones merged in plan order onto
+   * `orchestrator/<session>/integration` by one worker) and waits for its record.
+   */
+  async merge(tenantId: string, sessionId: string, baseCommit: string): Promise<WorkerMergeEnd> {
+    const done = mergeOrder(await this.d.ledger.doneTasks(tenantId, sessionId));
+    if (!done.some((t) => t.state === 'succeeded')) return { state: 'nothing' };
+    const existing = await this.d.ledger.mergeOf(tenantId, sessionId);
+    if (existing) return existing;
+    await this.d.queue.enqueueMerge({ tenantId, sessionId, remote: this.d.remote, baseCommit, sessionTasks: done.length });
+    const queuedAt = this.d.now();
+    for (;;) {
+      const m = await this.d.ledger.mergeOf(tenantId, sessionId);
+      if (m) return m;
+      if (this.d.now() - queuedAt >= this.pickupMs)
+        return { state: 'timeout', message: `no worker merged the session within ${sec(this.pickupMs)} of queueing its merge` };
+      await new Promise((r) => setTimeout(r, this.pollMs));
+    }
+  }
+}
+
+function end(o: { state: WorkerTaskEnd['state']; error?: string; workerId: string; commit?: string }): WorkerTaskEnd {
+  return {
+    state: o.state,
+    workerId: o.workerId,
+    ...(o.error ? { error: o.error } : {}),
+    ...(o.commit ? { commit: o.commit } : {}),
+  };
+}
+
+function msg(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,77 @@
+/**
+ * `orchestrator serve --workers --remote GIT_URL` (needs `--store postgres://…`): session tasks run on
+ * `orchestrator worker` processes, not in the server (docs/team-server.md, Workers). Builds the parts the
+ * team server shares between its tenants: the job queue, the task ledger and the dispatch that follows them.
+ */
+import { TeamRemoteGit } from './adapters/git/teamRemote';
+import { PgTaskLedger } from './adapters/postgres/pgTaskLedger';
+import { PgBossTaskQueue } from './adapters/queue/pgBossTaskQueue';
+import { CliUsageError } from './cliArgs';
+import { redactUrlUserinfo } from './domain/redact';
+import type { Logger } from './ports/logger';
+import { WorkerDispatch } from './services/workerDispatch';
+
+export interface TeamWorkersOptions {
+  /** The team's git remote the workers serve. */
+  remote: string;
+  /** Seconds before a task no worker took shows as waiting (default 60). */
+  warnSeconds?: number;
+  /** Seconds before a task (or a merge) no worker took fails (default 1800). */
+  pickupSeconds?: number;
+}
+
+/** Checks `serve --workers` options: the remote is required, and the PostgreSQL store. */
+export function checkWorkersOptions(o: {
+  workers: boolean;
+  remote: string | undefined;
+  storeUrl: string | undefined;
+  warnSeconds?: number;
+  pickupSeconds?: number;
+}): TeamWorkersOptions | undefined {
+  if (!o.workers) {
+    if (o.remote || o.warnSeconds !== undefined || o.pickupSeconds !== undefined)
+      throw new CliUsageError('--remote, --worker-warn-seconds and --worker-deadline-seconds go with --workers', 'serve');
+    return undefined;
+  }
+  if (!o.storeUrl)
+    throw new CliUsageError('serve --workers needs --store postgres://… (the queue and the task ledger live there)', 'serve');
+  if (!o.remote) throw new CliUsageError("serve --workers needs --remote GIT_URL, the team's git remote the workers serve", 'serve');
+  if (o.warnSeconds !== undefined && o.pickupSeconds !== undefined && o.warnSeconds >= o.pickupSeconds)
+    throw new CliUsageError('--worker-warn-seconds must be below --worker-deadline-seconds', 'serve');
+  return { remote: o.remote, warnSeconds: o.warnSeconds, pickupSeconds: o.pickupSeconds };
+}
+
+export interface TeamWorkers {
+  dispatch: WorkerDispatch;
+  close(): Promise<void>;
+}
+
+/** Connects to the queue and the ledger (creating what is missing; the workers' queue settings are kept). */
+export async function openTeamWorkers(storeUrl: string, o: TeamWorkersOptions, logger: Logger): Promise<TeamWorkers> {
+  const ledger = new PgTaskLedger({ url: storeUrl, poolSize: 4 });
+  const queue = new PgBossTaskQueue({ url: storeUrl, leaseSeconds: 900, onError: (e) => logger.warn(`job queue: ${e.message}`) });
+  await ledger.ensure();
+  // The same defaults as `orchestrator worker`; a worker that starts later sets its own lease.
+  await queue.ensureQueues({ leaseSeconds: 900, retryLimit: 1000 }, { onlyMissing: true });
+  const git = new TeamRemoteGit(o.remote);
+  const dispatch = new WorkerDispatch({
+    queue,
+    ledger,
+    remote: o.remote,
+    pushBase: (cwd, commit, branch) => git.pushBase(cwd, commit, branch),
+    changedFiles: (cwd, branch, base, commit) => git.changedFiles(cwd, branch, base, commit),
+    mergeDependencies: (cwd, base, deps, branch) => git.mergeDependencies(cwd, base, deps, branch),
+    logger,
+    now: Date.now,
+    ...(o.warnSeconds !== undefined ? { warnMs: o.warnSeconds * 1000 } : {}),
+    ...(o.pickupSeconds !== undefined ? { pickupMs: o.pickupSeconds * 1000 } : {}),
+  });
+  logger.info(`team server: session tasks go to workers of ${redactUrlUserinfo(o.remote)}`);
+  return {
+    dispatch,
+    close: async () => {
+      await queue.stop(5_000);
+      await ledger.close();
+    },
+  };
+}
