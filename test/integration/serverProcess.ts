@@ -83,13 +83,15 @@ export async function startServer(
     throw e;
   });
   await connection.sendNotification('initialized', {});
+  const requestDeadlineMs = 60_000;
   return {
     child,
     connection,
     notifications,
     stderr: () => err,
-    request: (def, params) => withDeadline(connection.sendRequest(def.method, params), 10_000, def.method) as never,
-    raw: (method, params) => withDeadline(connection.sendRequest(method, params), 10_000, method),
+    // A deadline wide enough for a loaded CI machine (an LLM planner's two rounds through OpenCode took > 10 s there).
+    request: (def, params) => withDeadline(connection.sendRequest(def.method, params), requestDeadlineMs, def.method) as never,
+    raw: (method, params) => withDeadline(connection.sendRequest(method, params), requestDeadlineMs, method),
     async stop() {
       if (child.exitCode !== null) return;
       try {
