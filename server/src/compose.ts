@@ -340,6 +340,11 @@ export async function createRunServices(
     },
     now: Date.now,
     logger: opts.logger,
+    // Tasks waiting for a slot get their worktree and OpenCode's instance of it before dispatch (issue 13,
+    // docs/performance.md); `ORCH_PREWARM_TASKS=0` turns it off.
+    ...(process.env.ORCH_PREWARM_TASKS === '0'
+      ? {}
+      : { prewarm: { warmAgent: async (cwd: string) => agents.runtime('opencode')?.warmFolder?.(cwd) } }),
   });
   const haltOnFault = () => {
     const f = base.status.writeFault();

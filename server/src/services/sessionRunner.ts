@@ -57,7 +57,7 @@ export interface RunnerDeps {
    * (default: the global concurrency limit when `warmAgent` is given, else 0: off), and the agent's own
    * pre-warm of a folder.
    */
-  prewarm?: { ahead?(): number; warmAgent?(cwd: string): Promise<void> };
+  prewarm?: { ahead?(): number; warmAgent?(cwd: string): Promise<void>; warmAgentMs?: number };
 }
 
 export class SessionRunner {
@@ -81,9 +81,10 @@ export class SessionRunner {
       logger: d.logger,
       // Default: only where an agent warms the folder too (a worktree alone saves one git process at dispatch
       // and costs two in the background: measured a loss on a saturated machine, docs/performance.md). The
-      // server passes none: warming OpenCode's folder with `GET /project/current` gained nothing measurable.
+      // server passes OpenCode's folder warm-up (`OpencodeAdapter.warmFolder`).
       ahead: () => (d.prewarm?.ahead ? d.prewarm.ahead() : d.prewarm?.warmAgent ? d.limits.global : 0),
       warmAgent: d.prewarm?.warmAgent,
+      warmAgentMs: d.prewarm?.warmAgentMs,
     });
   }
 

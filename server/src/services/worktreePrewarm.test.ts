@@ -59,7 +59,7 @@ class CountingGit extends GitWorkspace {
 }
 
 /** Concurrency 1: while the first task runs, the second waits ready and gets a pre-warmed worktree. */
-async function setup() {
+async function setup(o: { warmAgent?: (cwd: string) => Promise<void>; warmAgentMs?: number } = {}) {
   const data = mkdtempSync(path.join(os.tmpdir(), 'orch-prewarm-data-'));
   const store = new LowdbStore(path.join(data, 'store.json'), quiet);
   await store.load();
@@ -96,7 +96,13 @@ async function setup() {
     publish: () => undefined,
     now: Date.now,
     logger: quiet,
-    prewarm: { warmAgent: async (cwd) => void warmed.push(cwd) },
+    prewarm: {
+      warmAgent: async (cwd) => {
+        warmed.push(cwd);
+        await o.warmAgent?.(cwd);
+      },
+      warmAgentMs: o.warmAgentMs,
+    },
   });
   let id = 0;
   const sessions = new SessionService({
@@ -169,5 +175,19 @@ test('a pre-warmed task cancelled before dispatch loses its worktree and branch;
     ],
   );
   assert.equal(t.started.length, 1, 'b never ran');
+  t.runner.stop();
+});
+
+test("an agent warm-up that never answers does not hold the task: past its deadline the dispatch takes the worktree as it is", async () => {
+  const t = await setup({ warmAgent: () => new Promise<void>(() => undefined), warmAgentMs: 300 });
+  await until('task a to start', 20_000, () => t.gates.has('a'));
+  await until("b's agent warm-up to begin", 20_000, () => t.warmed.includes(t.wtB));
+  t.gates.get('a')!();
+  await until('task b to start', 20_000, () => t.gates.has('b'));
+  assert.equal(t.started[1].cwd, t.wtB, 'b runs in its pre-warmed worktree');
+  assert.equal(t.git.added.filter((d) => d === t.wtB).length, 1, 'made once, by the pre-warm');
+  t.gates.get('b')!();
+  const done = await until('the session to end', 20_000, t.ended);
+  assert.equal(done.state, 'completed', JSON.stringify(done.tasks));
   t.runner.stop();
 });

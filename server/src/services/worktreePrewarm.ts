@@ -22,6 +22,8 @@ export interface PrewarmDeps {
   ahead(): number;
   /** Optional: let the agent open the folder now (best effort; errors are logged). */
   warmAgent?(cwd: string): Promise<void>;
+  /** Deadline of `warmAgent` (a dispatch claiming the worktree waits at most this long for it); default 30 s. */
+  warmAgentMs?: number;
 }
 
 interface Warm {
@@ -116,14 +118,31 @@ export class WorktreePrewarmer {
         await this.d.workspace.addWorktree(s.cwd, w.dir, w.branch, base);
         w.base = base;
         this.d.logger.debug(`pre-warmed the worktree of task ${t.id} at ${base.slice(0, 8)}`);
-        if (this.d.warmAgent)
-          await this.d.warmAgent(w.dir).catch((e: unknown) => this.d.logger.debug(`pre-warming the agent in ${w.dir}: ${String(e)}`));
+        if (this.d.warmAgent) await this.warmAgent(this.d.warmAgent, w.dir);
       } catch (e) {
         this.d.logger.warn(`pre-warming the worktree of task ${t.id} failed: ${String(e)}`);
       }
     });
     this.warm.set(t.id, w);
     this.chain = w.ready;
+  }
+
+  /** The agent's warm-up of `dir`, bounded: past its deadline the worktree is handed over as it is. */
+  private async warmAgent(warm: (cwd: string) => Promise<void>, dir: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const ms = this.d.warmAgentMs ?? 30_000;
+    const deadline = new Promise<void>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    const started = Date.now();
+    try {
+      await Promise.race([warm(dir), deadline]);
+      this.d.logger.debug(`pre-warmed the agent in ${dir} (${Date.now() - started} ms)`);
+    } catch (e) {
+      this.d.logger.debug(`pre-warming the agent in ${dir}: ${String(e)}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async drop(w: Warm, taskId: string): Promise<void> {
