@@ -145,6 +145,18 @@ export class SessionRunner {
     this.pump();
   }
 
+  /**
+   * Pre-warms outside a dispatch (a draft was planned or re-planned: its first wave's worktrees are made while
+   * it awaits approval), in the pump's order.
+   */
+  prewarm(): void {
+    this.pumping = this.pumping
+      .then(() => {
+        if (!this.stopped && !this.halted) this.prewarmer.update(this.d.records.state(), this.executing);
+      })
+      .catch((e: unknown) => this.d.logger.error(`pre-warm pass failed: ${String(e)}`));
+  }
+
   /** Serialized: each pump sees the state the previous one wrote. */
   pump(): void {
     this.pumping = this.pumping
@@ -254,7 +266,7 @@ export class SessionRunner {
     let result: TurnResult | undefined;
     let failure: string | undefined;
     try {
-      const warm = await this.prewarmer.claim(task.id);
+      const warm = await this.prewarmer.claim(task.id, wt);
       const tip = warm && (await this.d.workspace.resolveRef(wt, session.integrationBranch!));
       if (warm && tip) {
         // Pre-warmed: a clean checkout nothing ran in (no untracked files to clean); moved to the
@@ -423,10 +435,14 @@ export class SessionRunner {
       await new Promise((r) => setTimeout(r, 100));
     }
     await this.pumping;
+    await this.prewarmer.dropSession(sessionId);
   }
 
   /** A session that ended keeps its branches but none of its worktrees (`finished`: a task whose turn is over). */
   async cleanup(session: StoredSession, finished?: string): Promise<void> {
+    // Pre-warmed worktrees of its tasks that never ran (a cancelled draft's first wave) go first.
+    this.prewarmer.update(this.d.records.state(), this.executing, false);
+    await this.prewarmer.settled();
     // Re-opened meanwhile (a task or session retry): its tasks and merges need their worktrees again.
     const reopened = () => {
       const now = this.d.records.state().sessions.find((x) => x.id === session.id);
