@@ -84,13 +84,19 @@ async function main() {
     const { data: s } = await client.session.create({ ...o, title: 'warm' }, { throwOnError: true });
     const calls: Promise<unknown>[] = [];
     if (warmMode.includes('noreply') || warmMode === 'all')
-      calls.push(client.session.prompt({ sessionID: s.id, ...o, noReply: true, parts: [{ type: 'text', text: 'warm' }] }, { throwOnError: true }));
-    if (warmMode.includes('vcs') || warmMode === 'all') calls.push(client.vcs.get(o, { throwOnError: true }), client.vcs.status(o, { throwOnError: true }));
+      calls.push(
+        client.session.prompt({ sessionID: s.id, ...o, noReply: true, parts: [{ type: 'text', text: 'warm' }] }, { throwOnError: true }),
+      );
+    if (warmMode.includes('vcs') || warmMode === 'all')
+      calls.push(client.vcs.get(o, { throwOnError: true }), client.vcs.status(o, { throwOnError: true }));
     if (warmMode.includes('find') || warmMode === 'all') calls.push(client.find.files({ ...o, query: 'README' }, { throwOnError: true }));
     if (warmMode.includes('diff') || warmMode === 'all') calls.push(client.session.diff({ sessionID: s.id, ...o }, { throwOnError: true }));
     await Promise.all(calls);
     if (warmMode.includes('revert')) {
-      const { data: m } = await client.session.prompt({ sessionID: s.id, ...o, noReply: true, parts: [{ type: 'text', text: 'warm' }] }, { throwOnError: true });
+      const { data: m } = await client.session.prompt(
+        { sessionID: s.id, ...o, noReply: true, parts: [{ type: 'text', text: 'warm' }] },
+        { throwOnError: true },
+      );
       await client.session.revert({ sessionID: s.id, ...o, messageID: (m as { info: { id: string } }).info.id }, { throwOnError: true });
     }
     await client.session.delete({ sessionID: s.id, ...o }, { throwOnError: true });

@@ -78,7 +78,9 @@ test('a warm-up opens the folder (its snapshot repository exists), asks no model
   assert.deepEqual(await adapter.sessionTitles(repo), [], 'the warm-up session is gone');
 
   const events: string[] = [];
-  const r = await adapter.prompt({ runId: 'after-warm', cwd: repo, prompt: '[[script:write_file hello.txt]] Hello' }, (e) => events.push(e.kind));
+  const r = await adapter.prompt({ runId: 'after-warm', cwd: repo, prompt: '[[script:write_file hello.txt]] Hello' }, (e) =>
+    events.push(e.kind),
+  );
   assert.equal(r.status, 'succeeded', JSON.stringify(r.error));
   assert.ok(fs.existsSync(path.join(repo, 'hello.txt')));
   assert.ok(
@@ -86,5 +88,9 @@ test('a warm-up opens the folder (its snapshot repository exists), asks no model
     `the turn's diff names the written file: ${JSON.stringify(r.diff.map((f) => f.path))}`,
   );
   assert.ok(!r.diff.some((f) => f.path === 'untracked.txt' || f.path === 'README.md'), 'what was there before is not in the diff');
-  assert.deepEqual(snapshotRepos().filter((x) => !reposBefore.includes(x)), made, 'the turn used the snapshot repository the warm-up made');
+  assert.deepEqual(
+    snapshotRepos().filter((x) => !reposBefore.includes(x)),
+    made,
+    'the turn used the snapshot repository the warm-up made',
+  );
 });

@@ -181,7 +181,7 @@ test('a pre-warmed task cancelled before dispatch loses its worktree and branch;
   t.runner.stop();
 });
 
-test("an agent warm-up that never answers does not hold the task: past its deadline the dispatch takes the worktree as it is", async () => {
+test('an agent warm-up that never answers does not hold the task: past its deadline the dispatch takes the worktree as it is', async () => {
   const t = await setup({ warmAgent: () => new Promise<void>(() => undefined), warmAgentMs: 300 });
   await until('task a to start', 20_000, () => t.gates.has('a'));
   await until("b's agent warm-up to begin", 20_000, () => t.warmed.includes(t.wtB));
@@ -195,7 +195,9 @@ test("an agent warm-up that never answers does not hold the task: past its deadl
   t.runner.stop();
 });
 
-const draftGoal = ['- [a] A {files: a.txt}: write a', '- [b] B {files: b.txt}: write b', '- [c] C (after: a) {files: c.txt}: write c'].join('\n');
+const draftGoal = ['- [a] A {files: a.txt}: write a', '- [b] B {files: b.txt}: write b', '- [c] C (after: a) {files: c.txt}: write c'].join(
+  '\n',
+);
 const worktreesOf = (cwd: string) => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd, encoding: 'utf8' });
 
 test("a draft's first wave gets its worktrees (and the agent's warm-up) while the plan awaits approval; approval runs the tasks there", async () => {
@@ -210,7 +212,8 @@ test("a draft's first wave gets its worktrees (and the agent's warm-up) while th
   await t.sessions.approve(t.s.id);
   await until('a and b to start', 20_000, () => t.gates.has('a') && t.gates.has('b'));
   assert.deepEqual(t.started.map((x) => x.cwd).sort(), [t.wt('a'), t.wt('b')].sort(), 'they run in their pre-warmed worktrees');
-  for (const p of ['a', 'b']) assert.equal(t.git.added.filter((d) => d === t.wt(p)).length, 1, `${p}'s worktree was made once, before approval`);
+  for (const p of ['a', 'b'])
+    assert.equal(t.git.added.filter((d) => d === t.wt(p)).length, 1, `${p}'s worktree was made once, before approval`);
   t.gates.get('a')!();
   t.gates.get('b')!();
   await until('task c to start', 20_000, () => t.gates.has('c'));
@@ -223,7 +226,11 @@ test("a draft's first wave gets its worktrees (and the agent's warm-up) while th
 for (const how of ['cancelled', 'deleted', 're-planned'] as const) {
   test(`a draft ${how} before approval leaves none of its pre-warmed worktrees or branches behind`, async () => {
     const t = await setup({ goal: draftGoal, approve: false, global: 2 });
-    await until('the first wave pre-warmed', 20_000, () => existsSync(path.join(t.wt('a'), '.git')) && existsSync(path.join(t.wt('b'), '.git')));
+    await until(
+      'the first wave pre-warmed',
+      20_000,
+      () => existsSync(path.join(t.wt('a'), '.git')) && existsSync(path.join(t.wt('b'), '.git')),
+    );
     if (how === 'cancelled') await t.sessions.cancel(t.s.id);
     else if (how === 'deleted') await t.sessions.delete(t.s.id);
     else await t.sessions.setPlan(t.s.id, { tasks: [{ id: 'z', title: 'Z', prompt: 'write z', dependsOn: [] }] });
