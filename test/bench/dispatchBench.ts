@@ -80,7 +80,7 @@ async function finished(s: ServerHandle, id: string): Promise<SessionView> {
 
 /** OpenCode's snapshot repositories under the server's data dir (one per folder it opened and snapshotted). */
 function snapshotRepos(dataDir: string): number {
-  const root = path.join(dataDir, 'opencode-home', 'data', 'opencode', 'snapshot');
+  const root = path.join(dataDir, 'agents', 'opencode', 'opencode-home', 'data', 'opencode', 'snapshot');
   if (!existsSync(root)) return 0;
   return readdirSync(root).reduce((n, p) => n + readdirSync(path.join(root, p)).length, 0);
 }
