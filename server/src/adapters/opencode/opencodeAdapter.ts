@@ -132,6 +132,8 @@ export class OpencodeAdapter implements AgentRuntime {
 
   /** Opens OpenCode's instance of a folder it has not seen before its first turn there (`warmFolder.ts`). */
   async warmFolder(cwd: string): Promise<void> {
+    // A start under way (a session's planning starts OpenCode) is waited for; a stopped server is not started.
+    await this.starting?.catch(() => undefined);
     if (this.disposed || !this.client) return;
     await warmOpencodeFolder((what, fn) => this.call(what, fn), cwd);
   }
