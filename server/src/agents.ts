@@ -297,6 +297,7 @@ export class Agents {
       cancel: (taskId) => inner.cancel(taskId),
       // Without it every finished run's per-task state (event log, OpenCode session ids) was kept for good.
       release: (runId) => inner.release?.(runId),
+      warmFolder: async (cwd) => inner.warmFolder?.(cwd),
       dispose: () => inner.dispose(),
     };
   }

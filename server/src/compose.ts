@@ -356,6 +356,12 @@ export async function createRunServices(
     },
     now: Date.now,
     logger: opts.logger,
+    // Tasks waiting for a slot get their worktree and OpenCode's instance of it before dispatch (issue 13,
+    // docs/performance.md); opt-in with `ORCH_PREWARM_TASKS=1` until the warm-ups stop competing with a first
+    // wave started with `approve` (measured 1.4–1.5× slower there on 2 cores).
+    ...(process.env.ORCH_PREWARM_TASKS === '1'
+      ? { prewarm: { warmAgent: async (cwd: string) => agents.runtime('opencode')?.warmFolder?.(cwd) } }
+      : {}),
   });
   const haltOnFault = () => {
     const f = base.status.writeFault();

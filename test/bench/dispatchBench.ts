@@ -12,7 +12,7 @@
  * Prints one `BENCH_ROWS` JSON line: [name, median, p95, baseline, what].
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveOpencodeBinary } from '../../server/src/adapters/opencode/binary';
@@ -20,7 +20,7 @@ import { buildConfig, buildEnv, prepareHome } from '../../server/src/adapters/op
 import { randomPassword, ServerProcess } from '../../server/src/adapters/opencode/serverProcess';
 import { startScriptedModel, type ScriptedModel } from '../../server/src/adapters/scriptedModel/scriptedModel';
 import { runDidUpdate, runStart, type RunView } from '../../protocol/run';
-import { sessionGet, sessionStart, type SessionView } from '../../protocol/session';
+import { sessionApprove, sessionGet, sessionStart, type SessionView } from '../../protocol/session';
 import { startServer, tempDir, type ServerHandle } from '../integration/serverProcess';
 
 const samples = Number(process.env.BENCH_DISPATCH_SAMPLES ?? 3);
@@ -78,8 +78,15 @@ async function finished(s: ServerHandle, id: string): Promise<SessionView> {
   return v;
 }
 
-async function orchestrator(model: ScriptedModel) {
-  const s = await startServer(tempDir(), {
+/** OpenCode's snapshot repositories under the server's data dir (one per folder it opened and snapshotted). */
+function snapshotRepos(dataDir: string): number {
+  const root = path.join(dataDir, 'agents', 'opencode', 'opencode-home', 'data', 'opencode', 'snapshot');
+  if (!existsSync(root)) return 0;
+  return readdirSync(root).reduce((n, p) => n + readdirSync(path.join(root, p)).length, 0);
+}
+
+async function orchestrator(model: ScriptedModel, dataDir = tempDir()) {
+  const s = await startServer(dataDir, {
     agents: { providers: [{ id: 'local', baseURL: model.url, models: { m1: {} } }], model: 'local/m1' },
   });
   // Warm: `opencode serve` up and one turn done.
@@ -134,7 +141,8 @@ async function direct(model: ScriptedModel) {
 
 async function main() {
   const model = await startScriptedModel();
-  const o = await orchestrator(model);
+  const dataDir = tempDir();
+  const o = await orchestrator(model, dataDir);
   const d = await direct(model);
   const orch: number[] = [];
   const straight: number[] = [];
@@ -185,6 +193,32 @@ async function main() {
     waves.push(Math.max(...order.slice(0, 4).map((k) => firsts[k])) - sentAt);
     for (const k of order.slice(4)) warmed.push(firsts[k] - byPlan.get(`t${k}`)!);
   }
+  // First wave after approving a draft the user looked at: the plan exists first (a draft), its first wave's
+  // worktrees and OpenCode folders are pre-warmed meanwhile (only with `ORCH_PREWARM_TASKS=1`; else nothing to wait for).
+  const reviewed: number[] = [];
+  const prewarmOn = process.env.ORCH_PREWARM_TASKS === '1';
+  for (let i = 0; i < samples; i++) {
+    const tags = Array.from({ length: 4 }, (_, k) => `draft-${i}-${k}-${Date.now()}`);
+    const snapshots = snapshotRepos(dataDir);
+    const view = await o.request(sessionStart, {
+      goal: tags.map((tag, k) => writeTask(`t${k}`, tag)).join('\n'),
+      cwd: repo(),
+      planner: 'template',
+    });
+    if (prewarmOn) {
+      await until('the first wave pre-warmed', () =>
+        tags.every((_, k) => existsSync(path.join(dataDir, 'worktrees', view.id, `t${k}`, '.git'))) &&
+        snapshotRepos(dataDir) >= snapshots + 4
+          ? true
+          : undefined,
+      );
+    }
+    const approvedAt = Date.now();
+    await o.request(sessionApprove, { sessionId: view.id });
+    const firsts = await Promise.all(tags.map((tag) => firstRequest(model, tag)));
+    reviewed.push(Math.max(...firsts) - approvedAt);
+    await finished(o, view.id);
+  }
   await o.stop();
   await d.stop();
   await model.close();
@@ -212,6 +246,13 @@ async function main() {
       p95(straightWave),
       2000,
       'goal of the row above: 2 s',
+    ],
+    [
+      `first wave after approving a draft (4 tasks; pre-warm ${prewarmOn ? 'on' : 'off'}: approve → 4th first request)`,
+      median(reviewed),
+      p95(reviewed),
+      2000,
+      'goal: 2 s (on an idle machine)',
     ],
     ['goal → first agent event, warm server', median(firstEvents), p95(firstEvents), 1500, 'goal: 1.5 s'],
   ];

@@ -23,4 +23,10 @@ export class TestOpencodeAdapter extends OpencodeAdapter {
   get heldTasks(): string[] {
     return [...this.tasks.keys()];
   }
+
+  /** Titles of OpenCode's sessions in `directory` (what a warm-up must not leave behind). */
+  async sessionTitles(directory: string): Promise<string[]> {
+    const r = await this.client!.session.list({ directory }, { throwOnError: true });
+    return r.data.filter((x) => x.directory === directory).map((x) => x.title);
+  }
 }

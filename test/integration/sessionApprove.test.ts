@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ResponseError } from 'vscode-jsonrpc/node';
 import { errorCodes } from '../../protocol/errors';
@@ -14,8 +16,10 @@ import { startServer, tempDir, type ServerHandle } from './serverProcess';
 import { ended, sampleRepo, waitSession } from './sessionHelpers';
 
 let server: ServerHandle;
+let dataDir: string;
 before(async () => {
-  server = await startServer(tempDir());
+  dataDir = tempDir();
+  server = await startServer(dataDir, {}, { env: { ORCH_PREWARM_TASKS: '1' } }); // the draft's first wave is pre-warmed
 });
 after(async () => {
   await server?.stop();
@@ -30,7 +34,14 @@ async function rejected(p: Promise<unknown>): Promise<ResponseError<unknown>> {
   return e;
 }
 
-const branches = (cwd: string) => execFileSync('git', ['branch', '--list', 'orchestrator/*'], { cwd, encoding: 'utf8' }).trim();
+// Names only (`git branch` marks a branch checked out in a linked worktree with `+`).
+const branches = (cwd: string) =>
+  execFileSync('git', ['branch', '--list', '--format=%(refname:short)', 'orchestrator/*'], { cwd, encoding: 'utf8' }).trim();
+/** OpenCode's snapshot repositories (one per folder it opened and snapshotted: the warm-up makes one). */
+const snapshotRepos = (): string[] => {
+  const root = path.join(dataDir, 'agents', 'opencode', 'opencode-home', 'data', 'opencode', 'snapshot');
+  return existsSync(root) ? readdirSync(root).flatMap((p) => readdirSync(path.join(root, p)).map((f) => `${p}/${f}`)) : [];
+};
 const worktrees = (cwd: string) => execFileSync('git', ['worktree', 'list'], { cwd, encoding: 'utf8' }).trim().split('\n');
 
 describe('session/approve with an edited plan', () => {
@@ -60,7 +71,16 @@ describe('session/approve with an edited plan', () => {
 
   test('a refused plan leaves the draft unchanged: same plan, still a draft, no branch or worktree', async () => {
     const cwd = sampleRepo();
+    const snapshotsBefore = snapshotRepos().length;
     const draft = await server.request(sessionStart, { goal: '- [a] Alpha {files: a.txt}: x\n- [b] Beta (after: a): y', cwd });
+    // The draft's first wave (task a, not b) gets its worktree on its task branch while the plan awaits approval.
+    const prewarmed = `orchestrator/${draft.id}/a`;
+    const end = Date.now() + 120_000;
+    // …and OpenCode opens that folder (the warm-up makes its snapshot repository).
+    while (!worktrees(cwd).some((w) => w.includes(`[${prewarmed}]`)) || snapshotRepos().length <= snapshotsBefore) {
+      assert.ok(Date.now() < end, `the draft's first task was not pre-warmed within 120 s: ${worktrees(cwd).join('; ')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const cyclic = {
       tasks: [
         { id: 'a', title: 'A', prompt: 'x', dependsOn: ['b'] },
@@ -91,8 +111,9 @@ describe('session/approve with an edited plan', () => {
       now.tasks.map((t) => [t.planId, t.title, t.dependsOn, t.state]),
       draft.tasks.map((t) => [t.planId, t.title, t.dependsOn, t.state]),
     );
-    assert.equal(branches(cwd), '', 'no orchestrator branch was created');
-    assert.equal(worktrees(cwd).length, 1, 'no worktree was added');
+    // A refused approval adds nothing: no integration branch, no branch or worktree besides the pre-warmed one.
+    assert.equal(branches(cwd), prewarmed, 'no orchestrator branch was created');
+    assert.equal(worktrees(cwd).length, 2, `no worktree was added: ${worktrees(cwd).join('; ')}`);
   });
 
   test('two approvals at once: the session runs once, the other is refused as a conflict', async () => {

@@ -170,6 +170,12 @@ export interface AgentRuntime {
    * (an adapter that keeps nothing per run need not implement it); a no-op for an unknown run.
    */
   release?(runId: string): void;
+  /**
+   * Optional: open the agent's per-folder state for `cwd` now, off the critical path, so a later first turn
+   * there does not pay for it (OpenCode: its project instance, file watcher, snapshot repository). Best effort:
+   * a no-op when the agent is not running; never changes a file; every call has a deadline.
+   */
+  warmFolder?(cwd: string): Promise<void>;
   /** Stops everything: running turns end as failed (`disposed`), processes are killed. Idempotent. */
   dispose(): Promise<void>;
 }

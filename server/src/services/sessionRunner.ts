@@ -61,7 +61,7 @@ export interface RunnerDeps {
    * (default: the global concurrency limit when `warmAgent` is given, else 0: off), and the agent's own
    * pre-warm of a folder.
    */
-  prewarm?: { ahead?(): number; warmAgent?(cwd: string): Promise<void> };
+  prewarm?: { ahead?(): number; warmAgent?(cwd: string): Promise<void>; warmAgentMs?: number };
   /**
    * Team server with workers (`serve --workers`): tasks are queued for worker processes instead of run here,
    * and a session's end waits for its merge by a worker (see `workerDispatch.ts`).
@@ -92,9 +92,10 @@ export class SessionRunner {
       logger: d.logger,
       // Default: only where an agent warms the folder too (a worktree alone saves one git process at dispatch
       // and costs two in the background: measured a loss on a saturated machine, docs/performance.md). The
-      // server passes none: warming OpenCode's folder with `GET /project/current` gained nothing measurable.
+      // server passes OpenCode's folder warm-up (`OpencodeAdapter.warmFolder`).
       ahead: () => (d.prewarm?.ahead ? d.prewarm.ahead() : d.prewarm?.warmAgent ? d.limits.global : 0),
       warmAgent: d.prewarm?.warmAgent,
+      warmAgentMs: d.prewarm?.warmAgentMs,
     });
   }
 
@@ -153,6 +154,18 @@ export class SessionRunner {
       .mutate((st) => (st.leases = upkeepLeases(st.leases, st.tasks, now, this.d.leaseTtlMs)), { skipIfUnchanged: true })
       .catch((e: unknown) => this.d.logger.warn(`lease upkeep failed: ${String(e)}`));
     this.pump();
+  }
+
+  /**
+   * Pre-warms outside a dispatch (a draft was planned or re-planned: its first wave's worktrees are made while
+   * it awaits approval), in the pump's order.
+   */
+  prewarm(): void {
+    this.pumping = this.pumping
+      .then(() => {
+        if (!this.stopped && !this.halted) this.prewarmer.update(this.d.records.state(), this.executing);
+      })
+      .catch((e: unknown) => this.d.logger.error(`pre-warm pass failed: ${String(e)}`));
   }
 
   /** Serialized: each pump sees the state the previous one wrote. */
@@ -270,7 +283,7 @@ export class SessionRunner {
     let result: TurnResult | undefined;
     let failure: string | undefined;
     try {
-      const warm = await this.prewarmer.claim(task.id);
+      const warm = await this.prewarmer.claim(task.id, wt);
       const tip = warm && (await this.d.workspace.resolveRef(wt, session.integrationBranch!));
       if (warm && tip) {
         // Pre-warmed: a clean checkout nothing ran in (no untracked files to clean); moved to the
@@ -537,10 +550,14 @@ export class SessionRunner {
       await new Promise((r) => setTimeout(r, 100));
     }
     await this.pumping;
+    await this.prewarmer.dropSession(sessionId);
   }
 
   /** A session that ended keeps its branches but none of its worktrees (`finished`: a task whose turn is over). */
   async cleanup(session: StoredSession, finished?: string): Promise<void> {
+    // Pre-warmed worktrees of its tasks that never ran (a cancelled draft's first wave) go first.
+    this.prewarmer.update(this.d.records.state(), this.executing, false);
+    await this.prewarmer.settled();
     // Re-opened meanwhile (a task or session retry): its tasks and merges need their worktrees again.
     const reopened = () => {
       const now = this.d.records.state().sessions.find((x) => x.id === session.id);

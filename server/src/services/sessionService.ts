@@ -118,6 +118,7 @@ export class SessionService {
     });
     if (p.approve) return this.approve(id);
     this.d.runner.publish(id);
+    this.d.runner.prewarm();
     return this.d.records.view(id);
   }
 
@@ -136,6 +137,7 @@ export class SessionService {
       st.setTasksOf(sessionId, tasks);
     });
     this.d.runner.publish(sessionId);
+    this.d.runner.prewarm();
     return this.d.records.view(sessionId);
   }
 

@@ -59,7 +59,9 @@ class CountingGit extends GitWorkspace {
 }
 
 /** Concurrency 1: while the first task runs, the second waits ready and gets a pre-warmed worktree. */
-async function setup() {
+async function setup(
+  o: { warmAgent?: (cwd: string) => Promise<void>; warmAgentMs?: number; goal?: string; approve?: boolean; global?: number } = {},
+) {
   const data = mkdtempSync(path.join(os.tmpdir(), 'orch-prewarm-data-'));
   const store = new LowdbStore(path.join(data, 'store.json'), quiet);
   await store.load();
@@ -89,14 +91,20 @@ async function setup() {
     workspace: git,
     runs,
     worktreeRoot,
-    executor: new PQueueExecutor(1, () => undefined),
-    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: 1 }],
-    limits: { global: 1 },
+    executor: new PQueueExecutor(o.global ?? 1, () => undefined),
+    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: o.global ?? 1 }],
+    limits: { global: o.global ?? 1 },
     leaseTtlMs: 60_000,
     publish: () => undefined,
     now: Date.now,
     logger: quiet,
-    prewarm: { warmAgent: async (cwd) => void warmed.push(cwd) },
+    prewarm: {
+      warmAgent: async (cwd) => {
+        warmed.push(cwd);
+        await o.warmAgent?.(cwd);
+      },
+      warmAgentMs: o.warmAgentMs,
+    },
   });
   let id = 0;
   const sessions = new SessionService({
@@ -110,16 +118,17 @@ async function setup() {
   });
   const cwd = repo();
   const s = await sessions.start({
-    goal: '- [a] A {files: a.txt}: write a\n- [b] B {files: b.txt}: write b',
+    goal: o.goal ?? '- [a] A {files: a.txt}: write a\n- [b] B {files: b.txt}: write b',
     cwd,
-    approve: true,
+    approve: o.approve ?? true,
   });
   const wtB = taskWorktreeOf(worktreeRoot, s.id, 'b');
   const ended = () => {
     const v = records.view(s.id);
     return ['completed', 'failed', 'partially_completed', 'cancelled'].includes(v.state) ? v : undefined;
   };
-  return { records, git, gates, started, runner, sessions, cwd, s, wtB, warmed, ended };
+  const wt = (planId: string) => taskWorktreeOf(worktreeRoot, s.id, planId);
+  return { records, git, gates, started, runner, sessions, cwd, s, wtB, wt, warmed, ended, worktreeRoot };
 }
 
 test('a ready task waiting for a slot gets its worktree ahead; its dispatch uses it, at the integration branch as it is then', async () => {
@@ -171,3 +180,72 @@ test('a pre-warmed task cancelled before dispatch loses its worktree and branch;
   assert.equal(t.started.length, 1, 'b never ran');
   t.runner.stop();
 });
+
+test('an agent warm-up that never answers does not hold the task: past its deadline the dispatch takes the worktree as it is', async () => {
+  const t = await setup({ warmAgent: () => new Promise<void>(() => undefined), warmAgentMs: 300 });
+  await until('task a to start', 20_000, () => t.gates.has('a'));
+  await until("b's agent warm-up to begin", 20_000, () => t.warmed.includes(t.wtB));
+  t.gates.get('a')!();
+  await until('task b to start', 20_000, () => t.gates.has('b'));
+  assert.equal(t.started[1].cwd, t.wtB, 'b runs in its pre-warmed worktree');
+  assert.equal(t.git.added.filter((d) => d === t.wtB).length, 1, 'made once, by the pre-warm');
+  t.gates.get('b')!();
+  const done = await until('the session to end', 20_000, t.ended);
+  assert.equal(done.state, 'completed', JSON.stringify(done.tasks));
+  t.runner.stop();
+});
+
+const draftGoal = ['- [a] A {files: a.txt}: write a', '- [b] B {files: b.txt}: write b', '- [c] C (after: a) {files: c.txt}: write c'].join(
+  '\n',
+);
+const worktreesOf = (cwd: string) => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd, encoding: 'utf8' });
+
+test("a draft's first wave gets its worktrees (and the agent's warm-up) while the plan awaits approval; approval runs the tasks there", async () => {
+  const t = await setup({ goal: draftGoal, approve: false, global: 2 });
+  await until('the first wave pre-warmed', 20_000, () => t.warmed.includes(t.wt('a')) && t.warmed.includes(t.wt('b')));
+  await t.runner.prewarmer.settled();
+  assert.equal(t.records.view(t.s.id).state, 'draft', 'nothing was approved');
+  assert.ok(existsSync(path.join(t.wt('a'), 'README.md')) && existsSync(path.join(t.wt('b'), 'README.md')));
+  assert.ok(!existsSync(t.wt('c')), 'a task with a dependency is not in the first wave');
+  assert.equal(t.started.length, 0, 'no turn before approval');
+
+  await t.sessions.approve(t.s.id);
+  await until('a and b to start', 20_000, () => t.gates.has('a') && t.gates.has('b'));
+  assert.deepEqual(t.started.map((x) => x.cwd).sort(), [t.wt('a'), t.wt('b')].sort(), 'they run in their pre-warmed worktrees');
+  for (const p of ['a', 'b'])
+    assert.equal(t.git.added.filter((d) => d === t.wt(p)).length, 1, `${p}'s worktree was made once, before approval`);
+  t.gates.get('a')!();
+  t.gates.get('b')!();
+  await until('task c to start', 20_000, () => t.gates.has('c'));
+  t.gates.get('c')!();
+  const done = await until('the session to end', 20_000, t.ended);
+  assert.equal(done.state, 'completed', JSON.stringify(done.tasks));
+  t.runner.stop();
+});
+
+for (const how of ['cancelled', 'deleted', 're-planned'] as const) {
+  test(`a draft ${how} before approval leaves none of its pre-warmed worktrees or branches behind`, async () => {
+    const t = await setup({ goal: draftGoal, approve: false, global: 2 });
+    await until(
+      'the first wave pre-warmed',
+      20_000,
+      () => existsSync(path.join(t.wt('a'), '.git')) && existsSync(path.join(t.wt('b'), '.git')),
+    );
+    if (how === 'cancelled') await t.sessions.cancel(t.s.id);
+    else if (how === 'deleted') await t.sessions.delete(t.s.id);
+    else await t.sessions.setPlan(t.s.id, { tasks: [{ id: 'z', title: 'Z', prompt: 'write z', dependsOn: [] }] });
+    await until("the old first wave's worktrees to go", 20_000, () => !existsSync(t.wt('a')) && !existsSync(t.wt('b')));
+    await t.runner.prewarmer.settled();
+    for (const p of ['a', 'b']) {
+      assert.equal(branchExists(t.cwd, taskBranchOf(t.s.id, p)), false, `${p}'s branch is gone`);
+      assert.ok(!worktreesOf(t.cwd).includes(t.wt(p)), `no registration left for ${p}'s worktree`);
+    }
+    if (how === 're-planned') {
+      await until("the new plan's first task pre-warmed", 20_000, () => existsSync(path.join(t.wt('z'), '.git')));
+      await t.sessions.delete(t.s.id);
+      assert.ok(!existsSync(t.wt('z')), "deleting the draft removes the new plan's pre-warmed worktree");
+      assert.equal(branchExists(t.cwd, taskBranchOf(t.s.id, 'z')), false);
+    }
+    t.runner.stop();
+  });
+}

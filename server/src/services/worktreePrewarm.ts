@@ -1,12 +1,14 @@
 /**
- * Pre-warmed worktrees (issue 13): a task that is ready but waits for a free slot gets its worktree
- * (`orchestrator/<session>/<planId>`, branched from the integration branch as it is then) created in the
+ * Pre-warmed worktrees (issue 13): a task that is ready but waits for a free slot, or belongs to a draft's first
+ * wave (no dependencies) while the plan awaits approval, gets its worktree
+ * (`orchestrator/<session>/<planId>`, branched from the integration branch as it is then, or from HEAD for a
+ * draft: approval makes the integration branch there) created in the
  * background, one at a time, off the critical path; the agent may also open its per-folder state there
  * (`warmAgent`, e.g. OpenCode's project instance). When the task is dispatched, `claim` hands the worktree
  * over: if the integration branch has not moved since, the attempt starts there without a reset; if it moved,
  * the caller resets as for any attempt. Only tasks that never ran are pre-warmed (no branch, no attempt), so a
  * claimed worktree holds nothing but a clean checkout. A pre-warmed task that ends before dispatch (cancelled,
- * skipped, session ended or deleted) loses its worktree and branch at the next `update`.
+ * skipped, session ended or deleted, a draft's plan replaced) loses its worktree and branch at the next `update`.
  */
 import { isTaskTerminal } from '../domain/orchestration/taskState';
 import type { Logger } from '../ports/logger';
@@ -22,9 +24,12 @@ export interface PrewarmDeps {
   ahead(): number;
   /** Optional: let the agent open the folder now (best effort; errors are logged). */
   warmAgent?(cwd: string): Promise<void>;
+  /** Deadline of `warmAgent` (a dispatch claiming the worktree waits at most this long for it); default 30 s. */
+  warmAgentMs?: number;
 }
 
 interface Warm {
+  sessionId: string;
   repo: string;
   dir: string;
   branch: string;
@@ -36,6 +41,8 @@ interface Warm {
 export class WorktreePrewarmer {
   private readonly warm = new Map<string, Warm>();
   private chain: Promise<void> = Promise.resolve();
+  /** Folders whose pre-warmed worktree is queued for removal. */
+  private readonly dropping = new Map<string, Promise<void>>();
 
   constructor(private readonly d: PrewarmDeps) {}
 
@@ -55,11 +62,12 @@ export class WorktreePrewarmer {
       const t = tasks.get(id);
       if (t && !isTaskTerminal(t.state)) continue;
       this.warm.delete(id);
-      this.chain = this.chain.then(() => this.drop(w, id));
+      this.queueDrop(w, id);
     }
     const ahead = this.d.ahead();
     if (!queue || ahead <= 0) return;
-    const running = new Map(st.sessions.filter((s) => s.state === 'running').map((s) => [s.id, s]));
+    // A draft's first wave (tasks without dependencies) is pre-warmed while the plan awaits approval.
+    const running = new Map(st.sessions.filter((s) => s.state === 'running' || s.state === 'draft').map((s) => [s.id, s]));
     for (const t of st.tasks) {
       if (this.warm.size >= ahead) return;
       const s = running.get(t.sessionId);
@@ -72,12 +80,26 @@ export class WorktreePrewarmer {
    * Hands the task's pre-warmed worktree to its dispatch (waiting for it when it is still being created):
    * the integration commit it was created at, or undefined when it has none (the caller does the full set-up).
    */
-  async claim(taskId: string): Promise<string | undefined> {
+  async claim(taskId: string, dir?: string): Promise<string | undefined> {
     const w = this.warm.get(taskId);
-    if (!w) return undefined;
+    if (!w) {
+      // A worktree of the same folder being dropped (a replaced draft plan reuses plan ids): not under this task.
+      await (dir ? this.dropping.get(dir) : undefined);
+      return undefined;
+    }
     this.warm.delete(taskId);
     await w.ready;
     return w.base;
+  }
+
+  /** Drops every pre-warmed worktree of a session (deleted), then waits for the queue to settle. */
+  async dropSession(sessionId: string): Promise<void> {
+    for (const [id, w] of this.warm) {
+      if (w.sessionId !== sessionId) continue;
+      this.warm.delete(id);
+      this.queueDrop(w, id);
+    }
+    await this.settled();
   }
 
   /** Resolves once every queued creation and removal has run (tests, shutdown). */
@@ -90,40 +112,69 @@ export class WorktreePrewarmer {
   }
 
   private wanted(t: StoredTask, s: StoredSession, executing: ReadonlySet<string>): boolean {
+    const draftFirst = s.state === 'draft' && t.state === 'pending' && t.dependsOn.length === 0;
     return (
-      t.state === 'ready' &&
+      (t.state === 'ready' || draftFirst) &&
       t.mode !== 'read' &&
       t.attempts === 0 &&
       !t.branch &&
       !executing.has(t.id) &&
       !this.warm.has(t.id) &&
-      !!s.integrationBranch
+      (!!s.integrationBranch || s.state === 'draft')
     );
   }
 
   private start(s: StoredSession, t: StoredTask): void {
     const w: Warm = {
+      sessionId: s.id,
       repo: s.cwd,
       dir: taskWorktreeOf(this.d.worktreeRoot, s.id, t.planId),
       branch: taskBranchOf(s.id, t.planId),
       ready: Promise.resolve(),
     };
-    const integration = s.integrationBranch!;
+    const integration = s.integrationBranch;
     w.ready = this.chain.then(async () => {
       try {
-        const base = await this.d.workspace.resolveRef(s.cwd, integration);
+        // A draft has no integration branch yet: approval makes it at HEAD, so the worktree starts there.
+        const base = integration ? await this.d.workspace.resolveRef(s.cwd, integration) : await this.d.workspace.headCommit(s.cwd);
         if (!base || (await this.d.workspace.branchExists(s.cwd, w.branch))) return;
         await this.d.workspace.addWorktree(s.cwd, w.dir, w.branch, base);
         w.base = base;
         this.d.logger.debug(`pre-warmed the worktree of task ${t.id} at ${base.slice(0, 8)}`);
-        if (this.d.warmAgent)
-          await this.d.warmAgent(w.dir).catch((e: unknown) => this.d.logger.debug(`pre-warming the agent in ${w.dir}: ${String(e)}`));
+        if (this.d.warmAgent) await this.warmAgent(this.d.warmAgent, w.dir);
       } catch (e) {
         this.d.logger.warn(`pre-warming the worktree of task ${t.id} failed: ${String(e)}`);
       }
     });
     this.warm.set(t.id, w);
     this.chain = w.ready;
+  }
+
+  /** The agent's warm-up of `dir`, bounded: past its deadline the worktree is handed over as it is. */
+  private async warmAgent(warm: (cwd: string) => Promise<void>, dir: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const ms = this.d.warmAgentMs ?? 30_000;
+    const deadline = new Promise<void>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    });
+    const started = Date.now();
+    try {
+      await Promise.race([warm(dir), deadline]);
+      this.d.logger.debug(`pre-warmed the agent in ${dir} (${Date.now() - started} ms)`);
+    } catch (e) {
+      this.d.logger.debug(`pre-warming the agent in ${dir}: ${String(e)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private queueDrop(w: Warm, taskId: string): void {
+    const done = this.chain.then(() => this.drop(w, taskId));
+    this.chain = done;
+    this.dropping.set(w.dir, done);
+    void done.then(() => {
+      if (this.dropping.get(w.dir) === done) this.dropping.delete(w.dir);
+    });
   }
 
   private async drop(w: Warm, taskId: string): Promise<void> {

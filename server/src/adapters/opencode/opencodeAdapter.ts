@@ -27,6 +27,7 @@ import { resolveOpencodeBinary } from './binary';
 import { EventStream, type OpencodeEvent } from './eventStream';
 import { buildConfig, buildEnv, knownModel, prepareHome, splitModel, type OpencodeConfigInput } from './home';
 import type { MessageWithParts } from './normalize';
+import { warmOpencodeFolder } from './warmFolder';
 import { waitForLoopEnd } from './loopDrain';
 import { randomPassword, ServerProcess, type ExitInfo } from './serverProcess';
 import { Turn, type TurnApi } from './turn';
@@ -108,7 +109,7 @@ export class OpencodeAdapter implements AgentRuntime {
   // `protected` for the tests' subclass (test/integration/opencodeTestAdapter.ts), which reads them.
   protected server?: ServerProcess;
   protected stream?: EventStream;
-  private client?: OpencodeClient;
+  protected client?: OpencodeClient;
   private starting?: Promise<void>;
   private readonly crashTimes: number[] = [];
   /** Per task, between its turns; a task leaves when the caller releases it (its run is over). */
@@ -127,6 +128,14 @@ export class OpencodeAdapter implements AgentRuntime {
 
   async start(): Promise<void> {
     await this.ensureServer();
+  }
+
+  /** Opens OpenCode's instance of a folder it has not seen before its first turn there (`warmFolder.ts`). */
+  async warmFolder(cwd: string): Promise<void> {
+    // A start under way (a session's planning starts OpenCode) is waited for; a stopped server is not started.
+    await this.starting?.catch(() => undefined);
+    if (this.disposed || !this.client) return;
+    await warmOpencodeFolder((what, fn) => this.call(what, fn), cwd);
   }
 
   /**
