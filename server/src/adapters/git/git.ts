@@ -43,8 +43,13 @@ export class GitWorkspace implements WorkspacePort {
 
   constructor(private readonly timeoutMs = 60_000) {}
 
-  async run(cwd: string, args: string[], allowCodes: number[] = [0]): Promise<{ stdout: string; stderr: string; code: number }> {
-    return this.exec(cwd, [...(await this.repoFilters(cwd, args[0])), ...hardenedArgs(args)], allowCodes);
+  async run(
+    cwd: string,
+    args: string[],
+    allowCodes: number[] = [0],
+    env: Record<string, string> = {},
+  ): Promise<{ stdout: string; stderr: string; code: number }> {
+    return this.exec(cwd, [...(await this.repoFilters(cwd, args[0])), ...hardenedArgs(args)], allowCodes, env);
   }
 
   /** `-c` pairs switching off the filter drivers of the repository's own config (`noRepoFilters`). */
@@ -54,12 +59,17 @@ export class GitWorkspace implements WorkspacePort {
     return r?.code === 0 ? noRepoFilters(r.stdout) : [];
   }
 
-  private exec(cwd: string, args: string[], allowCodes: number[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  private exec(
+    cwd: string,
+    args: string[],
+    allowCodes: number[],
+    env: Record<string, string> = {},
+  ): Promise<{ stdout: string; stderr: string; code: number }> {
     return new Promise((resolve, reject) => {
       execFile(
         'git',
         [...identity, ...args],
-        { cwd, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: gitProcessEnv() },
+        { cwd, timeout: this.timeoutMs, maxBuffer: 64 * 1024 * 1024, env: { ...gitProcessEnv(), ...env } },
         (err, stdout, stderr) => {
           const code = err
             ? typeof (err as NodeJS.ErrnoException).code === 'number'
