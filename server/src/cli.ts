@@ -172,6 +172,7 @@ async function dispatch(argv: string[]): Promise<number> {
           store: stringValue(values, 'store'),
           workers: values.workers === true,
           remote: stringValue(values, 'remote'),
+          workersTenant: stringValue(values, 'workers-tenant'),
           workerWarnSeconds: positiveInt(values, 'worker-warn-seconds'),
           workerDeadlineSeconds: positiveInt(values, 'worker-deadline-seconds'),
         },

@@ -157,12 +157,17 @@ export const commands = {
       },
       workers: {
         type: 'boolean',
-        help: 'run session tasks on `orchestrator worker` processes, not in this server (needs --store postgres://… and --remote)',
+        help: 'run session tasks on `orchestrator worker` processes, not in this server (needs --store postgres://…, --remote and --workers-tenant)',
       },
       remote: {
         type: 'string',
         value: 'GIT_URL',
         help: "with --workers: the team's git remote the workers serve (base commits are pushed there)",
+      },
+      'workers-tenant': {
+        type: 'string',
+        value: 'ID',
+        help: "with --workers: the one tenant whose sessions go to the workers (other tenants' sessions run in this server)",
       },
       'worker-warn-seconds': {
         type: 'string',

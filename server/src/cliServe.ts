@@ -27,6 +27,7 @@ export async function serve(
     store?: string;
     workers?: boolean;
     remote?: string;
+    workersTenant?: string;
     workerWarnSeconds?: number;
     workerDeadlineSeconds?: number;
   },
@@ -37,6 +38,7 @@ export async function serve(
   const workers = checkWorkersOptions({
     workers: opts.workers === true,
     remote: opts.remote,
+    tenant: opts.workersTenant,
     storeUrl,
     warnSeconds: opts.workerWarnSeconds,
     pickupSeconds: opts.workerDeadlineSeconds,

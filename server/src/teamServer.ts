@@ -87,7 +87,7 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
   const failed = new RateLimiter(opts.maxFailedAuthPerMinute ?? 10, 60_000);
   const requests = new RateLimiter(opts.maxRequestsPerMinute ?? 6000, 60_000);
   const tenants = new Map<string, Promise<Tenant>>();
-  const workers = opts.workers && opts.storeUrl ? await openTeamWorkers(opts.storeUrl, opts.workers, logger) : undefined;
+  const workers = opts.workers && opts.storeUrl ? await openTeamWorkers(opts.storeUrl, opts.dataDir, opts.workers, logger) : undefined;
 
   function tenant(id: string): Promise<Tenant> {
     let t = tenants.get(id);
@@ -124,7 +124,8 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
       maxActiveTasks: () => guard.maxActiveTasks(),
       maxTasksPerOwner: () => guard.maxTasksPerOwner(),
       sessionOwners: (sessionId) => guard.sessionOwners(sessionId),
-      ...(workers ? { workers: workers.dispatch } : {}),
+      // Only the workers' tenant: its sessions share the workers' one remote (others run here).
+      ...(workers && workers.tenant === id ? { workers: workers.dispatch } : {}),
       publish: (u) => {
         // Reconciled: an ended run's tokens count against the tenant's window.
         guard

@@ -36,7 +36,8 @@ before(async () => {
   const serverConfig = path.join(dataDir, 'server-config.json');
   fs.writeFileSync(serverConfig, JSON.stringify({ ...config, disabled: ['opencode'] }));
   server = await startTeamServer(dataDir, [
-    ...['--store', team.url, '--workers', '--remote', team.remote, '--config', serverConfig],
+    ...['--store', team.url, '--workers', '--remote', team.remote, '--workers-tenant', 'acme'],
+    ...['--config', serverConfig],
     ...['--worker-warn-seconds', '3'],
   ]);
   dev = await connected(server.url, key);
