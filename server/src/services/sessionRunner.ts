@@ -369,7 +369,7 @@ export class SessionRunner {
     this.pump();
     // Clean-up is off the critical path: it does not hold an executor slot.
     void (async () => {
-      if (removeWorktree) await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
+      if (removeWorktree && x.wt) await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
       const after = this.d.records.session(session.id);
       // This task is still in `executing` until `finish` returns: its own worktree is not busy any more.
       if (isSessionTerminal(after.state)) await this.cleanup(after, taskId);
@@ -491,6 +491,8 @@ export class SessionRunner {
       const m = await workers
         .merge(this.d.records.tenantId, sessionId, s.baseCommit ?? '')
         .catch((e: unknown) => ({ state: 'timeout' as const, message: `queueing the merge failed: ${String(e)}` }));
+      // The result comes back into the session's repository (its diff, review and apply read it there).
+      if (m.state === 'merged' && m.commit) await workers.fetchResult(s.cwd, sessionId, m.commit);
       const now = this.d.now();
       await this.d.records.mutate((st) =>
         st.updateSession(sessionId, (x) => {

@@ -53,6 +53,7 @@ function parts() {
     pushBase: async () => undefined,
     changedFiles: async () => ['out/a.txt'],
     mergeDependencies: async () => 'deadbeef',
+    fetchInto: async () => undefined,
     logger: quiet,
     // Every look at the clock moves it one second on: the deadlines pass in a few hundred polls.
     now: () => (now += 1_000),
@@ -61,7 +62,7 @@ function parts() {
     pickupMs: 60_000,
     runMs: 120_000,
   });
-  return { outcomes, starts, jobs, merges, dispatch };
+  return { outcomes, starts, jobs, merges, dispatch, ledger, queue };
 }
 
 function input(over: Partial<WorkerTaskInput> = {}): WorkerTaskInput & { notes: (string | undefined)[] } {
@@ -167,4 +168,91 @@ test('the merge is queued with the recorded tasks and its record awaited; no wor
   assert.equal(p.merges[0].sessionTasks, 1);
   assert.equal(m.state, 'timeout');
   assert.deepEqual(await parts().dispatch.merge('acme', 's1', 'abc1234'), { state: 'nothing' }, 'nothing succeeded: no merge');
+});
+
+/** `fn` failing its first `n` calls (a database that drops a connection now and then). */
+function flaky<A extends unknown[], T>(n: number, fn: (...a: A) => Promise<T>): (...a: A) => Promise<T> {
+  let calls = 0;
+  return async (...a) => {
+    if (++calls <= n) throw new Error('connection terminated unexpectedly');
+    return fn(...a);
+  };
+}
+
+test('ledger reads that fail for a while are tried again: the queued task is followed to its outcome', async () => {
+  const p = parts();
+  p.ledger.outcome = flaky(5, p.ledger.outcome);
+  p.ledger.startedBy = flaky(8, p.ledger.startedBy);
+  let looks = 0;
+  const end = await p.dispatch.run(
+    input({
+      wanted: () => {
+        if (++looks === 12)
+          p.outcomes.set('acme/s1/a', { state: 'succeeded', commit: 'c0ffee1', branch: 'orchestrator/s1/a', order: 0, workerId: 'w1' });
+        return true;
+      },
+    }),
+  );
+  assert.equal(end.state, 'succeeded');
+  assert.equal(p.jobs.length, 1, 'queued once');
+});
+
+test('a ledger that stays unreadable: the task fails at the deadline and a cancelled outcome keeps workers off it', async () => {
+  const p = parts();
+  const read = p.ledger.outcome;
+  let unreadable = false;
+  p.ledger.outcome = async (key) => {
+    if (unreadable) throw new Error('connection terminated unexpectedly');
+    return read(key);
+  };
+  p.ledger.startedBy = async () => {
+    unreadable = true;
+    throw new Error('connection terminated unexpectedly');
+  };
+  const end = await p.dispatch.run(input());
+  assert.equal(end.state, 'failed');
+  assert.equal(p.jobs.length, 1);
+  assert.equal(p.outcomes.get('acme/s1/a')?.state, 'cancelled', 'a worker that comes later skips it');
+});
+
+test('a task a worker started before a restart of the server is followed, not queued again', async () => {
+  const p = parts();
+  p.starts.set('acme/s1/a', 'w1');
+  let looks = 0;
+  const end = await p.dispatch.run(
+    input({
+      wanted: () => {
+        if (++looks === 3) p.outcomes.set('acme/s1/a', { state: 'succeeded', commit: 'c0ffee1', branch: 'b', order: 0, workerId: 'w1' });
+        return true;
+      },
+    }),
+  );
+  assert.equal(end.state, 'succeeded');
+  assert.equal(p.jobs.length, 0, 'not queued again');
+});
+
+test('a queue that refuses the job: the task fails with a cancelled outcome (a job that did get in is skipped)', async () => {
+  const p = parts();
+  p.queue.enqueueTasks = async () => {
+    throw new Error('connection terminated unexpectedly');
+  };
+  const end = await p.dispatch.run(input());
+  assert.equal(end.state, 'failed');
+  assert.match(end.error ?? '', /queueing the task for the workers failed/);
+  assert.equal(p.outcomes.get('acme/s1/a')?.state, 'cancelled');
+});
+
+test("the merge's ledger reads are tried again; the merged record comes back", async () => {
+  const p = parts();
+  p.outcomes.set('acme/s1/a', { state: 'succeeded', commit: 'aaaaaaa', branch: 'orchestrator/s1/a', order: 0, workerId: 'w1' });
+  p.ledger.doneTasks = flaky(3, p.ledger.doneTasks);
+  let calls = 0;
+  p.ledger.mergeOf = async () => {
+    calls++;
+    if (calls <= 4) throw new Error('connection terminated unexpectedly');
+    return calls > 6 ? { state: 'merged', commit: 'f00d', workerId: 'w1' } : undefined;
+  };
+  const m = await p.dispatch.merge('acme', 's1', 'abc1234');
+  assert.equal(p.merges.length, 1);
+  assert.deepEqual(m, { state: 'merged', commit: 'f00d', workerId: 'w1' });
 });

@@ -11,6 +11,8 @@
  * - a started task is followed for `runMs` (default 6 h; a dead worker's task goes to another after its
  *   lease): then it fails the same way;
  * - a merge not recorded `pickupMs` after it was queued: the merge is reported as not done.
+ * A ledger read that fails is logged and tried again at the next poll, until those deadlines: a passing database
+ * error does not fail a task whose job is queued. On giving up, the `cancelled` outcome is recorded as above.
  * A cancelled task (the session or the task cancelled) gets a `cancelled` outcome at once: a worker that has
  * not started it skips it; one that runs it now finishes, and its outcome is not recorded over this one.
  */
@@ -18,7 +20,7 @@ import { mergeOrder } from '../domain/workers/taskJob';
 import type { Logger } from '../ports/logger';
 import type { MergeRecord, TaskKey, TaskLedgerPort } from '../ports/taskLedger';
 import type { TaskQueuePort } from '../ports/taskQueue';
-import { sessionBranchPrefix } from './sessionLayout';
+import { integrationBranchOf, sessionBranchPrefix } from './sessionLayout';
 
 export interface WorkerDispatchDeps {
   queue: TaskQueuePort;
@@ -36,6 +38,8 @@ export interface WorkerDispatchDeps {
   ): Promise<string>;
   /** The files a task branch's `commit` changed since `base` (fetched from the remote into `cwd`). */
   changedFiles(cwd: string, branch: string, base: string, commit: string): Promise<string[]>;
+  /** Brings the remote's `branch` at `commit` into the repository `cwd` as its local `branch`. */
+  fetchInto(cwd: string, branch: string, commit: string): Promise<void>;
   logger: Logger;
   now(): number;
   /** Between two looks at the ledger (default 1 s). */
@@ -113,8 +117,9 @@ export class WorkerDispatch {
   async run(i: WorkerTaskInput): Promise<WorkerTaskEnd> {
     const key: TaskKey = { tenantId: i.tenantId, sessionId: i.sessionId, taskId: i.taskId };
     let base = i.baseCommit;
-    const known = await this.d.ledger.outcome(key);
-    if (known) return this.withFiles(i, base, end(known));
+    const known = await this.readUntil(`task ${i.sessionId}/${i.taskId}: reading its outcome`, () => this.d.ledger.outcome(key));
+    if (!known.ok) return this.stop(key, 'failed', `the task ledger could not be read within ${sec(this.pickupMs)}: ${known.error}`);
+    if (known.value) return this.withFiles(i, base, end(known.value));
     try {
       await this.pushBase(i);
     } catch (e) {
@@ -127,32 +132,41 @@ export class WorkerDispatch {
         return this.stop(key, 'failed', `starting from its dependencies' results failed: ${msg(e)}`);
       }
     }
-    await this.d.queue.enqueueTasks([
-      {
-        tenantId: i.tenantId,
-        sessionId: i.sessionId,
-        taskId: i.taskId,
-        remote: this.d.remote,
-        baseCommit: base,
-        prompt: i.prompt,
-        agent: i.agent,
-        order: i.order,
-        sessionTasks: i.sessionTasks,
-      },
-    ]);
+    // Started before a restart of the server: its job is queued already (a worker has it); follow it.
+    const startedBefore = await this.read(`task ${i.sessionId}/${i.taskId}: reading its start`, () => this.d.ledger.startedBy(key));
+    if (!startedBefore.ok || !startedBefore.value)
+      try {
+        await this.d.queue.enqueueTasks([
+          {
+            tenantId: i.tenantId,
+            sessionId: i.sessionId,
+            taskId: i.taskId,
+            remote: this.d.remote,
+            baseCommit: base,
+            prompt: i.prompt,
+            agent: i.agent,
+            order: i.order,
+            sessionTasks: i.sessionTasks,
+          },
+        ]);
+      } catch (e) {
+        return this.stop(key, 'failed', `queueing the task for the workers failed: ${msg(e)}`);
+      }
     const queuedAt = this.d.now();
     let startedAt: number | undefined;
     let warned = false;
     for (;;) {
       if (!i.wanted()) return this.stop(key, 'cancelled', 'cancelled');
-      const o = await this.d.ledger.outcome(key);
+      const r = await this.read(`task ${i.sessionId}/${i.taskId}: reading its outcome`, () => this.d.ledger.outcome(key));
+      const o = r.ok ? r.value : undefined;
       if (o) {
         if (warned) i.waiting(undefined);
         return this.withFiles(i, base, end(o));
       }
       const now = this.d.now();
       if (startedAt === undefined) {
-        const by = await this.d.ledger.startedBy(key);
+        const b = await this.read(`task ${i.sessionId}/${i.taskId}: reading its start`, () => this.d.ledger.startedBy(key));
+        const by = b.ok ? b.value : undefined;
         if (by) {
           startedAt = now;
           if (warned) i.waiting(undefined);
@@ -197,6 +211,40 @@ export class WorkerDispatch {
     return { ...e, changedFiles };
   }
 
+  /** A ledger read; a failure is logged and returned (the caller tries again at its next poll, until its deadline). */
+  private async read<T>(what: string, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+    try {
+      return { ok: true, value: await fn() };
+    } catch (e) {
+      this.d.logger.warn(`${what} from the task ledger failed (tried again): ${msg(e)}`);
+      return { ok: false, error: msg(e) };
+    }
+  }
+
+  /** `read` tried at each poll until it succeeds or `pickupMs` passed. */
+  private async readUntil<T>(what: string, fn: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: string }> {
+    const since = this.d.now();
+    for (;;) {
+      const r = await this.read(what, fn);
+      if (r.ok || this.d.now() - since >= this.pickupMs) return r;
+      await new Promise((res) => setTimeout(res, this.pollMs));
+    }
+  }
+
+  /**
+   * A merged session's result, brought from the remote into the session's repository as its local integration
+   * branch (so its diff, review and apply see it). Logs and returns false when it could not be.
+   */
+  async fetchResult(cwd: string, sessionId: string, commit: string): Promise<boolean> {
+    try {
+      await this.d.fetchInto(cwd, integrationBranchOf(sessionId), commit);
+      return true;
+    } catch (e) {
+      this.d.logger.warn(`session ${sessionId}: fetching its merged result from the team's remote failed: ${msg(e)}`);
+      return false;
+    }
+  }
+
   /** Records that the task ends here (workers skip it); a worker's outcome recorded first wins. */
   private async stop(key: TaskKey, state: 'failed' | 'cancelled', error: string): Promise<WorkerTaskEnd> {
     const recorded = await this.d.ledger
@@ -206,7 +254,7 @@ export class WorkerDispatch {
         return true;
       });
     if (!recorded) {
-      const o = await this.d.ledger.outcome(key);
+      const o = await this.d.ledger.outcome(key).catch(() => undefined);
       if (o && o.workerId !== 'team-server') return end(o);
     }
     return { state, error };
@@ -217,14 +265,22 @@ export class WorkerDispatch {
    * `orchestrator/<session>/integration` by one worker) and waits for its record.
    */
   async merge(tenantId: string, sessionId: string, baseCommit: string): Promise<WorkerMergeEnd> {
-    const done = mergeOrder(await this.d.ledger.doneTasks(tenantId, sessionId));
+    const failed = (e: string) => ({
+      state: 'timeout' as const,
+      message: `the task ledger could not be read within ${sec(this.pickupMs)}: ${e}`,
+    });
+    const recorded = await this.readUntil(`session ${sessionId}: reading its tasks`, () => this.d.ledger.doneTasks(tenantId, sessionId));
+    if (!recorded.ok) return failed(recorded.error);
+    const done = mergeOrder(recorded.value);
     if (!done.some((t) => t.state === 'succeeded')) return { state: 'nothing' };
-    const existing = await this.d.ledger.mergeOf(tenantId, sessionId);
-    if (existing) return existing;
+    const existing = await this.readUntil(`session ${sessionId}: reading its merge`, () => this.d.ledger.mergeOf(tenantId, sessionId));
+    if (!existing.ok) return failed(existing.error);
+    if (existing.value) return existing.value;
     await this.d.queue.enqueueMerge({ tenantId, sessionId, remote: this.d.remote, baseCommit, sessionTasks: done.length });
     const queuedAt = this.d.now();
     for (;;) {
-      const m = await this.d.ledger.mergeOf(tenantId, sessionId);
+      const r = await this.read(`session ${sessionId}: reading its merge`, () => this.d.ledger.mergeOf(tenantId, sessionId));
+      const m = r.ok ? r.value : undefined;
       if (m) return m;
       if (this.d.now() - queuedAt >= this.pickupMs)
         return { state: 'timeout', message: `no worker merged the session within ${sec(this.pickupMs)} of queueing its merge` };
