@@ -33,10 +33,7 @@ export function checkWorkersOptions(o: {
 }): TeamWorkersOptions | undefined {
   if (!o.workers) {
     if (o.remote || o.tenant || o.warnSeconds !== undefined || o.pickupSeconds !== undefined)
-      throw new CliUsageError(
-        '--remote, --workers-tenant, --worker-warn-seconds and --worker-deadline-seconds go with --workers',
-        'serve',
-      );
+      throw new CliUsageError('--remote, --workers-tenant, --worker-warn-seconds and --worker-deadline-seconds go with --workers', 'serve');
     return undefined;
   }
   if (!o.storeUrl)

@@ -147,9 +147,17 @@ test(
   { timeout: 600_000 },
   async () => {
     const t0 = Date.now();
+    // The session's repository redirects the team's remote to ssh and names its own ssh program: the server's
+    // pushes to the remote never run in it, so neither applies.
+    const cwd = repo('dag');
+    const marker = path.join(root, 'planted-ssh-ran');
+    const planted = path.join(root, 'planted-ssh.sh');
+    fs.writeFileSync(planted, `#!/bin/sh\ntouch '${marker}'\nexit 1\n`, { mode: 0o755 });
+    git(cwd, 'config', 'url.ssh://evil.invalid/x.git.insteadOf', team.remote);
+    git(cwd, 'config', 'core.sshCommand', planted);
     const s = await dev.call<SessionView>('session/start', {
       goal: 'three files',
-      cwd: repo('dag'),
+      cwd,
       approve: true,
       plan: { tasks: [task('a', model('a')), task('b', model('b')), task('c', model('c'), ['a', 'b'])] },
     });
@@ -242,6 +250,10 @@ test(
       .reverse()
       .map((l) => l.split(' ')[1]);
     assert.deepEqual(merges, ['a', 'b', 'c']);
+    // The merged result came back into the session's repository: its diff lists the three files.
+    const diff = await dev.call<{ files: { path: string }[] }>('session/diff', { sessionId: s.id });
+    assert.deepEqual(diff.files.map((f) => f.path).sort(), ['out/a.txt', 'out/b.txt', 'out/c.txt']);
+    assert.equal(fs.existsSync(marker), false, "the session repository's ssh program never ran");
     console.log(`3-task DAG on 2 workers: session completed in ${Date.now() - t0} ms`);
   },
 );

@@ -79,13 +79,18 @@ test("a dependent's start commit is the same on every run (after a restart too),
   const at = Math.floor(Date.now() / 1000);
   while (Math.floor(Date.now() / 1000) === at) await new Promise((r) => setTimeout(r, 50));
   // A restarted server: a new object over a fresh data folder.
-  const again = await new TeamRemoteGit(s.remote, path.join(s.root, 'data2')).mergeDependencies(s.tenant, s.base, deps, 'orchestrator/s1/_deps/c');
+  const again = await new TeamRemoteGit(s.remote, path.join(s.root, 'data2')).mergeDependencies(
+    s.tenant,
+    s.base,
+    deps,
+    'orchestrator/s1/_deps/c',
+  );
   assert.equal(again, first, 'the same commit');
   assert.equal(git(s.remote, 'rev-parse', 'refs/heads/orchestrator/s1/_deps/c'), first);
   assert.equal(git(s.remote, 'ls-tree', '--name-only', first), 'README.md\na.txt\nb.txt');
 });
 
-test("a merged result comes back into the tenant repository as its integration branch", async () => {
+test('a merged result comes back into the tenant repository as its integration branch', async () => {
   const s = await setup();
   const t = new TeamRemoteGit(s.remote, s.data);
   await t.pushBase(s.tenant, s.base, 'orchestrator/s1/_base');

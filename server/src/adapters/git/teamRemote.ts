@@ -59,7 +59,14 @@ export class TeamRemoteGit {
     const dir = await this.repo();
     const have = await this.git.run(dir, ['cat-file', '-e', `${commit}^{commit}`], [0, 1, 128]);
     if (have.code === 0) return;
-    await this.git.run(dir, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', path.resolve(cwd), `+${commit}:refs/tenant/${commit}`]);
+    await this.git.run(dir, [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      path.resolve(cwd),
+      `+${commit}:refs/tenant/${commit}`,
+    ]);
   }
 
   /** Pushes `commit` of `cwd` to the remote as `branch` (a no-op when the remote holds it already). */
@@ -127,7 +134,14 @@ export class TeamRemoteGit {
   async fetchInto(cwd: string, branch: string, commit: string): Promise<void> {
     await this.fetchBranches([branch]);
     const dir = await this.repo();
-    await this.git.run(cwd, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', dir, `+refs/remotes/team/${branch}:refs/orchestrator-fetch/${branch}`]);
+    await this.git.run(cwd, [
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      '--no-write-fetch-head',
+      dir,
+      `+refs/remotes/team/${branch}:refs/orchestrator-fetch/${branch}`,
+    ]);
     await this.git.run(cwd, ['update-ref', `refs/heads/${branch}`, commit]);
     await this.git.run(cwd, ['update-ref', '-d', `refs/orchestrator-fetch/${branch}`], [0, 1]);
   }
