@@ -22,6 +22,7 @@ export interface PgBossTaskQueueOptions {
   /** Connections to PostgreSQL. */
   poolSize?: number;
   onError?: (e: Error) => void;
+  /** The deadline of starting and of each queueing call (default 60 s). */
   startMs?: number;
 }
 
@@ -71,9 +72,14 @@ export class PgBossTaskQueue implements TaskQueuePort {
     const checked = jobs.map((j, i) => parseJob(taskJobSchema, j, `task #${i}`));
     const ids: string[] = [];
     for (let i = 0; i < checked.length; i += 500) {
-      const r = await this.boss.insert(
-        taskQueueName,
-        checked.slice(i, i + 500).map((data) => ({ data })),
+      // A deadline: a hung connection must not hold the caller's task forever (it then records the task ended).
+      const r = await withDeadline(
+        this.boss.insert(
+          taskQueueName,
+          checked.slice(i, i + 500).map((data) => ({ data })),
+        ),
+        this.opts.startMs ?? 60_000,
+        'queueing tasks',
       );
       ids.push(...(r ?? []));
     }
@@ -82,7 +88,11 @@ export class PgBossTaskQueue implements TaskQueuePort {
 
   async enqueueMerge(job: MergeJob): Promise<void> {
     await this.start();
-    await this.boss.send(mergeQueueName, parseJob(mergeJobSchema, job, 'merge'));
+    await withDeadline(
+      this.boss.send(mergeQueueName, parseJob(mergeJobSchema, job, 'merge')),
+      this.opts.startMs ?? 60_000,
+      'queueing a merge',
+    );
   }
 
   async work(handlers: { task: JobHandler<TaskJob>; merge: JobHandler<MergeJob> }, o: WorkOptions): Promise<void> {
