@@ -20,6 +20,7 @@ let db: TestPostgres;
 let team: WorkerTeam;
 let server: TeamServer;
 let dev: RpcClient;
+let otherKey: string;
 let root: string;
 const workers: WorkerProc[] = [];
 const ended = ['completed', 'partially_completed', 'failed', 'cancelled', 'timed_out'];
@@ -31,6 +32,9 @@ before(async () => {
   root = tempDir('orch-serve-workers-repos-');
   const key = userWithKey(dataDir, 'acme', 'dev', 'developer').key;
   admin(dataDir, 'set-roots', 'acme', root);
+  // Another tenant of the same server: its sessions do not go to acme's workers.
+  otherKey = userWithKey(dataDir, 'other', 'dev', 'developer').key;
+  admin(dataDir, 'set-roots', 'other', root);
   // The server knows the workers' agent (to route tasks to it) but has no model URL: it could not run it.
   const config = JSON.parse(fs.readFileSync(team.configFile, 'utf8')) as Record<string, unknown>;
   const serverConfig = path.join(dataDir, 'server-config.json');
@@ -307,3 +311,32 @@ test(
     console.log(`failing task on workers: session ended in ${Date.now() - t0} ms`);
   },
 );
+
+test("another tenant's session never goes to the workers (they serve --workers-tenant acme only)", { timeout: 600_000 }, async () => {
+  await startWorkers();
+  const other = await connected(server.url, otherKey);
+  try {
+    const s = await other.call<SessionView>('session/start', {
+      goal: 'other tenant',
+      cwd: repo('other'),
+      approve: true,
+      plan: { tasks: [task('o', model('o'))] },
+    });
+    // It runs in the server, which cannot run the workers' agent (no model URL): it ends here.
+    let v = s;
+    for (const end = Date.now() + 300_000; !ended.includes(v.state);) {
+      if (Date.now() > end) throw new Error(`the other tenant's session did not end: ${JSON.stringify(v.tasks)}`);
+      await new Promise((r) => setTimeout(r, 250));
+      v = await other.call<SessionView>('session/get', { sessionId: s.id });
+    }
+    const jobs = await team.sql.query<{ n: number }>(`select count(*)::int as n from pgboss.job where data->>'sessionId' = $1`, [s.id]);
+    assert.equal(jobs.rows[0].n, 0, 'nothing queued for the workers');
+    const rows = await team.sql.query<{ n: number }>(`select count(*)::int as n from orch_worker_task_starts where session_id = $1`, [
+      s.id,
+    ]);
+    assert.equal(rows.rows[0].n, 0, 'no worker started it');
+    assert.equal(team.modelCalls().get('acme/o'), undefined);
+  } finally {
+    await other.close();
+  }
+});
