@@ -75,7 +75,7 @@ export async function openTeamWorkers(storeUrl: string, dataDir: string, o: Team
     pushBase: (cwd, commit, branch) => git.pushBase(cwd, commit, branch),
     changedFiles: (cwd, branch, base, commit) => git.changedFiles(cwd, branch, base, commit),
     mergeDependencies: (cwd, base, deps, branch) => git.mergeDependencies(cwd, base, deps, branch),
-    fetchInto: (cwd, branch, commit) => git.fetchInto(cwd, branch, commit),
+    fetchInto: (cwd, branch, base, commit) => git.fetchInto(cwd, branch, base, commit),
     logger,
     now: Date.now,
     ...(o.warnSeconds !== undefined ? { warnMs: o.warnSeconds * 1000 } : {}),

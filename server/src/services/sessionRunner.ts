@@ -492,7 +492,7 @@ export class SessionRunner {
         .merge(this.d.records.tenantId, sessionId, s.baseCommit ?? '')
         .catch((e: unknown) => ({ state: 'timeout' as const, message: `queueing the merge failed: ${String(e)}` }));
       // The result comes back into the session's repository (its diff, review and apply read it there).
-      if (m.state === 'merged' && m.commit) await workers.fetchResult(s.cwd, sessionId, m.commit);
+      if (m.state === 'merged' && m.commit && s.baseCommit) await workers.fetchResult(s.cwd, sessionId, s.baseCommit, m.commit);
       const now = this.d.now();
       await this.d.records.mutate((st) =>
         st.updateSession(sessionId, (x) => {

@@ -38,8 +38,8 @@ export interface WorkerDispatchDeps {
   ): Promise<string>;
   /** The files a task branch's `commit` changed since `base` (fetched from the remote into `cwd`). */
   changedFiles(cwd: string, branch: string, base: string, commit: string): Promise<string[]>;
-  /** Brings the remote's `branch` at `commit` into the repository `cwd` as its local `branch`. */
-  fetchInto(cwd: string, branch: string, commit: string): Promise<void>;
+  /** Brings the remote's `branch` at `commit` (made on `base`) into the repository `cwd` as its local `branch`. */
+  fetchInto(cwd: string, branch: string, base: string, commit: string): Promise<void>;
   logger: Logger;
   now(): number;
   /** Between two looks at the ledger (default 1 s). */
@@ -235,9 +235,9 @@ export class WorkerDispatch {
    * A merged session's result, brought from the remote into the session's repository as its local integration
    * branch (so its diff, review and apply see it). Logs and returns false when it could not be.
    */
-  async fetchResult(cwd: string, sessionId: string, commit: string): Promise<boolean> {
+  async fetchResult(cwd: string, sessionId: string, base: string, commit: string): Promise<boolean> {
     try {
-      await this.d.fetchInto(cwd, integrationBranchOf(sessionId), commit);
+      await this.d.fetchInto(cwd, integrationBranchOf(sessionId), base, commit);
       return true;
     } catch (e) {
       this.d.logger.warn(`session ${sessionId}: fetching its merged result from the team's remote failed: ${msg(e)}`);

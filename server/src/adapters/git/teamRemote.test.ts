@@ -90,12 +90,20 @@ test("a dependent's start commit is the same on every run (after a restart too),
   assert.equal(git(s.remote, 'ls-tree', '--name-only', first), 'README.md\na.txt\nb.txt');
 });
 
-test('a merged result comes back into the tenant repository as its integration branch', async () => {
+test('a merged result comes back into the tenant repository as its integration branch, without a transport there', async () => {
   const s = await setup();
   const t = new TeamRemoteGit(s.remote, s.data);
   await t.pushBase(s.tenant, s.base, 'orchestrator/s1/_base');
   const m = await workerCommit(s.root, s.remote, s.base, 'orchestrator/s1/integration', { 'x.txt': 'x\n' });
-  await t.fetchInto(s.tenant, 'orchestrator/s1/integration', m);
+  // The tenant's config redirects the server's repository to ssh and names its own ssh program: no transport
+  // runs in the tenant's repository, so neither applies.
+  const marker = path.join(s.root, 'planted-ran');
+  const planted = path.join(s.root, 'planted.sh');
+  await fs.writeFile(planted, `#!/bin/sh\ntouch '${marker}'\nexit 1\n`, { mode: 0o755 });
+  git(s.tenant, 'config', `url.ssh://evil.invalid/x.git.insteadOf`, path.join(s.data, 'workers'));
+  git(s.tenant, 'config', 'core.sshCommand', planted);
+  await t.fetchInto(s.tenant, 'orchestrator/s1/integration', s.base, m);
+  assert.equal(existsSync(marker), false, 'the planted ssh command never ran');
   assert.equal(git(s.tenant, 'rev-parse', 'refs/heads/orchestrator/s1/integration'), m);
   assert.equal(git(s.tenant, 'show', `${m}:x.txt`), 'x');
 });

@@ -10,11 +10,13 @@
  * server's by local path (no credentials involved), always fetched by the receiving side. Every git call has a
  * deadline (`GitWorkspace`) and the hygiene settings (`gitHygiene.ts`); credentials in the URL are masked in errors.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { redactUrlUserinfo } from '../../domain/redact';
 import { GitWorkspace } from './git';
+import { gitEnv, gitHygieneConfig } from './gitHygiene';
 
 /** The server-owned bare repository for `remote` under the server's data folder. */
 export const teamRemoteRepoOf = (dataDir: string, remote: string): string =>
@@ -28,7 +30,7 @@ export class TeamRemoteGit {
   constructor(
     private readonly remote: string,
     dataDir: string,
-    timeoutMs = 120_000,
+    private readonly timeoutMs = 120_000,
   ) {
     this.git = new GitWorkspace(timeoutMs);
     this.dir = teamRemoteRepoOf(dataDir, remote);
@@ -129,20 +131,45 @@ export class TeamRemoteGit {
 
   /**
    * Brings `commit` (the remote's `branch`) into the tenant repository `cwd` as its local `branch`: fetched
-   * from the remote into the server's repository, then by the tenant repository from there, by local path.
+   * from the remote into the server's repository, then copied into the tenant's as a pack of the objects since
+   * `base` (`pack-objects | index-pack`: no transport, so nothing of the tenant's config, such as
+   * `url.*.insteadOf` with `core.sshCommand`, can turn it into a network call or a program of its choosing).
    */
-  async fetchInto(cwd: string, branch: string, commit: string): Promise<void> {
+  async fetchInto(cwd: string, branch: string, base: string, commit: string): Promise<void> {
     await this.fetchBranches([branch]);
     const dir = await this.repo();
-    await this.git.run(cwd, [
-      'fetch',
-      '--quiet',
-      '--no-tags',
-      '--no-write-fetch-head',
-      dir,
-      `+refs/remotes/team/${branch}:refs/orchestrator-fetch/${branch}`,
-    ]);
+    await copyObjects(dir, cwd, `${commit}\n^${base}\n`, this.timeoutMs);
     await this.git.run(cwd, ['update-ref', `refs/heads/${branch}`, commit]);
-    await this.git.run(cwd, ['update-ref', '-d', `refs/orchestrator-fetch/${branch}`], [0, 1]);
   }
+}
+
+/** `git pack-objects --revs` of `revs` in `from`, indexed into `to` (`index-pack --stdin`), within `timeoutMs`. */
+function copyObjects(from: string, to: string, revs: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const env = gitEnv({ GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' });
+    const pack = spawn('git', [...gitHygieneConfig, 'pack-objects', '--revs', '--stdout', '-q'], { cwd: from, env });
+    const index = spawn('git', [...gitHygieneConfig, 'index-pack', '--stdin'], { cwd: to, env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    pack.stderr.on('data', (d: Buffer) => (err += String(d)));
+    index.stderr.on('data', (d: Buffer) => (err += String(d)));
+    pack.stdout.pipe(index.stdin);
+    pack.stdin.end(revs);
+    const timer = setTimeout(() => {
+      pack.kill('SIGKILL');
+      index.kill('SIGKILL');
+    }, timeoutMs);
+    let left = 2;
+    let failed = '';
+    const done = (what: string) => (code: number | null) => {
+      if (code !== 0) failed ||= `${what} exited ${code ?? 'on a signal (deadline?)'}`;
+      if (--left) return;
+      clearTimeout(timer);
+      if (failed) reject(new Error(`copying the result into ${to} failed: ${failed}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      else resolve();
+    };
+    pack.on('close', done('git pack-objects'));
+    index.on('close', done('git index-pack'));
+    pack.on('error', (e) => (failed ||= `git pack-objects: ${e.message}`));
+    index.on('error', (e) => (failed ||= `git index-pack: ${e.message}`));
+  });
 }
