@@ -26,6 +26,7 @@ export class TeamRemoteGit {
   private readonly git: GitWorkspace;
   private readonly dir: string;
   private ready: Promise<void> | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly remote: string,
@@ -48,6 +49,13 @@ export class TeamRemoteGit {
     return this.ready.then(() => this.dir);
   }
 
+  /** Runs `fn` after every earlier fetch into the server's repository (two fetches of one ref would collide on its lock). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
   private async remoteCall(args: string[]): Promise<void> {
     try {
       await this.git.run(await this.repo(), args);
@@ -57,7 +65,11 @@ export class TeamRemoteGit {
   }
 
   /** Fetches `commit` of the tenant repository `cwd` into the server's repository, by local path. */
-  private async fromTenant(cwd: string, commit: string): Promise<void> {
+  private fromTenant(cwd: string, commit: string): Promise<void> {
+    return this.serial(() => this.fetchFromTenant(cwd, commit));
+  }
+
+  private async fetchFromTenant(cwd: string, commit: string): Promise<void> {
     const dir = await this.repo();
     const have = await this.git.run(dir, ['cat-file', '-e', `${commit}^{commit}`], [0, 1, 128]);
     if (have.code === 0) return;
@@ -79,14 +91,16 @@ export class TeamRemoteGit {
 
   /** Fetches the remote's `branches` into the server's repository (`refs/remotes/team/…`). */
   private fetchBranches(branches: readonly string[]): Promise<void> {
-    return this.remoteCall([
-      'fetch',
-      '--quiet',
-      '--no-tags',
-      '--no-write-fetch-head',
-      this.remote,
-      ...branches.map((b) => `+refs/heads/${b}:refs/remotes/team/${b}`),
-    ]);
+    return this.serial(() =>
+      this.remoteCall([
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--no-write-fetch-head',
+        this.remote,
+        ...branches.map((b) => `+refs/heads/${b}:refs/remotes/team/${b}`),
+      ]),
+    );
   }
 
   /**
