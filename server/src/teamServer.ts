@@ -119,9 +119,7 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     await guard.quotas();
     await guard.reconcile();
     // Workers' turns count like local runs: one ledger line per outcome, for the session's owner.
-    workers?.dispatch.onUsage(id, (e) =>
-      ledger.record(workerUsageLine(e, guard.usage.sessionOwner(e.sessionId))),
-    );
+    workers?.dispatch.onUsage(id, (e) => ledger.record(workerUsageLine(e, guard.usage.sessionOwner(e.sessionId))));
     const run = await createRunServices(services, {
       agentSettings: opts.agentSettings,
       logger,

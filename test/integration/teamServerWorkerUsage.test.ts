@@ -79,7 +79,7 @@ const task = (id: string, dependsOn: string[] = []) => ({
 
 async function until<T>(c: RpcClient, sessionId: string, what: string, probe: (v: SessionView) => T | undefined, ms = 300_000): Promise<T> {
   let v = await c.call<SessionView>('session/get', { sessionId });
-  for (const end = Date.now() + ms; ; ) {
+  for (const end = Date.now() + ms; ;) {
     const r = probe(v);
     if (r !== undefined) return r;
     if (Date.now() > end)
@@ -104,52 +104,56 @@ const recorded = async (sessionId: string) =>
 
 const report = (c: RpcClient) => c.call<UsageReport>('usage/report', { groupBy: 'user' });
 
-test("a session run on workers shows its tokens in the owner's usage report, counted once, also after a restart", { timeout: 600_000 }, async () => {
-  const s = await dev.call<SessionView>('session/start', {
-    goal: 'two files',
-    cwd: repo('usage'),
-    approve: true,
-    plan: { tasks: [task('a'), task('b')] },
-  });
-  const v = await until(dev, s.id, 'the session ended', (x) => (ended.includes(x.state) ? x : undefined));
-  assert.equal(v.state, 'completed', JSON.stringify(v.tasks.map((t) => [t.planId, t.state, t.lastError])));
-  const rows = await recorded(s.id);
-  assert.deepEqual(
-    rows.map((r) => r.task_id),
-    ['a', 'b'],
-  );
-  for (const r of rows) assert.ok(r.input > 0 && r.output > 0, `the worker recorded the turn's usage: ${JSON.stringify(r)}`);
-  const input = rows.reduce((n, r) => n + r.input, 0);
-  const output = rows.reduce((n, r) => n + r.output, 0);
+test(
+  "a session run on workers shows its tokens in the owner's usage report, counted once, also after a restart",
+  { timeout: 600_000 },
+  async () => {
+    const s = await dev.call<SessionView>('session/start', {
+      goal: 'two files',
+      cwd: repo('usage'),
+      approve: true,
+      plan: { tasks: [task('a'), task('b')] },
+    });
+    const v = await until(dev, s.id, 'the session ended', (x) => (ended.includes(x.state) ? x : undefined));
+    assert.equal(v.state, 'completed', JSON.stringify(v.tasks.map((t) => [t.planId, t.state, t.lastError])));
+    const rows = await recorded(s.id);
+    assert.deepEqual(
+      rows.map((r) => r.task_id),
+      ['a', 'b'],
+    );
+    for (const r of rows) assert.ok(r.input > 0 && r.output > 0, `the worker recorded the turn's usage: ${JSON.stringify(r)}`);
+    const input = rows.reduce((n, r) => n + r.input, 0);
+    const output = rows.reduce((n, r) => n + r.output, 0);
 
-  // The session's own view: its usage and each task's.
-  assert.deepEqual([v.usage.inputTokens, v.usage.outputTokens], [input, output]);
-  assert.deepEqual(
-    v.tasks.map((t) => [t.planId, t.result?.usage.inputTokens, t.result?.usage.outputTokens]),
-    rows.map((r) => [r.task_id, r.input, r.output]),
-  );
-  assert.equal(v.budget?.spent.tokens, input + output, "the session's budget counts the worker turns");
+    // The session's own view: its usage and each task's.
+    assert.deepEqual([v.usage.inputTokens, v.usage.outputTokens], [input, output]);
+    assert.deepEqual(
+      v.tasks.map((t) => [t.planId, t.result?.usage.inputTokens, t.result?.usage.outputTokens]),
+      rows.map((r) => [r.task_id, r.input, r.output]),
+    );
+    assert.equal(v.budget?.spent.tokens, input + output, "the session's budget counts the worker turns");
 
-  const expected = { key: devId, label: 'dev', inputTokens: input, outputTokens: output, tokens: input + output, cost: 0, runs: 2 };
-  const mine = await report(dev);
-  assert.equal(mine.scope, 'own');
-  assert.deepEqual(mine.rows, [expected]);
-  assert.deepEqual((await report(tim)).rows, [], "not tim's");
+    const expected = { key: devId, label: 'dev', inputTokens: input, outputTokens: output, tokens: input + output, cost: 0, runs: 2 };
+    const mine = await report(dev);
+    assert.equal(mine.scope, 'own');
+    assert.deepEqual(mine.rows, [expected]);
+    assert.deepEqual((await report(tim)).rows, [], "not tim's");
 
-  // A restart: the ledger is read back; the session's outcomes are not counted again.
-  await dev.close();
-  await tim.close();
-  await server.stop();
-  server = await startTeamServer(dataDir, serverArgs);
-  dev = await connected(server.url, devKey);
-  tim = await connected(server.url, timKey);
-  assert.deepEqual((await report(dev)).rows, [expected], 'counted once after a restart');
-  const lines = fs
-    .readFileSync(path.join(dataDir, 'tenants', 'acme', 'usage.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.includes(s.id));
-  assert.equal(lines.length, 2, lines.join('\n'));
-});
+    // A restart: the ledger is read back; the session's outcomes are not counted again.
+    await dev.close();
+    await tim.close();
+    await server.stop();
+    server = await startTeamServer(dataDir, serverArgs);
+    dev = await connected(server.url, devKey);
+    tim = await connected(server.url, timKey);
+    assert.deepEqual((await report(dev)).rows, [expected], 'counted once after a restart');
+    const lines = fs
+      .readFileSync(path.join(dataDir, 'tenants', 'acme', 'usage.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(s.id));
+    assert.equal(lines.length, 2, lines.join('\n'));
+  },
+);
 
 test(
   "a user's token quota crossed by a worker turn stops the session before its next dispatch; approving is refused with the numbers",

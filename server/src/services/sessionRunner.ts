@@ -481,8 +481,7 @@ export class SessionRunner {
         result = {
           lastSeq: 0,
           status: end.state,
-          summary:
-            end.state === 'succeeded' ? `done${by}; branch ${branch} pushed at ${end.commit ?? '?'}` : (end.error ?? end.state),
+          summary: end.state === 'succeeded' ? `done${by}; branch ${branch} pushed at ${end.commit ?? '?'}` : (end.error ?? end.state),
           usage,
           stopReason: end.state === 'succeeded' ? 'end_turn' : end.state === 'cancelled' ? 'cancelled' : 'error',
           diff: [],

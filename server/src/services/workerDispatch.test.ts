@@ -191,12 +191,12 @@ test("a worker's usage: handed to its tenant's handler with each read; the usage
     });
     return ledger;
   };
-  let ledger = await attach();
+  await attach();
   const end = await p.dispatch.run(input());
   assert.deepEqual(end.usage, usage, "the task's end carries the usage (the session's budget counts it)");
   await p.dispatch.run(input()); // the same row read again
   await p.dispatch.run(input({ tenantId: 'other' })); // another tenant's: not this tenant's handler
-  ledger = await attach(); // a restart: the ledger is read back from its file
+  const ledger = await attach(); // a restart: the ledger is read back from its file
   await p.dispatch.run(input());
   assert.equal(seen.length, 3);
   assert.deepEqual(seen[0], { usageId: 'worker:s1/a', sessionId: 's1', taskId: 'a', workerId: 'w1', atMs: 1234, usage });

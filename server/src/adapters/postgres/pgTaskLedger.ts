@@ -192,7 +192,8 @@ export class PgTaskLedger implements TaskLedgerPort {
   }
 }
 
-const outcomeColumns = 'state, commit, branch, ord, worker_id, error, usage, (extract(epoch from finished_at) * 1000)::float8 as finished_ms';
+const outcomeColumns =
+  'state, commit, branch, ord, worker_id, error, usage, (extract(epoch from finished_at) * 1000)::float8 as finished_ms';
 
 /** A row of `orch_worker_task_outcomes`, as the ledger reads it. */
 interface OutcomeRow {
