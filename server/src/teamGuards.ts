@@ -5,7 +5,7 @@
  * tenant's audit log.
  *
  * Quotas (`domain/auth/quota.ts`), set by `orchestrator admin set-quota` in `auth.json` and read at every
- * request (a change applies at once):
+ * guarded request (a CLI change reaches the scheduler at the tenant's next guarded request; `quota/set` at once):
  * - sessions: activating a session (`session/start` with `approve`, approving a draft, retrying an ended
  *   one) is refused when the tenant's running, paused and awaiting sessions would exceed it.
  * - tasks: `run/start` is refused when running runs would exceed it; the scheduler never runs more session

@@ -36,7 +36,7 @@ import { registerRunHandlers } from './handlers/run';
 import { registerServerHandlers } from './handlers/server';
 import { registerAgentHandlers, registerSessionHandlers } from './handlers/session';
 import type { Logger } from './ports/logger';
-import { openTeamWorkers, type TeamWorkersOptions } from './teamWorkers';
+import { openTeamWorkers, workerUsageLine, type TeamWorkersOptions } from './teamWorkers';
 
 export interface TeamServerOptions {
   dataDir: string;
@@ -118,6 +118,8 @@ export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServ
     const guard = new TenantGuard({ tenantId: id, auth, store: services.store, ledger, owners, audit: new AuditLog(opts.dataDir, id) });
     await guard.quotas();
     await guard.reconcile();
+    // Workers' turns count like local runs: one ledger line per outcome, for the session's owner.
+    workers?.dispatch.onUsage(id, (e) => ledger.record(workerUsageLine(e, guard.usage.sessionOwner(e.sessionId))));
     const run = await createRunServices(services, {
       agentSettings: opts.agentSettings,
       logger,

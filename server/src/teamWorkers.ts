@@ -7,9 +7,10 @@ import { TeamRemoteGit } from './adapters/git/teamRemote';
 import { PgTaskLedger } from './adapters/postgres/pgTaskLedger';
 import { PgBossTaskQueue } from './adapters/queue/pgBossTaskQueue';
 import { CliUsageError } from './cliArgs';
+import { usageLine, type UsageLine } from './domain/auth/usageReport';
 import { redactUrlUserinfo } from './domain/redact';
 import type { Logger } from './ports/logger';
-import { WorkerDispatch } from './services/workerDispatch';
+import { WorkerDispatch, type WorkerUsageEvent } from './services/workerDispatch';
 
 export interface TeamWorkersOptions {
   /** The team's git remote the workers serve. */
@@ -90,4 +91,27 @@ export async function openTeamWorkers(storeUrl: string, dataDir: string, o: Team
       await ledger.close();
     },
   };
+}
+
+/**
+ * A worker turn's usage as a line of the tenant's usage ledger, attributed to the session's owner like a local
+ * run's (`usageLine`): the ledger keeps one line per `usageId`, so a re-read outcome is counted once.
+ */
+export function workerUsageLine(e: WorkerUsageEvent, owner: { userId: string; userName?: string; keyId?: string } | undefined): UsageLine {
+  return usageLine(
+    {
+      id: e.usageId,
+      agent: e.usage.agent,
+      ...(e.usage.model ? { model: e.usage.model } : {}),
+      sessionId: e.sessionId,
+      usage: {
+        inputTokens: e.usage.inputTokens,
+        outputTokens: e.usage.outputTokens,
+        reasoningTokens: e.usage.reasoningTokens ?? 0,
+        cost: e.usage.cost ?? 0,
+      },
+    },
+    e.atMs,
+    owner && { userId: owner.userId, userName: owner.userName ?? owner.userId, ...(owner.keyId ? { keyId: owner.keyId } : {}) },
+  );
 }

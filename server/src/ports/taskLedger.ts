@@ -20,6 +20,24 @@ export interface TaskOutcome {
   workerId: string;
   /** Why it failed, with the agent's stderr tail when there is one. */
   error?: string;
+  /** What the worker's agent turn used (absent: no turn ran, or rows written before usage was recorded). */
+  usage?: WorkerUsage;
+  /** When the outcome was recorded (read back from the ledger; ignored when recording). */
+  finishedAtMs?: number;
+}
+
+/** A worker turn's usage, as the agent reported it: the team server adds it to the tenant's usage ledger once. */
+export interface WorkerUsage {
+  inputTokens: number;
+  outputTokens: number;
+  reasoningTokens?: number;
+  cacheReadTokens?: number;
+  /** Money, when the agent reports it (0 otherwise). */
+  cost?: number;
+  /** The agent id the task ran with. */
+  agent: string;
+  /** `provider/model`, when known. */
+  model?: string;
 }
 
 export interface DoneTask extends TaskOutcome {

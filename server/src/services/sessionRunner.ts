@@ -465,14 +465,25 @@ export class SessionRunner {
       });
       const by = end.workerId ? ` on worker ${end.workerId}` : '';
       changedFiles = end.changedFiles ?? [];
+      // The worker's turn usage counts in the session's budget and usage like a local turn's.
+      const u = end.usage;
+      const usage = u
+        ? {
+            inputTokens: u.inputTokens,
+            outputTokens: u.outputTokens,
+            reasoningTokens: u.reasoningTokens ?? 0,
+            cacheReadTokens: u.cacheReadTokens ?? 0,
+            cost: u.cost ?? 0,
+          }
+        : emptyUsage();
       if (end.state === 'failed') failure = `${end.error ?? 'failed'}${by}`;
-      else
+      if (end.state !== 'failed' || u)
         result = {
           lastSeq: 0,
           status: end.state,
-          summary: end.state === 'succeeded' ? `done${by}; branch ${branch} pushed at ${end.commit ?? '?'}` : (end.error ?? 'cancelled'),
-          usage: emptyUsage(),
-          stopReason: end.state === 'succeeded' ? 'end_turn' : 'cancelled',
+          summary: end.state === 'succeeded' ? `done${by}; branch ${branch} pushed at ${end.commit ?? '?'}` : (end.error ?? end.state),
+          usage,
+          stopReason: end.state === 'succeeded' ? 'end_turn' : end.state === 'cancelled' ? 'cancelled' : 'error',
           diff: [],
           durationMs: 0,
         };

@@ -4,12 +4,17 @@
  * test/integration/teamServerWorkers.test.ts).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
+import { UsageLedger } from '../adapters/auth/tenantLog';
 import type { MergeJob, TaskJob } from '../domain/workers/taskJob';
 import type { DoneTask, MergeRecord, TaskKey, TaskLedgerPort, TaskOutcome } from '../ports/taskLedger';
 import type { TaskQueuePort } from '../ports/taskQueue';
+import { workerUsageLine } from '../teamWorkers';
 import { quiet } from './testDoubles';
-import { WorkerDispatch, type WorkerTaskInput } from './workerDispatch';
+import { WorkerDispatch, type WorkerTaskInput, type WorkerUsageEvent } from './workerDispatch';
 
 const k = (x: TaskKey) => `${x.tenantId}/${x.sessionId}/${x.taskId}`;
 
@@ -255,4 +260,51 @@ test("the merge's ledger reads are tried again; the merged record comes back", a
   const m = await p.dispatch.merge('acme', 's1', 'abc1234');
   assert.equal(p.merges.length, 1);
   assert.deepEqual(m, { state: 'merged', commit: 'f00d', workerId: 'w1' });
+});
+
+test("a worker's usage: handed to its tenant's handler with each read; the usage ledger keeps it once, also after a reload", async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-worker-usage-'));
+  const p = parts();
+  const usage = { inputTokens: 30, outputTokens: 12, reasoningTokens: 0, cacheReadTokens: 0, cost: 0.5, agent: 'fixture-agent' };
+  p.outcomes.set('acme/s1/a', { state: 'succeeded', commit: 'c0ffee1', branch: 'b', order: 0, workerId: 'w1', usage, finishedAtMs: 1234 });
+  p.outcomes.set('other/s1/a', { state: 'succeeded', commit: 'c0ffee1', branch: 'b', order: 0, workerId: 'w1', usage });
+  const owner = { userId: 'u1', userName: 'dev', keyId: 'k1' };
+  const seen: WorkerUsageEvent[] = [];
+  const attach = async () => {
+    const ledger = new UsageLedger(dir);
+    await ledger.load();
+    p.dispatch.onUsage('acme', async (e) => {
+      seen.push(e);
+      await ledger.record(workerUsageLine(e, owner));
+    });
+    return ledger;
+  };
+  await attach();
+  const end = await p.dispatch.run(input());
+  assert.deepEqual(end.usage, usage, "the task's end carries the usage (the session's budget counts it)");
+  await p.dispatch.run(input()); // the same row read again
+  await p.dispatch.run(input({ tenantId: 'other' })); // another tenant's: not this tenant's handler
+  const ledger = await attach(); // a restart: the ledger is read back from its file
+  await p.dispatch.run(input());
+  assert.equal(seen.length, 3);
+  assert.deepEqual(seen[0], { usageId: 'worker:s1/a', sessionId: 's1', taskId: 'a', workerId: 'w1', atMs: 1234, usage });
+  assert.deepEqual(ledger.all(), [
+    {
+      atMs: 1234,
+      runId: 'worker:s1/a',
+      tokens: 42,
+      inputTokens: 30,
+      outputTokens: 12,
+      cost: 0.5,
+      agent: 'fixture-agent',
+      sessionId: 's1',
+      userId: 'u1',
+      userName: 'dev',
+      keyId: 'k1',
+    },
+  ]);
+  // No usage (a cancel the server recorded): nothing is handed over.
+  p.outcomes.set('acme/s1/c', { state: 'cancelled', branch: '', order: 0, workerId: 'team-server', error: 'cancelled' });
+  assert.equal((await p.dispatch.run(input({ taskId: 'c' }))).usage, undefined);
+  assert.equal(seen.length, 3);
 });

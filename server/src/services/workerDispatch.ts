@@ -15,10 +15,14 @@
  * error does not fail a task whose job is queued. On giving up, the `cancelled` outcome is recorded as above.
  * A cancelled task (the session or the task cancelled) gets a `cancelled` outcome at once: a worker that has
  * not started it skips it; one that runs it now finishes, and its outcome is not recorded over this one.
+ *
+ * Usage: a worker's outcome carries its turn's usage. Each time an outcome with usage is read, it is handed
+ * to the tenant's `onUsage` handler (the team server's usage ledger, which keeps one line per `usageId`, so
+ * re-reading the row, also after a restart, counts it once) before the task's end is returned.
  */
 import { mergeOrder } from '../domain/workers/taskJob';
 import type { Logger } from '../ports/logger';
-import type { MergeRecord, TaskKey, TaskLedgerPort } from '../ports/taskLedger';
+import type { MergeRecord, TaskKey, TaskLedgerPort, TaskOutcome, WorkerUsage } from '../ports/taskLedger';
 import type { TaskQueuePort } from '../ports/taskQueue';
 import { integrationBranchOf, sessionBranchPrefix } from './sessionLayout';
 
@@ -76,7 +80,24 @@ export interface WorkerTaskEnd {
   commit?: string;
   /** Succeeded: the files the task changed (empty when they could not be read). */
   changedFiles?: string[];
+  /** What the worker's turn used (absent when no turn ran). */
+  usage?: WorkerUsage;
 }
+
+/** A worker turn's usage, for the tenant's usage ledger. */
+export interface WorkerUsageEvent {
+  /** The ledger line's id: one per task outcome (`worker:<session>/<task>`). */
+  usageId: string;
+  sessionId: string;
+  taskId: string;
+  workerId: string;
+  /** When the worker recorded the outcome. */
+  atMs: number;
+  usage: WorkerUsage;
+}
+
+/** The usage ledger id of a task's worker outcome. */
+export const workerUsageId = (sessionId: string, taskId: string): string => `worker:${sessionId}/${taskId}`;
 
 /** The session's merge as the workers recorded it, or `timeout` when none was within the deadline. */
 export type WorkerMergeEnd = MergeRecord | { state: 'timeout'; message: string } | { state: 'nothing' };
@@ -90,6 +111,7 @@ const sec = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 export class WorkerDispatch {
   private readonly pushed = new Map<string, Promise<void>>();
+  private readonly usageHandlers = new Map<string, (u: WorkerUsageEvent) => Promise<void>>();
   private readonly pollMs: number;
   readonly warnMs: number;
   readonly pickupMs: number;
@@ -113,13 +135,34 @@ export class WorkerDispatch {
     return p;
   }
 
+  /** Where a tenant's worker usage goes (the team server's usage ledger); replaces an earlier handler. */
+  onUsage(tenantId: string, handler: ((u: WorkerUsageEvent) => Promise<void>) | undefined): void {
+    if (handler) this.usageHandlers.set(tenantId, handler);
+    else this.usageHandlers.delete(tenantId);
+  }
+
+  /** A worker's outcome read from the ledger: its usage recorded (a failure to record is logged), then its end. */
+  private async ended(key: TaskKey, o: TaskOutcome): Promise<WorkerTaskEnd> {
+    const h = this.usageHandlers.get(key.tenantId);
+    if (h && o.usage)
+      await h({
+        usageId: workerUsageId(key.sessionId, key.taskId),
+        sessionId: key.sessionId,
+        taskId: key.taskId,
+        workerId: o.workerId,
+        atMs: o.finishedAtMs ?? this.d.now(),
+        usage: o.usage,
+      }).catch((e: unknown) => this.d.logger.error(`task ${key.sessionId}/${key.taskId}: recording its usage failed: ${msg(e)}`));
+    return end(o);
+  }
+
   /** Queues the task and follows it until a worker recorded its outcome, it was cancelled, or a deadline passed. */
   async run(i: WorkerTaskInput): Promise<WorkerTaskEnd> {
     const key: TaskKey = { tenantId: i.tenantId, sessionId: i.sessionId, taskId: i.taskId };
     let base = i.baseCommit;
     const known = await this.readUntil(`task ${i.sessionId}/${i.taskId}: reading its outcome`, () => this.d.ledger.outcome(key));
     if (!known.ok) return this.stop(key, 'failed', `the task ledger could not be read within ${sec(this.pickupMs)}: ${known.error}`);
-    if (known.value) return this.withFiles(i, base, end(known.value));
+    if (known.value) return this.withFiles(i, base, await this.ended(key, known.value));
     try {
       await this.pushBase(i);
     } catch (e) {
@@ -161,7 +204,7 @@ export class WorkerDispatch {
       const o = r.ok ? r.value : undefined;
       if (o) {
         if (warned) i.waiting(undefined);
-        return this.withFiles(i, base, end(o));
+        return this.withFiles(i, base, await this.ended(key, o));
       }
       const now = this.d.now();
       if (startedAt === undefined) {
@@ -255,7 +298,7 @@ export class WorkerDispatch {
       });
     if (!recorded) {
       const o = await this.d.ledger.outcome(key).catch(() => undefined);
-      if (o && o.workerId !== 'team-server') return end(o);
+      if (o && o.workerId !== 'team-server') return this.ended(key, o);
     }
     return { state, error };
   }
@@ -289,12 +332,13 @@ export class WorkerDispatch {
   }
 }
 
-function end(o: { state: WorkerTaskEnd['state']; error?: string; workerId: string; commit?: string }): WorkerTaskEnd {
+function end(o: TaskOutcome): WorkerTaskEnd {
   return {
     state: o.state,
     workerId: o.workerId,
     ...(o.error ? { error: o.error } : {}),
     ...(o.commit ? { commit: o.commit } : {}),
+    ...(o.usage ? { usage: o.usage } : {}),
   };
 }
 

@@ -19,7 +19,7 @@ import type { AgentRuntime, PermissionPolicy } from '../ports/agentRuntime';
 import type { Logger } from '../ports/logger';
 import type { PathResolverPort } from '../ports/pathResolver';
 import type { RemoteRepoPort } from '../ports/remoteRepo';
-import type { TaskLedgerPort } from '../ports/taskLedger';
+import type { TaskLedgerPort, WorkerUsage } from '../ports/taskLedger';
 import type { TaskQueuePort } from '../ports/taskQueue';
 import { decideResolved } from './policyInput';
 import { integrationBranchOf, taskBranchOf } from './sessionLayout';
@@ -67,6 +67,23 @@ export function workerPolicy(worktree: string, paths: PathResolverPort): Permiss
   };
 }
 
+/** A turn's usage as recorded in the outcome row. */
+export function turnUsage(
+  agent: string,
+  u: { inputTokens: number; outputTokens: number; reasoningTokens?: number; cacheReadTokens?: number; cost?: number },
+  model?: string,
+): WorkerUsage {
+  return {
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    reasoningTokens: u.reasoningTokens ?? 0,
+    cacheReadTokens: u.cacheReadTokens ?? 0,
+    cost: u.cost ?? 0,
+    agent,
+    ...(model ? { model } : {}),
+  };
+}
+
 export class WorkerService {
   constructor(private readonly d: WorkerServiceDeps) {}
 
@@ -100,7 +117,7 @@ export class WorkerService {
   private async execute(
     job: TaskJob,
     branch: string,
-  ): Promise<{ state: 'succeeded' | 'failed'; commit?: string; error?: string; ms: { agent: number; git: number } }> {
+  ): Promise<{ state: 'succeeded' | 'failed'; commit?: string; error?: string; usage?: WorkerUsage; ms: { agent: number; git: number } }> {
     const ms = { agent: 0, git: 0 };
     const agent = this.d.agentFor(job.agent);
     if (!agent) return { state: 'failed', error: `this worker has no agent ${JSON.stringify(job.agent)} (see its --config)`, ms };
@@ -120,16 +137,23 @@ export class WorkerService {
         () => undefined,
       );
       ms.agent = Date.now() - t;
+      // The turn's usage goes in the outcome row: the team server counts it against the owner's quotas.
+      const usage = turnUsage(job.agent, result.usage);
       if (result.status !== 'succeeded') {
         const e = result.error;
         const tail = e?.stderrTail ? `\n--- agent stderr (tail) ---\n${e.stderrTail}` : '';
-        return { state: 'failed', error: `${e?.reason ?? result.status}: ${e?.message ?? result.stopReason}${tail}`, ms };
+        return { state: 'failed', error: `${e?.reason ?? result.status}: ${e?.message ?? result.stopReason}${tail}`, usage, ms };
       }
       t = Date.now();
-      const commit = await repo.commitAll(worktree, `${job.taskId}: ${job.prompt.split('\n')[0].slice(0, 72)}`);
-      await repo.push(worktree, branch, before);
-      ms.git += Date.now() - t;
-      return { state: 'succeeded', commit, ms };
+      try {
+        const commit = await repo.commitAll(worktree, `${job.taskId}: ${job.prompt.split('\n')[0].slice(0, 72)}`);
+        await repo.push(worktree, branch, before);
+        ms.git += Date.now() - t;
+        return { state: 'succeeded', commit, usage, ms };
+      } catch (e) {
+        // As `runTask`'s catch, but the turn's usage is kept: the agent ran.
+        return { state: 'failed', error: `worker error: ${redactUrlUserinfo(e instanceof Error ? e.message : String(e))}`, usage, ms };
+      }
     } finally {
       agent.release?.(runId);
       t = Date.now();

@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { withDeadline } from '../deadline';
 import { lockKey } from '../../domain/workers/taskJob';
-import type { DoneTask, MergeRecord, TaskClaim, TaskKey, TaskLedgerPort, TaskOutcome } from '../../ports/taskLedger';
+import type { DoneTask, MergeRecord, TaskClaim, TaskKey, TaskLedgerPort, TaskOutcome, WorkerUsage } from '../../ports/taskLedger';
 
 /** Advisory lock namespaces (first int4 of the key); PgStore's tenant lock uses its own. */
 const taskLockSpace = 0x0f15_0001;
@@ -29,7 +29,8 @@ create table if not exists orch_worker_merges (
   tenant_id text not null, session_id text not null, state text not null, commit text, worker_id text not null,
   task_id text, merged_at timestamptz not null default now(),
   primary key (tenant_id, session_id));
-alter table orch_worker_merges add column if not exists failed text[];`;
+alter table orch_worker_merges add column if not exists failed text[];
+alter table orch_worker_task_outcomes add column if not exists usage jsonb;`;
 
 export interface PgTaskLedgerOptions {
   url: string;
@@ -98,7 +99,7 @@ export class PgTaskLedger implements TaskLedgerPort {
 
   async outcome(key: TaskKey): Promise<TaskOutcome | undefined> {
     const r = await this.query<OutcomeRow>(
-      'select state, commit, branch, ord, worker_id, error from orch_worker_task_outcomes where tenant_id = $1 and session_id = $2 and task_id = $3',
+      `select ${outcomeColumns} from orch_worker_task_outcomes where tenant_id = $1 and session_id = $2 and task_id = $3`,
       [key.tenantId, key.sessionId, key.taskId],
     );
     const row = r.rows[0];
@@ -123,16 +124,19 @@ export class PgTaskLedger implements TaskLedgerPort {
 
   async recordOutcome(key: TaskKey, o: TaskOutcome): Promise<boolean> {
     const r = await this.query(
-      `insert into orch_worker_task_outcomes (tenant_id, session_id, task_id, state, commit, branch, ord, worker_id, error)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing`,
-      [key.tenantId, key.sessionId, key.taskId, o.state, o.commit ?? null, o.branch, o.order, o.workerId, o.error ?? null],
+      `insert into orch_worker_task_outcomes (tenant_id, session_id, task_id, state, commit, branch, ord, worker_id, error, usage)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing`,
+      [
+        ...[key.tenantId, key.sessionId, key.taskId, o.state, o.commit ?? null, o.branch, o.order, o.workerId, o.error ?? null],
+        o.usage ? JSON.stringify(o.usage) : null,
+      ],
     );
     return r.rowCount === 1;
   }
 
   async doneTasks(tenantId: string, sessionId: string): Promise<DoneTask[]> {
     const r = await this.query<OutcomeRow & { task_id: string }>(
-      `select task_id, state, commit, branch, ord, worker_id, error from orch_worker_task_outcomes
+      `select task_id, ${outcomeColumns} from orch_worker_task_outcomes
        where tenant_id = $1 and session_id = $2 order by ord, task_id`,
       [tenantId, sessionId],
     );
@@ -188,8 +192,13 @@ export class PgTaskLedger implements TaskLedgerPort {
   }
 }
 
+const outcomeColumns =
+  'state, commit, branch, ord, worker_id, error, usage, (extract(epoch from finished_at) * 1000)::float8 as finished_ms';
+
 /** A row of `orch_worker_task_outcomes`, as the ledger reads it. */
 interface OutcomeRow {
+  usage: WorkerUsage | null;
+  finished_ms: number;
   state: TaskOutcome['state'];
   commit: string | null;
   branch: string;
@@ -206,5 +215,7 @@ function toOutcome(row: OutcomeRow): TaskOutcome {
     workerId: row.worker_id,
     ...(row.commit ? { commit: row.commit } : {}),
     ...(row.error ? { error: row.error } : {}),
+    ...(row.usage ? { usage: row.usage } : {}),
+    finishedAtMs: row.finished_ms,
   };
 }
