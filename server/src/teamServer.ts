@@ -83,7 +83,12 @@ function bearer(req: IncomingMessage): string | undefined {
 export async function startTeamServer(opts: TeamServerOptions): Promise<TeamServer> {
   const { logger } = opts;
   const auth = new AuthFile(opts.dataDir);
-  await auth.read(); // A broken auth.json stops the start with its reason.
+  const accounts = await auth.read(); // A broken auth.json stops the start with its reason.
+  // A mistyped workers tenant would silently run that tenant's agents here: refused at start.
+  if (opts.workers && !accounts.tenants.some((t) => t.id === opts.workers?.tenant))
+    throw new Error(
+      `--workers-tenant ${JSON.stringify(opts.workers.tenant)} is not a tenant of this server (orchestrator admin create-tenant)`,
+    );
   const failed = new RateLimiter(opts.maxFailedAuthPerMinute ?? 10, 60_000);
   const requests = new RateLimiter(opts.maxRequestsPerMinute ?? 6000, 60_000);
   const tenants = new Map<string, Promise<Tenant>>();

@@ -340,3 +340,12 @@ test("another tenant's session never goes to the workers (they serve --workers-t
     await other.close();
   }
 });
+
+test('serve refuses a --workers-tenant that is not a tenant of its auth.json (its sessions would run here unnoticed)', async () => {
+  const dataDir = tempDir('orch-serve-workers-typo-');
+  userWithKey(dataDir, 'acme', 'dev', 'developer');
+  await assert.rejects(
+    startTeamServer(dataDir, ['--store', team.url, '--workers', '--remote', team.remote, '--workers-tenant', 'acmee']),
+    /--workers-tenant "acmee" is not a tenant of this server/,
+  );
+});

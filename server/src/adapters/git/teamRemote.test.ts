@@ -107,3 +107,23 @@ test('a merged result comes back into the tenant repository as its integration b
   assert.equal(git(s.tenant, 'rev-parse', 'refs/heads/orchestrator/s1/integration'), m);
   assert.equal(git(s.tenant, 'show', `${m}:x.txt`), 'x');
 });
+
+test('a result commit read from the ledger that is not a commit id never reaches git (an option would write a file)', async () => {
+  const s = await setup();
+  const t = new TeamRemoteGit(s.remote, s.data);
+  await t.pushBase(s.tenant, s.base, 'orchestrator/s3/_base');
+  const good = await workerCommit(s.root, s.remote, s.base, 'orchestrator/s3/a', { 'a.txt': 'a\n' });
+  assert.deepEqual(await t.changedFiles(s.tenant, 'orchestrator/s3/a', s.base, good), ['a.txt']);
+  const written = path.join(s.root, 'written-by-git');
+  for (const bad of [`--output=${written}`, '-d', 'main', `${good}\n^HEAD`, good.toUpperCase()]) {
+    await assert.rejects(t.changedFiles(s.tenant, 'orchestrator/s3/a', s.base, bad), /is not a commit id/, bad);
+    await assert.rejects(t.fetchInto(s.tenant, 'orchestrator/s3/integration', s.base, bad), /is not a commit id/, bad);
+    await assert.rejects(
+      t.mergeDependencies(s.tenant, s.base, [{ name: 'a', branch: 'orchestrator/s3/a', commit: bad }], 'orchestrator/s3/_deps/b'),
+      /is not a commit id/,
+      bad,
+    );
+  }
+  assert.equal(existsSync(written), false, 'git wrote no file');
+  assert.throws(() => git(s.tenant, 'rev-parse', '--verify', '-q', 'refs/heads/orchestrator/s3/integration'), 'no branch was moved');
+});

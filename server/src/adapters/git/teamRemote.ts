@@ -10,7 +10,7 @@
  * server's by local path (no credentials involved), always fetched by the receiving side. Every git call has a
  * deadline (`GitWorkspace`) and the hygiene settings (`gitHygiene.ts`); credentials in the URL are masked in errors.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -116,6 +116,8 @@ export class TeamRemoteGit {
     deps: readonly { name: string; branch: string; commit: string }[],
     branch: string,
   ): Promise<string> {
+    checkCommitId(base, 'the base');
+    for (const d of deps) checkCommitId(d.commit, `the result of ${d.name}`);
     await this.fromTenant(cwd, base);
     await this.fetchBranches(deps.map((d) => d.branch));
     const dir = await this.repo();
@@ -137,9 +139,11 @@ export class TeamRemoteGit {
 
   /** The files `commit` (on the remote's `branch`) changed since `base`. */
   async changedFiles(cwd: string, branch: string, base: string, commit: string): Promise<string[]> {
+    checkCommitId(base, 'the base');
+    checkCommitId(commit, `the result on ${branch}`);
     await this.fromTenant(cwd, base);
     await this.fetchBranches([branch]);
-    const r = await this.git.run(await this.repo(), ['diff', '--name-only', '-z', base, commit]);
+    const r = await this.git.run(await this.repo(), ['diff', '--name-only', '-z', '--end-of-options', base, commit]);
     return r.stdout.split('\0').filter(Boolean);
   }
 
@@ -150,11 +154,22 @@ export class TeamRemoteGit {
    * `url.*.insteadOf` with `core.sshCommand`, can turn it into a network call or a program of its choosing).
    */
   async fetchInto(cwd: string, branch: string, base: string, commit: string): Promise<void> {
+    checkCommitId(base, 'the base');
+    checkCommitId(commit, `the result on ${branch}`);
     await this.fetchBranches([branch]);
     const dir = await this.repo();
     await copyObjects(dir, cwd, `${commit}\n^${base}\n`, this.timeoutMs);
     await this.git.run(cwd, ['update-ref', `refs/heads/${branch}`, commit]);
   }
+}
+
+/**
+ * A commit id as git prints it. Ids read from the ledger were written by workers (or anyone with database
+ * access): anything else (`--output=…`, `-d`, a ref name) never reaches a git command line.
+ */
+export function checkCommitId(id: string, what: string): string {
+  if (!/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/.test(id)) throw new Error(`${what} is not a commit id: ${JSON.stringify(id.slice(0, 80))}`);
+  return id;
 }
 
 /** `git pack-objects --revs` of `revs` in `from`, indexed into `to` (`index-pack --stdin`), within `timeoutMs`. */
@@ -164,25 +179,37 @@ function copyObjects(from: string, to: string, revs: string, timeoutMs: number):
     const pack = spawn('git', [...gitHygieneConfig, 'pack-objects', '--revs', '--stdout', '-q'], { cwd: from, env });
     const index = spawn('git', [...gitHygieneConfig, 'index-pack', '--stdin'], { cwd: to, env, stdio: ['pipe', 'ignore', 'pipe'] });
     let err = '';
+    let left = 2;
+    let failed = '';
     pack.stderr.on('data', (d: Buffer) => (err += String(d)));
     index.stderr.on('data', (d: Buffer) => (err += String(d)));
+    // A side that dies must not leave the other blocked on a pipe until the deadline, nor throw EPIPE unhandled.
+    pack.stdin.on('error', (e) => (failed ||= `git pack-objects input: ${e.message}`));
+    index.stdin.on('error', (e) => (failed ||= `git index-pack input: ${e.message}`));
     pack.stdout.pipe(index.stdin);
     pack.stdin.end(revs);
     const timer = setTimeout(() => {
       pack.kill('SIGKILL');
       index.kill('SIGKILL');
     }, timeoutMs);
-    let left = 2;
-    let failed = '';
-    const done = (what: string) => (code: number | null) => {
-      if (code !== 0) failed ||= `${what} exited ${code ?? 'on a signal (deadline?)'}`;
+    const done = (what: string, other: () => ChildProcess) => (code: number | null) => {
+      if (code !== 0) {
+        failed ||= `${what} exited ${code ?? 'on a signal (deadline?)'}`;
+        other().kill('SIGKILL');
+      }
       if (--left) return;
       clearTimeout(timer);
       if (failed) reject(new Error(`copying the result into ${to} failed: ${failed}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
       else resolve();
     };
-    pack.on('close', done('git pack-objects'));
-    index.on('close', done('git index-pack'));
+    pack.on(
+      'close',
+      done('git pack-objects', () => index),
+    );
+    index.on(
+      'close',
+      done('git index-pack', () => pack),
+    );
     pack.on('error', (e) => (failed ||= `git pack-objects: ${e.message}`));
     index.on('error', (e) => (failed ||= `git index-pack: ${e.message}`));
   });
