@@ -87,6 +87,7 @@ export async function openTeamWorkers(storeUrl: string, dataDir: string, o: Team
     dispatch,
     tenant: o.tenant,
     close: async () => {
+      await dispatch.close();
       await queue.stop(5_000);
       await ledger.close();
     },

@@ -193,3 +193,53 @@ test(
     await tim.call('session/cancel', { sessionId: s.id });
   },
 );
+
+test(
+  "a task cancelled while a worker runs it: the worker's turn still shows in the owner's usage report, once",
+  { timeout: 600_000 },
+  async () => {
+    const before = (await report(dev)).total;
+    const slow = { ...task('slow'), prompt: 'MODELU out/slow.txt 15000 task=acme/slow write the slow file' };
+    const s = await dev.call<SessionView>('session/start', {
+      goal: 'one slow file',
+      cwd: repo('cancelled'),
+      approve: true,
+      plan: { tasks: [slow] },
+    });
+    const started = async () =>
+      (await team.sql.query(`select 1 from orch_worker_task_starts where tenant_id = 'acme' and session_id = $1`, [s.id])).rowCount;
+    for (const end = Date.now() + 300_000; !(await started()); await new Promise((r) => setTimeout(r, 250)))
+      assert.ok(Date.now() < end, `no worker started the task: ${worker.stderr().slice(-1500)}`);
+    await dev.call('session/cancel', { sessionId: s.id });
+    await until(dev, s.id, 'the session cancelled', (x) => (x.state === 'cancelled' ? x : undefined));
+
+    // The server wrote the outcome first; the worker's turn ended later and added its usage to that row.
+    const row = async () =>
+      (
+        await team.sql.query<{ worker_id: string; input: number | null; output: number | null }>(
+          `select worker_id, (usage->>'inputTokens')::int as input, (usage->>'outputTokens')::int as output
+           from orch_worker_task_outcomes where tenant_id = 'acme' and session_id = $1`,
+          [s.id],
+        )
+      ).rows[0];
+    let r = await row();
+    for (const end = Date.now() + 300_000; !r?.input; r = await row()) {
+      assert.ok(Date.now() < end, `the worker did not add its usage: ${JSON.stringify(r)}\nworker: ${worker.stderr().slice(-1500)}`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    assert.equal(r.worker_id, 'team-server', 'the cancel was recorded before the turn ended');
+    assert.ok(r.input! > 0 && r.output! > 0, JSON.stringify(r));
+    const tokens = before.tokens + r.input! + r.output!;
+    let now = (await report(dev)).total;
+    for (const end = Date.now() + 120_000; now.tokens !== tokens; now = (await report(dev)).total) {
+      assert.ok(Date.now() < end, `the report does not show the cancelled turn: ${JSON.stringify([before, now, r])}`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    assert.equal(now.runs, before.runs + 1);
+    const lines = fs
+      .readFileSync(path.join(dataDir, 'tenants', 'acme', 'usage.jsonl'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(s.id));
+    assert.equal(lines.length, 1, lines.join('\n'));
+  },
+);

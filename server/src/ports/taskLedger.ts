@@ -76,6 +76,11 @@ export interface TaskLedgerPort {
   startedBy(key: TaskKey): Promise<string | undefined>;
   /** Records the outcome once; false when the task already had one (nothing changed). */
   recordOutcome(key: TaskKey, outcome: TaskOutcome): Promise<boolean>;
+  /**
+   * Adds a turn's usage to the task's outcome row when that row has none (the server decided the outcome, e.g.
+   * a cancel, while a worker ran the turn): false when there is no row or it has usage already (nothing changed).
+   */
+  recordUsage(key: TaskKey, usage: WorkerUsage): Promise<boolean>;
   /** The session's recorded tasks, in plan order. */
   doneTasks(tenantId: string, sessionId: string): Promise<DoneTask[]>;
   /**

@@ -34,6 +34,12 @@ function parts() {
       outcomes.set(k(key), o);
       return true;
     },
+    recordUsage: async (key, usage) => {
+      const o = outcomes.get(k(key));
+      if (!o || o.usage) return false;
+      outcomes.set(k(key), { ...o, usage });
+      return true;
+    },
     doneTasks: async () => [...outcomes].map(([key, o]): DoneTask => ({ taskId: key.split('/')[2], ...o })),
     withMergeLock: async (_t, _s, _w, fn) => fn(),
     mergeOf: async () => undefined as MergeRecord | undefined,
@@ -307,4 +313,47 @@ test("a worker's usage: handed to its tenant's handler with each read; the usage
   p.outcomes.set('acme/s1/c', { state: 'cancelled', branch: '', order: 0, workerId: 'team-server', error: 'cancelled' });
   assert.equal((await p.dispatch.run(input({ taskId: 'c' }))).usage, undefined);
   assert.equal(seen.length, 3);
+});
+
+test('a task cancelled while a worker runs it: the usage the worker adds to the cancelled row is recorded once, by the follow and again at the merge', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'orch-worker-late-usage-'));
+  const p = parts();
+  const ledger = new UsageLedger(dir);
+  await ledger.load();
+  const seen: WorkerUsageEvent[] = [];
+  p.dispatch.onUsage('acme', async (e) => {
+    seen.push(e);
+    await ledger.record(workerUsageLine(e, { userId: 'u1', userName: 'dev' }));
+  });
+  p.starts.set('acme/s1/a', 'w1');
+  const end = await p.dispatch.run(input({ wanted: () => false }));
+  assert.equal(end.state, 'cancelled');
+  assert.equal(p.outcomes.get('acme/s1/a')?.workerId, 'team-server');
+  // The worker's turn ends after the cancel: its outcome is not recorded, its usage is added to the row once.
+  const key = { tenantId: 'acme', sessionId: 's1', taskId: 'a' };
+  const usage = { inputTokens: 20, outputTokens: 5, reasoningTokens: 0, cacheReadTokens: 0, cost: 0.25, agent: 'fixture-agent' };
+  assert.equal(
+    await p.ledger.recordOutcome(key, { state: 'succeeded', commit: 'c0ffee1', branch: 'b', order: 0, workerId: 'w1', usage }),
+    false,
+  );
+  assert.equal(await p.ledger.recordUsage(key, usage), true);
+  assert.equal(await p.ledger.recordUsage(key, { ...usage, inputTokens: 999 }), false, 'a row with usage keeps it');
+  await p.dispatch.settled();
+  assert.equal(seen.length, 1, 'the follow of the cancelled row recorded its late usage');
+  assert.deepEqual({ ...seen[0], atMs: 0 }, { usageId: 'worker:s1/a', sessionId: 's1', taskId: 'a', workerId: 'w1', atMs: 0, usage });
+  // The session's merge reads the rows again (a follow cut short by a restart): the same line, counted once.
+  assert.deepEqual(await p.dispatch.merge('acme', 's1', 'abc1234'), { state: 'nothing' });
+  assert.equal(seen.length, 2);
+  assert.deepEqual(
+    ledger.all().map((l) => [l.runId, l.tokens, l.cost, l.userId]),
+    [['worker:s1/a', 25, 0.25, 'u1']],
+  );
+
+  // No worker had started it: the follow gives up (after warnMs) and records nothing.
+  const q = parts();
+  const none: WorkerUsageEvent[] = [];
+  q.dispatch.onUsage('acme', async (e) => void none.push(e));
+  assert.equal((await q.dispatch.run(input({ wanted: () => false }))).state, 'cancelled');
+  await q.dispatch.settled();
+  assert.equal(none.length, 0);
 });

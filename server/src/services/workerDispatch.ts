@@ -19,6 +19,10 @@
  * Usage: a worker's outcome carries its turn's usage. Each time an outcome with usage is read, it is handed
  * to the tenant's `onUsage` handler (the team server's usage ledger, which keeps one line per `usageId`, so
  * re-reading the row, also after a restart, counts it once) before the task's end is returned.
+ * A turn that ends after the server decided its task (a cancel or a deadline wrote the `cancelled` row first)
+ * still ran: its worker adds the usage to that row (`recordUsage`). The server follows such a row until its
+ * usage is there (while a worker runs the task, up to `runMs`; when none had started it, `warnMs`), and the
+ * session's merge reads every row's usage again: the same `usageId`, so it is counted once.
  */
 import { mergeOrder } from '../domain/workers/taskJob';
 import type { Logger } from '../ports/logger';
@@ -112,6 +116,9 @@ const sec = (ms: number) => `${Math.round(ms / 1000)} s`;
 export class WorkerDispatch {
   private readonly pushed = new Map<string, Promise<void>>();
   private readonly usageHandlers = new Map<string, (u: WorkerUsageEvent) => Promise<void>>();
+  /** Follows of decided rows for their late usage (see `followUsage`). */
+  private readonly follows = new Set<Promise<void>>();
+  private closed = false;
   private readonly pollMs: number;
   readonly warnMs: number;
   readonly pickupMs: number;
@@ -143,17 +150,59 @@ export class WorkerDispatch {
 
   /** A worker's outcome read from the ledger: its usage recorded (a failure to record is logged), then its end. */
   private async ended(key: TaskKey, o: TaskOutcome): Promise<WorkerTaskEnd> {
+    await this.recordUsage(key, o);
+    // A row the server decided (before a restart): a worker may still add its turn's usage.
+    if (o.workerId === 'team-server' && !o.usage) this.followUsage(key);
+    return end(o);
+  }
+
+  /** The row's usage (if any) handed to the tenant's handler; `workerId` names the worker when the server wrote the row. */
+  private async recordUsage(key: TaskKey, o: TaskOutcome, workerId?: string): Promise<void> {
     const h = this.usageHandlers.get(key.tenantId);
     if (h && o.usage)
       await h({
         usageId: workerUsageId(key.sessionId, key.taskId),
         sessionId: key.sessionId,
         taskId: key.taskId,
-        workerId: o.workerId,
+        workerId: workerId ?? o.workerId,
         atMs: o.finishedAtMs ?? this.d.now(),
         usage: o.usage,
       }).catch((e: unknown) => this.d.logger.error(`task ${key.sessionId}/${key.taskId}: recording its usage failed: ${msg(e)}`));
-    return end(o);
+  }
+
+  /**
+   * The server decided the task's outcome: a worker that runs it now adds its turn's usage to that row when the
+   * turn ends. Follows the row (in the background) until the usage is there and records it; gives up `runMs`
+   * after the stop when a worker had started the task, `warnMs` after it when none had.
+   */
+  private followUsage(key: TaskKey): void {
+    const f = (async () => {
+      const since = this.d.now();
+      let by: string | undefined;
+      while (!this.closed) {
+        const r = await this.read(`task ${key.sessionId}/${key.taskId}: reading its late usage`, () => this.d.ledger.outcome(key));
+        if (r.ok && r.value?.usage) return this.recordUsage(key, r.value, r.value.workerId === 'team-server' ? by : undefined);
+        if (!by) {
+          const b = await this.read(`task ${key.sessionId}/${key.taskId}: reading its start`, () => this.d.ledger.startedBy(key));
+          by = b.ok ? b.value : undefined;
+        }
+        if (this.d.now() - since >= (by ? this.runMs : this.warnMs)) return;
+        await new Promise((res) => setTimeout(res, this.pollMs * 5));
+      }
+    })().catch((e: unknown) => this.d.logger.error(`task ${key.sessionId}/${key.taskId}: following its late usage failed: ${msg(e)}`));
+    this.follows.add(f);
+    void f.finally(() => this.follows.delete(f));
+  }
+
+  /** Resolves when the follows of late usage started so far ended. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.follows]);
+  }
+
+  /** Ends the follows of late usage (the server stops; the session's merge or a restart reads the rows again). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.settled();
   }
 
   /** Queues the task and follows it until a worker recorded its outcome, it was cancelled, or a deadline passed. */
@@ -300,6 +349,7 @@ export class WorkerDispatch {
       const o = await this.d.ledger.outcome(key).catch(() => undefined);
       if (o && o.workerId !== 'team-server') return this.ended(key, o);
     }
+    this.followUsage(key);
     return { state, error };
   }
 
@@ -315,6 +365,8 @@ export class WorkerDispatch {
     const recorded = await this.readUntil(`session ${sessionId}: reading its tasks`, () => this.d.ledger.doneTasks(tenantId, sessionId));
     if (!recorded.ok) return failed(recorded.error);
     const done = mergeOrder(recorded.value);
+    // Usage a worker added to a row the server had decided (its follow may have ended, e.g. by a restart).
+    for (const t of done) await this.recordUsage({ tenantId, sessionId, taskId: t.taskId }, t);
     if (!done.some((t) => t.state === 'succeeded')) return { state: 'nothing' };
     const existing = await this.readUntil(`session ${sessionId}: reading its merge`, () => this.d.ledger.mergeOf(tenantId, sessionId));
     if (!existing.ok) return failed(existing.error);

@@ -105,6 +105,16 @@ export class WorkerService {
         ms: { agent: 0, git: 0 },
       }));
       const recorded = await this.d.ledger.recordOutcome(key, { ...outcome, branch, order: job.order, workerId: this.d.workerId });
+      // The server decided the task first (a cancel or a deadline): the turn ran all the same, so its usage is
+      // added to that row (the server counts it against the owner's quotas; see `workerDispatch.ts`).
+      const usage = 'usage' in outcome ? outcome.usage : undefined;
+      if (!recorded && usage) {
+        const added = await this.d.ledger.recordUsage(key, usage).catch((e: unknown) => {
+          this.d.logger.error(`task ${job.sessionId}/${job.taskId}: recording its turn's usage failed: ${String(e)}`);
+          return true;
+        });
+        if (!added) this.d.logger.warn(`task ${job.sessionId}/${job.taskId}: its outcome row has usage already; this turn's was not added`);
+      }
       this.d.logger.info(
         `task ${job.sessionId}/${job.taskId}: ${outcome.state}${recorded ? '' : ' (already recorded)'} in ${Date.now() - t0} ms (agent ${ms.agent} ms, git ${ms.git} ms)`,
       );

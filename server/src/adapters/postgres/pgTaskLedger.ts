@@ -134,6 +134,15 @@ export class PgTaskLedger implements TaskLedgerPort {
     return r.rowCount === 1;
   }
 
+  async recordUsage(key: TaskKey, usage: WorkerUsage): Promise<boolean> {
+    const r = await this.query(
+      `update orch_worker_task_outcomes set usage = $4
+       where tenant_id = $1 and session_id = $2 and task_id = $3 and usage is null`,
+      [key.tenantId, key.sessionId, key.taskId, JSON.stringify(usage)],
+    );
+    return r.rowCount === 1;
+  }
+
   async doneTasks(tenantId: string, sessionId: string): Promise<DoneTask[]> {
     const r = await this.query<OutcomeRow & { task_id: string }>(
       `select task_id, ${outcomeColumns} from orch_worker_task_outcomes
