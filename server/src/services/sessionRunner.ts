@@ -80,6 +80,8 @@ export class SessionRunner {
   /** Tasks the user (or a session cancel) asked to cancel; only these count a `cancelled` turn as a cancel. */
   private readonly cancelRequested = new Set<string>();
   private readonly merges = new Map<string, Promise<unknown>>();
+  /** Per session: the tail of its worktree clean-ups (see `cleanedUp`). */
+  private readonly cleanups = new Map<string, Promise<void>>();
   /** Sessions whose merge by a worker is awaited (workers mode). */
   private readonly workerMerges = new Set<string>();
   private timer?: NodeJS.Timeout;
@@ -368,12 +370,13 @@ export class SessionRunner {
     this.publish(session.id);
     this.pump();
     // Clean-up is off the critical path: it does not hold an executor slot.
-    void (async () => {
-      if (removeWorktree && x.wt) await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
+    void this.inCleanupChain(session.id, async () => {
       const after = this.d.records.session(session.id);
+      // A retry waits for this chain (`cleanedUp`) before it dispatches the task again.
+      if (removeWorktree && x.wt) await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
       // This task is still in `executing` until `finish` returns: its own worktree is not busy any more.
-      if (isSessionTerminal(after.state)) await this.cleanup(after, taskId);
-    })().catch((e: unknown) => this.d.logger.warn(`worktree clean-up failed: ${String(e)}`));
+      if (isSessionTerminal(after.state)) await this.cleanupNow(after, taskId);
+    }).catch((e: unknown) => this.d.logger.warn(`worktree clean-up failed: ${String(e)}`));
   }
 
   /** Commits the task's work in its worktree and merges its branch into the integration branch (audit: files outside its lease). */
@@ -567,7 +570,49 @@ export class SessionRunner {
   }
 
   /** A session that ended keeps its branches but none of its worktrees (`finished`: a task whose turn is over). */
-  async cleanup(session: StoredSession, finished?: string): Promise<void> {
+  cleanup(session: StoredSession, finished?: string): Promise<void> {
+    return this.inCleanupChain(session.id, () => this.cleanupNow(session, finished));
+  }
+
+  /**
+   * Resolves once the worktree clean-up under way for the session (if any) is over. A retry waits for it
+   * before it re-adds worktrees and dispatches: a `git worktree remove` still running would otherwise take
+   * the folder the retried work is about to use (or make its `worktree add` fail).
+   */
+  cleanedUp(sessionId: string): Promise<void> {
+    return this.cleanups.get(sessionId) ?? Promise.resolve();
+  }
+
+  /**
+   * After a retry re-opened tasks of the session (and maybe the session): waits for its clean-up under way,
+   * re-adds its integration worktree when the session had ended, then publishes and dispatches. A worktree
+   * that cannot be added is logged, not thrown: the retry is recorded, and each merge adds it again.
+   */
+  async resumeAfterRetry(session: StoredSession, sessionReopened: boolean): Promise<void> {
+    try {
+      await this.cleanedUp(session.id);
+      if (sessionReopened && session.integrationBranch && session.baseCommit)
+        await this.d.workspace
+          .addWorktree(session.cwd, integrationDirOf(this.d.worktreeRoot, session.id), session.integrationBranch, session.baseCommit)
+          .catch((e: unknown) => this.d.logger.warn(`session ${session.id}: re-adding its integration worktree failed: ${String(e)}`));
+    } finally {
+      this.publish(session.id);
+      this.pump();
+    }
+  }
+
+  /** Runs `fn` after the session's earlier clean-ups (one at a time per session). */
+  private inCleanupChain(sessionId: string, fn: () => Promise<void>): Promise<void> {
+    const next = (this.cleanups.get(sessionId) ?? Promise.resolve()).then(fn);
+    const tail = next.catch(() => undefined);
+    this.cleanups.set(sessionId, tail);
+    void tail.then(() => {
+      if (this.cleanups.get(sessionId) === tail) this.cleanups.delete(sessionId);
+    });
+    return next;
+  }
+
+  private async cleanupNow(session: StoredSession, finished?: string): Promise<void> {
     // Pre-warmed worktrees of its tasks that never ran (a cancelled draft's first wave) go first.
     this.prewarmer.update(this.d.records.state(), this.executing, false);
     await this.prewarmer.settled();

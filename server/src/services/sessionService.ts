@@ -263,11 +263,7 @@ export class SessionService {
         st.updateTasksOf(sessionId, (tasks) => retryTask(tasks, t.id, now, { raiseLimit: true }).changed);
       }
     });
-    if (this.d.records.session(sessionId).state !== 'draft' && s.integrationBranch) {
-      await this.d.workspace.addWorktree(s.cwd, integrationDirOf(this.d.worktreeRoot, s.id), s.integrationBranch, s.baseCommit!);
-    }
-    this.d.runner.publish(sessionId);
-    this.d.runner.pump();
+    await this.d.runner.resumeAfterRetry(s, this.d.records.session(sessionId).state !== 'draft');
     return this.d.records.view(sessionId);
   }
 

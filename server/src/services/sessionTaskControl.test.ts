@@ -4,7 +4,7 @@
 // test/integration/sessionTaskControl.test.ts.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -57,7 +57,24 @@ test('cancelling one running task leaves the other to finish; retrying it alone 
   const store = new LowdbStore(path.join(data, 'store.json'), quiet);
   await store.load();
   const records = new SessionRecords(store, localTenantId);
-  const git = new GitWorkspace();
+  // Real git; once armed, removing the integration worktree stops half-way (its `.git` file gone, the
+  // folder still there, as a `git worktree remove` in progress leaves it) until the test lets it go on.
+  let armed = false;
+  let reached: () => void = () => undefined;
+  const halfway = new Promise<void>((r) => (reached = r));
+  let goOn: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (goOn = r));
+  const git = new (class extends GitWorkspace {
+    override async removeWorktree(repo: string, dir: string): Promise<void> {
+      if (armed && path.basename(dir) === '_integration') {
+        armed = false;
+        rmSync(path.join(dir, '.git'), { force: true });
+        reached();
+        await gate;
+      }
+      return super.removeWorktree(repo, dir);
+    }
+  })();
   // A prompt with "hold" runs until it is cancelled, the first time; every other turn writes its file.
   const held = new Map<string, (r: TurnResult) => void>();
   const turns: string[] = [];
@@ -143,6 +160,7 @@ test('cancelling one running task leaves the other to finish; retrying it alone 
     ['c', 'running'],
   ]);
   assert.equal(afterCancel.state, 'running', 'the session goes on');
+  armed = true;
   releaseC();
   const ended = await until('the session to end', 15_000, () => {
     const v = records.view(s.id);
@@ -161,7 +179,12 @@ test('cancelling one running task leaves the other to finish; retrying it alone 
   const e4 = await refusal(sessions.tasks.retry(s.id, taskOf(ended, 'b').id));
   assert.match(e4.message, /^taskId: task b depends on a, which is cancelled; retry a instead/);
 
-  const reopened = await sessions.tasks.retry(s.id, a.id);
+  // The retry comes while the ended session's clean-up is removing its integration worktree: it waits
+  // for that removal, then adds the worktree again; the retried work merges into it.
+  await halfway;
+  const retrying = sessions.tasks.retry(s.id, a.id);
+  setTimeout(goOn, 300);
+  const reopened = await retrying;
   assert.equal(reopened.state, 'running');
   assert.deepEqual(states(reopened), [
     ['a', 'ready'],

@@ -9,16 +9,12 @@ import { cancelCascade, retryTask } from '../domain/orchestration/dagProgress';
 import { isSessionTerminal, transitionSession } from '../domain/orchestration/sessionState';
 import { checkCancel, checkPriority, checkRetry, sessionTask } from '../domain/orchestration/taskControl';
 import { isActiveTask } from '../domain/orchestration/taskState';
-import type { WorkspacePort } from '../ports/workspace';
-import { integrationDirOf } from './sessionLayout';
 import type { SessionRecords, StoredTask } from './sessionRecords';
 import type { SessionRunner } from './sessionRunner';
 
 export interface TaskControlDeps {
   records: SessionRecords;
   runner: SessionRunner;
-  workspace: WorkspacePort;
-  worktreeRoot: string;
   now(): number;
   /** Cancels an agent turn (RunService.cancel). */
   cancelRun(runId: string): Promise<unknown>;
@@ -77,11 +73,8 @@ export class SessionTaskControl {
       if (reopenedSession) st.updateSession(sessionId, (x) => transitionSession(x, { type: 'retry', nowMs: now }));
       st.updateTasksOf(sessionId, () => retryTask(tasks, taskId, now, { raiseLimit }).changed);
     });
-    // A session that had ended lost its integration worktree; the merges of the retried work need it.
-    if (reopenedSession && s.integrationBranch)
-      await this.d.workspace.addWorktree(s.cwd, integrationDirOf(this.d.worktreeRoot, s.id), s.integrationBranch, s.baseCommit!);
-    this.d.runner.publish(sessionId);
-    this.d.runner.pump();
+    // A session that had ended lost its integration worktree (or is losing it now); the merges of the retried work need it.
+    await this.d.runner.resumeAfterRetry(s, reopenedSession);
     return this.d.records.view(sessionId);
   }
 
