@@ -545,15 +545,15 @@ export class SessionRunner {
     return next;
   }
 
-  /**
-   * Resolves once no task of the session executes in this process (its turns ended and their results
-   * were recorded), or throws DomainError('timeout') after `ms`.
-   */
   /** Sessions with a task executing now (the archiver leaves them alone). */
   busySessions(): ReadonlySet<string> {
     return new Set([...this.executing].flatMap((id) => this.d.records.task(id)?.sessionId ?? []));
   }
 
+  /**
+   * Resolves once no task of the session executes in this process (its turns ended and their results
+   * were recorded) and its worktree clean-up is over, or throws DomainError('timeout') after `ms`.
+   */
   async quiesce(sessionId: string, ms: number): Promise<void> {
     const end = this.d.now() + ms;
     const busy = () => [...this.executing].some((id) => this.d.records.task(id)?.sessionId === sessionId);
@@ -567,6 +567,8 @@ export class SessionRunner {
     }
     await this.pumping;
     await this.prewarmer.dropSession(sessionId);
+    // A clean-up still removing its worktrees would race the caller's own removal (delete).
+    await this.cleanedUp(sessionId);
   }
 
   /** A session that ended keeps its branches but none of its worktrees (`finished`: a task whose turn is over). */
