@@ -1,6 +1,6 @@
 /** Helpers for the session integration tests: sample repos, waiting on session states, intervals. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sessionGet, type SessionView } from '../../protocol/session';
@@ -14,6 +14,13 @@ export function sampleRepo(): string {
   git('add', '-A');
   git('commit', '-qm', 'init');
   return d;
+}
+
+/** A fresh sample repository moved to `root/name` (a team tenant's repositories live under its root). */
+export function sampleRepoAt(root: string, name: string): string {
+  const p = path.join(root, name);
+  renameSync(sampleRepo(), p);
+  return p;
 }
 
 export async function waitSession(

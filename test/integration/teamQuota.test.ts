@@ -10,14 +10,14 @@
  *   refused with the numbers; raising the quota lets it finish. Changes and refusals are in the audit log.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, realpathSync, renameSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AuditEntryView } from '../../protocol/audit';
 import { errorCodes } from '../../protocol/errors';
 import type { SessionView } from '../../protocol/session';
 import { tempDir } from './serverProcess';
-import { sampleRepo } from './sessionHelpers';
+import { sampleRepoAt } from './sessionHelpers';
 import { admin, connected, startTeamServer, userWithKey, type RpcClient, type TeamServer } from './teamClient';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 120_000): Promise<T> {
@@ -38,11 +38,7 @@ describe('team server: tenant quotas', () => {
   // Tenant k (tokens): its own window, untouched by q's runs.
   let kDev: RpcClient;
   let kAdm: RpcClient;
-  const repo = (name: string) => {
-    const p = path.join(root, name);
-    renameSync(sampleRepo(), p);
-    return p;
-  };
+  const repo = (name: string) => sampleRepoAt(root, name);
   const get = (sessionId: string) => dev.call<SessionView>('session/get', { sessionId });
 
   before(async () => {

@@ -11,7 +11,7 @@
  * - the stdio (single-user) server answers both methods with "team server only".
  */
 import assert from 'node:assert/strict';
-import { readFileSync, realpathSync, renameSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AuditEntryView } from '../../protocol/audit';
@@ -19,7 +19,7 @@ import { errorCodes } from '../../protocol/errors';
 import type { QuotaReport, QuotaSetResult } from '../../protocol/quota';
 import type { SessionView, TaskView } from '../../protocol/session';
 import { startServer, tempDir } from './serverProcess';
-import { sampleRepo } from './sessionHelpers';
+import { sampleRepoAt } from './sessionHelpers';
 import { admin, connected, startTeamServer, userWithKey, type RpcClient, type TeamServer } from './teamClient';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 300_000): Promise<T> {
@@ -61,11 +61,7 @@ describe('team server: concurrent-task quotas per user and key, quota/get and qu
   let aliceId: string;
   let aliceKeyId: string;
   let bobKeyId: string;
-  const repo = (name: string) => {
-    const p = path.join(root, name);
-    renameSync(sampleRepo(), p);
-    return p;
-  };
+  const repo = (name: string) => sampleRepoAt(root, name);
   const completed = (c: RpcClient, id: string) =>
     until(`session ${id} to complete`, async () => {
       const v = await c.call<SessionView>('session/get', { sessionId: id });

@@ -8,7 +8,7 @@
  * store's ended runs, under the user `local`.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,7 +19,7 @@ import type { UsageReport } from '../../protocol/usage';
 import { runGet, runStart } from '../../protocol/run';
 import { usageReport } from '../../protocol/usage';
 import { cliJs, startServer, tempDir } from './serverProcess';
-import { sampleRepo } from './sessionHelpers';
+import { sampleRepo, sampleRepoAt } from './sessionHelpers';
 import { admin, connected, startTeamServer, userWithKey, type RpcClient, type TeamServer } from './teamClient';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 120_000): Promise<T> {
@@ -44,11 +44,7 @@ describe('team server: usage reports', () => {
   let other: RpcClient;
   let aliceId: string;
   let bobId: string;
-  const repo = (name: string) => {
-    const p = path.join(root, name);
-    renameSync(sampleRepo(), p);
-    return p;
-  };
+  const repo = (name: string) => sampleRepoAt(root, name);
 
   before(async () => {
     dataDir = tempDir('orch-team-usage-');

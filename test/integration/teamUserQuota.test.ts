@@ -10,14 +10,14 @@
  *   so are the permission policy's own answers to the agents' asks.
  */
 import assert from 'node:assert/strict';
-import { realpathSync, renameSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { AuditEntryView } from '../../protocol/audit';
 import { errorCodes } from '../../protocol/errors';
 import type { SessionView } from '../../protocol/session';
 import { tempDir } from './serverProcess';
-import { sampleRepo } from './sessionHelpers';
+import { sampleRepoAt } from './sessionHelpers';
 import { admin, connected, startTeamServer, userWithKey, type RpcClient, type TeamServer } from './teamClient';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 180_000): Promise<T> {
@@ -40,11 +40,7 @@ describe('team server: quotas per user and per key, money per window', () => {
   let bobKeyId: string;
   let aliceId: string;
   let carolId: string;
-  const repo = (name: string) => {
-    const p = path.join(root, name);
-    renameSync(sampleRepo(), p);
-    return p;
-  };
+  const repo = (name: string) => sampleRepoAt(root, name);
   const completed = (c: RpcClient, id: string) =>
     until(`session ${id} to complete`, async () => {
       const v = await c.call<SessionView>('session/get', { sessionId: id });
