@@ -27,6 +27,7 @@ import type { OrchestrationDraft, OrchestrationState, SessionRecords, StoredSess
 import { integrationDirOf, taskBranchOf, taskWorktreeOf } from './sessionLayout';
 import type { RunInput } from './runService';
 import { WorktreePrewarmer } from './worktreePrewarm';
+import { CleanupChains } from './cleanupChains';
 import type { WorkerDispatch } from './workerDispatch';
 
 /** The part of RunService the runner uses. */
@@ -80,14 +81,15 @@ export class SessionRunner {
   /** Tasks the user (or a session cancel) asked to cancel; only these count a `cancelled` turn as a cancel. */
   private readonly cancelRequested = new Set<string>();
   private readonly merges = new Map<string, Promise<unknown>>();
-  /** Per session: the tail of its worktree clean-ups (see `cleanedUp`). */
-  private readonly cleanups = new Map<string, Promise<void>>();
+  /** Per session, its worktree clean-ups one at a time; retries and dispatches wait for them. */
+  private readonly cleanups: CleanupChains;
   /** Sessions whose merge by a worker is awaited (workers mode). */
   private readonly workerMerges = new Set<string>();
   private timer?: NodeJS.Timeout;
   readonly prewarmer: WorktreePrewarmer;
 
   constructor(private readonly d: RunnerDeps) {
+    this.cleanups = new CleanupChains(d.logger);
     this.prewarmer = new WorktreePrewarmer({
       workspace: d.workspace,
       worktreeRoot: d.worktreeRoot,
@@ -264,8 +266,10 @@ export class SessionRunner {
           return outcome && x.state === 'running' ? transitionSession(x, { type: 'finish', outcome, nowMs: now }) : x;
         });
     });
-    for (const s of done) {
-      await this.cleanup(this.d.records.session(s.id));
+    // Every clean-up is in its session's chain before any is awaited (a retry of any of them waits for it).
+    const cleanups = done.map((s) => this.cleanup(this.d.records.session(s.id)));
+    for (const [i, s] of done.entries()) {
+      await cleanups[i]!.catch((e: unknown) => this.d.logger.warn(`worktree clean-up failed: ${String(e)}`));
       this.publish(s.id);
     }
   }
@@ -285,6 +289,8 @@ export class SessionRunner {
     let result: TurnResult | undefined;
     let failure: string | undefined;
     try {
+      // Re-opened (a retry) while its end's clean-up still removes worktrees: this task's and the merge's come back after it.
+      await this.cleanups.endSettled(session.id);
       const warm = await this.prewarmer.claim(task.id, wt);
       const tip = warm && (await this.d.workspace.resolveRef(wt, session.integrationBranch!));
       if (warm && tip) {
@@ -369,14 +375,21 @@ export class SessionRunner {
     );
     this.publish(session.id);
     this.pump();
-    // Clean-up is off the critical path: it does not hold an executor slot.
-    void this.inCleanupChain(session.id, async () => {
-      const after = this.d.records.session(session.id);
-      // A retry waits for this chain (`cleanedUp`) before it dispatches the task again.
-      if (removeWorktree && x.wt) await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
-      // This task is still in `executing` until `finish` returns: its own worktree is not busy any more.
-      if (isSessionTerminal(after.state)) await this.cleanupNow(after, taskId);
-    }).catch((e: unknown) => this.d.logger.warn(`worktree clean-up failed: ${String(e)}`));
+    // Clean-up is off the critical path: it does not hold an executor slot. A retry (and a dispatch of
+    // this session) waits for it.
+    const ended = isSessionTerminal(this.d.records.session(session.id).state);
+    void this.cleanups
+      .run(
+        session.id,
+        async () => {
+          if (removeWorktree && x.wt) await this.d.workspace.removeWorktree(session.cwd, x.wt).catch(() => undefined);
+          const after = this.d.records.session(session.id);
+          // This task is still in `executing` until `finish` returns: its own worktree is not busy any more.
+          if (isSessionTerminal(after.state)) await this.cleanupNow(after, taskId);
+        },
+        ended,
+      )
+      .catch((e: unknown) => this.d.logger.warn(`worktree clean-up failed: ${String(e)}`));
   }
 
   /** Commits the task's work in its worktree and merges its branch into the integration branch (audit: files outside its lease). */
@@ -568,12 +581,12 @@ export class SessionRunner {
     await this.pumping;
     await this.prewarmer.dropSession(sessionId);
     // A clean-up still removing its worktrees would race the caller's own removal (delete).
-    await this.cleanedUp(sessionId);
+    await this.cleanedUp(sessionId, Math.max(1_000, end - this.d.now()));
   }
 
   /** A session that ended keeps its branches but none of its worktrees (`finished`: a task whose turn is over). */
   cleanup(session: StoredSession, finished?: string): Promise<void> {
-    return this.inCleanupChain(session.id, () => this.cleanupNow(session, finished));
+    return this.cleanups.run(session.id, () => this.cleanupNow(session, finished), true);
   }
 
   /**
@@ -581,8 +594,8 @@ export class SessionRunner {
    * before it re-adds worktrees and dispatches: a `git worktree remove` still running would otherwise take
    * the folder the retried work is about to use (or make its `worktree add` fail).
    */
-  cleanedUp(sessionId: string): Promise<void> {
-    return this.cleanups.get(sessionId) ?? Promise.resolve();
+  cleanedUp(sessionId: string, ms?: number): Promise<void> {
+    return this.cleanups.settled(sessionId, ms);
   }
 
   /**
@@ -601,17 +614,6 @@ export class SessionRunner {
       this.publish(session.id);
       this.pump();
     }
-  }
-
-  /** Runs `fn` after the session's earlier clean-ups (one at a time per session). */
-  private inCleanupChain(sessionId: string, fn: () => Promise<void>): Promise<void> {
-    const next = (this.cleanups.get(sessionId) ?? Promise.resolve()).then(fn);
-    const tail = next.catch(() => undefined);
-    this.cleanups.set(sessionId, tail);
-    void tail.then(() => {
-      if (this.cleanups.get(sessionId) === tail) this.cleanups.delete(sessionId);
-    });
-    return next;
   }
 
   private async cleanupNow(session: StoredSession, finished?: string): Promise<void> {

@@ -4,7 +4,7 @@
 // test/integration/sessionTaskControl.test.ts.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -181,13 +181,22 @@ test('cancelling one running task leaves the other to finish; retrying it alone 
 
   // The retry comes while the ended session's clean-up is removing its integration worktree: it waits
   // for that removal, then adds the worktree again; the retried work merges into it.
+  // Another pump meanwhile (the runner's tick, another session's end) must not dispatch into the
+  // half-removed worktrees either.
   await halfway;
-  const retrying = sessions.tasks.retry(s.id, a.id);
-  setTimeout(goOn, 300);
+  let settled = false;
+  const retrying = sessions.tasks.retry(s.id, a.id).finally(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 300));
+  runner.pump();
+  await new Promise((r) => setTimeout(r, 1_500));
+  assert.equal(settled, false, 'the retry waits for the clean-up under way');
+  goOn();
   const reopened = await retrying;
   assert.equal(reopened.state, 'running');
+  assert.ok(existsSync(path.join(worktreeRoot, s.id, '_integration', '.git')), 'the integration worktree is back');
+  // The other pump may have dispatched a already (its turn waited for the clean-up).
   assert.deepEqual(states(reopened), [
-    ['a', 'ready'],
+    ['a', taskOf(reopened, 'a').state === 'running' ? 'running' : 'ready'],
     ['b', 'pending'],
     ['c', 'succeeded'],
   ]);
