@@ -150,6 +150,7 @@ test('a ready task waiting for a slot gets its worktree ahead; its dispatch uses
   await t.runner.prewarmer.settled();
   assert.deepEqual(t.runner.prewarmer.held(), [t.s.tasks.find((x) => x.planId === 'b')!.id]);
   assert.equal(t.git.added.filter((d) => d === t.wtB).length, 1, 'made once, by the pre-warm');
+  assert.ok(!t.warmed.includes(t.wt('a')), 'a task dispatched at once is not pre-warmed: ' + t.warmed.join(' '));
 
   t.gates.get('a')!();
   await until('task b to start', 20_000, () => t.gates.has('b'));
