@@ -356,10 +356,11 @@ export async function createRunServices(
     },
     now: Date.now,
     logger: opts.logger,
-    // Tasks waiting for a slot get their worktree and OpenCode's instance of it before dispatch (issue 13,
-    // docs/performance.md); opt-in with `ORCH_PREWARM_TASKS=1` until the warm-ups stop competing with a first
-    // wave started with `approve` (measured 1.4–1.5× slower there on 2 cores).
-    ...(process.env.ORCH_PREWARM_TASKS === '1'
+    // A draft's first wave and tasks waiting for a slot get their worktree and OpenCode's instance of it before
+    // dispatch (issue 13, docs/performance.md); a waiting task's warm-up waits until the dispatched tasks' first
+    // model requests went out, so it does not compete with them. On by default; `ORCH_PREWARM_TASKS=0` turns it
+    // off. Not with workers (the tasks run in their worktrees, not here).
+    ...(!opts.workers && process.env.ORCH_PREWARM_TASKS !== '0'
       ? { prewarm: { warmAgent: async (cwd: string) => agents.runtime('opencode')?.warmFolder?.(cwd) } }
       : {}),
   });

@@ -194,9 +194,9 @@ async function main() {
     for (const k of order.slice(4)) warmed.push(firsts[k] - byPlan.get(`t${k}`)!);
   }
   // First wave after approving a draft the user looked at: the plan exists first (a draft), its first wave's
-  // worktrees and OpenCode folders are pre-warmed meanwhile (only with `ORCH_PREWARM_TASKS=1`; else nothing to wait for).
+  // worktrees and OpenCode folders are pre-warmed meanwhile (the default; with `ORCH_PREWARM_TASKS=0` nothing to wait for).
   const reviewed: number[] = [];
-  const prewarmOn = process.env.ORCH_PREWARM_TASKS === '1';
+  const prewarmOn = process.env.ORCH_PREWARM_TASKS !== '0';
   for (let i = 0; i < samples; i++) {
     const tags = Array.from({ length: 4 }, (_, k) => `draft-${i}-${k}-${Date.now()}`);
     const snapshots = snapshotRepos(dataDir);

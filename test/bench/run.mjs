@@ -179,7 +179,9 @@ const blocks = {
   dispatch: async () => {
     const r = benchRows('test/bench/dispatchBench.ts');
     for (const [name, med, p95, base, what] of r) rows.push([name, med, p95, base, what, 'ms']);
-    const [d, warmed, , wave, , first] = r;
+    const [d, warmed, , wave] = r;
+    // By name: the rows after the wave grew (the draft's first wave), and the goals table read that row here.
+    const first = r.find((x) => x[0].startsWith('goal → first agent event'));
     goal('dispatch', 'task dispatch → first request at the model ÷ straight to OpenCode (folder open)', d[1], d[3], d[1] / d[3], '≤ 1.2');
     goal('dispatchWarm', '  same, a task that waited for a slot', warmed[1], warmed[3], warmed[1] / warmed[3], '≤ 1.2');
     goal(

@@ -138,7 +138,11 @@ export class RunService {
     return n;
   }
 
-  async start(input: RunInput): Promise<{ runId: string; done: Promise<TurnResult | undefined> }> {
+  /**
+   * Starts a run. `firstReply` resolves at the run's first event from the model's side (anything but the echo
+   * of the user's prompt: the model request went out), or when the turn ends without one.
+   */
+  async start(input: RunInput): Promise<{ runId: string; done: Promise<TurnResult | undefined>; firstReply: Promise<void> }> {
     const runtime = this.deps.runtime(input.agent);
     if (!runtime)
       throw new DomainError('bad_input', `agent: ${JSON.stringify(input.agent)} is not a registered agent (see agent/list)`, {
@@ -186,9 +190,14 @@ export class RunService {
       requests: new Map(),
       askMs: askDeadline(this.deps.permissionAskMs ?? defaultAskMs, input.timeouts?.permissionMs),
     };
-    const done = this.drive(runtime, run, input, ctx, controller).finally(() => this.running.delete(id));
+    let replied!: () => void;
+    const firstReply = new Promise<void>((r) => (replied = r));
+    const done = this.drive(runtime, run, input, ctx, controller, replied).finally(() => {
+      replied();
+      this.running.delete(id);
+    });
     this.running.set(id, { controller, done });
-    return { runId: id, done };
+    return { runId: id, done, firstReply };
   }
 
   private async drive(
@@ -197,6 +206,7 @@ export class RunService {
     input: RunInput,
     ctx: TurnContext,
     controller: AbortController,
+    replied: () => void,
   ): Promise<TurnResult | undefined> {
     const signal = controller.signal;
     // Events are appended in seq order and each is published after its append resolved, in seq order.
@@ -251,6 +261,7 @@ export class RunService {
     const onEvent = (e: AgentEvent) => {
       const ev = shift ? { ...e, seq: e.seq + shift } : e;
       lastSeq = ev.seq;
+      if (ev.kind !== 'message_chunk' || ev.role !== 'user') replied();
       if (ev.kind === 'finished') ended = true;
       record(ev);
     };

@@ -32,7 +32,8 @@ import type { WorkerDispatch } from './workerDispatch';
 
 /** The part of RunService the runner uses. */
 export interface TurnRunner {
-  start(input: RunInput): Promise<{ runId: string; done: Promise<TurnResult | undefined> }>;
+  /** `firstReply` (optional): resolves at the run's first event from the model's side, or at its end. */
+  start(input: RunInput): Promise<{ runId: string; done: Promise<TurnResult | undefined>; firstReply?: Promise<void> }>;
   cancel(runId: string): Promise<unknown>;
 }
 
@@ -62,7 +63,7 @@ export interface RunnerDeps {
    * (default: the global concurrency limit when `warmAgent` is given, else 0: off), and the agent's own
    * pre-warm of a folder.
    */
-  prewarm?: { ahead?(): number; warmAgent?(cwd: string): Promise<void>; warmAgentMs?: number };
+  prewarm?: { ahead?(): number; warmAgent?(cwd: string): Promise<void>; warmAgentMs?: number; holdMs?: number };
   /**
    * Team server with workers (`serve --workers`): tasks are queued for worker processes instead of run here,
    * and a session's end waits for its merge by a worker (see `workerDispatch.ts`).
@@ -100,6 +101,7 @@ export class SessionRunner {
       ahead: () => (d.prewarm?.ahead ? d.prewarm.ahead() : d.prewarm?.warmAgent ? d.limits.global : 0),
       warmAgent: d.prewarm?.warmAgent,
       warmAgentMs: d.prewarm?.warmAgentMs,
+      holdMs: d.prewarm?.holdMs,
     });
   }
 
@@ -241,8 +243,13 @@ export class SessionRunner {
     for (const d of dispatches) {
       this.d.logger.info(`dispatch ${d.taskId} → ${d.agentId}: ${d.routeReason}`);
       this.executing.add(d.taskId);
+      this.prewarmer.dispatched(d.taskId);
       this.d.executor.add(
-        () => this.execute(d).finally(() => this.executing.delete(d.taskId)),
+        () =>
+          this.execute(d).finally(() => {
+            this.executing.delete(d.taskId);
+            this.prewarmer.firstRequest(d.taskId);
+          }),
         this.d.records.session(d.sessionId).priority,
       );
     }
@@ -316,6 +323,7 @@ export class SessionRunner {
         model: session.model,
         repoRoot: session.cwd,
       });
+      void run.firstReply?.then(() => this.prewarmer.firstRequest(task.id));
       await this.d.records.mutate((s) => s.updateTask(task.id, (t) => ({ ...t, runId: run.runId, baseSha: baseSha ?? undefined })));
       // A cancel that arrived while the run was starting (before its id was known) applies now.
       if (!this.stillWanted(task.id)) await this.d.runs.cancel(run.runId).catch(() => undefined);

@@ -60,7 +60,16 @@ class CountingGit extends GitWorkspace {
 
 /** Concurrency 1: while the first task runs, the second waits ready and gets a pre-warmed worktree. */
 async function setup(
-  o: { warmAgent?: (cwd: string) => Promise<void>; warmAgentMs?: number; goal?: string; approve?: boolean; global?: number } = {},
+  o: {
+    warmAgent?: (cwd: string) => Promise<void>;
+    warmAgentMs?: number;
+    goal?: string;
+    approve?: boolean;
+    global?: number;
+    /** The runs' first reply (first model request) waits for `replies.get(name)()`; default: at once. */
+    holdReplies?: boolean;
+    holdMs?: number;
+  } = {},
 ) {
   const data = mkdtempSync(path.join(os.tmpdir(), 'orch-prewarm-data-'));
   const store = new LowdbStore(path.join(data, 'store.json'), quiet);
@@ -68,6 +77,7 @@ async function setup(
   const records = new SessionRecords(store, localTenantId);
   const git = new CountingGit();
   const gates = new Map<string, () => void>();
+  const replies = new Map<string, () => void>();
   const started: { cwd: string; prompt: string; files: string[] }[] = [];
   let n = 0;
   const runs: TurnRunner = {
@@ -80,7 +90,8 @@ async function setup(
           resolve({ status: 'succeeded', stopReason: 'end_turn', summary: 'ok', usage, diff: [], durationMs: 1, lastSeq: 0 });
         }),
       );
-      return { runId: `run${++n}`, done };
+      const firstReply = o.holdReplies ? new Promise<void>((r) => replies.set(name, r)) : Promise.resolve();
+      return { runId: `run${++n}`, done, firstReply };
     },
     cancel: async () => undefined,
   };
@@ -104,6 +115,7 @@ async function setup(
         await o.warmAgent?.(cwd);
       },
       warmAgentMs: o.warmAgentMs,
+      holdMs: o.holdMs,
     },
   });
   let id = 0;
@@ -128,7 +140,7 @@ async function setup(
     return ['completed', 'failed', 'partially_completed', 'cancelled'].includes(v.state) ? v : undefined;
   };
   const wt = (planId: string) => taskWorktreeOf(worktreeRoot, s.id, planId);
-  return { records, git, gates, started, runner, sessions, cwd, s, wtB, wt, warmed, ended, worktreeRoot };
+  return { records, git, gates, replies, started, runner, sessions, cwd, s, wtB, wt, warmed, ended, worktreeRoot };
 }
 
 test('a ready task waiting for a slot gets its worktree ahead; its dispatch uses it, at the integration branch as it is then', async () => {
@@ -138,6 +150,7 @@ test('a ready task waiting for a slot gets its worktree ahead; its dispatch uses
   await t.runner.prewarmer.settled();
   assert.deepEqual(t.runner.prewarmer.held(), [t.s.tasks.find((x) => x.planId === 'b')!.id]);
   assert.equal(t.git.added.filter((d) => d === t.wtB).length, 1, 'made once, by the pre-warm');
+  assert.ok(!t.warmed.includes(t.wt('a')), 'a task dispatched at once is not pre-warmed: ' + t.warmed.join(' '));
 
   t.gates.get('a')!();
   await until('task b to start', 20_000, () => t.gates.has('b'));
@@ -249,3 +262,58 @@ for (const how of ['cancelled', 'deleted', 're-planned'] as const) {
     t.runner.stop();
   });
 }
+
+test("a waiting task's pre-warm does not start while a dispatched task has not had its first request; it starts once it has", async () => {
+  const t = await setup({ holdReplies: true, holdMs: 600_000 });
+  await until('task a to start', 20_000, () => t.gates.has('a'));
+  // The decision to hold is taken in the pass that dispatched a: whatever it queued has run once the queue settled.
+  await t.runner.prewarmer.settled();
+  assert.ok(!t.git.added.includes(t.wtB) && !t.warmed.includes(t.wtB), "b's pre-warm waits for a's first request");
+  assert.ok(!existsSync(t.wtB));
+
+  t.replies.get('a')!();
+  await until("b's pre-warmed worktree", 20_000, () => existsSync(path.join(t.wtB, '.git')) && t.warmed.includes(t.wtB));
+  t.gates.get('a')!();
+  await until('task b to start', 20_000, () => t.gates.has('b'));
+  assert.equal(t.started[1].cwd, t.wtB);
+  assert.equal(t.git.added.filter((d) => d === t.wtB).length, 1, 'made once, by the pre-warm');
+  t.replies.get('b')!();
+  t.gates.get('b')!();
+  const done = await until('the session to end', 20_000, t.ended);
+  assert.equal(done.state, 'completed', JSON.stringify(done.tasks));
+  t.runner.stop();
+});
+
+test('a held pre-warm starts after the deadline even when no first request came', async () => {
+  const t = await setup({ holdReplies: true, holdMs: 300 });
+  await until('task a to start', 20_000, () => t.gates.has('a'));
+  await until("b's pre-warmed worktree past the deadline", 20_000, () => existsSync(path.join(t.wtB, '.git')) && t.warmed.includes(t.wtB));
+  assert.equal(t.replies.size, 1, 'a is still before its first reply');
+  t.gates.get('a')!();
+  await until('task b to start', 20_000, () => t.gates.has('b'));
+  t.gates.get('b')!();
+  const done = await until('the session to end', 20_000, t.ended);
+  assert.equal(done.state, 'completed', JSON.stringify(done.tasks));
+  t.runner.stop();
+});
+
+test('a task dispatched while its pre-warm is still held makes its worktree itself, without waiting for the gate', async () => {
+  const goal = ['- [a] A {files: a.txt}: write a', '- [b] B {files: b.txt}: write b', '- [c] C {files: c.txt}: write c'].join('\n');
+  const t = await setup({ goal, global: 2, holdReplies: true, holdMs: 600_000 });
+  await until('a and b to start', 20_000, () => t.gates.has('a') && t.gates.has('b'));
+  t.replies.get('a')!();
+  t.gates.get('a')!(); // b has had no first request: c's pre-warm stays held while c is dispatched
+  await until('task c to start', 20_000, () => t.gates.has('c'));
+  assert.equal(t.started[2].cwd, t.wt('c'));
+  assert.equal(t.git.added.filter((d) => d === t.wt('c')).length, 1, "c's worktree was made once, by its dispatch");
+  assert.ok(!t.warmed.includes(t.wt('c')), 'no warm-up of a folder already in use');
+  for (const p of ['b', 'c']) {
+    t.replies.get(p)?.();
+    t.gates.get(p)!();
+  }
+  const done = await until('the session to end', 20_000, t.ended);
+  assert.equal(done.state, 'completed', JSON.stringify(done.tasks));
+  await t.runner.prewarmer.settled();
+  assert.deepEqual(t.runner.prewarmer.held(), []);
+  t.runner.stop();
+});

@@ -9,9 +9,14 @@
  * the caller resets as for any attempt. Only tasks that never ran are pre-warmed (no branch, no attempt), so a
  * claimed worktree holds nothing but a clean checkout. A pre-warmed task that ends before dispatch (cancelled,
  * skipped, session ended or deleted, a draft's plan replaced) loses its worktree and branch at the next `update`.
+ * The pre-warm of a task waiting for a slot starts only once every task dispatched so far has had its first model
+ * request go out (`FirstRequestGate`: or its turn ended, or `holdMs` passed), so it never competes with a
+ * dispatch's critical path; a draft's first wave (nothing of it is dispatched yet) is pre-warmed at once. A task
+ * dispatched while its pre-warm is still held takes no pre-warmed worktree: its dispatch makes it as usual.
  */
 import { isTaskTerminal } from '../domain/orchestration/taskState';
 import type { Logger } from '../ports/logger';
+import { FirstRequestGate } from './firstRequestGate';
 import type { WorkspacePort } from '../ports/workspace';
 import type { OrchestrationState, StoredSession, StoredTask } from './sessionRecords';
 import { taskBranchOf, taskWorktreeOf } from './sessionLayout';
@@ -26,6 +31,8 @@ export interface PrewarmDeps {
   warmAgent?(cwd: string): Promise<void>;
   /** Deadline of `warmAgent` (a dispatch claiming the worktree waits at most this long for it); default 30 s. */
   warmAgentMs?: number;
+  /** How long after its dispatch a task without a first request still holds waiting tasks' pre-warms; default 20 s. */
+  holdMs?: number;
 }
 
 interface Warm {
@@ -36,6 +43,10 @@ interface Warm {
   /** The integration commit the worktree was created at; undefined while it is being created or when that failed. */
   base?: string;
   ready: Promise<void>;
+  /** Set while the pre-warm waits for the gate: starts it now (queued on the chain). */
+  release?: () => void;
+  /** Nothing to make any more (claimed or dropped while held). */
+  skip?: boolean;
 }
 
 export class WorktreePrewarmer {
@@ -44,7 +55,21 @@ export class WorktreePrewarmer {
   /** Folders whose pre-warmed worktree is queued for removal. */
   private readonly dropping = new Map<string, Promise<void>>();
 
-  constructor(private readonly d: PrewarmDeps) {}
+  private readonly gate: FirstRequestGate;
+
+  constructor(private readonly d: PrewarmDeps) {
+    this.gate = new FirstRequestGate(d.holdMs ?? 20_000);
+  }
+
+  /** A task was dispatched: waiting tasks' pre-warms are held until its first request (`firstRequest`). */
+  dispatched(taskId: string): void {
+    this.gate.dispatched(taskId);
+  }
+
+  /** The dispatched task's first model request went out, or its turn ended (idempotent). */
+  firstRequest(taskId: string): void {
+    this.gate.passed(taskId);
+  }
 
   /** Task ids holding a pre-warmed worktree (or one being created). */
   held(): string[] {
@@ -88,6 +113,12 @@ export class WorktreePrewarmer {
       return undefined;
     }
     this.warm.delete(taskId);
+    if (w.release) {
+      // Still held: nothing made yet; the dispatch makes the worktree itself rather than wait for the gate.
+      w.skip = true;
+      w.release();
+      return undefined;
+    }
     await w.ready;
     return w.base;
   }
@@ -133,7 +164,8 @@ export class WorktreePrewarmer {
       ready: Promise.resolve(),
     };
     const integration = s.integrationBranch;
-    w.ready = this.chain.then(async () => {
+    const work = async () => {
+      if (w.skip) return;
       try {
         // A draft has no integration branch yet: approval makes it at HEAD, so the worktree starts there.
         const base = integration ? await this.d.workspace.resolveRef(s.cwd, integration) : await this.d.workspace.headCommit(s.cwd);
@@ -145,9 +177,27 @@ export class WorktreePrewarmer {
       } catch (e) {
         this.d.logger.warn(`pre-warming the worktree of task ${t.id} failed: ${String(e)}`);
       }
-    });
+    };
+    const queue = () => {
+      w.release = undefined;
+      const done = this.chain.then(work);
+      this.chain = done;
+      return done;
+    };
     this.warm.set(t.id, w);
-    this.chain = w.ready;
+    // A draft's first wave: nothing of it is dispatched, so it is warmed at once; a waiting task waits for the gate.
+    if (s.state === 'draft' || this.gate.open()) {
+      w.ready = queue();
+      return;
+    }
+    w.ready = new Promise<void>((resolve) => {
+      const release = () => {
+        if (w.release === release) resolve(queue());
+      };
+      w.release = release;
+      this.gate.whenOpen(release);
+    });
+    this.d.logger.debug(`pre-warm of task ${t.id} held until the dispatched tasks' first requests`);
   }
 
   /** The agent's warm-up of `dir`, bounded: past its deadline the worktree is handed over as it is. */
@@ -169,6 +219,10 @@ export class WorktreePrewarmer {
   }
 
   private queueDrop(w: Warm, taskId: string): void {
+    if (w.release) {
+      w.skip = true;
+      w.release();
+    }
     const done = this.chain.then(() => this.drop(w, taskId));
     this.chain = done;
     this.dropping.set(w.dir, done);
