@@ -264,6 +264,8 @@ export async function createRunServices(
   });
   const records = new SessionRecords(base.store, base.tenantId);
   const maxParallel = opts.maxParallel ?? 4;
+  /** Tasks running at once now: the parallel limit, or the tenant's lower active-task quota. */
+  const globalLimit = () => Math.max(0, Math.min(maxParallel, opts.maxActiveTasks?.() ?? maxParallel));
   const worktreeRoot = path.join(base.dataDir, 'worktrees');
   /** The agents the scheduler routes to (and `agent/list` describes). */
   const currentProfiles = () =>
@@ -341,7 +343,7 @@ export async function createRunServices(
     recheckAgents: opts.workers ? undefined : () => agents.probe(),
     limits: {
       get global() {
-        return Math.max(0, Math.min(maxParallel, opts.maxActiveTasks?.() ?? maxParallel));
+        return globalLimit();
       },
       get perOwner() {
         return opts.maxTasksPerOwner?.();
@@ -361,7 +363,13 @@ export async function createRunServices(
     // model requests went out, so it does not compete with them. On by default; `ORCH_PREWARM_TASKS=0` turns it
     // off. Not with workers (the tasks run in their worktrees, not here).
     ...(!opts.workers && process.env.ORCH_PREWARM_TASKS !== '0'
-      ? { prewarm: { warmAgent: async (cwd: string) => agents.runtime('opencode')?.warmFolder?.(cwd) } }
+      ? {
+          prewarm: {
+            // Only where OpenCode warms the folder too: a worktree alone measured a loss on a busy machine.
+            ahead: () => (agents.runtime('opencode')?.warmFolder ? globalLimit() : 0),
+            warmAgent: async (cwd: string) => agents.runtime('opencode')?.warmFolder?.(cwd),
+          },
+        }
       : {}),
   });
   const haltOnFault = () => {

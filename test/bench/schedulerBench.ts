@@ -81,6 +81,8 @@ async function runSession(c: number, prewarm = true): Promise<number> {
     // The stand-in agent turn: takes L ms and writes its file, like a real turn would.
     start: async (input: { cwd: string; prompt: string }) => ({
       runId: `run${n++}`,
+      // The stand-in's "model request" goes out at once.
+      firstReply: Promise.resolve(),
       done: (async (): Promise<TurnResult> => {
         await new Promise((r) => setTimeout(r, L));
         await writeFile(path.join(input.cwd, `${input.prompt}.txt`), `${input.prompt}\n`);

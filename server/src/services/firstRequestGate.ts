@@ -35,9 +35,16 @@ export class FirstRequestGate {
     for (const w of this.waiters.splice(0)) w();
   }
 
-  /** Calls `fn` once the gate is open (at once when it is). */
-  whenOpen(fn: () => void): void {
-    if (this.open()) fn();
-    else this.waiters.push(fn);
+  /** Calls `fn` once the gate is open (at once when it is); the function returned forgets it (a claimed or dropped pre-warm). */
+  whenOpen(fn: () => void): () => void {
+    if (this.open()) {
+      fn();
+      return () => undefined;
+    }
+    this.waiters.push(fn);
+    return () => {
+      const i = this.waiters.indexOf(fn);
+      if (i >= 0) this.waiters.splice(i, 1);
+    };
   }
 }

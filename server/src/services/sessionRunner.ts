@@ -118,6 +118,7 @@ export class SessionRunner {
    */
   stop(): void {
     this.stopped = true;
+    this.prewarmer.stop();
     if (this.timer) clearInterval(this.timer);
   }
 
@@ -323,7 +324,8 @@ export class SessionRunner {
         model: session.model,
         repoRoot: session.cwd,
       });
-      void run.firstReply?.then(() => this.prewarmer.firstRequest(task.id));
+      const replied = () => this.prewarmer.firstRequest(task.id);
+      void run.firstReply?.then(replied, replied);
       await this.d.records.mutate((s) => s.updateTask(task.id, (t) => ({ ...t, runId: run.runId, baseSha: baseSha ?? undefined })));
       // A cancel that arrived while the run was starting (before its id was known) applies now.
       if (!this.stillWanted(task.id)) await this.d.runs.cancel(run.runId).catch(() => undefined);

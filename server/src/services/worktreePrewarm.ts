@@ -47,6 +47,8 @@ interface Warm {
   release?: () => void;
   /** Nothing to make any more (claimed or dropped while held). */
   skip?: boolean;
+  /** Removes the held pre-warm's `release` from the gate's waiters. */
+  forget?: () => void;
 }
 
 export class WorktreePrewarmer {
@@ -56,9 +58,16 @@ export class WorktreePrewarmer {
   private readonly dropping = new Map<string, Promise<void>>();
 
   private readonly gate: FirstRequestGate;
+  /** The server is stopping: no pre-warm starts any more. */
+  private stopped = false;
 
   constructor(private readonly d: PrewarmDeps) {
     this.gate = new FirstRequestGate(d.holdMs ?? 20_000);
+  }
+
+  /** The server is stopping: queued and held pre-warms make nothing (removals still run). */
+  stop(): void {
+    this.stopped = true;
   }
 
   /** A task was dispatched: waiting tasks' pre-warms are held until its first request (`firstRequest`). */
@@ -114,9 +123,12 @@ export class WorktreePrewarmer {
     }
     this.warm.delete(taskId);
     if (w.release) {
-      // Still held: nothing made yet; the dispatch makes the worktree itself rather than wait for the gate.
+      // Still held: nothing made yet; the dispatch makes the worktree itself rather than wait for the gate
+      // (after a drop of the same folder still queued: a cancelled, then retried, task).
       w.skip = true;
+      w.forget?.();
       w.release();
+      await this.dropping.get(w.dir);
       return undefined;
     }
     await w.ready;
@@ -165,7 +177,7 @@ export class WorktreePrewarmer {
     };
     const integration = s.integrationBranch;
     const work = async () => {
-      if (w.skip) return;
+      if (w.skip || this.stopped) return;
       try {
         // A draft has no integration branch yet: approval makes it at HEAD, so the worktree starts there.
         const base = integration ? await this.d.workspace.resolveRef(s.cwd, integration) : await this.d.workspace.headCommit(s.cwd);
@@ -195,7 +207,7 @@ export class WorktreePrewarmer {
         if (w.release === release) resolve(queue());
       };
       w.release = release;
-      this.gate.whenOpen(release);
+      w.forget = this.gate.whenOpen(release);
     });
     this.d.logger.debug(`pre-warm of task ${t.id} held until the dispatched tasks' first requests`);
   }
@@ -221,6 +233,7 @@ export class WorktreePrewarmer {
   private queueDrop(w: Warm, taskId: string): void {
     if (w.release) {
       w.skip = true;
+      w.forget?.();
       w.release();
     }
     const done = this.chain.then(() => this.drop(w, taskId));
