@@ -6,12 +6,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AgentEvent } from '../../../protocol/agentEvent';
-import { emptyStore } from '../domain/storeSchema';
 import type { AgentRuntime, TurnResult } from '../ports/agentRuntime';
 import type { TranscriptPort } from '../ports/transcript';
 import type { WorkspacePort } from '../ports/workspace';
-import { RunService } from './runService';
-import { MemoryStore, identityPaths, quiet, until } from './testDoubles';
+import { fixtureRunService, until } from './testDoubles';
 
 const usage = { inputTokens: 1, outputTokens: 1, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 };
 const ok: TurnResult = { status: 'succeeded', stopReason: 'end_turn', summary: 'done', usage, diff: [], durationMs: 1, lastSeq: 2 };
@@ -39,21 +37,7 @@ function service(events: AgentEvent[]) {
     },
   };
   const published: string[] = [];
-  const runs = new RunService({
-    store: new MemoryStore(emptyStore(new Date(0).toISOString())),
-    transcripts,
-    workspace: ws,
-    runtime: () => runtime,
-    checkModel: () => undefined,
-    publish: (u) => {
-      if (u.event) published.push(u.event.key);
-    },
-    askUser: async () => 'deny',
-    newId: () => 'r1',
-    now: () => new Date(0),
-    logger: quiet,
-    paths: identityPaths,
-  });
+  const runs = fixtureRunService({ transcripts: transcripts, workspace: ws, runtime, published });
   return { runs, step, steps, published };
 }
 

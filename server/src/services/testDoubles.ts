@@ -1,7 +1,7 @@
 /**
  * In-memory stand-ins for the service-level unit tests (recovery, write faults): a store that keeps its data
  * in memory (and can be made to fail like a full disk), a silent logger, an executor that runs jobs at once,
- * a path resolver that takes paths as written, and a polling wait with a deadline.
+ * a path resolver that takes paths as written, a polling wait with a deadline, and a RunService on a fixture agent.
  */
 import type { StoreStatus } from '../../../protocol/server';
 import type { StoreData } from '../domain/storeSchema';
@@ -9,6 +9,8 @@ import type { Executor } from '../ports/executor';
 import type { Logger } from '../ports/logger';
 import type { PathResolverPort } from '../ports/pathResolver';
 import type { StorePort } from '../ports/store';
+import { emptyStore } from '../domain/storeSchema';
+import { RunService, type RunServiceDeps } from './runService';
 
 export const enospc = (): Error => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
 
@@ -44,4 +46,32 @@ export async function until(what: string, cond: () => boolean, ms = 10_000): Pro
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * A RunService for one run (`r1`) of the fixture agent `runtime`, with a memory store (unless given), a
+ * policy that denies every ask, the clock at 0, and each published event's key pushed to `published`.
+ */
+export function fixtureRunService(
+  d: Pick<RunServiceDeps, 'transcripts' | 'workspace'> & {
+    runtime: ReturnType<RunServiceDeps['runtime']>;
+    published: string[];
+    store?: StorePort;
+  },
+): RunService {
+  return new RunService({
+    store: d.store ?? new MemoryStore(emptyStore(new Date(0).toISOString())),
+    transcripts: d.transcripts,
+    workspace: d.workspace,
+    runtime: () => d.runtime,
+    checkModel: () => undefined,
+    publish: (u) => {
+      if (u.event) d.published.push(u.event.key);
+    },
+    askUser: async () => 'deny',
+    newId: () => 'r1',
+    now: () => new Date(0),
+    logger: quiet,
+    paths: identityPaths,
+  });
 }

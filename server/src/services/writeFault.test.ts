@@ -13,8 +13,7 @@ import type { WorkspacePort } from '../ports/workspace';
 import { SessionRecords } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
-import { RunService } from './runService';
-import { MemoryStore, enospc, identityPaths, immediate, quiet, until } from './testDoubles';
+import { MemoryStore, enospc, fixtureRunService, immediate, quiet, until } from './testDoubles';
 
 const ws: WorkspacePort = {
   assertRepo: async (cwd) => ({ root: cwd, head: 'base' }),
@@ -136,21 +135,7 @@ test('a transcript that cannot be written stops the turn and fails it as write_f
     read: async () => [],
   };
   const published: string[] = [];
-  const runService = new RunService({
-    store,
-    transcripts: failing,
-    workspace: ws,
-    runtime: () => runtime,
-    checkModel: () => undefined,
-    publish: (u) => {
-      if (u.event) published.push(u.event.key);
-    },
-    askUser: async () => 'deny',
-    newId: () => 'r1',
-    now: () => new Date(0),
-    logger: quiet,
-    paths: identityPaths,
-  });
+  const runService = fixtureRunService({ store, transcripts: failing, workspace: ws, runtime, published });
   const { done } = await runService.start({ agent: 'opencode', cwd: '/repo', prompt: 'go' });
   const result = await done;
   assert.equal(result?.status, 'failed');
