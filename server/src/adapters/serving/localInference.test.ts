@@ -40,7 +40,8 @@ test('an inference server that exits before listening, or misses its start deadl
   const crashing = path.join(root, 'crash.sh');
   writeFileSync(crashing, '#!/bin/sh\necho "error: no model here" >&2\nexit 1\n');
   const silent = path.join(root, 'silent.sh');
-  writeFileSync(silent, '#!/bin/sh\nsleep 30\n');
+  // Its `sleep` keeps the pipes open after the script is killed: dispose must not wait for it.
+  writeFileSync(silent, '#!/bin/sh\nsleep 120\n');
   chmodSync(crashing, 0o755);
   chmodSync(silent, 0o755);
   for (const [python, why] of [
@@ -55,7 +56,9 @@ test('an inference server that exits before listening, or misses its start deadl
       assert.equal(r.status, 503);
       assert.match(((await r.json()) as { error: { message: string } }).error.message, why);
     } finally {
+      const t0 = Date.now();
       await inf.dispose();
+      assert.ok(Date.now() - t0 < 60_000, `dispose took ${Date.now() - t0} ms`);
     }
   }
 });

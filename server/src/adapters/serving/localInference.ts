@@ -211,9 +211,14 @@ export class LocalInference {
     const children = [...this.backends.values()].map((b) => b.child);
     this.backends.clear();
     for (const c of children) c.kill('SIGKILL');
+    // 'exit', not 'close': a process the server started may still hold its pipes open after it was killed.
     await Promise.all(
-      children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('close', r)))),
+      children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))),
     );
+    for (const c of children) {
+      c.stdout?.destroy();
+      c.stderr?.destroy();
+    }
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
