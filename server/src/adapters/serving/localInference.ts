@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import type { Logger } from '../../ports/logger';
 import { pythonScript } from '../training/localEvaluator';
 import { defaultTrainingPython } from '../training/localTrainer';
+import { killChildren } from '../killChildren';
 
 export interface ServedModel {
   /** The model id OpenCode sends (`<name>-v<version>`). */
@@ -210,15 +211,7 @@ export class LocalInference {
   async dispose(): Promise<void> {
     const children = [...this.backends.values()].map((b) => b.child);
     this.backends.clear();
-    for (const c of children) c.kill('SIGKILL');
-    // 'exit', not 'close': a process the server started may still hold its pipes open after it was killed.
-    await Promise.all(
-      children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))),
-    );
-    for (const c of children) {
-      c.stdout?.destroy();
-      c.stderr?.destroy();
-    }
+    await killChildren(children);
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }

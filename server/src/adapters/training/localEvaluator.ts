@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { parseEvaluatorLine, type EvaluationResult } from '../../domain/finetune/evaluation';
 import type { EvaluationOutcome, EvaluationSpec, EvaluatorPort } from '../../ports/evaluator';
 import { defaultTrainingPython, trainerScript } from './localTrainer';
+import { killChildren } from '../killChildren';
 
 export interface LocalEvaluatorOptions {
   python?: string;
@@ -101,10 +102,6 @@ export class LocalEvaluator implements EvaluatorPort {
   }
 
   async dispose(): Promise<void> {
-    const children = [...this.live];
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(
-      children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('close', r)))),
-    );
+    await killChildren([...this.live]);
   }
 }

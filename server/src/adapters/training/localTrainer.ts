@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { parseTrainerLine, type TrainerMetrics } from '../../domain/finetune/job';
 import { configSpecForLocalJob, trainerConfigFiles } from '../../domain/finetune/trainerConfigs';
 import type { TrainerPort, TrainingHandle, TrainingOutcome, TrainingSpec } from '../../ports/trainer';
+import { killChildren } from '../killChildren';
 
 export const defaultTrainingPython = (): string =>
   process.env.ORCH_TRAIN_PYTHON ?? path.join(os.homedir(), '.cache', 'industrial-orchestrator', 'train-venv', 'bin', 'python');
@@ -158,11 +159,7 @@ export class LocalTrainer implements TrainerPort {
   }
 
   async dispose(): Promise<void> {
-    const children = [...this.live];
-    for (const c of children) c.kill('SIGKILL');
-    await Promise.all(
-      children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('close', r)))),
-    );
+    await killChildren([...this.live]);
   }
 }
 
