@@ -32,5 +32,7 @@ for (let i = 0; i < runs; i++)
 for (const [b, ts] of times) {
   const s = [...ts].sort((x, y) => x - y);
   const kb = Math.round(statSync(b).size / 1024);
-  console.log(`${path.relative(process.cwd(), b)}: ${kb} KB, median ${s[Math.floor(s.length / 2)].toFixed(0)} ms (${s[0].toFixed(0)}–${s[s.length - 1].toFixed(0)}, ${runs} runs)`);
+  console.log(
+    `${path.relative(process.cwd(), b)}: ${kb} KB, median ${s[Math.floor(s.length / 2)].toFixed(0)} ms (${s[0].toFixed(0)}–${s[s.length - 1].toFixed(0)}, ${runs} runs)`,
+  );
 }
