@@ -17,9 +17,14 @@ const common = {
 const node = { ...common, platform: 'node', format: 'cjs', target: 'node20' };
 
 // Issue 13 (activation ≤ 100 ms): the language client and the team connection (with vscode-languageclient and ws,
-// ~0.9 MB) are bundles of their own, loaded by `ctx.ts`'s `import()` when a server starts; the extension bundle
-// neither parses nor evaluates them at activation.
-const lazyParts = { './client': './extensionClient.js', './teamConnection': './extensionTeam.js' };
+// ~0.9 MB) are bundles of their own, loaded by `ctx.ts`'s `import()` when a server starts; so are the protocol's zod
+// schemas (~0.85 MB with zod), which `schemas.ts` requires on the first validation. The extension bundle neither
+// parses nor evaluates them at activation (test/integration/extensionBundle.test.ts keeps zod out).
+const lazyParts = {
+  './client': './extensionClient.js',
+  './teamConnection': './extensionTeam.js',
+  './protocolSchemas': './extensionSchemas.js',
+};
 const lazyPartsPlugin = {
   name: 'lazy-extension-parts',
   setup(build) {
@@ -32,7 +37,11 @@ const lazyPartsPlugin = {
       contents: `module.exports = require(${JSON.stringify(lazyParts[args.path])});`,
       loader: 'js',
     }));
-    build.onResolve({ filter: /^\.\/extension(Client|Team)\.js$/ }, (args) => ({ path: args.path, external: true }));
+    build.onResolve({ filter: /^\.\/extension(Client|Team|Schemas)\.js$/ }, (args) => ({ path: args.path, external: true }));
+    // schemas.ts's `require('./protocolSchemas')` stays a `require`, of the bundle beside this one, where it is.
+    build.onResolve({ filter: /^\.\/protocolSchemas$/ }, (args) =>
+      args.importer.endsWith('schemas.ts') && args.kind === 'require-call' ? { path: lazyParts[args.path], external: true } : undefined,
+    );
   },
 };
 
@@ -51,7 +60,11 @@ const configs = [
   },
   {
     ...node,
-    entryPoints: { extensionClient: 'extension/src/client.ts', extensionTeam: 'extension/src/teamConnection.ts' },
+    entryPoints: {
+      extensionClient: 'extension/src/client.ts',
+      extensionTeam: 'extension/src/teamConnection.ts',
+      extensionSchemas: 'extension/src/protocolSchemas.ts',
+    },
     outdir: 'dist',
     external: ['vscode', 'bufferutil', 'utf-8-validate'],
   },

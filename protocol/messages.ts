@@ -8,28 +8,53 @@ import type { ParamsIssue } from './errors';
 /** Who sends the message. */
 export type Direction = 'clientToServer' | 'serverToClient' | 'hostToWebview' | 'webviewToHost';
 
-/** A JSON-RPC request: literal method, zod schema for the (untrusted) params, result type. */
-export interface RequestDef<M extends string, P, R> {
+/**
+ * What a caller needs of a request: its literal method and direction, and (as phantom fields, never set at
+ * run time) its params and result types. Every `RequestDef` is one; `methodRefs.ts` holds them all without
+ * their zod schemas, for code that must not load zod (the extension's activation, issue 13).
+ */
+export interface RequestRef<M extends string, P, R> {
   readonly kind: 'request';
   readonly method: M;
   readonly direction: Direction;
-  readonly params: z.ZodType<P>;
+  /** Phantom field carrying the params type; never set at run time. */
+  readonly paramsType?: P;
   /** Phantom field carrying the result type; never set at run time. */
   readonly result?: R;
 }
 
-/** A JSON-RPC notification: literal method and zod schema for its params. */
-export interface NotificationDef<M extends string, P> {
+/** What a caller needs of a notification (see `RequestRef`). */
+export interface NotificationRef<M extends string, P> {
   readonly kind: 'notification';
   readonly method: M;
   readonly direction: Direction;
+  /** Phantom field carrying the params type; never set at run time. */
+  readonly paramsType?: P;
+}
+
+/** A JSON-RPC request: literal method, zod schema for the (untrusted) params, result type. */
+export interface RequestDef<M extends string, P, R> extends RequestRef<M, P, R> {
+  readonly params: z.ZodType<P>;
+}
+
+/** A JSON-RPC notification: literal method and zod schema for its params. */
+export interface NotificationDef<M extends string, P> extends NotificationRef<M, P> {
   readonly params: z.ZodType<P>;
 }
 
 export type AnyRequestDef = RequestDef<string, unknown, unknown>;
 export type AnyNotificationDef = NotificationDef<string, unknown>;
-export type ParamsOf<D> = D extends RequestDef<string, infer P, unknown> ? P : D extends NotificationDef<string, infer P> ? P : never;
-export type ResultOf<D> = D extends RequestDef<string, unknown, infer R> ? R : never;
+export type AnyRequestRef = RequestRef<string, unknown, unknown>;
+export type AnyNotificationRef = NotificationRef<string, unknown>;
+export type ParamsOf<D> = D extends RequestRef<string, infer P, unknown> ? P : D extends NotificationRef<string, infer P> ? P : never;
+export type ResultOf<D> = D extends RequestRef<string, unknown, infer R> ? R : never;
+/** The schema-free view of a definition (`methodRefs.ts` is typed with it, so its names match the protocol's). */
+export type RefOf<D> =
+  D extends RequestDef<infer M, infer P, infer R>
+    ? RequestRef<M, P, R>
+    : D extends NotificationDef<infer M, infer P>
+      ? NotificationRef<M, P>
+      : never;
 
 export function defineRequest<R>() {
   return <M extends string, P>(method: M, direction: Direction, params: z.ZodType<P>): RequestDef<M, P, R> => ({
@@ -86,30 +111,22 @@ export interface RpcEndpoint {
 }
 
 /** Send a notification by its definition: the method name and the payload type come from `protocol/`. */
-export function sendNotification<D extends NotificationDef<string, unknown>>(c: RpcEndpoint, def: D, params: ParamsOf<D>): void {
+export function sendNotification<D extends AnyNotificationRef>(c: RpcEndpoint, def: D, params: ParamsOf<D>): void {
   void Promise.resolve(c.sendNotification(def.method, params)).catch(() => undefined);
 }
 
 /** Subscribe to a notification by its definition; the handler gets the typed payload. */
-export function onNotification<D extends NotificationDef<string, unknown>>(
-  c: RpcEndpoint,
-  def: D,
-  handler: (params: ParamsOf<D>) => void,
-): void {
+export function onNotification<D extends AnyNotificationRef>(c: RpcEndpoint, def: D, handler: (params: ParamsOf<D>) => void): void {
   c.onNotification(def.method, handler as (params: unknown) => void);
 }
 
 /** Send a request by its definition; resolves with the typed result. */
-export function sendRequest<D extends RequestDef<string, unknown, unknown>>(
-  c: RpcEndpoint,
-  def: D,
-  params: ParamsOf<D>,
-): Promise<ResultOf<D>> {
+export function sendRequest<D extends AnyRequestRef>(c: RpcEndpoint, def: D, params: ParamsOf<D>): Promise<ResultOf<D>> {
   return c.sendRequest(def.method, params) as Promise<ResultOf<D>>;
 }
 
 /** Answer a request by its definition (for server → client requests handled by the client). */
-export function onRequest<D extends RequestDef<string, unknown, unknown>>(
+export function onRequest<D extends AnyRequestRef>(
   c: RpcEndpoint,
   def: D,
   handler: (params: ParamsOf<D>) => Promise<ResultOf<D>> | ResultOf<D>,

@@ -4,6 +4,7 @@
  * settings. Keys are never literal: `apiKey` references an environment variable as `{env:NAME}`.
  */
 import { z } from 'zod';
+import { providerIdPattern } from './constants';
 
 /**
  * How OpenCode talks to the provider: `openai-compatible` (any `/v1/chat/completions` server: a hosted API,
@@ -12,7 +13,7 @@ import { z } from 'zod';
 export const providerKinds = ['openai-compatible', 'anthropic', 'openai', 'openrouter'] as const;
 export type ProviderKind = (typeof providerKinds)[number];
 
-export const providerIdPattern = /^[a-z0-9_-]+$/i;
+export { providerIdPattern };
 export const envReferencePattern = /^\{env:[A-Za-z_][A-Za-z0-9_]*\}$/;
 
 export const providerSchema = z

@@ -58,7 +58,7 @@ export function stageOpencode(target) {
 }
 
 /** The bundles a packaged extension runs (the language client and team connection load lazily: a stale dist/ without them would start, then fail). */
-const bundles = ['extension.js', 'extensionClient.js', 'extensionTeam.js', 'server.js', 'cli.js'];
+const bundles = ['extension.js', 'extensionClient.js', 'extensionTeam.js', 'extensionSchemas.js', 'server.js', 'cli.js'];
 const missingBundles = () => bundles.filter((b) => !fs.existsSync(path.join(repoRoot, 'dist', b)));
 
 export function packageVsix(out = defaultVsixPath(), { target = currentTarget() } = {}) {

@@ -3,19 +3,28 @@
  * in the extension reaches the server through `Ctx.request`.
  */
 import * as vscode from 'vscode';
-import { agentDidChange, type AgentView } from '../../protocol/agent';
+import type { AgentView } from '../../protocol/agent';
+import {
+  agentDidChange,
+  permissionRequest,
+  runDidUpdate,
+  serverDidChangeStatus,
+  serverStatus,
+  serverWhoami,
+  sessionDidChange,
+} from '../../protocol/methodRefs';
 import {
   onNotification,
   onRequest,
   sendRequest,
   type ParamsOf,
-  type RequestDef,
+  type AnyRequestRef,
   type ResultOf,
   type RpcEndpoint,
 } from '../../protocol/messages';
-import { permissionRequest, runDidUpdate, type RunView } from '../../protocol/run';
-import { serverDidChangeStatus, serverStatus, serverWhoami, type ServerStatus, type WhoAmI } from '../../protocol/server';
-import { sessionDidChange, type SessionView } from '../../protocol/session';
+import type { RunView } from '../../protocol/run';
+import type { ServerStatus, WhoAmI } from '../../protocol/server';
+import type { SessionView } from '../../protocol/session';
 import type { ClientState } from '../../protocol/webview/dashboard';
 import { PermissionPrompt } from './permissions';
 import { openSetting, readConfig, type OrchestratorConfig } from './config';
@@ -233,7 +242,7 @@ export class Ctx implements vscode.Disposable {
   }
 
   /** Typed request to the server. Rejects when the client is not running. */
-  async request<D extends RequestDef<string, unknown, unknown>>(def: D, params: ParamsOf<D>): Promise<ResultOf<D>> {
+  async request<D extends AnyRequestRef>(def: D, params: ParamsOf<D>): Promise<ResultOf<D>> {
     if (!this.client) throw new Error(vscode.l10n.t('The orchestrator server is not running. Run "Orchestrator: Restart Server".'));
     return sendRequest(this.client, def, params);
   }

@@ -1,9 +1,6 @@
 /** Activation: wires the context, commands, views and webviews. Nothing else. */
 import * as vscode from 'vscode';
-import { serverStatus } from '../../protocol/server';
-import { agentList } from '../../protocol/agent';
-import { runList } from '../../protocol/run';
-import { sessionGet, sessionList } from '../../protocol/session';
+import { agentList, runList, serverStatus, sessionGet, sessionList } from '../../protocol/methodRefs';
 import type { OrchestratorApi } from './api';
 import { AgentCodeActions } from './codeActions/agentCodeActions';
 import { registerCommands } from './commands/registry';

@@ -7,7 +7,9 @@
  */
 import { describeIssues } from '../../protocol/messages';
 import type { ModelView } from '../../protocol/model';
-import { providerIdPattern, providerSchema, type ProviderKind, type ProviderSetting } from '../../protocol/provider';
+import { providerIdPattern } from '../../protocol/constants';
+import type { ProviderKind, ProviderSetting } from '../../protocol/provider';
+import { schemas } from './schemas';
 
 export type PresetId = 'openai-compatible' | 'anthropic' | 'openai' | 'openrouter' | 'ollama' | 'lmstudio';
 
@@ -178,7 +180,7 @@ export function buildProviderEntry(input: ProviderInput): ProviderSetting {
     ...(input.withKey ? { apiKey: `{env:${keyEnvName(id)}}` } : {}),
     models: Object.fromEntries(input.models.map((m) => [m, {}])),
   };
-  const r = providerSchema.safeParse(entry);
+  const r = schemas().providerSchema.safeParse(entry);
   if (!r.success) throw new ProviderInputError('id', `provider entry: ${describeIssues(r.error)}`);
   return r.data;
 }
@@ -283,7 +285,7 @@ export interface ModelChoice {
 export function modelChoices(providers: readonly unknown[], registered: readonly ModelView[] = []): ModelChoice[] {
   const out: ModelChoice[] = [];
   for (const p of providers) {
-    const r = providerSchema.safeParse(p);
+    const r = schemas().providerSchema.safeParse(p);
     if (!r.success) continue;
     for (const m of Object.keys(r.data.models))
       out.push({ id: `${r.data.id}/${m}`, label: `${r.data.id}/${m}`, description: r.data.models[m].name ?? r.data.name ?? r.data.id });

@@ -30,7 +30,7 @@ export const curatorQuery = z
   .strict();
 export type CuratorQuery = z.infer<typeof curatorQuery>;
 
-export const emptyCuratorQuery: CuratorQuery = { outcome: 'succeeded', agent: '', model: '', since: '', until: '' };
+export { emptyCuratorQuery } from '../constants';
 
 /** One candidate run and its fate in the curation. */
 export interface CuratorRow {

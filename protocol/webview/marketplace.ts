@@ -22,7 +22,7 @@ export const marketplaceQuery = z
   .strict();
 export type MarketplaceQuery = z.infer<typeof marketplaceQuery>;
 
-export const emptyQuery: MarketplaceQuery = { search: '', installed: false, capability: '', distribution: '' };
+export { emptyQuery } from '../constants';
 
 /** What an entry's buttons can ask for (`install` also updates to the index's version). */
 export const marketplaceActions = ['install', 'uninstall', 'enable', 'disable'] as const;

@@ -6,7 +6,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { runStart, type RunView } from '../../../protocol/run';
+import type { RunView } from '../../../protocol/run';
+import { runStart } from '../../../protocol/methodRefs';
 import { commandIds } from '../commands/ids';
 import type { Ctx } from '../ctx';
 import { fixTitle, selectionPrompt, type SelectionDiagnostic, type SelectionIntent } from './selectionPrompt';

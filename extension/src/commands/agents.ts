@@ -3,7 +3,7 @@
  * change restarts the server, whose routing then gives a disabled agent no new task (running ones finish).
  */
 import * as vscode from 'vscode';
-import { agentList } from '../../../protocol/agent';
+import { agentList } from '../../../protocol/methodRefs';
 import { readDisabledAgents, setAgentDisabled } from '../config';
 import type { Ctx } from '../ctx';
 

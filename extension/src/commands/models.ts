@@ -22,8 +22,8 @@ import {
   type PresetId,
   type ProviderPreset,
 } from '../modelProvider';
-import { modelList } from '../../../protocol/model';
-import { providerIdPattern } from '../../../protocol/provider';
+import { modelList } from '../../../protocol/methodRefs';
+import { providerIdPattern } from '../../../protocol/constants';
 
 export interface ConfigureProviderArgs {
   preset: PresetId;

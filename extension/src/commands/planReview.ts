@@ -7,7 +7,8 @@
  * the server unchanged; success closes it without a save prompt.
  */
 import * as vscode from 'vscode';
-import { sessionApprove, sessionGet, sessionPlan, type SessionView } from '../../../protocol/session';
+import type { SessionView } from '../../../protocol/session';
+import { sessionApprove, sessionGet, sessionPlan } from '../../../protocol/methodRefs';
 import type { Ctx } from '../ctx';
 import { commandIds } from './ids';
 import { InFlight } from './inFlight';

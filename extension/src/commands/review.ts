@@ -5,7 +5,8 @@
  * the diff editor (`vscode.diff`). Apply Session in the editor title applies the session from there.
  */
 import * as vscode from 'vscode';
-import { sessionDiff, sessionGet, sessionList, type DiffFile, type SessionView } from '../../../protocol/session';
+import type { DiffFile, SessionView } from '../../../protocol/session';
+import { sessionDiff, sessionGet, sessionList } from '../../../protocol/methodRefs';
 import type { Ctx } from '../ctx';
 import { reviewUri } from '../review/reviewProvider';
 import { reviewTitle } from '../review/reviewRef';

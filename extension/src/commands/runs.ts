@@ -1,6 +1,7 @@
 /** Run commands: one agent run in the workspace (`run/start`), cancel a running one. */
 import * as vscode from 'vscode';
-import { runCancel, runStart, type RunView } from '../../../protocol/run';
+import type { RunView } from '../../../protocol/run';
+import { runCancel, runStart } from '../../../protocol/methodRefs';
 import type { Ctx } from '../ctx';
 import { workspaceRoot } from './workspace';
 

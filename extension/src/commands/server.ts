@@ -1,6 +1,7 @@
 /** Server commands: status, restart, logs. Each export is a `(ctx) => handler` factory. */
 import * as vscode from 'vscode';
-import { serverStatus, type ServerStatus } from '../../../protocol/server';
+import type { ServerStatus } from '../../../protocol/server';
+import { serverStatus } from '../../../protocol/methodRefs';
 import type { Ctx } from '../ctx';
 
 export const showStatus = (ctx: Ctx) => async (): Promise<ServerStatus> => {

@@ -1,6 +1,8 @@
 /** Session commands: plan a goal (one line, or written in an editor), review and run the plan, cancel, retry, apply, delete. */
 import * as vscode from 'vscode';
+import type { SessionView } from '../../../protocol/session';
 import {
+  agentList,
   sessionApply,
   sessionApprove,
   sessionCancel,
@@ -8,9 +10,7 @@ import {
   sessionList,
   sessionRetry,
   sessionStart,
-  type SessionView,
-} from '../../../protocol/session';
-import { agentList } from '../../../protocol/agent';
+} from '../../../protocol/methodRefs';
 import { readConfig, readProviders } from '../config';
 import { asksForModel, sessionModelChoices } from '../sessionModels';
 import type { Ctx } from '../ctx';

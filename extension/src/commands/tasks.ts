@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { SessionView } from '../../../protocol/session';
-import { taskCancel, taskRetry, taskSetPriority } from '../../../protocol/task';
+import { taskCancel, taskRetry, taskSetPriority } from '../../../protocol/methodRefs';
 import type { Ctx } from '../ctx';
 import { priorityArg, taskPriorities, taskRefOf, type TaskRowArg } from './taskRef';
 

@@ -3,7 +3,7 @@
  * from git (`session/fileContent`). The documents are never written; nothing here touches the user's files.
  */
 import * as vscode from 'vscode';
-import { sessionFileContent } from '../../../protocol/session';
+import { sessionFileContent } from '../../../protocol/methodRefs';
 import type { Ctx } from '../ctx';
 import { parseReviewUri, reviewScheme, reviewText, reviewUriParts, type ReviewRef } from './reviewRef';
 

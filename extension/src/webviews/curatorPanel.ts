@@ -6,16 +6,10 @@
  * `finetune/submit` on the exported version and follows the job with `finetune/get` until it ends.
  */
 import * as vscode from 'vscode';
-import {
-  datasetCandidates,
-  datasetCreate,
-  datasetPreview,
-  type DatasetCandidate,
-  type DatasetExample,
-  type DatasetRecord,
-} from '../../../protocol/dataset';
-import { finetuneGet, finetuneSubmit } from '../../../protocol/finetune';
-import { curatorToHost, emptyCuratorQuery, type CuratorToHost } from '../../../protocol/webview/curator';
+import type { DatasetCandidate, DatasetExample, DatasetRecord } from '../../../protocol/dataset';
+import { datasetCandidates, datasetCreate, datasetPreview, finetuneGet, finetuneSubmit } from '../../../protocol/methodRefs';
+import type { CuratorToHost } from '../../../protocol/webview/curator';
+import { emptyCuratorQuery } from '../../../protocol/constants';
 import type { Ctx } from '../ctx';
 import {
   choicesOf,
@@ -80,7 +74,7 @@ export class CuratorPanels implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media', 'orchestrator.svg');
     const subs = [
       panel.webview.onDidReceiveMessage((raw: unknown) => {
-        const msg = parseWebviewMessage(curatorToHost, raw, this.ctx.log);
+        const msg = parseWebviewMessage((s) => s.curatorToHost, raw, this.ctx.log);
         if (!msg) return;
         this.handle(msg);
         this.received.fire(msg);

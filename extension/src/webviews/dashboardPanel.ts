@@ -5,9 +5,9 @@
  * commands to the extension's commands, reporting failures back in place.
  */
 import * as vscode from 'vscode';
-import { runGet, runTranscript } from '../../../protocol/run';
-import { sessionList, type SessionView } from '../../../protocol/session';
-import { dashboardToHost, type DashboardCommand, type DashboardToHost, type HostToDashboard } from '../../../protocol/webview/dashboard';
+import { runGet, runTranscript, sessionList } from '../../../protocol/methodRefs';
+import type { SessionView } from '../../../protocol/session';
+import type { DashboardCommand, DashboardToHost, HostToDashboard } from '../../../protocol/webview/dashboard';
 import type { Ctx, StatusSnapshot } from '../ctx';
 import { commandFor, sessionsSnapshot, Throttle } from './dashboardModel';
 import { parseWebviewMessage, webviewHtml, webviewOptions } from './panelHost';
@@ -87,7 +87,7 @@ export class DashboardPanels implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media', 'orchestrator.svg');
     const subs = [
       panel.webview.onDidReceiveMessage((raw: unknown) => {
-        const msg = parseWebviewMessage(dashboardToHost, raw, this.ctx.log);
+        const msg = parseWebviewMessage((s) => s.dashboardToHost, raw, this.ctx.log);
         if (!msg) return;
         if (msg.type === 'webview/ready') {
           this.selected = msg.uiState?.selectedSession ?? this.selected;

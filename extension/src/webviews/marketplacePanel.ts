@@ -7,23 +7,16 @@
  * After a change the Agents view is refreshed through `onAgentsChanged`.
  */
 import * as vscode from 'vscode';
+import type { MarketplaceDetails, MarketplaceEntry, MarketplaceProblem } from '../../../protocol/marketplace';
 import {
   marketplaceGet,
   marketplaceInstall,
   marketplaceList,
   marketplaceSetEnabled,
   marketplaceUninstall,
-  type MarketplaceDetails,
-  type MarketplaceEntry,
-  type MarketplaceProblem,
-} from '../../../protocol/marketplace';
-import {
-  emptyQuery,
-  marketplaceToHost,
-  type MarketplaceAction,
-  type MarketplaceQuery,
-  type MarketplaceToHost,
-} from '../../../protocol/webview/marketplace';
+} from '../../../protocol/methodRefs';
+import type { MarketplaceAction, MarketplaceQuery, MarketplaceToHost } from '../../../protocol/webview/marketplace';
+import { emptyQuery } from '../../../protocol/constants';
 import type { Ctx } from '../ctx';
 import { consentText, type ConsentLabels, mayManageAgents } from './marketplaceModel';
 import { viewSnapshot } from './marketplaceModel';
@@ -89,7 +82,7 @@ export class MarketplacePanels implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'media', 'orchestrator.svg');
     const subs = [
       panel.webview.onDidReceiveMessage((raw: unknown) => {
-        const msg = parseWebviewMessage(marketplaceToHost, raw, this.ctx.log);
+        const msg = parseWebviewMessage((s) => s.marketplaceToHost, raw, this.ctx.log);
         if (!msg) return;
         if (msg.type === 'webview/ready') void this.refresh();
         if (msg.type === 'marketplace/query') {

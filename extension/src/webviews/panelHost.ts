@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { z } from 'zod';
+import { schemas, type Schemas } from '../schemas';
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
   return {
@@ -36,9 +37,12 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, s
 <script type="module" nonce="${nonce}" src="${script}"></script></body></html>`;
 }
 
-/** Parse a message from a webview; invalid ones are logged with the field names and dropped. */
-export function parseWebviewMessage<T>(schema: z.ZodType<T>, raw: unknown, log: vscode.LogOutputChannel): T | undefined {
-  const r = schema.safeParse(raw);
+/**
+ * Parse a message from a webview with the surface's schema (picked from `schemas()`, loaded on the first message);
+ * invalid ones are logged with the field names and dropped.
+ */
+export function parseWebviewMessage<T>(schema: (s: Schemas) => z.ZodType<T>, raw: unknown, log: vscode.LogOutputChannel): T | undefined {
+  const r = schema(schemas()).safeParse(raw);
   if (r.success) return r.data;
   log.warn(`dropped an invalid webview message: ${r.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ')}`);
   return undefined;
