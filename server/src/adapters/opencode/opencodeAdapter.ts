@@ -30,7 +30,8 @@ import type { MessageWithParts } from './normalize';
 import { warmOpencodeFolder } from './warmFolder';
 import { waitForLoopEnd } from './loopDrain';
 import { randomPassword, ServerProcess, type ExitInfo } from './serverProcess';
-import { Turn, type TurnApi } from './turn';
+import { overlapEnabled, Turn, type TurnApi } from './turn';
+import { turnTrace } from '../turnTrace';
 
 export interface OpencodeAdapterOptions {
   /** Folder for the isolated OpenCode home (config, SQLite, logs, snapshots). */
@@ -366,8 +367,14 @@ export class OpencodeAdapter implements AgentRuntime {
       };
     }
     let sessionId: string;
+    turnTrace(req.runId, 'adapter prompt');
+    // Our MCP server is attached to the folder's instance while the session is created (both only need the
+    // server); the prompt waits for both. `ORCH_OPENCODE_OVERLAP=0`: one after the other (bench comparison).
+    let attaching: Promise<void> | undefined;
     try {
       await this.ensureServer();
+      turnTrace(req.runId, 'server ready');
+      if (req.mcp && overlapEnabled()) attaching = this.attachMcp(req.cwd, req.mcp);
       if (!task.sessionId || task.cwd !== req.cwd) {
         const ask = req.permissionPolicy
           ? (this.opts.askPermissions ?? defaultAsk).map((permission) => ({ permission, pattern: '*', action: 'ask' as const }))
@@ -375,15 +382,19 @@ export class OpencodeAdapter implements AgentRuntime {
         const session = await this.call('session create', (c, o) =>
           c.session.create({ directory: req.cwd, title: `task ${req.runId}`, ...(ask ? { permission: ask } : {}) }, o),
         );
+        turnTrace(req.runId, 'session created');
         task.sessionId = session.id;
         task.cwd = req.cwd;
         task.previousUserMessageId = undefined;
       }
       sessionId = task.sessionId;
     } catch (e) {
+      await attaching;
       return this.preTurnFailure(task, onEvent, e, started);
     }
-    if (req.mcp) await this.attachMcp(req.cwd, req.mcp);
+    if (attaching) await attaching;
+    else if (req.mcp) await this.attachMcp(req.cwd, req.mcp);
+    turnTrace(req.runId, 'mcp attached');
     if (task.draining) await task.draining;
     task.draining = undefined;
     const turn = new Turn({
@@ -409,6 +420,7 @@ export class OpencodeAdapter implements AgentRuntime {
       await this.call('prompt', (c, o) =>
         c.session.promptAsync({ sessionID: sessionId, directory: req.cwd, model, parts: [{ type: 'text', text: req.prompt }] }, o),
       );
+      turnTrace(req.runId, 'prompt_async answered');
     } catch (e) {
       const err = e instanceof AgentError ? e : new AgentError('protocol', message(e));
       if (this.server?.alive) turn.fail(err.reason, err.message);
@@ -416,6 +428,7 @@ export class OpencodeAdapter implements AgentRuntime {
     }
     try {
       const result = await turn.result;
+      turnTrace(req.runId, 'turn result');
       if (leavesInstanceSuspect(result)) await this.resetInstance(req.cwd);
       if (result.status === 'cancelled') task.draining = this.drain(sessionId, req.cwd);
       return result;

@@ -18,6 +18,7 @@ import type {
   TurnTimeouts,
 } from '../../ports/agentRuntime';
 import { askPolicy } from '../policyAsk';
+import { turnTrace } from '../turnTrace';
 import type { OpencodeEvent } from './eventStream';
 import {
   applyPart,
@@ -56,9 +57,12 @@ const cancelGraceMs = 5000;
 const foreignIdleRecheckMs = 1000;
 const diffSettleMs = 3000;
 
-/** How many files the turn's `patch` parts say were changed. */
+/** The turn's OpenCode calls overlap where they can (off with `ORCH_OPENCODE_OVERLAP=0`, for the bench). */
+export const overlapEnabled = (): boolean => process.env.ORCH_OPENCODE_OVERLAP !== '0';
+
+/** How many distinct files the turn's `patch` parts say were changed. */
 function patchedFiles(msgs: MessageWithParts[]): number {
-  return msgs.flatMap((m) => m.parts).reduce((n, p) => n + (p.type === 'patch' ? p.files.length : 0), 0);
+  return new Set(msgs.flatMap((m) => m.parts).flatMap((p) => (p.type === 'patch' ? p.files : []))).size;
 }
 
 export class Turn {
@@ -137,6 +141,7 @@ export class Turn {
   handleEvent(ev: OpencodeEvent): void {
     if (this.settled) return;
     const p = (ev.properties ?? {}) as Record<string, unknown>;
+    turnTrace(this.init.runId, `sse ${ev.type}${ev.type === 'session.status' ? ' ' + String((p.status as { type?: string })?.type) : ''}`);
     switch (ev.type) {
       case 'message.updated': {
         const info = p.info as { id: string; role: 'user' | 'assistant'; parentID?: string; error?: unknown };
@@ -286,6 +291,7 @@ export class Turn {
       },
       this.init.timeouts.permissionMs,
     );
+    turnTrace(this.init.runId, 'permission decided');
     try {
       if (!this.settled)
         await this.init.api.replyPermission(
@@ -297,6 +303,7 @@ export class Turn {
     } catch (e) {
       this.init.debug?.(`permission reply failed: ${String(e)}`);
     }
+    turnTrace(this.init.runId, 'permission replied');
     this.push(`perm:${req.id}:decision`, { kind: 'permission_decision', id: req.id, decision, by, ...(note ? { note } : {}) });
     this.pendingPermissions--;
     this.touch();
@@ -366,8 +373,15 @@ export class Turn {
     let msgError: { reason: AgentErrorReason | 'aborted'; message: string } | undefined;
     let reconcileError: string | undefined;
     if (!offline) {
+      // The turn's diff is asked for together with its messages when the user message is already known (the
+      // usual case: it came over SSE); `ORCH_OPENCODE_OVERLAP=0` asks one after the other (bench comparison).
+      const known = overlapEnabled() ? this.userMessageId : undefined;
+      const early = known ? this.init.api.diff(this.init.sessionId, this.init.cwd, known) : undefined;
+      early?.catch(() => undefined);
       try {
+        turnTrace(this.init.runId, 'finish: messages asked');
         const all = await this.init.api.messages(this.init.sessionId, this.init.cwd);
+        turnTrace(this.init.runId, 'finish: messages read');
         this.userMessageId ??= findTurnUserMessage(all, this.init.previousUserMessageId);
         if (this.userMessageId) {
           const mine = turnMessages(all, this.userMessageId);
@@ -377,7 +391,8 @@ export class Turn {
           usage = o.usage;
           complete = o.complete;
           msgError = o.error;
-          diff = await this.turnDiff(this.userMessageId, patchedFiles(mine));
+          diff = await this.turnDiff(this.userMessageId, patchedFiles(mine), this.userMessageId === known ? early : undefined);
+          turnTrace(this.init.runId, 'finish: diff read');
         }
       } catch (e) {
         reconcileError = e instanceof Error ? e.message : String(e);
@@ -428,12 +443,24 @@ export class Turn {
    * behind `session.idle`, so when the turn's patch parts name changed files but the diff is still empty,
    * ask again for a short, bounded while.
    */
-  private async turnDiff(userMessageId: string, patched: number): Promise<FileChange[]> {
+  private async turnDiff(
+    userMessageId: string,
+    patched: number,
+    early?: ReturnType<TurnApi['diff']>,
+  ): Promise<FileChange[]> {
     const deadline = Date.now() + diffSettleMs;
+    if (early) {
+      // Asked before the messages were read: when it names fewer files than the patch parts do, OpenCode may
+      // not have summarised the last step yet, so the diff is asked again as it was before.
+      const diff = toFileChanges(await early);
+      if (diff.length >= patched) return diff;
+      this.init.debug?.(`early diff of ${userMessageId} names ${diff.length} of ${patched} patched file(s); asking again`);
+    }
     for (;;) {
       const diff = toFileChanges(await this.init.api.diff(this.init.sessionId, this.init.cwd, userMessageId));
       if (diff.length || !patched || Date.now() > deadline) return diff;
       this.init.debug?.(`diff of ${userMessageId} still empty although ${patched} file(s) were patched; asking again`);
+      turnTrace(this.init.runId, 'finish: diff empty, asking again');
       await new Promise((r) => setTimeout(r, 250));
     }
   }
