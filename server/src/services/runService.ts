@@ -21,7 +21,6 @@ import type { TranscriptPort } from '../ports/transcript';
 import type { WorkspacePort } from '../ports/workspace';
 import { PermissionAsker } from './permissionAsker';
 import { decideResolved } from './policyInput';
-import { turnTrace } from '../adapters/turnTrace';
 
 export interface RunInput {
   agent: string;
@@ -161,7 +160,6 @@ export class RunService {
       if (problem) throw new DomainError('bad_input', `model: ${problem}`, { field: 'model' });
     }
     const ws = this.deps.workspace;
-    turnTrace('-', 'start received');
     const root = ws.repoRoot ? await ws.repoRoot(input.cwd) : (await ws.assertRepo(input.cwd)).root;
 
     const id = this.deps.newId();
@@ -181,9 +179,7 @@ export class RunService {
       usage: emptyUsage(),
       events: 0,
     };
-    turnTrace(id, 'repo root known');
     await this.save(run);
-    turnTrace(id, 'run saved');
     this.deps.publish({ run: this.view(run) });
     const controller = new AbortController();
     const ctx: TurnContext = {
@@ -254,10 +250,7 @@ export class RunService {
       appended.catch(() => undefined);
       chain = chain
         .then(() => appended)
-        .then(() => {
-          turnTrace(run.id, `published ${e.kind}`);
-          publish(snapshot, e);
-        })
+        .then(() => publish(snapshot, e))
         .catch(stopOnWriteError);
     };
     // Progress reported through our MCP server is placed between the adapter's events: every adapter event
@@ -293,7 +286,6 @@ export class RunService {
       this.deps.logger.warn(`run ${run.id}: the agent tools are not available for this turn: ${String(e)}`);
     }
     let result: TurnResult | undefined;
-    turnTrace(run.id, 'tools opened');
     try {
       result = await runtime.prompt(
         {
@@ -324,13 +316,11 @@ export class RunService {
       };
     }
     ended = true;
-    turnTrace(run.id, 'prompt returned');
     grant?.close();
     // One run is one turn: the agent adapter need not keep anything of it for a follow-up.
     runtime.release?.(run.id);
     if (!run.sessionId) this.asker.forget({ runId: run.id });
     await chain;
-    turnTrace(run.id, 'chain drained');
     if (writeError) {
       const base = result ?? { stopReason: 'error' as const, summary: '', usage: run.usage, diff: [], durationMs: 0, lastSeq: 0 };
       result = {
@@ -355,7 +345,6 @@ export class RunService {
       this.deps.logger.warn(`run ${run.id}: ${warnings.join('; ')}`);
     }
     await this.save(run).catch((e: unknown) => this.deps.logger.error(`could not save run ${run.id}: ${String(e)}`));
-    turnTrace(run.id, 'final saved');
     this.deps.publish({ run: this.view(run) });
     return result;
   }
@@ -389,9 +378,7 @@ export class RunService {
       ...(filepath ? { filepath } : {}),
       ...(workdir ? { commandCwd: workdir } : {}),
     };
-    turnTrace(run.id, 'policy asked');
     const { request, paths, ...verdict } = await decideResolved(base, this.deps.paths, this.deps.policy);
-    turnTrace(run.id, `policy decided ${verdict.decision}`);
     const resolved = request.resolved ?? {};
     this.deps.logger.info(`run ${run.id}: ${req.permission} ${req.patterns.join(' ')} → ${verdict.decision} (${verdict.reason})`);
     const key = requestKey(req.permission, req.patterns);

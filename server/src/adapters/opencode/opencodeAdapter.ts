@@ -30,7 +30,7 @@ import type { MessageWithParts } from './normalize';
 import { warmOpencodeFolder } from './warmFolder';
 import { waitForLoopEnd } from './loopDrain';
 import { randomPassword, ServerProcess, type ExitInfo } from './serverProcess';
-import { overlapEnabled, Turn, type TurnApi } from './turn';
+import { Turn, type TurnApi } from './turn';
 import { turnTrace } from '../turnTrace';
 
 export interface OpencodeAdapterOptions {
@@ -62,6 +62,8 @@ export const defaultTurnTimeouts: TurnTimeouts = { idleMs: 180_000, turnMs: 30 *
 // Reads are routed to the policy too: it judges where a file really is (symlinks) and denies secret places.
 const drainDeadlineMs = 15_000;
 const defaultAsk = ['edit', 'bash', 'webfetch', 'external_directory', 'read'];
+/** Our MCP server is attached while the session is created (off with `ORCH_OPENCODE_OVERLAP=0`, for the bench). */
+const overlapEnabled = (): boolean => process.env.ORCH_OPENCODE_OVERLAP !== '0';
 
 /** What the adapter keeps per task between its turns (until `release`). */
 interface TaskState {

@@ -57,12 +57,9 @@ const cancelGraceMs = 5000;
 const foreignIdleRecheckMs = 1000;
 const diffSettleMs = 3000;
 
-/** The turn's OpenCode calls overlap where they can (off with `ORCH_OPENCODE_OVERLAP=0`, for the bench). */
-export const overlapEnabled = (): boolean => process.env.ORCH_OPENCODE_OVERLAP !== '0';
-
-/** How many distinct files the turn's `patch` parts say were changed. */
+/** How many files the turn's `patch` parts say were changed. */
 function patchedFiles(msgs: MessageWithParts[]): number {
-  return new Set(msgs.flatMap((m) => m.parts).flatMap((p) => (p.type === 'patch' ? p.files : []))).size;
+  return msgs.flatMap((m) => m.parts).reduce((n, p) => n + (p.type === 'patch' ? p.files.length : 0), 0);
 }
 
 export class Turn {
@@ -373,11 +370,6 @@ export class Turn {
     let msgError: { reason: AgentErrorReason | 'aborted'; message: string } | undefined;
     let reconcileError: string | undefined;
     if (!offline) {
-      // The turn's diff is asked for together with its messages when the user message is already known (the
-      // usual case: it came over SSE); `ORCH_OPENCODE_OVERLAP=0` asks one after the other (bench comparison).
-      const known = overlapEnabled() ? this.userMessageId : undefined;
-      const early = known ? this.init.api.diff(this.init.sessionId, this.init.cwd, known) : undefined;
-      early?.catch(() => undefined);
       try {
         turnTrace(this.init.runId, 'finish: messages asked');
         const all = await this.init.api.messages(this.init.sessionId, this.init.cwd);
@@ -391,7 +383,7 @@ export class Turn {
           usage = o.usage;
           complete = o.complete;
           msgError = o.error;
-          diff = await this.turnDiff(this.userMessageId, patchedFiles(mine), this.userMessageId === known ? early : undefined);
+          diff = await this.turnDiff(this.userMessageId, patchedFiles(mine));
           turnTrace(this.init.runId, 'finish: diff read');
         }
       } catch (e) {
@@ -443,19 +435,8 @@ export class Turn {
    * behind `session.idle`, so when the turn's patch parts name changed files but the diff is still empty,
    * ask again for a short, bounded while.
    */
-  private async turnDiff(
-    userMessageId: string,
-    patched: number,
-    early?: ReturnType<TurnApi['diff']>,
-  ): Promise<FileChange[]> {
+  private async turnDiff(userMessageId: string, patched: number): Promise<FileChange[]> {
     const deadline = Date.now() + diffSettleMs;
-    if (early) {
-      // Asked before the messages were read: when it names fewer files than the patch parts do, OpenCode may
-      // not have summarised the last step yet, so the diff is asked again as it was before.
-      const diff = toFileChanges(await early);
-      if (diff.length >= patched) return diff;
-      this.init.debug?.(`early diff of ${userMessageId} names ${diff.length} of ${patched} patched file(s); asking again`);
-    }
     for (;;) {
       const diff = toFileChanges(await this.init.api.diff(this.init.sessionId, this.init.cwd, userMessageId));
       if (diff.length || !patched || Date.now() > deadline) return diff;
