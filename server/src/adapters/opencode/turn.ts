@@ -3,10 +3,12 @@
  * them, answers permission requests through the caller's policy, runs the watchdogs (idle, wall clock,
  * unreachable model, cancel) and settles exactly once with a TurnResult.
  *
- * Completion: `session.idle` after the prompt, confirmed against the messages API. A final assistant
+ * Completion: `session.idle` after the prompt, confirmed against the messages: those the stream delivered when
+ * nothing was missed and the turn ended cleanly (`messageMirror.ts`), else the messages API. A final assistant
  * message (finish ≠ tool-calls, or an error) decides the outcome; idle without one means it was aborted.
  */
-import type { Part, PermissionRequest as OcPermissionRequest } from '@opencode-ai/sdk/v2';
+import type { Message, Part, PermissionRequest as OcPermissionRequest } from '@opencode-ai/sdk/v2';
+import { MessageMirror } from './messageMirror';
 import { addUsage, emptyUsage, type AgentEvent, type AgentEventBody, type AgentEventLog, type UsageTotals } from '../../domain/agentEvent';
 import type {
   AgentErrorReason,
@@ -57,6 +59,12 @@ const cancelGraceMs = 5000;
 const foreignIdleRecheckMs = 1000;
 const diffSettleMs = 3000;
 
+/**
+ * The end of a clean turn is read from the messages the SSE stream delivered (no messages request); off with
+ * `ORCH_OPENCODE_SSE_END=0` (bench comparison).
+ */
+const sseEndEnabled = (): boolean => process.env.ORCH_OPENCODE_SSE_END !== '0';
+
 /** How many files the turn's `patch` parts say were changed. */
 function patchedFiles(msgs: MessageWithParts[]): number {
   return msgs.flatMap((m) => m.parts).reduce((n, p) => n + (p.type === 'patch' ? p.files.length : 0), 0);
@@ -85,6 +93,8 @@ export class Turn {
   private liveText = '';
   /** The newest assistant message update belonged to an earlier turn's loop (one that was aborted). */
   private lastAssistantForeign = false;
+  /** The session's messages as the SSE stream delivered them. */
+  private readonly mirror = new MessageMirror();
 
   constructor(private readonly init: TurnInit) {
     this.result = new Promise((r) => (this.resolve = r));
@@ -146,12 +156,14 @@ export class Turn {
         if (info.role === 'user' && !this.userMessageId && (!this.init.previousUserMessageId || info.id > this.init.previousUserMessageId))
           this.userMessageId = info.id;
         if (info.role === 'assistant') this.lastAssistantForeign = !!this.userMessageId && info.parentID !== this.userMessageId;
+        this.mirror.message(p.info as Message);
         this.touch();
         break;
       }
       case 'message.part.updated': {
         const part = p.part as Part;
         this.partKinds.set(part.id, part.type);
+        this.mirror.part(part);
         const role = this.ownsMessage(part.messageID);
         if (role) {
           for (const e of applyPart(this.init.log, part, role, false)) this.emit(e);
@@ -163,6 +175,7 @@ export class Turn {
       case 'message.part.delta': {
         const role = this.ownsMessage(String(p.messageID));
         const kind = this.partKinds.get(String(p.partID));
+        this.mirror.delta(String(p.messageID), String(p.partID), String(p.field), String(p.delta ?? ''));
         if (role && p.field === 'text' && (kind === 'text' || kind === 'reasoning')) {
           this.emit(this.init.log.textDelta(String(p.partID), kind === 'reasoning' ? 'thought' : role, String(p.delta ?? '')));
           this.clearUnreachable();
@@ -201,6 +214,7 @@ export class Turn {
         void this.onPermission(p as unknown as OcPermissionRequest);
         break;
       default:
+        if (ev.type.startsWith('message.')) this.mirror.gap = true;
         this.touch();
     }
   }
@@ -309,6 +323,7 @@ export class Turn {
   /** After the event stream reconnected: fill gaps from the messages API and pick up missed permissions or completion. */
   async resync(): Promise<void> {
     if (this.settled || this.finishing) return;
+    this.mirror.gap = true;
     // Called as the stream reconnects, before its first event: deltas from now until the snapshot below is
     // applied cannot be placed (text was missed), so the log freezes their parts. If the snapshot never comes
     // (the call fails), the gap stays open and text arrives through part updates and the end-of-turn snapshot.
@@ -371,8 +386,9 @@ export class Turn {
     let reconcileError: string | undefined;
     if (!offline) {
       try {
-        turnTrace(this.init.runId, 'finish: messages asked');
-        const all = await this.init.api.messages(this.init.sessionId, this.init.cwd);
+        const seen = this.cleanEnd();
+        turnTrace(this.init.runId, seen ? 'finish: messages from the stream' : 'finish: messages asked');
+        const all = seen ?? (await this.init.api.messages(this.init.sessionId, this.init.cwd));
         turnTrace(this.init.runId, 'finish: messages read');
         this.userMessageId ??= findTurnUserMessage(all, this.init.previousUserMessageId);
         if (this.userMessageId) {
@@ -428,6 +444,24 @@ export class Turn {
       durationMs: Date.now() - this.startedAt,
       lastSeq: this.init.log.lastSeq,
     });
+  }
+
+  /**
+   * The turn's messages as the stream delivered them, when they alone can end it: nothing was missed (no
+   * reconnect, no removal, every part and delta placed), nothing went wrong (no failure, cancel or session
+   * error) and they hold this turn's final assistant message, without an error and with its `step-finish` part. Otherwise undefined: the
+   * messages API is read, as for every other end.
+   */
+  private cleanEnd(): MessageWithParts[] | undefined {
+    if (!sseEndEnabled() || this.mirror.gap || this.failure || this.cancelRequested || this.sessionError || !this.userMessageId)
+      return undefined;
+    const all = this.mirror.all();
+    const mine = turnMessages(all, this.userMessageId);
+    const o = turnOutcome(mine);
+    // OpenCode ends every step with a `step-finish` part, published after the step's other parts: seeing the
+    // last message's one is what says its parts all came over the stream.
+    const last = mine.filter((m) => m.info.role === 'assistant').pop();
+    return o.complete && !o.error && last?.parts.some((p) => p.type === 'step-finish') ? all : undefined;
   }
 
   /**
