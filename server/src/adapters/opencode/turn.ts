@@ -148,7 +148,10 @@ export class Turn {
   handleEvent(ev: OpencodeEvent): void {
     if (this.settled) return;
     const p = (ev.properties ?? {}) as Record<string, unknown>;
-    turnTrace(this.init.runId, `sse ${ev.type}${ev.type === 'session.status' ? ' ' + String((p.status as { type?: string })?.type) : ''}`);
+    turnTrace(
+      this.init.runId,
+      () => `sse ${ev.type}${ev.type === 'session.status' ? ' ' + String((p.status as { type?: string })?.type) : ''}`,
+    );
     switch (ev.type) {
       case 'message.updated': {
         const info = p.info as { id: string; role: 'user' | 'assistant'; parentID?: string; error?: unknown };
