@@ -14,6 +14,7 @@ import { randomPassword, ServerProcess } from '../../server/src/adapters/opencod
 import { startScriptedModel } from '../../server/src/adapters/scriptedModel/scriptedModel';
 import { runDidUpdate, runStart, type RunView } from '../../protocol/run';
 import { startServer, tempDir } from '../integration/serverProcess';
+import { turnTrace } from '../../server/src/adapters/turnTrace';
 
 const turns = Number(process.env.BENCH_TURNS ?? 8);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -31,8 +32,8 @@ const prompt = (i: number, who: string) => `[[script:write_file ${who}-${i}.txt]
 /** A turn whose model streams slowly (~2 s), as a hosted model does; OpenCode then mostly waits. */
 const slowPrompt = (i: number, who: string) => `[[script:slow_write ${who}-slow-${i}.txt 120]] bench turn ${i}`;
 
-async function orchestrator(cwd: string) {
-  const s = await startServer(tempDir());
+async function orchestrator(cwd: string, env?: Record<string, string>) {
+  const s = await startServer(tempDir(), {}, env ? { env } : {});
   const waitDone = (runId: string, onFirstEvent?: () => void) =>
     new Promise<RunView>((resolve, reject) => {
       const deadline = setTimeout(() => {
@@ -62,8 +63,11 @@ async function orchestrator(cwd: string) {
       }, 1);
     });
   const turn = async (i: number, onFirstEvent?: () => void, dir = cwd, text = prompt(i, 'orch')) => {
+    const sent = performance.timeOrigin + performance.now();
     const r = await s.request(runStart, { agent: 'opencode', cwd: dir, prompt: text });
+    turnTrace(r.runId, `client: run/start answered (sent at ${sent.toFixed(1)})`);
     const done = await waitDone(r.runId, onFirstEvent);
+    turnTrace(r.runId, 'client: final run/didUpdate');
     if (done.state !== 'succeeded') throw new Error(`orchestrator turn ${i} ${done.state}: ${JSON.stringify(done.error)}`);
   };
   const rss = () => {
@@ -95,8 +99,11 @@ async function direct(cwd: string) {
   const { createOpencodeClient } = await import('@opencode-ai/sdk/v2');
   const client = createOpencodeClient({ baseUrl: sp.url, directory: cwd, headers: { Authorization: sp.authHeader } });
   const turn = async (i: number) => {
+    turnTrace(`direct${i}`, 'direct: start');
     const { data: session } = await client.session.create({ title: `direct ${i}` }, { throwOnError: true });
+    turnTrace(`direct${i}`, 'direct: session created');
     await client.session.prompt({ sessionID: session.id, parts: [{ type: 'text', text: prompt(i, 'direct') }] }, { throwOnError: true });
+    turnTrace(`direct${i}`, 'direct: prompt answered');
   };
   return {
     turn,
@@ -120,8 +127,23 @@ async function main() {
     await o.turn(-i);
     await d.turn(-i);
   } // warm-up both
+  // BENCH_OC_AB=1: a third side, the same server with the turn levers off (BENCH_OC_OFF, default
+  // ORCH_OPENCODE_OVERLAP=0), interleaved in the same run; its own repo so both servers see a warm folder.
+  const offEnv =
+    process.env.BENCH_OC_AB === '1'
+      ? (Object.fromEntries(
+          (process.env.BENCH_OC_OFF ?? 'ORCH_OPENCODE_OVERLAP=0')
+            .split(/\s+/)
+            .filter(Boolean)
+            .map((kv) => kv.split('=')),
+        ) as Record<string, string>)
+      : undefined;
+  const offCwd = offEnv ? repo() : undefined;
+  const off = offEnv ? await orchestrator(offCwd!, offEnv) : undefined;
+  for (let i = 1; i <= 2 && off; i++) await off.turn(-i, undefined, offCwd, prompt(-i, 'off'));
   const ot: number[] = [];
   const dt: number[] = [];
+  const ft: number[] = [];
   // Interleaved, so both sides see the same machine noise.
   for (let i = 1; i <= turns; i++) {
     let t = performance.now();
@@ -130,6 +152,22 @@ async function main() {
     t = performance.now();
     await d.turn(i);
     dt.push(performance.now() - t);
+    if (off) {
+      t = performance.now();
+      await off.turn(i, undefined, offCwd, prompt(i, 'off'));
+      ft.push(performance.now() - t);
+    }
+  }
+  if (off) {
+    await off.stop();
+    process.stderr.write(
+      `BENCH_OC_AB on ${median(ot).toFixed(0)} off ${median(ft).toFixed(0)} direct ${median(dt).toFixed(0)} ms (medians of ${turns})\n`,
+    );
+  }
+  if (process.env.BENCH_OC_TURNS_ONLY === '1') {
+    await o.stop();
+    await d.stop();
+    return;
   }
   // Two tasks in two (warm) repos at once on the one OpenCode server, against one task alone.
   const other = repo();

@@ -126,11 +126,17 @@ test('OpenCode calls our tools: progress is recorded, a lease held by another ta
   const prompt =
     '[[script:tool_seq]] report_progress {"message":"looking at the lexer","percent":10} ;; ' +
     'claim_lease {"paths":["src/lexer/tokens.ts"]} ;; budget {}';
+  const setup = adapter.recordSetupCalls();
   const t0 = Date.now();
   const r = await runs.start({ agent: 'opencode', cwd: repo, prompt, sessionId: 's1', taskId: 't1' });
   const result = await r.done;
   console.log(`turn with three MCP tool calls in ${Date.now() - t0} ms`);
   assert.equal(result?.status, 'succeeded', JSON.stringify(result?.error));
+  // Our MCP server is attached while the session is created, not after (one round trip off the turn's start).
+  assert.ok(
+    setup.indexOf('mcp.add asked') >= 0 && setup.indexOf('mcp.add asked') < setup.indexOf('session.create answered'),
+    setup.join(' → '),
+  );
   const events = await runs.transcript(r.runId);
 
   // The transcript stays well formed with the injected progress event: unique keys, strictly increasing seq.

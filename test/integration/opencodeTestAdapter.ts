@@ -24,6 +24,28 @@ export class TestOpencodeAdapter extends OpencodeAdapter {
     return [...this.tasks.keys()];
   }
 
+  /** From now on, notes when `session.create` and `mcp.add` are asked and answered (the order of a turn's set-up). */
+  recordSetupCalls(): string[] {
+    const seen: string[] = [];
+    const c = this.client!;
+    for (const [name, obj, method] of [
+      ['session.create', c.session, 'create'],
+      ['mcp.add', c.mcp, 'add'],
+    ] as const) {
+      const target = obj as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const orig = target[method].bind(obj);
+      target[method] = async (...a: unknown[]) => {
+        seen.push(`${name} asked`);
+        try {
+          return await orig(...a);
+        } finally {
+          seen.push(`${name} answered`);
+        }
+      };
+    }
+    return seen;
+  }
+
   /** Titles of OpenCode's sessions in `directory` (what a warm-up must not leave behind). */
   async sessionTitles(directory: string): Promise<string[]> {
     const r = await this.client!.session.list({ directory }, { throwOnError: true });

@@ -31,6 +31,7 @@ import { warmOpencodeFolder } from './warmFolder';
 import { waitForLoopEnd } from './loopDrain';
 import { randomPassword, ServerProcess, type ExitInfo } from './serverProcess';
 import { Turn, type TurnApi } from './turn';
+import { turnTrace } from '../turnTrace';
 
 export interface OpencodeAdapterOptions {
   /** Folder for the isolated OpenCode home (config, SQLite, logs, snapshots). */
@@ -61,6 +62,8 @@ export const defaultTurnTimeouts: TurnTimeouts = { idleMs: 180_000, turnMs: 30 *
 // Reads are routed to the policy too: it judges where a file really is (symlinks) and denies secret places.
 const drainDeadlineMs = 15_000;
 const defaultAsk = ['edit', 'bash', 'webfetch', 'external_directory', 'read'];
+/** Our MCP server is attached while the session is created (off with `ORCH_OPENCODE_OVERLAP=0`, for the bench). */
+const overlapEnabled = (): boolean => process.env.ORCH_OPENCODE_OVERLAP !== '0';
 
 /** What the adapter keeps per task between its turns (until `release`). */
 interface TaskState {
@@ -366,8 +369,14 @@ export class OpencodeAdapter implements AgentRuntime {
       };
     }
     let sessionId: string;
+    turnTrace(req.runId, 'adapter prompt');
+    // Our MCP server is attached to the folder's instance while the session is created (both only need the
+    // server); the prompt waits for both. `ORCH_OPENCODE_OVERLAP=0`: one after the other (bench comparison).
+    let attaching: Promise<void> | undefined;
     try {
       await this.ensureServer();
+      turnTrace(req.runId, 'server ready');
+      if (req.mcp && overlapEnabled()) attaching = this.attachMcp(req.cwd, req.mcp);
       if (!task.sessionId || task.cwd !== req.cwd) {
         const ask = req.permissionPolicy
           ? (this.opts.askPermissions ?? defaultAsk).map((permission) => ({ permission, pattern: '*', action: 'ask' as const }))
@@ -375,15 +384,19 @@ export class OpencodeAdapter implements AgentRuntime {
         const session = await this.call('session create', (c, o) =>
           c.session.create({ directory: req.cwd, title: `task ${req.runId}`, ...(ask ? { permission: ask } : {}) }, o),
         );
+        turnTrace(req.runId, 'session created');
         task.sessionId = session.id;
         task.cwd = req.cwd;
         task.previousUserMessageId = undefined;
       }
       sessionId = task.sessionId;
     } catch (e) {
+      await attaching;
       return this.preTurnFailure(task, onEvent, e, started);
     }
-    if (req.mcp) await this.attachMcp(req.cwd, req.mcp);
+    if (attaching) await attaching;
+    else if (req.mcp) await this.attachMcp(req.cwd, req.mcp);
+    turnTrace(req.runId, 'mcp attached');
     if (task.draining) await task.draining;
     task.draining = undefined;
     const turn = new Turn({
@@ -409,6 +422,7 @@ export class OpencodeAdapter implements AgentRuntime {
       await this.call('prompt', (c, o) =>
         c.session.promptAsync({ sessionID: sessionId, directory: req.cwd, model, parts: [{ type: 'text', text: req.prompt }] }, o),
       );
+      turnTrace(req.runId, 'prompt_async answered');
     } catch (e) {
       const err = e instanceof AgentError ? e : new AgentError('protocol', message(e));
       if (this.server?.alive) turn.fail(err.reason, err.message);
@@ -416,6 +430,7 @@ export class OpencodeAdapter implements AgentRuntime {
     }
     try {
       const result = await turn.result;
+      turnTrace(req.runId, 'turn result');
       if (leavesInstanceSuspect(result)) await this.resetInstance(req.cwd);
       if (result.status === 'cancelled') task.draining = this.drain(sessionId, req.cwd);
       return result;

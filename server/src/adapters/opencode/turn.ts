@@ -3,10 +3,12 @@
  * them, answers permission requests through the caller's policy, runs the watchdogs (idle, wall clock,
  * unreachable model, cancel) and settles exactly once with a TurnResult.
  *
- * Completion: `session.idle` after the prompt, confirmed against the messages API. A final assistant
+ * Completion: `session.idle` after the prompt, confirmed against the messages: those the stream delivered when
+ * nothing was missed and the turn ended cleanly (`messageMirror.ts`), else the messages API. A final assistant
  * message (finish ≠ tool-calls, or an error) decides the outcome; idle without one means it was aborted.
  */
-import type { Part, PermissionRequest as OcPermissionRequest } from '@opencode-ai/sdk/v2';
+import type { Message, Part, PermissionRequest as OcPermissionRequest } from '@opencode-ai/sdk/v2';
+import { MessageMirror } from './messageMirror';
 import { addUsage, emptyUsage, type AgentEvent, type AgentEventBody, type AgentEventLog, type UsageTotals } from '../../domain/agentEvent';
 import type {
   AgentErrorReason,
@@ -18,6 +20,7 @@ import type {
   TurnTimeouts,
 } from '../../ports/agentRuntime';
 import { askPolicy } from '../policyAsk';
+import { turnTrace } from '../turnTrace';
 import type { OpencodeEvent } from './eventStream';
 import {
   applyPart,
@@ -56,6 +59,12 @@ const cancelGraceMs = 5000;
 const foreignIdleRecheckMs = 1000;
 const diffSettleMs = 3000;
 
+/**
+ * The end of a clean turn is read from the messages the SSE stream delivered (no messages request); off with
+ * `ORCH_OPENCODE_SSE_END=0` (bench comparison).
+ */
+const sseEndEnabled = (): boolean => process.env.ORCH_OPENCODE_SSE_END !== '0';
+
 /** How many files the turn's `patch` parts say were changed. */
 function patchedFiles(msgs: MessageWithParts[]): number {
   return msgs.flatMap((m) => m.parts).reduce((n, p) => n + (p.type === 'patch' ? p.files.length : 0), 0);
@@ -84,6 +93,8 @@ export class Turn {
   private liveText = '';
   /** The newest assistant message update belonged to an earlier turn's loop (one that was aborted). */
   private lastAssistantForeign = false;
+  /** The session's messages as the SSE stream delivered them. */
+  private readonly mirror = new MessageMirror();
 
   constructor(private readonly init: TurnInit) {
     this.result = new Promise((r) => (this.resolve = r));
@@ -137,6 +148,10 @@ export class Turn {
   handleEvent(ev: OpencodeEvent): void {
     if (this.settled) return;
     const p = (ev.properties ?? {}) as Record<string, unknown>;
+    turnTrace(
+      this.init.runId,
+      () => `sse ${ev.type}${ev.type === 'session.status' ? ' ' + String((p.status as { type?: string })?.type) : ''}`,
+    );
     switch (ev.type) {
       case 'message.updated': {
         const info = p.info as { id: string; role: 'user' | 'assistant'; parentID?: string; error?: unknown };
@@ -144,12 +159,14 @@ export class Turn {
         if (info.role === 'user' && !this.userMessageId && (!this.init.previousUserMessageId || info.id > this.init.previousUserMessageId))
           this.userMessageId = info.id;
         if (info.role === 'assistant') this.lastAssistantForeign = !!this.userMessageId && info.parentID !== this.userMessageId;
+        this.mirror.message(p.info as Message);
         this.touch();
         break;
       }
       case 'message.part.updated': {
         const part = p.part as Part;
         this.partKinds.set(part.id, part.type);
+        this.mirror.part(part);
         const role = this.ownsMessage(part.messageID);
         if (role) {
           for (const e of applyPart(this.init.log, part, role, false)) this.emit(e);
@@ -161,6 +178,7 @@ export class Turn {
       case 'message.part.delta': {
         const role = this.ownsMessage(String(p.messageID));
         const kind = this.partKinds.get(String(p.partID));
+        this.mirror.delta(String(p.messageID), String(p.partID), String(p.field), String(p.delta ?? ''));
         if (role && p.field === 'text' && (kind === 'text' || kind === 'reasoning')) {
           this.emit(this.init.log.textDelta(String(p.partID), kind === 'reasoning' ? 'thought' : role, String(p.delta ?? '')));
           this.clearUnreachable();
@@ -199,6 +217,7 @@ export class Turn {
         void this.onPermission(p as unknown as OcPermissionRequest);
         break;
       default:
+        if (ev.type.startsWith('message.')) this.mirror.gap = true;
         this.touch();
     }
   }
@@ -286,6 +305,7 @@ export class Turn {
       },
       this.init.timeouts.permissionMs,
     );
+    turnTrace(this.init.runId, 'permission decided');
     try {
       if (!this.settled)
         await this.init.api.replyPermission(
@@ -297,6 +317,7 @@ export class Turn {
     } catch (e) {
       this.init.debug?.(`permission reply failed: ${String(e)}`);
     }
+    turnTrace(this.init.runId, 'permission replied');
     this.push(`perm:${req.id}:decision`, { kind: 'permission_decision', id: req.id, decision, by, ...(note ? { note } : {}) });
     this.pendingPermissions--;
     this.touch();
@@ -305,6 +326,7 @@ export class Turn {
   /** After the event stream reconnected: fill gaps from the messages API and pick up missed permissions or completion. */
   async resync(): Promise<void> {
     if (this.settled || this.finishing) return;
+    this.mirror.gap = true;
     // Called as the stream reconnects, before its first event: deltas from now until the snapshot below is
     // applied cannot be placed (text was missed), so the log freezes their parts. If the snapshot never comes
     // (the call fails), the gap stays open and text arrives through part updates and the end-of-turn snapshot.
@@ -367,7 +389,10 @@ export class Turn {
     let reconcileError: string | undefined;
     if (!offline) {
       try {
-        const all = await this.init.api.messages(this.init.sessionId, this.init.cwd);
+        const seen = this.cleanEnd();
+        turnTrace(this.init.runId, seen ? 'finish: messages from the stream' : 'finish: messages asked');
+        const all = seen ?? (await this.init.api.messages(this.init.sessionId, this.init.cwd));
+        turnTrace(this.init.runId, 'finish: messages read');
         this.userMessageId ??= findTurnUserMessage(all, this.init.previousUserMessageId);
         if (this.userMessageId) {
           const mine = turnMessages(all, this.userMessageId);
@@ -378,6 +403,7 @@ export class Turn {
           complete = o.complete;
           msgError = o.error;
           diff = await this.turnDiff(this.userMessageId, patchedFiles(mine));
+          turnTrace(this.init.runId, 'finish: diff read');
         }
       } catch (e) {
         reconcileError = e instanceof Error ? e.message : String(e);
@@ -424,6 +450,24 @@ export class Turn {
   }
 
   /**
+   * The turn's messages as the stream delivered them, when they alone can end it: nothing was missed (no
+   * reconnect, no removal, every part and delta placed), nothing went wrong (no failure, cancel or session
+   * error) and they hold this turn's final assistant message, without an error and with its `step-finish` part. Otherwise undefined: the
+   * messages API is read, as for every other end.
+   */
+  private cleanEnd(): MessageWithParts[] | undefined {
+    if (!sseEndEnabled() || this.mirror.gap || this.failure || this.cancelRequested || this.sessionError || !this.userMessageId)
+      return undefined;
+    const all = this.mirror.all();
+    const mine = turnMessages(all, this.userMessageId);
+    const o = turnOutcome(mine);
+    // OpenCode ends every step with a `step-finish` part, published after the step's other parts: seeing the
+    // last message's one is what says its parts all came over the stream.
+    const last = mine.filter((m) => m.info.role === 'assistant').pop();
+    return o.complete && !o.error && last?.parts.some((p) => p.type === 'step-finish') ? all : undefined;
+  }
+
+  /**
    * The per-turn diff. OpenCode computes it from its snapshots in the background; under load it can lag
    * behind `session.idle`, so when the turn's patch parts name changed files but the diff is still empty,
    * ask again for a short, bounded while.
@@ -434,6 +478,7 @@ export class Turn {
       const diff = toFileChanges(await this.init.api.diff(this.init.sessionId, this.init.cwd, userMessageId));
       if (diff.length || !patched || Date.now() > deadline) return diff;
       this.init.debug?.(`diff of ${userMessageId} still empty although ${patched} file(s) were patched; asking again`);
+      turnTrace(this.init.runId, 'finish: diff empty, asking again');
       await new Promise((r) => setTimeout(r, 250));
     }
   }
