@@ -9,5 +9,9 @@ const file = process.env.ORCH_TURN_TRACE;
 export function turnTrace(run: string, phase: string | (() => string)): void {
   if (!file) return;
   const t = performance.timeOrigin + performance.now();
-  fs.appendFileSync(file, `${t.toFixed(1)} ${run} ${typeof phase === 'string' ? phase : phase()}\n`);
+  try {
+    fs.appendFileSync(file, `${t.toFixed(1)} ${run} ${typeof phase === 'string' ? phase : phase()}\n`);
+  } catch {
+    // A trace that cannot be written never breaks a turn.
+  }
 }

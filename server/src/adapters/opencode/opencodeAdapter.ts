@@ -391,7 +391,7 @@ export class OpencodeAdapter implements AgentRuntime {
       }
       sessionId = task.sessionId;
     } catch (e) {
-      await attaching;
+      // The attach (it never rejects) is left to end on its own: the failure is reported at once.
       return this.preTurnFailure(task, onEvent, e, started);
     }
     if (attaching) await attaching;

@@ -65,9 +65,9 @@ const diffSettleMs = 3000;
  */
 const sseEndEnabled = (): boolean => process.env.ORCH_OPENCODE_SSE_END !== '0';
 
-/** How many files the turn's `patch` parts say were changed. */
+/** How many distinct files the turn's `patch` parts say were changed. */
 function patchedFiles(msgs: MessageWithParts[]): number {
-  return msgs.flatMap((m) => m.parts).reduce((n, p) => n + (p.type === 'patch' ? p.files.length : 0), 0);
+  return new Set(msgs.flatMap((m) => m.parts).flatMap((p) => (p.type === 'patch' ? p.files : []))).size;
 }
 
 export class Turn {
@@ -468,17 +468,18 @@ export class Turn {
   }
 
   /**
-   * The per-turn diff. OpenCode computes it from its snapshots in the background; under load it can lag
-   * behind `session.idle`, so when the turn's patch parts name changed files but the diff is still empty,
-   * ask again for a short, bounded while.
+   * The per-turn diff. OpenCode computes it from its snapshots in the background, step by step; under load it
+   * can lag behind `session.idle`, so while the diff names fewer files than the turn's patch parts do (a later
+   * step's files not in it yet), ask again for a short, bounded while. (A file changed and then restored within
+   * the turn is never in it: that turn waits out the bound.)
    */
   private async turnDiff(userMessageId: string, patched: number): Promise<FileChange[]> {
     const deadline = Date.now() + diffSettleMs;
     for (;;) {
       const diff = toFileChanges(await this.init.api.diff(this.init.sessionId, this.init.cwd, userMessageId));
-      if (diff.length || !patched || Date.now() > deadline) return diff;
-      this.init.debug?.(`diff of ${userMessageId} still empty although ${patched} file(s) were patched; asking again`);
-      turnTrace(this.init.runId, 'finish: diff empty, asking again');
+      if (diff.length >= patched || Date.now() > deadline) return diff;
+      this.init.debug?.(`diff of ${userMessageId} names ${diff.length} file(s) although ${patched} were patched; asking again`);
+      turnTrace(this.init.runId, 'finish: diff short, asking again');
       await new Promise((r) => setTimeout(r, 250));
     }
   }
