@@ -436,8 +436,7 @@ export class SessionRunner {
     x: { wt: string; branch: string; baseSha: string | null },
   ): Promise<MergeOutcome> {
     try {
-      await this.d.workspace.commitAll(x.wt, `${task.planId}: ${task.title}`);
-      const changedFiles = x.baseSha ? (await this.d.workspace.changedFiles(x.wt, x.baseSha)).map((f) => f.path) : [];
+      const changedFiles = (await this.d.workspace.commitChanges(x.wt, `${task.planId}: ${task.title}`, x.baseSha)).map((f) => f.path);
       const outside = task.expectedFiles.length ? outsideLease(changedFiles, task.expectedFiles) : [];
       const merged = await this.mergeSerial(session, x.branch, `merge ${task.planId}: ${task.title}`);
       return merged.ok ? { kind: 'merged', changedFiles, outsideLease: outside } : { kind: 'conflict', files: merged.conflicts ?? [] };
