@@ -93,3 +93,11 @@ test('ending: an id of a task that is not running changes nothing', () => {
   const d = nextDispatches(oneRunning(two, { limits: { global: 10, perSession: 1 }, ending: new Set(['s:t1', 'other']) }));
   assert.deepEqual(ids(d), []);
 });
+
+test("ending: the task still counts for the tenant's active-task limit (limits.tenant), not for the global one", () => {
+  const ending = new Set(['s:t0']);
+  assert.deepEqual(ids(nextDispatches(oneRunning(two, { limits: { global: 1, tenant: 1 }, ending }))), []);
+  assert.deepEqual(ids(nextDispatches(oneRunning(two, { limits: { global: 1, tenant: 2 }, ending }))), ['s:t1']);
+  const three = [...two, '- [t2] T2 {files: f2.ts}: x'];
+  assert.deepEqual(ids(nextDispatches(oneRunning(three, { limits: { global: 10, tenant: 2 }, ending }))), ['s:t1']);
+});
