@@ -348,6 +348,11 @@ export async function createRunServices(
       get perOwner() {
         return opts.maxTasksPerOwner?.();
       },
+      // The tenant's quota counts a task until its end is recorded (its merge included), as before the
+      // slot was freed at the turn's end.
+      get tenant() {
+        return opts.maxActiveTasks?.();
+      },
     },
     ownersOf: opts.sessionOwners,
     leaseTtlMs,

@@ -66,7 +66,7 @@ function traced(g: GitWorkspace): GitWorkspace {
 }
 
 /** A whole session of N independent tasks at concurrency `c`; returns wall ms from approve to the end. */
-async function runSession(c: number, prewarm = true): Promise<number> {
+async function runSession(c: number, prewarm = true, freeSlotAtTurnEnd = true): Promise<number> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'orch-bench-data-'));
   const store = new LowdbStore(path.join(dataDir, 'store.json'), quiet);
   await store.load();
@@ -107,6 +107,7 @@ async function runSession(c: number, prewarm = true): Promise<number> {
     now: Date.now,
     logger: quiet,
     prewarm: prewarm ? { ahead: () => c } : undefined,
+    freeSlotAtTurnEnd,
   });
   const sessions = new SessionService({
     records,
@@ -181,12 +182,15 @@ function bigState(): { sessions: Session[]; tasks: Task[] } {
 
 async function main() {
   const ideal = Math.ceil(N / C) * L;
-  // Interleaved: pre-warmed worktrees off, on, off, on; the median of each (the machine is shared and noisy).
+  // Interleaved: pre-warmed worktrees off, on, and the slot held until the merge (as before the slot is freed
+  // at the turn's end), again and again; the median of each (the machine is shared and noisy).
   const cold: number[] = [];
   const warm: number[] = [];
+  const held: number[] = [];
   for (let i = 0; i < Number(process.env.BENCH_PARALLEL_RUNS ?? 2); i++) {
     cold.push(await runSession(C, false));
     warm.push(await runSession(C));
+    held.push(await runSession(C, false, false));
   }
   // The server does not pre-warm (docs/performance.md): the goal row is without it.
   const parallel = median(cold);
@@ -223,6 +227,7 @@ async function main() {
   const rows = [
     [`${N} tasks of ${L} ms at concurrency ${C}: wall (median of ${cold.length})`, parallel, ideal, 'ceil(N/C)·L (goal: ratio ≤ 1.1)'],
     [`same, pre-warmed worktrees on (median of ${warm.length})`, median(warm), ideal, 'ceil(N/C)·L'],
+    [`same, agent slot held until the merge is recorded (median of ${held.length})`, median(held), ideal, 'ceil(N/C)·L'],
     [`same ${N} tasks serially (concurrency 1): wall`, serial, N * L, 'N·L'],
     ['planning + dispatch + merge overhead per task', (parallel - ideal) / N, L, 'one task duration L'],
     ['scheduler decision, 1,000 ready tasks / 100 sessions', median(decisions), 1, '1 ms'],

@@ -45,6 +45,12 @@ export interface WorkspacePort {
   resetWorktree(dir: string, ref: string, opts?: { clean?: boolean }): Promise<void>;
   /** Stage everything and commit; returns the new commit or null when there was nothing to commit. */
   commitAll(cwd: string, message: string): Promise<string | null>;
+  /**
+   * Stage everything, commit (nothing when there is nothing to commit) and list the files changed from
+   * commit `from` to HEAD (the agent's own commits included; none when `from` is null): `commitAll` then
+   * `changedFiles`, without asking for the new commit's id.
+   */
+  commitChanges(cwd: string, message: string, from: string | null): Promise<ChangedFile[]>;
   /** Merge `branch` into the branch checked out at `cwd`; on conflict the merge is aborted. */
   merge(cwd: string, branch: string, message: string): Promise<MergeOutcome>;
   changedFiles(cwd: string, from: string, to?: string): Promise<ChangedFile[]>;

@@ -30,6 +30,7 @@ function workspace(calls: string[]): WorkspacePort {
     removeWorktree: async () => undefined,
     resetWorktree: async () => undefined,
     commitAll: async () => 'c1',
+    commitChanges: async () => [{ path: 'a.txt', status: 'added' }],
     merge: async () => ({ ok: true }),
     changedFiles: async () => [{ path: 'a.txt', status: 'added' }],
     diff: async () => '',

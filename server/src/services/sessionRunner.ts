@@ -69,6 +69,12 @@ export interface RunnerDeps {
    * and a session's end waits for its merge by a worker (see `workerDispatch.ts`).
    */
   workers?: WorkerDispatch;
+  /**
+   * Whether a task frees its executor slot (and its session's and agent's slot in the scheduler) when its
+   * agent turn ends, so the next task starts while its commit and merge run (default true; docs/performance.md).
+   * Its lease and its `running` state are kept until its end is recorded.
+   */
+  freeSlotAtTurnEnd?: boolean;
 }
 
 export class SessionRunner {
@@ -79,6 +85,8 @@ export class SessionRunner {
   private readonly haltListeners = new Set<(reason: string) => void>();
   /** Tasks whose execution runs in this process. */
   private readonly executing = new Set<string>();
+  /** Of those, tasks whose agent turn has ended and whose end (commit, merge, store write) is under way. */
+  private readonly ending = new Set<string>();
   /** Tasks the user (or a session cancel) asked to cancel; only these count a `cancelled` turn as a cancel. */
   private readonly cancelRequested = new Set<string>();
   private readonly merges = new Map<string, Promise<unknown>>();
@@ -221,6 +229,7 @@ export class SessionRunner {
           ...(this.d.ownersOf ? { owners: Object.fromEntries(live.map((x) => [x.id, this.d.ownersOf!(x.id)])) } : {}),
           nowMs: now,
           leaseTtlMs: this.d.leaseTtlMs,
+          ending: this.ending,
         });
         dispatches = decision.dispatches;
         const applied = applySchedule({
@@ -245,14 +254,32 @@ export class SessionRunner {
       this.d.logger.info(`dispatch ${d.taskId} → ${d.agentId}: ${d.routeReason}`);
       this.executing.add(d.taskId);
       this.prewarmer.dispatched(d.taskId);
-      this.d.executor.add(
-        () =>
-          this.execute(d).finally(() => {
-            this.executing.delete(d.taskId);
-            this.prewarmer.firstRequest(d.taskId);
-          }),
-        this.d.records.session(d.sessionId).priority,
-      );
+      // The executor job is the agent's turn; the end (commit, merge, store write) runs after it, out of the slot.
+      const ended = () => {
+        this.executing.delete(d.taskId);
+        this.ending.delete(d.taskId);
+        this.prewarmer.firstRequest(d.taskId);
+      };
+      const workers = this.d.workers;
+      if (workers) {
+        // On workers the slot is the wait for a worker, whose end includes its push: nothing to free early.
+        this.d.executor.add(() => this.executeOnWorker(d, workers).finally(ended), this.d.records.session(d.sessionId).priority);
+        continue;
+      }
+      this.d.executor.add(async () => {
+        let end: (() => Promise<void>) | undefined;
+        try {
+          end = await this.execute(d);
+        } finally {
+          if (!end) ended();
+        }
+        if (this.d.freeSlotAtTurnEnd === false) return end().finally(ended);
+        this.ending.add(d.taskId);
+        void end()
+          .catch((e: unknown) => this.d.logger.error(`task execution failed: ${String(e)}`))
+          .finally(ended);
+        this.pump();
+      }, this.d.records.session(d.sessionId).priority);
     }
     // Ready tasks still waiting for a slot: their worktrees are made now, in the background.
     this.prewarmer.update(this.d.records.state(), this.executing);
@@ -287,8 +314,8 @@ export class SessionRunner {
     return !!t && t.state === 'running' && !this.cancelRequested.has(taskId);
   }
 
-  private async execute(d: Dispatch): Promise<void> {
-    if (this.d.workers) return this.executeOnWorker(d, this.d.workers);
+  /** Runs the task's turn; resolves with its end (commit, merge, store write) to run after it. */
+  private async execute(d: Dispatch): Promise<() => Promise<void>> {
     const session = this.d.records.session(d.sessionId);
     const task = this.d.records.task(d.taskId)!;
     const wt = taskWorktreeOf(this.d.worktreeRoot, session.id, task.planId);
@@ -334,7 +361,7 @@ export class SessionRunner {
     } catch (e) {
       failure = (e as Error).message;
     }
-    await this.finish(task.id, { result, failure, wt, branch, baseSha });
+    return () => this.finish(task.id, { result, failure, wt, branch, baseSha });
   }
 
   /** Sequences the end of a run: commit and merge, then one store write of what `finishTask` decided, then clean-up. */
@@ -409,8 +436,7 @@ export class SessionRunner {
     x: { wt: string; branch: string; baseSha: string | null },
   ): Promise<MergeOutcome> {
     try {
-      await this.d.workspace.commitAll(x.wt, `${task.planId}: ${task.title}`);
-      const changedFiles = x.baseSha ? (await this.d.workspace.changedFiles(x.wt, x.baseSha)).map((f) => f.path) : [];
+      const changedFiles = (await this.d.workspace.commitChanges(x.wt, `${task.planId}: ${task.title}`, x.baseSha)).map((f) => f.path);
       const outside = task.expectedFiles.length ? outsideLease(changedFiles, task.expectedFiles) : [];
       const merged = await this.mergeSerial(session, x.branch, `merge ${task.planId}: ${task.title}`);
       return merged.ok ? { kind: 'merged', changedFiles, outsideLease: outside } : { kind: 'conflict', files: merged.conflicts ?? [] };

@@ -69,6 +69,8 @@ async function setup(
     /** The runs' first reply (first model request) waits for `replies.get(name)()`; default: at once. */
     holdReplies?: boolean;
     holdMs?: number;
+    /** Default true, as in the server; false: the slot is held until a task's merge is recorded. */
+    freeSlotAtTurnEnd?: boolean;
   } = {},
 ) {
   const data = mkdtempSync(path.join(os.tmpdir(), 'orch-prewarm-data-'));
@@ -117,6 +119,7 @@ async function setup(
       warmAgentMs: o.warmAgentMs,
       holdMs: o.holdMs,
     },
+    ...(o.freeSlotAtTurnEnd === undefined ? {} : { freeSlotAtTurnEnd: o.freeSlotAtTurnEnd }),
   });
   let id = 0;
   const sessions = new SessionService({
@@ -144,7 +147,10 @@ async function setup(
 }
 
 test('a ready task waiting for a slot gets its worktree ahead; its dispatch uses it, at the integration branch as it is then', async () => {
-  const t = await setup();
+  // The slot held until a's merge is recorded, so that b's dispatch comes after a merge landed: the
+  // pre-warmed worktree must be moved to it. (With the slot freed at a's turn end, b, on other files, may
+  // start before a's merge: sessionRunnerSlot.test.ts.)
+  const t = await setup({ freeSlotAtTurnEnd: false });
   await until('task a to start', 20_000, () => t.gates.has('a'));
   await until("b's pre-warmed worktree", 20_000, () => existsSync(path.join(t.wtB, '.git')) && t.warmed.includes(t.wtB));
   await t.runner.prewarmer.settled();

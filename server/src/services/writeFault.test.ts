@@ -24,6 +24,7 @@ const ws: WorkspacePort = {
   removeWorktree: async () => undefined,
   resetWorktree: async () => undefined,
   commitAll: async () => 'c1',
+  commitChanges: async () => [],
   merge: async () => ({ ok: true }),
   changedFiles: async () => [],
   diff: async () => '',

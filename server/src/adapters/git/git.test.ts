@@ -21,6 +21,27 @@ function repo(): string {
   return d;
 }
 
+test("commitChanges: commits everything and lists the files from the base, the agent's own commits included", async () => {
+  const r = repo();
+  const base = (await git.headCommit(r))!;
+  writeFileSync(path.join(r, 'own.txt'), 'committed by the agent\n');
+  g(r, 'add', 'own.txt');
+  g(r, 'commit', '-q', '-m', 'own');
+  writeFileSync(path.join(r, 'a.txt'), 'changed\n');
+  writeFileSync(path.join(r, 'new.txt'), 'untracked\n');
+  assert.deepEqual(await git.commitChanges(r, 'task', base), [
+    { path: 'a.txt', status: 'modified' },
+    { path: 'new.txt', status: 'added' },
+    { path: 'own.txt', status: 'added' },
+  ]);
+  assert.equal(g(r, 'status', '--porcelain'), '', 'everything committed');
+  assert.equal(g(r, 'log', '-1', '--format=%s').trim(), 'task');
+  // Nothing to commit: still the files from the base; no base: none.
+  assert.equal((await git.commitChanges(r, 'nothing', base)).length, 3);
+  assert.equal(g(r, 'log', '-1', '--format=%s').trim(), 'task');
+  assert.deepEqual(await git.commitChanges(r, 'none', null), []);
+});
+
 test('assertRepo names what is wrong with cwd', async () => {
   await assert.rejects(git.assertRepo('relative/path'), (e: unknown) => DomainError.is(e, 'bad_input') && /absolute/.test(e.message));
   await assert.rejects(

@@ -200,6 +200,12 @@ export class GitWorkspace implements WorkspacePort {
     return this.headCommit(cwd);
   }
 
+  async commitChanges(cwd: string, message: string, from: string | null): Promise<ChangedFile[]> {
+    await this.run(cwd, ['add', '-A']);
+    await this.run(cwd, ['commit', '-q', '--no-verify', '-m', message], [0, 1]);
+    return from ? this.changedFiles(cwd, from) : [];
+  }
+
   async merge(cwd: string, branch: string, message: string): Promise<MergeOutcome> {
     const r = await this.run(cwd, ['merge', '--no-ff', '--no-edit', '-m', message, branch], [0, 1]);
     if (r.code === 0) return { ok: true };

@@ -11,6 +11,9 @@
  * 2. Concurrency: at most `limits.global` active tasks overall; per session at most
  *    min(`limits.perSession`, the session budget's `maxParallel`); per agent its `maxConcurrency`. Active =
  *    running, or blocked on a permission while running. When the global limit is reached the pass stops.
+ *    A task in `ending` (its agent turn is over, its commit and merge are under way) is still running and
+ *    holds its lease, but runs no agent: it counts for neither limit nor its agent's running count (its
+ *    executor slot is free), only for its owners' limits and `limits.tenant` (active tasks, ending included).
  *    Per owner (team server: the user and the API key that started the session, `owners`) at most
  *    `limits.perOwner[owner]`: a task whose session's owner is at its limit is `waiting`, and other
  *    owners' tasks still start (the global limit is the tenant's).
@@ -69,6 +72,8 @@ export interface ConcurrencyLimits {
   perSession?: number;
   /** Active tasks at most per owner key (e.g. `user:<id>`, `key:<id>`); owners not named are unlimited. */
   perOwner?: Readonly<Record<string, number>>;
+  /** Active tasks at most, `ending` ones included (team server: the tenant's active-task quota). */
+  tenant?: number;
 }
 
 export interface SchedulerInput {
@@ -84,6 +89,11 @@ export interface SchedulerInput {
   pricing?: Pricing;
   /** Owner keys of each session (who started it: its user, its key); sessions not named have none. */
   owners?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Running tasks whose agent turn has ended and whose end (commit, merge, store write) is under way: they
+   * keep their lease and their owners' count, but free their session's, the global and their agent's slot.
+   */
+  ending?: ReadonlySet<string>;
 }
 
 export interface Dispatch {
@@ -160,10 +170,21 @@ export function nextDispatches(input: SchedulerInput): SchedulerDecision {
   const ownersOf = (sessionId: string): readonly string[] => input.owners?.[sessionId] ?? [];
   const activePerOwner = new Map<string, number>();
   let activeGlobal = 0;
+  /** Active tasks with the ending ones, for `limits.tenant`. */
+  let activeTenant = 0;
   const candidates: Candidate[] = [];
+  /** Per agent, its tasks in `ending`: its running count less these is what routing sees. */
+  const endingPerAgent = new Map<string, number>();
   for (const t of input.tasks) {
+    if (isActiveTask(t) && input.ending?.has(t.id)) {
+      activeTenant++;
+      if (t.agentId !== undefined) endingPerAgent.set(t.agentId, (endingPerAgent.get(t.agentId) ?? 0) + 1);
+      for (const o of ownersOf(t.sessionId)) activePerOwner.set(o, (activePerOwner.get(o) ?? 0) + 1);
+      continue;
+    }
     if (isActiveTask(t)) {
       activeGlobal++;
+      activeTenant++;
       activePerSession.set(t.sessionId, (activePerSession.get(t.sessionId) ?? 0) + 1);
       for (const o of ownersOf(t.sessionId)) activePerOwner.set(o, (activePerOwner.get(o) ?? 0) + 1);
       continue;
@@ -173,16 +194,22 @@ export function nextDispatches(input: SchedulerInput): SchedulerDecision {
     if (!session || session.state !== 'running') continue;
     candidates.push({ task: t, session, priority: t.priority ?? session.priority });
   }
-  if (!candidates.length || activeGlobal >= limits.global) return out;
+  const tenantLimit = limits.tenant ?? Infinity;
+  if (!candidates.length || activeGlobal >= limits.global || activeTenant >= tenantLimit) return out;
   candidates.sort(compareCandidates);
 
   const agents = new Map(input.agents.map((a) => [a.profile.id, a] as const));
   const budgets = new Map<string, BudgetState>();
   const stopped = new Set<string>(); // sessions sent to approval in this pass
   const budgetOf = (s: SchedulerSession): BudgetState => budgets.get(s.id) ?? s.budget;
+  // Routing sees the running counts without the ending tasks; the counts recorded stay the stored ones.
+  const withoutEnding = (a: AgentCandidate): AgentCandidate => {
+    const n = endingPerAgent.get(a.profile.id);
+    return n ? { ...a, health: { ...a.health, running: Math.max(0, a.health.running - n) } } : a;
+  };
 
   for (const { task, session } of candidates) {
-    if (activeGlobal >= limits.global) break;
+    if (activeGlobal >= limits.global || activeTenant >= tenantLimit) break;
     if (stopped.has(session.id)) continue;
     const sessionLimit = Math.min(limits.perSession ?? Infinity, session.budget.limits.maxParallel ?? Infinity);
     const active = activePerSession.get(session.id) ?? 0;
@@ -215,7 +242,7 @@ export function nextDispatches(input: SchedulerInput): SchedulerDecision {
       continue;
     }
 
-    const route = routeTask(task, [...agents.values()], nowMs, policy);
+    const route = routeTask(task, [...agents.values()].map(withoutEnding), nowMs, policy);
     if (!route.ok) {
       if (route.failure === 'all_busy' || route.failure === 'out_of_rotation') out.waiting.push({ taskId: task.id, reason: route.message });
       else if (route.failure === 'unavailable') {
@@ -235,6 +262,7 @@ export function nextDispatches(input: SchedulerInput): SchedulerDecision {
     agents.set(route.agentId, { ...agent, health });
     out.agents[route.agentId] = health;
     activeGlobal++;
+    activeTenant++;
     activePerSession.set(session.id, active + 1);
     for (const o of owners) activePerOwner.set(o, (activePerOwner.get(o) ?? 0) + 1);
     out.dispatches.push({

@@ -1,0 +1,150 @@
+// A task frees its agent slot when its turn ends, not after its merge: real store on disk, real git
+// worktrees and merges, real executor; the turn runner stands in for the agent (turns that write their file)
+// and the first merge is held until the test lets it go on.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { GitWorkspace } from '../adapters/git/git';
+import { LowdbStore } from '../adapters/lowdb/lowdbStore';
+import { PQueueExecutor } from '../adapters/queue/pQueueExecutor';
+import { localTenantId } from '../domain/storeSchema';
+import type { MergeOutcome } from '../ports/workspace';
+import { SessionRecords } from './sessionRecords';
+import { SessionRunner, type TurnRunner } from './sessionRunner';
+import { SessionService } from './sessionService';
+import { quiet } from './testDoubles';
+
+function repo(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'orch-slot-'));
+  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: d, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(path.join(d, 'README.md'), '# r\n');
+  git('add', '-A');
+  git('commit', '-qm', 'init');
+  return d;
+}
+
+let debug: (() => unknown) | undefined;
+async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}: ${JSON.stringify(debug?.())}`);
+}
+
+test('at concurrency 1 the next task starts while the previous merge runs; a task on the same file waits for its end', async () => {
+  const data = mkdtempSync(path.join(os.tmpdir(), 'orch-slot-data-'));
+  const store = new LowdbStore(path.join(data, 'store.json'), quiet);
+  await store.load();
+  const records = new SessionRecords(store, localTenantId);
+  // Real git; the merge of task a's branch waits for the test.
+  let reached: () => void = () => undefined;
+  const mergeHeld = new Promise<void>((r) => (reached = r));
+  let goOn: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (goOn = r));
+  const merged: string[] = [];
+  const git = new (class extends GitWorkspace {
+    override async merge(cwd: string, branch: string, message: string): Promise<MergeOutcome> {
+      if (branch.endsWith('/a')) {
+        reached();
+        await gate;
+      }
+      const out = await super.merge(cwd, branch, message);
+      merged.push(branch.split('/').pop()!);
+      return out;
+    }
+  })();
+  const turns: string[] = [];
+  const runs: TurnRunner = {
+    start: async (input) => {
+      const [, file, text] = /write (\S+) (\S+)/.exec(input.prompt)!;
+      turns.push(text);
+      writeFileSync(path.join(input.cwd, file), `${text}\n`);
+      return {
+        runId: `run${turns.length}`,
+        done: Promise.resolve({
+          status: 'succeeded' as const,
+          stopReason: 'end_turn',
+          summary: `wrote ${file}`,
+          usage: { inputTokens: 1, outputTokens: 1, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 },
+          diff: [],
+          durationMs: 1,
+          lastSeq: 0,
+        }),
+      };
+    },
+    cancel: async () => undefined,
+  };
+  const worktreeRoot = path.join(data, 'worktrees');
+  const runner = new SessionRunner({
+    records,
+    workspace: git,
+    runs,
+    worktreeRoot,
+    executor: new PQueueExecutor(1, () => undefined),
+    agents: [{ id: 'opencode', capabilities: ['*'], maxConcurrency: 1 }],
+    limits: { global: 1 },
+    leaseTtlMs: 60_000,
+    publish: () => undefined,
+    now: Date.now,
+    logger: quiet,
+  });
+  let n = 0;
+  const sessions = new SessionService({
+    records,
+    runner,
+    workspace: git,
+    worktreeRoot,
+    newId: () => `s${++n}`,
+    now: Date.now,
+    cancelRun: async () => undefined,
+  });
+  const cwd = repo();
+  const taskIn = (planId: string) => records.state().tasks.find((t) => t.planId === planId)!;
+  debug = () => [records.state().tasks.map((t) => [t.planId, t.state, t.blocked?.reason]), turns, merged];
+  const goal = [
+    '- [a] A {files: a.txt}: write a.txt first',
+    '- [b] B {files: b.txt}: write b.txt second',
+    '- [c] C {files: a.txt}: write a.txt third',
+  ].join('\n');
+  const s = await sessions.start({ goal, cwd, approve: true });
+
+  await mergeHeld;
+  // a's merge is under way: b (other file) gets the one slot and its turn runs, and ends too (its merge
+  // queues behind a's); c (a's file) waits for a's lease, not for a slot.
+  const c = await until('c to wait for the lease of a', 20_000, () => {
+    const t = taskIn('c');
+    return turns.includes('second') && t.state === 'blocked' ? t : undefined;
+  });
+  assert.equal(c.blocked?.on, 'lease');
+  assert.deepEqual(turns, ['first', 'second']);
+  assert.equal(taskIn('a').state, 'running', 'a stays running in the store until its end is recorded');
+  assert.ok(
+    records.state().leases.leases.some((l) => l.taskId === taskIn('a').id),
+    'a keeps its lease while it merges',
+  );
+  assert.deepEqual(merged, [], 'merges of a session stay one at a time: b waits for a');
+
+  goOn();
+  const ended = await until('the session to end', 30_000, () => {
+    const v = records.view(s.id);
+    return v.state !== 'running' ? v : undefined;
+  });
+  assert.equal(ended.state, 'completed', JSON.stringify(debug()));
+  assert.deepEqual(turns, ['first', 'second', 'third']);
+  assert.deepEqual(merged, ['a', 'b', 'c']);
+  // c started from the integration branch with a merged: its write is the one that stays.
+  const tip = execFileSync('git', ['show', `${records.session(s.id).integrationBranch}:a.txt`], { cwd, encoding: 'utf8' });
+  assert.equal(tip, 'third\n');
+  assert.ok(readFileSync(path.join(cwd, 'README.md'), 'utf8'));
+  assert.deepEqual(records.state().leases.leases, [], 'leases released');
+  assert.equal(records.state().agentHealth.opencode?.running, 0, "the agent's running count is back to 0");
+  await runner.quiesce(s.id, 30_000);
+  runner.stop();
+});
