@@ -620,6 +620,29 @@ export class SessionRunner {
     await this.cleanedUp(sessionId, Math.max(1_000, end - this.d.now()));
   }
 
+  /**
+   * Resolves once none of the session's tasks that already ended in the store still executes here (a task
+   * cancelled while its turn or its merge was under way: its end is still being recorded), or throws
+   * DomainError('timeout') after `ms`. A retry waits for it: re-opening such a task before its old end is
+   * recorded would have that end applied to the new attempt (an invalid transition that halted the runner).
+   */
+  async endedTasksSettled(sessionId: string, ms = 60_000): Promise<void> {
+    const end = Date.now() + ms;
+    const ending = () =>
+      [...this.executing].filter((id) => {
+        const t = this.d.records.task(id);
+        return t?.sessionId === sessionId && isTaskTerminal(t.state);
+      });
+    for (let left = ending(); left.length; left = ending()) {
+      if (Date.now() > end)
+        throw new DomainError(
+          'timeout',
+          `session ${sessionId}: the last attempt of ${left.join(', ')} is still finishing after ${Math.round(ms / 1000)} s; try again`,
+        );
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** A session that ended keeps its branches but none of its worktrees (`finished`: a task whose turn is over). */
   cleanup(session: StoredSession, finished?: string): Promise<void> {
     return this.cleanups.run(session.id, () => this.cleanupNow(session, finished), true);
@@ -667,6 +690,9 @@ export class SessionRunner {
       await this.d.workspace.removeWorktree(session.cwd, taskWorktreeOf(this.d.worktreeRoot, session.id, t.planId)).catch(() => undefined);
     }
     if (reopened()) return;
+    // A task of the session still ending (cancelled while it merged) uses the integration worktree: its own
+    // end queues this clean-up again once it is recorded.
+    if ([...this.executing].some((id) => id !== finished && this.d.records.task(id)?.sessionId === session.id)) return;
     await this.d.workspace.removeWorktree(session.cwd, integrationDirOf(this.d.worktreeRoot, session.id)).catch(() => undefined);
   }
 

@@ -3,7 +3,7 @@
 // and the first merge is held until the test lets it go on.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -15,6 +15,8 @@ import type { MergeOutcome } from '../ports/workspace';
 import { SessionRecords } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
+import { SessionTaskControl } from './sessionTaskControl';
+import { integrationDirOf } from './sessionLayout';
 import { quiet } from './testDoubles';
 
 function repo(): string {
@@ -38,7 +40,8 @@ async function until<T>(what: string, ms: number, probe: () => T | undefined): P
   throw new Error(`timed out after ${ms} ms waiting for ${what}: ${JSON.stringify(debug?.())}`);
 }
 
-test('at concurrency 1 the next task starts while the previous merge runs; a task on the same file waits for its end', async () => {
+/** Real store, git (the merge of task a's branch waits for `goOn`), executor at concurrency 1; turns write their file. */
+async function harness() {
   const data = mkdtempSync(path.join(os.tmpdir(), 'orch-slot-data-'));
   const store = new LowdbStore(path.join(data, 'store.json'), quiet);
   await store.load();
@@ -105,6 +108,12 @@ test('at concurrency 1 the next task starts while the previous merge runs; a tas
     now: Date.now,
     cancelRun: async () => undefined,
   });
+  const control = new SessionTaskControl({ records, runner, now: Date.now, cancelRun: async () => undefined });
+  return { records, runner, sessions, control, mergeHeld, goOn, merged, turns, worktreeRoot };
+}
+
+test('at concurrency 1 the next task starts while the previous merge runs; a task on the same file waits for its end', async () => {
+  const { records, runner, sessions, mergeHeld, goOn, merged, turns } = await harness();
   const cwd = repo();
   const taskIn = (planId: string) => records.state().tasks.find((t) => t.planId === planId)!;
   debug = () => [records.state().tasks.map((t) => [t.planId, t.state, t.blocked?.reason]), turns, merged];
@@ -148,3 +157,38 @@ test('at concurrency 1 the next task starts while the previous merge runs; a tas
   await runner.quiesce(s.id, 30_000);
   runner.stop();
 });
+
+for (const how of ['task/retry', 'session/retry'] as const)
+  test(`a task cancelled while it merges: ${how} waits for the old end, the integration worktree stays for the merge, the runner goes on`, async () => {
+    const { records, runner, sessions, control, mergeHeld, goOn, merged, turns, worktreeRoot } = await harness();
+    let halted: string | undefined;
+    runner.onHalt((why) => (halted = why));
+    const cwd = repo();
+    const taskIn = (planId: string) => records.state().tasks.find((t) => t.planId === planId)!;
+    debug = () => [records.state().tasks.map((t) => [t.planId, t.state]), turns, merged, halted];
+    const s = await sessions.start({ goal: '- [a] A {files: a.txt}: write a.txt first', cwd, approve: true });
+    await mergeHeld;
+    await control.cancel(s.id, taskIn('a').id);
+    assert.equal(taskIn('a').state, 'cancelled');
+    // The session ended (its only task cancelled); its clean-up must leave the integration worktree to the merge.
+    await until('the session to end as cancelled', 20_000, () => (records.view(s.id).state === 'cancelled' ? true : undefined));
+    let retried = false;
+    const retry = (how === 'task/retry' ? control.retry(s.id, taskIn('a').id) : sessions.retry(s.id)).then((v) => {
+      retried = true;
+      return v;
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(retried, false, 'the retry waits for the old attempt to end');
+    assert.ok(existsSync(integrationDirOf(worktreeRoot, s.id)), 'the integration worktree stays while a merge runs in it');
+    goOn();
+    await retry;
+    const ended = await until('the retried session to end', 30_000, () => {
+      const v = records.view(s.id);
+      return v.state === 'completed' || v.state === 'failed' ? v : undefined;
+    });
+    assert.equal(halted, undefined, 'the runner did not halt');
+    assert.equal(ended.state, 'completed', JSON.stringify(debug()));
+    assert.deepEqual(turns, ['first', 'first']);
+    await runner.quiesce(s.id, 30_000);
+    runner.stop();
+  });

@@ -243,6 +243,8 @@ export class SessionService {
   }
 
   private async retryHeld(sessionId: string): Promise<SessionView> {
+    // A task cancelled while it merged is still ending: its end is recorded before it is re-opened.
+    await this.d.runner.endedTasksSettled(sessionId);
     const now = this.d.now();
     const s = this.d.records.session(sessionId);
     if (s.applied)

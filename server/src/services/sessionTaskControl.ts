@@ -61,6 +61,8 @@ export class SessionTaskControl {
   }
 
   private async retryHeld(sessionId: string, taskId: string, raiseLimit: boolean): Promise<SessionView> {
+    // A task cancelled while it merged is still ending: its end is recorded before it is re-opened.
+    await this.d.runner.endedTasksSettled(sessionId);
     const s = this.d.records.session(sessionId);
     checkRetry(s, this.d.records.tasksOf(sessionId), sessionTask(sessionId, this.d.records.tasksOf(sessionId), taskId), raiseLimit);
     const now = this.d.now();
