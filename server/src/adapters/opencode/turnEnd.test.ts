@@ -29,8 +29,11 @@ const stored = [
   { info: assistantInfo(true), parts: [{ ...textPart('from the API'), time: { start: 1, end: 2 } }] },
 ] as unknown as MessageWithParts[];
 
-/** `before`: what the messages API lists on its first read (e.g. a resync while the turn still runs). */
-function setUp(before?: MessageWithParts[]) {
+/**
+ * `before`: what the messages API lists on its first read (e.g. a resync while the turn still runs); `diffs`:
+ * what the diff API answers on each read (the last one repeated), else nothing.
+ */
+function setUp(before?: MessageWithParts[], diffs: unknown[][] = [[]]) {
   const calls: string[] = [];
   const api: TurnApi = {
     messages: async () => {
@@ -39,7 +42,7 @@ function setUp(before?: MessageWithParts[]) {
     },
     diff: async () => {
       calls.push('diff');
-      return [];
+      return diffs[Math.min(calls.filter((c) => c === 'diff').length, diffs.length) - 1] as never;
     },
     abort: async () => undefined,
     replyPermission: async () => undefined,
@@ -141,30 +144,8 @@ test("the turn's diff is asked again while it names fewer files than the turn's 
       { file: 'b.txt', additions: 1, deletions: 0 },
     ],
   ];
-  const calls: string[] = [];
   const patch = (id: string, files: string[]) => ({ id, sessionID: S, messageID: 'msg_2', type: 'patch', hash: id, files });
-  const api: TurnApi = {
-    messages: async () => [],
-    diff: async () => {
-      calls.push('diff');
-      return diffs[Math.min(calls.length - 1, diffs.length - 1)] as never;
-    },
-    abort: async () => undefined,
-    replyPermission: async () => undefined,
-    pendingPermissions: async () => [],
-  };
-  const turn = new Turn({
-    runId: 'r',
-    sessionId: S,
-    cwd: '/nowhere',
-    log: new AgentEventLog(),
-    onEvent: () => undefined,
-    timeouts: { idleMs: 10_000, turnMs: 20_000, unreachableMs: 10_000, permissionMs: 1000 },
-    api,
-  });
-  const ev = (type: string, properties: Record<string, unknown>) => turn.handleEvent({ type, properties } as never);
-  ev('message.updated', { sessionID: S, info: userInfo });
-  ev('message.updated', { sessionID: S, info: assistantInfo(false) });
+  const { calls, turn, ev } = setUp(undefined, diffs);
   // Two steps: a.txt twice (counted once), then b.txt.
   ev('message.part.updated', { sessionID: S, part: patch('prt_a1', ['/w/a.txt']) });
   ev('message.part.updated', { sessionID: S, part: patch('prt_a2', ['/w/a.txt']) });
