@@ -17,17 +17,9 @@ import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
 import { SessionTaskControl } from './sessionTaskControl';
 import { integrationDirOf } from './sessionLayout';
-import { quiet } from './testDoubles';
+import { quiet, gitRepo } from './testDoubles';
 
-function repo(): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'orch-slot-'));
-  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: d, stdio: 'ignore' });
-  git('init', '-q', '-b', 'main');
-  writeFileSync(path.join(d, 'README.md'), '# r\n');
-  git('add', '-A');
-  git('commit', '-qm', 'init');
-  return d;
-}
+const repo = (): string => gitRepo('orch-slot-');
 
 let debug: (() => unknown) | undefined;
 async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {

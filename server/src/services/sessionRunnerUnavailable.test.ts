@@ -2,7 +2,6 @@
 // probe, before any prewarm noticed): real store on disk, real git worktrees, real executor; the turn
 // runner stands in for the agent and reports what OpenCode's adapter reports (`not_installed`).
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,19 +15,12 @@ import type { Logger } from '../ports/logger';
 import { SessionRecords } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
+import { gitRepo } from './testDoubles';
 
 const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 const usage = { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 };
 
-function repo(): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'orch-unavail-'));
-  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: d, stdio: 'ignore' });
-  git('init', '-q', '-b', 'main');
-  writeFileSync(path.join(d, 'README.md'), '# r\n');
-  git('add', '-A');
-  git('commit', '-qm', 'init');
-  return d;
-}
+const repo = (): string => gitRepo('orch-unavail-');
 
 async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
   const end = Date.now() + ms;

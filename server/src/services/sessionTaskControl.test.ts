@@ -18,7 +18,7 @@ import type { TurnResult } from '../ports/agentRuntime';
 import { SessionRecords } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
-import { quiet } from './testDoubles';
+import { quiet, gitRepo } from './testDoubles';
 
 const usage = { inputTokens: 10, outputTokens: 5, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 };
 const result = (status: TurnResult['status'], summary: string): TurnResult => ({
@@ -31,15 +31,7 @@ const result = (status: TurnResult['status'], summary: string): TurnResult => ({
   lastSeq: 0,
 });
 
-function repo(): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'orch-taskctl-'));
-  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: d, stdio: 'ignore' });
-  git('init', '-q', '-b', 'main');
-  writeFileSync(path.join(d, 'README.md'), '# r\n');
-  git('add', '-A');
-  git('commit', '-qm', 'init');
-  return d;
-}
+const repo = (): string => gitRepo('orch-taskctl-');
 
 let debug: (() => unknown) | undefined;
 async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {

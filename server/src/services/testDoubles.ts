@@ -1,8 +1,13 @@
 /**
  * In-memory stand-ins for the service-level unit tests (recovery, write faults): a store that keeps its data
  * in memory (and can be made to fail like a full disk), a silent logger, an executor that runs jobs at once,
- * a path resolver that takes paths as written, a polling wait with a deadline, and a RunService on a fixture agent.
+ * a path resolver that takes paths as written, a polling wait with a deadline, a RunService on a fixture agent,
+ * and a real git repository with one commit.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { StoreStatus } from '../../../protocol/server';
 import type { StoreData } from '../domain/storeSchema';
 import type { Executor } from '../ports/executor';
@@ -74,4 +79,15 @@ export function fixtureRunService(
     logger: quiet,
     paths: identityPaths,
   });
+}
+
+/** A real git repository (branch `main`) in a new temp folder, with one commit holding README.md. */
+export function gitRepo(prefix = 'orch-repo-'): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: d, stdio: 'ignore' });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(path.join(d, 'README.md'), '# r\n');
+  git('add', '-A');
+  git('commit', '-qm', 'init');
+  return d;
 }

@@ -16,19 +16,12 @@ import { taskBranchOf, taskWorktreeOf } from './sessionLayout';
 import { SessionRecords } from './sessionRecords';
 import { SessionRunner, type TurnRunner } from './sessionRunner';
 import { SessionService } from './sessionService';
+import { gitRepo } from './testDoubles';
 
 const quiet: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 const usage = { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, cacheReadTokens: 0, cost: 0 };
 
-function repo(): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'orch-prewarm-'));
-  const git = (...a: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...a], { cwd: d, stdio: 'ignore' });
-  git('init', '-q', '-b', 'main');
-  writeFileSync(path.join(d, 'README.md'), '# r\n');
-  git('add', '-A');
-  git('commit', '-qm', 'init');
-  return d;
-}
+const repo = (): string => gitRepo('orch-prewarm-');
 
 const branchExists = (cwd: string, b: string) => {
   try {
